@@ -1,0 +1,41 @@
+// rsd: the route server daemon's entry point. Parses the command line (Boost.Program_options);
+// the daemon itself (config, sessions, RIB) arrives with the route-server work.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+#include "rs/version.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  po::options_description desc("Usage: rsd [options]\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("version,V", "print the version and exit")
+    ("config,c", po::value<std::string>()->default_value("/etc/rsd/rsd.conf"), "configuration file")
+    ("socket,s", po::value<std::string>()->default_value("/run/rsd/rsd.ctl"), "control socket path")
+    ("foreground,f", "run in the foreground (do not daemonize)")
+    ("pidfile,P", po::value<std::string>(), "write the process id to this file")
+    ("check", "parse the configuration, report errors as file:line:col and exit");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "rsd: " << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "rsd " << rs::kVersion << ": a health-aware BGP route server\n\n" << desc << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << "rsd " << rs::kVersion << "\n";
+    return 0;
+  }
+  std::cerr << "rsd: this build has the BGP codec only; the daemon is not part of it yet\n";
+  return 1;
+}
