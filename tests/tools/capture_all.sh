@@ -1,0 +1,448 @@
+#!/bin/bash
+# capture_all.sh - record real BGP daemons' wire output for rsd's tests.
+#
+# Design
+# ------
+# For each daemon (ExaBGP 4.2, BIRD 2, GoBGP, FRR bgpd) and each session type
+# (iBGP: daemon AS 65000 = recorder AS 65000; eBGP: daemon AS 65001) this
+# script
+#   1. starts tests/tools/capture_peer.py, a passive recorder listening on
+#      $PEER_ADDR:$PEER_PORT (default 127.0.0.21:1790),
+#   2. writes a small config into a private temp dir and starts the daemon in
+#      the foreground (as a background job of this script) on its own
+#      loopback address (127.0.0.22..25), never on port 179 and never talking
+#      to zebra / the kernel,
+#   3. lets the daemon announce the same handful of routes:
+#        198.51.100.0/24    MED 10, LOCAL_PREF 200 (iBGP), communities
+#        198.51.101.0/24    large community, extended community (RT),
+#                           AS-path prepend
+#        198.51.100.77/32   MED 20                       (withdrawn later)
+#        2001:db8:1::/48    NO_EXPORT (iBGP) / 65000:3 (eBGP), large comm.
+#        2001:db8:2::1/128  MED 5                        (withdrawn later)
+#      (IPv6 next hop 2001:db8::<n>; FRR also adds link-local fe80::25),
+#   4. polls the recorder's status file until End-of-RIB arrived for IPv4 and
+#      IPv6 unicast, then makes the daemon withdraw the /32 and the /128,
+#   5. waits for the recorder to finish (it stops once both withdrawals were
+#      seen, or after $CAPTURE_TIMEOUT seconds) and stops the daemon.
+# The result is tests/data/wire/<daemon>-<ibgp|ebgp>.hex (plus an ExaBGP
+# ADD-PATH capture). Every process started here is tracked by PID and is
+# stopped by the EXIT trap; nothing else is touched. Only loopback is used.
+#
+# Usage: tests/tools/capture_all.sh [daemon ...]   (default: all four)
+#   env: OUT_DIR, PEER_ADDR, PEER_PORT, CAPTURE_TIMEOUT, KEEP_WORK=1
+set -u
+
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+OUT_DIR=${OUT_DIR:-$(cd "$TOOLS/.." && pwd)/data/wire}
+PEER_ADDR=${PEER_ADDR:-127.0.0.21}
+PEER_PORT=${PEER_PORT:-1790}
+PEER_AS=65000                      # the recorder's AS
+CAPTURE_TIMEOUT=${CAPTURE_TIMEOUT:-25}
+PYTHON=${PYTHON:-python3}
+WORK=$(mktemp -d /tmp/rsd-capture.XXXXXX)
+PIDS=()                            # every background process we started
+
+log() { echo "capture_all: $*" >&2; }
+
+# Stop one process we started: SIGTERM, poll up to 5 s, then SIGKILL.
+stop_pid() {
+    local pid=$1 _
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    if [ "${KEEP_WORK:-0}" = 1 ]; then log "work dir kept: $WORK"
+    else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE     # make signals run the EXIT trap too
+
+# poll SECONDS COMMAND...: re-run COMMAND every 0.1 s until it succeeds.
+poll() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" 2>/dev/null; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+status_has() { grep -qx "$2" "$1"; }
+both_eor() { status_has "$1" "EOR ipv4" && status_has "$1" "EOR ipv6"; }
+finished() { ! kill -0 "$1" 2>/dev/null; }
+port_open() { (: <"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# start_recorder DIR NAME [extra capture_peer options]: starts the recorder
+# in the background; sets REC_PID. DIR/comments holds header comment lines.
+start_recorder() {
+    local dir=$1 name=$2; shift 2
+    : > "$dir/status"
+    "$PYTHON" "$TOOLS/capture_peer.py" --listen "$PEER_ADDR" \
+        --port "$PEER_PORT" --local-as "$PEER_AS" --router-id 192.0.2.21 \
+        --hold 90 --graceful-restart --until withdraw --linger 0.5 \
+        --timeout "$CAPTURE_TIMEOUT" --status-file "$dir/status" \
+        --comment-file "$dir/comments" -o "$OUT_DIR/$name.hex" "$@" \
+        2>>"$dir/recorder.log" &
+    REC_PID=$!
+    PIDS+=("$REC_PID")
+    poll 5 grep -q LISTENING "$dir/status" || { log "$name: recorder not listening"; return 1; }
+}
+
+# finish_capture DIR NAME WITHDRAW_FUNCTION: wait for both EoRs, trigger the
+# withdrawals, wait for the recorder to end.
+finish_capture() {
+    local dir=$1 name=$2 withdraw=$3
+    if poll "$CAPTURE_TIMEOUT" both_eor "$dir/status"; then
+        $withdraw "$dir" >>"$dir/withdraw.log" 2>&1 || log "$name: withdraw command failed"
+    else
+        log "$name: no End-of-RIB for both families"
+    fi
+    poll $((CAPTURE_TIMEOUT + 5)) finished "$REC_PID"
+    wait "$REC_PID" 2>/dev/null
+    log "$name: $(tail -n 1 "$dir/status")"
+    grep -q "^DONE until-withdraw" "$dir/status"
+}
+
+# comments DIR DAEMON-VERSION CONFIG-FILE...: header for the .hex file.
+comments() {
+    local dir=$1 version=$2 f; shift 2
+    {
+        echo "daemon: $version"
+        echo "generated by: tests/tools/capture_all.sh (recorder AS $PEER_AS at $PEER_ADDR port $PEER_PORT)"
+        for f in "$@"; do
+            echo "---- $(basename "$f") ----"
+            sed -e "s|$WORK|\$WORK|g" "$f"
+        done
+        echo "---- end of config ----"
+    } > "$dir/comments"
+}
+
+# Session parameters for a role: sets AS, ROLE_DESC and COMM6, the community
+# on 2001:db8:1::/48 (NO_EXPORT on iBGP only: FRR, correctly, does not send
+# NO_EXPORT routes to an eBGP peer at all).
+role_params() {
+    case $1 in
+        ibgp) AS=65000; ROLE_DESC="iBGP"; COMM6=65535:65281 ;;
+        ebgp) AS=65001; ROLE_DESC="eBGP"; COMM6=65000:3 ;;
+    esac
+    COMM6_BIRD=${COMM6/:/,}
+}
+
+# ------------------------------------------------------------------ ExaBGP --
+# Static routes in the config; an API helper process waits for the
+# recorder's "EOR ipv6" status line and then issues the two withdrawals.
+EXA_ADDR=127.0.0.22
+exabgp_withdraw() { :; }   # done by the API helper process itself
+
+capture_exabgp() {
+    local role=$1 addpath=${2:-} name dir lp="" ap_cap="" ap_fam="" pi1="" pi2=""
+    role_params "$role"
+    name="exabgp-$role${addpath:+-addpath}"
+    dir=$WORK/$name; mkdir -p "$dir"
+    [ "$role" = ibgp ] && lp="local-preference 200"
+    if [ -n "$addpath" ]; then
+        ap_cap="add-path send;"
+        ap_fam="add-path { ipv4 unicast; ipv6 unicast; }"
+        pi1="path-information 0.0.0.1"; pi2="path-information 0.0.0.2"
+    fi
+    cat > "$dir/helper.sh" <<EOF
+# ExaBGP API helper: after the initial dump, withdraw the /32 and the /128.
+# ExaBGP respawns helpers that exit (and gives them an stdin already at EOF),
+# so afterwards it stays alive by polling its parent, ExaBGP itself.
+i=0
+while ! grep -qx "EOR ipv6" "$dir/status" 2>/dev/null; do
+    i=\$((i + 1)); [ \$i -gt 300 ] && break; sleep 0.2
+done
+echo "withdraw route 198.51.100.77/32 next-hop $EXA_ADDR $pi1"
+echo "withdraw route 2001:db8:2::1/128 next-hop 2001:db8::22 $pi1"
+while kill -0 \$PPID 2>/dev/null; do sleep 0.5; done
+EOF
+    cat > "$dir/exabgp.conf" <<EOF
+process withdrawer {
+    run /bin/sh $dir/helper.sh;
+    encoder text;
+}
+neighbor $PEER_ADDR {
+    description "rsd capture $ROLE_DESC";
+    router-id 192.0.2.22;
+    local-address $EXA_ADDR;
+    local-as $AS;
+    peer-as $PEER_AS;
+    connect $PEER_PORT;
+    hold-time 90;
+    group-updates false;
+    family { ipv4 unicast; ipv6 unicast; }
+    capability { route-refresh; graceful-restart 120; $ap_cap }
+    $ap_fam
+    api { processes [ withdrawer ]; }
+    static {
+        route 198.51.100.0/24 next-hop $EXA_ADDR med 10 $lp community [ 65000:1 65000:2 ] $pi1;
+        route 198.51.101.0/24 next-hop $EXA_ADDR as-path [ $AS $AS ] large-community [ 65000:1:2 ] extended-community [ target:65000:100 ] $pi1;
+        route 198.51.100.77/32 next-hop $EXA_ADDR med 20 $pi1;
+        route 2001:db8:1::/48 next-hop 2001:db8::22 community [ $COMM6 ] large-community [ 65000:7:8 ] $pi1;
+        route 2001:db8:2::1/128 next-hop 2001:db8::22 med 5 $pi1;
+        ${addpath:+route 198.51.100.0/24 next-hop 127.0.0.99 med 30 $lp $pi2;}
+        ${addpath:+route 2001:db8:1::/48 next-hop 2001:db8::99 $pi2;}
+    }
+}
+EOF
+    comments "$dir" "$(exabgp --version 2>&1 | head -n 1 | tr -s ' ') ($ROLE_DESC${addpath:+, ADD-PATH send})" \
+        "$dir/exabgp.conf" "$dir/helper.sh"
+    echo "run: env exabgp.daemon.user=root exabgp.daemon.drop=false exabgp.tcp.bind= exabgp exabgp.conf" >> "$dir/comments"
+    start_recorder "$dir" "$name" ${addpath:+--add-path --extended-message} || return 1
+    env exabgp.daemon.user=root exabgp.daemon.drop=false \
+        exabgp.daemon.daemonize=false exabgp.tcp.bind= \
+        exabgp.log.destination="$dir/exabgp.log" \
+        exabgp.api.cli=false \
+        exabgp "$dir/exabgp.conf" >"$dir/daemon.out" 2>&1 &
+    local dpid=$!; PIDS+=("$dpid")
+    finish_capture "$dir" "$name" exabgp_withdraw; local rc=$?
+    stop_pid "$dpid"
+    return $rc
+}
+
+# -------------------------------------------------------------------- BIRD --
+# Routes come from static protocols with per-route attribute blocks; the two
+# routes to withdraw live in their own protocols, disabled via birdc.
+BIRD_ADDR=127.0.0.23
+bird_withdraw() { birdc -s "$1/bird.ctl" disable s4w && birdc -s "$1/bird.ctl" disable s6w; }
+
+capture_bird() {
+    local role=$1 name dir lp=""
+    role_params "$role"
+    name="bird-$role"; dir=$WORK/$name; mkdir -p "$dir"
+    [ "$role" = ibgp ] && lp="bgp_local_pref = 200;"
+    cat > "$dir/bird.conf" <<EOF
+log "$dir/bird.log" all;
+router id 192.0.2.23;
+protocol device { scan time 60; }
+protocol static s4 {
+    ipv4;
+    route 198.51.100.0/24 blackhole { bgp_med = 10; $lp bgp_community.add((65000,1)); bgp_community.add((65000,2)); };
+    route 198.51.101.0/24 blackhole { bgp_large_community.add((65000,1,2)); bgp_ext_community.add((rt,65000,100)); bgp_path.prepend($AS); bgp_path.prepend($AS); };
+}
+protocol static s4w { ipv4; route 198.51.100.77/32 blackhole { bgp_med = 20; }; }
+protocol static s6 {
+    ipv6;
+    route 2001:db8:1::/48 blackhole { bgp_community.add(($COMM6_BIRD)); bgp_large_community.add((65000,7,8)); };
+}
+protocol static s6w { ipv6; route 2001:db8:2::1/128 blackhole { bgp_med = 5; }; }
+protocol bgp capture {
+    description "rsd capture $ROLE_DESC";
+    local $BIRD_ADDR port 1823 as $AS;
+    neighbor $PEER_ADDR port $PEER_PORT as $PEER_AS;
+    multihop 2;
+    hold time 90;
+    connect delay time 1;
+    ipv4 { import none; export all; };
+    ipv6 { import none; export all; next hop address 2001:db8::23; };
+}
+EOF
+    comments "$dir" "$(bird --version 2>&1 | head -n 1) ($ROLE_DESC)" "$dir/bird.conf"
+    echo "run: bird -f -c bird.conf -s bird.ctl; after EoR: birdc disable s4w; birdc disable s6w" >> "$dir/comments"
+    start_recorder "$dir" "$name" || return 1
+    bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" \
+        >"$dir/daemon.out" 2>&1 &
+    local dpid=$!; PIDS+=("$dpid")
+    finish_capture "$dir" "$name" bird_withdraw; local rc=$?
+    stop_pid "$dpid"
+    return $rc
+}
+
+# ------------------------------------------------------------------- GoBGP --
+# GoBGP has no static routes in its config: routes are injected through the
+# gobgp CLI (gRPC on a private port) before the recorder starts listening
+# (gobgpd's first connect attempt comes ~8 s after start-up regardless of
+# connect-retry, so this does not race). Graceful restart is enabled because
+# GoBGP only sends End-of-RIB when it is negotiated.
+GOBGP_ADDR=127.0.0.24
+GOBGP_API=127.0.0.1:50124
+gobgp_cli() { gobgp -u "${GOBGP_API%:*}" -p "${GOBGP_API#*:}" "$@"; }
+gobgp_withdraw() {
+    gobgp_cli global rib del -a ipv4 198.51.100.77/32 &&
+    gobgp_cli global rib del -a ipv6 2001:db8:2::1/128
+}
+
+capture_gobgp() {
+    local role=$1 name dir lp=""
+    role_params "$role"
+    name="gobgp-$role"; dir=$WORK/$name; mkdir -p "$dir"
+    [ "$role" = ibgp ] && lp="local-pref 200"
+    cat > "$dir/gobgpd.toml" <<EOF
+[global.config]
+  as = $AS
+  router-id = "192.0.2.24"
+  port = 1824
+  local-address-list = ["$GOBGP_ADDR"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$PEER_ADDR"
+    peer-as = $PEER_AS
+    description = "rsd capture $ROLE_DESC"
+  [neighbors.timers.config]
+    connect-retry = 1
+    hold-time = 90
+  [neighbors.transport.config]
+    local-address = "$GOBGP_ADDR"
+    remote-port = $PEER_PORT
+  [neighbors.ebgp-multihop.config]
+    enabled = $([ "$role" = ebgp ] && echo true || echo false)
+    multihop-ttl = 2
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = 120
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
+EOF
+    cat > "$dir/routes.sh" <<EOF
+gobgp global rib add -a ipv4 198.51.100.0/24 nexthop $GOBGP_ADDR med 10 $lp community 65000:1,65000:2
+gobgp global rib add -a ipv4 198.51.101.0/24 nexthop $GOBGP_ADDR aspath $AS,$AS large-community 65000:1:2 rt 65000:100
+gobgp global rib add -a ipv4 198.51.100.77/32 nexthop $GOBGP_ADDR med 20
+gobgp global rib add -a ipv6 2001:db8:1::/48 nexthop 2001:db8::24 community $COMM6 large-community 65000:7:8
+gobgp global rib add -a ipv6 2001:db8:2::1/128 nexthop 2001:db8::24 med 5
+# after End-of-RIB:
+gobgp global rib del -a ipv4 198.51.100.77/32
+gobgp global rib del -a ipv6 2001:db8:2::1/128
+EOF
+    comments "$dir" "$(gobgpd --version 2>&1 | head -n 1) ($ROLE_DESC)" "$dir/gobgpd.toml" "$dir/routes.sh"
+    echo "run: gobgpd -f gobgpd.toml -p --api-hosts $GOBGP_API --pprof-disable; gobgp -p ${GOBGP_API#*:} ... (routes.sh)" >> "$dir/comments"
+    if port_open "${GOBGP_API%:*}" "${GOBGP_API#*:}"; then
+        log "$name: $GOBGP_API already in use (stale gobgpd?)"; return 1
+    fi
+    gobgpd -f "$dir/gobgpd.toml" -p --api-hosts "$GOBGP_API" --pprof-disable \
+        >"$dir/daemon.log" 2>&1 &
+    local dpid=$!; PIDS+=("$dpid")
+    # (poll the gRPC port itself: the gobgp CLI blocks for seconds when the
+    # server is not up yet)
+    poll 10 port_open "${GOBGP_API%:*}" "${GOBGP_API#*:}" || { log "$name: gobgpd API not up"; stop_pid "$dpid"; return 1; }
+    # Add the routes (all but the trailing withdrawal lines).
+    grep '^gobgp global rib add' "$dir/routes.sh" | while read -r _ args; do
+        # shellcheck disable=SC2086
+        gobgp_cli $args || log "$name: failed: gobgp $args"
+    done
+    start_recorder "$dir" "$name" || { stop_pid "$dpid"; return 1; }
+    finish_capture "$dir" "$name" gobgp_withdraw; local rc=$?
+    stop_pid "$dpid"
+    return $rc
+}
+
+# --------------------------------------------------------------------- FRR --
+# bgpd runs standalone: -Z (no zebra), -n (no kernel), -S (no user switch),
+# -p/-l own listen port/address, -P 0 (no TCP vty), vty socket in the work
+# dir for vtysh. Routes come from "network" statements with route-maps; an
+# outbound route-map sets the IPv6 global and link-local next hops.
+FRR_ADDR=127.0.0.25
+frr_withdraw() {
+    vtysh --vty_socket "$1" -d bgpd -c 'configure terminal' -c "router bgp $AS" \
+        -c 'address-family ipv4 unicast' -c 'no network 198.51.100.77/32' \
+        -c 'exit-address-family' -c 'address-family ipv6 unicast' \
+        -c 'no network 2001:db8:2::1/128'
+}
+
+capture_frr() {
+    local role=$1 name dir lp=""
+    role_params "$role"
+    name="frr-$role"; dir=$WORK/$name; mkdir -p "$dir"
+    [ "$role" = ibgp ] && lp=" set local-preference 200"
+    cat > "$dir/bgpd.conf" <<EOF
+frr defaults traditional
+hostname rsd-capture
+log file $dir/bgpd.log informational
+!
+route-map N4A permit 10
+ set metric 10
+$lp
+ set community 65000:1 65000:2
+exit
+route-map N4B permit 10
+ set large-community 65000:1:2
+ set extcommunity rt 65000:100
+ set as-path prepend $AS $AS
+exit
+route-map N4W permit 10
+ set metric 20
+exit
+route-map N6A permit 10
+ set community $COMM6
+ set large-community 65000:7:8
+exit
+route-map N6W permit 10
+ set metric 5
+exit
+route-map OUT6 permit 10
+ set ipv6 next-hop global 2001:db8::25
+ set ipv6 next-hop local fe80::25
+exit
+!
+router bgp $AS
+ bgp router-id 192.0.2.25
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor $PEER_ADDR remote-as $PEER_AS
+ neighbor $PEER_ADDR description rsd capture $ROLE_DESC
+ neighbor $PEER_ADDR port $PEER_PORT
+ neighbor $PEER_ADDR update-source $FRR_ADDR
+ neighbor $PEER_ADDR timers connect 1
+ neighbor $PEER_ADDR timers 30 90
+$([ "$role" = ebgp ] && echo " neighbor $PEER_ADDR ebgp-multihop 2")
+ address-family ipv4 unicast
+  network 198.51.100.0/24 route-map N4A
+  network 198.51.101.0/24 route-map N4B
+  network 198.51.100.77/32 route-map N4W
+ exit-address-family
+ address-family ipv6 unicast
+  network 2001:db8:1::/48 route-map N6A
+  network 2001:db8:2::1/128 route-map N6W
+  neighbor $PEER_ADDR activate
+  neighbor $PEER_ADDR route-map OUT6 out
+ exit-address-family
+exit
+EOF
+    sed -i '/^$/d' "$dir/bgpd.conf"
+    comments "$dir" "FRRouting $(/usr/lib/frr/bgpd --version 2>&1 | head -n 1) ($ROLE_DESC)" "$dir/bgpd.conf"
+    echo "run: /usr/lib/frr/bgpd -f bgpd.conf -Z -S -n -p 1825 -l $FRR_ADDR -P 0 --vty_socket DIR; after EoR: vtysh 'no network' for the /32 and /128" >> "$dir/comments"
+    start_recorder "$dir" "$name" || return 1
+    /usr/lib/frr/bgpd -f "$dir/bgpd.conf" -i "$dir/bgpd.pid" -Z -S -n \
+        -p 1825 -l "$FRR_ADDR" -A 127.0.0.1 -P 0 --vty_socket "$dir" \
+        >"$dir/daemon.out" 2>&1 &
+    local dpid=$!; PIDS+=("$dpid")
+    finish_capture "$dir" "$name" frr_withdraw; local rc=$?
+    stop_pid "$dpid"
+    return $rc
+}
+
+# -------------------------------------------------------------------- main --
+mkdir -p "$OUT_DIR"
+failed=()
+for daemon in "${@:-exabgp bird gobgp frr}"; do
+    for d in $daemon; do
+        start=$SECONDS
+        for role in ibgp ebgp; do
+            "capture_$d" "$role" || failed+=("$d-$role")
+        done
+        [ "$d" = exabgp ] && { capture_exabgp ibgp addpath || failed+=("exabgp-ibgp-addpath"); }
+        log "$d: done in $((SECONDS - start)) s"
+    done
+done
+"$PYTHON" "$TOOLS/check_wire.py" "$OUT_DIR"/*.hex || failed+=("check_wire")
+if [ ${#failed[@]} -gt 0 ]; then
+    log "FAILED: ${failed[*]}"
+    exit 1
+fi
+log "all captures OK in $OUT_DIR"
