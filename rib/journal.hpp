@@ -1,0 +1,45 @@
+// Journal: the append-only log of best-path changes (BIRD 3's asynchronous export). The Loc-RIB
+// appends the prefix whose best path changed; every consumer (an export group, the history writer)
+// reads from its own cursor and looks the current state up, so a prefix that changed ten times
+// while a consumer was busy costs it one lookup of the newest state. Entries behind the slowest
+// cursor are trimmed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "rib/prefix.hpp"
+
+namespace rs::rib {
+
+class Journal {
+ public:
+  using Seq = uint64_t;
+  using CursorId = uint32_t;
+
+  void append(const Prefix& p) { entries_.push_back(p); }
+
+  // A new cursor starts at the end: it sees changes from now on (a new consumer first walks the
+  // whole table instead).
+  CursorId open_cursor();
+  void close_cursor(CursorId c);
+
+  // Up to `max` entries from the cursor's position; advances it. Trims when possible.
+  std::size_t read(CursorId c, std::size_t max, std::vector<Prefix>& out);
+  // Entries the cursor has not read yet.
+  std::size_t pending(CursorId c) const;
+
+  Seq head() const { return base_ + entries_.size(); }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  void trim();
+  std::deque<Prefix> entries_;
+  Seq base_ = 0;                  // sequence number of entries_.front()
+  std::vector<Seq> cursors_;      // per cursor: next sequence to read; kClosed when closed
+  static constexpr Seq kClosed = ~Seq{0};
+};
+
+}  // namespace rs::rib

@@ -1,0 +1,138 @@
+// Loc-RIB and journal: Adj-RIB-In NoChange short-cut, import verdicts, best-path changes journaled
+// once per change, withdrawals, stale paths, cursors and trimming.
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "rib/loc_rib.hpp"
+
+using namespace rs::rib;
+
+namespace {
+struct Fixture {
+  AttrTable table;
+  Journal journal;
+  LocRib rib{DecisionConfig{}, &journal};
+  std::deque<RouteSource> sources;
+  Journal::CursorId cursor = journal.open_cursor();
+
+  const RouteSource* source(uint32_t id) {
+    RouteSource s;
+    s.id = id;
+    s.kind = SourceKind::Ibgp;
+    s.bgp_id = id;
+    s.neighbor_address = IpAddress::v4(0x7f000000 + id);
+    sources.push_back(s);
+    return &sources.back();
+  }
+  AttrRef attrs(uint32_t med) {
+    AttrBuilder b;
+    b.set_origin(Origin::Igp);
+    b.set_present(AttrType::AsPath);
+    b.set_next_hop(IpAddress::v4(0xC0000200 + med % 256));
+    b.set_med(med);
+    return table.intern(b);
+  }
+  BestResult announce(const Prefix& p, const RouteSource* s, uint32_t med, bool accept = true) {
+    auto a = attrs(med);
+    auto slot = rib.receive(p, s, 0, a);
+    if (slot.result == InResult::NoChange) return BestResult::Unchanged;
+    return rib.import(p, slot, accept ? a : AttrRef(), 1);
+  }
+  std::vector<Prefix> changes() {
+    std::vector<Prefix> out;
+    (void)journal.read(cursor, 1000, out);
+    return out;
+  }
+};
+const Prefix kP = *Prefix::parse("203.0.113.10/32");
+}  // namespace
+
+TEST_CASE("best path follows the lowest MED and every change is journaled") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  auto* n2 = f.source(2);
+  CHECK(f.announce(kP, n1, 101) == BestResult::Changed);
+  CHECK(f.announce(kP, n2, 100) == BestResult::Changed);
+  CHECK(f.rib.find(kP)->best_route()->source == n2);
+  CHECK(f.rib.find(kP)->reason == Reason::Med);
+  CHECK(f.changes().size() == 2);
+  // Same attributes again: Adj-RIB-In says NoChange, nothing journaled.
+  auto slot = f.rib.receive(kP, n2, 0, f.attrs(100));
+  CHECK(slot.result == InResult::NoChange);
+  CHECK(f.changes().empty());
+  // A worse path from a third node changes nothing visible.
+  CHECK(f.announce(kP, f.source(3), 102) == BestResult::Unchanged);
+  CHECK(f.changes().empty());
+  CHECK(f.rib.paths() == 3);
+  // Node 2 fails: raises its MED; node 1 takes over.
+  CHECK(f.announce(kP, n2, 1000) == BestResult::Changed);
+  CHECK(f.rib.find(kP)->best_route()->source == n1);
+  CHECK(f.changes().size() == 1);
+}
+
+TEST_CASE("rejected paths stay in the Adj-RIB-In but are never best") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  CHECK(f.announce(kP, n1, 100, false) == BestResult::Unchanged);
+  REQUIRE(f.rib.find(kP));
+  CHECK(f.rib.find(kP)->best == -1);
+  CHECK(f.rib.find(kP)->paths[0].route.filtered());
+  CHECK(f.rib.find(kP)->paths[0].received);
+  CHECK(f.changes().empty());
+  // A filter change accepts it: re-import from the kept attributes.
+  auto slot = LocRib::Slot{InResult::Changed, const_cast<Destination*>(f.rib.find(kP)), 0};
+  CHECK(f.rib.import(kP, slot, f.rib.find(kP)->paths[0].received, 2) == BestResult::Changed);
+  CHECK(f.rib.find(kP)->best == 0);
+}
+
+TEST_CASE("withdrawals move the best path and remove empty prefixes") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  auto* n2 = f.source(2);
+  (void)f.announce(kP, n1, 100);
+  (void)f.announce(kP, n2, 101);
+  (void)f.changes();
+  CHECK(f.rib.withdraw(kP, n2, 0) == BestResult::Unchanged);
+  CHECK(f.rib.withdraw(kP, n2, 0) == BestResult::Unchanged);  // unknown path: nothing
+  (void)f.announce(kP, n2, 101);
+  CHECK(f.rib.withdraw(kP, n1, 0) == BestResult::Changed);
+  CHECK(f.rib.find(kP)->best_route()->source == n2);
+  CHECK(f.rib.withdraw(kP, n2, 0) == BestResult::Removed);
+  CHECK(f.rib.find(kP) == nullptr);
+  CHECK(f.rib.prefixes() == 0);
+  CHECK(f.rib.paths() == 0);
+  CHECK(f.changes().size() == 2);
+}
+
+TEST_CASE("a stale path refreshed with the same attributes is re-imported") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  (void)f.announce(kP, n1, 100);
+  f.rib.set_stale(kP, n1, 0, true);
+  CHECK(f.rib.find(kP)->paths[0].route.stale());
+  auto slot = f.rib.receive(kP, n1, 0, f.attrs(100));
+  CHECK(slot.result == InResult::Changed);
+  CHECK(f.rib.import(kP, slot, f.attrs(100), 2) == BestResult::Unchanged);
+  CHECK_FALSE(f.rib.find(kP)->paths[0].route.stale());
+}
+
+TEST_CASE("journal cursors read independently and trim behind the slowest") {
+  Journal j;
+  auto a = j.open_cursor();
+  for (uint32_t i = 0; i < 10; ++i) j.append(Prefix(IpAddress::v4(i << 8), 24));
+  auto b = j.open_cursor();  // starts at the end
+  CHECK(j.pending(a) == 10);
+  CHECK(j.pending(b) == 0);
+  std::vector<Prefix> out;
+  CHECK(j.read(a, 4, out) == 4);
+  CHECK(out.front().to_string() == "0.0.0.0/24");
+  CHECK(j.size() == 6);  // trimmed: b is at the end, a at 4
+  j.append(Prefix(IpAddress::v4(0xff00), 24));
+  CHECK(j.pending(b) == 1);
+  j.close_cursor(a);
+  CHECK(j.size() == 1);
+  out.clear();
+  CHECK(j.read(b, 100, out) == 1);
+  CHECK(j.size() == 0);
+}
