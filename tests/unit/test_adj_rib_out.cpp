@@ -1,0 +1,120 @@
+// Adj-RIB-Out: coalescing to the newest state, withdrawals first and per family, buckets grouping
+// prefixes by attribute set, nothing sent twice, refresh re-sends, clear on session down.
+#include <doctest/doctest.h>
+
+#include "rib/adj_rib_out.hpp"
+
+using namespace rs::rib;
+
+namespace {
+struct Fixture {
+  AttrTable table;
+  AdjRibOut out;
+  AttrRef attrs(uint32_t med) {
+    AttrBuilder b;
+    b.set_origin(Origin::Igp);
+    b.set_med(med);
+    return table.intern(b);
+  }
+  static OutKey key(uint32_t i) { return {Prefix(IpAddress::v4(0xCB007100 + i), 32), 0}; }
+  static OutKey key6(uint32_t i) { return {Prefix(IpAddress::v6(0x20010db800300000ULL, i), 128), 0}; }
+};
+}  // namespace
+
+TEST_CASE("a slow peer gets only the newest state of each prefix") {
+  Fixture f;
+  for (uint32_t med = 100; med < 110; ++med) CHECK(f.out.update(f.key(1), f.attrs(med)));
+  CHECK(f.out.pending() == 1);
+  AttrRef a;
+  std::vector<OutKey> keys;
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK(keys.size() == 1);
+  CHECK(a->med == 109);
+  keys.clear();
+  CHECK_FALSE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK(f.out.advertised() == 1);
+  CHECK(f.out.sent(f.key(1))->med == 109);
+  // The same state again is no work.
+  CHECK_FALSE(f.out.update(f.key(1), f.attrs(109)));
+  CHECK_FALSE(f.out.has_pending());
+}
+
+TEST_CASE("announced then withdrawn before sending: nothing goes out") {
+  Fixture f;
+  CHECK(f.out.update(f.key(1), f.attrs(100)));
+  CHECK_FALSE(f.out.update(f.key(1), nullptr));
+  CHECK_FALSE(f.out.has_pending());
+  std::vector<OutKey> keys;
+  CHECK(f.out.take_withdrawals(Family::Ipv4, 10, keys) == 0);
+  AttrRef a;
+  CHECK_FALSE(f.out.take_bucket(Family::Ipv4, 10, a, keys));
+}
+
+TEST_CASE("buckets group prefixes by attribute set; withdrawals per family") {
+  Fixture f;
+  for (uint32_t i = 0; i < 10; ++i) (void)f.out.update(f.key(i), f.attrs(100 + i % 2));
+  for (uint32_t i = 0; i < 3; ++i) (void)f.out.update(f.key6(i), f.attrs(100));
+  AttrRef a;
+  std::vector<OutKey> keys;
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 3, a, keys));
+  CHECK(keys.size() == 3);  // limited by max; the bucket keeps its place
+  uint32_t first_med = a->med;
+  keys.clear();
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK(a->med == first_med);
+  CHECK(keys.size() == 2);
+  keys.clear();
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK(keys.size() == 5);
+  CHECK(a->med != first_med);
+  keys.clear();
+  REQUIRE(f.out.take_bucket(Family::Ipv6, 100, a, keys));
+  CHECK(keys.size() == 3);
+  CHECK(f.out.advertised() == 13);
+
+  // Withdraw two v4 and one v6; v4 withdrawals come only from the v4 queue.
+  (void)f.out.update(f.key(0), nullptr);
+  (void)f.out.update(f.key(1), nullptr);
+  (void)f.out.update(f.key6(0), nullptr);
+  keys.clear();
+  CHECK(f.out.take_withdrawals(Family::Ipv4, 10, keys) == 2);
+  CHECK(f.out.take_withdrawals(Family::Ipv6, 10, keys) == 1);
+  CHECK(f.out.advertised() == 10);
+  CHECK(f.out.sent(f.key(0)) == nullptr);
+}
+
+TEST_CASE("a change back and forth while queued ends in the newest state, sent once") {
+  Fixture f;
+  (void)f.out.update(f.key(1), f.attrs(100));
+  AttrRef a;
+  std::vector<OutKey> keys;
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 10, a, keys));
+  (void)f.out.update(f.key(1), nullptr);        // withdraw queued
+  (void)f.out.update(f.key(1), f.attrs(200));   // then re-announced differently
+  keys.clear();
+  CHECK(f.out.take_withdrawals(Family::Ipv4, 10, keys) == 0);  // the withdraw is obsolete
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 10, a, keys));
+  CHECK(keys.size() == 1);
+  CHECK(a->med == 200);
+}
+
+TEST_CASE("refresh re-sends everything held; clear forgets everything") {
+  Fixture f;
+  for (uint32_t i = 0; i < 5; ++i) (void)f.out.update(f.key(i), f.attrs(100));
+  AttrRef a;
+  std::vector<OutKey> keys;
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK_FALSE(f.out.has_pending());
+  f.out.refresh();
+  CHECK(f.out.pending() == 5);
+  // A withdrawal during the refresh is still sent: the peer holds the route.
+  (void)f.out.update(f.key(0), nullptr);
+  keys.clear();
+  CHECK(f.out.take_withdrawals(Family::Ipv4, 10, keys) == 1);
+  keys.clear();
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  CHECK(keys.size() == 4);
+  f.out.clear();
+  CHECK(f.out.advertised() == 0);
+  CHECK_FALSE(f.out.has_pending());
+}
