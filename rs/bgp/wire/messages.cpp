@@ -1,0 +1,316 @@
+// NOTIFICATION, KEEPALIVE and ROUTE-REFRESH codecs and the names of all error codes.
+//
+// A received NOTIFICATION is never rejected: whatever it holds is logged and the session closes
+// (RFC 4271 6.4 forbids answering it). Shutdown communications (RFC 9003) are untrusted text: they
+// are decoded as far as the octets go and made printable (invalid UTF-8 and control bytes become
+// \xNN), with flags for a length octet that overruns the data or invalid UTF-8 (RFC 9003 4).
+// ROUTE-REFRESH follows RFC 2918 5 (ignore families not negotiated) and RFC 7313 5 (ignore unknown
+// subtypes; a wrong length is 7/1 carrying the message).
+#include "rs/bgp/wire/messages.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "rs/bgp/wire/header.hpp"
+
+namespace rs::bgp::wire {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629 4: no overlongs, no surrogates,
+// nothing above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<uint8_t>(s[i + k]); };
+  uint8_t c = b(0);
+  std::size_t left = s.size() - i;
+  auto cont = [&](std::size_t k) { return k < left && (b(k) & 0xc0) == 0x80; };
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xe0 && b(1) < 0xa0) return 0;   // overlong
+    if (c == 0xed && b(1) >= 0xa0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xf0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xf4 && b(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_escaped(std::string& out, uint8_t c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 15];
+}
+
+// Printable copy of untrusted text; returns whether it was valid UTF-8.
+bool printable(std::string_view in, std::string& out) {
+  bool valid = true;
+  for (std::size_t i = 0; i < in.size();) {
+    std::size_t n = utf8_sequence(in, i);
+    auto c = static_cast<uint8_t>(in[i]);
+    if (n == 0) {
+      valid = false;
+      append_escaped(out, c);
+      ++i;
+    } else if (n == 1 && (c < 0x20 || c == 0x7f || c == '\\')) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else {
+        append_escaped(out, c);
+      }
+      ++i;
+    } else {
+      out.append(in.substr(i, n));
+      i += n;
+    }
+  }
+  return valid;
+}
+
+}  // namespace
+
+// ---- NOTIFICATION --------------------------------------------------------------------------
+
+DecodedNotification decode_notification(Bytes body) {
+  DecodedNotification d;
+  d.message.code = static_cast<ErrorCode>(body.size() >= 1 ? body[0] : 0);
+  d.message.subcode = body.size() >= 2 ? body[1] : 0;
+  if (body.size() > 2) d.message.data.assign(body.begin() + 2, body.end());
+  d.complete = body.size() >= 2;
+  return d;
+}
+
+void encode_notification(const NotificationMessage& m, std::vector<uint8_t>& out,
+                         std::size_t max_size) {
+  std::size_t start = begin_message(out, MessageType::Notification);
+  out.push_back(static_cast<uint8_t>(m.code));
+  out.push_back(m.subcode);
+  std::size_t room = std::min(max_size, kMaxExtendedMessageSize) - kMinNotificationSize;
+  std::size_t n = std::min(m.data.size(), room);
+  out.insert(out.end(), m.data.begin(), m.data.begin() + static_cast<std::ptrdiff_t>(n));
+  finish_message(out, start);
+}
+
+NotificationMessage to_notification(const WireError& e) {
+  return NotificationMessage{e.code, e.subcode, e.data};
+}
+
+void encode_notification(const WireError& e, std::vector<uint8_t>& out, std::size_t max_size) {
+  encode_notification(to_notification(e), out, max_size);
+}
+
+std::optional<ShutdownCommunication> shutdown_communication(const NotificationMessage& m) {
+  if (m.code != ErrorCode::Cease || m.data.empty()) return std::nullopt;
+  if (m.subcode != subcode::kAdministrativeShutdown && m.subcode != subcode::kAdministrativeReset)
+    return std::nullopt;
+  ShutdownCommunication sc;
+  std::size_t declared = m.data[0];
+  std::size_t have = m.data.size() - 1;
+  std::size_t take = std::min(declared, have);
+  sc.truncated = declared > have;
+  sc.trailing = have > declared;
+  std::string_view raw(reinterpret_cast<const char*>(m.data.data()) + 1, take);
+  sc.valid_utf8 = printable(raw, sc.text);
+  return sc;
+}
+
+NotificationMessage shutdown_notification(uint8_t sub, std::string_view text) {
+  std::size_t n = std::min(text.size(), kMaxShutdownCommunication);
+  // Never cut inside a character: back up over continuation octets.
+  if (n < text.size())
+    while (n > 0 && (static_cast<uint8_t>(text[n]) & 0xc0) == 0x80) --n;
+  NotificationMessage m{ErrorCode::Cease, sub, {}};
+  m.data.reserve(n + 1);
+  m.data.push_back(static_cast<uint8_t>(n));
+  m.data.insert(m.data.end(), text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n));
+  return m;
+}
+
+std::string_view code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::MessageHeader: return "Message Header Error";
+    case ErrorCode::Open: return "OPEN Message Error";
+    case ErrorCode::Update: return "UPDATE Message Error";
+    case ErrorCode::HoldTimerExpired: return "Hold Timer Expired";
+    case ErrorCode::Fsm: return "Finite State Machine Error";
+    case ErrorCode::Cease: return "Cease";
+    case ErrorCode::RouteRefresh: return "ROUTE-REFRESH Message Error";
+    case ErrorCode::SendHoldTimerExpired: return "Send Hold Timer Expired";
+  }
+  return {};
+}
+
+std::string_view subcode_name(ErrorCode code, uint8_t sub) {
+  switch (code) {
+    case ErrorCode::MessageHeader:  // RFC 4271 6.1
+      switch (sub) {
+        case 0: return "Unspecific";
+        case 1: return "Connection Not Synchronized";
+        case 2: return "Bad Message Length";
+        case 3: return "Bad Message Type";
+      }
+      break;
+    case ErrorCode::Open:  // RFC 4271 6.2, RFC 5492, RFC 9234
+      switch (sub) {
+        case 0: return "Unspecific";
+        case 1: return "Unsupported Version Number";
+        case 2: return "Bad Peer AS";
+        case 3: return "Bad BGP Identifier";
+        case 4: return "Unsupported Optional Parameter";
+        case 5: return "Authentication Failure (deprecated)";
+        case 6: return "Unacceptable Hold Time";
+        case 7: return "Unsupported Capability";
+        case 8:
+        case 9:
+        case 10: return "Deprecated";
+        case 11: return "Role Mismatch";
+      }
+      break;
+    case ErrorCode::Update:  // RFC 4271 6.3
+      switch (sub) {
+        case 0: return "Unspecific";
+        case 1: return "Malformed Attribute List";
+        case 2: return "Unrecognized Well-known Attribute";
+        case 3: return "Missing Well-known Attribute";
+        case 4: return "Attribute Flags Error";
+        case 5: return "Attribute Length Error";
+        case 6: return "Invalid ORIGIN Attribute";
+        case 7: return "AS Routing Loop (deprecated)";
+        case 8: return "Invalid NEXT_HOP Attribute";
+        case 9: return "Optional Attribute Error";
+        case 10: return "Invalid Network Field";
+        case 11: return "Malformed AS_PATH";
+      }
+      break;
+    case ErrorCode::HoldTimerExpired:
+    case ErrorCode::SendHoldTimerExpired:  // RFC 9687
+      if (sub == 0) return "Unspecific";
+      break;
+    case ErrorCode::Fsm:  // RFC 6608 4
+      switch (sub) {
+        case 0: return "Unspecified Error";
+        case 1: return "Receive Unexpected Message in OpenSent State";
+        case 2: return "Receive Unexpected Message in OpenConfirm State";
+        case 3: return "Receive Unexpected Message in Established State";
+      }
+      break;
+    case ErrorCode::Cease:  // RFC 4486 4, RFC 8538 (9), RFC 9384 (10)
+      switch (sub) {
+        case 0: return "Unspecific";
+        case 1: return "Maximum Number of Prefixes Reached";
+        case 2: return "Administrative Shutdown";
+        case 3: return "Peer De-configured";
+        case 4: return "Administrative Reset";
+        case 5: return "Connection Rejected";
+        case 6: return "Other Configuration Change";
+        case 7: return "Connection Collision Resolution";
+        case 8: return "Out of Resources";
+        case 9: return "Hard Reset";
+        case 10: return "BFD Down";
+      }
+      break;
+    case ErrorCode::RouteRefresh:  // RFC 7313 5
+      switch (sub) {
+        case 0: return "Reserved";
+        case 1: return "Invalid Message Length";
+      }
+      break;
+  }
+  return {};
+}
+
+std::string describe(ErrorCode code, uint8_t sub) {
+  std::string_view c = code_name(code);
+  if (c.empty()) {
+    return "error code " + std::to_string(static_cast<unsigned>(code)) + " subcode " +
+           std::to_string(sub);
+  }
+  std::string out(c);
+  bool timer = code == ErrorCode::HoldTimerExpired || code == ErrorCode::SendHoldTimerExpired;
+  if (timer && sub == 0) return out;  // no subcodes defined
+  std::string_view s = subcode_name(code, sub);
+  out += ": ";
+  if (s.empty()) {
+    out += "subcode " + std::to_string(sub);
+  } else {
+    out += s;
+  }
+  return out;
+}
+
+std::string describe(const NotificationMessage& m) {
+  std::string out = describe(m.code, m.subcode);
+  if (auto sc = shutdown_communication(m)) {
+    out += ": \"" + sc->text + "\"";
+    if (sc->truncated) out += " (truncated)";
+    if (!sc->valid_utf8) out += " (invalid UTF-8)";
+  }
+  return out;
+}
+
+// ---- KEEPALIVE -----------------------------------------------------------------------------
+
+void encode_keepalive(std::vector<uint8_t>& out) {
+  encode_header(out, MessageType::Keepalive, kKeepaliveSize);
+}
+
+Status<WireError> check_keepalive(Bytes body) {
+  if (body.empty()) return Ok{};
+  auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
+  return Err(WireError{ErrorAction::SessionReset, ErrorCode::MessageHeader,
+                       subcode::kBadMessageLength,
+                       {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
+                       "KEEPALIVE length is not 19"});
+}
+
+// ---- ROUTE-REFRESH -------------------------------------------------------------------------
+
+Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body, const Negotiated& n) {
+  if (body.size() != 4) {
+    auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
+    if (n.enhanced_route_refresh) {
+      // RFC 7313 5: the data field carries the complete ROUTE-REFRESH message.
+      std::vector<uint8_t> whole;
+      whole.reserve(len);
+      encode_header(whole, MessageType::RouteRefresh, len);
+      whole.insert(whole.end(), body.begin(), body.end());
+      return Err(WireError{ErrorAction::SessionReset, ErrorCode::RouteRefresh,
+                           subcode::kInvalidMessageLength, std::move(whole),
+                           "ROUTE-REFRESH length " + std::to_string(len) + " (RFC 7313 5)"});
+    }
+    return Err(WireError{ErrorAction::SessionReset, ErrorCode::MessageHeader,
+                         subcode::kBadMessageLength,
+                         {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
+                         "ROUTE-REFRESH length is not 23"});
+  }
+  Reader r(body);
+  DecodedRouteRefresh d;
+  d.message.afi_safi.afi = r.u16();
+  d.message.subtype = r.u8();
+  d.message.afi_safi.safi = r.u8();
+  uint8_t st = d.message.subtype;
+  bool known = st == route_refresh::kNormal ||
+               (n.enhanced_route_refresh &&
+                (st == route_refresh::kBeginOfRefresh || st == route_refresh::kEndOfRefresh));
+  if (!known) {
+    d.disposition = RouteRefreshDisposition::IgnoreSubtype;
+  } else if (!n.family_negotiated(d.message.afi_safi)) {
+    d.disposition = RouteRefreshDisposition::IgnoreFamily;
+  }
+  return d;
+}
+
+void encode_route_refresh(const RouteRefreshMessage& m, std::vector<uint8_t>& out) {
+  encode_header(out, MessageType::RouteRefresh, kRouteRefreshSize);
+  Writer w(out);
+  w.u16(m.afi_safi.afi);
+  w.u8(m.subtype);
+  w.u8(m.afi_safi.safi);
+}
+
+}  // namespace rs::bgp::wire
