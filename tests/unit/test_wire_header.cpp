@@ -18,8 +18,8 @@ namespace {
 const std::string kMarker = "ffffffffffffffffffffffffffffffff";
 
 // Expects decode_header to fail with exactly this code/subcode/data.
-void check_header_error(const std::vector<uint8_t>& bytes, const HeaderLimits& limits,
-                        uint8_t sub, const std::vector<uint8_t>& data) {
+void check_header_error(const std::vector<uint8_t>& bytes, const HeaderLimits& limits, uint8_t sub,
+                        const std::vector<uint8_t>& data) {
   auto h = decode_header(bytes, limits);
   REQUIRE_FALSE(h.ok());
   CHECK(h.error().code == ErrorCode::MessageHeader);
@@ -29,7 +29,9 @@ void check_header_error(const std::vector<uint8_t>& bytes, const HeaderLimits& l
   CHECK_FALSE(h.error().reason.empty());
 }
 
-std::vector<uint8_t> keepalive() { return hex(kMarker + "0013 04"); }
+std::vector<uint8_t> keepalive() {
+  return hex(kMarker + "0013 04");
+}
 
 }  // namespace
 
@@ -104,8 +106,7 @@ TEST_CASE("H6: OPEN of 28 bytes is 1/2") {
 }
 
 TEST_CASE("H7: UPDATE of 22 bytes is 1/2") {
-  check_header_error(hex(kMarker + "0016 02 000000"), {}, subcode::kBadMessageLength,
-                     hex("0016"));
+  check_header_error(hex(kMarker + "0016 02 000000"), {}, subcode::kBadMessageLength, hex("0016"));
 }
 
 TEST_CASE("NOTIFICATION shorter than 21 is a header error, but the framer hands it over (N1)") {
@@ -123,8 +124,7 @@ TEST_CASE("NOTIFICATION shorter than 21 is a header error, but the framer hands 
 }
 
 TEST_CASE("R1 at the header: ROUTE-REFRESH of 22 bytes is 1/2 unless enhanced route refresh") {
-  check_header_error(hex(kMarker + "0016 05 000100"), {}, subcode::kBadMessageLength,
-                     hex("0016"));
+  check_header_error(hex(kMarker + "0016 05 000100"), {}, subcode::kBadMessageLength, hex("0016"));
   check_header_error(hex(kMarker + "0018 05"), {}, subcode::kBadMessageLength, hex("0018"));
   HeaderLimits err;
   err.enhanced_route_refresh = true;

@@ -84,9 +84,12 @@ TEST_CASE("N2: shutdown communication with length 200 but 5 bytes is truncated t
 
 TEST_CASE("shutdown communication: UTF-8, invalid bytes, control bytes, trailing data") {
   // "Grüße" is valid UTF-8 and stays as it is.
-  auto ok = shutdown_communication(NotificationMessage{ErrorCode::Cease, 4, hex("07 4772c3bc c39f65")});
+  auto ok =
+      shutdown_communication(NotificationMessage{ErrorCode::Cease, 4, hex("07 4772c3bc c39f65")});
   REQUIRE(ok);
-  CHECK(ok->text == "Gr\xc3\xbc\xc3\x9f" "e");
+  CHECK(ok->text ==
+        "Gr\xc3\xbc\xc3\x9f"
+        "e");
   CHECK(ok->valid_utf8);
   CHECK_FALSE(ok->truncated);
   // Invalid sequences: a lone continuation, an overlong, a surrogate, a cut 3-byte sequence.

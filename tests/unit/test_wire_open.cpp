@@ -99,8 +99,8 @@ TEST_CASE("O3: hold time 0 below a configured minimum is 2/6") {
                        subcode::kUnacceptableHoldTime, hex("0000"));
   check_validate_error("04 fde9 0008 0a000002 0e 020c 010400010001 41040000fde9", p,
                        subcode::kUnacceptableHoldTime, hex("0008"));
-  CHECK(validate_open(decode_ok("04 fde9 0009 0a000002 0e 020c 010400010001 41040000fde9"), p)
-            .ok());
+  CHECK(
+      validate_open(decode_ok("04 fde9 0009 0a000002 0e 020c 010400010001 41040000fde9"), p).ok());
   // Without a minimum, 0 is a valid hold time (RFC 4271 4.2).
   CHECK(validate_open(decode_ok("04 fde9 0000 0a000002 0e 020c 010400010001 41040000fde9"),
                       baseline_policy())
@@ -123,16 +123,16 @@ TEST_CASE("iBGP peer with our identifier is 2/3 (RFC 6286 2.2); eBGP may share i
 }
 
 TEST_CASE("O5: peer AS 65002 is 2/2") {
-  check_validate_error("04 fdea 005a 0a000002 0e 020c 010400010001 41040000fdea",
-                       baseline_policy(), subcode::kBadPeerAs, hex("0000fdea"));
+  check_validate_error("04 fdea 005a 0a000002 0e 020c 010400010001 41040000fdea", baseline_policy(),
+                       subcode::kBadPeerAs, hex("0000fdea"));
   // Without the AS4 capability the 2-octet field is the AS and the data.
   check_validate_error("04 fdea 005a 0a000002 08 0206 010400010001", baseline_policy(),
                        subcode::kBadPeerAs, hex("fdea"));
 }
 
 TEST_CASE("O6: My-AS AS_TRANS with AS4 capability 65002 is 2/2: the capability counts") {
-  check_validate_error("04 5ba0 005a 0a000002 0e 020c 010400010001 41040000fdea",
-                       baseline_policy(), subcode::kBadPeerAs, hex("0000fdea"));
+  check_validate_error("04 5ba0 005a 0a000002 0e 020c 010400010001 41040000fdea", baseline_policy(),
+                       subcode::kBadPeerAs, hex("0000fdea"));
   OpenMessage ok = decode_ok("04 5ba0 005a 0a000002 0e 020c 010400010001 41040000fde9");
   CHECK(ok.my_as == kAsTrans);
   CHECK(ok.effective_as() == 65001);
@@ -171,8 +171,7 @@ TEST_CASE("peer AS modes for dynamic neighbours, and AS 0 is always refused (RFC
 
 TEST_CASE("O7: unknown optional parameter type is 2/4 with the parameter") {
   check_decode_error("04 fde9 005a 0a000002 0e 070c 010400010001 41040000fde9",
-                     subcode::kUnsupportedOptionalParameter,
-                     hex("070c 010400010001 41040000fde9"));
+                     subcode::kUnsupportedOptionalParameter, hex("070c 010400010001 41040000fde9"));
   // Authentication (type 1) is deprecated (RFC 5492): unsupported too.
   check_decode_error("04 fde9 005a 0a000002 03 0101 00", subcode::kUnsupportedOptionalParameter,
                      hex("010100"));
@@ -197,14 +196,14 @@ TEST_CASE("O9: capability length 10 inside a 6-byte parameter is 2/0") {
 }
 
 TEST_CASE("known capabilities with malformed values are 2/0") {
-  for (const char* cap : {"0103 000100",          // MP length 3
-                          "4102 fde9",            // AS4 length 2
-                          "0201 00",              // route refresh with a value
-                          "0601 00",              // extended message with a value
-                          "0900",                 // role without a value
-                          "4003 000000",          // graceful restart: 2 + 4n
-                          "4503 000101",          // ADD-PATH: 4n
-                          "0504 00010001"}) {     // extended next hop: 6n
+  for (const char* cap : {"0103 000100",       // MP length 3
+                          "4102 fde9",         // AS4 length 2
+                          "0201 00",           // route refresh with a value
+                          "0601 00",           // extended message with a value
+                          "0900",              // role without a value
+                          "4003 000000",       // graceful restart: 2 + 4n
+                          "4503 000101",       // ADD-PATH: 4n
+                          "0504 00010001"}) {  // extended next hop: 6n
     std::vector<uint8_t> c = hex(cap);
     std::string body = "04 fde9 005a 0a000002 " + to_hex({static_cast<uint8_t>(c.size() + 2)}) +
                        "02" + to_hex({static_cast<uint8_t>(c.size())}) + cap;
@@ -323,8 +322,8 @@ TEST_CASE("several capabilities per parameter and several parameters") {
       "04 fde9 00b4 0a000002 20 0206 010400010001 0206 010400020001 0202 0200 0202 4600 "
       "0206 41040000fde9");
   // All in one parameter, as BIRD sends them.
-  OpenMessage b = decode_ok(
-      "04 fde9 00b4 0a000002 18 0216 010400010001 010400020001 0200 4600 41040000fde9");
+  OpenMessage b =
+      decode_ok("04 fde9 00b4 0a000002 18 0216 010400010001 010400020001 0200 4600 41040000fde9");
   CHECK(a == b);
   CHECK(a.caps.multiprotocol == std::vector<AfiSafi>{kIpv4Unicast, kIpv6Unicast});
   CHECK(a.caps.route_refresh);
@@ -337,20 +336,20 @@ TEST_CASE("several capabilities per parameter and several parameters") {
 
 TEST_CASE("every capability kind decodes to its fields") {
   const std::string caps =
-      "010400010001"                  // MP ipv4 unicast
-      "010400020001"                  // MP ipv6 unicast
-      "0200"                          // route refresh
-      "8000"                          // Cisco route refresh
-      "4600"                          // enhanced route refresh
-      "0506 0001 0001 0002"           // extended next hop: ipv4 unicast over ipv6
-      "0600"                          // extended message
-      "0901 01"                       // role: route server
-      "400a 8078 00010180 00020100"   // GR: R bit, 120 s; v4 F bit, v6 not
-      "4104 fa56ea01"                 // AS4 4200000001
-      "4508 00010103 00020101"        // ADD-PATH v4 both, v6 receive
-      "490a 0472733031 0478797a30"    // FQDN rs01 / xyz0
-      "4b04 03312e30"                 // software version "1.0"
-      "fe03 abcdef";                  // unknown 254
+      "010400010001"                 // MP ipv4 unicast
+      "010400020001"                 // MP ipv6 unicast
+      "0200"                         // route refresh
+      "8000"                         // Cisco route refresh
+      "4600"                         // enhanced route refresh
+      "0506 0001 0001 0002"          // extended next hop: ipv4 unicast over ipv6
+      "0600"                         // extended message
+      "0901 01"                      // role: route server
+      "400a 8078 00010180 00020100"  // GR: R bit, 120 s; v4 F bit, v6 not
+      "4104 fa56ea01"                // AS4 4200000001
+      "4508 00010103 00020101"       // ADD-PATH v4 both, v6 receive
+      "490a 0472733031 0478797a30"   // FQDN rs01 / xyz0
+      "4b04 03312e30"                // software version "1.0"
+      "fe03 abcdef";                 // unknown 254
   std::vector<uint8_t> cb = hex(caps);
   std::string body = "04 5ba0 00b4 c0000201 " + to_hex({static_cast<uint8_t>(cb.size() + 2)}) +
                      "02" + to_hex({static_cast<uint8_t>(cb.size())}) + caps;
@@ -398,7 +397,8 @@ TEST_CASE("informational capabilities that do not parse are kept raw") {
 }
 
 TEST_CASE("ExaBGP's OPEN with a software-version capability decodes") {
-  std::ifstream in(std::string(RSD_SHARED_DATA_DIR) + "/exabgp-qa/decoding/bgp-open-sofware-version");
+  std::ifstream in(std::string(RSD_SHARED_DATA_DIR) +
+                   "/exabgp-qa/decoding/bgp-open-sofware-version");
   REQUIRE(in.good());
   std::string line;
   while (std::getline(in, line) && line.rfind("FFFF", 0) != 0) {
@@ -517,7 +517,7 @@ TEST_CASE("negotiate: ADD-PATH directions per family (RFC 7911 5)") {
                          {kIpv6Unicast, AddPathFamily::kBoth}};
   peer.caps.add_path = {{kIpv4Unicast, AddPathFamily::kBoth}, {kIpv6Unicast, AddPathFamily::kSend}};
   Negotiated n = negotiate(local, peer).negotiated;
-  CHECK(n.add_path_rx_ipv4);   // we receive, they send
+  CHECK(n.add_path_rx_ipv4);        // we receive, they send
   CHECK_FALSE(n.add_path_tx_ipv4);  // we do not send
   CHECK(n.add_path_rx_ipv6);
   CHECK_FALSE(n.add_path_tx_ipv6);  // they do not receive
@@ -664,7 +664,7 @@ TEST_CASE("decode never reads past the end: every truncation and every byte flip
     std::vector<uint8_t> body(out.begin() + 19, out.end());
     for (std::size_t n = 0; n < body.size(); ++n) {
       std::vector<uint8_t> cut(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(n));
-      auto r = decode_open(cut);  // must not crash; ASan checks the reads
+      auto r = decode_open(cut);         // must not crash; ASan checks the reads
       if (n >= 10) CHECK_FALSE(r.ok());  // lengths no longer match
     }
     for (std::size_t k = 0; k < body.size(); ++k) {

@@ -90,8 +90,7 @@ Frame frame(Bytes buffer, const HeaderLimits& limits) {
   if (!marker_ok(buffer)) {
     // Garbage is reported as soon as it is seen, without waiting for a whole header.
     f.status = FrameStatus::Error;
-    f.error =
-        header_error(subcode::kConnectionNotSynchronized, {}, "marker is not all ones");
+    f.error = header_error(subcode::kConnectionNotSynchronized, {}, "marker is not all ones");
     return f;
   }
   if (buffer.size() < kHeaderSize) {

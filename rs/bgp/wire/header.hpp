@@ -62,9 +62,9 @@ enum class FrameStatus : uint8_t {
 struct Frame {
   FrameStatus status = FrameStatus::NeedMore;
   Header header{};
-  Bytes body;             // Message: the bytes after the header
-  std::size_t size = 0;   // Message: bytes consumed; NeedMore: bytes needed in total (>= 19)
-  WireError error;        // Error
+  Bytes body;            // Message: the bytes after the header
+  std::size_t size = 0;  // Message: bytes consumed; NeedMore: bytes needed in total (>= 19)
+  WireError error;       // Error
   // Error: false when the broken message is itself a NOTIFICATION (RFC 4271 6.4: the receiver
   // cannot use a NOTIFICATION to report an error in one); close and log only.
   bool reply = true;

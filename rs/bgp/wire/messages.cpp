@@ -33,7 +33,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   }
   if (c >= 0xf0 && c <= 0xf4) {
     if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xf0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xf0 && b(1) < 0x90) return 0;   // overlong
     if (c == 0xf4 && b(1) >= 0x90) return 0;  // above U+10FFFF
     return 4;
   }
@@ -131,95 +131,103 @@ NotificationMessage shutdown_notification(uint8_t sub, std::string_view text) {
   return m;
 }
 
+namespace {
+
+// Names from the IANA "BGP Error (Notification) Codes" and subcode registries, indexed by value.
+constexpr std::string_view kCodeNames[] = {
+    {},
+    "Message Header Error",
+    "OPEN Message Error",
+    "UPDATE Message Error",
+    "Hold Timer Expired",
+    "Finite State Machine Error",
+    "Cease",
+    "ROUTE-REFRESH Message Error",
+    "Send Hold Timer Expired",  // RFC 9687
+};
+
+constexpr std::string_view kHeaderSubcodes[] = {  // RFC 4271 6.1
+    "Unspecific", "Connection Not Synchronized", "Bad Message Length", "Bad Message Type"};
+
+constexpr std::string_view kOpenSubcodes[] = {  // RFC 4271 6.2, RFC 5492, RFC 9234
+    "Unspecific",
+    "Unsupported Version Number",
+    "Bad Peer AS",
+    "Bad BGP Identifier",
+    "Unsupported Optional Parameter",
+    "Authentication Failure (deprecated)",
+    "Unacceptable Hold Time",
+    "Unsupported Capability",
+    "Deprecated",
+    "Deprecated",
+    "Deprecated",
+    "Role Mismatch"};
+
+constexpr std::string_view kUpdateSubcodes[] = {  // RFC 4271 6.3
+    "Unspecific",
+    "Malformed Attribute List",
+    "Unrecognized Well-known Attribute",
+    "Missing Well-known Attribute",
+    "Attribute Flags Error",
+    "Attribute Length Error",
+    "Invalid ORIGIN Attribute",
+    "AS Routing Loop (deprecated)",
+    "Invalid NEXT_HOP Attribute",
+    "Optional Attribute Error",
+    "Invalid Network Field",
+    "Malformed AS_PATH"};
+
+constexpr std::string_view kTimerSubcodes[] = {"Unspecific"};
+
+constexpr std::string_view kFsmSubcodes[] = {  // RFC 6608 4
+    "Unspecified Error", "Receive Unexpected Message in OpenSent State",
+    "Receive Unexpected Message in OpenConfirm State",
+    "Receive Unexpected Message in Established State"};
+
+constexpr std::string_view kCeaseSubcodes[] = {  // RFC 4486 4, RFC 8538 (9), RFC 9384 (10)
+    "Unspecific",
+    "Maximum Number of Prefixes Reached",
+    "Administrative Shutdown",
+    "Peer De-configured",
+    "Administrative Reset",
+    "Connection Rejected",
+    "Other Configuration Change",
+    "Connection Collision Resolution",
+    "Out of Resources",
+    "Hard Reset",
+    "BFD Down"};
+
+constexpr std::string_view kRouteRefreshSubcodes[] = {"Reserved",
+                                                      "Invalid Message Length"};  // RFC 7313 5
+
+template <std::size_t N>
+std::string_view pick(const std::string_view (&table)[N], unsigned i) {
+  return i < N ? table[i] : std::string_view{};
+}
+
+}  // namespace
+
 std::string_view code_name(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::MessageHeader: return "Message Header Error";
-    case ErrorCode::Open: return "OPEN Message Error";
-    case ErrorCode::Update: return "UPDATE Message Error";
-    case ErrorCode::HoldTimerExpired: return "Hold Timer Expired";
-    case ErrorCode::Fsm: return "Finite State Machine Error";
-    case ErrorCode::Cease: return "Cease";
-    case ErrorCode::RouteRefresh: return "ROUTE-REFRESH Message Error";
-    case ErrorCode::SendHoldTimerExpired: return "Send Hold Timer Expired";
-  }
-  return {};
+  return pick(kCodeNames, static_cast<unsigned>(code));
 }
 
 std::string_view subcode_name(ErrorCode code, uint8_t sub) {
   switch (code) {
-    case ErrorCode::MessageHeader:  // RFC 4271 6.1
-      switch (sub) {
-        case 0: return "Unspecific";
-        case 1: return "Connection Not Synchronized";
-        case 2: return "Bad Message Length";
-        case 3: return "Bad Message Type";
-      }
-      break;
-    case ErrorCode::Open:  // RFC 4271 6.2, RFC 5492, RFC 9234
-      switch (sub) {
-        case 0: return "Unspecific";
-        case 1: return "Unsupported Version Number";
-        case 2: return "Bad Peer AS";
-        case 3: return "Bad BGP Identifier";
-        case 4: return "Unsupported Optional Parameter";
-        case 5: return "Authentication Failure (deprecated)";
-        case 6: return "Unacceptable Hold Time";
-        case 7: return "Unsupported Capability";
-        case 8:
-        case 9:
-        case 10: return "Deprecated";
-        case 11: return "Role Mismatch";
-      }
-      break;
-    case ErrorCode::Update:  // RFC 4271 6.3
-      switch (sub) {
-        case 0: return "Unspecific";
-        case 1: return "Malformed Attribute List";
-        case 2: return "Unrecognized Well-known Attribute";
-        case 3: return "Missing Well-known Attribute";
-        case 4: return "Attribute Flags Error";
-        case 5: return "Attribute Length Error";
-        case 6: return "Invalid ORIGIN Attribute";
-        case 7: return "AS Routing Loop (deprecated)";
-        case 8: return "Invalid NEXT_HOP Attribute";
-        case 9: return "Optional Attribute Error";
-        case 10: return "Invalid Network Field";
-        case 11: return "Malformed AS_PATH";
-      }
-      break;
+    case ErrorCode::MessageHeader:
+      return pick(kHeaderSubcodes, sub);
+    case ErrorCode::Open:
+      return pick(kOpenSubcodes, sub);
+    case ErrorCode::Update:
+      return pick(kUpdateSubcodes, sub);
     case ErrorCode::HoldTimerExpired:
-    case ErrorCode::SendHoldTimerExpired:  // RFC 9687
-      if (sub == 0) return "Unspecific";
-      break;
-    case ErrorCode::Fsm:  // RFC 6608 4
-      switch (sub) {
-        case 0: return "Unspecified Error";
-        case 1: return "Receive Unexpected Message in OpenSent State";
-        case 2: return "Receive Unexpected Message in OpenConfirm State";
-        case 3: return "Receive Unexpected Message in Established State";
-      }
-      break;
-    case ErrorCode::Cease:  // RFC 4486 4, RFC 8538 (9), RFC 9384 (10)
-      switch (sub) {
-        case 0: return "Unspecific";
-        case 1: return "Maximum Number of Prefixes Reached";
-        case 2: return "Administrative Shutdown";
-        case 3: return "Peer De-configured";
-        case 4: return "Administrative Reset";
-        case 5: return "Connection Rejected";
-        case 6: return "Other Configuration Change";
-        case 7: return "Connection Collision Resolution";
-        case 8: return "Out of Resources";
-        case 9: return "Hard Reset";
-        case 10: return "BFD Down";
-      }
-      break;
-    case ErrorCode::RouteRefresh:  // RFC 7313 5
-      switch (sub) {
-        case 0: return "Reserved";
-        case 1: return "Invalid Message Length";
-      }
-      break;
+    case ErrorCode::SendHoldTimerExpired:
+      return pick(kTimerSubcodes, sub);
+    case ErrorCode::Fsm:
+      return pick(kFsmSubcodes, sub);
+    case ErrorCode::Cease:
+      return pick(kCeaseSubcodes, sub);
+    case ErrorCode::RouteRefresh:
+      return pick(kRouteRefreshSubcodes, sub);
   }
   return {};
 }
@@ -262,7 +270,8 @@ void encode_keepalive(std::vector<uint8_t>& out) {
 Status<WireError> check_keepalive(Bytes body) {
   if (body.empty()) return Ok{};
   auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
-  return Err(WireError{ErrorAction::SessionReset, ErrorCode::MessageHeader,
+  return Err(WireError{ErrorAction::SessionReset,
+                       ErrorCode::MessageHeader,
                        subcode::kBadMessageLength,
                        {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
                        "KEEPALIVE length is not 19"});
@@ -283,7 +292,8 @@ Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body, const Ne
                            subcode::kInvalidMessageLength, std::move(whole),
                            "ROUTE-REFRESH length " + std::to_string(len) + " (RFC 7313 5)"});
     }
-    return Err(WireError{ErrorAction::SessionReset, ErrorCode::MessageHeader,
+    return Err(WireError{ErrorAction::SessionReset,
+                         ErrorCode::MessageHeader,
                          subcode::kBadMessageLength,
                          {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
                          "ROUTE-REFRESH length is not 23"});

@@ -47,11 +47,11 @@ NotificationMessage to_notification(const WireError& e);
 inline constexpr std::size_t kMaxShutdownCommunication = 255;
 
 struct ShutdownCommunication {
-  std::string text;         // printable: invalid UTF-8 and control bytes shown as \xNN
-  bool truncated = false;   // the length octet promised more than the data held
-  bool valid_utf8 = true;   // the received octets were valid UTF-8 (control bytes are allowed
-                            // but escaped in `text` all the same)
-  bool trailing = false;    // octets after the communication (not allowed by RFC 9003)
+  std::string text;        // printable: invalid UTF-8 and control bytes shown as \xNN
+  bool truncated = false;  // the length octet promised more than the data held
+  bool valid_utf8 = true;  // the received octets were valid UTF-8 (control bytes are allowed
+                           // but escaped in `text` all the same)
+  bool trailing = false;   // octets after the communication (not allowed by RFC 9003)
 };
 
 // nullopt unless the message is Cease 2 or 4 with a non-empty data field.
@@ -106,7 +106,7 @@ struct DecodedRouteRefresh {
 // ROUTE-REFRESH Message Error / Invalid Message Length (7/1) with the whole message as data
 // (RFC 7313 5); without it the header check already required 23 octets (1/2).
 [[nodiscard]] Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body,
-                                                                         const Negotiated& n);
+                                                                          const Negotiated& n);
 void encode_route_refresh(const RouteRefreshMessage& m, std::vector<uint8_t>& out);
 
 }  // namespace rs::bgp::wire

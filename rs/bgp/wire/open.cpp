@@ -37,7 +37,9 @@ std::vector<uint8_t> be32(uint32_t v) {
           static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
 }
 
-std::string cap_name(uint8_t code) { return "capability " + std::to_string(code); }
+std::string cap_name(uint8_t code) {
+  return "capability " + std::to_string(code);
+}
 
 WireError bad_cap_length(uint8_t code, std::size_t len) {
   return framing_error(cap_name(code) + " has invalid length " + std::to_string(len));
@@ -221,9 +223,9 @@ void encode_capabilities(const Capabilities& c, Writer& w) {
     const GracefulRestart& gr = *c.graceful_restart;
     assert(gr.families.size() <= 63);
     put_cap_with(w, capability::kGracefulRestart, [&] {
-      uint16_t head = static_cast<uint16_t>((gr.restart_state ? 0x8000 : 0) |
-                                            (gr.notification ? 0x4000 : 0) |
-                                            (gr.restart_time & 0x0fff));
+      uint16_t head =
+          static_cast<uint16_t>((gr.restart_state ? 0x8000 : 0) | (gr.notification ? 0x4000 : 0) |
+                                (gr.restart_time & 0x0fff));
       w.u16(head);
       for (const auto& f : gr.families) {
         w.u16(f.afi_safi.afi);
@@ -400,11 +402,16 @@ void encode_open(const OpenMessage& m, std::vector<uint8_t>& out, bool force_ext
 
 bool roles_compatible(Role local, Role peer) {
   switch (local) {
-    case Role::Provider: return peer == Role::Customer;
-    case Role::Customer: return peer == Role::Provider;
-    case Role::RouteServer: return peer == Role::RouteServerClient;
-    case Role::RouteServerClient: return peer == Role::RouteServer;
-    case Role::Peer: return peer == Role::Peer;
+    case Role::Provider:
+      return peer == Role::Customer;
+    case Role::Customer:
+      return peer == Role::Provider;
+    case Role::RouteServer:
+      return peer == Role::RouteServerClient;
+    case Role::RouteServerClient:
+      return peer == Role::RouteServer;
+    case Role::Peer:
+      return peer == Role::Peer;
   }
   return false;  // a local role outside the table never matches
 }
@@ -413,10 +420,17 @@ Status<WireError> validate_open(const OpenMessage& peer, const OpenPolicy& polic
   uint32_t as = peer.effective_as();
   bool as_ok = as != 0;  // RFC 7607 2: AS 0 in an OPEN is a Bad Peer AS
   switch (policy.peer_as_mode) {
-    case PeerAsMode::Exact: as_ok = as_ok && as == policy.peer_as; break;
-    case PeerAsMode::Any: break;
-    case PeerAsMode::Internal: as_ok = as_ok && as == policy.local_as; break;
-    case PeerAsMode::External: as_ok = as_ok && as != policy.local_as; break;
+    case PeerAsMode::Exact:
+      as_ok = as_ok && as == policy.peer_as;
+      break;
+    case PeerAsMode::Any:
+      break;
+    case PeerAsMode::Internal:
+      as_ok = as_ok && as == policy.local_as;
+      break;
+    case PeerAsMode::External:
+      as_ok = as_ok && as != policy.local_as;
+      break;
   }
   if (!as_ok) {
     // Data: the AS as the peer sent it, 4 octets when it came in the capability.

@@ -145,9 +145,9 @@ struct OpenPolicy {
   uint32_t peer_as = 0;
   uint32_t local_as = 0;
   uint32_t local_bgp_id = 0;
-  uint16_t min_hold_time = 0;       // 0: no minimum; otherwise a lower hold time (0 too) is 2/6
-  std::optional<Role> local_role;   // RFC 9234: checked only when set
-  bool role_strict = false;         // the peer must advertise a role (2/11 otherwise)
+  uint16_t min_hold_time = 0;      // 0: no minimum; otherwise a lower hold time (0 too) is 2/6
+  std::optional<Role> local_role;  // RFC 9234: checked only when set
+  bool role_strict = false;        // the peer must advertise a role (2/11 otherwise)
   std::vector<AfiSafi> required_families;  // missing ones give 2/7 (RFC 5492 5)
 };
 
