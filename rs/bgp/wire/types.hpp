@@ -134,6 +134,8 @@ struct Negotiated {
   bool add_path_tx_ipv4 = false;   // RFC 7911: we send path identifiers
   bool add_path_tx_ipv6 = false;
   bool extended_next_hop_ipv4 = false;  // RFC 8950: IPv4 NLRI with IPv6 next hop
+  bool extended_next_hop_ipv6 = false;  // extended next hop capability for IPv6 NLRI with an
+                                        // IPv4 next hop (4-byte, as ExaBGP sends it)
   bool route_refresh = false;
   bool enhanced_route_refresh = false;
   bool enforce_first_as = true;    // eBGP: first AS of AS_PATH must be the peer's
