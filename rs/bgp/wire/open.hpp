@@ -15,7 +15,6 @@
 namespace rs::bgp::wire {
 
 inline constexpr uint8_t kBgpVersion = 4;
-inline constexpr uint16_t kAsTrans = 23456;  // RFC 6793 9
 
 // Capability codes (IANA "Capability Codes").
 namespace capability {

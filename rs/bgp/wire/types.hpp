@@ -17,6 +17,7 @@ inline constexpr std::size_t kHeaderSize = 19;
 inline constexpr std::size_t kMarkerSize = 16;
 inline constexpr std::size_t kMaxMessageSize = 4096;           // RFC 4271 4.1
 inline constexpr std::size_t kMaxExtendedMessageSize = 65535;  // RFC 8654
+inline constexpr uint16_t kAsTrans = 23456;                      // RFC 6793 9
 
 enum class MessageType : uint8_t {
   Open = 1,

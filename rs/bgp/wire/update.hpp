@@ -42,7 +42,6 @@
 
 namespace rs::bgp::wire {
 
-inline constexpr uint32_t kAsTrans = 23456;  // RFC 6793 9
 
 // Attribute flag bits (RFC 4271 4.3).
 namespace attr_flag {
