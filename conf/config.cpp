@@ -143,6 +143,7 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
   s = resolve_options(p.options);
   s.debug = p.options.debug.value_or(c.debug_protocols);
   const std::string who = "protocol '" + p.name + "'";
+  if (p.incomplete) return;
   if (!s.local_as) d.error(p.loc, who + " needs 'local as NUMBER'");
   if (!s.neighbor_address && !s.neighbor_range)
     d.error(p.loc, who + " needs 'neighbor ADDRESS' or 'neighbor range PREFIX'");

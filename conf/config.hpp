@@ -191,6 +191,7 @@ struct BgpProtocol {
   Location loc;
   std::string from;           // template name, "" if none
   bool is_template = false;
+  bool incomplete = false;    // had syntax errors: the semantic checks are skipped (no cascades)
   BgpOptions options;         // as written, then merged with the template chain
   std::vector<BgpChannel> channels;
   BgpSettings settings;       // resolved (protocols only)

@@ -173,6 +173,14 @@ std::optional<rib::IpAddress> Parser::parse_ip(std::string_view what) {
   return std::nullopt;
 }
 
+bool Parser::next_is_address() const {
+  const Token& t = peek();
+  if (t.is_address()) return true;
+  if (t.kind != TokenKind::Symbol) return false;
+  const Define* d = config_.find_define(t.text);
+  return d && std::holds_alternative<rib::IpAddress>(d->value.literal);
+}
+
 std::optional<rib::Prefix> Parser::parse_prefix(std::string_view what) {
   const Token& t = peek();
   if (t.kind == TokenKind::Prefix) {

@@ -201,6 +201,7 @@ void Parser::parse_protocol() {
 }
 
 void Parser::parse_bgp(BgpProtocol proto) {
+  std::size_t errors_before = diags_.error_count();
   const BgpProtocol* tmpl = nullptr;
   if (accept_kw("from")) {
     const Token& t = peek();
@@ -220,6 +221,7 @@ void Parser::parse_bgp(BgpProtocol proto) {
     }
     return parse_bgp_option(proto.options);
   });
+  proto.incomplete = diags_.error_count() != errors_before || (tmpl && tmpl->incomplete);
   if (tmpl) {
     proto.options.inherit(tmpl->options);
     for (const BgpChannel& tc : tmpl->channels) {
@@ -301,8 +303,8 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
   }
   if (accept_kw("local")) {
     bool any = false;
-    if (peek().is_address()) {
-      o.local_address.emplace(next().ip);
+    if (next_is_address()) {
+      o.local_address.emplace(*parse_ip("an address"));
       any = true;
     }
     if (accept_kw("port")) {
@@ -322,8 +324,8 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
   }
   if (accept_kw("neighbor")) {
     bool any = false;
-    if (peek().is_address()) {
-      o.neighbor_address.emplace(next().ip);
+    if (next_is_address()) {
+      o.neighbor_address.emplace(*parse_ip("an address"));
       any = true;
     } else if (accept_kw("range")) {
       auto p = parse_prefix("a prefix");

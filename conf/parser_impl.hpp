@@ -88,6 +88,8 @@ class Parser {
   // on | off | yes | no | true | false; nothing (next is ';') means on.
   std::optional<bool> parse_switch();
   std::optional<rib::IpAddress> parse_ip(std::string_view what);
+  // An address literal or a define holding one comes next.
+  bool next_is_address() const;
   std::optional<rib::Prefix> parse_prefix(std::string_view what);
   std::optional<std::string> parse_string(std::string_view what);
   std::optional<std::string> parse_name(std::string_view what);  // a symbol
