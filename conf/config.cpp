@@ -147,7 +147,7 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
   if (!s.local_as) d.error(p.loc, who + " needs 'local as NUMBER'");
   if (!s.neighbor_address && !s.neighbor_range)
     d.error(p.loc, who + " needs 'neighbor ADDRESS' or 'neighbor range PREFIX'");
-  if (!s.neighbor_as && !s.peer_type)
+  if ((s.neighbor_address || s.neighbor_range) && !s.neighbor_as && !s.peer_type)
     d.error(p.loc, who + " needs 'neighbor ... as NUMBER' (or 'internal' / 'external')");
   if (s.peer_type && s.local_as && s.neighbor_as) {
     bool same = *s.local_as == *s.neighbor_as;

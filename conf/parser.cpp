@@ -14,6 +14,7 @@ namespace detail {
 
 bool Parser::error_at(const Token& at, std::string message) {
   if (at.kind != TokenKind::Invalid) diags_.error(at.loc, std::move(message));
+  else ++suppressed_errors_;
   return false;
 }
 
@@ -61,7 +62,12 @@ bool Parser::expect_kw(std::string_view kw) {
 }
 
 void Parser::sync() {
+  // Braces the statement opened before the error still need closing.
   int depth = 0;
+  for (const Token& t : ts_.slice(stmt_start_, ts_.position()).span()) {
+    if (t.kind == TokenKind::LBrace) ++depth;
+    if (t.kind == TokenKind::RBrace && depth > 0) --depth;
+  }
   for (;;) {
     const Token& t = peek();
     if (t.kind == TokenKind::End) return;
@@ -110,7 +116,9 @@ std::optional<uint64_t> Parser::parse_number(std::string_view what, uint64_t max
     return std::nullopt;
   }
   if (v > max) {
-    error_at(t, std::string(what) + " " + std::to_string(v) + " is out of range (at most " +
+    std::string so_far = statement_text();
+    error_at(t, "value " + std::to_string(v) + " is out of range" +
+                    (so_far.empty() ? std::string() : " after '" + so_far + "'") + " (at most " +
                     std::to_string(max) + ")");
     next();
     return std::nullopt;
@@ -291,7 +299,8 @@ std::optional<FilterSpec> Parser::parse_filter_spec(std::string_view direction) 
     spec.kind = FilterSpec::Kind::Where;
     spec.source = std::move(*expr);
   } else {
-    expected("'all', 'none', 'filter' or 'where' after '" + std::string(direction) + "'");
+    (void)direction;
+    expected("'all', 'none', 'filter' or 'where'");
     return std::nullopt;
   }
   return spec;

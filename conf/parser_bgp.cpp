@@ -201,7 +201,7 @@ void Parser::parse_protocol() {
 }
 
 void Parser::parse_bgp(BgpProtocol proto) {
-  std::size_t errors_before = diags_.error_count();
+  std::size_t errors_before = error_mark();
   const BgpProtocol* tmpl = nullptr;
   if (accept_kw("from")) {
     const Token& t = peek();
@@ -221,7 +221,7 @@ void Parser::parse_bgp(BgpProtocol proto) {
     }
     return parse_bgp_option(proto.options);
   });
-  proto.incomplete = diags_.error_count() != errors_before || (tmpl && tmpl->incomplete);
+  proto.incomplete = error_mark() != errors_before || (tmpl && tmpl->incomplete);
   if (tmpl) {
     proto.options.inherit(tmpl->options);
     for (const BgpChannel& tc : tmpl->channels) {

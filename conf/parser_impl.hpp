@@ -49,6 +49,7 @@ class Parser {
   // then skips to the end of that option. Returns false if the block could not be opened.
   template <class F>
   bool parse_block(F&& option) {
+    const Location open = peek().loc;
     if (!expect(TokenKind::LBrace)) {
       sync();
       return false;
@@ -57,7 +58,8 @@ class Parser {
       const Token& t = peek();
       if (t.kind == TokenKind::RBrace) break;
       if (t.kind == TokenKind::End) {
-        expected("'}'");
+        error_at(t, "missing '}' to close the '{' at " + std::to_string(open.line) + ":" +
+                        std::to_string(open.col) + ", got end of file");
         return true;
       }
       std::size_t before = ts_.position();
@@ -141,6 +143,13 @@ class Parser {
   Diagnostics& diags_;
   Config& config_;
   std::size_t stmt_start_ = 0;
+  std::size_t suppressed_errors_ = 0;  // errors at Invalid tokens (reported by the lexer)
+
+ public:
+  // Errors so far, including those not repeated at Invalid tokens.
+  std::size_t error_mark() const { return diags_.error_count() + suppressed_errors_; }
+
+ private:
   struct Symbol {
     std::string kind;
     Location loc;
