@@ -8,7 +8,7 @@
 namespace rs::filters {
 
 bool operator==(const MaskItem& a, const MaskItem& b) {
-  if (a.kind != b.kind || a.plus != b.plus || a.lo != b.lo || a.hi != b.hi) return false;
+  if (a.kind != b.kind || a.plus != b.plus || a.dynamic != b.dynamic || a.lo != b.lo || a.hi != b.hi) return false;
   if (a.kind != MaskItem::Kind::Set) return true;
   return *a.set == *b.set;
 }
