@@ -125,8 +125,9 @@ class ConstEval {
       : syms_(s), diags_(d), pool_(pool), locals_(std::move(local_consts)) {}
 
   bool failed = false;
+  bool quiet = false;  // count errors but do not report them (already reported elsewhere)
   void error(const SourceLocation& loc, std::string msg) {
-    if (!failed) diags_.error(loc, std::move(msg));
+    if (!failed && !quiet) diags_.error(loc, std::move(msg));
     failed = true;
   }
 
@@ -444,9 +445,10 @@ class Compiler {
   std::optional<Type> inferred_return() const { return seen_return_; }
 
   void error(const SourceLocation& loc, std::string msg) {
-    if (!failed()) diags_.error(loc, std::move(msg));
+    if (!failed() && !quiet_) diags_.error(loc, std::move(msg));
     failed_ = true;
   }
+  void set_quiet() { quiet_ = true, ce_.quiet = true; }
 
   // ---- emission ----
   uint32_t emit(Op op, const SourceLocation& loc, uint32_t arg = 0, uint8_t a = 0, uint16_t b = 0) {
@@ -1223,6 +1225,7 @@ class Compiler {
   ConstEval ce_;
   Program prog_;
   bool failed_ = false;
+  bool quiet_ = false;
 };
 
 }  // namespace
@@ -1232,7 +1235,8 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
   Compiler c(symbols, diags, cache);
   c.filter_body(decl);
   if (c.failed()) return nullptr;
-  // Functions were checked when defined.
+  // Functions were checked (and their errors reported) when they were defined.
+  c.set_quiet();
   c.compile_pending();
   if (c.failed()) {
     if (!diags.has_errors()) diags.error(decl.loc, "filter uses a function that has errors");

@@ -66,7 +66,7 @@ bool set_has(const ValueSet& s, const rib::LargeCommunity& c) {
 }
 
 std::optional<bool> match(const Value& a, const Value& b) {
-  if (is_set(b.type)) {
+  if (is_set(b.type) && b.type != Type::PrefixSet) {
     const ValueSet& s = b.set();
     if (s.ranges().empty()) return false;
     switch (a.type) {
