@@ -1,0 +1,109 @@
+// Export: from the Loc-RIB's best paths to each peer's Adj-RIB-Out (design step 7).
+// Peers that share an export policy form an ExportGroup: the export filter and the route-server /
+// route-reflector / eBGP rewrites run once per prefix for the whole group, and the result (one
+// interned attribute set) is diffed against every member's Adj-RIB-Out. What differs per member is
+// only whether the route came from that member (never sent back) and, at packing time, the next
+// hop when the policy says "next hop self".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rib/adj_rib_out.hpp"
+#include "rib/loc_rib.hpp"
+
+namespace rs::filters {
+class Filter;
+class Vm;
+}  // namespace rs::filters
+
+namespace rs {
+
+enum class NextHopMode : uint8_t {
+  Default,  // keep for route-server clients and iBGP, self for other eBGP peers
+  Keep,
+  Self,
+};
+
+// What decides how routes are rewritten for a peer; peers with equal rules and filter share work.
+struct ExportRules {
+  bool ebgp = false;
+  bool rs_client = false;  // RFC 7947: no AS prepend, next hop and MED unchanged
+  bool rr_client = false;  // RFC 4456 client: receives reflected iBGP routes
+  uint32_t local_as = 0;
+  uint32_t router_id = 0;
+  uint32_t cluster_id = 0;       // RFC 4456 CLUSTER_ID (router id when 0)
+  uint32_t default_local_pref = 100;
+  NextHopMode next_hop = NextHopMode::Default;
+  bool add_otc = false;          // RFC 9234 5: towards customers, peers, RS clients
+  friend bool operator==(const ExportRules&, const ExportRules&) = default;
+
+  bool next_hop_self() const {
+    return next_hop == NextHopMode::Self ||
+           (next_hop == NextHopMode::Default && ebgp && !rs_client);
+  }
+};
+
+// The export filter of a group: `all`, `none`, or a compiled filter.
+struct ExportPolicy {
+  enum class Kind : uint8_t { All, None, Filter } kind = Kind::All;
+  std::shared_ptr<const filters::Filter> filter;
+  bool operator==(const ExportPolicy& o) const { return kind == o.kind && filter == o.filter; }
+};
+
+// One peer's export state (embedded in the route server's peer).
+struct ExportMember {
+  const rib::RouteSource* source = nullptr;  // its own routes are not sent back to it
+  rib::AdjRibOut out;
+  bool self_next_hop = false;                // the group's rules say next hop self
+  rib::IpAddress self_v4, self_v6;           // ... with the session's local addresses
+  bool ipv4 = true, ipv6 = true;             // families negotiated
+  std::function<void()> wake;                // called when `out` gains work
+  // Initial export after the session comes up: a snapshot walked in chunks, then End-of-RIB.
+  std::vector<rib::Prefix> walk;
+  std::size_t walk_pos = 0;
+  bool walking = false;
+  bool end_of_rib_due = false;
+};
+
+struct ExportCounters {
+  uint64_t filter_runs = 0;
+  uint64_t filter_rejects = 0;
+  uint64_t filter_errors = 0;
+};
+
+class ExportGroup {
+ public:
+  ExportGroup(ExportRules rules, ExportPolicy policy) : rules_(rules), policy_(std::move(policy)) {}
+
+  const ExportRules& rules() const { return rules_; }
+  const ExportPolicy& policy() const { return policy_; }
+  std::vector<ExportMember*>& members() { return members_; }
+  const ExportCounters& counters() const { return counters_; }
+
+  // What the group should advertise for the prefix (null: nothing), and whose route it is.
+  struct Result {
+    rib::AttrRef attrs;
+    const rib::RouteSource* source = nullptr;
+  };
+  Result compute(const rib::Prefix& p, const rib::Destination* d, rib::AttrTable& table,
+                 filters::Vm& vm);
+  // Applies a computed result to one member (used by the initial walk) or to all of them.
+  static void apply(ExportMember& m, const rib::Prefix& p, const Result& r);
+  void apply_all(const rib::Prefix& p, const Result& r);
+
+ private:
+  bool eligible(const rib::Route& r) const;
+  void rewrite(const rib::Route& r, rib::AttrBuilder& b) const;
+
+  ExportRules rules_;
+  ExportPolicy policy_;
+  std::vector<ExportMember*> members_;
+  ExportCounters counters_;
+};
+
+}  // namespace rs

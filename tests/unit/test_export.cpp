@@ -1,0 +1,223 @@
+// Export groups and packing: reflection and route-server rules, rewrites per peer type, never back
+// to the source, withdrawals first, End-of-RIB after the initial export, and the packed UPDATEs
+// decode to exactly the Adj-RIB-Out.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <map>
+
+#include "filters/vm.hpp"
+#include "rs/bgp/wire/header.hpp"
+#include "rs/bgp/wire/update.hpp"
+#include "rs/export.hpp"
+#include "rs/export_pack.hpp"
+
+using namespace rs;
+using namespace rs::rib;
+namespace wire = rs::bgp::wire;
+
+namespace {
+struct Lab {
+  AttrTable table;
+  Journal journal;
+  LocRib rib{DecisionConfig{}, &journal};
+  std::deque<RouteSource> sources;
+  filters::Vm vm;
+
+  const RouteSource* source(uint32_t id, SourceKind kind, bool rr_client = false) {
+    RouteSource s;
+    s.id = id;
+    s.name = "n" + std::to_string(id);
+    s.kind = kind;
+    s.bgp_id = 0x0a000000 + id;
+    s.neighbor_as = kind == SourceKind::Ebgp ? 65001 : 65000;
+    s.neighbor_address = IpAddress::v4(0x7f000000 + id);
+    s.rr_client = rr_client;
+    sources.push_back(s);
+    return &sources.back();
+  }
+  void announce(const Prefix& p, const RouteSource* s, uint32_t med) {
+    AttrBuilder b;
+    b.set_origin(Origin::Igp);
+    b.set_present(AttrType::AsPath);
+    if (s->kind == SourceKind::Ebgp) b.as_path.segments.push_back({AsSegmentType::Sequence, {65001}});
+    b.set_next_hop(p.is_v4() ? IpAddress::v4(0xC0000200 + s->id) : IpAddress::v6(0x20010db800000000ULL, s->id));
+    b.set_med(med);
+    auto a = table.intern(b);
+    auto slot = rib.receive(p, s, 0, a);
+    (void)rib.import(p, slot, a, 1);
+  }
+};
+
+const Prefix kV4 = *Prefix::parse("203.0.113.10/32");
+const Prefix kV6 = *Prefix::parse("2001:db8:30::1/128");
+
+// Decodes every UPDATE in `bytes` and applies it to a prefix -> attributes view.
+std::map<Prefix, AttrBuilder> receive_all(const std::vector<uint8_t>& bytes, const wire::Negotiated& n,
+                                          int* eor = nullptr) {
+  std::map<Prefix, AttrBuilder> held;
+  wire::Framer f(bytes, wire::HeaderLimits::from(n));
+  wire::UpdateMessage u;
+  for (auto m = f.next(); m.status == wire::FrameStatus::Message; m = f.next()) {
+    REQUIRE(wire::decode_update(m.body, n, u).ok());
+    if (u.end_of_rib() && eor) ++*eor;
+    for (auto& w : u.withdrawn) held.erase(w.prefix);
+    if (u.mp_unreach)
+      for (auto& w : u.mp_unreach->nlri) held.erase(w.prefix);
+    for (auto& x : u.nlri) held[x.prefix] = u.attrs;
+    if (u.mp_reach) {
+      for (auto& x : u.mp_reach->nlri) {
+        held[x.prefix] = u.attrs;
+        held[x.prefix].set_next_hop(u.mp_reach->next_hop);
+      }
+    }
+  }
+  return held;
+}
+
+wire::Negotiated session(bool ebgp) {
+  wire::Negotiated n;
+  n.local_as = 65000;
+  n.peer_as = ebgp ? 65002 : 65000;
+  n.ebgp = ebgp;
+  n.ipv6_unicast = true;
+  n.enforce_first_as = false;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("iBGP route server: reflection to rr clients, never back to the source") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ibgp, true);
+  auto* n2 = lab.source(2, SourceKind::Ibgp, true);
+  lab.announce(kV4, n1, 100);
+  lab.announce(kV4, n2, 101);
+  lab.announce(kV6, n2, 100);
+
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.router_id = 0x0a0000fe;
+  rules.rr_client = true;
+  ExportGroup g(rules, {});
+  ExportMember edge, node1;
+  edge.source = lab.source(9, SourceKind::Ibgp);
+  node1.source = n1;
+  int wakes = 0;
+  edge.wake = [&] { ++wakes; };
+  g.members() = {&edge, &node1};
+
+  for (const Prefix& p : {kV4, kV6}) g.apply_all(p, g.compute(p, lab.rib.find(p), lab.table, lab.vm));
+  CHECK(wakes == 2);
+  CHECK(edge.out.pending() == 2);
+  CHECK(node1.out.pending() == 1);  // only the v6 route: the v4 best is its own
+
+  PackCounters k;
+  std::vector<uint8_t> bytes;
+  edge.end_of_rib_due = true;
+  CHECK_FALSE(pack_updates(edge, session(false), bytes, 1 << 20, k));
+  int eor = 0;
+  auto held = receive_all(bytes, session(false), &eor);
+  CHECK(eor == 2);
+  REQUIRE(held.count(kV4));
+  REQUIRE(held.count(kV6));
+  CHECK(held[kV4].med == 100);
+  CHECK(held[kV4].next_hop == IpAddress::v4(0xC0000201));  // unchanged
+  CHECK(held[kV4].local_pref == 100);                       // default added for iBGP
+  CHECK(held[kV4].originator_id == n1->bgp_id);             // RFC 4456
+  CHECK(held[kV4].cluster_list.values == std::vector<uint32_t>{0x0a0000fe});
+  CHECK(held[kV6].next_hop == IpAddress::v6(0x20010db800000000ULL, 2));
+
+  // n1 fails (withdraws): the edge moves to n2, withdrawals and announcements in one pull.
+  CHECK(lab.rib.withdraw(kV4, n1, 0) == BestResult::Changed);
+  g.apply_all(kV4, g.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm));
+  bytes.clear();
+  CHECK_FALSE(pack_updates(edge, session(false), bytes, 1 << 20, k));
+  auto after = receive_all(bytes, session(false));
+  CHECK(after[kV4].med == 101);
+  CHECK(after[kV4].originator_id == n2->bgp_id);
+  // node1 now gets n2's v4 route; n2 itself got nothing for v4 (its own route).
+  CHECK(node1.out.pending() == 2);
+}
+
+TEST_CASE("iBGP routes are not sent to iBGP non-clients; eBGP rewrites") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ibgp);  // not a client
+  lab.announce(kV4, n1, 100);
+  ExportRules plain;
+  plain.local_as = 65000;
+  ExportGroup ibgp(plain, {});
+  CHECK_FALSE(ibgp.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
+
+  ExportRules ebgp = plain;
+  ebgp.ebgp = true;
+  ExportGroup eg(ebgp, {});
+  auto r = eg.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(r.attrs);
+  CHECK(r.attrs->as_path->first_as() == 65000);       // prepended
+  CHECK_FALSE(r.attrs->has(AttrType::LocalPref));     // not sent over eBGP
+  CHECK(r.attrs->has(AttrType::Med));                 // iBGP-learned MED may go out
+  CHECK(ebgp.next_hop_self());
+
+  ExportRules rs_client = ebgp;
+  rs_client.rs_client = true;
+  ExportGroup rsg(rs_client, {});
+  auto rr = rsg.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(rr.attrs);
+  CHECK_FALSE(rr.attrs->as_path);                     // RFC 7947: no prepend
+  CHECK_FALSE(rs_client.next_hop_self());
+
+  ExportGroup none(rs_client, {ExportPolicy::Kind::None, nullptr});
+  CHECK_FALSE(none.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
+}
+
+TEST_CASE("NO_EXPORT stays inside the AS, NO_ADVERTISE goes nowhere") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ibgp, true);
+  AttrBuilder b;
+  b.set_origin(Origin::Igp);
+  b.set_present(AttrType::AsPath);
+  b.set_next_hop(IpAddress::v4(0xC0000201));
+  b.communities.values = {0xFFFFFF01};
+  b.set_present(AttrType::Communities);
+  auto a = lab.table.intern(b);
+  (void)lab.rib.import(kV4, lab.rib.receive(kV4, n1, 0, a), a, 1);
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.rr_client = true;
+  CHECK(ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
+  rules.ebgp = true;
+  CHECK_FALSE(ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
+}
+
+TEST_CASE("packing many prefixes respects the budget and the message size") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ibgp, true);
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.rr_client = true;
+  ExportGroup g(rules, {});
+  ExportMember edge;
+  edge.source = lab.source(9, SourceKind::Ibgp);
+  g.members() = {&edge};
+  for (uint32_t i = 0; i < 20000; ++i) {
+    Prefix p(IpAddress::v4(0x0a000000 + (i << 8)), 24);
+    lab.announce(p, n1, 100 + i % 3);
+    g.apply_all(p, g.compute(p, lab.rib.find(p), lab.table, lab.vm));
+  }
+  PackCounters k;
+  std::vector<uint8_t> all;
+  int pulls = 0;
+  while (true) {
+    std::vector<uint8_t> chunk;
+    bool more = pack_updates(edge, session(false), chunk, 16 * 1024, k);
+    CHECK(chunk.size() <= 16 * 1024 + 4096);
+    all.insert(all.end(), chunk.begin(), chunk.end());
+    ++pulls;
+    if (!more) break;
+  }
+  CHECK(pulls > 4);
+  auto held = receive_all(all, session(false));
+  CHECK(held.size() == 20000);
+  CHECK(k.prefixes_announced == 20000);
+  CHECK(edge.out.advertised() == 20000);
+}
