@@ -1,0 +1,1260 @@
+// Compiler: AST -> flat Program. One pass over the AST per filter/function: names are resolved
+// (locals, then defines, then builtin constants, then route/custom attributes), each expression's
+// static type is computed and checked (errors with file:line:col at load time), and code for the
+// stack Vm is emitted. Set literals, tuples of constants and masks without variables are folded
+// into constants. Functions are compiled into the calling filter's program on first call (a
+// worklist), so a Program is self-contained and two programs can be compared structurally.
+// BIRD 2.0 functions without `-> type` get the type of their first typed `return`.
+#include "filters/compile.hpp"
+
+#include <functional>
+#include <map>
+#include <set>
+
+namespace rs::filters {
+
+std::string_view to_string(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Or: return "||";
+    case BinaryOp::And: return "&&";
+    case BinaryOp::Eq: return "=";
+    case BinaryOp::Ne: return "!=";
+    case BinaryOp::Lt: return "<";
+    case BinaryOp::Le: return "<=";
+    case BinaryOp::Gt: return ">";
+    case BinaryOp::Ge: return ">=";
+    case BinaryOp::Match: return "~";
+    case BinaryOp::NotMatch: return "!~";
+    case BinaryOp::Add: return "+";
+    case BinaryOp::Sub: return "-";
+    case BinaryOp::Mul: return "*";
+    case BinaryOp::Div: return "/";
+  }
+  return "?";
+}
+
+std::optional<Type> type_from_keyword(std::string_view kw, bool set) {
+  static const std::pair<std::string_view, Type> kTypes[] = {
+      {"int", Type::Int},        {"bool", Type::Bool},       {"pair", Type::Pair},
+      {"quad", Type::Quad},      {"ip", Type::Ip},           {"prefix", Type::Prefix},
+      {"string", Type::String},  {"bgppath", Type::Path},    {"bgpmask", Type::PathMask},
+      {"clist", Type::Clist},    {"eclist", Type::Eclist},   {"lclist", Type::Lclist},
+      {"ec", Type::Ec},          {"lc", Type::Lc},
+  };
+  for (const auto& [name, t] : kTypes) {
+    if (kw != name) continue;
+    if (!set) return t;
+    Type s = set_of(t);
+    if (s == Type::Void) return std::nullopt;
+    return s;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+struct AttrInfo {
+  const char* name;
+  Attr attr;
+  Type type;
+  bool writable;
+};
+constexpr AttrInfo kAttrs[] = {
+    {"net", Attr::Net, Type::Prefix, false},
+    {"from", Attr::From, Type::Ip, true},
+    {"gw", Attr::Gw, Type::Ip, true},
+    {"proto", Attr::Proto, Type::String, false},
+    {"source", Attr::Source, Type::EnumRts, false},
+    {"dest", Attr::Dest, Type::EnumRtd, true},
+    {"preference", Attr::Preference, Type::Int, true},
+    {"ifname", Attr::Ifname, Type::String, false},
+    {"bgp_origin", Attr::BgpOrigin, Type::EnumOrigin, true},
+    {"bgp_path", Attr::BgpPath, Type::Path, true},
+    {"bgp_next_hop", Attr::BgpNextHop, Type::Ip, true},
+    {"bgp_med", Attr::BgpMed, Type::Int, true},
+    {"bgp_local_pref", Attr::BgpLocalPref, Type::Int, true},
+    {"bgp_community", Attr::BgpCommunity, Type::Clist, true},
+    {"bgp_ext_community", Attr::BgpExtCommunity, Type::Eclist, true},
+    {"bgp_large_community", Attr::BgpLargeCommunity, Type::Lclist, true},
+    {"bgp_originator_id", Attr::BgpOriginatorId, Type::Quad, true},
+    {"bgp_cluster_list", Attr::BgpClusterList, Type::Clist, true},
+    {"bgp_atomic_aggr", Attr::BgpAtomicAggr, Type::Bool, true},
+    {"bgp_aggregator", Attr::BgpAggregator, Type::Void, false},
+    {"bgp_otc", Attr::BgpOtc, Type::Int, true},
+};
+const AttrInfo* find_attr(std::string_view name) {
+  for (const auto& a : kAttrs)
+    if (name == a.name) return &a;
+  return nullptr;
+}
+
+std::string tn(Type t) { return std::string(type_name(t)); }
+
+bool assignable(Type to, Type from) {
+  return to == from || from == Type::Any || to == Type::Any ||
+         (is_set(to) && from == Type::EnumSet && to == Type::EnumSet);
+}
+
+// Default value of a fresh local of type t (BIRD: locals start undefined; rsd starts them at the
+// type's zero: 0, FALSE, empty list/set, 0.0.0.0, "").
+Value default_value(Type t, ObjectPool& pool) {
+  switch (t) {
+    case Type::String: return Value::object(t, &pool.strings.emplace_back());
+    case Type::Path: return Value::object(t, &pool.paths.emplace_back());
+    case Type::Clist: return Value::object(t, &pool.clists.emplace_back());
+    case Type::Eclist: return Value::object(t, &pool.eclists.emplace_back());
+    case Type::Lclist: return Value::object(t, &pool.lclists.emplace_back());
+    case Type::PathMask: return Value::object(t, &pool.masks.emplace_back());
+    case Type::PrefixSet: return Value::object(t, &pool.prefix_sets.emplace_back());
+    case Type::Ip: return Value::address(rib::IpAddress());
+    case Type::Prefix: return Value::prefix(rib::Prefix());
+    default:
+      if (is_set(t)) return Value::object(t, &pool.sets.emplace_back(element_of(t)));
+      Value v;
+      v.type = t;
+      v.u = 0;
+      return v;
+  }
+}
+
+// Shared by constant evaluation and the compiler: evaluates constant expressions.
+class ConstEval {
+ public:
+  ConstEval(const SymbolTable& s, conf::Diagnostics& d, ObjectPool& pool,
+            std::function<const Value*(const std::string&)> local_consts = nullptr)
+      : syms_(s), diags_(d), pool_(pool), locals_(std::move(local_consts)) {}
+
+  bool failed = false;
+  bool quiet = false;  // count errors but do not report them (already reported elsewhere)
+  void error(const SourceLocation& loc, std::string msg) {
+    if (!failed && !quiet) diags_.error(loc, std::move(msg));
+    failed = true;
+  }
+
+  std::optional<Value> eval(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::Literal:
+        if (e.value.type == Type::String) return Value::object(Type::String, &pool_.strings.emplace_back(e.text));
+        return e.value;
+      case ExprKind::Name: {
+        if (const Value* v = syms_.constant(e.name)) return *v;
+        if (auto b = builtin_constant(e.name)) return b;
+        error(e.loc, "'" + e.name + "' is not a constant");
+        return std::nullopt;
+      }
+      case ExprKind::Unary: {
+        auto a = eval(*e.args[0]);
+        if (!a) return std::nullopt;
+        if (e.uop == UnaryOp::Neg && a->type == Type::Int) return Value::integer(0u - a->as_int());
+        if (e.uop == UnaryOp::Not && a->type == Type::Bool) return Value::boolean(!a->as_bool());
+        error(e.loc, "invalid operand of type " + tn(a->type) + " for unary operator");
+        return std::nullopt;
+      }
+      case ExprKind::Binary: {
+        auto a = eval(*e.args[0]);
+        if (!a) return std::nullopt;
+        auto b = eval(*e.args[1]);
+        if (!b) return std::nullopt;
+        if (a->type == Type::Int && b->type == Type::Int) {
+          uint32_t x = a->as_int(), y = b->as_int();
+          switch (e.bop) {
+            case BinaryOp::Add: return Value::integer(x + y);
+            case BinaryOp::Sub: return Value::integer(x - y);
+            case BinaryOp::Mul: return Value::integer(x * y);
+            case BinaryOp::Div:
+              if (y == 0) {
+                error(e.loc, "division by zero");
+                return std::nullopt;
+              }
+              return Value::integer(x / y);
+            default: break;
+          }
+        }
+        error(e.loc, "operator " + std::string(to_string(e.bop)) + " is not allowed in a constant expression");
+        return std::nullopt;
+      }
+      case ExprKind::Tuple: return tuple(e);
+      case ExprKind::Set: return set(e.set_items, e.loc);
+      case ExprKind::Mask: return mask(e);
+      case ExprKind::EmptyList: return default_value(e.empty_type, pool_);
+      default:
+        error(e.loc, "constant expression expected");
+        return std::nullopt;
+    }
+  }
+
+  std::optional<uint32_t> eval_int(const Expr& e, const char* what) {
+    auto v = eval(e);
+    if (!v) return std::nullopt;
+    if (v->type != Type::Int) {
+      error(e.loc, std::string(what) + " must be an int, got " + tn(v->type));
+      return std::nullopt;
+    }
+    return v->as_int();
+  }
+
+  std::optional<Value> tuple(const Expr& e) {
+    std::vector<uint32_t> f;
+    for (const auto& a : e.args) {
+      auto v = eval_int(*a, "a tuple field");
+      if (!v) return std::nullopt;
+      f.push_back(*v);
+    }
+    if (e.ec_kind) {
+      uint32_t t = 0;
+      if (e.ec_unknown_type) {
+        auto v = eval_int(*e.ec_unknown_type, "an extended community type");
+        if (!v) return std::nullopt;
+        t = *v;
+      }
+      auto ec = make_ec(*e.ec_kind, static_cast<uint16_t>(t), f[0], f[1]);
+      if (!ec || t > 0xFFFF) {
+        error(e.loc, "extended community value out of range");
+        return std::nullopt;
+      }
+      return Value::ec(*ec);
+    }
+    if (f.size() == 2) {
+      if (f[0] > 0xFFFF || f[1] > 0xFFFF) {
+        error(e.loc, "pair field out of range (0..65535)");
+        return std::nullopt;
+      }
+      return Value::pair(f[0], f[1]);
+    }
+    return Value::large({f[0], f[1], f[2]});
+  }
+
+  std::optional<Value> mask(const Expr& e) {
+    PathMask& m = pool_.masks.emplace_back();
+    for (const auto& el : e.mask) {
+      MaskItem it;
+      it.kind = el.kind;
+      it.plus = el.plus;
+      if (el.kind == MaskItem::Kind::Asn || el.kind == MaskItem::Kind::Range) {
+        auto lo = eval_int(*el.lo, "an AS number in a path mask");
+        if (!lo) return std::nullopt;
+        it.lo = it.hi = *lo;
+        if (el.hi) {
+          auto hi = eval_int(*el.hi, "an AS number in a path mask");
+          if (!hi) return std::nullopt;
+          it.hi = *hi;
+        }
+      } else if (el.kind == MaskItem::Kind::Set) {
+        auto s = set(el.set, el.loc);
+        if (!s) return std::nullopt;
+        if (s->type != Type::IntSet && !s->set().ranges().empty()) {
+          error(el.loc, "a set in a path mask must be an int set, got " + tn(s->type));
+          return std::nullopt;
+        }
+        it.set = &s->set();
+      }
+      if (!m.add(it)) {
+        error(el.loc, "path mask too long (at most " + std::to_string(PathMask::kMaxSteps) + " elements)");
+        return std::nullopt;
+      }
+    }
+    return Value::object(Type::PathMask, &m);
+  }
+
+  // Set literal (or case labels) -> ValueSet / PrefixSet constant.
+  std::optional<Value> set(const std::vector<SetItem>& items, const SourceLocation& loc) {
+    bool prefixes = false, others = false;
+    for (const auto& it : items) (it.kind == SetItem::Kind::Pattern ? prefixes : others) = true;
+    if (prefixes) {
+      PrefixSet& ps = pool_.prefix_sets.emplace_back();
+      for (const auto& it : items) {
+        PrefixPattern p;
+        if (it.kind == SetItem::Kind::Pattern) {
+          p = it.pattern;
+        } else if (it.kind == SetItem::Kind::Value) {
+          auto v = eval(*it.lo);
+          if (!v) return std::nullopt;
+          if (v->type != Type::Prefix) {
+            error(it.loc, "a prefix set cannot contain a value of type " + tn(v->type));
+            return std::nullopt;
+          }
+          p = {v->net, v->net.length(), v->net.length()};
+        } else {
+          error(it.loc, "a prefix set cannot contain a range or a tuple");
+          return std::nullopt;
+        }
+        if (!ps.add(p)) {
+          error(it.loc, "invalid prefix pattern");
+          return std::nullopt;
+        }
+      }
+      return Value::object(Type::PrefixSet, &ps);
+    }
+    (void)others;
+    Type elem = Type::Void;
+    ValueSet tmp;
+    std::vector<std::pair<SetKey, SetKey>> ranges;
+    auto set_elem = [&](Type t, const SourceLocation& at) {
+      if (elem == Type::Void) elem = t;
+      if (t == elem || (elem == Type::Quad && t == Type::Ip) || (elem == Type::Ip && t == Type::Quad)) return true;
+      error(at, "a set cannot mix " + tn(elem) + " and " + tn(t) + " values");
+      return false;
+    };
+    for (const auto& it : items) {
+      switch (it.kind) {
+        case SetItem::Kind::Value:
+        case SetItem::Kind::Range: {
+          auto lo = eval(*it.lo);
+          if (!lo) return std::nullopt;
+          if (lo->type == Type::Prefix) {
+            // A prefix from a define inside a value set: only all-prefix sets are allowed.
+            error(it.loc, "a set cannot mix prefixes and other values");
+            return std::nullopt;
+          }
+          Value hi = *lo;
+          if (it.kind == SetItem::Kind::Range) {
+            auto h = eval(*it.hi);
+            if (!h) return std::nullopt;
+            if (h->type != lo->type) {
+              error(it.loc, "range ends have different types (" + tn(lo->type) + ", " + tn(h->type) + ")");
+              return std::nullopt;
+            }
+            hi = *h;
+          }
+          if (set_of(lo->type) == Type::Void) {
+            error(it.loc, "values of type " + tn(lo->type) + " cannot be members of a set");
+            return std::nullopt;
+          }
+          if (!set_elem(lo->type, it.loc)) return std::nullopt;
+          SetKey a = set_key(*lo), b = set_key(hi);
+          if (b < a) {
+            error(it.loc, "empty range: low end is greater than high end");
+            return std::nullopt;
+          }
+          ranges.emplace_back(a, b);
+          break;
+        }
+        case SetItem::Kind::Tuple:
+          if (!tuple_item(it, ranges, set_elem)) return std::nullopt;
+          break;
+        case SetItem::Kind::Pattern: break;
+      }
+    }
+    ValueSet& vs = pool_.sets.emplace_back(elem == Type::Void ? Type::Int : elem);
+    for (const auto& [a, b] : ranges) vs.add_range(a, b);
+    vs.finish();
+    Type st = elem == Type::Void ? Type::IntSet : set_of(elem);
+    (void)loc;
+    return Value::object(st, &vs);
+  }
+
+  // Field bounds: value, range or wildcard [0, max].
+  std::optional<std::pair<uint32_t, uint32_t>> field(const TupleField& f, uint32_t max) {
+    if (f.wildcard) return std::make_pair(0u, max);
+    auto lo = eval_int(*f.lo, "a tuple field");
+    if (!lo) return std::nullopt;
+    uint32_t hi = *lo;
+    if (f.hi) {
+      auto h = eval_int(*f.hi, "a tuple field");
+      if (!h) return std::nullopt;
+      hi = *h;
+    }
+    if (*lo > hi || hi > max) return std::make_pair(1u, 0u);  // caller reports
+    return std::make_pair(*lo, hi);
+  }
+
+  template <class SetElem>
+  bool tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetKey>>& ranges, SetElem&& set_elem) {
+    auto bad = [&](const char* what) {
+      error(it.loc, what);
+      return false;
+    };
+    if (it.ec_kind) {
+      if (!set_elem(Type::Ec, it.loc)) return false;
+      uint32_t t = 0;
+      if (it.ec_unknown_type) {
+        auto v = eval_int(*it.ec_unknown_type, "an extended community type");
+        if (!v) return false;
+        t = *v;
+      }
+      if (it.fields[0].wildcard || it.fields[0].hi) return bad("the AS field of an extended community set item must be a single value");
+      auto a = eval_int(*it.fields[0].lo, "a tuple field");
+      if (!a) return false;
+      const bool two = *it.ec_kind == EcKind::Rt || *it.ec_kind == EcKind::Ro ? *a <= 0xFFFF : true;
+      auto b = field(it.fields[1], two ? 0xFFFFFFFFu : 0xFFFFu);
+      if (!b) return false;
+      if (b->first > b->second) return bad("extended community value out of range");
+      auto lo = make_ec(*it.ec_kind, static_cast<uint16_t>(t), *a, b->first);
+      auto hi = make_ec(*it.ec_kind, static_cast<uint16_t>(t), *a, b->second);
+      if (!lo || !hi) return bad("extended community value out of range");
+      ranges.emplace_back(SetKey{0, 0, *lo}, SetKey{0, 0, *hi});
+      return true;
+    }
+    const auto& f = it.fields;
+    auto is_full = [](const TupleField& x) { return x.wildcard; };
+    if (f.size() == 2) {
+      if (!set_elem(Type::Pair, it.loc)) return false;
+      auto a = field(f[0], 0xFFFF);
+      if (!a) return false;
+      auto b = field(f[1], 0xFFFF);
+      if (!b) return false;
+      if (a->first > a->second || b->first > b->second) return bad("pair field out of range (0..65535)");
+      if (a->first == a->second || (b->first == 0 && b->second == 0xFFFF)) {
+        ranges.emplace_back(SetKey{0, 0, (uint64_t{a->first} << 16) | b->first},
+                            SetKey{0, 0, (uint64_t{a->second} << 16) | b->second});
+      } else {
+        for (uint64_t x = a->first; x <= a->second; ++x)
+          ranges.emplace_back(SetKey{0, 0, (x << 16) | b->first}, SetKey{0, 0, (x << 16) | b->second});
+      }
+      return true;
+    }
+    if (!set_elem(Type::Lc, it.loc)) return false;
+    // BIRD: once a field is a range or a wildcard, the later fields must be wildcards.
+    std::pair<uint32_t, uint32_t> r[3];
+    bool open = false;
+    for (int i = 0; i < 3; ++i) {
+      auto x = field(f[i], 0xFFFFFFFFu);
+      if (!x) return false;
+      if (x->first > x->second) return bad("large community field out of range");
+      if (open && !is_full(f[i])) return bad("in a large community set item, fields after a range or '*' must be '*'");
+      if (x->first != x->second) open = true;
+      r[i] = *x;
+    }
+    ranges.emplace_back(SetKey{0, r[0].first, (uint64_t{r[1].first} << 32) | r[2].first},
+                        SetKey{0, r[0].second, (uint64_t{r[1].second} << 32) | r[2].second});
+    return true;
+  }
+
+ private:
+  const SymbolTable& syms_;
+  conf::Diagnostics& diags_;
+  ObjectPool& pool_;
+  std::function<const Value*(const std::string&)> locals_;
+};
+
+// Return types of BIRD 2.0 functions (no `->`), inferred on demand; shared by one compilation.
+struct InferCache {
+  std::map<std::string, Type> types;
+  std::set<std::string> in_progress;
+};
+
+class Compiler {
+ public:
+  Compiler(const SymbolTable& s, conf::Diagnostics& d, InferCache& cache)
+      : syms_(s), diags_(d), cache_(cache), ce_(s, d, *s.pool()) {
+    prog_.pool = s.pool();
+  }
+
+  bool failed() const { return failed_ || ce_.failed; }
+  Program take() { return std::move(prog_); }
+  std::optional<Type> inferred_return() const { return seen_return_; }
+
+  void error(const SourceLocation& loc, std::string msg) {
+    if (!failed() && !quiet_) diags_.error(loc, std::move(msg));
+    failed_ = true;
+  }
+  void set_quiet() { quiet_ = true, ce_.quiet = true; }
+
+  // ---- emission ----
+  uint32_t emit(Op op, const SourceLocation& loc, uint32_t arg = 0, uint8_t a = 0, uint16_t b = 0) {
+    prog_.code.push_back(Insn{op, a, b, arg});
+    prog_.locs.push_back(loc);
+    return static_cast<uint32_t>(prog_.code.size() - 1);
+  }
+  uint32_t here() const { return static_cast<uint32_t>(prog_.code.size()); }
+  void patch(uint32_t at) { prog_.code[at].arg = here(); }
+  uint32_t add_const(const Value& v) {
+    prog_.consts.push_back(v);
+    return static_cast<uint32_t>(prog_.consts.size() - 1);
+  }
+  void emit_const(const Value& v, const SourceLocation& loc) {
+    if (v.type == Type::Int) emit(Op::PushInt, loc, v.as_int());
+    else if (v.type == Type::Bool) emit(Op::PushBool, loc, v.as_bool());
+    else emit(Op::Const, loc, add_const(v));
+  }
+
+  // ---- scopes ----
+  struct Local {
+    std::string name;
+    Type type;
+    uint16_t slot;
+  };
+  std::vector<Local> locals_;
+  uint16_t frame_ = 0;
+  const Local* find_local(const std::string& n) const {
+    for (auto it = locals_.rbegin(); it != locals_.rend(); ++it)
+      if (it->name == n) return &*it;
+    return nullptr;
+  }
+  std::optional<uint16_t> declare(const VarDecl& d, bool init) {
+    for (const auto& l : locals_)
+      if (l.name == d.name) {
+        error(d.loc, "variable '" + d.name + "' is already declared in this function");
+        return std::nullopt;
+      }
+    if (frame_ >= 1024) {
+      error(d.loc, "too many local variables");
+      return std::nullopt;
+    }
+    uint16_t slot = frame_++;
+    locals_.push_back({d.name, d.type, slot});
+    if (init) {
+      emit_const(default_value(d.type, *syms_.pool()), d.loc);
+      emit(Op::Store, d.loc, slot);
+    }
+    return slot;
+  }
+  uint16_t temp() { return frame_++; }
+
+  // ---- expressions ----
+  std::optional<Type> expr(const Expr& e) {
+    if (failed()) return std::nullopt;
+    switch (e.kind) {
+      case ExprKind::Literal:
+      case ExprKind::Set:
+      case ExprKind::EmptyList: {
+        auto v = ce_.eval(e);
+        if (!v) return std::nullopt;
+        emit_const(*v, e.loc);
+        if (e.kind == ExprKind::Set && is_set(v->type) && v->type != Type::PrefixSet && v->set().ranges().empty())
+          return Type::Any;  // `[]` fits any set type
+        return v->type;
+      }
+      case ExprKind::Mask: return mask(e);
+      case ExprKind::Name: return name(e);
+      case ExprKind::Unary: {
+        auto t = expr(*e.args[0]);
+        if (!t) return std::nullopt;
+        Type want = e.uop == UnaryOp::Not ? Type::Bool : Type::Int;
+        if (*t != want && *t != Type::Any) {
+          error(e.loc, std::string("operator ") + (e.uop == UnaryOp::Not ? "!" : "-") + " needs " + tn(want) +
+                           ", got " + tn(*t));
+          return std::nullopt;
+        }
+        emit(e.uop == UnaryOp::Not ? Op::Not : Op::Neg, e.loc);
+        return want;
+      }
+      case ExprKind::Binary: return binary(e);
+      case ExprKind::Tuple: return tuple(e);
+      case ExprKind::Call: return call(e, false);
+      case ExprKind::Member: return member(e, false);
+    }
+    return std::nullopt;
+  }
+
+  bool all_const(const Expr& e) const {
+    if (e.kind == ExprKind::Literal) return true;
+    if (e.kind == ExprKind::Name) return !find_local(e.name) && (syms_.constant(e.name) || builtin_constant(e.name));
+    if (e.kind == ExprKind::Unary || e.kind == ExprKind::Binary || e.kind == ExprKind::Tuple) {
+      if (e.ec_unknown_type && !all_const(*e.ec_unknown_type)) return false;
+      for (const auto& a : e.args)
+        if (!all_const(*a)) return false;
+      return e.kind != ExprKind::Binary || (e.bop >= BinaryOp::Add);
+    }
+    return false;
+  }
+
+  std::optional<Type> mask(const Expr& e) {
+    bool dynamic = false;
+    for (const auto& el : e.mask)
+      if ((el.lo && !all_const(*el.lo)) || (el.hi && !all_const(*el.hi))) dynamic = true;
+    if (!dynamic) {
+      auto v = ce_.eval(e);
+      if (!v) return std::nullopt;
+      emit_const(*v, e.loc);
+      return Type::PathMask;
+    }
+    // A template with `dynamic` slots, filled from the stack by MakeMask.
+    PathMask& m = syms_.pool()->masks.emplace_back();
+    uint32_t n = 0;
+    for (const auto& el : e.mask) {
+      MaskItem it;
+      it.kind = el.kind;
+      it.plus = el.plus;
+      if (el.kind == MaskItem::Kind::Range && !(all_const(*el.lo) && all_const(*el.hi))) {
+        error(el.loc, "a range in a path mask must have constant ends");
+        return std::nullopt;
+      }
+      if (el.kind == MaskItem::Kind::Asn && !all_const(*el.lo)) {
+        auto t = expr(*el.lo);
+        if (!t) return std::nullopt;
+        if (*t != Type::Int && *t != Type::Any) {
+          error(el.loc, "an AS number in a path mask must be an int, got " + tn(*t));
+          return std::nullopt;
+        }
+        it.dynamic = true;
+        ++n;
+      } else if (el.kind == MaskItem::Kind::Asn || el.kind == MaskItem::Kind::Range) {
+        auto lo = ce_.eval_int(*el.lo, "an AS number in a path mask");
+        if (!lo) return std::nullopt;
+        it.lo = it.hi = *lo;
+        if (el.hi) {
+          auto hi = ce_.eval_int(*el.hi, "an AS number in a path mask");
+          if (!hi) return std::nullopt;
+          it.hi = *hi;
+        }
+      } else if (el.kind == MaskItem::Kind::Set) {
+        auto s = ce_.set(el.set, el.loc);
+        if (!s) return std::nullopt;
+        it.set = &s->set();
+      }
+      if (!m.add(it)) {
+        error(el.loc, "path mask too long");
+        return std::nullopt;
+      }
+    }
+    emit(Op::MakeMask, e.loc, add_const(Value::object(Type::PathMask, &m)), static_cast<uint8_t>(n));
+    return Type::PathMask;
+  }
+
+  std::optional<Type> name(const Expr& e) {
+    if (const Local* l = find_local(e.name)) {
+      emit(Op::Load, e.loc, l->slot);
+      return l->type;
+    }
+    if (const Value* v = syms_.constant(e.name)) {
+      emit_const(*v, e.loc);
+      return v->type;
+    }
+    if (auto b = builtin_constant(e.name)) {
+      emit_const(*b, e.loc);
+      return b->type;
+    }
+    if (const AttrInfo* a = find_attr(e.name)) {
+      if (a->type == Type::Void) {
+        error(e.loc, "attribute '" + e.name + "' can only be used with defined() and unset()");
+        return std::nullopt;
+      }
+      emit(Op::LoadAttr, e.loc, 0, static_cast<uint8_t>(a->attr));
+      return a->type;
+    }
+    if (const CustomAttribute* c = syms_.attribute(e.name)) {
+      emit(Op::LoadAttr, e.loc, c->id, static_cast<uint8_t>(Attr::Custom));
+      return c->type;
+    }
+    if (e.name == "roa_check") return unsupported_roa(e.loc);
+    if (syms_.function(e.name)) {
+      error(e.loc, "function '" + e.name + "' must be called with ()");
+      return std::nullopt;
+    }
+    error(e.loc, "unknown name '" + e.name + "'");
+    return std::nullopt;
+  }
+
+  std::optional<Type> unsupported_roa(const SourceLocation& loc) {
+    error(loc, "roa_check is not supported: rsd does not implement RPKI/ROA validation");
+    return std::nullopt;
+  }
+
+  static bool matchable(Type a, Type b) {
+    if (a == Type::Any || b == Type::Any) return true;
+    if (is_set(b)) {
+      if (b == Type::EnumSet) return is_enum(a);
+      if (element_of(b) == a) return true;
+      if (a == Type::Path && b == Type::IntSet) return true;
+      if (a == Type::Clist && (b == Type::PairSet || b == Type::QuadSet)) return true;
+      if (a == Type::Eclist && b == Type::EcSet) return true;
+      if (a == Type::Lclist && b == Type::LcSet) return true;
+      if (a == Type::Ip && b == Type::QuadSet) return true;
+      return false;
+    }
+    switch (b) {
+      case Type::Prefix: return a == Type::Prefix || a == Type::Ip;
+      case Type::PathMask: return a == Type::Path;
+      case Type::Path: return a == Type::Int;
+      case Type::Clist: return a == Type::Pair || a == Type::Quad || a == Type::Ip;
+      case Type::Eclist: return a == Type::Ec;
+      case Type::Lclist: return a == Type::Lc;
+      case Type::String: return a == Type::String;
+      default: return false;
+    }
+  }
+  static bool ordered(Type t) {
+    return t == Type::Int || t == Type::Pair || t == Type::Quad || t == Type::Ip || t == Type::Prefix ||
+           t == Type::String || t == Type::Ec || t == Type::Lc || t == Type::Bool || is_enum(t) || t == Type::Any;
+  }
+  static bool comparable(Type a, Type b) {
+    return a == b || a == Type::Any || b == Type::Any || (a == Type::Quad && b == Type::Ip) ||
+           (a == Type::Ip && b == Type::Quad);
+  }
+
+  std::optional<Type> binary(const Expr& e) {
+    if (e.bop == BinaryOp::And || e.bop == BinaryOp::Or) {
+      auto l = expr(*e.args[0]);
+      if (!l) return std::nullopt;
+      if (!check(*l, Type::Bool, e.args[0]->loc, "left operand of " + std::string(to_string(e.bop)))) return std::nullopt;
+      uint32_t j = emit(e.bop == BinaryOp::And ? Op::AndJump : Op::OrJump, e.loc);
+      auto r = expr(*e.args[1]);
+      if (!r) return std::nullopt;
+      if (!check(*r, Type::Bool, e.args[1]->loc, "right operand of " + std::string(to_string(e.bop)))) return std::nullopt;
+      patch(j);
+      return Type::Bool;
+    }
+    if (e.bop >= BinaryOp::Add && all_const(e)) {
+      auto v = ce_.eval(e);
+      if (!v) return std::nullopt;
+      emit_const(*v, e.loc);
+      return v->type;
+    }
+    auto l = expr(*e.args[0]);
+    if (!l) return std::nullopt;
+    auto r = expr(*e.args[1]);
+    if (!r) return std::nullopt;
+    const std::string opname(to_string(e.bop));
+    auto mismatch = [&]() -> std::optional<Type> {
+      error(e.loc, "operator " + opname + " cannot be applied to " + tn(*l) + " and " + tn(*r));
+      return std::nullopt;
+    };
+    switch (e.bop) {
+      case BinaryOp::Eq: case BinaryOp::Ne:
+        if (!comparable(*l, *r)) return mismatch();
+        emit(e.bop == BinaryOp::Eq ? Op::Eq : Op::Ne, e.loc);
+        return Type::Bool;
+      case BinaryOp::Lt: case BinaryOp::Le: case BinaryOp::Gt: case BinaryOp::Ge: {
+        if (!comparable(*l, *r) || !ordered(*l) || !ordered(*r)) return mismatch();
+        static constexpr Op ops[] = {Op::Lt, Op::Le, Op::Gt, Op::Ge};
+        emit(ops[static_cast<int>(e.bop) - static_cast<int>(BinaryOp::Lt)], e.loc);
+        return Type::Bool;
+      }
+      case BinaryOp::Match: case BinaryOp::NotMatch:
+        if (!matchable(*l, *r)) return mismatch();
+        emit(e.bop == BinaryOp::Match ? Op::Match : Op::NotMatch, e.loc);
+        return Type::Bool;
+      default: {
+        if ((*l != Type::Int && *l != Type::Any) || (*r != Type::Int && *r != Type::Any)) return mismatch();
+        static constexpr Op ops[] = {Op::Add, Op::Sub, Op::Mul, Op::Div};
+        emit(ops[static_cast<int>(e.bop) - static_cast<int>(BinaryOp::Add)], e.loc);
+        return Type::Int;
+      }
+    }
+  }
+
+  bool check(Type got, Type want, const SourceLocation& loc, const std::string& what) {
+    if (got == want || got == Type::Any) return true;
+    error(loc, what + " must be " + tn(want) + ", got " + tn(got));
+    return false;
+  }
+
+  std::optional<Type> tuple(const Expr& e) {
+    if (all_const(e)) {
+      auto v = ce_.eval(e);
+      if (!v) return std::nullopt;
+      emit_const(*v, e.loc);
+      return v->type;
+    }
+    uint32_t unknown_type = 0;
+    if (e.ec_unknown_type) {
+      auto t = ce_.eval_int(*e.ec_unknown_type, "an extended community type");
+      if (!t) return std::nullopt;
+      unknown_type = *t;
+    }
+    for (const auto& a : e.args) {
+      auto t = expr(*a);
+      if (!t) return std::nullopt;
+      if (!check(*t, Type::Int, a->loc, "a tuple field")) return std::nullopt;
+    }
+    if (e.ec_kind) {
+      emit(Op::MakeEc, e.loc, unknown_type, static_cast<uint8_t>(*e.ec_kind));
+      return Type::Ec;
+    }
+    if (e.args.size() == 2) {
+      emit(Op::MakePair, e.loc);
+      return Type::Pair;
+    }
+    emit(Op::MakeLc, e.loc);
+    return Type::Lc;
+  }
+
+  // An attribute or local that a statement may rewrite.
+  struct Target {
+    bool local = false;
+    uint16_t slot = 0;
+    uint8_t attr = 0;
+    uint32_t custom = 0;
+    Type type = Type::Void;
+  };
+  std::optional<Target> target(const std::string& n, const SourceLocation& loc) {
+    if (const Local* l = find_local(n)) return Target{true, l->slot, 0, 0, l->type};
+    if (const AttrInfo* a = find_attr(n)) {
+      if (!a->writable) {
+        error(loc, "attribute '" + n + "' is read-only");
+        return std::nullopt;
+      }
+      return Target{false, 0, static_cast<uint8_t>(a->attr), 0, a->type};
+    }
+    if (const CustomAttribute* c = syms_.attribute(n)) return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type};
+    if (syms_.constant(n) || builtin_constant(n)) {
+      error(loc, "'" + n + "' is a constant and cannot be assigned");
+      return std::nullopt;
+    }
+    error(loc, "unknown variable or attribute '" + n + "'");
+    return std::nullopt;
+  }
+  void load(const Target& t, const SourceLocation& loc) {
+    if (t.local) emit(Op::Load, loc, t.slot);
+    else emit(Op::LoadAttr, loc, t.custom, t.attr);
+  }
+  void store(const Target& t, const SourceLocation& loc) {
+    if (t.local) emit(Op::Store, loc, t.slot);
+    else emit(Op::StoreAttr, loc, t.custom, t.attr);
+  }
+
+  static bool is_list(Type t) { return t == Type::Clist || t == Type::Eclist || t == Type::Lclist || t == Type::Path; }
+
+  // Type check for add/delete/filter/prepend's second argument.
+  bool list_arg_ok(const std::string& op, Type list, Type arg) {
+    if (arg == Type::Any) return true;
+    switch (list) {
+      case Type::Path:
+        if (op == "prepend") return arg == Type::Int;
+        if (op == "delete") return arg == Type::Int || arg == Type::IntSet;
+        if (op == "filter") return arg == Type::IntSet;
+        return false;
+      case Type::Clist:
+        if (op == "add") return arg == Type::Pair || arg == Type::Quad || arg == Type::Clist || arg == Type::Ip;
+        return arg == Type::Pair || arg == Type::Quad || arg == Type::PairSet || arg == Type::QuadSet ||
+               arg == Type::Clist || arg == Type::Ip;
+      case Type::Eclist:
+        if (op == "add") return arg == Type::Ec || arg == Type::Eclist;
+        return arg == Type::Ec || arg == Type::EcSet || arg == Type::Eclist;
+      case Type::Lclist:
+        if (op == "add") return arg == Type::Lc || arg == Type::Lclist;
+        return arg == Type::Lc || arg == Type::LcSet || arg == Type::Lclist;
+      default: return false;
+    }
+  }
+  std::optional<Type> list_op(const std::string& op, Type list, const Expr& arg, const SourceLocation& loc) {
+    if (!is_list(list) && list != Type::Any) {
+      error(loc, op + " cannot be applied to " + tn(list));
+      return std::nullopt;
+    }
+    if (op == "prepend" && list != Type::Path && list != Type::Any) {
+      error(loc, "prepend needs a bgppath, got " + tn(list));
+      return std::nullopt;
+    }
+    if (op == "add" && list == Type::Path) {
+      error(loc, "add cannot be applied to bgppath (use prepend)");
+      return std::nullopt;
+    }
+    auto at = expr(arg);
+    if (!at) return std::nullopt;
+    if (!list_arg_ok(op, list, *at)) {
+      error(arg.loc, op + " on " + tn(list) + " cannot take " + tn(*at));
+      return std::nullopt;
+    }
+    Op o = op == "add" ? Op::ListAdd : op == "delete" ? Op::ListDelete : op == "filter" ? Op::ListFilter : Op::Prepend;
+    emit(o, loc);
+    return list;
+  }
+
+  std::optional<Type> call(const Expr& e, bool statement) {
+    const std::string& n = e.name;
+    auto argc = [&](std::size_t k) {
+      if (e.args.size() == k) return true;
+      error(e.loc, n + "() takes " + std::to_string(k) + " argument" + (k == 1 ? "" : "s") + ", got " +
+                       std::to_string(e.args.size()));
+      return false;
+    };
+    if (n == "roa_check" || n == "aspa_check") return unsupported_roa(e.loc);
+    if (n == "defined" || n == "unset") {
+      if (!argc(1)) return std::nullopt;
+      const Expr& a = *e.args[0];
+      const AttrInfo* ai = a.kind == ExprKind::Name ? find_attr(a.name) : nullptr;
+      const CustomAttribute* ca = a.kind == ExprKind::Name && !ai ? syms_.attribute(a.name) : nullptr;
+      if (!ai && !ca) {
+        error(a.loc, n + "() needs a route attribute");
+        return std::nullopt;
+      }
+      uint8_t id = ai ? static_cast<uint8_t>(ai->attr) : static_cast<uint8_t>(Attr::Custom);
+      uint32_t cid = ca ? ca->id : 0;
+      if (n == "defined") {
+        emit(Op::DefinedAttr, e.loc, cid, id);
+        return Type::Bool;
+      }
+      if (ai && (ai->attr <= Attr::Ifname)) {
+        error(a.loc, "attribute '" + a.name + "' cannot be unset");
+        return std::nullopt;
+      }
+      emit(Op::UnsetAttr, e.loc, cid, id);
+      emit(Op::PushBool, e.loc, 0);  // calls leave one value
+      return Type::Void;
+    }
+    if (n == "bt_assert") {
+      if (!argc(1)) return std::nullopt;
+      auto t = expr(*e.args[0]);
+      if (!t || !check(*t, Type::Bool, e.args[0]->loc, "bt_assert's argument")) return std::nullopt;
+      emit(Op::Assert, e.loc);
+      emit(Op::PushBool, e.loc, 0);
+      return Type::Void;
+    }
+    if (n == "add" || n == "delete" || n == "filter" || n == "prepend") {
+      if (!argc(2)) return std::nullopt;
+      auto lt = expr(*e.args[0]);
+      if (!lt) return std::nullopt;
+      return list_op(n, *lt, *e.args[1], e.loc);
+    }
+    const FunctionDecl* f = syms_.function(n);
+    if (!f) {
+      if (find_attr(n) || syms_.constant(n) || find_local(n)) error(e.loc, "'" + n + "' is not a function");
+      else error(e.loc, "unknown function '" + n + "'");
+      return std::nullopt;
+    }
+    if (e.args.size() != f->params.size()) {
+      error(e.loc, "function '" + n + "' takes " + std::to_string(f->params.size()) + " argument" +
+                       (f->params.size() == 1 ? "" : "s") + ", got " + std::to_string(e.args.size()));
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+      auto t = expr(*e.args[i]);
+      if (!t) return std::nullopt;
+      if (!assignable(f->params[i].type, *t)) {
+        error(e.args[i]->loc, "argument " + std::to_string(i + 1) + " of '" + n + "' must be " +
+                                  tn(f->params[i].type) + ", got " + tn(*t));
+        return std::nullopt;
+      }
+    }
+    emit(Op::Call, e.loc, function_index(*f));
+    (void)statement;
+    return return_type(*f);
+  }
+
+  std::optional<Type> member(const Expr& e, bool statement) {
+    const std::string& m = e.name;
+    const Expr& obj = *e.args[0];
+    static const std::set<std::string> mutating = {"add", "delete", "filter", "prepend", "empty"};
+    if (mutating.count(m) && (m != "empty" || statement)) {
+      if (!statement) {
+        error(e.loc, "'." + m + "(...)' changes its object and can only be used as a statement");
+        return std::nullopt;
+      }
+      if (obj.kind != ExprKind::Name) {
+        error(obj.loc, "'." + m + "' needs a variable or an attribute");
+        return std::nullopt;
+      }
+      auto tg = target(obj.name, obj.loc);
+      if (!tg) return std::nullopt;
+      if (m == "empty") {
+        if (!is_list(tg->type)) {
+          error(e.loc, "'.empty' cannot be applied to " + tn(tg->type));
+          return std::nullopt;
+        }
+        emit(Op::EmptyList, e.loc, 0, static_cast<uint8_t>(tg->type));
+      } else {
+        if (e.args.size() != 2) {
+          error(e.loc, "'." + m + "()' takes 1 argument");
+          return std::nullopt;
+        }
+        load(*tg, obj.loc);
+        if (!list_op(m, tg->type, *e.args[1], e.loc)) return std::nullopt;
+      }
+      store(*tg, e.loc);
+      emit(Op::PushBool, e.loc, 0);
+      return Type::Void;
+    }
+    auto t = expr(obj);
+    if (!t) return std::nullopt;
+    auto no_args = [&]() {
+      if (e.args.size() == 1) return true;
+      error(e.loc, "'." + m + "' takes no arguments");
+      return false;
+    };
+    auto bad = [&]() -> std::optional<Type> {
+      error(e.loc, "type " + tn(*t) + " has no member '" + m + "'");
+      return std::nullopt;
+    };
+    const Type ty = *t;
+    if (m == "len") {
+      if (!no_args()) return std::nullopt;
+      if (ty == Type::Prefix) emit(Op::NetLen, e.loc);
+      else if (is_list(ty) || ty == Type::Any) emit(Op::Len, e.loc);
+      else return bad();
+      return Type::Int;
+    }
+    if (m == "empty") {  // as an expression: is the list empty
+      if (!no_args()) return std::nullopt;
+      if (!is_list(ty) && ty != Type::Any) return bad();
+      emit(Op::IsEmpty, e.loc);
+      return Type::Bool;
+    }
+    if (m == "type" || m == "ip") {
+      if (!no_args()) return std::nullopt;
+      if (ty != Type::Prefix && ty != Type::Any) return bad();
+      emit(m == "type" ? Op::NetType : Op::NetIp, e.loc);
+      return m == "type" ? Type::EnumNetType : Type::Ip;
+    }
+    if (m == "first" || m == "last" || m == "last_nonaggregated") {
+      if (!no_args()) return std::nullopt;
+      if (ty != Type::Path && ty != Type::Any) return bad();
+      emit(m == "first" ? Op::First : m == "last" ? Op::Last : Op::LastNonAgg, e.loc);
+      return Type::Int;
+    }
+    if (m == "mask") {
+      if (e.args.size() != 2) {
+        error(e.loc, "'.mask()' takes 1 argument");
+        return std::nullopt;
+      }
+      if (ty != Type::Prefix && ty != Type::Ip && ty != Type::Any) return bad();
+      auto a = expr(*e.args[1]);
+      if (!a || !check(*a, Type::Int, e.args[1]->loc, "the argument of .mask()")) return std::nullopt;
+      emit(Op::Mask, e.loc);
+      return ty;
+    }
+    return bad();
+  }
+
+  // ---- statements ----
+  void stmts(const std::vector<StmtPtr>& body) {
+    for (const auto& s : body) {
+      if (failed()) return;
+      stmt(*s);
+    }
+  }
+
+  void stmt(const Stmt& s) {
+    switch (s.kind) {
+      case StmtKind::Block: stmts(s.body); return;
+      case StmtKind::If: {
+        auto t = expr(*s.cond);
+        if (!t || !check(*t, Type::Bool, s.cond->loc, "the condition of if")) return;
+        uint32_t jf = emit(Op::JumpFalse, s.loc);
+        stmt(*s.body[0]);
+        if (s.body.size() > 1) {
+          uint32_t j = emit(Op::Jump, s.loc);
+          patch(jf);
+          stmt(*s.body[1]);
+          patch(j);
+        } else {
+          patch(jf);
+        }
+        return;
+      }
+      case StmtKind::Case: return case_stmt(s);
+      case StmtKind::Assign: {
+        auto tg = target(s.name, s.loc);
+        if (!tg) return;
+        std::optional<Type> t;
+        // A dotted-quad literal assigned to a quad is a quad.
+        if (tg->type == Type::Quad && s.value->kind == ExprKind::Literal && s.value->value.type == Type::Ip &&
+            s.value->value.ip.is_v4()) {
+          emit_const(Value::quad(s.value->value.ip.v4_value()), s.value->loc);
+          t = Type::Quad;
+        } else {
+          t = expr(*s.value);
+        }
+        if (!t) return;
+        if (!assignable(tg->type, *t)) {
+          error(s.value->loc, "cannot assign " + tn(*t) + " to '" + s.name + "' of type " + tn(tg->type));
+          return;
+        }
+        store(*tg, s.loc);
+        return;
+      }
+      case StmtKind::Expr: {
+        const Expr& e = *s.value;
+        std::optional<Type> t;
+        if (e.kind == ExprKind::Call) t = call(e, true);
+        else if (e.kind == ExprKind::Member) t = member(e, true);
+        else {
+          error(e.loc, "expression statement has no effect (expected a call or a method like .add())");
+          return;
+        }
+        if (!t) return;
+        emit(Op::Pop, s.loc);
+        return;
+      }
+      case StmtKind::Accept:
+      case StmtKind::Reject: {
+        if (!parts(s.args)) return;
+        emit(s.kind == StmtKind::Accept ? Op::Accept : Op::Reject, s.loc, 0, static_cast<uint8_t>(s.args.size()));
+        return;
+      }
+      case StmtKind::Print: {
+        if (!parts(s.args)) return;
+        emit(Op::Print, s.loc, 0, static_cast<uint8_t>(s.args.size()), s.newline);
+        return;
+      }
+      case StmtKind::Return: {
+        if (!in_function_) {
+          error(s.loc, "return outside a function (use accept or reject in a filter)");
+          return;
+        }
+        if (s.value) {
+          auto t = expr(*s.value);
+          if (!t) return;
+          if (ret_type_ && !assignable(*ret_type_, *t)) {
+            error(s.value->loc, "function returns " + tn(*ret_type_) + ", but this returns " + tn(*t));
+            return;
+          }
+          if (!seen_return_ && *t != Type::Any) seen_return_ = *t;
+          emit(Op::Return, s.loc, 0, 1);
+        } else {
+          if (ret_type_ && *ret_type_ != Type::Void) {
+            error(s.loc, "function returns " + tn(*ret_type_) + ": return needs a value");
+            return;
+          }
+          emit(Op::Return, s.loc, 0, 0);
+        }
+        return;
+      }
+      case StmtKind::Local: {
+        auto slot = declare(VarDecl{s.loc, s.var_type, s.name}, s.value == nullptr);
+        if (!slot || !s.value) return;
+        auto t = expr(*s.value);
+        if (!t) return;
+        if (!assignable(s.var_type, *t)) {
+          error(s.value->loc, "cannot initialise '" + s.name + "' of type " + tn(s.var_type) + " with " + tn(*t));
+          return;
+        }
+        emit(Op::Store, s.loc, *slot);
+        return;
+      }
+    }
+  }
+
+  bool parts(const std::vector<ExprPtr>& args) {
+    if (args.size() > 255) {
+      error(args[0]->loc, "too many message parts");
+      return false;
+    }
+    for (const auto& a : args)
+      if (!expr(*a)) return false;
+    return true;
+  }
+
+  void case_stmt(const Stmt& s) {
+    auto t = expr(*s.cond);
+    if (!t) return;
+    uint16_t tmp = temp();
+    emit(Op::Store, s.loc, tmp);
+    std::vector<uint32_t> ends;
+    const CaseArm* else_arm = nullptr;
+    for (const auto& arm : s.arms) {
+      if (arm.labels.empty()) {
+        if (else_arm) {
+          error(arm.loc, "case has two else branches");
+          return;
+        }
+        else_arm = &arm;
+        continue;
+      }
+      auto set = ce_.set(arm.labels, arm.loc);
+      if (!set) return;
+      if (!matchable(*t, set->type)) {
+        error(arm.loc, "case label of type " + tn(element_of(set->type) == Type::Any ? Type::EnumSet : element_of(set->type)) +
+                           " cannot match a value of type " + tn(*t));
+        return;
+      }
+      emit(Op::Load, arm.loc, tmp);
+      emit_const(*set, arm.loc);
+      emit(Op::Match, arm.loc);
+      uint32_t jf = emit(Op::JumpFalse, arm.loc);
+      stmts(arm.body);
+      ends.push_back(emit(Op::Jump, arm.loc));
+      patch(jf);
+    }
+    if (else_arm) stmts(else_arm->body);
+    for (uint32_t j : ends) patch(j);
+  }
+
+  // ---- functions ----
+  std::optional<Type> return_type(const FunctionDecl& f) {
+    if (f.return_type) return *f.return_type;
+    auto it = cache_.types.find(f.name);
+    if (it != cache_.types.end()) return it->second;
+    if (cache_.in_progress.count(f.name)) return Type::Any;  // recursion: checked at run time
+    cache_.in_progress.insert(f.name);
+    conf::Diagnostics scratch;
+    Compiler c(syms_, scratch, cache_);
+    c.function_body(f);
+    cache_.in_progress.erase(f.name);
+    Type t = c.inferred_return().value_or(Type::Void);
+    if (c.failed()) t = Type::Any;
+    cache_.types[f.name] = t;
+    return t;
+  }
+
+  std::map<std::string, uint32_t> fn_index_;
+  std::vector<const FunctionDecl*> pending_;
+  uint32_t function_index(const FunctionDecl& f) {
+    auto it = fn_index_.find(f.name);
+    if (it != fn_index_.end()) return it->second;
+    uint32_t idx = static_cast<uint32_t>(prog_.functions.size());
+    prog_.functions.push_back(FunctionInfo{f.name, 0, static_cast<uint16_t>(f.params.size()), 0});
+    fn_index_[f.name] = idx;
+    pending_.push_back(&f);
+    return idx;
+  }
+
+  bool in_function_ = false;
+  std::optional<Type> ret_type_;
+  std::optional<Type> seen_return_;
+
+  // Compiles a function body into the current program (entry at here()); returns its frame size.
+  uint16_t function_body(const FunctionDecl& f) {
+    locals_.clear();
+    frame_ = 0;
+    in_function_ = true;
+    ret_type_ = f.return_type;
+    seen_return_.reset();
+    for (const auto& p : f.params) declare(p, false);
+    for (const auto& l : f.locals) declare(l, true);
+    stmts(f.body);
+    emit(Op::Return, f.loc, 0, 0);
+    return frame_;
+  }
+
+  void compile_pending() {
+    while (!pending_.empty() && !failed()) {
+      const FunctionDecl* f = pending_.back();
+      pending_.pop_back();
+      uint32_t idx = fn_index_[f->name];
+      prog_.functions[idx].entry = here();
+      prog_.functions[idx].frame = function_body(*f);
+    }
+  }
+
+  void filter_body(const FilterDecl& d) {
+    locals_.clear();
+    frame_ = 0;
+    in_function_ = false;
+    for (const auto& l : d.locals) declare(l, true);
+    stmts(d.body);
+    emit(Op::End, d.loc);
+    prog_.frame = frame_;
+  }
+
+ private:
+  const SymbolTable& syms_;
+  conf::Diagnostics& diags_;
+  InferCache& cache_;
+  ConstEval ce_;
+  Program prog_;
+  bool failed_ = false;
+  bool quiet_ = false;
+};
+
+}  // namespace
+
+FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {
+  InferCache cache;
+  Compiler c(symbols, diags, cache);
+  c.filter_body(decl);
+  if (c.failed()) return nullptr;
+  // Functions were checked (and their errors reported) when they were defined.
+  c.set_quiet();
+  c.compile_pending();
+  if (c.failed()) {
+    if (!diags.has_errors()) diags.error(decl.loc, "filter uses a function that has errors");
+    return nullptr;
+  }
+  return std::make_shared<Filter>(decl.name, decl.loc, c.take());
+}
+
+bool check_function(const FunctionDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {
+  InferCache cache;
+  Compiler c(symbols, diags, cache);
+  c.function_body(decl);
+  return !c.failed();
+}
+
+std::optional<Value> eval_constant(const Expr& e, const SymbolTable& symbols, conf::Diagnostics& diags) {
+  ConstEval ce(symbols, diags, *symbols.pool());
+  return ce.eval(e);
+}
+
+}  // namespace rs::filters

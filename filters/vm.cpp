@@ -1,0 +1,685 @@
+// The filter Vm: a loop over the instruction table with one switch. Values live on a fixed stack
+// and in a fixed locals area (frames of called functions stack up in it); temporaries (new lists,
+// masks built from variables, strings) come from the Arena, which keeps its objects between runs.
+// Route attributes are read through an overlay: scalars are a copy of the input's AttrScalars and
+// lists are pointers to the input's lists until a statement replaces one; the caller's AttrBuilder
+// is written only when an accepted route was modified (copy-on-write).
+#include "filters/vm.hpp"
+
+#include <algorithm>
+
+#include "filters/path_mask.hpp"
+
+namespace rs::filters {
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::Accept: return "accept";
+    case Verdict::Reject: return "reject";
+    case Verdict::Error: return "error";
+  }
+  return "?";
+}
+
+std::string_view to_string(Op op) {
+  static constexpr const char* kNames[] = {
+      "nop", "const", "push_bool", "push_int", "load", "store", "pop",
+      "load_attr", "store_attr", "unset_attr", "defined_attr",
+      "not", "neg", "add", "sub", "mul", "div",
+      "eq", "ne", "lt", "le", "gt", "ge", "match", "not_match",
+      "jump", "jump_false", "and_jump", "or_jump",
+      "make_pair", "make_lc", "make_ec", "make_mask", "empty_list",
+      "net_type", "net_len", "net_ip", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
+      "list_add", "list_delete", "list_filter", "prepend",
+      "call", "return", "accept", "reject", "print", "assert", "fail", "end"};
+  return kNames[static_cast<int>(op)];
+}
+
+namespace {
+
+const rib::AsPath kEmptyPath;
+const rib::CommunityList kEmptyClist;
+const rib::ExtCommunityList kEmptyEclist;
+const rib::LargeCommunityList kEmptyLclist;
+
+// Shell-like pattern (`*`, `?`) as BIRD's string ~ string.
+bool glob(std::string_view s, std::string_view p) {
+  std::size_t si = 0, pi = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++si, ++pi;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++, mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1, si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+bool set_has(const ValueSet& s, uint64_t v) { return s.contains(SetKey{0, 0, v}); }
+bool set_has(const ValueSet& s, const rib::LargeCommunity& c) {
+  return s.contains(SetKey{0, c.global, (uint64_t{c.local1} << 32) | c.local2});
+}
+
+std::optional<bool> match(const Value& a, const Value& b) {
+  if (is_set(b.type) && b.type != Type::PrefixSet) {
+    const ValueSet& s = b.set();
+    if (s.ranges().empty()) return false;
+    switch (a.type) {
+      case Type::Path:
+        for (const auto& seg : a.path().segments)
+          for (uint32_t asn : seg.asns)
+            if (set_has(s, asn)) return true;
+        return false;
+      case Type::Clist:
+        for (uint32_t c : a.clist().values)
+          if (set_has(s, c)) return true;
+        return false;
+      case Type::Eclist:
+        for (uint64_t c : a.eclist().values)
+          if (set_has(s, c)) return true;
+        return false;
+      case Type::Lclist:
+        for (const auto& c : a.lclist().values)
+          if (set_has(s, c)) return true;
+        return false;
+      case Type::Ip:
+        if (b.type == Type::QuadSet) return a.ip.is_v4() && set_has(s, a.ip.v4_value());
+        return s.contains(set_key(a));
+      case Type::Prefix: return std::nullopt;
+      default: return s.contains(set_key(a));
+    }
+  }
+  switch (b.type) {
+    case Type::PrefixSet:
+      if (a.type == Type::Prefix) return b.prefix_set().contains(a.net);
+      return std::nullopt;
+    case Type::Prefix:
+      if (a.type == Type::Prefix) return b.net.contains(a.net);
+      if (a.type == Type::Ip) return b.net.contains(a.ip);
+      return std::nullopt;
+    case Type::PathMask:
+      if (a.type == Type::Path) return b.mask().matches(a.path());
+      return std::nullopt;
+    case Type::Path:
+      if (a.type == Type::Int) return b.path().contains(a.as_int());
+      return std::nullopt;
+    case Type::Clist:
+      if (a.type == Type::Pair || a.type == Type::Quad || a.type == Type::Int) return b.clist().contains(a.as_int());
+      if (a.type == Type::Ip && a.ip.is_v4()) return b.clist().contains(a.ip.v4_value());
+      return std::nullopt;
+    case Type::Eclist:
+      if (a.type == Type::Ec) return b.eclist().contains(a.u);
+      return std::nullopt;
+    case Type::Lclist:
+      if (a.type == Type::Lc) return b.lclist().contains(a.lc);
+      return std::nullopt;
+    case Type::String:
+      if (a.type == Type::String) return glob(a.str(), b.str());
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+// Element tests for delete/filter against a scalar, a set or another list.
+template <class V>
+bool list_member(const V& x, const Value& arg) {
+  if (is_set(arg.type)) {
+    if constexpr (std::is_same_v<V, rib::LargeCommunity>) return set_has(arg.set(), x);
+    else return set_has(arg.set(), static_cast<uint64_t>(x));
+  }
+  if constexpr (std::is_same_v<V, uint32_t>) {
+    if (arg.type == Type::Clist) return arg.clist().contains(x);
+    if (arg.type == Type::Ip) return arg.ip.is_v4() && arg.ip.v4_value() == x;
+    return arg.as_int() == x;
+  } else if constexpr (std::is_same_v<V, uint64_t>) {
+    if (arg.type == Type::Eclist) return arg.eclist().contains(x);
+    return arg.u == x;
+  } else {
+    if (arg.type == Type::Lclist) return arg.lclist().contains(x);
+    return arg.lc == x;
+  }
+}
+
+template <class V>
+void list_edit(const rib::ValueList<V>& in, rib::ValueList<V>& out, Op op, const Value& arg) {
+  if (op == Op::ListAdd) {
+    out.values = in.values;
+    auto add_one = [&](const V& v) {
+      if (!out.contains(v)) out.values.push_back(v);
+    };
+    if constexpr (std::is_same_v<V, uint32_t>) {
+      if (arg.type == Type::Clist) for (auto v : arg.clist().values) add_one(v);
+      else if (arg.type == Type::Ip) add_one(arg.ip.v4_value());
+      else add_one(arg.as_int());
+    } else if constexpr (std::is_same_v<V, uint64_t>) {
+      if (arg.type == Type::Eclist) for (auto v : arg.eclist().values) add_one(v);
+      else add_one(arg.u);
+    } else {
+      if (arg.type == Type::Lclist) for (const auto& v : arg.lclist().values) add_one(v);
+      else add_one(arg.lc);
+    }
+    return;
+  }
+  const bool keep_members = op == Op::ListFilter;
+  for (const auto& v : in.values)
+    if (list_member(v, arg) == keep_members) out.values.push_back(v);
+}
+
+void path_edit(const rib::AsPath& in, rib::AsPath& out, Op op, const Value& arg) {
+  if (op == Op::Prepend) {
+    out = in;
+    out.prepend(arg.as_int());
+    return;
+  }
+  const bool keep_members = op == Op::ListFilter;
+  for (const auto& seg : in.segments) {
+    rib::AsPathSegment s{seg.type, {}};
+    for (uint32_t asn : seg.asns) {
+      bool member = is_set(arg.type) ? set_has(arg.set(), asn) : asn == arg.as_int();
+      if (member == keep_members) s.asns.push_back(asn);
+    }
+    if (!s.asns.empty()) out.segments.push_back(std::move(s));
+  }
+}
+
+uint32_t last_nonaggregated(const rib::AsPath& p) {
+  uint32_t last = 0;
+  for (const auto& s : p.segments) {
+    if (s.type != rib::AsSegmentType::Sequence) break;
+    if (!s.asns.empty()) last = s.asns.back();
+  }
+  return last;
+}
+
+}  // namespace
+
+Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& a, RunOutput& out,
+                const std::vector<CustomValue>* custom_in) {
+  Input in{&a,
+           a.as_path ? a.as_path.get() : &kEmptyPath,
+           a.communities ? a.communities.get() : &kEmptyClist,
+           a.ext_communities ? a.ext_communities.get() : &kEmptyEclist,
+           a.large_communities ? a.large_communities.get() : &kEmptyLclist,
+           a.cluster_list ? a.cluster_list.get() : &kEmptyClist};
+  return exec(f, route, in, out, custom_in, nullptr, &a);
+}
+
+Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder& b, RunOutput& out,
+                const std::vector<CustomValue>* custom_in) {
+  Input in{&b, &b.as_path, &b.communities, &b.ext_communities, &b.large_communities, &b.cluster_list};
+  return exec(f, route, in, out, custom_in, &b, nullptr);
+}
+
+namespace {
+enum ListBit : uint8_t { kPath = 1, kClist = 2, kEclist = 4, kLclist = 8, kCluster = 16 };
+const char* attr_name(Attr a) {
+  static constexpr const char* kNames[] = {
+      "net", "from", "gw", "proto", "source", "dest", "preference", "ifname", "bgp_origin", "bgp_path",
+      "bgp_next_hop", "bgp_med", "bgp_local_pref", "bgp_community", "bgp_ext_community",
+      "bgp_large_community", "bgp_originator_id", "bgp_cluster_list", "bgp_atomic_aggr",
+      "bgp_aggregator", "bgp_otc", "custom attribute"};
+  return kNames[static_cast<int>(a)];
+}
+}  // namespace
+
+bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
+  const Attr a = static_cast<Attr>(i.a);
+  auto undefined = [&]() {
+    err = std::string("attribute ") + attr_name(a) + " is not defined";
+    return false;
+  };
+  switch (a) {
+    case Attr::Net: v = Value::prefix(route_->net); return true;
+    case Attr::From: v = Value::address(route_->from); return true;
+    case Attr::Gw: v = Value::address(out_->route_modified ? out_->gw : route_->gw); return true;
+    case Attr::Proto: case Attr::Ifname: {
+      std::string* s = arena_.string();
+      s->assign(a == Attr::Proto ? route_->proto : route_->ifname);
+      v = Value::object(Type::String, s);
+      return true;
+    }
+    case Attr::Source: v = Value::enumeration(Type::EnumRts, route_->source); return true;
+    case Attr::Dest: v = Value::enumeration(Type::EnumRtd, out_->route_modified ? out_->dest : route_->dest); return true;
+    case Attr::Preference: v = Value::integer(out_->route_modified ? out_->preference : route_->preference); return true;
+    case Attr::BgpOrigin:
+      if (!scalars_.has(rib::AttrType::Origin)) return undefined();
+      v = Value::enumeration(Type::EnumOrigin, static_cast<uint32_t>(scalars_.origin));
+      return true;
+    case Attr::BgpPath: v = Value::object(Type::Path, path_); return true;
+    case Attr::BgpNextHop:
+      if (!scalars_.has(rib::AttrType::NextHop) && scalars_.next_hop.is_zero()) return undefined();
+      v = Value::address(scalars_.next_hop);
+      return true;
+    case Attr::BgpMed:
+      if (!scalars_.has(rib::AttrType::Med)) return undefined();
+      v = Value::integer(scalars_.med);
+      return true;
+    case Attr::BgpLocalPref:
+      if (!scalars_.has(rib::AttrType::LocalPref)) return undefined();
+      v = Value::integer(scalars_.local_pref);
+      return true;
+    case Attr::BgpCommunity: v = Value::object(Type::Clist, clist_); return true;
+    case Attr::BgpExtCommunity: v = Value::object(Type::Eclist, eclist_); return true;
+    case Attr::BgpLargeCommunity: v = Value::object(Type::Lclist, lclist_); return true;
+    case Attr::BgpClusterList: v = Value::object(Type::Clist, cluster_); return true;
+    case Attr::BgpOriginatorId:
+      if (!scalars_.has(rib::AttrType::OriginatorId)) return undefined();
+      v = Value::quad(scalars_.originator_id);
+      return true;
+    case Attr::BgpAtomicAggr: v = Value::boolean(scalars_.has(rib::AttrType::AtomicAggregate)); return true;
+    case Attr::BgpOtc:
+      if (!scalars_.has(rib::AttrType::Otc)) return undefined();
+      v = Value::integer(scalars_.otc);
+      return true;
+    case Attr::BgpAggregator: return undefined();
+    case Attr::Custom:
+      for (const auto& c : custom_)
+        if (c.id == i.arg) {
+          v = c.value;
+          return true;
+        }
+      return undefined();
+  }
+  return undefined();
+}
+
+bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
+  const Attr a = static_cast<Attr>(i.a);
+  auto route_field = [&]() {
+    if (!out_->route_modified) {
+      out_->route_modified = true;
+      out_->preference = route_->preference;
+      out_->gw = route_->gw;
+      out_->dest = route_->dest;
+    }
+  };
+  switch (a) {
+    case Attr::Gw: route_field(); out_->gw = v.ip; return true;
+    case Attr::Dest: route_field(); out_->dest = v.as_int(); return true;
+    case Attr::Preference:
+      if (v.as_int() > 65535) {
+        err = "preference out of range (0..65535)";
+        return false;
+      }
+      route_field();
+      out_->preference = v.as_int();
+      return true;
+    case Attr::From: err = "attribute from cannot be changed by rsd"; return false;
+    case Attr::BgpOrigin: scalars_.origin = static_cast<rib::Origin>(v.as_int()); scalars_.set_present(rib::AttrType::Origin); break;
+    case Attr::BgpNextHop:
+      if (v.type != Type::Ip) {
+        err = "bgp_next_hop needs an ip";
+        return false;
+      }
+      scalars_.next_hop = v.ip;
+      scalars_.set_present(rib::AttrType::NextHop);
+      break;
+    case Attr::BgpMed: scalars_.med = v.as_int(); scalars_.set_present(rib::AttrType::Med); break;
+    case Attr::BgpLocalPref: scalars_.local_pref = v.as_int(); scalars_.set_present(rib::AttrType::LocalPref); break;
+    case Attr::BgpOriginatorId:
+      scalars_.originator_id = v.type == Type::Ip ? v.ip.v4_value() : v.as_int();
+      scalars_.set_present(rib::AttrType::OriginatorId);
+      break;
+    case Attr::BgpOtc: scalars_.otc = v.as_int(); scalars_.set_present(rib::AttrType::Otc); break;
+    case Attr::BgpAtomicAggr:
+      if (v.as_bool()) scalars_.set_present(rib::AttrType::AtomicAggregate);
+      else scalars_.clear(rib::AttrType::AtomicAggregate);
+      break;
+    case Attr::BgpPath: path_ = &v.path(); lists_dirty_ |= kPath; return true;
+    case Attr::BgpCommunity: clist_ = &v.clist(); lists_dirty_ |= kClist; return true;
+    case Attr::BgpExtCommunity: eclist_ = &v.eclist(); lists_dirty_ |= kEclist; return true;
+    case Attr::BgpLargeCommunity: lclist_ = &v.lclist(); lists_dirty_ |= kLclist; return true;
+    case Attr::BgpClusterList: cluster_ = &v.clist(); lists_dirty_ |= kCluster; return true;
+    case Attr::Custom:
+      for (auto& c : custom_)
+        if (c.id == i.arg) {
+          c.value = v;
+          return true;
+        }
+      custom_.push_back({static_cast<uint16_t>(i.arg), v});
+      return true;
+    default: err = std::string("attribute ") + attr_name(a) + " is read-only"; return false;
+  }
+  attrs_dirty_ = true;
+  return true;
+}
+
+void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs) {
+  out.custom = custom_;
+  if (!attrs_dirty_ && !lists_dirty_) return;
+  if (in_builder) out.attrs = *in_builder;
+  else out.attrs = rib::AttrBuilder(*in_attrs);
+  static_cast<rib::AttrScalars&>(out.attrs) = scalars_;
+  auto presence = [&](rib::AttrType t, bool nonempty) {
+    if (nonempty) out.attrs.set_present(t);
+    else out.attrs.clear(t);
+  };
+  if (lists_dirty_ & kPath) out.attrs.as_path = *path_, presence(rib::AttrType::AsPath, true);
+  if (lists_dirty_ & kClist) out.attrs.communities = *clist_, presence(rib::AttrType::Communities, !clist_->empty());
+  if (lists_dirty_ & kEclist)
+    out.attrs.ext_communities = *eclist_, presence(rib::AttrType::ExtCommunities, !eclist_->empty());
+  if (lists_dirty_ & kLclist)
+    out.attrs.large_communities = *lclist_, presence(rib::AttrType::LargeCommunities, !lclist_->empty());
+  if (lists_dirty_ & kCluster)
+    out.attrs.cluster_list = *cluster_, presence(rib::AttrType::ClusterList, !cluster_->empty());
+  out.modified = true;
+}
+
+Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOutput& out,
+                 const std::vector<CustomValue>* custom_in, const rib::AttrBuilder* in_builder,
+                 const rib::PathAttributes* in_attrs) {
+  const Program& p = f.program();
+  const Insn* code = p.code.data();
+  route_ = &route;
+  out_ = &out;
+  out.modified = false;
+  out.route_modified = false;
+  scalars_ = *in.scalars;
+  path_ = in.path;
+  clist_ = in.clist;
+  eclist_ = in.eclist;
+  lclist_ = in.lclist;
+  cluster_ = in.cluster;
+  attrs_dirty_ = false;
+  lists_dirty_ = 0;
+  if (custom_in) custom_ = *custom_in;
+  else custom_.clear();
+  arena_.reset();
+
+  std::size_t sp = 0;       // stack depth
+  uint32_t base = 0;        // locals base of the running frame
+  uint32_t frame = p.frame;  // its size
+  std::size_t depth = 0;
+  uint32_t pc = 0;
+  uint64_t steps = 0;
+  std::string err;
+  Value* st = stack_;
+
+  auto fail = [&](uint32_t at, const std::string& msg) {
+    out.error = p.locs[at].to_string() + ": " + msg;
+    return Verdict::Error;
+  };
+  auto message = [&](unsigned n) {
+    std::string line;
+    for (unsigned k = 0; k < n; ++k) line += format(st[sp - n + k]);
+    sp -= n;
+    return line;
+  };
+  if (frame > kLocals) return fail(0, "too many local variables");
+
+  for (;;) {
+    const uint32_t at = pc;
+    const Insn& i = code[pc++];
+    if (sp + 4 >= kStack) return fail(at, "expression stack overflow");
+    if (++steps > kMaxSteps) return fail(at, "filter runs too long (infinite recursion?)");
+    switch (i.op) {
+      case Op::Nop: break;
+      case Op::Const: st[sp++] = p.consts[i.arg]; break;
+      case Op::PushBool: st[sp++] = Value::boolean(i.arg != 0); break;
+      case Op::PushInt: st[sp++] = Value::integer(i.arg); break;
+      case Op::Load: st[sp++] = locals_[base + i.arg]; break;
+      case Op::Store: locals_[base + i.arg] = st[--sp]; break;
+      case Op::Pop: --sp; break;
+      case Op::LoadAttr:
+        if (!load_attr(i, st[sp], err)) return fail(at, err);
+        ++sp;
+        break;
+      case Op::StoreAttr:
+        if (!store_attr(i, st[--sp], err)) return fail(at, err);
+        break;
+      case Op::UnsetAttr: {
+        const Attr a = static_cast<Attr>(i.a);
+        switch (a) {
+          case Attr::BgpOrigin: scalars_.clear(rib::AttrType::Origin); attrs_dirty_ = true; break;
+          case Attr::BgpNextHop: scalars_.clear(rib::AttrType::NextHop); scalars_.next_hop = {}; attrs_dirty_ = true; break;
+          case Attr::BgpMed: scalars_.clear(rib::AttrType::Med); attrs_dirty_ = true; break;
+          case Attr::BgpLocalPref: scalars_.clear(rib::AttrType::LocalPref); attrs_dirty_ = true; break;
+          case Attr::BgpOriginatorId: scalars_.clear(rib::AttrType::OriginatorId); attrs_dirty_ = true; break;
+          case Attr::BgpAtomicAggr: scalars_.clear(rib::AttrType::AtomicAggregate); attrs_dirty_ = true; break;
+          case Attr::BgpAggregator: scalars_.clear(rib::AttrType::Aggregator); attrs_dirty_ = true; break;
+          case Attr::BgpOtc: scalars_.clear(rib::AttrType::Otc); attrs_dirty_ = true; break;
+          case Attr::BgpPath: path_ = &kEmptyPath; lists_dirty_ |= kPath; break;
+          case Attr::BgpCommunity: clist_ = &kEmptyClist; lists_dirty_ |= kClist; break;
+          case Attr::BgpExtCommunity: eclist_ = &kEmptyEclist; lists_dirty_ |= kEclist; break;
+          case Attr::BgpLargeCommunity: lclist_ = &kEmptyLclist; lists_dirty_ |= kLclist; break;
+          case Attr::BgpClusterList: cluster_ = &kEmptyClist; lists_dirty_ |= kCluster; break;
+          case Attr::Custom:
+            std::erase_if(custom_, [&](const CustomValue& c) { return c.id == i.arg; });
+            break;
+          default: return fail(at, "attribute cannot be unset");
+        }
+        break;
+      }
+      case Op::DefinedAttr: {
+        Value tmp;
+        std::string e2;
+        const Attr a = static_cast<Attr>(i.a);
+        bool d;
+        switch (a) {
+          case Attr::BgpPath: d = scalars_.has(rib::AttrType::AsPath) || !path_->empty(); break;
+          case Attr::BgpCommunity: d = !clist_->empty(); break;
+          case Attr::BgpExtCommunity: d = !eclist_->empty(); break;
+          case Attr::BgpLargeCommunity: d = !lclist_->empty(); break;
+          case Attr::BgpClusterList: d = !cluster_->empty(); break;
+          case Attr::BgpAtomicAggr: d = scalars_.has(rib::AttrType::AtomicAggregate); break;
+          case Attr::BgpAggregator: d = scalars_.has(rib::AttrType::Aggregator); break;
+          default: d = load_attr(i, tmp, e2); break;
+        }
+        st[sp++] = Value::boolean(d);
+        break;
+      }
+      case Op::Not: st[sp - 1].u = !st[sp - 1].u; break;
+      case Op::Neg: st[sp - 1] = Value::integer(0u - st[sp - 1].as_int()); break;
+      case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
+        const Value& b = st[--sp];
+        Value& a = st[sp - 1];
+        if (a.type != Type::Int || b.type != Type::Int) return fail(at, "arithmetic needs int operands");
+        uint32_t x = a.as_int(), y = b.as_int();
+        if (i.op == Op::Div && y == 0) return fail(at, "division by zero");
+        uint32_t r = i.op == Op::Add ? x + y : i.op == Op::Sub ? x - y : i.op == Op::Mul ? x * y : x / y;
+        a = Value::integer(r);
+        break;
+      }
+      case Op::Eq: case Op::Ne: {
+        bool e = equal(st[sp - 2], st[sp - 1]);
+        --sp;
+        st[sp - 1] = Value::boolean(i.op == Op::Eq ? e : !e);
+        break;
+      }
+      case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: {
+        auto c = compare(st[sp - 2], st[sp - 1]);
+        if (!c) return fail(at, "cannot compare " + std::string(type_name(st[sp - 2].type)) + " and " +
+                                    std::string(type_name(st[sp - 1].type)));
+        --sp;
+        bool r = i.op == Op::Lt ? *c < 0 : i.op == Op::Le ? *c <= 0 : i.op == Op::Gt ? *c > 0 : *c >= 0;
+        st[sp - 1] = Value::boolean(r);
+        break;
+      }
+      case Op::Match: case Op::NotMatch: {
+        auto m = match(st[sp - 2], st[sp - 1]);
+        if (!m) return fail(at, "operator ~ cannot be applied to " + std::string(type_name(st[sp - 2].type)) +
+                                    " and " + std::string(type_name(st[sp - 1].type)));
+        --sp;
+        st[sp - 1] = Value::boolean(i.op == Op::Match ? *m : !*m);
+        break;
+      }
+      case Op::Jump: pc = i.arg; break;
+      case Op::JumpFalse:
+        if (!st[--sp].u) pc = i.arg;
+        break;
+      case Op::AndJump:
+        if (!st[sp - 1].u) pc = i.arg;
+        else --sp;
+        break;
+      case Op::OrJump:
+        if (st[sp - 1].u) pc = i.arg;
+        else --sp;
+        break;
+      case Op::MakePair: {
+        uint32_t b = st[--sp].as_int(), a = st[sp - 1].as_int();
+        if (a > 0xFFFF || b > 0xFFFF) return fail(at, "pair field out of range (0..65535)");
+        st[sp - 1] = Value::pair(a, b);
+        break;
+      }
+      case Op::MakeLc: {
+        uint32_t c = st[--sp].as_int(), b = st[--sp].as_int(), a = st[sp - 1].as_int();
+        st[sp - 1] = Value::large({a, b, c});
+        break;
+      }
+      case Op::MakeEc: {
+        uint32_t b = st[--sp].as_int(), a = st[sp - 1].as_int();
+        auto ec = make_ec(static_cast<EcKind>(i.a), static_cast<uint16_t>(i.arg), a, b);
+        if (!ec) return fail(at, "extended community value out of range");
+        st[sp - 1] = Value::ec(*ec);
+        break;
+      }
+      case Op::MakeMask: {
+        const PathMask& tmpl = p.consts[i.arg].mask();
+        PathMask* m = arena_.mask();
+        std::size_t k = sp - i.a;
+        for (MaskItem it : tmpl.items()) {
+          if (it.dynamic) {
+            it.lo = it.hi = st[k++].as_int();
+            it.dynamic = false;
+          }
+          (void)m->add(it);  // same size as the template, which fit
+        }
+        sp -= i.a;
+        st[sp++] = Value::object(Type::PathMask, m);
+        break;
+      }
+      case Op::EmptyList: {
+        const Type t = static_cast<Type>(i.a);
+        const void* e = t == Type::Path ? static_cast<const void*>(&kEmptyPath)
+                        : t == Type::Clist ? static_cast<const void*>(&kEmptyClist)
+                        : t == Type::Eclist ? static_cast<const void*>(&kEmptyEclist)
+                                            : static_cast<const void*>(&kEmptyLclist);
+        st[sp++] = Value::object(t, e);
+        break;
+      }
+      case Op::NetType:
+        st[sp - 1] = Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
+        break;
+      case Op::NetLen: st[sp - 1] = Value::integer(st[sp - 1].net.length()); break;
+      case Op::NetIp: st[sp - 1] = Value::address(st[sp - 1].net.address()); break;
+      case Op::Mask: {
+        uint32_t n = st[--sp].as_int();
+        Value& v = st[sp - 1];
+        const rib::Family fam = v.type == Type::Prefix ? v.net.family() : v.ip.family();
+        if (n > rib::max_length(fam)) return fail(at, "mask length out of range");
+        if (v.type == Type::Prefix) {
+          uint8_t len = std::min<uint8_t>(v.net.length(), static_cast<uint8_t>(n));
+          v = Value::prefix(rib::Prefix(v.net.address(), len));
+        } else {
+          v = Value::address(v.ip.masked(n));
+        }
+        break;
+      }
+      case Op::First: st[sp - 1] = Value::integer(st[sp - 1].path().first_as()); break;
+      case Op::Last: st[sp - 1] = Value::integer(st[sp - 1].path().origin_as()); break;
+      case Op::LastNonAgg: st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path())); break;
+      case Op::Len: case Op::IsEmpty: {
+        const Value& v = st[sp - 1];
+        std::size_t n = 0;
+        switch (v.type) {
+          case Type::Path: n = v.path().length(); break;
+          case Type::Clist: n = v.clist().size(); break;
+          case Type::Eclist: n = v.eclist().size(); break;
+          case Type::Lclist: n = v.lclist().size(); break;
+          default: return fail(at, "len of a value of type " + std::string(type_name(v.type)));
+        }
+        if (i.op == Op::IsEmpty) {
+          bool empty = v.type == Type::Path ? v.path().empty() : n == 0;
+          st[sp - 1] = Value::boolean(empty);
+        } else {
+          st[sp - 1] = Value::integer(static_cast<uint32_t>(n));
+        }
+        break;
+      }
+      case Op::ListAdd: case Op::ListDelete: case Op::ListFilter: case Op::Prepend: {
+        const Value arg = st[--sp];
+        Value& l = st[sp - 1];
+        switch (l.type) {
+          case Type::Path: {
+            rib::AsPath* o = arena_.path();
+            path_edit(l.path(), *o, i.op, arg);
+            l = Value::object(Type::Path, o);
+            break;
+          }
+          case Type::Clist: {
+            auto* o = arena_.clist();
+            list_edit(l.clist(), *o, i.op, arg);
+            l = Value::object(Type::Clist, o);
+            break;
+          }
+          case Type::Eclist: {
+            auto* o = arena_.eclist();
+            list_edit(l.eclist(), *o, i.op, arg);
+            l = Value::object(Type::Eclist, o);
+            break;
+          }
+          case Type::Lclist: {
+            auto* o = arena_.lclist();
+            list_edit(l.lclist(), *o, i.op, arg);
+            l = Value::object(Type::Lclist, o);
+            break;
+          }
+          default: return fail(at, "list operation on a value of type " + std::string(type_name(l.type)));
+        }
+        break;
+      }
+      case Op::Call: {
+        const FunctionInfo& fn = p.functions[i.arg];
+        if (depth + 1 >= kMaxDepth) return fail(at, "function calls nested too deeply");
+        const uint32_t nb = base + frame;
+        if (nb + fn.frame > kLocals) return fail(at, "out of local variable space");
+        frames_[depth++] = Frame{pc, base};
+        sp -= fn.params;
+        for (uint16_t k = 0; k < fn.params; ++k) locals_[nb + k] = st[sp + k];
+        base = nb;
+        frame = fn.frame;
+        pc = fn.entry;
+        break;
+      }
+      case Op::Return: {
+        Value r = i.a ? st[--sp] : Value::boolean(false);
+        if (!i.a) r.type = Type::Void;
+        const Frame& fr = frames_[--depth];
+        pc = fr.ret;
+        const uint32_t caller_base = fr.base;
+        // The caller's frame size: distance from its base to ours.
+        frame = base - caller_base;
+        base = caller_base;
+        st[sp++] = r;
+        break;
+      }
+      case Op::Accept: case Op::Reject: {
+        if (i.a) {
+          out.log += message(i.a);
+          out.log += '\n';
+        }
+        if (i.op == Op::Reject) return Verdict::Reject;
+        finish(out, in_builder, in_attrs);
+        return Verdict::Accept;
+      }
+      case Op::Print:
+        out.log += message(i.a);
+        if (i.b) out.log += '\n';
+        break;
+      case Op::Assert:
+        if (!st[--sp].u) return fail(at, "assertion failed");
+        break;
+      case Op::Fail: return fail(at, p.consts[i.arg].str());
+      case Op::End:
+        out.log += "filter " + f.name() + " reached its end without accept or reject\n";
+        return Verdict::Reject;
+    }
+  }
+}
+
+}  // namespace rs::filters

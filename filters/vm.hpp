@@ -1,0 +1,177 @@
+// The compiled form of a filter and the stack machine that runs it.
+//
+// A Program is one flat instruction table (the filter body followed by the functions it calls),
+// a constant table and per-instruction source locations. The Vm runs it against one route:
+// attributes are read from a const PathAttributes (or AttrBuilder) and modifications go to an
+// overlay inside the Vm; only when the filter accepts a modified route are they written into the
+// caller's AttrBuilder (copy-on-write). A filter that only tests and decides allocates nothing.
+// One `switch` per instruction; no virtual calls.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "filters/ast.hpp"
+#include "filters/symbols.hpp"
+#include "filters/value.hpp"
+#include "rib/attrs.hpp"
+#include "rib/prefix.hpp"
+
+namespace rs::filters {
+
+// Route attributes the language knows (custom attributes come after kCustomBase).
+enum class Attr : uint8_t {
+  Net, From, Gw, Proto, Source, Dest, Preference, Ifname,
+  BgpOrigin, BgpPath, BgpNextHop, BgpMed, BgpLocalPref, BgpCommunity, BgpExtCommunity,
+  BgpLargeCommunity, BgpOriginatorId, BgpClusterList, BgpAtomicAggr, BgpAggregator, BgpOtc,
+  Custom,
+};
+
+enum class Op : uint8_t {
+  Nop, Const, PushBool, PushInt, Load, Store, Pop,
+  LoadAttr, StoreAttr, UnsetAttr, DefinedAttr,
+  Not, Neg, Add, Sub, Mul, Div,
+  Eq, Ne, Lt, Le, Gt, Ge, Match, NotMatch,
+  Jump, JumpFalse, AndJump, OrJump,
+  MakePair, MakeLc, MakeEc, MakeMask, EmptyList,
+  NetType, NetLen, NetIp, Mask, First, Last, LastNonAgg, Len, IsEmpty,
+  ListAdd, ListDelete, ListFilter, Prepend,
+  Call, Return, Accept, Reject, Print, Assert, Fail, End,
+};
+std::string_view to_string(Op op);
+
+struct Insn {
+  Op op = Op::Nop;
+  uint8_t a = 0;
+  uint16_t b = 0;
+  uint32_t arg = 0;
+  friend bool operator==(const Insn&, const Insn&) = default;
+};
+
+struct FunctionInfo {
+  std::string name;
+  uint32_t entry = 0;
+  uint16_t params = 0;
+  uint16_t frame = 0;  // params + locals + temporaries
+};
+
+struct Program {
+  std::vector<Insn> code;
+  std::vector<SourceLocation> locs;  // one per instruction
+  std::vector<Value> consts;
+  std::vector<FunctionInfo> functions;
+  uint16_t frame = 0;  // locals of the filter body
+  std::shared_ptr<ObjectPool> pool;  // owns the objects the constants point to
+};
+
+class Filter {
+ public:
+  Filter(std::string name, SourceLocation loc, Program p)
+      : name_(std::move(name)), loc_(std::move(loc)), program_(std::move(p)) {}
+  const std::string& name() const { return name_; }
+  const SourceLocation& location() const { return loc_; }
+  const Program& program() const { return program_; }
+  // Families of prefix-set constants this filter tests `net` against (for the family lint).
+  bool tests_ipv4_only_sets = false;
+  bool tests_ipv6_only_sets = false;
+
+ private:
+  std::string name_;
+  SourceLocation loc_;
+  Program program_;
+};
+using FilterRef = std::shared_ptr<const Filter>;
+
+// Route data that is not a BGP path attribute.
+struct RouteInfo {
+  rib::Prefix net;
+  rib::IpAddress from;             // address of the neighbour the route came from
+  rib::IpAddress gw;               // next hop as resolved
+  std::string_view proto;          // protocol instance name
+  uint32_t source = kRtsBgp;       // RTS_*
+  uint32_t dest = kRtdRouter;      // RTD_*
+  uint32_t preference = 100;
+  std::string_view ifname;
+};
+
+struct CustomValue {
+  uint16_t id = 0;
+  Value value;  // scalar types only
+};
+
+enum class [[nodiscard]] Verdict : uint8_t { Accept, Reject, Error };
+std::string_view to_string(Verdict v);
+
+struct RunOutput {
+  bool modified = false;         // attrs below holds the modified attributes
+  rib::AttrBuilder attrs;        // written only when modified
+  bool route_modified = false;   // preference / gw / dest changed
+  uint32_t preference = 0;
+  rib::IpAddress gw;
+  uint32_t dest = 0;
+  std::vector<CustomValue> custom;  // custom attributes after the run (input ones included)
+  std::string log;               // print / printn / accept "msg" / reject "msg" output, one line each
+  std::string error;             // `file:line:col: message` when the verdict is Error
+  void clear_text() { log.clear(), error.clear(); }
+};
+
+class Vm {
+ public:
+  static constexpr std::size_t kStack = 256;
+  static constexpr std::size_t kLocals = 4096;
+  static constexpr std::size_t kMaxDepth = 64;
+  static constexpr uint64_t kMaxSteps = 10'000'000;  // runaway guard
+
+  Vm() = default;
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  Verdict run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& attrs, RunOutput& out,
+              const std::vector<CustomValue>* custom_in = nullptr);
+  Verdict run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder& attrs, RunOutput& out,
+              const std::vector<CustomValue>* custom_in = nullptr);
+
+ private:
+  struct Frame {
+    uint32_t ret = 0;
+    uint32_t base = 0;
+  };
+  struct Input {
+    const rib::AttrScalars* scalars;
+    const rib::AsPath* path;
+    const rib::CommunityList* clist;
+    const rib::ExtCommunityList* eclist;
+    const rib::LargeCommunityList* lclist;
+    const rib::ClusterList* cluster;
+  };
+  Verdict exec(const Filter& f, const RouteInfo& route, const Input& in, RunOutput& out,
+               const std::vector<CustomValue>* custom_in, const rib::AttrBuilder* in_builder,
+               const rib::PathAttributes* in_attrs);
+  bool load_attr(const Insn& i, Value& v, std::string& err);
+  bool store_attr(const Insn& i, const Value& v, std::string& err);
+  void finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs);
+
+  Value stack_[kStack];
+  Value locals_[kLocals];
+  Frame frames_[kMaxDepth];
+  Arena arena_;
+
+  // Per-run state
+  const RouteInfo* route_ = nullptr;
+  Input in_{};
+  rib::AttrScalars scalars_;
+  const rib::AsPath* path_ = nullptr;
+  const rib::CommunityList* clist_ = nullptr;
+  const rib::ExtCommunityList* eclist_ = nullptr;
+  const rib::LargeCommunityList* lclist_ = nullptr;
+  const rib::ClusterList* cluster_ = nullptr;
+  bool attrs_dirty_ = false;
+  uint8_t lists_dirty_ = 0;  // bit per list
+  RunOutput* out_ = nullptr;
+  std::vector<CustomValue> custom_;
+};
+
+}  // namespace rs::filters
