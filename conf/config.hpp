@@ -23,7 +23,14 @@
 #include "conf/lexer.hpp"
 #include "rib/prefix.hpp"
 
+namespace rs::filters {
+class Filter;
+class SymbolTable;
+}  // namespace rs::filters
+
 namespace rs::conf {
+
+using CompiledFilter = std::shared_ptr<const filters::Filter>;
 
 // A time as written (`240`, `100 ms`, `3 s`), kept in microseconds.
 struct Duration {
@@ -52,6 +59,8 @@ struct FilterSpec {
   std::string name;     // Named
   FilterSource source;  // Inline (the block, braces included) and Where (the expression)
   Location loc;
+  CompiledFilter compiled;  // Named, Inline, Where: the program the VM runs (null for All / None)
+  // Equality is on the source, not on the compiled program.
   friend bool operator==(const FilterSpec& a, const FilterSpec& b) {
     return a.kind == b.kind && a.name == b.name &&
            (a.kind == Kind::All || a.kind == Kind::None || a.kind == Kind::Named || a.source == b.source);
@@ -210,6 +219,7 @@ struct StaticRoute {
   Kind kind = Kind::Via;
   rib::IpAddress via;
   std::optional<FilterSource> attributes;  // `route P via IP { bgp_med = 10; ... };`
+  CompiledFilter compiled_attributes;      // the block, compiled as a filter body
   Location loc;
   friend bool operator==(const StaticRoute& a, const StaticRoute& b) {
     return a.prefix == b.prefix && a.kind == b.kind && a.via == b.via && a.attributes == b.attributes;
@@ -276,6 +286,7 @@ struct DefineValue {
 struct Define {
   std::string name;
   DefineValue value;
+  FilterSource statement;  // `define NAME = EXPR;` whole, for the filter library
   Location loc;
 };
 
@@ -287,6 +298,7 @@ struct FilterDecl {
   std::string name;
   FilterSource source;
   Location loc;
+  CompiledFilter compiled;  // Filter only (functions are compiled into the filters calling them)
 };
 
 // `attribute TYPE NAME;`
@@ -294,6 +306,7 @@ struct AttributeDecl {
   enum class Type : uint8_t { Int, Ip, Quad, Pair, String, Bgppath, Clist, Eclist, Lclist, Bool };
   Type type = Type::Int;
   std::string name;
+  FilterSource statement;  // whole statement, for the filter library
   Location loc;
 };
 
@@ -315,6 +328,7 @@ struct HistoryConfig {
   Duration keep = Duration::seconds(30ull * 24 * 3600);
   uint64_t max_size = 1ull << 30;  // bytes
   std::optional<FilterSource> routes_where;
+  CompiledFilter routes_filter;
   Location loc;
 };
 
@@ -360,6 +374,9 @@ struct HealthCheckConfig {
 };
 
 struct Config {
+  // The filter library's global names (defines, functions, filters, attributes); compiled
+  // filters refer to objects it owns. Set by the loader.
+  std::shared_ptr<filters::SymbolTable> symbols;
   std::optional<rib::IpAddress> router_id;
   std::vector<Define> defines;
   std::vector<LogTarget> logs;

@@ -25,6 +25,7 @@ void Parser::parse_router_id() {
 }
 
 void Parser::parse_define() {
+  std::size_t begin = ts_.position();
   const Token& kw = next();
   const Token& name_tok = peek();
   auto name = parse_name("a constant name");
@@ -37,6 +38,7 @@ void Parser::parse_define() {
   d.name = *name;
   d.loc = kw.loc;
   d.value.source = *src;
+  d.statement = FilterSource{ts_.slice(begin, ts_.position()), kw.loc};
   if (src->tokens.size() == 1) {
     const Token& v = src->tokens[0];
     switch (v.kind) {
@@ -261,6 +263,7 @@ void Parser::parse_table(rib::Family family) {
 }
 
 void Parser::parse_attribute() {
+  std::size_t begin = ts_.position();
   AttributeDecl a;
   a.loc = next().loc;
   static const std::pair<std::string_view, AttributeDecl::Type> types[] = {
@@ -286,6 +289,7 @@ void Parser::parse_attribute() {
   auto name = parse_name("an attribute name");
   if (!name || !expect_semicolon()) return sync();
   a.name = *name;
+  a.statement = FilterSource{ts_.slice(begin, ts_.position()), a.loc};
   if (declare(a.name, name_tok.loc, "an attribute")) config_.attributes.push_back(std::move(a));
 }
 

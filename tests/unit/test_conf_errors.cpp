@@ -218,7 +218,7 @@ protocol bgp p { local as 65000; neighbor 192.0.2.2 as 65001; })",
      R"(1:43: invalid IPv4 address '300.1.1.1')", 1},
     {R"(define x = 10.0.0.0/8 + ;
 protocol bgp p { local as 65000 neighbor 192.0.2.1 as 1; })",
-     R"(2:33: expected ';' after 'local as 65000', got 'neighbor')", 1},
+     R"(2:33: expected ';' after 'local as 65000', got 'neighbor')", 2},
     {R"(/* comment)",
      R"(1:1: unterminated comment '/*')", 1},
 };

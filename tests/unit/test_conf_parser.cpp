@@ -50,7 +50,7 @@ TEST_CASE("global statements") {
     ipv6 table master6;
     ipv4 table t4 { sorted on; };
     attribute int my_attr;
-    attribute lclist my_lc;
+    attribute quad my_q;
   )");
   const Config& c = r.config;
   REQUIRE(c.router_id);
@@ -89,7 +89,8 @@ TEST_CASE("global statements") {
   CHECK(c.find_table("master6")->family == Family::Ipv6);
   CHECK(c.find_table("t4")->sorted);
   REQUIRE(c.attributes.size() == 2);
-  CHECK(c.attributes[1].type == AttributeDecl::Type::Lclist);
+  CHECK(c.attributes[1].type == AttributeDecl::Type::Quad);
+  CHECK(c.attributes[1].name == "my_q");
 }
 
 TEST_CASE("master tables exist without declaration") {
