@@ -8,6 +8,7 @@
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
+#include "filters/same.hpp"
 #include "filters/vm.hpp"
 
 using namespace rs;
@@ -217,4 +218,24 @@ TEST_CASE("arouteserver configs: every function and filter loads; roa_check is t
       CHECK(l->syms.filters().size() >= 8);
     }
   }
+}
+
+TEST_CASE("same(): equal text compiles to the same program, any change differs") {
+  auto a = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto b = load("\n\ndefine x = 5;   # moved and commented\nfunction g(int v) -> bool {\n return v > x;\n}\n"
+                "filter f { if g(bgp_med) && net ~ [ 10.0.0.0/8+ ] then accept; reject; }");
+  auto c = load("define x = 6;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto d = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/9+] then accept; reject; }");
+  auto e = load("define x = 5;\nfunction g(int v) -> bool { return v >= x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  for (auto* l : {a.get(), b.get(), c.get(), d.get(), e.get()}) REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  CHECK(same(a->syms.filter("f"), b->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), c->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), d->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), e->syms.filter("f")));
+  CHECK(same(FilterRef(), FilterRef()));
+  CHECK_FALSE(same(a->syms.filter("f"), FilterRef()));
 }
