@@ -292,3 +292,53 @@ TEST_CASE("hostile input: deep nesting, long chains, random mutations never cras
   }
   MESSAGE(loaded << " of 300 mutated configs still loaded");
 }
+
+TEST_CASE("arouteserver default config: import and export filters on sample routes") {
+  auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf");
+  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
+  auto in = l->syms.filter("receive_from_AS10745_1");
+  auto exp = l->syms.filter("announce_to_AS10745_1");
+  REQUIRE(in);
+  REQUIRE(exp);
+  rib::AttrTable table;
+  auto make = [&](std::vector<uint32_t> path, const char* nh) {
+    rib::AttrBuilder b;
+    b.set_origin(rib::Origin::Igp);
+    b.as_path.segments.push_back({rib::AsSegmentType::Sequence, std::move(path)});
+    b.set_present(rib::AttrType::AsPath);
+    b.set_next_hop(*rib::IpAddress::parse(nh));
+    return table.intern(b);
+  };
+  Vm vm;
+  RunOutput out;
+  auto run = [&](const FilterRef& f, const char* net, const rib::AttrRef& a) {
+    out.clear_text();
+    return vm.run(*f, route(net), *a, out);
+  };
+  auto good = make({10745}, "192.0.2.22");
+  CHECK(run(in, "192.136.136.0/24", good) == Verdict::Accept);
+  CHECK(out.log.empty());
+  CHECK(run(in, "192.136.137.0/24", good) == Verdict::Reject);
+  CHECK(out.log == "prefix not in client's r_set - REJECTING 192.136.137.0/24\n");
+  CHECK(run(in, "10.0.0.0/24", good) == Verdict::Reject);
+  CHECK(out.log == "prefix is bogon - REJECTING 10.0.0.0/24\n");
+  CHECK(run(in, "192.0.2.0/25", good) == Verdict::Reject);
+  CHECK(out.log == "prefix is bogon - REJECTING 192.0.2.0/25\n");  // TEST-NET-1; no global blacklist here
+  CHECK(run(in, "2001:500:4::/48", good) == Verdict::Reject);
+  CHECK(out.log == "AFI not enabled for this peer - REJECTING 2001:500:4::/48\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745}, "192.0.2.23")) == Verdict::Reject);
+  CHECK(out.log == "NEXT_HOP [192.0.2.23] not allowed - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({3333, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "invalid left-most ASN [3333] - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745, 64512, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "AS_PATH [(path 10745 64512 10745)] contains invalid ASN - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745, 174, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(run(in, "192.136.136.0/24", make({10745, 3333}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "origin ASN [3333] not in allowed as-sets - REJECTING 192.136.136.0/24\n");
+  std::vector<uint32_t> long_path(33, 10745);
+  CHECK(run(in, "192.136.136.0/24", make(long_path, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "AS_PATH len [33] longer than 32 - REJECTING 192.136.136.0/24\n");
+  // Export to the same client: accepted, unmodified.
+  CHECK(run(exp, "192.136.136.0/24", good) == Verdict::Accept);
+  CHECK_FALSE(out.modified);
+}
