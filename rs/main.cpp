@@ -1,11 +1,11 @@
 // rsd: the route server daemon's entry point. Parses the command line (Boost.Program_options);
-// `--check` loads the configuration (conf/) and reports; the daemon itself (sessions, RIB)
-// arrives with the route-server work.
+// `--check` loads the configuration (conf/) and reports; otherwise the daemon runs (rs/daemon).
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
 
 #include "conf/parser.hpp"
+#include "rs/daemon.hpp"
 #include "rs/version.hpp"
 
 namespace po = boost::program_options;
@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
     std::cout << "rsd: " << path << ": configuration OK\n";
     return 0;
   }
-  std::cerr << "rsd: this build has the BGP codec only; the daemon is not part of it yet\n";
-  return 1;
+  rs::DaemonOptions options;
+  options.config_path = vm["config"].as<std::string>();
+  options.socket_path = vm["socket"].as<std::string>();
+  options.foreground = vm.count("foreground") > 0;
+  if (vm.count("pidfile")) options.pidfile = vm["pidfile"].as<std::string>();
+  return rs::run_daemon(options);
 }

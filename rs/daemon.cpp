@@ -1,0 +1,157 @@
+// Daemon lifecycle. A reload that fails to load keeps the running configuration and logs every
+// error as file:line:col; a good one is applied softly (RouteServer::reconfigure).
+#include "rs/daemon.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include "conf/parser.hpp"
+#include "rs/route_server.hpp"
+#include "rs/version.hpp"
+
+namespace rs {
+
+namespace {
+
+spdlog::level::level_enum lowest_level(uint32_t classes) {
+  if (classes & (conf::kLogDebug | conf::kLogTrace)) return spdlog::level::debug;
+  if (classes & (conf::kLogInfo | conf::kLogRemote | conf::kLogAuth)) return spdlog::level::info;
+  if (classes & conf::kLogWarning) return spdlog::level::warn;
+  return spdlog::level::err;
+}
+
+// Builds the logger from the `log` statements; stderr when there are none or in the foreground.
+void setup_logging(const conf::Config& cfg, bool foreground) {
+  std::vector<spdlog::sink_ptr> sinks;
+  for (const auto& l : cfg.logs) {
+    spdlog::sink_ptr s;
+    try {
+      switch (l.kind) {
+        case conf::LogTarget::Kind::File:
+          s = std::make_shared<spdlog::sinks::basic_file_sink_mt>(l.path);
+          break;
+        case conf::LogTarget::Kind::Syslog:
+          s = std::make_shared<spdlog::sinks::syslog_sink_mt>(
+              l.syslog_name.empty() ? "rsd" : l.syslog_name, LOG_PID, LOG_DAEMON, false);
+          break;
+        case conf::LogTarget::Kind::Stderr:
+          s = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+          break;
+      }
+    } catch (const spdlog::spdlog_ex& e) {
+      std::cerr << "rsd: " << l.loc.to_string() << ": cannot open log: " << e.what() << "\n";
+      continue;
+    }
+    s->set_level(lowest_level(l.classes));
+    sinks.push_back(std::move(s));
+  }
+  if (sinks.empty() || foreground) {
+    bool has_stderr = false;
+    for (const auto& l : cfg.logs) has_stderr |= l.kind == conf::LogTarget::Kind::Stderr;
+    if (!has_stderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  }
+  auto logger = std::make_shared<spdlog::logger>("rsd", sinks.begin(), sinks.end());
+  logger->set_level(cfg.debug_protocols ? spdlog::level::debug : spdlog::level::info);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+bool write_pidfile(const std::string& path) {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return false;
+  f << getpid() << "\n";
+  return static_cast<bool>(f);
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& o) {
+  conf::LoadResult loaded = conf::load_file(o.config_path);
+  if (!loaded.ok()) {
+    std::cerr << loaded.diagnostics.to_string();
+    std::cerr << "rsd: " << o.config_path << ": " << loaded.diagnostics.error_count() << " error(s)\n";
+    return 1;
+  }
+  if (loaded.diagnostics.warning_count()) std::cerr << loaded.diagnostics.to_string();
+  auto config = std::make_shared<const conf::Config>(std::move(loaded.config));
+
+  if (!o.foreground && daemon(0, 0) != 0) {
+    std::cerr << "rsd: cannot daemonize\n";
+    return 1;
+  }
+  setup_logging(*config, o.foreground);
+  if (o.pidfile && !write_pidfile(*o.pidfile)) {
+    spdlog::error("cannot write pid file {}", *o.pidfile);
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  boost::asio::io_context io;
+  RouteServer server(io, config);
+  if (std::string err = server.start(); !err.empty()) {
+    spdlog::error("{}", err);
+    return 1;
+  }
+  spdlog::info("rsd {} started with {}", kVersion, o.config_path);
+
+  boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+  boost::asio::signal_set reopen(io, SIGUSR1);
+  boost::asio::steady_timer exit_timer(io);
+  bool stopping = false;
+  std::function<void()> wait_signal;
+  wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        spdlog::info("SIGHUP: reloading {}", o.config_path);
+        conf::LoadResult next = conf::load_file(o.config_path);
+        if (!next.ok()) {
+          for (const auto& d : next.diagnostics.items()) spdlog::error("{}", d.to_string());
+          spdlog::error("reload refused: the running configuration stays");
+        } else {
+          auto plan = server.reconfigure(std::make_shared<const conf::Config>(std::move(next.config)));
+          for (const auto& c : plan.protocols)
+            if (c.action != conf::ReconfigAction::Keep)
+              spdlog::info("reconfigure: {} {}", c.name, conf::to_string(c.action));
+        }
+        wait_signal();
+        return;
+      }
+      if (stopping) return;
+      stopping = true;
+      spdlog::info("signal {}: shutting down", sig);
+      server.shutdown("rsd shutting down");
+      // Give the Cease NOTIFICATIONs a moment to leave, then stop.
+      exit_timer.expires_after(std::chrono::milliseconds(300));
+      exit_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    });
+  };
+  wait_signal();
+  std::function<void()> wait_reopen;
+  wait_reopen = [&] {
+    reopen.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      setup_logging(server.config(), o.foreground);
+      spdlog::info("SIGUSR1: log files reopened");
+      wait_reopen();
+    });
+  };
+  wait_reopen();
+
+  io.run();
+  if (o.pidfile) unlink(o.pidfile->c_str());
+  spdlog::info("rsd stopped");
+  return 0;
+}
+
+}  // namespace rs

@@ -1,0 +1,804 @@
+// RouteServer: config -> protocols, the import pipeline (design steps 3-6), the export pipeline
+// (steps 7-8) and the background walks, all on the event-loop thread.
+//
+// Sources and generations: each session incarnation of a peer is a RouteSource of its own. When a
+// session goes down without graceful restart, its source is retired and its routes are removed by a
+// background walk, while a new session of the same peer already announces under a new source; the
+// two never mix. With graceful restart the source is kept, its routes marked stale, and the stale
+// ones still there at End-of-RIB (or when the restart timer runs out) are removed.
+#include "rs/route_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include <boost/asio/post.hpp>
+
+namespace rs {
+
+namespace wire = bgp::wire;
+using rib::AttrRef;
+using rib::Family;
+using rib::IpAddress;
+using rib::Prefix;
+
+namespace {
+int fam_index(Family f) { return f == Family::Ipv4 ? 0 : 1; }
+
+wire::PeerAsMode as_mode(const conf::BgpProtocol& cfg) {
+  if (cfg.settings.neighbor_as) return wire::PeerAsMode::Exact;
+  if (cfg.settings.peer_type == conf::PeerType::Internal) return wire::PeerAsMode::Internal;
+  if (cfg.settings.peer_type == conf::PeerType::External) return wire::PeerAsMode::External;
+  return wire::PeerAsMode::Any;
+}
+
+std::optional<wire::Role> to_wire(std::optional<conf::Role> r) {
+  if (!r) return std::nullopt;
+  switch (*r) {
+    case conf::Role::Provider: return wire::Role::Provider;
+    case conf::Role::RsServer: return wire::Role::RouteServer;
+    case conf::Role::RsClient: return wire::Role::RouteServerClient;
+    case conf::Role::Customer: return wire::Role::Customer;
+    case conf::Role::Peer: return wire::Role::Peer;
+  }
+  return std::nullopt;
+}
+
+bgp::Duration ms(conf::Duration d) { return std::chrono::milliseconds(d.us / 1000); }
+uint16_t secs16(conf::Duration d) { return static_cast<uint16_t>(std::min<uint64_t>(d.secs(), 65535)); }
+}  // namespace
+
+RouteServer::RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config)
+    : io_(io),
+      config_(std::move(config)),
+      rib_(rib::DecisionConfig{}, &journal_),
+      export_cursor_(journal_.open_cursor()),
+      started_(std::chrono::steady_clock::now()) {
+  // The decision knobs are per protocol in BIRD; rsd applies them to the table, taking them from
+  // the first BGP protocol that sets them.
+  rib::DecisionConfig dc;
+  for (const auto& b : config_->bgp) {
+    dc.med_metric |= b.settings.med_metric;
+    dc.deterministic_med |= b.settings.deterministic_med;
+    dc.prefer_older |= b.settings.prefer_older;
+    if (b.settings.default_bgp_med) dc.default_med = b.settings.default_bgp_med;
+    dc.default_local_pref = b.settings.default_bgp_local_pref;
+  }
+  rib_.set_config(dc);
+}
+
+RouteServer::~RouteServer() {
+  for (auto& l : listeners_) l->close();
+  // Peers go first: their destructors must not call back into a half-destroyed server.
+  for (auto& [name, p] : protocols_) p->peer.reset();
+}
+
+uint64_t RouteServer::now() const {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_)
+          .count());
+}
+
+// ---- configuration -> protocols --------------------------------------------------------------
+
+bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
+                                         std::optional<IpAddress> remote) const {
+  const auto& s = cfg.settings;
+  bgp::PeerConfig pc;
+  pc.name = cfg.name;
+  pc.description = s.description;
+  pc.local_address = s.local_address;
+  pc.local_port = s.local_port;
+  pc.local_as = s.local_as.value_or(0);
+  const auto rid = s.router_id ? s.router_id : config_->router_id;
+  pc.router_id = rid ? rid->v4_value() : 0;
+  pc.neighbor_address = remote ? *remote : s.neighbor_address.value_or(IpAddress());
+  pc.neighbor_port = s.neighbor_port;
+  pc.peer_as = s.neighbor_as.value_or(0);
+  pc.peer_as_mode = as_mode(cfg);
+  if (pc.peer_as_mode == wire::PeerAsMode::Exact && pc.peer_as == pc.local_as)
+    pc.peer_as_mode = wire::PeerAsMode::Exact;
+  pc.passive = s.passive || remote.has_value();
+  if (s.multihop) pc.multihop = static_cast<uint8_t>(std::min<uint32_t>(*s.multihop, 255));
+  pc.ttl_security = s.ttl_security;
+  pc.password = s.password.value_or("");
+  pc.hold_time = secs16(s.hold_time);
+  pc.min_hold_time = secs16(s.min_hold_time);
+  if (s.keepalive_time) pc.keepalive_time = secs16(*s.keepalive_time);
+  pc.connect_delay_time = ms(s.connect_delay_time);
+  pc.connect_retry_time = ms(s.connect_retry_time);
+  pc.error_wait_min = ms(s.error_wait_min);
+  pc.error_wait_max = ms(s.error_wait_max);
+  pc.error_forget_time = ms(s.error_forget_time);
+  pc.families.clear();
+  for (const auto& ch : cfg.channels) {
+    bgp::FamilyConfig fc;
+    fc.afi_safi = wire::unicast(ch.family);
+    const auto ap = ch.settings.add_paths != conf::AddPaths::Off ? ch.settings.add_paths : s.add_paths;
+    fc.add_path_rx = ap == conf::AddPaths::Rx || ap == conf::AddPaths::RxTx;
+    fc.add_path_tx = ap == conf::AddPaths::Tx || ap == conf::AddPaths::RxTx;
+    fc.extended_next_hop = ch.settings.extended_next_hop;
+    pc.families.push_back(fc);
+  }
+  pc.route_refresh = s.enable_route_refresh;
+  pc.enhanced_route_refresh = s.enable_route_refresh;
+  pc.graceful_restart = s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
+                        : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
+                                                                              : bgp::GracefulRestartMode::On;
+  pc.graceful_restart_time = secs16(s.graceful_restart_time);
+  pc.extended_messages = s.enable_extended_messages;
+  pc.local_role = to_wire(s.local_role);
+  pc.require_roles = s.require_roles;
+  pc.advertise_hostname = s.advertise_hostname;
+  pc.interpret_communities = s.interpret_communities;
+  pc.enforce_first_as = s.enforce_first_as;
+  pc.disabled = s.disabled;
+  return pc;
+}
+
+ExportRules RouteServer::export_rules(const conf::BgpProtocol& cfg) const {
+  const auto& s = cfg.settings;
+  ExportRules r;
+  r.ebgp = !cfg.is_internal();
+  r.rs_client = s.rs_client;
+  r.rr_client = s.rr_client;
+  r.local_as = s.local_as.value_or(0);
+  const auto rid = s.router_id ? s.router_id : config_->router_id;
+  r.router_id = rid ? rid->v4_value() : 0;
+  r.cluster_id = s.rr_cluster_id.value_or(0);
+  r.default_local_pref = s.default_bgp_local_pref;
+  switch (s.next_hop.mode) {
+    case conf::NextHop::Mode::Self: r.next_hop = NextHopMode::Self; break;
+    case conf::NextHop::Mode::Keep: r.next_hop = NextHopMode::Keep; break;
+    default: r.next_hop = NextHopMode::Default; break;
+  }
+  r.add_otc = s.local_role && (*s.local_role == conf::Role::RsServer ||
+                               *s.local_role == conf::Role::Provider || *s.local_role == conf::Role::Peer);
+  return r;
+}
+
+ExportGroup& RouteServer::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
+  ExportPolicy policy;
+  switch (spec.kind) {
+    case conf::FilterSpec::Kind::All: policy.kind = ExportPolicy::Kind::All; break;
+    case conf::FilterSpec::Kind::None: policy.kind = ExportPolicy::Kind::None; break;
+    default:
+      policy.kind = spec.compiled ? ExportPolicy::Kind::Filter : ExportPolicy::Kind::None;
+      policy.filter = spec.compiled;
+      break;
+  }
+  for (auto& g : groups_)
+    if (g->rules() == rules && g->policy() == policy) return *g;
+  groups_.push_back(std::make_unique<ExportGroup>(rules, policy));
+  return *groups_.back();
+}
+
+RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
+                                                 std::optional<IpAddress> dynamic_peer) {
+  auto p = std::make_unique<Protocol>();
+  if (dynamic_peer) {
+    // BIRD names spawned protocols after the template protocol with a number appended.
+    uint32_t n = ++dynamic_counter_[cfg.name];
+    p->name = cfg.name + std::to_string(n);
+    p->dynamic_child = true;
+    p->parent = cfg.name;
+  } else {
+    p->name = cfg.name;
+  }
+  p->cfg = &cfg;
+  p->source = std::make_unique<rib::RouteSource>();
+  p->source->name = p->name;
+  p->source->id = next_source_id_++;
+  p->source->kind = cfg.is_internal() ? rib::SourceKind::Ibgp : rib::SourceKind::Ebgp;
+  p->source->rr_client = cfg.settings.rr_client;
+  p->source->rs_client = cfg.settings.rs_client;
+  for (const auto& ch : cfg.channels) {
+    Channel& c = p->channels[fam_index(ch.family)];
+    c.enabled = true;
+    c.settings = ch.settings;
+    // RFC 8212 (as BIRD): an eBGP channel without an explicit policy imports and exports nothing.
+  }
+  p->member.source = p->source.get();
+  p->member.ipv4 = p->channels[0].enabled;
+  p->member.ipv6 = p->channels[1].enabled;
+  auto pc = peer_config(cfg, dynamic_peer);
+  pc.name = p->name;
+  p->peer = std::make_unique<bgp::Peer>(io_, std::move(pc), *this);
+  bgp::Peer* raw = p->peer.get();
+  p->member.wake = [raw] { raw->notify_export(); };
+  by_peer_[raw] = p.get();
+  Protocol& ref = *p;
+  protocols_[p->name] = std::move(p);
+  return ref;
+}
+
+bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port) {
+  for (const auto& cfg : config_->bgp) {
+    if (!cfg.is_dynamic() || cfg.settings.local_port != local_port) continue;
+    if (!cfg.settings.neighbor_range->contains(remote)) continue;
+    Protocol& p = add_protocol(cfg, remote);
+    spdlog::info("{}: dynamic neighbour {} from range {}", p.name, remote.to_string(),
+                 cfg.settings.neighbor_range->to_string());
+    p.peer->start();
+    return p.peer.get();
+  }
+  return nullptr;
+}
+
+std::string RouteServer::start() {
+  // Listeners: one per (local address, port); a protocol without a local address listens on the
+  // wildcard of its neighbour's family.
+  std::map<std::pair<IpAddress, uint16_t>, bgp::Listener*> by_endpoint;
+  auto listener_for = [&](const IpAddress& addr, uint16_t port, std::string& err) -> bgp::Listener* {
+    auto key = std::make_pair(addr, port);
+    if (auto it = by_endpoint.find(key); it != by_endpoint.end()) return it->second;
+    auto l = std::make_unique<bgp::Listener>(io_);
+    if (auto ec = l->listen(addr, port)) {
+      err = "cannot listen on " + addr.to_string() + " port " + std::to_string(port) + ": " + ec.message();
+      return nullptr;
+    }
+    listeners_.push_back(std::move(l));
+    return by_endpoint[key] = listeners_.back().get();
+  };
+
+  std::string err;
+  for (const auto& cfg : config_->bgp) {
+    if (cfg.is_template || cfg.incomplete) continue;
+    const auto& s = cfg.settings;
+    IpAddress laddr = s.local_address.value_or(
+        (s.neighbor_address && s.neighbor_address->is_v6()) ||
+                (s.neighbor_range && !s.neighbor_range->is_v4())
+            ? IpAddress::v6(0, 0)
+            : IpAddress::v4(0));
+    bgp::Listener* l = listener_for(laddr, s.local_port, err);
+    if (!l) return err;
+    if (cfg.is_dynamic()) {
+      const uint16_t port = s.local_port;
+      l->add_range(*s.neighbor_range, [this, port](const IpAddress& remote) {
+        return spawn_dynamic(remote, port);
+      }, s.password.value_or(""));
+      continue;
+    }
+    Protocol& p = add_protocol(cfg, std::nullopt);
+    l->add_peer(*p.peer);
+  }
+  load_statics();
+  for (auto& [name, p] : protocols_) p->peer->start();
+  spdlog::info("route server started: {} BGP protocols, {} listeners", protocols_.size(), listeners_.size());
+  return {};
+}
+
+void RouteServer::shutdown(std::string_view reason) {
+  for (auto& l : listeners_) l->close();
+  for (auto& [name, p] : protocols_) p->peer->stop(wire::subcode::kAdministrativeShutdown, reason);
+}
+
+// ---- static routes -----------------------------------------------------------------------------
+
+void RouteServer::load_statics() {
+  for (const auto& st : config_->statics) {
+    if (st.disabled) continue;
+    StaticSource s;
+    s.name = st.name;
+    s.cfg = &st;
+    s.source = std::make_unique<rib::RouteSource>();
+    s.source->name = st.name;
+    s.source->id = next_source_id_++;
+    s.source->kind = rib::SourceKind::Local;
+    s.source->preference = 200;  // BIRD: static routes 200, BGP 100
+    const auto rid = config_->router_id;
+    s.source->bgp_id = rid ? rid->v4_value() : 0;
+    for (const auto& r : st.routes) {
+      if (r.kind != conf::StaticRoute::Kind::Via) continue;  // blackhole etc. have no BGP next hop
+      rib::AttrBuilder b;
+      b.set_origin(rib::Origin::Igp);
+      b.set_present(rib::AttrType::AsPath);
+      b.set_next_hop(r.via);
+      AttrRef a = table_.intern(b);
+      if (r.compiled_attributes) {
+        filters::RouteInfo info;
+        info.net = r.prefix;
+        info.gw = r.via;
+        info.proto = st.name;
+        info.source = filters::kRtsStatic;
+        filters::RunOutput out;
+        if (vm_.run(*r.compiled_attributes, info, *a, out) != filters::Verdict::Accept) continue;
+        if (out.modified) a = table_.intern(out.attrs);
+      }
+      auto slot = rib_.receive(r.prefix, s.source.get(), 0, a);
+      (void)rib_.import(r.prefix, slot, a, now());
+    }
+    statics_.push_back(std::move(s));
+  }
+  schedule_export();
+}
+
+// ---- import ------------------------------------------------------------------------------------
+
+RouteServer::Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {
+  auto it = by_peer_.find(&peer);
+  return it == by_peer_.end() ? nullptr : it->second;
+}
+
+bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const {
+  const auto& s = p.cfg->settings;
+  const uint32_t local_as = s.local_as.value_or(0);
+  if (!p.cfg->is_internal() && b.as_path.contains(local_as)) {
+    uint32_t seen = 0;
+    for (const auto& seg : b.as_path.segments)
+      for (uint32_t a : seg.asns) seen += a == local_as;
+    if (seen > s.allow_local_as) return true;
+  }
+  const auto rid = s.router_id ? s.router_id : config_->router_id;
+  const uint32_t router_id = rid ? rid->v4_value() : 0;
+  if (b.has(rib::AttrType::OriginatorId) && b.originator_id == router_id) return true;  // RFC 4456 8
+  const uint32_t cluster = s.rr_cluster_id.value_or(router_id);
+  if (b.cluster_list.contains(cluster)) return true;
+  return false;
+}
+
+AttrRef RouteServer::run_import_filter(Protocol& p, int fam, const Prefix& prefix, const AttrRef& received) {
+  const Channel& ch = p.channels[fam];
+  const auto& spec = ch.settings.import_filter;
+  switch (spec.kind) {
+    case conf::FilterSpec::Kind::All: return received;
+    case conf::FilterSpec::Kind::None: return {};
+    default: break;
+  }
+  if (!spec.compiled) return {};
+  filters::RouteInfo info;
+  info.net = prefix;
+  info.from = p.source->neighbor_address;
+  info.gw = received->next_hop;
+  info.proto = p.name;
+  info.preference = ch.settings.preference;
+  filters::RunOutput out;
+  const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
+  if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
+  if (v != filters::Verdict::Accept) return {};
+  return out.modified ? table_.intern(out.attrs) : received;
+}
+
+void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received) {
+  Channel& ch = p.channels[fam];
+  ++ch.stats.received;
+  auto slot = rib_.receive(n.prefix, p.source.get(), n.path_id, received);
+  if (slot.result == rib::InResult::NoChange) return;
+  AttrRef imported = run_import_filter(p, fam, n.prefix, received);
+  ++(imported ? ch.stats.accepted : ch.stats.filtered);
+  (void)rib_.import(n.prefix, slot, std::move(imported), now());
+}
+
+void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
+  ++p.channels[fam_index(n.prefix.family())].stats.withdrawn;
+  (void)rib_.withdraw(n.prefix, p.source.get(), n.path_id);
+}
+
+void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
+  Protocol* p = protocol_of(peer);
+  if (!p) return;
+  for (const auto& w : u.withdrawn) withdraw_nlri(*p, w);
+  if (u.mp_unreach)
+    for (const auto& w : u.mp_unreach->nlri) withdraw_nlri(*p, w);
+
+  if (u.treat_as_withdraw) {
+    for (const auto& e : u.attr_errors)
+      spdlog::warn("{}: UPDATE treated as withdraw: {}", p->name, e.reason);
+    for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.treat_as_withdraw;
+    if (u.mp_reach)
+      for (const auto& n : u.mp_reach->nlri)
+        withdraw_nlri(*p, n), ++p->channels[fam_index(n.prefix.family())].stats.treat_as_withdraw;
+    schedule_export();
+    return;
+  }
+  for (const auto& e : u.attr_errors) spdlog::info("{}: attribute discarded: {}", p->name, e.reason);
+
+  auto prepared = [&](const IpAddress* nh, const IpAddress* ll) -> std::optional<rib::AttrBuilder> {
+    rib::AttrBuilder b = u.attrs;
+    if (nh) {
+      b.set_next_hop(*nh);
+      b.next_hop_link_local = ll ? *ll : IpAddress();
+    }
+    if (!p->cfg->is_internal()) {
+      // BIRD: routes from eBGP get the default LOCAL_PREF (the codec dropped a received one).
+      if (!b.has(rib::AttrType::LocalPref)) b.set_local_pref(p->cfg->settings.default_bgp_local_pref);
+    }
+    if (loop_detected(*p, b)) return std::nullopt;
+    return b;
+  };
+
+  // One interned attribute set per message and family (design step 3).
+  if (!u.nlri.empty()) {
+    auto b = prepared(nullptr, nullptr);
+    if (!b) {
+      for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.filtered;
+    } else if (p->channels[0].enabled) {
+      AttrRef a = table_.intern(*b);
+      for (const auto& n : u.nlri) import_nlri(*p, 0, n, a);
+    }
+  }
+  if (u.mp_reach && !u.mp_reach->nlri.empty()) {
+    const int fam = u.mp_reach->family.afi == wire::kAfiIpv6 ? 1 : 0;
+    auto b = prepared(&u.mp_reach->next_hop, &u.mp_reach->link_local);
+    if (!b) {
+      for (const auto& n : u.mp_reach->nlri) withdraw_nlri(*p, n), ++p->channels[fam].stats.filtered;
+    } else if (p->channels[fam].enabled) {
+      AttrRef a = table_.intern(*b);
+      for (const auto& n : u.mp_reach->nlri) import_nlri(*p, fam, n, a);
+    }
+  }
+  schedule_export();
+}
+
+void RouteServer::reimport(Protocol& p, int fam) {
+  // Re-run the import filter over what the peer sent (kept in the Adj-RIB-In): no route refresh,
+  // no session reset.
+  const rib::RouteSource* src = p.source.get();
+  const std::string name = p.name;
+  Walk w;
+  w.prefixes = rib_.snapshot();
+  w.step = [this, src, fam, name](const Prefix& prefix) {
+    if (fam_index(prefix.family()) != fam) return;
+    auto it = protocols_.find(name);
+    if (it == protocols_.end() || it->second->source.get() != src) return;
+    const rib::Destination* d = rib_.find(prefix);
+    if (!d) return;
+    for (uint32_t i = 0; i < d->paths.size(); ++i) {
+      const rib::Path& path = d->paths[i];
+      if (path.route.source != src) continue;
+      AttrRef received = path.received;
+      AttrRef imported = run_import_filter(*it->second, fam, prefix, received);
+      rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
+      (void)rib_.import(prefix, slot, std::move(imported), now());
+      d = rib_.find(prefix);
+    }
+  };
+  w.done = [this] { schedule_export(); };
+  start_walk(std::move(w));
+}
+
+// ---- sessions ----------------------------------------------------------------------------------
+
+void RouteServer::join_group(Protocol& p) {
+  // One group per (rules, export filter); a protocol with both families uses the IPv4 channel's
+  // export filter for the group key when they differ only if equal (kept simple: IPv4 first).
+  const conf::ChannelSettings* ch = p.channels[0].enabled ? &p.channels[0].settings
+                                                          : &p.channels[1].settings;
+  ExportGroup& g = group_for(export_rules(*p.cfg), ch->export_filter);
+  g.members().push_back(&p.member);
+  p.group = &g;
+  p.member.self_next_hop = g.rules().next_hop_self();
+}
+
+void RouteServer::leave_group(Protocol& p) {
+  if (!p.group) return;
+  auto& m = p.group->members();
+  m.erase(std::remove(m.begin(), m.end(), &p.member), m.end());
+  p.group = nullptr;
+}
+
+void RouteServer::on_established(bgp::Peer& peer) {
+  Protocol* p = protocol_of(peer);
+  if (!p) return;
+  p->established = true;
+  const auto* n = peer.negotiated();
+  if (auto ep = peer.remote_endpoint()) {
+    p->source->neighbor_address = *IpAddress::parse(ep->address().to_string());
+  }
+  if (n) {
+    p->source->neighbor_as = n->peer_as;
+    p->source->bgp_id = n->peer_bgp_id;
+    p->member.ipv4 = p->channels[0].enabled && n->negotiated.ipv4_unicast;
+    p->member.ipv6 = p->channels[1].enabled && n->negotiated.ipv6_unicast;
+  }
+  if (auto ep = peer.local_endpoint()) {
+    auto local = *IpAddress::parse(ep->address().to_string());
+    if (local.is_v4()) p->member.self_v4 = local;
+    else p->member.self_v6 = local;
+  }
+  if (p->cfg->settings.next_hop.mode == conf::NextHop::Mode::Address) {
+    const auto& a = p->cfg->settings.next_hop.address;
+    (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
+  }
+  spdlog::info("{}: established ({})", p->name, p->source->neighbor_address.to_string());
+  join_group(*p);
+
+  // Initial export: walk the table for this member, then End-of-RIB.
+  p->member.walking = true;
+  p->member.end_of_rib_due = true;
+  const std::string name = p->name;
+  const rib::RouteSource* src = p->source.get();
+  Walk w;
+  w.prefixes = rib_.snapshot();
+  w.step = [this, name, src](const Prefix& prefix) {
+    auto it = protocols_.find(name);
+    if (it == protocols_.end() || it->second->source.get() != src || !it->second->group) return;
+    Protocol& q = *it->second;
+    ExportGroup::apply(q.member, prefix, q.group->compute(prefix, rib_.find(prefix), table_, vm_));
+  };
+  w.done = [this, name, src] {
+    auto it = protocols_.find(name);
+    if (it == protocols_.end() || it->second->source.get() != src) return;
+    it->second->member.walking = false;
+    it->second->peer->notify_export();
+  };
+  start_walk(std::move(w));
+}
+
+void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
+  Protocol* p = protocol_of(peer);
+  if (!p) return;
+  spdlog::debug("{}: End-of-RIB {}", p->name, wire::to_string(family));
+  // Graceful restart: whatever is still stale from before the restart is gone now.
+  const rib::RouteSource* src = p->source.get();
+  const int fam = family.afi == wire::kAfiIpv6 ? 1 : 0;
+  Walk w;
+  w.prefixes = rib_.snapshot();
+  w.step = [this, src, fam](const Prefix& prefix) {
+    if (fam_index(prefix.family()) != fam) return;
+    const rib::Destination* d = rib_.find(prefix);
+    if (!d) return;
+    for (const auto& path : d->paths) {
+      if (path.route.source == src && path.route.stale()) {
+        (void)rib_.withdraw(prefix, src, path.route.path_id);
+        break;
+      }
+    }
+  };
+  w.done = [this] { schedule_export(); };
+  start_walk(std::move(w));
+}
+
+void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_t subtype) {
+  Protocol* p = protocol_of(peer);
+  if (!p || subtype != 0) return;  // BoRR/EoRR from the peer concern its own sending
+  spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
+  p->member.out.refresh();
+  peer.notify_export();
+}
+
+void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src) {
+  const rib::RouteSource* raw = src.get();
+  retired_.push_back(std::move(src));
+  Walk w;
+  w.prefixes = rib_.snapshot();
+  w.step = [this, raw](const Prefix& prefix) {
+    const rib::Destination* d = rib_.find(prefix);
+    while (d) {
+      uint32_t id = 0;
+      bool found = false;
+      for (const auto& path : d->paths)
+        if (path.route.source == raw) found = true, id = path.route.path_id;
+      if (!found) break;
+      (void)rib_.withdraw(prefix, raw, id);
+      d = rib_.find(prefix);
+    }
+  };
+  w.done = [this, raw] {
+    std::erase_if(retired_, [raw](const auto& s) { return s.get() == raw; });
+    schedule_export();
+  };
+  start_walk(std::move(w));
+}
+
+void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
+  Protocol* p = protocol_of(peer);
+  if (!p) return;
+  const bool was_up = p->established;
+  p->established = false;
+  leave_group(*p);
+  p->member.out.clear();
+  p->member.walking = false;
+  p->member.end_of_rib_due = false;
+  spdlog::info("{}: down: {}", p->name, info.reason);
+  if (!was_up) return;
+
+  if (info.keep_stale) {
+    // RFC 4724 helper: keep the routes, stale, for the peer's restart time.
+    const rib::RouteSource* src = p->source.get();
+    Walk w;
+    w.prefixes = rib_.snapshot();
+    w.step = [this, src](const Prefix& prefix) {
+      const rib::Destination* d = rib_.find(prefix);
+      if (!d) return;
+      for (const auto& path : d->paths)
+        if (path.route.source == src) rib_.set_stale(prefix, src, path.route.path_id, true);
+    };
+    start_walk(std::move(w));
+    p->stale_timer = std::make_unique<boost::asio::steady_timer>(io_, info.stale_time);
+    const std::string name = p->name;
+    p->stale_timer->async_wait([this, name, src](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto it = protocols_.find(name);
+      if (it == protocols_.end() || it->second->source.get() != src) return;
+      spdlog::info("{}: graceful restart time over, stale routes removed", name);
+      for (auto f : {wire::kIpv4Unicast, wire::kIpv6Unicast}) on_end_of_rib(*it->second->peer, f);
+    });
+    return;
+  }
+  // A new generation for the next session; the old one's routes go in the background.
+  auto next = std::make_unique<rib::RouteSource>(*p->source);
+  next->id = next_source_id_++;
+  std::unique_ptr<rib::RouteSource> old = std::move(p->source);
+  p->source = std::move(next);
+  p->member.source = p->source.get();
+  remove_source_routes(std::move(old));
+}
+
+bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) {
+  Protocol* p = protocol_of(peer);
+  if (!p || !p->established) return false;
+  const auto* n = peer.negotiated();
+  if (!n) return false;
+  return pack_updates(p->member, n->negotiated, out, budget, p->packed);
+}
+
+// ---- export and walks --------------------------------------------------------------------------
+
+void RouteServer::schedule_export() {
+  if (export_posted_ || journal_.pending(export_cursor_) == 0) return;
+  export_posted_ = true;
+  boost::asio::post(io_, [this] { export_step(); });
+}
+
+void RouteServer::export_step() {
+  export_posted_ = false;
+  scratch_.clear();
+  (void)journal_.read(export_cursor_, kChunk, scratch_);
+  for (const Prefix& prefix : scratch_) {
+    const rib::Destination* d = rib_.find(prefix);
+    for (auto& g : groups_) {
+      if (g->members().empty()) continue;
+      g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
+    }
+  }
+  schedule_export();
+}
+
+void RouteServer::start_walk(Walk w) {
+  walks_.push_back(std::move(w));
+  if (!walk_posted_) {
+    walk_posted_ = true;
+    boost::asio::post(io_, [this] { walk_step(); });
+  }
+}
+
+void RouteServer::walk_step() {
+  walk_posted_ = false;
+  if (walks_.empty()) return;
+  Walk& w = walks_.front();
+  const std::size_t end = std::min(w.prefixes.size(), w.pos + kChunk);
+  for (; w.pos < end; ++w.pos) w.step(w.prefixes[w.pos]);
+  if (w.pos == w.prefixes.size()) {
+    auto done = std::move(w.done);
+    walks_.pop_front();
+    if (done) done();
+  }
+  schedule_export();
+  if (!walks_.empty() && !walk_posted_) {
+    walk_posted_ = true;
+    boost::asio::post(io_, [this] { walk_step(); });
+  }
+}
+
+bool RouteServer::idle() const {
+  if (!walks_.empty() || journal_.pending(export_cursor_) != 0) return false;
+  for (const auto& [name, p] : protocols_)
+    if (p->established && p->member.out.has_pending()) return false;
+  return true;
+}
+
+void RouteServer::refresh_export(ExportGroup& g) {
+  // The group's filter changed: recompute every prefix for its members.
+  ExportGroup* gp = &g;
+  Walk w;
+  w.prefixes = rib_.snapshot();
+  w.step = [this, gp](const Prefix& prefix) {
+    // The group may have been dropped by a later reconfiguration.
+    if (std::none_of(groups_.begin(), groups_.end(), [gp](const auto& g) { return g.get() == gp; }))
+      return;
+    gp->apply_all(prefix, gp->compute(prefix, rib_.find(prefix), table_, vm_));
+  };
+  start_walk(std::move(w));
+}
+
+std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
+  std::vector<ProtocolView> out;
+  for (const auto& [name, p] : protocols_) {
+    ProtocolView v;
+    v.name = name;
+    v.state = std::string(bgp::to_string(p->peer->phase()));
+    v.peer = p->peer.get();
+    v.source = p->source.get();
+    v.stats[0] = p->channels[0].stats;
+    v.stats[1] = p->channels[1].stats;
+    v.exported = p->member.out.advertised();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// ---- reconfiguration ---------------------------------------------------------------------------
+
+conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> next) {
+  conf::ReconfigPlan plan = conf::diff(*config_, *next);
+  // The old configuration owns the compiled filters still in use; it goes when this returns,
+  // after every protocol and group points into the new one.
+  std::shared_ptr<const conf::Config> old = std::move(config_);
+  config_ = std::move(next);
+  std::set<std::string> reload_export;
+  for (const auto& change : plan.protocols) {
+    if (change.kind != conf::ProtocolKind::Bgp) continue;
+    auto it = protocols_.find(change.name);
+    const conf::BgpProtocol* cfg = config_->find_bgp(change.name);
+    switch (change.action) {
+      case conf::ReconfigAction::Keep:
+        break;
+      case conf::ReconfigAction::SoftReload:
+        if (change.reload_export) reload_export.insert(change.name);
+        if (change.reload_import && it != protocols_.end() && cfg) {
+          Protocol& p = *it->second;
+          p.cfg = cfg;
+          for (const auto& ch : cfg->channels) p.channels[fam_index(ch.family)].settings = ch.settings;
+          spdlog::info("{}: soft reload of the import filter", p.name);
+          for (int f = 0; f < 2; ++f)
+            if (p.channels[f].enabled) reimport(p, f);
+        }
+        break;
+      case conf::ReconfigAction::Restart:
+      case conf::ReconfigAction::Remove: {
+        if (it != protocols_.end()) {
+          Protocol& p = *it->second;
+          p.peer->stop(change.action == conf::ReconfigAction::Remove ? wire::subcode::kPeerDeconfigured
+                                                                     : wire::subcode::kOtherConfigurationChange,
+                       "configuration changed");
+          for (auto& l : listeners_) l->remove_peer(*p.peer);
+          by_peer_.erase(p.peer.get());
+          leave_group(p);
+          if (p.source) remove_source_routes(std::move(p.source));
+          protocols_.erase(it);
+        }
+        if (change.action == conf::ReconfigAction::Remove || !cfg) break;
+        [[fallthrough]];
+      }
+      case conf::ReconfigAction::Add: {
+        if (!cfg || cfg->is_template || cfg->is_dynamic()) break;
+        Protocol& p = add_protocol(*cfg, std::nullopt);
+        for (auto& l : listeners_)
+          if (l->port() == cfg->settings.local_port) l->add_peer(*p.peer);
+        p.peer->start();
+        break;
+      }
+    }
+  }
+  // Every protocol now points into the new configuration; groups are rebuilt from it, and those
+  // whose export filter changed recompute their members' Adj-RIB-Out.
+  std::vector<Protocol*> stale;
+  for (auto& [name, pp] : protocols_) {
+    Protocol& p = *pp;
+    const conf::BgpProtocol* cfg = config_->find_bgp(p.dynamic_child ? p.parent : p.name);
+    if (!cfg) {
+      stale.push_back(&p);
+      continue;
+    }
+    p.cfg = cfg;
+    for (const auto& ch : cfg->channels) p.channels[fam_index(ch.family)].settings = ch.settings;
+    if (!p.established) continue;
+    leave_group(p);
+    join_group(p);
+    if (reload_export.count(cfg->name)) refresh_export(*p.group);
+  }
+  for (Protocol* p : stale) {
+    p->peer->stop(wire::subcode::kPeerDeconfigured, "configuration changed");
+    by_peer_.erase(p->peer.get());
+    leave_group(*p);
+    if (p->source) remove_source_routes(std::move(p->source));
+    protocols_.erase(p->name);
+  }
+  std::erase_if(groups_, [](const auto& g) { return g->members().empty(); });
+  for (auto& st : statics_) st.cfg = nullptr;  // static routes are not reloaded (yet)
+  return plan;
+}
+
+}  // namespace rs

@@ -1,0 +1,166 @@
+// RouteServer: the daemon's routing core on the event-loop thread. It owns the attribute tables,
+// the Loc-RIB (with the Adj-RIB-In folded in), the journal, the export groups and the BGP
+// protocols built from the configuration, and it is the PeerHandler of every session:
+//   UPDATE -> intern once -> Adj-RIB-In -> import filter -> Loc-RIB -> journal   (on_update)
+//   journal -> export groups -> Adj-RIB-Out -> packed UPDATEs when a socket can write (fill)
+// Long walks (a peer's initial export, a peer's routes going away, a filter reload) run in chunks
+// of kChunk prefixes per event-loop turn, so sessions keep their keepalives flowing.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "conf/reconfigure.hpp"
+#include "filters/vm.hpp"
+#include "rib/loc_rib.hpp"
+#include "rs/bgp/listener.hpp"
+#include "rs/bgp/peer.hpp"
+#include "rs/export.hpp"
+#include "rs/export_pack.hpp"
+
+namespace rs {
+
+#ifdef NDEBUG
+inline constexpr std::size_t kChunk = 256;
+#else
+inline constexpr std::size_t kChunk = 4;  // debug builds exercise the resume paths
+#endif
+
+// Per protocol and family: what the CLI and metrics show.
+struct ChannelStats {
+  uint64_t received = 0;   // NLRI announced by the peer
+  uint64_t withdrawn = 0;  // NLRI withdrawn by the peer
+  uint64_t accepted = 0;   // passed the import filter
+  uint64_t filtered = 0;   // rejected by the import filter (or loop checks)
+  uint64_t treat_as_withdraw = 0;
+};
+
+class RouteServer final : public bgp::PeerHandler {
+ public:
+  RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config);
+  ~RouteServer() override;
+
+  // Binds the listeners and starts every protocol. An error (e.g. an address in use) is returned as
+  // text; nothing is left half started.
+  [[nodiscard]] std::string start();
+  // Sends Cease (administrative shutdown) to every peer and stops accepting.
+  void shutdown(std::string_view reason);
+  // Applies a new configuration softly (BIRD rules, conf::diff): filters re-run from the kept
+  // Adj-RIB-In without session resets; only protocols whose session parameters changed restart.
+  conf::ReconfigPlan reconfigure(std::shared_ptr<const conf::Config> next);
+
+  // Inspection (CLI, tests).
+  const rib::LocRib& rib() const { return rib_; }
+  const conf::Config& config() const { return *config_; }
+  struct ProtocolView {
+    std::string name;
+    std::string state;
+    const bgp::Peer* peer = nullptr;
+    const rib::RouteSource* source = nullptr;
+    ChannelStats stats[2];
+    std::size_t exported = 0;  // prefixes in its Adj-RIB-Out
+  };
+  std::vector<ProtocolView> protocols() const;
+  bool idle() const;  // no walk, no export pending (tests poll this)
+
+  // bgp::PeerHandler
+  void on_established(bgp::Peer& peer) override;
+  void on_update(bgp::Peer& peer, const bgp::wire::UpdateMessage& update) override;
+  void on_end_of_rib(bgp::Peer& peer, bgp::wire::AfiSafi family) override;
+  void on_route_refresh(bgp::Peer& peer, bgp::wire::AfiSafi family, uint8_t subtype) override;
+  void on_down(bgp::Peer& peer, const bgp::DownInfo& info) override;
+  bool fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) override;
+
+ private:
+  struct Channel {
+    bool enabled = false;
+    conf::ChannelSettings settings;
+    ChannelStats stats;
+  };
+  struct Protocol {
+    std::string name;
+    const conf::BgpProtocol* cfg = nullptr;  // points into config_
+    std::unique_ptr<rib::RouteSource> source;
+    std::unique_ptr<bgp::Peer> peer;
+    Channel channels[2];                     // [0] ipv4, [1] ipv6
+    ExportMember member;
+    ExportGroup* group = nullptr;
+    bool established = false;
+    bool dynamic_child = false;
+    std::string parent;  // dynamic children: the range protocol they were spawned from
+    PackCounters packed;
+    std::unique_ptr<boost::asio::steady_timer> stale_timer;  // graceful restart of the peer
+  };
+  struct StaticSource {
+    std::string name;
+    const conf::StaticProtocol* cfg = nullptr;
+    std::unique_ptr<rib::RouteSource> source;
+  };
+  // A background walk over a snapshot of the table.
+  struct Walk {
+    std::vector<rib::Prefix> prefixes;
+    std::size_t pos = 0;
+    std::function<void(const rib::Prefix&)> step;
+    std::function<void()> done;
+  };
+
+  Protocol* protocol_of(const bgp::Peer& peer);
+  Protocol& add_protocol(const conf::BgpProtocol& cfg, std::optional<rib::IpAddress> dynamic_peer);
+  bgp::PeerConfig peer_config(const conf::BgpProtocol& cfg, std::optional<rib::IpAddress> remote) const;
+  ExportRules export_rules(const conf::BgpProtocol& cfg) const;
+  ExportGroup& group_for(const ExportRules& rules, const conf::FilterSpec& spec);
+  void join_group(Protocol& p);
+  void leave_group(Protocol& p);
+  bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port);
+
+  // Import pipeline.
+  void import_nlri(Protocol& p, int fam, const bgp::wire::Nlri& n, const rib::AttrRef& received);
+  rib::AttrRef run_import_filter(Protocol& p, int fam, const rib::Prefix& prefix,
+                                 const rib::AttrRef& received);
+  bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
+  void withdraw_nlri(Protocol& p, const bgp::wire::Nlri& n);
+  void reimport(Protocol& p, int fam);
+  void load_statics();
+
+  // Export.
+  void schedule_export();
+  void export_step();
+  void start_walk(Walk w);
+  void walk_step();
+  void remove_source_routes(std::unique_ptr<rib::RouteSource> src);
+  void refresh_export(ExportGroup& g);
+
+  uint64_t now() const;
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const conf::Config> config_;
+  rib::AttrTable table_;
+  rib::Journal journal_;
+  rib::LocRib rib_;
+  rib::Journal::CursorId export_cursor_;
+  filters::Vm vm_;
+  std::deque<std::unique_ptr<ExportGroup>> groups_;
+  std::map<std::string, std::unique_ptr<Protocol>> protocols_;
+  std::unordered_map<const bgp::Peer*, Protocol*> by_peer_;
+  std::vector<StaticSource> statics_;
+  std::vector<std::unique_ptr<bgp::Listener>> listeners_;
+  std::vector<std::unique_ptr<rib::RouteSource>> retired_;  // sources whose routes are being removed
+  std::deque<Walk> walks_;
+  bool export_posted_ = false;
+  bool walk_posted_ = false;
+  uint32_t next_source_id_ = 1;
+  std::map<std::string, uint32_t> dynamic_counter_;
+  std::vector<rib::Prefix> scratch_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace rs
