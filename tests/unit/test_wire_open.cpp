@@ -544,6 +544,13 @@ TEST_CASE("a too-short OPEN body is a length error") {
   CHECK(r.error().code == ErrorCode::MessageHeader);
   CHECK(r.error().subcode == subcode::kBadMessageLength);
   CHECK(r.error().data == hex("001c"));
+  // And so is one longer than 4,096 octets with its header (RFC 8654 3).
+  std::vector<uint8_t> big = hex("04 fde9 005a 0a000002 00");
+  big.resize(4096 - 19 + 1);
+  auto b = decode_open(big);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.error().subcode == subcode::kBadMessageLength);
+  CHECK(b.error().data == hex("1001"));
 }
 
 // ---- negotiation ----
