@@ -289,6 +289,15 @@ TEST_CASE("R1: ROUTE-REFRESH of 22 bytes is 7/1 with the message under enhanced 
   REQUIRE_FALSE(e.ok());
   CHECK(e.error().subcode == subcode::kInvalidMessageLength);
   CHECK(to_hex(e.error().data) == to_hex(longer));
+  // Unknown subtypes are ignored whatever their length; a long normal request is 1/2.
+  auto odd = decode_route_refresh(hex("0001 07 01 00"), n);
+  REQUIRE(odd.ok());
+  CHECK(odd->disposition == RouteRefreshDisposition::IgnoreSubtype);
+  auto orf = decode_route_refresh(hex("0001 00 01 0140"), n);
+  REQUIRE_FALSE(orf.ok());
+  CHECK(orf.error().code == ErrorCode::MessageHeader);
+  CHECK(orf.error().subcode == subcode::kBadMessageLength);
+  CHECK(orf.error().data == hex("0019"));
   // Without enhanced route refresh, the header answers 1/2 with the length.
   Negotiated plain;
   plain.route_refresh = true;

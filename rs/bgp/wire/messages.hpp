@@ -102,9 +102,11 @@ struct DecodedRouteRefresh {
   RouteRefreshDisposition disposition = RouteRefreshDisposition::Process;
 };
 
-// Body after the header. With enhanced route refresh negotiated, a body that is not 4 octets is
-// ROUTE-REFRESH Message Error / Invalid Message Length (7/1) with the whole message as data
-// (RFC 7313 5); without it the header check already required 23 octets (1/2).
+// Body after the header. With enhanced route refresh negotiated, a body shorter than 4 octets or a
+// BoRR/EoRR that is not 4 octets is ROUTE-REFRESH Message Error / Invalid Message Length (7/1)
+// with the whole message as data (RFC 7313 5); an unknown subtype is ignored whatever its length;
+// a longer normal request is 1/2 (ORF, RFC 5291, is not supported). Without enhanced route
+// refresh the header check already required 23 octets (1/2).
 [[nodiscard]] Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body,
                                                                           const Negotiated& n);
 void encode_route_refresh(const RouteRefreshMessage& m, std::vector<uint8_t>& out);
