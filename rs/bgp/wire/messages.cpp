@@ -251,12 +251,42 @@ std::string describe(ErrorCode code, uint8_t sub) {
   return out;
 }
 
+NotificationMessage max_prefix_notification(AfiSafi family, uint32_t limit) {
+  NotificationMessage m{ErrorCode::Cease, subcode::kMaxPrefixReached, {}};
+  Writer w(m.data);
+  w.u16(family.afi);
+  w.u8(family.safi);
+  w.u32(limit);
+  return m;
+}
+
 std::string describe(const NotificationMessage& m) {
   std::string out = describe(m.code, m.subcode);
   if (auto sc = shutdown_communication(m)) {
     out += ": \"" + sc->text + "\"";
     if (sc->truncated) out += " (truncated)";
     if (!sc->valid_utf8) out += " (invalid UTF-8)";
+    return out;
+  }
+  if (m.code == ErrorCode::Cease && m.subcode == subcode::kMaxPrefixReached && m.data.size() == 7) {
+    // RFC 4486 4: AFI, SAFI, upper bound.
+    Reader r(m.data);
+    AfiSafi f;
+    f.afi = r.u16();
+    f.safi = r.u8();
+    out += " (" + to_string(f) + ", limit " + std::to_string(r.u32()) + ")";
+    return out;
+  }
+  if (!m.data.empty()) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::size_t kMaxShown = 64;
+    out += " (data ";
+    for (std::size_t i = 0; i < m.data.size() && i < kMaxShown; ++i) {
+      out += kHex[m.data[i] >> 4];
+      out += kHex[m.data[i] & 15];
+    }
+    if (m.data.size() > kMaxShown) out += "...";
+    out += ")";
   }
   return out;
 }

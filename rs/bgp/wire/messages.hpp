@@ -65,10 +65,14 @@ NotificationMessage shutdown_notification(uint8_t subcode, std::string_view text
 // "error code 42 subcode 1". Covers RFC 4271, 4486, 5492, 6608, 7313, 8538, 9234, 9384, 9687.
 std::string describe(ErrorCode code, uint8_t subcode);
 std::string_view code_name(ErrorCode code);  // "" for unknown codes
-// nullptr-like empty view for subcodes without a name.
+// Empty for subcodes without a name.
 std::string_view subcode_name(ErrorCode code, uint8_t subcode);
-// describe() plus the shutdown communication when there is one, for logs.
+// describe() plus what the data says, for logs: the shutdown communication, the max-prefix
+// family and limit, or else the data in hex (first 64 octets).
 std::string describe(const NotificationMessage& m);
+
+// Cease / Maximum Number of Prefixes Reached with AFI, SAFI and the limit (RFC 4486 4).
+NotificationMessage max_prefix_notification(AfiSafi family, uint32_t limit);
 
 // ---- KEEPALIVE -----------------------------------------------------------------------------
 
