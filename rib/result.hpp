@@ -10,6 +10,9 @@ namespace rs {
 
 template <class E>
 struct Err {
+  // A constructor, not aggregate init: `Err(e)` must also build with clang < 16 (libFuzzer
+  // builds), which lacks C++20 parenthesised aggregate initialisation.
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <class E>

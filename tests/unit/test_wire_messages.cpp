@@ -232,6 +232,15 @@ TEST_CASE("describe names every code and subcode of RFC 4271, 4486, 6608, 7313, 
     CAPTURE(int(r.sub));
     CHECK(describe(static_cast<ErrorCode>(r.code), r.sub) == r.text);
   }
+  CHECK(describe(max_prefix_notification(kIpv6Unicast, 1000)) ==
+        "Cease: Maximum Number of Prefixes Reached (ipv6 unicast, limit 1000)");
+  CHECK(to_hex(max_prefix_notification(kIpv4Unicast, 1000).data) == "000101000003e8");
+  CHECK(describe(NotificationMessage{ErrorCode::Open, 2, hex("0000fdea")}) ==
+        "OPEN Message Error: Bad Peer AS (data 0000fdea)");
+  std::string shown;
+  for (int i = 0; i < 64; ++i) shown += "ab";
+  CHECK(describe(NotificationMessage{ErrorCode::Update, 1, std::vector<uint8_t>(100, 0xab)}) ==
+        "UPDATE Message Error: Malformed Attribute List (data " + shown + "...)");
   CHECK(describe(NotificationMessage{ErrorCode::Cease, 4, hex("03 627965")}) ==
         "Cease: Administrative Reset: \"bye\"");
   CHECK(describe(NotificationMessage{ErrorCode::Cease, 2, hex("02 ff61")}) ==
@@ -289,6 +298,15 @@ TEST_CASE("R1: ROUTE-REFRESH of 22 bytes is 7/1 with the message under enhanced 
   REQUIRE_FALSE(e.ok());
   CHECK(e.error().subcode == subcode::kInvalidMessageLength);
   CHECK(to_hex(e.error().data) == to_hex(longer));
+  // Unknown subtypes are ignored whatever their length; a long normal request is 1/2.
+  auto odd = decode_route_refresh(hex("0001 07 01 00"), n);
+  REQUIRE(odd.ok());
+  CHECK(odd->disposition == RouteRefreshDisposition::IgnoreSubtype);
+  auto orf = decode_route_refresh(hex("0001 00 01 0140"), n);
+  REQUIRE_FALSE(orf.ok());
+  CHECK(orf.error().code == ErrorCode::MessageHeader);
+  CHECK(orf.error().subcode == subcode::kBadMessageLength);
+  CHECK(orf.error().data == hex("0019"));
   // Without enhanced route refresh, the header answers 1/2 with the length.
   Negotiated plain;
   plain.route_refresh = true;

@@ -431,12 +431,126 @@ TEST_CASE("ExaBGP's OPEN with a software-version capability decodes") {
   CHECK(*again == *m);
 }
 
+namespace {
+
+OpenMessage real_open(const std::string& name) {
+  std::ifstream in(std::string(RSD_TEST_DATA_DIR) + "/wire/open/" + name);
+  REQUIRE(in.good());
+  std::string line;
+  std::getline(in, line);
+  auto bytes = hex(line);
+  REQUIRE(bytes.size() >= 29);
+  auto h = decode_header(rs::bgp::wire::Bytes(bytes).first(19), {});
+  REQUIRE(h.ok());
+  REQUIRE(h->type == MessageType::Open);
+  REQUIRE(h->length == bytes.size());
+  auto m = decode_open(rs::bgp::wire::Bytes(bytes).subspan(19));
+  if (!m.ok()) FAIL(name << ": " << m.error().reason);
+  // Whatever the sender's parameter layout, our encoding decodes to the same message.
+  std::vector<uint8_t> out;
+  encode_open(*m, out);
+  auto again = decode_open(rs::bgp::wire::Bytes(out).subspan(19));
+  REQUIRE(again.ok());
+  CHECK(*again == *m);
+  return *m;
+}
+
+}  // namespace
+
+TEST_CASE("real OPEN from BIRD 2.0.12 decodes") {
+  OpenMessage m = real_open("bird-2.0.12.hex");
+  CHECK(m.my_as == kAsTrans);
+  CHECK(m.effective_as() == 4200000009u);
+  CHECK(m.hold_time == 90);
+  CHECK(m.bgp_id == 0x0a000009);
+  CHECK(m.caps.multiprotocol == std::vector<AfiSafi>{kIpv4Unicast, kIpv6Unicast});
+  CHECK(m.caps.route_refresh);
+  CHECK(m.caps.enhanced_route_refresh);
+  CHECK(m.caps.extended_message);
+  CHECK(m.caps.role == Role::RouteServerClient);
+  REQUIRE(m.caps.graceful_restart);
+  CHECK(m.caps.graceful_restart->restart_time == 120);
+  CHECK(m.caps.graceful_restart->families.size() == 2);
+  CHECK(m.caps.add_path == std::vector<AddPathFamily>{{kIpv4Unicast, AddPathFamily::kReceive}});
+  REQUIRE(m.caps.unknown.size() == 1);
+  CHECK(m.caps.unknown[0].code == 71);  // long-lived graceful restart
+
+  // As a route server with BIRD as our client.
+  OpenPolicy p;
+  p.peer_as = 4200000009u;
+  p.local_as = 65000;
+  p.local_bgp_id = 0x0a000001;
+  p.local_role = Role::RouteServer;
+  p.role_strict = true;
+  p.required_families = {kIpv4Unicast, kIpv6Unicast};
+  CHECK(validate_open(m, p).ok());
+  OpenMessage local;
+  local.set_as(65000);
+  local.bgp_id = 0x0a000001;
+  local.hold_time = 240;
+  local.caps.multiprotocol = {kIpv4Unicast, kIpv6Unicast};
+  local.caps.add_path = {{kIpv4Unicast, AddPathFamily::kBoth},
+                         {kIpv6Unicast, AddPathFamily::kBoth}};
+  local.caps.extended_message = true;
+  local.caps.role = Role::RouteServer;
+  auto s = negotiate(local, m);
+  CHECK(s.hold_time == 90);
+  CHECK(s.negotiated.extended_message);
+  CHECK(s.negotiated.add_path_tx_ipv4);  // BIRD receives, we send
+  CHECK_FALSE(s.negotiated.add_path_rx_ipv4);
+  CHECK_FALSE(s.negotiated.add_path_tx_ipv6);
+  CHECK(s.negotiated.peer_role == Role::RouteServerClient);
+}
+
+TEST_CASE("real OPEN from GoBGP 3.10.0 decodes") {
+  OpenMessage m = real_open("gobgp-3.10.0.hex");
+  CHECK(m.effective_as() == 65010);
+  CHECK(m.hold_time == 90);
+  CHECK(m.bgp_id == 0x0a00000a);
+  CHECK(m.caps.multiprotocol == std::vector<AfiSafi>{kIpv4Unicast, kIpv6Unicast});
+  CHECK(m.caps.route_refresh);
+  CHECK_FALSE(m.caps.enhanced_route_refresh);
+  CHECK(m.caps.fqdn == Fqdn{"vm", ""});
+  REQUIRE(m.caps.graceful_restart);
+  CHECK(m.caps.graceful_restart->restart_time == 120);
+  CHECK(m.caps.graceful_restart->families.empty());
+  CHECK(m.caps.extended_next_hop == std::vector<ExtendedNextHop>{{1, 1, 2}});
+  CHECK(m.caps.add_path == std::vector<AddPathFamily>{{kIpv4Unicast, AddPathFamily::kBoth}});
+  CHECK(m.caps.unknown.empty());
+}
+
+TEST_CASE("real OPEN from ExaBGP 4.2.21 decodes") {
+  OpenMessage m = real_open("exabgp-4.2.21.hex");
+  CHECK(m.effective_as() == 65011);
+  CHECK(m.hold_time == 180);
+  CHECK(m.bgp_id == 0x0a00000b);
+  CHECK(m.caps.multiprotocol == std::vector<AfiSafi>{kIpv4Unicast, kIpv6Unicast});
+  CHECK(m.caps.add_path == std::vector<AddPathFamily>{{kIpv4Unicast, AddPathFamily::kBoth},
+                                                      {kIpv6Unicast, AddPathFamily::kBoth}});
+  REQUIRE(m.caps.graceful_restart);
+  CHECK(m.caps.graceful_restart->restart_state);
+  CHECK(m.caps.graceful_restart->restart_time == 120);
+  CHECK(m.caps.graceful_restart->families ==
+        std::vector<GracefulRestart::Family>{{kIpv4Unicast, true}, {kIpv6Unicast, true}});
+  CHECK(m.caps.route_refresh);
+  CHECK(m.caps.enhanced_route_refresh);
+  CHECK(m.caps.extended_message);
+  CHECK(m.caps.unknown.empty());
+}
+
 TEST_CASE("a too-short OPEN body is a length error") {
   auto r = decode_open(hex("04 fde9 005a 0a000002"));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ErrorCode::MessageHeader);
   CHECK(r.error().subcode == subcode::kBadMessageLength);
   CHECK(r.error().data == hex("001c"));
+  // And so is one longer than 4,096 octets with its header (RFC 8654 3).
+  std::vector<uint8_t> big = hex("04 fde9 005a 0a000002 00");
+  big.resize(4096 - 19 + 1);
+  auto b = decode_open(big);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.error().subcode == subcode::kBadMessageLength);
+  CHECK(b.error().data == hex("1001"));
 }
 
 // ---- negotiation ----

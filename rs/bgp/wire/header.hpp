@@ -37,6 +37,7 @@ struct HeaderLimits {
   // reported by decode_route_refresh as 7/1 with the whole message, not by the header as 1/2.
   bool enhanced_route_refresh = false;
 
+  // accept_route_refresh stays true: rsd always advertises route refresh (RFC 2918 2).
   static HeaderLimits from(const Negotiated& n) {
     return HeaderLimits{n.extended_message, true, n.enhanced_route_refresh};
   }
@@ -46,9 +47,9 @@ struct HeaderLimits {
 };
 
 // Checks marker (1/1), length bounds (1/2, data = the 2-byte length field) and type (1/3, data =
-// the type byte), in that order (RFC 4271 6.1). `first19` must hold at least 19 bytes; fewer is
-// reported as 1/2. A NOTIFICATION shorter than 21 bytes is a 1/2 here; frame() lets it through
-// instead, because a NOTIFICATION is never answered with one (RFC 4271 6.4).
+// the type byte), in this order (RFC 4271 6.1 lists them). `first19` must hold at least 19 bytes;
+// fewer is reported as 1/2. A NOTIFICATION shorter than 21 bytes is a 1/2 here; frame() lets it
+// through instead, because a NOTIFICATION is never answered with one (RFC 4271 6.4).
 [[nodiscard]] Result<Header, WireError> decode_header(Bytes first19, const HeaderLimits& limits);
 
 // ---- Framing -------------------------------------------------------------------------------

@@ -251,12 +251,42 @@ std::string describe(ErrorCode code, uint8_t sub) {
   return out;
 }
 
+NotificationMessage max_prefix_notification(AfiSafi family, uint32_t limit) {
+  NotificationMessage m{ErrorCode::Cease, subcode::kMaxPrefixReached, {}};
+  Writer w(m.data);
+  w.u16(family.afi);
+  w.u8(family.safi);
+  w.u32(limit);
+  return m;
+}
+
 std::string describe(const NotificationMessage& m) {
   std::string out = describe(m.code, m.subcode);
   if (auto sc = shutdown_communication(m)) {
     out += ": \"" + sc->text + "\"";
     if (sc->truncated) out += " (truncated)";
     if (!sc->valid_utf8) out += " (invalid UTF-8)";
+    return out;
+  }
+  if (m.code == ErrorCode::Cease && m.subcode == subcode::kMaxPrefixReached && m.data.size() == 7) {
+    // RFC 4486 4: AFI, SAFI, upper bound.
+    Reader r(m.data);
+    AfiSafi f;
+    f.afi = r.u16();
+    f.safi = r.u8();
+    out += " (" + to_string(f) + ", limit " + std::to_string(r.u32()) + ")";
+    return out;
+  }
+  if (!m.data.empty()) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::size_t kMaxShown = 64;
+    out += " (data ";
+    for (std::size_t i = 0; i < m.data.size() && i < kMaxShown; ++i) {
+      out += kHex[m.data[i] >> 4];
+      out += kHex[m.data[i] & 15];
+    }
+    if (m.data.size() > kMaxShown) out += "...";
+    out += ")";
   }
   return out;
 }
@@ -280,23 +310,27 @@ Status<WireError> check_keepalive(Bytes body) {
 // ---- ROUTE-REFRESH -------------------------------------------------------------------------
 
 Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body, const Negotiated& n) {
-  if (body.size() != 4) {
-    auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
-    if (n.enhanced_route_refresh) {
-      // RFC 7313 5: the data field carries the complete ROUTE-REFRESH message.
-      std::vector<uint8_t> whole;
-      whole.reserve(len);
-      encode_header(whole, MessageType::RouteRefresh, len);
-      whole.insert(whole.end(), body.begin(), body.end());
-      return Err(WireError{ErrorAction::SessionReset, ErrorCode::RouteRefresh,
-                           subcode::kInvalidMessageLength, std::move(whole),
-                           "ROUTE-REFRESH length " + std::to_string(len) + " (RFC 7313 5)"});
-    }
-    return Err(WireError{ErrorAction::SessionReset,
-                         ErrorCode::MessageHeader,
-                         subcode::kBadMessageLength,
-                         {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
-                         "ROUTE-REFRESH length is not 23"});
+  auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
+  auto bad_length = [&] {
+    return WireError{ErrorAction::SessionReset,
+                     ErrorCode::MessageHeader,
+                     subcode::kBadMessageLength,
+                     {static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)},
+                     "ROUTE-REFRESH length is not 23"};
+  };
+  auto invalid_length = [&] {
+    // RFC 7313 5: the data field carries the complete ROUTE-REFRESH message.
+    std::vector<uint8_t> whole;
+    whole.reserve(len);
+    encode_header(whole, MessageType::RouteRefresh, len);
+    whole.insert(whole.end(), body.begin(), body.end());
+    return WireError{ErrorAction::SessionReset, ErrorCode::RouteRefresh,
+                     subcode::kInvalidMessageLength, std::move(whole),
+                     "ROUTE-REFRESH length " + std::to_string(len) + " (RFC 7313 5)"};
+  };
+  if (body.size() < 4) {
+    // Too short for any subtype.
+    return Err(n.enhanced_route_refresh ? invalid_length() : bad_length());
   }
   Reader r(body);
   DecodedRouteRefresh d;
@@ -304,9 +338,20 @@ Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body, const Ne
   d.message.subtype = r.u8();
   d.message.afi_safi.safi = r.u8();
   uint8_t st = d.message.subtype;
-  bool known = st == route_refresh::kNormal ||
-               (n.enhanced_route_refresh &&
-                (st == route_refresh::kBeginOfRefresh || st == route_refresh::kEndOfRefresh));
+  bool demarcation = st == route_refresh::kBeginOfRefresh || st == route_refresh::kEndOfRefresh;
+  if (body.size() != 4) {
+    // RFC 7313 5: 7/1 is for BoRR/EoRR of the wrong length; unknown subtypes are ignored
+    // whatever their length; a normal request longer than 23 octets would carry ORF entries
+    // (RFC 5291), which rsd does not negotiate: the RFC 2918 length rule applies.
+    if (!n.enhanced_route_refresh) return Err(bad_length());
+    if (demarcation) return Err(invalid_length());
+    if (st != route_refresh::kNormal) {
+      d.disposition = RouteRefreshDisposition::IgnoreSubtype;
+      return d;
+    }
+    return Err(bad_length());
+  }
+  bool known = st == route_refresh::kNormal || (n.enhanced_route_refresh && demarcation);
   if (!known) {
     d.disposition = RouteRefreshDisposition::IgnoreSubtype;
   } else if (!n.family_negotiated(d.message.afi_safi)) {

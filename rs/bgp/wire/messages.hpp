@@ -65,10 +65,14 @@ NotificationMessage shutdown_notification(uint8_t subcode, std::string_view text
 // "error code 42 subcode 1". Covers RFC 4271, 4486, 5492, 6608, 7313, 8538, 9234, 9384, 9687.
 std::string describe(ErrorCode code, uint8_t subcode);
 std::string_view code_name(ErrorCode code);  // "" for unknown codes
-// nullptr-like empty view for subcodes without a name.
+// Empty for subcodes without a name.
 std::string_view subcode_name(ErrorCode code, uint8_t subcode);
-// describe() plus the shutdown communication when there is one, for logs.
+// describe() plus what the data says, for logs: the shutdown communication, the max-prefix
+// family and limit, or else the data in hex (first 64 octets).
 std::string describe(const NotificationMessage& m);
+
+// Cease / Maximum Number of Prefixes Reached with AFI, SAFI and the limit (RFC 4486 4).
+NotificationMessage max_prefix_notification(AfiSafi family, uint32_t limit);
 
 // ---- KEEPALIVE -----------------------------------------------------------------------------
 
@@ -102,9 +106,11 @@ struct DecodedRouteRefresh {
   RouteRefreshDisposition disposition = RouteRefreshDisposition::Process;
 };
 
-// Body after the header. With enhanced route refresh negotiated, a body that is not 4 octets is
-// ROUTE-REFRESH Message Error / Invalid Message Length (7/1) with the whole message as data
-// (RFC 7313 5); without it the header check already required 23 octets (1/2).
+// Body after the header. With enhanced route refresh negotiated, a body shorter than 4 octets or a
+// BoRR/EoRR that is not 4 octets is ROUTE-REFRESH Message Error / Invalid Message Length (7/1)
+// with the whole message as data (RFC 7313 5); an unknown subtype is ignored whatever its length;
+// a longer normal request is 1/2 (ORF, RFC 5291, is not supported). Without enhanced route
+// refresh the header check already required 23 octets (1/2).
 [[nodiscard]] Result<DecodedRouteRefresh, WireError> decode_route_refresh(Bytes body,
                                                                           const Negotiated& n);
 void encode_route_refresh(const RouteRefreshMessage& m, std::vector<uint8_t>& out);

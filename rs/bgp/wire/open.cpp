@@ -299,10 +299,11 @@ void OpenMessage::set_as(uint32_t as) {
 // ---- decode / encode -----------------------------------------------------------------------
 
 Result<OpenMessage, WireError> decode_open(Bytes body) {
-  if (body.size() < kMinOpenSize - kHeaderSize) {
-    auto len = static_cast<uint16_t>(body.size() + kHeaderSize);
+  // RFC 8654 3: an OPEN never exceeds 4,096 octets (the header check already says so).
+  if (body.size() < kMinOpenSize - kHeaderSize || body.size() > kMaxMessageSize - kHeaderSize) {
+    auto len = static_cast<uint16_t>(std::min<std::size_t>(body.size() + kHeaderSize, 0xffff));
     return Err(WireError{ErrorAction::SessionReset, ErrorCode::MessageHeader,
-                         subcode::kBadMessageLength, be16(len), "OPEN shorter than 29"});
+                         subcode::kBadMessageLength, be16(len), "OPEN length outside 29..4096"});
   }
   Reader r(body);
   OpenMessage m;
