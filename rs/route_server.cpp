@@ -314,6 +314,48 @@ void RouteServer::load_statics() {
   schedule_export();
 }
 
+// ---- local sources -----------------------------------------------------------------------------
+
+rib::RouteSource* RouteServer::add_local_source(std::string name, uint32_t preference) {
+  auto s = std::make_unique<rib::RouteSource>();
+  s->name = std::move(name);
+  s->id = next_source_id_++;
+  s->kind = rib::SourceKind::Local;
+  s->preference = preference;
+  const auto rid = config_->router_id;
+  s->bgp_id = rid ? rid->v4_value() : 0;
+  for (const auto& b : config_->bgp) {
+    if (b.settings.local_as) {
+      s->neighbor_as = *b.settings.local_as;
+      break;
+    }
+  }
+  local_sources_.push_back(std::move(s));
+  return local_sources_.back().get();
+}
+
+void RouteServer::announce_local(rib::RouteSource* src, const Prefix& prefix,
+                                 const rib::AttrBuilder& attrs, uint32_t path_id) {
+  AttrRef a = table_.intern(attrs);
+  auto slot = rib_.receive(prefix, src, path_id, a);
+  if (slot.result == rib::InResult::NoChange) return;
+  (void)rib_.import(prefix, slot, std::move(a), now());
+  schedule_export();
+}
+
+void RouteServer::withdraw_local(rib::RouteSource* src, const Prefix& prefix, uint32_t path_id) {
+  if (rib_.withdraw(prefix, src, path_id) != rib::BestResult::Unchanged) schedule_export();
+}
+
+void RouteServer::remove_local_source(rib::RouteSource* src) {
+  auto it = std::find_if(local_sources_.begin(), local_sources_.end(),
+                         [src](const auto& s) { return s.get() == src; });
+  if (it == local_sources_.end()) return;
+  std::unique_ptr<rib::RouteSource> owned = std::move(*it);
+  local_sources_.erase(it);
+  remove_source_routes(std::move(owned));
+}
+
 // ---- import ------------------------------------------------------------------------------------
 
 RouteServer::Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {

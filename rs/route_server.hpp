@@ -58,6 +58,18 @@ class RouteServer final : public bgp::PeerHandler {
   // Adj-RIB-In without session resets; only protocols whose session parameters changed restart.
   conf::ReconfigPlan reconfigure(std::shared_ptr<const conf::Config> next);
 
+  // Local route sources (health processes and checks, design step 9): they compete in the
+  // decision process like a peer. The returned source lives until remove_local_source().
+  rib::RouteSource* add_local_source(std::string name, uint32_t preference = 100);
+  // Announces (or replaces) a route of a local source; the import pipeline applies from here on.
+  void announce_local(rib::RouteSource* src, const rib::Prefix& prefix, const rib::AttrBuilder& attrs,
+                      uint32_t path_id = 0);
+  void withdraw_local(rib::RouteSource* src, const rib::Prefix& prefix, uint32_t path_id = 0);
+  // Withdraws everything the source announced, then forgets the source (in the background).
+  void remove_local_source(rib::RouteSource* src);
+  rib::AttrTable& attr_table() { return table_; }
+  boost::asio::io_context& io() { return io_; }
+
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
   const conf::Config& config() const { return *config_; }
@@ -152,6 +164,7 @@ class RouteServer final : public bgp::PeerHandler {
   std::map<std::string, std::unique_ptr<Protocol>> protocols_;
   std::unordered_map<const bgp::Peer*, Protocol*> by_peer_;
   std::vector<StaticSource> statics_;
+  std::vector<std::unique_ptr<rib::RouteSource>> local_sources_;
   std::vector<std::unique_ptr<bgp::Listener>> listeners_;
   std::vector<std::unique_ptr<rib::RouteSource>> retired_;  // sources whose routes are being removed
   std::deque<Walk> walks_;
