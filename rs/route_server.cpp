@@ -402,18 +402,80 @@ AttrRef RouteServer::run_import_filter(Protocol& p, int fam, const Prefix& prefi
   return out.modified ? table_.intern(out.attrs) : received;
 }
 
+bool RouteServer::limit_allows(Protocol& p, int fam, const std::optional<conf::Limit>& limit,
+                               uint64_t count, const char* what) {
+  if (!limit || count < limit->max) return true;
+  ChannelStats& st = p.channels[fam].stats;
+  ++st.limit_hits;
+  const auto family = fam == 0 ? wire::kIpv4Unicast : wire::kIpv6Unicast;
+  switch (limit->action) {
+    case conf::LimitAction::Warn:
+      if (!p.limit_warned) spdlog::warn("{}: {} limit {} exceeded", p.name, what, limit->max);
+      p.limit_warned = true;
+      return true;
+    case conf::LimitAction::Block:
+      if (!p.limit_warned) spdlog::warn("{}: {} limit {} reached, blocking new routes", p.name, what, limit->max);
+      p.limit_warned = true;
+      return false;
+    case conf::LimitAction::Restart:
+    case conf::LimitAction::Disable: {
+      spdlog::warn("{}: {} limit {} exceeded, {}", p.name, what, limit->max,
+                   limit->action == conf::LimitAction::Restart ? "restarting" : "shutting down");
+      bgp::Peer* peer = p.peer.get();
+      const bool restart = limit->action == conf::LimitAction::Restart;
+      const uint32_t max = limit->max;
+      // Not from inside the session's read handler: post it.
+      boost::asio::post(io_, [peer, family, max, restart] {
+        peer->stop_max_prefix(family, max);
+        if (restart) peer->start();
+      });
+      return false;
+    }
+  }
+  return true;
+}
+
 void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received) {
   Channel& ch = p.channels[fam];
   ++ch.stats.received;
+  // State of this path before: absent, filtered, or accepted.
+  bool existed = false, was_accepted = false;
+  if (const rib::Destination* d = rib_.find(n.prefix)) {
+    for (const auto& path : d->paths) {
+      if (path.route.source == p.source.get() && path.route.path_id == n.path_id) {
+        existed = true;
+        was_accepted = !path.route.filtered();
+        break;
+      }
+    }
+  }
+  if (!existed && !limit_allows(p, fam, ch.settings.receive_limit, ch.stats.current_received, "receive"))
+    return;
   auto slot = rib_.receive(n.prefix, p.source.get(), n.path_id, received);
   if (slot.result == rib::InResult::NoChange) return;
+  if (slot.result == rib::InResult::New) ++ch.stats.current_received;
   AttrRef imported = run_import_filter(p, fam, n.prefix, received);
+  if (imported && !was_accepted &&
+      !limit_allows(p, fam, ch.settings.import_limit, ch.stats.current_accepted, "import"))
+    imported = nullptr;
   ++(imported ? ch.stats.accepted : ch.stats.filtered);
+  if (imported && !was_accepted) ++ch.stats.current_accepted;
+  if (!imported && was_accepted) --ch.stats.current_accepted;
   (void)rib_.import(n.prefix, slot, std::move(imported), now());
 }
 
 void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
-  ++p.channels[fam_index(n.prefix.family())].stats.withdrawn;
+  Channel& ch = p.channels[fam_index(n.prefix.family())];
+  ++ch.stats.withdrawn;
+  if (const rib::Destination* d = rib_.find(n.prefix)) {
+    for (const auto& path : d->paths) {
+      if (path.route.source == p.source.get() && path.route.path_id == n.path_id) {
+        --ch.stats.current_received;
+        if (!path.route.filtered()) --ch.stats.current_accepted;
+        break;
+      }
+    }
+  }
   (void)rib_.withdraw(n.prefix, p.source.get(), n.path_id);
 }
 
@@ -490,7 +552,11 @@ void RouteServer::reimport(Protocol& p, int fam) {
       const rib::Path& path = d->paths[i];
       if (path.route.source != src) continue;
       AttrRef received = path.received;
+      const bool was_accepted = !path.route.filtered();
       AttrRef imported = run_import_filter(*it->second, fam, prefix, received);
+      auto& st = it->second->channels[fam].stats;
+      if (imported && !was_accepted) ++st.current_accepted;
+      if (!imported && was_accepted) --st.current_accepted;
       rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
       (void)rib_.import(prefix, slot, std::move(imported), now());
       d = rib_.find(prefix);
@@ -665,6 +731,8 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   std::unique_ptr<rib::RouteSource> old = std::move(p->source);
   p->source = std::move(next);
   p->member.source = p->source.get();
+  for (auto& ch : p->channels) ch.stats.current_received = ch.stats.current_accepted = 0;
+  p->limit_warned = false;
   remove_source_routes(std::move(old));
 }
 

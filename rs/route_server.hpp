@@ -42,6 +42,9 @@ struct ChannelStats {
   uint64_t accepted = 0;   // passed the import filter
   uint64_t filtered = 0;   // rejected by the import filter (or loop checks)
   uint64_t treat_as_withdraw = 0;
+  uint64_t current_received = 0;  // paths held now (Adj-RIB-In)
+  uint64_t current_accepted = 0;  // of those, accepted by the import filter
+  uint64_t limit_hits = 0;        // receive / import limit reached
 };
 
 class RouteServer final : public bgp::PeerHandler {
@@ -108,6 +111,7 @@ class RouteServer final : public bgp::PeerHandler {
     ExportGroup* group = nullptr;
     bool established = false;
     bool dynamic_child = false;
+    bool limit_warned = false;
     std::string parent;  // dynamic children: the range protocol they were spawned from
     PackCounters packed;
     std::unique_ptr<boost::asio::steady_timer> stale_timer;  // graceful restart of the peer
@@ -140,6 +144,10 @@ class RouteServer final : public bgp::PeerHandler {
                                  const rib::AttrRef& received);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
   void withdraw_nlri(Protocol& p, const bgp::wire::Nlri& n);
+  // Receive / import limits (BIRD `receive limit`, `import limit`): false when the route must be
+  // dropped (action block, or the session is going down).
+  bool limit_allows(Protocol& p, int fam, const std::optional<conf::Limit>& limit, uint64_t count,
+                    const char* what);
   void reimport(Protocol& p, int fam);
   void load_statics();
 
