@@ -647,12 +647,10 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
     if (fam_index(prefix.family()) != fam) return;
     const rib::Destination* d = rib_.find(prefix);
     if (!d) return;
-    for (const auto& path : d->paths) {
-      if (path.route.source == src && path.route.stale()) {
-        (void)rib_.withdraw(prefix, src, path.route.path_id);
-        break;
-      }
-    }
+    std::vector<uint32_t> stale;  // ADD-PATH: a source may hold several paths
+    for (const auto& path : d->paths)
+      if (path.route.source == src && path.route.stale()) stale.push_back(path.route.path_id);
+    for (uint32_t id : stale) (void)rib_.withdraw(prefix, src, id);
   };
   w.done = [this] { schedule_export(); };
   start_walk(std::move(w));
