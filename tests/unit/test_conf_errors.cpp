@@ -274,3 +274,40 @@ TEST_CASE("garbage never crashes") {
     CHECK_FALSE(r.ok());
   }
 }
+
+TEST_CASE("lint: routes learned over iBGP that no peer can receive") {
+  // The ExaBGP-wiki mistake: every node peers over iBGP, none is an rr client.
+  const char* text =
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; ipv4 { import all; export all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; ipv4 { import all; export all; }; }\n";
+  LoadResult r = load_string(text, "t.conf");
+  CHECK(r.ok());
+  std::string all;
+  for (const auto& d : r.diagnostics.items()) all += d.to_string() + "\n";
+  CHECK(all ==
+        "t.conf:1:1: warning: routes learned over iBGP from 'n1' (ipv4) can reach no peer: iBGP routes are "
+        "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n"
+        "t.conf:2:1: warning: routes learned over iBGP from 'n2' (ipv4) can reach no peer: iBGP routes are "
+        "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n");
+  // With rr client on the receivers, no warning.
+  const char* fixed =
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; rr client; ipv4 { import all; export all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; rr client; ipv4 { import all; export all; }; }\n";
+  LoadResult r2 = load_string(fixed, "t.conf");
+  CHECK(r2.ok());
+  CHECK(r2.diagnostics.items().empty());
+}
+
+// Needs filters::Filter::tests_ipv{4,6}_only_sets, which the filter compiler does not set yet.
+TEST_CASE("lint: a prefix set of the other family never matches" * doctest::may_fail()) {
+  const char* text =
+      "filter only6 { if net ~ [ 2001:db8::/32+ ] then accept; reject; }\n"
+      "protocol bgp p { local as 1; neighbor 192.0.2.1 as 2;\n"
+      "  ipv4 { import filter only6; export none; };\n}\n";
+  LoadResult r = load_string(text, "t.conf");
+  CHECK(r.ok());
+  REQUIRE(r.diagnostics.items().size() == 1);
+  CHECK(r.diagnostics.items()[0].to_string() ==
+        "t.conf:3:24: warning: import filter of the ipv4 channel of 'p' tests only IPv6 prefix sets: they "
+        "never match ipv4 routes");
+}
