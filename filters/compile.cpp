@@ -789,9 +789,11 @@ class Compiler {
     if (t.local) emit(Op::Load, loc, t.slot);
     else emit(Op::LoadAttr, loc, t.custom, t.attr);
   }
-  void store(const Target& t, const SourceLocation& loc) {
-    if (t.local) emit(Op::Store, loc, t.slot);
-    else emit(Op::StoreAttr, loc, t.custom, t.attr);
+  // `from` is the static type of the stored value: Any gets a run-time type check.
+  void store(const Target& t, const SourceLocation& loc, Type from = Type::Void) {
+    const uint16_t check = from == Type::Any && t.type != Type::Any ? static_cast<uint16_t>(t.type) + 1 : 0;
+    if (t.local) emit(Op::Store, loc, t.slot, 0, check);
+    else emit(Op::StoreAttr, loc, t.custom, t.attr, check);
   }
 
   static bool is_list(Type t) { return t == Type::Clist || t == Type::Eclist || t == Type::Lclist || t == Type::Path; }
@@ -1041,7 +1043,7 @@ class Compiler {
           error(s.value->loc, "cannot assign " + tn(*t) + " to '" + s.name + "' of type " + tn(tg->type));
           return;
         }
-        store(*tg, s.loc);
+        store(*tg, s.loc, *t);
         return;
       }
       case StmtKind::Expr: {
@@ -1100,7 +1102,7 @@ class Compiler {
           error(s.value->loc, "cannot initialise '" + s.name + "' of type " + tn(s.var_type) + " with " + tn(*t));
           return;
         }
-        emit(Op::Store, s.loc, *slot);
+        emit(Op::Store, s.loc, *slot, 0, *t == Type::Any ? static_cast<uint16_t>(s.var_type) + 1 : 0);
         return;
       }
     }

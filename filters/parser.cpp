@@ -89,6 +89,10 @@ class Parser {
   ExprPtr or_expr() {
     auto l = and_expr();
     while (l && ts_.next_is(TokenKind::Or)) {
+      if (++chain_ > kMaxChain) {
+        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        return nullptr;
+      }
       const Token& t = ts_.next();
       auto r = and_expr();
       if (!r) return nullptr;
@@ -99,6 +103,10 @@ class Parser {
   ExprPtr and_expr() {
     auto l = cmp_expr();
     while (l && ts_.next_is(TokenKind::And)) {
+      if (++chain_ > kMaxChain) {
+        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        return nullptr;
+      }
       const Token& t = ts_.next();
       auto r = cmp_expr();
       if (!r) return nullptr;
@@ -130,6 +138,10 @@ class Parser {
     auto l = mul_expr();
     while (l && (ts_.next_is(TokenKind::Plus) || ts_.next_is(TokenKind::Minus))) {
       // `P+` / `P-` never reach here: patterns are only parsed inside set literals.
+      if (++chain_ > kMaxChain) {
+        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        return nullptr;
+      }
       const Token& t = ts_.next();
       auto r = mul_expr();
       if (!r) return nullptr;
@@ -140,6 +152,10 @@ class Parser {
   ExprPtr mul_expr() {
     auto l = unary_expr();
     while (l && (ts_.next_is(TokenKind::Star) || ts_.next_is(TokenKind::Slash))) {
+      if (++chain_ > kMaxChain) {
+        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        return nullptr;
+      }
       const Token& t = ts_.next();
       auto r = unary_expr();
       if (!r) return nullptr;
@@ -164,7 +180,21 @@ class Parser {
     return e;
   }
 
+  // Bounds recursion on hostile input (deeply nested parentheses, blocks or sets).
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& q) : p(q) { ++p.depth_; }
+    ~DepthGuard() { --p.depth_; }
+  };
+  bool too_deep() {
+    if (depth_ <= kMaxDepth) return false;
+    error(ts_.peek(), "nesting too deep (more than " + std::to_string(kMaxDepth) + " levels)");
+    return true;
+  }
+
   ExprPtr unary_expr() {
+    DepthGuard g(*this);
+    if (too_deep()) return nullptr;
     const Token& t = ts_.peek();
     if (t.kind == TokenKind::Minus || t.kind == TokenKind::Plus) {
       if (auto e = empty_literal()) return e;
@@ -355,6 +385,8 @@ class Parser {
   }
 
   bool set_item(SetItem& it) {
+    DepthGuard g(*this);
+    if (too_deep()) return false;
     const Token& t = ts_.peek();
     it.loc = t.loc;
     if (t.kind == TokenKind::Prefix) {  // prefix pattern
@@ -579,6 +611,9 @@ class Parser {
   }
 
   StmtPtr statement() {
+    chain_ = 0;
+    DepthGuard g(*this);
+    if (too_deep()) return nullptr;
     const Token& t = ts_.peek();
     if (t.kind == TokenKind::LBrace) {
       ts_.next();
@@ -731,9 +766,13 @@ class Parser {
   }
 
  private:
+  static constexpr int kMaxDepth = 200;
+  static constexpr int kMaxChain = 1000;  // binary operators in one expression statement
+  int chain_ = 0;
   conf::TokenStream& ts_;
   conf::Diagnostics& diags_;
   bool failed_ = false;
+  int depth_ = 0;
 };
 
 }  // namespace

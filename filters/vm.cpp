@@ -423,14 +423,24 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::PushBool: st[sp++] = Value::boolean(i.arg != 0); break;
       case Op::PushInt: st[sp++] = Value::integer(i.arg); break;
       case Op::Load: st[sp++] = locals_[base + i.arg]; break;
-      case Op::Store: locals_[base + i.arg] = st[--sp]; break;
+      case Op::Store:
+        --sp;
+        if (i.b && st[sp].type != static_cast<Type>(i.b - 1))
+          return fail(at, "value of type " + std::string(type_name(st[sp].type)) + " where " +
+                              std::string(type_name(static_cast<Type>(i.b - 1))) + " is expected");
+        locals_[base + i.arg] = st[sp];
+        break;
       case Op::Pop: --sp; break;
       case Op::LoadAttr:
         if (!load_attr(i, st[sp], err)) return fail(at, err);
         ++sp;
         break;
       case Op::StoreAttr:
-        if (!store_attr(i, st[--sp], err)) return fail(at, err);
+        --sp;
+        if (i.b && st[sp].type != static_cast<Type>(i.b - 1))
+          return fail(at, "value of type " + std::string(type_name(st[sp].type)) + " where " +
+                              std::string(type_name(static_cast<Type>(i.b - 1))) + " is expected");
+        if (!store_attr(i, st[sp], err)) return fail(at, err);
         break;
       case Op::UnsetAttr: {
         const Attr a = static_cast<Attr>(i.a);
@@ -563,13 +573,19 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         break;
       }
       case Op::NetType:
+        if (st[sp - 1].type != Type::Prefix) return fail(at, "net type of a value that is not a prefix");
         st[sp - 1] = Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
         break;
-      case Op::NetLen: st[sp - 1] = Value::integer(st[sp - 1].net.length()); break;
-      case Op::NetIp: st[sp - 1] = Value::address(st[sp - 1].net.address()); break;
+      case Op::NetLen:
+        if (st[sp - 1].type != Type::Prefix) return fail(at, "len of a value that is not a prefix");
+        st[sp - 1] = Value::integer(st[sp - 1].net.length()); break;
+      case Op::NetIp:
+        if (st[sp - 1].type != Type::Prefix) return fail(at, "ip of a value that is not a prefix");
+        st[sp - 1] = Value::address(st[sp - 1].net.address()); break;
       case Op::Mask: {
         uint32_t n = st[--sp].as_int();
         Value& v = st[sp - 1];
+        if (v.type != Type::Prefix && v.type != Type::Ip) return fail(at, "mask of a value that is not an ip or prefix");
         const rib::Family fam = v.type == Type::Prefix ? v.net.family() : v.ip.family();
         if (n > rib::max_length(fam)) return fail(at, "mask length out of range");
         if (v.type == Type::Prefix) {
@@ -580,9 +596,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         }
         break;
       }
-      case Op::First: st[sp - 1] = Value::integer(st[sp - 1].path().first_as()); break;
-      case Op::Last: st[sp - 1] = Value::integer(st[sp - 1].path().origin_as()); break;
-      case Op::LastNonAgg: st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path())); break;
+      case Op::First: case Op::Last: case Op::LastNonAgg:
+        if (st[sp - 1].type != Type::Path) return fail(at, "first/last of a value that is not a bgppath");
+        if (i.op == Op::First) st[sp - 1] = Value::integer(st[sp - 1].path().first_as());
+        else if (i.op == Op::Last) st[sp - 1] = Value::integer(st[sp - 1].path().origin_as());
+        else st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path()));
+        break;
       case Op::Len: case Op::IsEmpty: {
         const Value& v = st[sp - 1];
         std::size_t n = 0;
@@ -603,6 +622,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::ListAdd: case Op::ListDelete: case Op::ListFilter: case Op::Prepend: {
         const Value arg = st[--sp];
+        if (arg.type == Type::PrefixSet || arg.type == Type::PathMask || arg.type == Type::String)
+          return fail(at, "list operation with an argument of type " + std::string(type_name(arg.type)));
         Value& l = st[sp - 1];
         switch (l.type) {
           case Type::Path: {

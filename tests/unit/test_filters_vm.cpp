@@ -3,11 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <random>
 #include <fstream>
 #include <sstream>
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
+#include "filters/same.hpp"
 #include "filters/vm.hpp"
 
 using namespace rs;
@@ -179,9 +181,13 @@ TEST_CASE("type errors at load time with line:col") {
 namespace {
 // Loads the filter-language parts of a full BIRD config: define / function / filter; every other
 // top-level statement is skipped. Returns the diagnostics.
+std::unique_ptr<Loaded> load_bird_tokens(std::unique_ptr<Loaded> l, conf::TokenStream ts);
 std::unique_ptr<Loaded> load_bird_config(const std::string& path) {
   auto l = std::make_unique<Loaded>();
   auto ts = conf::tokenize_file(path, l->diags);
+  return load_bird_tokens(std::move(l), std::move(ts));
+}
+std::unique_ptr<Loaded> load_bird_tokens(std::unique_ptr<Loaded> l, conf::TokenStream ts) {
   while (!ts.at_end() && !ts.next_is(conf::TokenKind::End)) {
     const auto& t = ts.peek();
     const std::size_t before = ts.position();
@@ -217,4 +223,122 @@ TEST_CASE("arouteserver configs: every function and filter loads; roa_check is t
       CHECK(l->syms.filters().size() >= 8);
     }
   }
+}
+
+TEST_CASE("same(): equal text compiles to the same program, any change differs") {
+  auto a = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto b = load("\n\ndefine x = 5;   # moved and commented\nfunction g(int v) -> bool {\n return v > x;\n}\n"
+                "filter f { if g(bgp_med) && net ~ [ 10.0.0.0/8+ ] then accept; reject; }");
+  auto c = load("define x = 6;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto d = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/9+] then accept; reject; }");
+  auto e = load("define x = 5;\nfunction g(int v) -> bool { return v >= x; }\n"
+                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  for (auto* l : {a.get(), b.get(), c.get(), d.get(), e.get()}) REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  CHECK(same(a->syms.filter("f"), b->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), c->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), d->syms.filter("f")));
+  CHECK_FALSE(same(a->syms.filter("f"), e->syms.filter("f")));
+  CHECK(same(FilterRef(), FilterRef()));
+  CHECK_FALSE(same(a->syms.filter("f"), FilterRef()));
+}
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+TEST_CASE("hostile input: deep nesting, long chains, random mutations never crash") {
+  std::string deep = "filter f { if " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1 then accept; }";
+  CHECK(first_error(deep).find("nesting too deep") != std::string::npos);
+  std::string chain = "filter f { if 1";
+  for (int i = 0; i < 5000; ++i) chain += " + 1";
+  chain += " = 1 then accept; }";
+  CHECK(first_error(chain).find("expression too long") != std::string::npos);
+  std::string blocks = "filter f " + std::string(3000, '{') + std::string(3000, '}');
+  CHECK(first_error(blocks).find("nesting too deep") != std::string::npos);
+
+  const std::string text = slurp(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf");
+  REQUIRE(text.size() > 10000);
+  std::mt19937 rng(7);
+  int loaded = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string m = text;
+    for (int k = 0; k < 3; ++k) {
+      std::size_t pos = rng() % m.size();
+      switch (rng() % 4) {
+        case 0: m.erase(pos, 1 + rng() % 20); break;
+        case 1: m.insert(pos, m.substr(rng() % m.size(), 1 + rng() % 40)); break;
+        case 2: m[pos] = "{}()[];,.=~!+-*/:0123456789abc\"#"[rng() % 33]; break;
+        case 3: std::swap(m[pos], m[rng() % m.size()]); break;
+      }
+    }
+    auto l = std::make_unique<Loaded>();
+    auto ts = conf::tokenize_string(m, "m.conf", l->diags);
+    auto r = load_bird_tokens(std::move(l), std::move(ts));
+    loaded += !r->diags.has_errors();
+    // Run whatever filters survived on a sample route: must never crash.
+    rib::AttrTable table;
+    auto attrs = table.intern(sample_attrs());
+    Vm vm;
+    RunOutput out;
+    for (const auto& [name, f] : r->syms.filters()) (void)vm.run(*f, route("192.136.136.0/24"), *attrs, out);
+  }
+  MESSAGE(loaded << " of 300 mutated configs still loaded");
+}
+
+TEST_CASE("arouteserver default config: import and export filters on sample routes") {
+  auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf");
+  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
+  auto in = l->syms.filter("receive_from_AS10745_1");
+  auto exp = l->syms.filter("announce_to_AS10745_1");
+  REQUIRE(in);
+  REQUIRE(exp);
+  rib::AttrTable table;
+  auto make = [&](std::vector<uint32_t> path, const char* nh) {
+    rib::AttrBuilder b;
+    b.set_origin(rib::Origin::Igp);
+    b.as_path.segments.push_back({rib::AsSegmentType::Sequence, std::move(path)});
+    b.set_present(rib::AttrType::AsPath);
+    b.set_next_hop(*rib::IpAddress::parse(nh));
+    return table.intern(b);
+  };
+  Vm vm;
+  RunOutput out;
+  auto run = [&](const FilterRef& f, const char* net, const rib::AttrRef& a) {
+    out.clear_text();
+    return vm.run(*f, route(net), *a, out);
+  };
+  auto good = make({10745}, "192.0.2.22");
+  CHECK(run(in, "192.136.136.0/24", good) == Verdict::Accept);
+  CHECK(out.log.empty());
+  CHECK(run(in, "192.136.137.0/24", good) == Verdict::Reject);
+  CHECK(out.log == "prefix not in client's r_set - REJECTING 192.136.137.0/24\n");
+  CHECK(run(in, "10.0.0.0/24", good) == Verdict::Reject);
+  CHECK(out.log == "prefix is bogon - REJECTING 10.0.0.0/24\n");
+  CHECK(run(in, "192.0.2.0/25", good) == Verdict::Reject);
+  CHECK(out.log == "prefix is bogon - REJECTING 192.0.2.0/25\n");  // TEST-NET-1; no global blacklist here
+  CHECK(run(in, "2001:500:4::/48", good) == Verdict::Reject);
+  CHECK(out.log == "AFI not enabled for this peer - REJECTING 2001:500:4::/48\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745}, "192.0.2.23")) == Verdict::Reject);
+  CHECK(out.log == "NEXT_HOP [192.0.2.23] not allowed - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({3333, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "invalid left-most ASN [3333] - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745, 64512, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "AS_PATH [(path 10745 64512 10745)] contains invalid ASN - REJECTING 192.136.136.0/24\n");
+  CHECK(run(in, "192.136.136.0/24", make({10745, 174, 10745}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(run(in, "192.136.136.0/24", make({10745, 3333}, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "origin ASN [3333] not in allowed as-sets - REJECTING 192.136.136.0/24\n");
+  std::vector<uint32_t> long_path(33, 10745);
+  CHECK(run(in, "192.136.136.0/24", make(long_path, "192.0.2.22")) == Verdict::Reject);
+  CHECK(out.log == "AS_PATH len [33] longer than 32 - REJECTING 192.136.136.0/24\n");
+  // Export to the same client: accepted, unmodified.
+  CHECK(run(exp, "192.136.136.0/24", good) == Verdict::Accept);
+  CHECK_FALSE(out.modified);
 }
