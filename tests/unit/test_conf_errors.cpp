@@ -311,3 +311,12 @@ TEST_CASE("lint: a prefix set of the other family never matches" * doctest::may_
         "t.conf:3:24: warning: import filter of the ipv4 channel of 'p' tests only IPv6 prefix sets: they "
         "never match ipv4 routes");
 }
+
+TEST_CASE("deep nesting is an error, not a stack overflow") {
+  std::string parens = "define x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
+  CHECK_FALSE(load_string(parens, "t.conf").ok());
+  std::string blocks = "filter f " + std::string(100000, '{') + std::string(100000, '}');
+  CHECK_FALSE(load_string(blocks, "t.conf").ok());
+  std::string unclosed = "protocol bgp p { ipv4 { import filter " + std::string(50000, '{');
+  CHECK_FALSE(load_string(unclosed, "t.conf").ok());
+}
