@@ -26,6 +26,22 @@ auto run_on(const TokenRange& range, Diagnostics& diags, F&& parse) {
   return result;
 }
 
+// A `where` expression with the ';' that ends it, so that an expression cut short reports
+// "got ';'" rather than "got end of file".
+TokenRange with_semicolon(const TokenRange& r) {
+  TokenRange out = r;
+  if (r.tokens && r.end < r.tokens->size() && (*r.tokens)[r.end].kind == TokenKind::Semicolon) ++out.end;
+  return out;
+}
+
+CompiledFilter compile_where(const FilterSource& src, filters::SymbolTable& symbols, Diagnostics& diags) {
+  return run_on(with_semicolon(src.tokens), diags, [&](TokenStream& ts) {
+    auto f = filters::parse_where(ts, symbols, diags);
+    ts.accept(TokenKind::Semicolon);
+    return f;
+  });
+}
+
 struct Item {
   std::size_t position;  // in the shared token vector: file order
   enum class Kind { Define, Attribute, Function, Filter } kind;
@@ -41,10 +57,7 @@ CompiledFilter compile_spec(FilterSpec& spec, filters::SymbolTable& symbols, Dia
       return run_on(spec.source.tokens, diags, [&](TokenStream& ts) {
         return filters::parse_filter_body(ts, symbols, diags);
       });
-    case FilterSpec::Kind::Where:
-      return run_on(spec.source.tokens, diags, [&](TokenStream& ts) {
-        return filters::parse_where(ts, symbols, diags);
-      });
+    case FilterSpec::Kind::Where: return compile_where(spec.source, symbols, diags);
   }
   return nullptr;
 }
@@ -125,9 +138,7 @@ void validate_filter_sources(Config& config, Diagnostics& diags) {
     }
   }
   if (config.history && config.history->routes_where) {
-    config.history->routes_filter = run_on(config.history->routes_where->tokens, diags, [&](TokenStream& ts) {
-      return filters::parse_where(ts, *symbols, diags);
-    });
+    config.history->routes_filter = compile_where(*config.history->routes_where, *symbols, diags);
   }
 }
 

@@ -17,6 +17,21 @@ struct Case {
 };
 
 const Case kCases[] = {
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  import all;
+})",
+     R"(3:3: 'import' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }')", 1},
+    {R"(protocol static { export none; route 10.0.0.0/8 blackhole; })",
+     R"(1:19: 'export' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }')", 1},
+    {R"(filter f { if net.len > 24 then accept; reject }
+)",
+     R"(1:48: expected an expression, got '}')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { import where net.len >; };
+})",
+     R"(3:32: expected an expression, got ';')", 1},
     {R"(router id 1.2.3.4)",
      R"(1:18: expected ';' after 'router id 1.2.3.4', got end of file)", 1},
     {R"(router id 2001:db8::1;)",
