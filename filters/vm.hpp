@@ -58,7 +58,15 @@ struct FunctionInfo {
   uint16_t frame = 0;  // params + locals + temporaries
 };
 
+// A `net ~ SET` test whose set is known at load time (for the family lint, lint.hpp).
+struct NetSetTest {
+  SourceLocation loc;
+  bool has_v4 = false, has_v6 = false;
+  uint8_t guard = 0;  // 4 / 6: only reached when net.type = NET_IP4 / NET_IP6
+};
+
 struct Program {
+  std::vector<NetSetTest> net_set_tests;
   std::vector<Insn> code;
   std::vector<SourceLocation> locs;  // one per instruction
   std::vector<Value> consts;
@@ -74,9 +82,6 @@ class Filter {
   const std::string& name() const { return name_; }
   const SourceLocation& location() const { return loc_; }
   const Program& program() const { return program_; }
-  // Families of prefix-set constants this filter tests `net` against (for the family lint).
-  bool tests_ipv4_only_sets = false;
-  bool tests_ipv6_only_sets = false;
 
  private:
   std::string name_;

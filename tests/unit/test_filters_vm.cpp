@@ -9,6 +9,7 @@
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
+#include "filters/lint.hpp"
 #include "filters/same.hpp"
 #include "filters/vm.hpp"
 
@@ -341,4 +342,69 @@ TEST_CASE("arouteserver default config: import and export filters on sample rout
   // Export to the same client: accepted, unmodified.
   CHECK(run(exp, "192.136.136.0/24", good) == Verdict::Accept);
   CHECK_FALSE(out.modified);
+}
+
+TEST_CASE("family lint: one-family prefix sets in a channel of the other family") {
+  auto l = load(R"(
+function in_v4() -> bool
+prefix set p4;
+{
+  p4 = [ 10.0.0.0/8+ ];
+  if net.type = NET_IP4 then
+    if net ~ p4 then return true;
+  return false;
+}
+filter guarded {
+  if in_v4() then reject;
+  if net.type = NET_IP6 && net ~ [ 2001:db8::/32+ ] then reject;
+  accept;
+}
+filter early_exit {
+  if !(net.type = NET_IP6) then reject "v6 only";
+  if net ~ [ 2001:db8::/32+ ] then accept;
+  reject;
+}
+filter wiki_style {
+  if net ~ [ 10.0.0.0/8+, 192.168.0.0/16+ ] then accept;
+  reject;
+}
+filter both {
+  if net ~ [ 10.0.0.0/8+, 2001:db8::/32+ ] then accept;
+  reject;
+}
+)");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  auto lint = [&](const char* name, rib::Family fam) {
+    conf::Diagnostics d;
+    lint_channel_family(*l->syms.filter(name), fam, "protocol p", d);
+    return d;
+  };
+  CHECK(lint("guarded", rib::Family::Ipv4).empty());
+  CHECK(lint("guarded", rib::Family::Ipv6).empty());
+  CHECK(lint("early_exit", rib::Family::Ipv6).empty());
+  CHECK(lint("early_exit", rib::Family::Ipv4).empty());  // the test is unreachable there
+  CHECK(lint("wiki_style", rib::Family::Ipv4).empty());
+  CHECK(lint("both", rib::Family::Ipv6).empty());
+  auto d = lint("wiki_style", rib::Family::Ipv6);
+  REQUIRE(d.warning_count() == 1);
+  CHECK(d.items()[0].short_string() ==
+        "21:10: warning: this prefix set has only IPv4 prefixes, but filter 'wiki_style' runs in the IPv6 "
+        "channel of protocol p: the test never matches");
+}
+
+TEST_CASE("family lint is silent on the arouteserver configs (all their tests are guarded)") {
+  for (const char* name : {"arouteserver-default-bird2.conf", "arouteserver-default-bird2.0.conf"}) {
+    CAPTURE(name);
+    auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/" + name);
+    REQUIRE_FALSE(l->diags.has_errors());
+    int tests = 0;
+    for (const auto& [fname, f] : l->syms.filters()) {
+      tests += static_cast<int>(f->program().net_set_tests.size());
+      conf::Diagnostics d;
+      lint_channel_family(*f, rib::Family::Ipv4, "p", d);
+      lint_channel_family(*f, rib::Family::Ipv6, "p", d);
+      CHECK_MESSAGE(d.empty(), d.to_string());
+    }
+    CHECK(tests > 10);
+  }
 }
