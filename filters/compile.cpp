@@ -1302,7 +1302,12 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
     if (!diags.has_errors()) diags.error(decl.loc, "filter uses a function that has errors");
     return nullptr;
   }
-  return std::make_shared<Filter>(decl.name, decl.loc, c.take());
+  auto f = std::make_shared<Filter>(decl.name, decl.loc, c.take());
+  for (const auto& t : f->program().net_set_tests) {
+    if (t.has_v4 && !t.has_v6) f->tests_ipv4_only_sets = true;
+    if (t.has_v6 && !t.has_v4) f->tests_ipv6_only_sets = true;
+  }
+  return f;
 }
 
 bool check_function(const FunctionDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {

@@ -82,6 +82,10 @@ class Filter {
   const std::string& name() const { return name_; }
   const SourceLocation& location() const { return loc_; }
   const Program& program() const { return program_; }
+  // Summary of program().net_set_tests (ignoring guards): `net` is tested against a set with only
+  // IPv4 / only IPv6 prefixes somewhere. lint_channel_family() (lint.hpp) is the precise check.
+  bool tests_ipv4_only_sets = false;
+  bool tests_ipv6_only_sets = false;
 
  private:
   std::string name_;
