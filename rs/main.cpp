@@ -1,9 +1,11 @@
 // rsd: the route server daemon's entry point. Parses the command line (Boost.Program_options);
-// the daemon itself (config, sessions, RIB) arrives with the route-server work.
+// `--check` loads the configuration (conf/) and reports; the daemon itself (sessions, RIB)
+// arrives with the route-server work.
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
 
+#include "conf/parser.hpp"
 #include "rs/version.hpp"
 
 namespace po = boost::program_options;
@@ -34,6 +36,21 @@ int main(int argc, char** argv) {
   }
   if (vm.count("version")) {
     std::cout << "rsd " << rs::kVersion << "\n";
+    return 0;
+  }
+  if (vm.count("check")) {
+    // Like `bird -p`: parse, report every diagnostic as file:line:col, exit 0 when no error.
+    const std::string path = vm["config"].as<std::string>();
+    rs::conf::LoadResult r = rs::conf::load_file(path);
+    std::cerr << r.diagnostics.to_string();
+    if (r.diagnostics.error_count() > r.diagnostics.items().size()) {
+      std::cerr << "rsd: (more errors not shown)\n";
+    }
+    if (!r.ok()) {
+      std::cerr << "rsd: " << path << ": " << r.diagnostics.error_count() << " error(s)\n";
+      return 1;
+    }
+    std::cout << "rsd: " << path << ": configuration OK\n";
     return 0;
   }
   std::cerr << "rsd: this build has the BGP codec only; the daemon is not part of it yet\n";

@@ -1,0 +1,254 @@
+// Reconfiguration diff. Session parameters are compared field by field from the X-macro table of
+// BgpSettings, so a new option cannot be forgotten here. Filters are compared by their compiled
+// programs (filters::same: functions are compiled into the filters that call them and constants
+// are folded, so only filters whose behaviour can differ count as changed). Without compiled
+// programs the canonical source text is compared, and then every filter counts as changed when any
+// function, define or attribute declaration changed. BIRD's documented rules: a changed import filter reloads imports (from the Adj-RIB-In,
+// or by route refresh), a changed export filter re-exports; anything touching the session, its
+// capabilities or its tables restarts the protocol; a router id change restarts every BGP session.
+#include "conf/reconfigure.hpp"
+
+#include <algorithm>
+
+#include "filters/same.hpp"
+
+namespace rs::conf {
+
+std::string_view to_string(ReconfigAction a) {
+  switch (a) {
+    case ReconfigAction::Keep: return "keep";
+    case ReconfigAction::SoftReload: return "soft reload";
+    case ReconfigAction::Restart: return "restart";
+    case ReconfigAction::Add: return "add";
+    case ReconfigAction::Remove: return "remove";
+  }
+  return "?";
+}
+
+const ProtocolChange* ReconfigPlan::find(std::string_view name) const {
+  for (const auto& p : protocols)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+bool ReconfigPlan::changes_anything() const {
+  return std::any_of(protocols.begin(), protocols.end(),
+                     [](const ProtocolChange& p) { return p.action != ReconfigAction::Keep; });
+}
+
+namespace {
+
+std::string spaced(std::string_view field) {
+  std::string s(field);
+  std::replace(s.begin(), s.end(), '_', ' ');
+  return s;
+}
+
+// Text of everything a filter can depend on besides its own body.
+std::string filter_environment(const Config& c) {
+  std::string env;
+  for (const auto& f : c.filters)
+    if (f.kind == FilterDecl::Kind::Function) env += f.source.text() + "\n";
+  for (const auto& d : c.defines) env += d.name + "=" + d.value.source.text() + "\n";
+  for (const auto& a : c.attributes) env += a.name + ":" + std::to_string(static_cast<int>(a.type)) + "\n";
+  return env;
+}
+
+struct FilterContext {
+  const Config& old_config;
+  const Config& new_config;
+  bool environment_changed;
+};
+
+bool filter_changed(const FilterContext& ctx, const FilterSpec& a, const FilterSpec& b) {
+  if (a.kind != b.kind) return true;
+  if (a.kind == FilterSpec::Kind::All || a.kind == FilterSpec::Kind::None) return false;
+  // Compiled programs (functions inlined, constants folded) compare exactly: BIRD's f_same.
+  if (a.compiled && b.compiled) return !filters::same(a.compiled, b.compiled);
+  if (!(a == b)) return true;
+  if (ctx.environment_changed) return true;
+  if (a.kind == FilterSpec::Kind::Named) {
+    const FilterDecl* fa = ctx.old_config.find_filter(a.name);
+    const FilterDecl* fb = ctx.new_config.find_filter(b.name);
+    if (!fa || !fb) return true;
+    return fa->source.text() != fb->source.text();
+  }
+  return false;
+}
+
+void set_action(ProtocolChange& c, ReconfigAction a) {
+  // Restart > SoftReload > Keep.
+  auto rank = [](ReconfigAction x) { return x == ReconfigAction::Restart ? 2 : x == ReconfigAction::SoftReload ? 1 : 0; };
+  if (rank(a) > rank(c.action)) c.action = a;
+}
+
+void diff_channel(const FilterContext& ctx, const BgpChannel& o, const BgpChannel& n, ProtocolChange& c) {
+  const ChannelSettings& a = o.settings;
+  const ChannelSettings& b = n.settings;
+  const std::string fam(rib::to_string(n.family));
+  auto restart_if = [&](bool changed, const char* what) {
+    if (!changed) return;
+    c.reasons.push_back(fam + " " + what + " changed");
+    set_action(c, ReconfigAction::Restart);
+  };
+  restart_if(a.table != b.table, "table");
+  restart_if(a.add_paths != b.add_paths, "add paths");
+  restart_if(a.mandatory != b.mandatory, "mandatory");
+  restart_if(a.extended_next_hop != b.extended_next_hop, "extended next hop");
+  restart_if(a.secondary != b.secondary, "secondary");
+  restart_if(a.import_table != b.import_table, "import table");
+  restart_if(a.export_table != b.export_table, "export table");
+  if (filter_changed(ctx, a.import_filter, b.import_filter) || a.import_keep_filtered != b.import_keep_filtered ||
+      a.preference != b.preference) {
+    c.reasons.push_back(fam + " import filter changed");
+    c.reload_import = true;
+    set_action(c, ReconfigAction::SoftReload);
+  }
+  if (filter_changed(ctx, a.export_filter, b.export_filter) || !(a.next_hop == b.next_hop)) {
+    c.reasons.push_back(fam + " export filter changed");
+    c.reload_export = true;
+    set_action(c, ReconfigAction::SoftReload);
+  }
+  // Limits apply in place (a newly exceeded limit triggers its action).
+  if (a.import_limit != b.import_limit || a.receive_limit != b.receive_limit || a.export_limit != b.export_limit)
+    c.reasons.push_back(fam + " limits changed");
+}
+
+ProtocolChange diff_bgp(const FilterContext& ctx, const BgpProtocol& o, const BgpProtocol& n) {
+  ProtocolChange c;
+  c.name = n.name;
+  c.kind = ProtocolKind::Bgp;
+  const BgpSettings& a = o.settings;
+  const BgpSettings& b = n.settings;
+#define RS_CONF_SESSION_DIFF(T, field, def)                                                    \
+  if (std::string_view(#field) != "description" && std::string_view(#field) != "debug" &&      \
+      std::string_view(#field) != "next_hop" && std::string_view(#field) != "add_paths" &&    \
+      !(a.field == b.field)) {                                                                 \
+    c.reasons.push_back(spaced(#field) + " changed");                                          \
+    set_action(c, ReconfigAction::Restart);                                                    \
+  }
+  RS_CONF_BGP_OPTIONS(RS_CONF_SESSION_DIFF)
+#undef RS_CONF_SESSION_DIFF
+  if (ctx.old_config.router_id != ctx.new_config.router_id) {
+    c.reasons.push_back("router id changed");
+    set_action(c, ReconfigAction::Restart);
+  }
+  for (const BgpChannel& nc : n.channels) {
+    const BgpChannel* oc = o.channel(nc.family);
+    if (!oc) {
+      c.reasons.push_back(std::string(rib::to_string(nc.family)) + " channel added");
+      set_action(c, ReconfigAction::Restart);
+      continue;
+    }
+    diff_channel(ctx, *oc, nc, c);
+  }
+  for (const BgpChannel& oc : o.channels) {
+    if (!n.channel(oc.family)) {
+      c.reasons.push_back(std::string(rib::to_string(oc.family)) + " channel removed");
+      set_action(c, ReconfigAction::Restart);
+    }
+  }
+  if (c.action == ReconfigAction::Restart) {
+    c.reload_import = false;
+    c.reload_export = false;
+  }
+  return c;
+}
+
+ProtocolChange diff_static(const FilterContext& ctx, const StaticProtocol& o, const StaticProtocol& n) {
+  ProtocolChange c;
+  c.name = n.name;
+  c.kind = ProtocolKind::Static;
+  if (o.disabled != n.disabled) {
+    c.reasons.push_back("disabled changed");
+    set_action(c, ReconfigAction::Restart);
+  }
+  if (o.family != n.family || o.channel.table != n.channel.table) {
+    c.reasons.push_back("channel changed");
+    set_action(c, ReconfigAction::Restart);
+  }
+  bool routes_changed = o.routes != n.routes ||
+                        (ctx.environment_changed &&
+                         std::any_of(n.routes.begin(), n.routes.end(), [](const StaticRoute& r) { return r.attributes.has_value(); }));
+  if (routes_changed) {
+    c.reasons.push_back("routes changed");
+    c.reload_import = true;
+    set_action(c, ReconfigAction::SoftReload);
+  }
+  if (filter_changed(ctx, o.channel.import_filter, n.channel.import_filter)) {
+    c.reasons.push_back("import filter changed");
+    c.reload_import = true;
+    set_action(c, ReconfigAction::SoftReload);
+  }
+  if (filter_changed(ctx, o.channel.export_filter, n.channel.export_filter)) {
+    c.reasons.push_back("export filter changed");
+    c.reload_export = true;
+    set_action(c, ReconfigAction::SoftReload);
+  }
+  if (c.action == ReconfigAction::Restart) c.reload_import = c.reload_export = false;
+  return c;
+}
+
+ProtocolChange diff_device(const DeviceProtocol& o, const DeviceProtocol& n) {
+  ProtocolChange c;
+  c.name = n.name;
+  c.kind = ProtocolKind::Device;
+  if (o.disabled != n.disabled) {
+    c.reasons.push_back("disabled changed");
+    c.action = ReconfigAction::Restart;
+  } else if (o.scan_time != n.scan_time) {
+    c.reasons.push_back("scan time changed");
+  }
+  return c;
+}
+
+template <class V>
+auto find_by_name(const V& v, const std::string& name) -> decltype(&v.front()) {
+  for (const auto& x : v)
+    if (x.name == name) return &x;
+  return nullptr;
+}
+
+}  // namespace
+
+ReconfigPlan diff(const Config& old_config, const Config& new_config) {
+  FilterContext ctx{old_config, new_config, filter_environment(old_config) != filter_environment(new_config)};
+  ReconfigPlan plan;
+  auto add = [&](std::string name, ProtocolKind kind, ReconfigAction action, std::string reason) {
+    ProtocolChange c;
+    c.name = std::move(name);
+    c.kind = kind;
+    c.action = action;
+    c.reasons.push_back(std::move(reason));
+    plan.protocols.push_back(std::move(c));
+  };
+  auto other_kind_exists = [&](const Config& c, const std::string& name, ProtocolKind kind) {
+    return (kind != ProtocolKind::Bgp && find_by_name(c.bgp, name)) ||
+           (kind != ProtocolKind::Static && find_by_name(c.statics, name)) ||
+           (kind != ProtocolKind::Device && find_by_name(c.devices, name));
+  };
+  for (const auto& p : new_config.bgp) {
+    if (const auto* o = find_by_name(old_config.bgp, p.name)) plan.protocols.push_back(diff_bgp(ctx, *o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Bgp)) add(p.name, ProtocolKind::Bgp, ReconfigAction::Restart, "protocol type changed");
+    else add(p.name, ProtocolKind::Bgp, ReconfigAction::Add, "new protocol");
+  }
+  for (const auto& p : new_config.statics) {
+    if (const auto* o = find_by_name(old_config.statics, p.name)) plan.protocols.push_back(diff_static(ctx, *o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Static)) add(p.name, ProtocolKind::Static, ReconfigAction::Restart, "protocol type changed");
+    else add(p.name, ProtocolKind::Static, ReconfigAction::Add, "new protocol");
+  }
+  for (const auto& p : new_config.devices) {
+    if (const auto* o = find_by_name(old_config.devices, p.name)) plan.protocols.push_back(diff_device(*o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Device)) add(p.name, ProtocolKind::Device, ReconfigAction::Restart, "protocol type changed");
+    else add(p.name, ProtocolKind::Device, ReconfigAction::Add, "new protocol");
+  }
+  auto removed = [&](const std::string& name, ProtocolKind kind) {
+    if (!plan.find(name)) add(name, kind, ReconfigAction::Remove, "no longer configured");
+  };
+  for (const auto& p : old_config.bgp) removed(p.name, ProtocolKind::Bgp);
+  for (const auto& p : old_config.statics) removed(p.name, ProtocolKind::Static);
+  for (const auto& p : old_config.devices) removed(p.name, ProtocolKind::Device);
+  return plan;
+}
+
+}  // namespace rs::conf

@@ -1,0 +1,47 @@
+// What a new configuration means for each running protocol, following BIRD 2's documented soft
+// reconfiguration: a protocol whose session parameters did not change keeps running; if only its
+// filters changed, its routes are re-filtered softly (import: re-run from the Adj-RIB-In; export:
+// re-run over the table) with no session reset; a change of session parameters (addresses, AS
+// numbers, timers, capabilities, channels, tables) restarts that protocol only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "conf/config.hpp"
+
+namespace rs::conf {
+
+enum class ReconfigAction : uint8_t {
+  Keep,        // nothing that matters changed (cosmetic changes apply in place)
+  SoftReload,  // filters (or static routes) changed: reload_import / reload_export say which
+  Restart,     // session parameters changed: the protocol goes down and up
+  Add,         // new protocol
+  Remove,      // protocol no longer configured
+};
+
+std::string_view to_string(ReconfigAction a);
+
+enum class ProtocolKind : uint8_t { Bgp, Static, Device };
+
+struct ProtocolChange {
+  std::string name;
+  ProtocolKind kind = ProtocolKind::Bgp;
+  ReconfigAction action = ReconfigAction::Keep;
+  bool reload_import = false;
+  bool reload_export = false;
+  // Why, for logs and `rsc configure` output: "hold time changed", "export filter changed", ...
+  std::vector<std::string> reasons;
+};
+
+struct ReconfigPlan {
+  // One entry per protocol of either config: new-config order first, then removed ones.
+  std::vector<ProtocolChange> protocols;
+  const ProtocolChange* find(std::string_view name) const;
+  // True if any protocol is not Keep.
+  bool changes_anything() const;
+};
+
+[[nodiscard]] ReconfigPlan diff(const Config& old_config, const Config& new_config);
+
+}  // namespace rs::conf

@@ -1,0 +1,322 @@
+// At least 40 broken configurations, each with the exact `line:col: message` of its first error
+// and the number of errors reported (no cascades from one mistake).
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "conf/parser.hpp"
+
+using namespace rs::conf;
+
+namespace {
+
+struct Case {
+  const char* text;
+  const char* first_error;  // "line:col: message"
+  std::size_t errors;
+};
+
+const Case kCases[] = {
+    {R"(router id 1.2.3.4)",
+     R"(1:18: expected ';' after 'router id 1.2.3.4', got end of file)", 1},
+    {R"(router id 2001:db8::1;)",
+     R"(1:11: router id must be an IPv4 address, got '2001:db8::1')", 1},
+    {R"(router id foo;)",
+     R"(1:11: expected an IPv4 address after 'router id', got 'foo')", 1},
+    {R"(router id from "eth*";)",
+     R"(1:11: 'router id from' is not supported by rsd)", 1},
+    {R"(define = 5;)",
+     R"(1:8: expected a constant name after 'define', got '=')", 1},
+    {R"(define x 5;)",
+     R"(1:10: expected '=' after 'define x', got '5')", 1},
+    {R"(define x = 1;
+define x = 2;)",
+     R"(2:8: 'x' is already defined (as a constant at t.conf:1:8))", 1},
+    {R"(log "/tmp/x" { info, bogus };)",
+     R"(1:22: expected a log class (debug, trace, info, remote, warning, error, auth, fatal, bug) after 'log "/tmp/x" { info ,', got 'bogus')", 1},
+    {R"(log nowhere all;)",
+     R"(1:5: expected a file name, 'syslog' or 'stderr' after 'log', got 'nowhere')", 1},
+    {R"(log stderr all
+protocol device {})",
+     R"(2:1: expected ';' after 'log stderr all', got 'protocol')", 1},
+    {R"(timeformat route iso medium;)",
+     R"(1:22: expected 'short' or 'long' after 'timeformat route iso', got 'medium')", 1},
+    {R"(debug protocols { states, everything };)",
+     R"(1:27: expected a debug flag (states, routes, filters, interfaces, events, packets) after 'debug protocols { states ,', got 'everything')", 1},
+    {R"(debug commands 3;)",
+     R"(1:16: value 3 is out of range after 'debug commands' (at most 2))", 1},
+    {R"(ipv4 table;)",
+     R"(1:11: expected a table name after 'ipv4 table', got ';')", 1},
+    {R"(roa4 table r4;)",
+     R"(1:1: 'roa4 table' (RPKI/ROA) is not supported by rsd)", 1},
+    {R"(attribute float x;)",
+     R"(1:11: expected an attribute type (int, ip, quad, pair, string, bool, bgppath, clist, eclist, lclist) after 'attribute', got 'float')", 1},
+    {R"(filter f)",
+     R"(1:9: expected '{' to start the body of filter 'f', got end of file)", 1},
+    {R"(function f() { return 1;)",
+     R"(1:14: unterminated block: this '{' has no matching '}')", 1},
+    {R"(foo bar;)",
+     R"(1:1: unknown statement 'foo' (expected router id, define, log, protocol, template, filter, function, table, attribute, ...))", 1},
+    {R"(protocol ospf o { })",
+     R"(1:10: 'protocol ospf' is not supported by rsd)", 1},
+    {R"(protocol kernel { ipv4; })",
+     R"(1:10: 'protocol kernel' is not supported by rsd)", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; hold time; })",
+     R"(1:72: expected a time after 'hold time', got ';')", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 4294967296; })",
+     R"(1:56: value 4294967296 is out of range after 'neighbor 192.0.2.1 as' (at most 4294967295))", 1},
+    {R"(protocol bgp p {
+  local as 65000;
+  neighbor 192.0.2.1 as 65001;
+  passive maybe;
+})",
+     R"(4:11: expected 'on' or 'off' after 'passive', got 'maybe')", 1},
+    {R"(protocol bgp p {
+  local as 65000;
+  neighbor 192.0.2.1 as 65001;
+  bogus option;
+})",
+     R"(4:3: unknown BGP option 'bogus')", 1},
+    {R"(protocol bgp p {
+  local as 65000;
+  neighbor 192.0.2.1 as 65001;
+  bfd on;
+})",
+     R"(4:3: BGP option 'bfd' is not supported by rsd)", 1},
+    {R"(protocol bgp p { neighbor 192.0.2.1 as 65001; })",
+     R"(1:1: protocol 'p' needs 'local as NUMBER')", 1},
+    {R"(protocol bgp p { local as 65000; })",
+     R"(1:1: protocol 'p' needs 'neighbor ADDRESS' or 'neighbor range PREFIX')", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1; })",
+     R"(1:1: protocol 'p' needs 'neighbor ... as NUMBER' (or 'internal' / 'external'))", 1},
+    {R"(protocol bgp p from nosuch { local as 65000; neighbor 192.0.2.1 as 1; })",
+     R"(1:21: unknown template 'nosuch' (templates must be defined before use))", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65000;
+  rs client;
+})",
+     R"(1:1: protocol 'p': 'rs client' needs an external (eBGP) neighbor)", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  rr client;
+})",
+     R"(1:1: protocol 'p': 'rr client' needs an internal (iBGP) neighbor)", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; hold time 2; })",
+     R"(1:1: protocol 'p': hold time must be 0 or at least 3 seconds (RFC 4271 4.2))", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; keepalive time 100; hold time 90; })",
+     R"(1:1: protocol 'p': keepalive time must not exceed the hold time)", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { import filter nosuch; };
+})",
+     R"(3:24: unknown filter 'nosuch')", 1},
+    {R"(function fn() { return 1; }
+protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { export filter fn; };
+})",
+     R"(4:24: 'fn' is a function, not a filter)", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { import maybe; };
+})",
+     R"(3:17: expected 'all', 'none', 'filter' or 'where' after 'import', got 'maybe')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { table master6; };
+})",
+     R"(3:3: table 'master6' is an ipv6 table, the channel needs an ipv4 table)", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { table nosuch; };
+})",
+     R"(3:3: unknown table 'nosuch')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { import limit 10 action explode; };
+})",
+     R"(3:33: expected 'warn', 'block', 'restart' or 'disable' after 'import limit 10 action', got 'explode')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { };
+  ipv4 { };
+})",
+     R"(4:3: channel 'ipv4' is already defined in this protocol)", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  ipv4 { import where net.len > 24 }
+})",
+     R"(3:36: expected ';' after 'import where net . len > 24', got '}')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  local role boss;
+})",
+     R"(3:14: expected a role (provider, rs_server, rs_client, customer, peer) after 'local role', got 'boss')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  error wait time 10;
+})",
+     R"(3:21: expected ',' after 'error wait time 10', got ';')", 1},
+    {R"(protocol bgp p {
+  local as 65000; neighbor 192.0.2.1 as 65001;
+  multihop 0;
+})",
+     R"(3:12: multihop TTL must be 1-255, got 0)", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; }
+protocol bgp p { local as 65000; neighbor 192.0.2.2 as 65001; })",
+     R"(2:14: 'p' is already defined (as a protocol at t.conf:1:14))", 1},
+    {R"(protocol bgp p { local as 65000; neighbor range 10.0.0.1/8 as 65001; })",
+     R"(1:49: prefix '10.0.0.1/8' has host bits set (did you mean '10.0.0.0/8'?))", 1},
+    {R"(protocol static {
+  route 10.0.0.0/8 via 2001:db8::1;
+})",
+     R"(2:24: gateway 2001:db8::1 is not of the family of 10.0.0.0/8)", 1},
+    {R"(protocol static {
+  ipv4;
+  route 2001:db8::/32 blackhole;
+})",
+     R"(3:3: route 2001:db8::/32 is IPv6 but protocol static 'static1' has an ipv4 channel)", 1},
+    {R"(protocol static {
+  route 10.0.0.0/8 somewhere;
+})",
+     R"(2:20: expected 'via', 'blackhole', 'unreachable' or 'prohibit' after 'route 10.0.0.0/8', got 'somewhere')", 1},
+    {R"(protocol static {
+  route 10.0.0.0/8 blackhole;
+  route 10.0.0.0/8 unreachable;
+})",
+     R"(3:3: duplicate static route 10.0.0.0/8 (first at t.conf:2:3))", 1},
+    {R"(protocol static {
+  roa4 { table r; };
+  route 10.0.0.0/8 max 24 as 65000;
+})",
+     R"(2:3: 'roa4' channel (RPKI/ROA) is not supported by rsd)", 1},
+    {R"(protocol static { route 10.0.0.0/33 blackhole; })",
+     R"(1:25: invalid prefix length 33 in '10.0.0.0/33' (at most 32))", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001;)",
+     R"(1:62: missing '}' to close the '{' at 1:16, got end of file)", 1},
+    {R"(template static s { })",
+     R"(1:10: 'template static' is not supported by rsd)", 1},
+    {R"(router id 1.2.3.4; })",
+     R"(1:20: expected a statement, got '}')", 1},
+    {R"(include "x.conf")",
+     R"(1:17: expected ';' after 'include "x.conf"')", 1},
+    {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; password secret; })",
+     R"(1:72: expected a password string after 'password', got 'secret')", 1},
+    {R"(process p { encoder text; })",
+     R"(1:9: process 'p' needs 'run "COMMAND";' or 'shell "COMMAND";')", 1},
+    {R"(healthcheck h { route 10.0.0.1/8; })",
+     R"(1:23: prefix '10.0.0.1/8' has host bits set (did you mean '10.0.0.0/8'?))", 1},
+    {R"(metrics { listen 127.0.0.1 port 70000; })",
+     R"(1:33: value 70000 is out of range after 'listen 127.0.0.1 port' (at most 65535))", 1},
+    {R"(cli "/run/x" { unrestricted; };)",
+     R"(1:16: unknown cli option 'unrestricted' (expected 'restrict'))", 1},
+    {R"(log "/tmp/x" all; ipv6 table t6; protocol static { ipv4 { table t6; }; })",
+     R"(1:34: table 't6' is an ipv6 table, the channel needs an ipv4 table)", 1},
+    {R"(protocol bgp p { description "unterminated; })",
+     R"(1:30: unterminated string)", 2},
+    {R"(protocol bgp p { local as 65000; neighbor 300.1.1.1 as 1; })",
+     R"(1:43: invalid IPv4 address '300.1.1.1')", 1},
+    {R"(define x = 10.0.0.0/8 + ;
+protocol bgp p { local as 65000 neighbor 192.0.2.1 as 1; })",
+     R"(2:33: expected ';' after 'local as 65000', got 'neighbor')", 2},
+    {R"(/* comment)",
+     R"(1:1: unterminated comment '/*')", 1},
+};
+
+}  // namespace
+
+TEST_CASE("broken configurations report the exact location and message") {
+  CHECK(std::size(kCases) >= 40);
+  for (const Case& c : kCases) {
+    std::string text = c.text;
+    CAPTURE(text);
+    LoadResult r = load_string(c.text, "t.conf");
+    REQUIRE(r.diagnostics.first_error() != nullptr);
+    CHECK(r.diagnostics.first_error()->short_string() == c.first_error);
+    CHECK(r.diagnostics.first_error()->to_string() == std::string("t.conf:") + c.first_error);
+    CHECK(r.diagnostics.error_count() == c.errors);
+    CHECK_FALSE(r.ok());
+  }
+}
+
+TEST_CASE("independent mistakes are all reported, in order") {
+  LoadResult r = load_string(
+      "router id 1.2.3;\n"
+      "protocol bgp a { local as 1; neighbor 192.0.2.1 as 2; hold time 1; }\n"
+      "protocol ospf o { }\n"
+      "protocol bgp b { local as 1; neighbor 192.0.2.2 as 3; bogus; }\n",
+      "t.conf");
+  std::string all;
+  for (const auto& d : r.diagnostics.items()) all += d.short_string() + "\n";
+  CHECK(all ==
+        "1:11: expected an IPv4 address after 'router id', got '1'\n"
+        "3:10: 'protocol ospf' is not supported by rsd\n"
+        "4:55: unknown BGP option 'bogus'\n"
+        "2:1: protocol 'a': hold time must be 0 or at least 3 seconds (RFC 4271 4.2)\n");
+}
+
+TEST_CASE("warnings do not fail a config") {
+  LoadResult r = load_string("protocol bgp p { local as 1; neighbor fe80::1 as 2; }", "t.conf");
+  CHECK(r.ok());
+  REQUIRE(r.diagnostics.items().size() == 1);
+  CHECK(r.diagnostics.items()[0].to_string() ==
+        "t.conf:1:1: warning: protocol 'p': a link-local neighbor usually needs 'interface \"NAME\"'");
+}
+
+TEST_CASE("garbage never crashes") {
+  const char* inputs[] = {"{", "}", "{{{{", "protocol", "protocol bgp", "protocol bgp p {", "protocol bgp p { ipv4 {",
+                          "filter", "function f(", "define x =", "\"", "'", "[=", "template bgp t from",
+                          "protocol static { route", "log {", ";;;; x", "ipv4 table t {", "include", "1.2.3.4/99"};
+  for (const char* in : inputs) {
+    std::string text = in;
+    CAPTURE(text);
+    LoadResult r = load_string(in, "t.conf");
+    CHECK_FALSE(r.ok());
+  }
+}
+
+TEST_CASE("lint: routes learned over iBGP that no peer can receive") {
+  // The ExaBGP-wiki mistake: every node peers over iBGP, none is an rr client.
+  const char* text =
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; ipv4 { import all; export all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; ipv4 { import all; export all; }; }\n";
+  LoadResult r = load_string(text, "t.conf");
+  CHECK(r.ok());
+  std::string all;
+  for (const auto& d : r.diagnostics.items()) all += d.to_string() + "\n";
+  CHECK(all ==
+        "t.conf:1:1: warning: routes learned over iBGP from 'n1' (ipv4) can reach no peer: iBGP routes are "
+        "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n"
+        "t.conf:2:1: warning: routes learned over iBGP from 'n2' (ipv4) can reach no peer: iBGP routes are "
+        "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n");
+  // With rr client on the receivers, no warning.
+  const char* fixed =
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; rr client; ipv4 { import all; export all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; rr client; ipv4 { import all; export all; }; }\n";
+  LoadResult r2 = load_string(fixed, "t.conf");
+  CHECK(r2.ok());
+  CHECK(r2.diagnostics.items().empty());
+}
+
+// Needs filters::Filter::tests_ipv{4,6}_only_sets, which the filter compiler does not set yet.
+TEST_CASE("lint: a prefix set of the other family never matches" * doctest::may_fail()) {
+  const char* text =
+      "filter only6 { if net ~ [ 2001:db8::/32+ ] then accept; reject; }\n"
+      "protocol bgp p { local as 1; neighbor 192.0.2.1 as 2;\n"
+      "  ipv4 { import filter only6; export none; };\n}\n";
+  LoadResult r = load_string(text, "t.conf");
+  CHECK(r.ok());
+  REQUIRE(r.diagnostics.items().size() == 1);
+  CHECK(r.diagnostics.items()[0].to_string() ==
+        "t.conf:3:24: warning: import filter of the ipv4 channel of 'p' tests only IPv6 prefix sets: they "
+        "never match ipv4 routes");
+}
+
+TEST_CASE("deep nesting is an error, not a stack overflow") {
+  std::string parens = "define x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
+  CHECK_FALSE(load_string(parens, "t.conf").ok());
+  std::string blocks = "filter f " + std::string(100000, '{') + std::string(100000, '}');
+  CHECK_FALSE(load_string(blocks, "t.conf").ok());
+  std::string unclosed = "protocol bgp p { ipv4 { import filter " + std::string(50000, '{');
+  CHECK_FALSE(load_string(unclosed, "t.conf").ok());
+}
