@@ -61,7 +61,7 @@ struct AttrInfo {
 };
 constexpr AttrInfo kAttrs[] = {
     {"net", Attr::Net, Type::Prefix, false},
-    {"from", Attr::From, Type::Ip, true},
+    {"from", Attr::From, Type::Ip, false},
     {"gw", Attr::Gw, Type::Ip, true},
     {"proto", Attr::Proto, Type::String, false},
     {"source", Attr::Source, Type::EnumRts, false},
