@@ -624,7 +624,7 @@ class Compiler {
       return a->type;
     }
     if (const CustomAttribute* c = syms_.attribute(e.name)) {
-      emit(Op::LoadAttr, e.loc, c->id, static_cast<uint8_t>(Attr::Custom));
+      emit(Op::LoadAttr, e.loc, c->id, static_cast<uint8_t>(Attr::Custom), custom_name(c->name));
       return c->type;
     }
     if (e.name == "roa_check") return unsupported_roa(e.loc);
@@ -813,6 +813,7 @@ class Compiler {
     uint8_t attr = 0;
     uint32_t custom = 0;
     Type type = Type::Void;
+    uint16_t name_const = 0;  // custom attributes: see custom_name()
   };
   std::optional<Target> target(const std::string& n, const SourceLocation& loc) {
     if (const Local* l = find_local(n)) return Target{true, l->slot, 0, 0, l->type};
@@ -823,7 +824,8 @@ class Compiler {
       }
       return Target{false, 0, static_cast<uint8_t>(a->attr), 0, a->type};
     }
-    if (const CustomAttribute* c = syms_.attribute(n)) return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type};
+    if (const CustomAttribute* c = syms_.attribute(n))
+      return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type, custom_name(c->name)};
     if (syms_.constant(n) || builtin_constant(n)) {
       error(loc, "'" + n + "' is a constant and cannot be assigned");
       return std::nullopt;
@@ -831,9 +833,19 @@ class Compiler {
     error(loc, "unknown variable or attribute '" + n + "'");
     return std::nullopt;
   }
+  // The name of a custom attribute, for run-time messages: 1 + its constant index (0: none).
+  uint16_t custom_name(const std::string& name) {
+    auto it = custom_names_.find(name);
+    if (it != custom_names_.end()) return it->second;
+    if (prog_.consts.size() >= 0xFFFE) return 0;
+    uint16_t k = static_cast<uint16_t>(add_const(Value::object(Type::String, &syms_.pool()->strings.emplace_back(name))) + 1);
+    custom_names_[name] = k;
+    return k;
+  }
+  std::map<std::string, uint16_t> custom_names_;
   void load(const Target& t, const SourceLocation& loc) {
     if (t.local) emit(Op::Load, loc, t.slot);
-    else emit(Op::LoadAttr, loc, t.custom, t.attr);
+    else emit(Op::LoadAttr, loc, t.custom, t.attr, t.name_const);
   }
   // `from` is the static type of the stored value: Any gets a run-time type check.
   void store(const Target& t, const SourceLocation& loc, Type from = Type::Void) {

@@ -169,6 +169,7 @@ class Vm {
   Arena arena_;
 
   // Per-run state
+  const Program* cur_ = nullptr;
   const RouteInfo* route_ = nullptr;
   Input in_{};
   rib::AttrScalars scalars_;

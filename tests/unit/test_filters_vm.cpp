@@ -408,3 +408,127 @@ TEST_CASE("family lint is silent on the arouteserver configs (all their tests ar
     CHECK(tests > 10);
   }
 }
+
+TEST_CASE("print formats values as BIRD does") {
+  auto l = load(R"(
+define p = 10.0.0.0/8;
+filter f
+clist c;
+{
+  c = add(-empty-, (65000, 1));
+  c.add((65000, 2));
+  print 1, " ", true, " ", false, " ", (1, 2), " ", 192.0.2.1, " ", p, " ", "s";
+  print (rt, 65000, 100), " ", (ro, 4200000000, 7), " ", (unknown 0x4300, 0, 2), " ", (1, 2, 3);
+  print bgp_path, " ", c, " ", bgp_large_community;
+  print RTS_BGP, " ", NET_IP6, " ", [1, 3..5], " ", [ 10.0.0.0/8+, 10.0.0.0/8-, 10.0.0.0/8{9,10}, 1.0.0.0/8 ];
+  print [= * 65001 ? 1..2 [3, 4] 5+ =], " ", [(1, *)], " ", [(rt, 1, 2..3)], " ", [(1, 2, *)];
+  printn "a";
+  printn "b";
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Accept);
+  CHECK(out.log ==
+        "1 TRUE FALSE (1,2) 192.0.2.1 10.0.0.0/8 s\n"
+        "(rt, 65000, 100) (ro, 4200000000, 7) (unknown 0x4300, 0, 2) (1, 2, 3)\n"
+        "(path 65001 65002 65003) (clist (65000,1) (65000,2)) (lclist (65000, 1, 2))\n"
+        "RTS_BGP NET_IP6 [1, 3..5] [10.0.0.0/8+, 10.0.0.0/8-, 10.0.0.0/8{9,10}, 1.0.0.0/8]\n"
+        "[= * 65001 ? 1..2 [3..4] 5+ =] [(1,0)..(1,65535)] [(rt, 1, 2)..(rt, 1, 3)] [(1, 2, 0)..(1, 2, 4294967295)]\n"
+        "ab");
+}
+
+TEST_CASE("AS_SET segments: length, last, masks") {
+  auto l = load(R"(
+filter f {
+  bt_assert(bgp_path.len = 3);
+  bt_assert(bgp_path.first = 65001);
+  bt_assert(bgp_path.last = 0);
+  bt_assert(bgp_path.last_nonaggregated = 65002);
+  bt_assert(65010 ~ bgp_path);
+  bt_assert(bgp_path ~ [= 65001 65002 65010 =]);
+  bt_assert(bgp_path ~ [= 65001 65002 65011 =]);
+  bt_assert(bgp_path ~ [= * ? =]);
+  bt_assert(!(bgp_path ~ [= * 65010 65011 =]));
+  bgp_path.delete([65010..65011]);
+  bt_assert(bgp_path.len = 2 && bgp_path.last = 65002);
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrBuilder b = sample_attrs();
+  b.as_path.segments = {{rib::AsSegmentType::Sequence, {65001, 65002}}, {rib::AsSegmentType::Set, {65010, 65011}}};
+  Vm vm;
+  RunOutput out;
+  CHECK_MESSAGE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Accept, out.error);
+  CHECK(out.attrs.as_path.to_string() == "65001 65002");
+}
+
+TEST_CASE("route fields, unset lists, custom attributes in the output") {
+  auto l = load(R"(
+attribute int tag;
+attribute ip seen_from;
+filter f {
+  preference = 50;
+  gw = 198.51.100.1;
+  dest = RTD_BLACKHOLE;
+  unset(bgp_community);
+  unset(bgp_med);
+  tag = tag + 1;
+  seen_from = from;
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  std::vector<CustomValue> custom_in = {{0, Value::integer(41)}};
+  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out, &custom_in) == Verdict::Accept);
+  CHECK(out.route_modified);
+  CHECK(out.preference == 50);
+  CHECK(out.gw == *rib::IpAddress::parse("198.51.100.1"));
+  CHECK(out.dest == kRtdBlackhole);
+  REQUIRE(out.modified);
+  CHECK(out.attrs.communities.empty());
+  CHECK_FALSE(out.attrs.has(rib::AttrType::Communities));
+  CHECK_FALSE(out.attrs.has(rib::AttrType::Med));
+  CHECK(out.attrs.has(rib::AttrType::LargeCommunities));
+  REQUIRE(out.custom.size() == 2);
+  CHECK(out.custom[0].id == 0);
+  CHECK(out.custom[0].value.as_int() == 42);
+  CHECK(out.custom[1].value.ip == *rib::IpAddress::parse("192.0.2.1"));
+  // Without the input custom attribute, reading `tag` is a run-time error.
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
+  CHECK(out.error == "t.conf:10:9: attribute tag is not defined");
+}
+
+TEST_CASE("entry points for the config parser: inline filters, where, constants") {
+  SymbolTable syms;
+  conf::Diagnostics d;
+  {
+    auto ts = conf::tokenize_string("define lim = 24; define nets = [ 10.0.0.0/8{8,24} ];", "a.conf", d);
+    REQUIRE(parse_filter_file(ts, syms, d));
+  }
+  auto ts = conf::tokenize_string("{ if net ~ nets then accept; reject; } net.len <= lim && net ~ nets 2 * lim + 1", "b.conf", d);
+  auto inline_f = parse_filter_body(ts, syms, d);
+  REQUIRE(inline_f);
+  CHECK(inline_f->name().empty());
+  auto where_f = parse_where(ts, syms, d);
+  REQUIRE(where_f);
+  auto c = parse_constant(ts, syms, d);
+  REQUIRE(c);
+  CHECK(c->as_int() == 49);
+  CHECK(ts.at_end());
+  CHECK_FALSE(d.has_errors());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  CHECK(vm.run(*inline_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
+  CHECK(vm.run(*where_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
+  CHECK(vm.run(*where_f, route("10.1.1.0/25"), *attrs, out) == Verdict::Reject);
+  CHECK(vm.run(*where_f, route("11.0.0.0/16"), *attrs, out) == Verdict::Reject);
+}
