@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,15 @@
 
 using namespace rs;
 using namespace rs::filters;
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
 
 namespace {
 
@@ -246,14 +256,6 @@ TEST_CASE("same(): equal text compiles to the same program, any change differs")
   CHECK_FALSE(same(a->syms.filter("f"), FilterRef()));
 }
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
 
 TEST_CASE("hostile input: deep nesting, long chains, random mutations never crash") {
   std::string deep = "filter f { if " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1 then accept; }";
@@ -531,4 +533,57 @@ TEST_CASE("entry points for the config parser: inline filters, where, constants"
   CHECK(vm.run(*where_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
   CHECK(vm.run(*where_f, route("10.1.1.0/25"), *attrs, out) == Verdict::Reject);
   CHECK(vm.run(*where_f, route("11.0.0.0/16"), *attrs, out) == Verdict::Reject);
+}
+
+TEST_CASE("arouteserver rich config (roa_check replaced by ROA_UNKNOWN): communities and prepends") {
+  std::string text = slurp(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-rich-bird2.conf");
+  for (const char* roa : {"roa_check(RPKI4)", "roa_check(RPKI6)"})
+    for (std::size_t p; (p = text.find(roa)) != std::string::npos;) text.replace(p, std::strlen(roa), "ROA_UNKNOWN");
+  auto l0 = std::make_unique<Loaded>();
+  auto ts = conf::tokenize_string(text, "rich.conf", l0->diags);
+  auto l = load_bird_tokens(std::move(l0), std::move(ts));
+  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
+  auto in = l->syms.filter("receive_from_AS10745_1");
+  auto exp = l->syms.filter("announce_to_AS10745_1");
+  REQUIRE(in);
+  REQUIRE(exp);
+  rib::AttrTable table;
+  Vm vm;
+  RunOutput out;
+  rib::AttrBuilder b;
+  b.set_origin(rib::Origin::Igp);
+  b.as_path.segments.push_back({rib::AsSegmentType::Sequence, {10745}});
+  b.set_present(rib::AttrType::AsPath);
+  b.set_next_hop(*rib::IpAddress::parse("192.0.2.22"));
+  b.communities.values = {(65535u << 16) | 0, (65530u << 16) | 0};  // GRACEFUL_SHUTDOWN, and a scrubbed one
+  b.set_present(rib::AttrType::Communities);
+  b.set_local_pref(100);
+  auto a = table.intern(b);
+  REQUIRE_MESSAGE(vm.run(*in, route("192.136.136.0/24"), *a, out) == Verdict::Accept, (out.error + out.log));
+  REQUIRE(out.modified);
+  CHECK(out.attrs.communities.values ==
+        std::vector<uint32_t>{(65535u << 16) | 0, (65534u << 16) | 2, (65530u << 16) | 1});
+  CHECK(out.attrs.large_communities.values ==
+        std::vector<rib::LargeCommunity>{{999, 65534, 2}, {999, 65530, 1}});
+  CHECK(out.attrs.ext_communities.values ==
+        std::vector<uint64_t>{*make_ec(EcKind::Rt, 0, 65534, 2), *make_ec(EcKind::Unknown, 0x4300, 0, 1)});
+  CHECK(out.attrs.local_pref == 0);  // honor_graceful_shutdown
+
+  // Export: (0, 10745) = do not announce to AS10745; (65501, 999) = prepend once to any.
+  rib::AttrBuilder e = b;
+  e.communities.values = {(0u << 16) | 10745};
+  auto ea = table.intern(e);
+  CHECK(vm.run(*exp, route("192.136.136.0/24"), *ea, out) == Verdict::Reject);
+  e.communities.values = {(65501u << 16) | 999, (65000u << 16) | 1};
+  e.as_path.segments = {{rib::AsSegmentType::Sequence, {3333, 3333}}};
+  auto eb = table.intern(e);
+  REQUIRE_MESSAGE(vm.run(*exp, route("193.0.0.0/21"), *eb, out) == Verdict::Accept, (out.error + out.log));
+  CHECK(out.attrs.as_path.to_string() == "3333 3333 3333");
+  CHECK(out.attrs.communities.values == std::vector<uint32_t>{(65000u << 16) | 1});  // scrubbed (65501, 999)
+  // A blackhole request gets the blackhole next hop and NO_EXPORT.
+  e.communities.values = {(65535u << 16) | 666};
+  auto ec = table.intern(e);
+  REQUIRE(vm.run(*exp, route("193.0.0.0/32"), *ec, out) == Verdict::Accept);
+  CHECK(out.attrs.next_hop == *rib::IpAddress::parse("192.0.2.66"));
+  CHECK(out.attrs.communities.contains((65535u << 16) | 65281));
 }
