@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "conf/parser_impl.hpp"
+#include "filters/lint.hpp"
 #include "filters/parser.hpp"
 #include "filters/symbols.hpp"
 #include "filters/vm.hpp"
@@ -62,17 +63,9 @@ CompiledFilter compile_spec(FilterSpec& spec, filters::SymbolTable& symbols, Dia
   return nullptr;
 }
 
-void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto, const char* dir,
-                 Diagnostics& diags) {
+void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto, Diagnostics& diags) {
   if (!spec.compiled) return;
-  const filters::Filter& f = *spec.compiled;
-  bool other_only = family == rib::Family::Ipv4 ? (f.tests_ipv6_only_sets && !f.tests_ipv4_only_sets)
-                                                : (f.tests_ipv4_only_sets && !f.tests_ipv6_only_sets);
-  if (!other_only) return;
-  std::string fam(rib::to_string(family));
-  std::string other = family == rib::Family::Ipv4 ? "IPv6" : "IPv4";
-  diags.warning(spec.loc, std::string(dir) + " filter of the " + fam + " channel of '" + proto +
-                              "' tests only " + other + " prefix sets: they never match " + fam + " routes");
+  filters::lint_channel_family(*spec.compiled, family, "protocol '" + proto + "'", diags);
 }
 
 }  // namespace
@@ -123,8 +116,8 @@ void validate_filter_sources(Config& config, Diagnostics& diags) {
     for (BgpChannel& ch : p.channels) {
       ch.settings.import_filter.compiled = compile_spec(ch.settings.import_filter, *symbols, diags);
       ch.settings.export_filter.compiled = compile_spec(ch.settings.export_filter, *symbols, diags);
-      family_lint(ch.settings.import_filter, ch.family, p.name, "import", diags);
-      family_lint(ch.settings.export_filter, ch.family, p.name, "export", diags);
+      family_lint(ch.settings.import_filter, ch.family, p.name, diags);
+      family_lint(ch.settings.export_filter, ch.family, p.name, diags);
     }
   }
   for (StaticProtocol& sp : config.statics) {

@@ -314,8 +314,7 @@ TEST_CASE("lint: routes learned over iBGP that no peer can receive") {
   CHECK(r2.diagnostics.items().empty());
 }
 
-// Needs filters::Filter::tests_ipv{4,6}_only_sets, which the filter compiler does not set yet.
-TEST_CASE("lint: a prefix set of the other family never matches" * doctest::may_fail()) {
+TEST_CASE("lint: a prefix set of the other family never matches") {
   const char* text =
       "filter only6 { if net ~ [ 2001:db8::/32+ ] then accept; reject; }\n"
       "protocol bgp p { local as 1; neighbor 192.0.2.1 as 2;\n"
@@ -324,8 +323,8 @@ TEST_CASE("lint: a prefix set of the other family never matches" * doctest::may_
   CHECK(r.ok());
   REQUIRE(r.diagnostics.items().size() == 1);
   CHECK(r.diagnostics.items()[0].to_string() ==
-        "t.conf:3:24: warning: import filter of the ipv4 channel of 'p' tests only IPv6 prefix sets: they "
-        "never match ipv4 routes");
+        "t.conf:1:23: warning: this prefix set has only IPv6 prefixes, but filter 'only6' runs in the IPv4 "
+        "channel of protocol 'p': the test never matches");
 }
 
 TEST_CASE("deep nesting is an error, not a stack overflow") {
