@@ -192,6 +192,31 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
   }
 }
 
+// Lint BIRD lacks: routes learned over iBGP are re-advertised only to eBGP peers and to iBGP
+// peers that are `rr client` (RFC 4456); with no such receiver they go nowhere, in silence.
+void ibgp_lint(const Config& c, Diagnostics& d) {
+  for (rib::Family fam : {rib::Family::Ipv4, rib::Family::Ipv6}) {
+    for (const BgpProtocol& src : c.bgp) {
+      if (src.incomplete || !src.is_internal()) continue;
+      const BgpChannel* ch = src.channel(fam);
+      if (!ch || ch->settings.import_filter.kind == FilterSpec::Kind::None) continue;
+      bool receiver = false;
+      for (const BgpProtocol& dst : c.bgp) {
+        if (&dst == &src) continue;
+        const BgpChannel* out = dst.channel(fam);
+        if (!out || out->settings.export_filter.kind == FilterSpec::Kind::None) continue;
+        if (!dst.is_internal() || dst.settings.rr_client) receiver = true;
+      }
+      if (!receiver) {
+        d.warning(src.loc, "routes learned over iBGP from '" + src.name + "' (" +
+                               std::string(rib::to_string(fam)) +
+                               ") can reach no peer: iBGP routes are re-advertised only to eBGP peers and "
+                               "to 'rr client' iBGP peers");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void resolve(Config& config, Diagnostics& diags) {
@@ -205,6 +230,7 @@ void resolve(Config& config, Diagnostics& diags) {
     }
   }
   for (BgpProtocol& p : config.bgp) resolve_bgp(config, p, diags);
+  ibgp_lint(config, diags);
   for (StaticProtocol& sp : config.statics) {
     check_table(config, sp.channel.table, sp.family, sp.loc, diags);
     check_filter_ref(config, sp.channel.import_filter, diags);

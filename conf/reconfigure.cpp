@@ -1,14 +1,16 @@
 // Reconfiguration diff. Session parameters are compared field by field from the X-macro table of
-// BgpSettings, so a new option cannot be forgotten here. Filters are compared by their canonical
-// source text; a named filter also counts as changed when its definition changed, and every
-// filter counts as changed when any function, define or attribute declaration changed (filters
-// may call functions and use constants; comparing the filter library's compiled programs would be
-// finer). BIRD's documented rules: a changed import filter reloads imports (from the Adj-RIB-In,
+// BgpSettings, so a new option cannot be forgotten here. Filters are compared by their compiled
+// programs (filters::same: functions are compiled into the filters that call them and constants
+// are folded, so only filters whose behaviour can differ count as changed). Without compiled
+// programs the canonical source text is compared, and then every filter counts as changed when any
+// function, define or attribute declaration changed. BIRD's documented rules: a changed import filter reloads imports (from the Adj-RIB-In,
 // or by route refresh), a changed export filter re-exports; anything touching the session, its
 // capabilities or its tables restarts the protocol; a router id change restarts every BGP session.
 #include "conf/reconfigure.hpp"
 
 #include <algorithm>
+
+#include "filters/same.hpp"
 
 namespace rs::conf {
 
@@ -59,8 +61,11 @@ struct FilterContext {
 };
 
 bool filter_changed(const FilterContext& ctx, const FilterSpec& a, const FilterSpec& b) {
-  if (!(a == b)) return true;
+  if (a.kind != b.kind) return true;
   if (a.kind == FilterSpec::Kind::All || a.kind == FilterSpec::Kind::None) return false;
+  // Compiled programs (functions inlined, constants folded) compare exactly: BIRD's f_same.
+  if (a.compiled && b.compiled) return !filters::same(a.compiled, b.compiled);
+  if (!(a == b)) return true;
   if (ctx.environment_changed) return true;
   if (a.kind == FilterSpec::Kind::Named) {
     const FilterDecl* fa = ctx.old_config.find_filter(a.name);

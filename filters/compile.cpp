@@ -61,7 +61,7 @@ struct AttrInfo {
 };
 constexpr AttrInfo kAttrs[] = {
     {"net", Attr::Net, Type::Prefix, false},
-    {"from", Attr::From, Type::Ip, true},
+    {"from", Attr::From, Type::Ip, false},
     {"gw", Attr::Gw, Type::Ip, true},
     {"proto", Attr::Proto, Type::String, false},
     {"source", Attr::Source, Type::EnumRts, false},
@@ -624,7 +624,7 @@ class Compiler {
       return a->type;
     }
     if (const CustomAttribute* c = syms_.attribute(e.name)) {
-      emit(Op::LoadAttr, e.loc, c->id, static_cast<uint8_t>(Attr::Custom));
+      emit(Op::LoadAttr, e.loc, c->id, static_cast<uint8_t>(Attr::Custom), custom_name(c->name));
       return c->type;
     }
     if (e.name == "roa_check") return unsupported_roa(e.loc);
@@ -679,7 +679,11 @@ class Compiler {
       if (!l) return std::nullopt;
       if (!check(*l, Type::Bool, e.args[0]->loc, "left operand of " + std::string(to_string(e.bop)))) return std::nullopt;
       uint32_t j = emit(e.bop == BinaryOp::And ? Op::AndJump : Op::OrJump, e.loc);
+      const uint8_t saved = guard_;
+      if (e.bop == BinaryOp::And)
+        if (uint8_t g = family_test(*e.args[0])) guard_ = g;
       auto r = expr(*e.args[1]);
+      guard_ = saved;
       if (!r) return std::nullopt;
       if (!check(*r, Type::Bool, e.args[1]->loc, "right operand of " + std::string(to_string(e.bop)))) return std::nullopt;
       patch(j);
@@ -713,6 +717,7 @@ class Compiler {
       }
       case BinaryOp::Match: case BinaryOp::NotMatch:
         if (!matchable(*l, *r)) return mismatch();
+        if (*r == Type::PrefixSet) note_net_test(e);
         emit(e.bop == BinaryOp::Match ? Op::Match : Op::NotMatch, e.loc);
         return Type::Bool;
       default: {
@@ -722,6 +727,47 @@ class Compiler {
         return Type::Int;
       }
     }
+  }
+
+  // ---- facts for the family lint ----
+  uint8_t guard_ = 0;                          // 4 / 6 inside a net.type guard
+  std::map<uint16_t, const PrefixSet*> local_sets_;  // prefix-set constants assigned to locals
+
+  void note_net_test(const Expr& e) {
+    const Expr& l = *e.args[0];
+    if (l.kind != ExprKind::Name || l.name != "net" || find_local("net")) return;
+    const PrefixSet* ps = nullptr;
+    const Insn& last = prog_.code.back();
+    if (last.op == Op::Const && prog_.consts[last.arg].type == Type::PrefixSet) ps = &prog_.consts[last.arg].prefix_set();
+    else if (last.op == Op::Load && local_sets_.count(static_cast<uint16_t>(last.arg))) ps = local_sets_[static_cast<uint16_t>(last.arg)];
+    if (!ps || ps->empty()) return;
+    prog_.net_set_tests.push_back(
+        {e.loc, ps->has_family(rib::Family::Ipv4), ps->has_family(rib::Family::Ipv6), guard_});
+  }
+  // `net.type = NET_IPx` (either side), possibly one conjunct of `&&`: x, else 0.
+  static uint8_t family_test(const Expr& c) {
+    if (c.kind == ExprKind::Binary && c.bop == BinaryOp::And)
+      if (uint8_t g = family_test(*c.args[0])) return g;
+    if (c.kind == ExprKind::Binary && c.bop == BinaryOp::And) return family_test(*c.args[1]);
+    if (c.kind != ExprKind::Binary || c.bop != BinaryOp::Eq) return 0;
+    for (int k = 0; k < 2; ++k) {
+      const Expr& m = *c.args[k];
+      const Expr& v = *c.args[1 - k];
+      if (m.kind == ExprKind::Member && m.name == "type" && m.args[0]->kind == ExprKind::Name &&
+          m.args[0]->name == "net" && v.kind == ExprKind::Name)
+        return v.name == "NET_IP4" ? 4 : v.name == "NET_IP6" ? 6 : 0;
+    }
+    return 0;
+  }
+  // `if !(net.type = NET_IPx) then reject/return ...;` leaves family x for what follows.
+  static uint8_t exit_guard(const Stmt& s) {
+    if (s.kind != StmtKind::If || s.body.size() != 1) return 0;
+    const Stmt* t = s.body[0].get();
+    while (t->kind == StmtKind::Block && t->body.size() == 1) t = t->body[0].get();
+    if (t->kind != StmtKind::Reject && t->kind != StmtKind::Return) return 0;
+    const Expr& c = *s.cond;
+    if (c.kind == ExprKind::Unary && c.uop == UnaryOp::Not) return family_test(*c.args[0]);
+    return 0;
   }
 
   bool check(Type got, Type want, const SourceLocation& loc, const std::string& what) {
@@ -767,6 +813,7 @@ class Compiler {
     uint8_t attr = 0;
     uint32_t custom = 0;
     Type type = Type::Void;
+    uint16_t name_const = 0;  // custom attributes: see custom_name()
   };
   std::optional<Target> target(const std::string& n, const SourceLocation& loc) {
     if (const Local* l = find_local(n)) return Target{true, l->slot, 0, 0, l->type};
@@ -777,7 +824,8 @@ class Compiler {
       }
       return Target{false, 0, static_cast<uint8_t>(a->attr), 0, a->type};
     }
-    if (const CustomAttribute* c = syms_.attribute(n)) return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type};
+    if (const CustomAttribute* c = syms_.attribute(n))
+      return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type, custom_name(c->name)};
     if (syms_.constant(n) || builtin_constant(n)) {
       error(loc, "'" + n + "' is a constant and cannot be assigned");
       return std::nullopt;
@@ -785,9 +833,19 @@ class Compiler {
     error(loc, "unknown variable or attribute '" + n + "'");
     return std::nullopt;
   }
+  // The name of a custom attribute, for run-time messages: 1 + its constant index (0: none).
+  uint16_t custom_name(const std::string& name) {
+    auto it = custom_names_.find(name);
+    if (it != custom_names_.end()) return it->second;
+    if (prog_.consts.size() >= 0xFFFE) return 0;
+    uint16_t k = static_cast<uint16_t>(add_const(Value::object(Type::String, &syms_.pool()->strings.emplace_back(name))) + 1);
+    custom_names_[name] = k;
+    return k;
+  }
+  std::map<std::string, uint16_t> custom_names_;
   void load(const Target& t, const SourceLocation& loc) {
     if (t.local) emit(Op::Load, loc, t.slot);
-    else emit(Op::LoadAttr, loc, t.custom, t.attr);
+    else emit(Op::LoadAttr, loc, t.custom, t.attr, t.name_const);
   }
   // `from` is the static type of the stored value: Any gets a run-time type check.
   void store(const Target& t, const SourceLocation& loc, Type from = Type::Void) {
@@ -1001,10 +1059,13 @@ class Compiler {
 
   // ---- statements ----
   void stmts(const std::vector<StmtPtr>& body) {
+    const uint8_t saved = guard_;
     for (const auto& s : body) {
-      if (failed()) return;
+      if (failed()) break;
       stmt(*s);
+      if (uint8_t g = exit_guard(*s)) guard_ = g;
     }
+    guard_ = saved;
   }
 
   void stmt(const Stmt& s) {
@@ -1014,7 +1075,10 @@ class Compiler {
         auto t = expr(*s.cond);
         if (!t || !check(*t, Type::Bool, s.cond->loc, "the condition of if")) return;
         uint32_t jf = emit(Op::JumpFalse, s.loc);
+        const uint8_t saved = guard_;
+        if (uint8_t g = family_test(*s.cond)) guard_ = g;
         stmt(*s.body[0]);
+        guard_ = saved;
         if (s.body.size() > 1) {
           uint32_t j = emit(Op::Jump, s.loc);
           patch(jf);
@@ -1044,6 +1108,10 @@ class Compiler {
           return;
         }
         store(*tg, s.loc, *t);
+        if (tg->local && *t == Type::PrefixSet && prog_.code.size() >= 2) {
+          const Insn& c = prog_.code[prog_.code.size() - 2];
+          if (c.op == Op::Const) local_sets_[tg->slot] = &prog_.consts[c.arg].prefix_set();
+        }
         return;
       }
       case StmtKind::Expr: {
@@ -1188,6 +1256,8 @@ class Compiler {
 
   // Compiles a function body into the current program (entry at here()); returns its frame size.
   uint16_t function_body(const FunctionDecl& f) {
+    local_sets_.clear();
+    guard_ = 0;
     locals_.clear();
     frame_ = 0;
     in_function_ = true;
@@ -1244,7 +1314,12 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
     if (!diags.has_errors()) diags.error(decl.loc, "filter uses a function that has errors");
     return nullptr;
   }
-  return std::make_shared<Filter>(decl.name, decl.loc, c.take());
+  auto f = std::make_shared<Filter>(decl.name, decl.loc, c.take());
+  for (const auto& t : f->program().net_set_tests) {
+    if (t.has_v4 && !t.has_v6) f->tests_ipv4_only_sets = true;
+    if (t.has_v6 && !t.has_v4) f->tests_ipv6_only_sets = true;
+  }
+  return f;
 }
 
 bool check_function(const FunctionDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {

@@ -230,7 +230,8 @@ const char* attr_name(Attr a) {
 bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
   const Attr a = static_cast<Attr>(i.a);
   auto undefined = [&]() {
-    err = std::string("attribute ") + attr_name(a) + " is not defined";
+    if (a == Attr::Custom && i.b) err = "attribute " + cur_->consts[i.b - 1u].str() + " is not defined";
+    else err = std::string("attribute ") + attr_name(a) + " is not defined";
     return false;
   };
   switch (a) {
@@ -374,6 +375,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
                  const std::vector<CustomValue>* custom_in, const rib::AttrBuilder* in_builder,
                  const rib::PathAttributes* in_attrs) {
   const Program& p = f.program();
+  cur_ = &p;
   const Insn* code = p.code.data();
   route_ = &route;
   out_ = &out;

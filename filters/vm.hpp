@@ -58,7 +58,15 @@ struct FunctionInfo {
   uint16_t frame = 0;  // params + locals + temporaries
 };
 
+// A `net ~ SET` test whose set is known at load time (for the family lint, lint.hpp).
+struct NetSetTest {
+  SourceLocation loc;
+  bool has_v4 = false, has_v6 = false;
+  uint8_t guard = 0;  // 4 / 6: only reached when net.type = NET_IP4 / NET_IP6
+};
+
 struct Program {
+  std::vector<NetSetTest> net_set_tests;
   std::vector<Insn> code;
   std::vector<SourceLocation> locs;  // one per instruction
   std::vector<Value> consts;
@@ -74,7 +82,8 @@ class Filter {
   const std::string& name() const { return name_; }
   const SourceLocation& location() const { return loc_; }
   const Program& program() const { return program_; }
-  // Families of prefix-set constants this filter tests `net` against (for the family lint).
+  // Summary of program().net_set_tests (ignoring guards): `net` is tested against a set with only
+  // IPv4 / only IPv6 prefixes somewhere. lint_channel_family() (lint.hpp) is the precise check.
   bool tests_ipv4_only_sets = false;
   bool tests_ipv6_only_sets = false;
 
@@ -160,6 +169,7 @@ class Vm {
   Arena arena_;
 
   // Per-run state
+  const Program* cur_ = nullptr;
   const RouteInfo* route_ = nullptr;
   Input in_{};
   rib::AttrScalars scalars_;

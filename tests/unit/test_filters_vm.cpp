@@ -3,17 +3,28 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <fstream>
 #include <sstream>
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
+#include "filters/lint.hpp"
 #include "filters/same.hpp"
 #include "filters/vm.hpp"
 
 using namespace rs;
 using namespace rs::filters;
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
 
 namespace {
 
@@ -245,14 +256,6 @@ TEST_CASE("same(): equal text compiles to the same program, any change differs")
   CHECK_FALSE(same(a->syms.filter("f"), FilterRef()));
 }
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
 
 TEST_CASE("hostile input: deep nesting, long chains, random mutations never crash") {
   std::string deep = "filter f { if " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1 then accept; }";
@@ -341,4 +344,246 @@ TEST_CASE("arouteserver default config: import and export filters on sample rout
   // Export to the same client: accepted, unmodified.
   CHECK(run(exp, "192.136.136.0/24", good) == Verdict::Accept);
   CHECK_FALSE(out.modified);
+}
+
+TEST_CASE("family lint: one-family prefix sets in a channel of the other family") {
+  auto l = load(R"(
+function in_v4() -> bool
+prefix set p4;
+{
+  p4 = [ 10.0.0.0/8+ ];
+  if net.type = NET_IP4 then
+    if net ~ p4 then return true;
+  return false;
+}
+filter guarded {
+  if in_v4() then reject;
+  if net.type = NET_IP6 && net ~ [ 2001:db8::/32+ ] then reject;
+  accept;
+}
+filter early_exit {
+  if !(net.type = NET_IP6) then reject "v6 only";
+  if net ~ [ 2001:db8::/32+ ] then accept;
+  reject;
+}
+filter wiki_style {
+  if net ~ [ 10.0.0.0/8+, 192.168.0.0/16+ ] then accept;
+  reject;
+}
+filter both {
+  if net ~ [ 10.0.0.0/8+, 2001:db8::/32+ ] then accept;
+  reject;
+}
+)");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  auto lint = [&](const char* name, rib::Family fam) {
+    conf::Diagnostics d;
+    lint_channel_family(*l->syms.filter(name), fam, "protocol p", d);
+    return d;
+  };
+  CHECK(lint("guarded", rib::Family::Ipv4).empty());
+  CHECK(lint("guarded", rib::Family::Ipv6).empty());
+  CHECK(lint("early_exit", rib::Family::Ipv6).empty());
+  CHECK(lint("early_exit", rib::Family::Ipv4).empty());  // the test is unreachable there
+  CHECK(lint("wiki_style", rib::Family::Ipv4).empty());
+  CHECK(lint("both", rib::Family::Ipv6).empty());
+  auto d = lint("wiki_style", rib::Family::Ipv6);
+  REQUIRE(d.warning_count() == 1);
+  CHECK(d.items()[0].short_string() ==
+        "21:10: warning: this prefix set has only IPv4 prefixes, but filter 'wiki_style' runs in the IPv6 "
+        "channel of protocol p: the test never matches");
+}
+
+TEST_CASE("family lint is silent on the arouteserver configs (all their tests are guarded)") {
+  for (const char* name : {"arouteserver-default-bird2.conf", "arouteserver-default-bird2.0.conf"}) {
+    CAPTURE(name);
+    auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/" + name);
+    REQUIRE_FALSE(l->diags.has_errors());
+    int tests = 0;
+    for (const auto& [fname, f] : l->syms.filters()) {
+      tests += static_cast<int>(f->program().net_set_tests.size());
+      conf::Diagnostics d;
+      lint_channel_family(*f, rib::Family::Ipv4, "p", d);
+      lint_channel_family(*f, rib::Family::Ipv6, "p", d);
+      CHECK_MESSAGE(d.empty(), d.to_string());
+    }
+    CHECK(tests > 10);
+  }
+}
+
+TEST_CASE("print formats values as BIRD does") {
+  auto l = load(R"(
+define p = 10.0.0.0/8;
+filter f
+clist c;
+{
+  c = add(-empty-, (65000, 1));
+  c.add((65000, 2));
+  print 1, " ", true, " ", false, " ", (1, 2), " ", 192.0.2.1, " ", p, " ", "s";
+  print (rt, 65000, 100), " ", (ro, 4200000000, 7), " ", (unknown 0x4300, 0, 2), " ", (1, 2, 3);
+  print bgp_path, " ", c, " ", bgp_large_community;
+  print RTS_BGP, " ", NET_IP6, " ", [1, 3..5], " ", [ 10.0.0.0/8+, 10.0.0.0/8-, 10.0.0.0/8{9,10}, 1.0.0.0/8 ];
+  print [= * 65001 ? 1..2 [3, 4] 5+ =], " ", [(1, *)], " ", [(rt, 1, 2..3)], " ", [(1, 2, *)];
+  printn "a";
+  printn "b";
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Accept);
+  CHECK(out.log ==
+        "1 TRUE FALSE (1,2) 192.0.2.1 10.0.0.0/8 s\n"
+        "(rt, 65000, 100) (ro, 4200000000, 7) (unknown 0x4300, 0, 2) (1, 2, 3)\n"
+        "(path 65001 65002 65003) (clist (65000,1) (65000,2)) (lclist (65000, 1, 2))\n"
+        "RTS_BGP NET_IP6 [1, 3..5] [10.0.0.0/8+, 10.0.0.0/8-, 10.0.0.0/8{9,10}, 1.0.0.0/8]\n"
+        "[= * 65001 ? 1..2 [3..4] 5+ =] [(1,0)..(1,65535)] [(rt, 1, 2)..(rt, 1, 3)] [(1, 2, 0)..(1, 2, 4294967295)]\n"
+        "ab");
+}
+
+TEST_CASE("AS_SET segments: length, last, masks") {
+  auto l = load(R"(
+filter f {
+  bt_assert(bgp_path.len = 3);
+  bt_assert(bgp_path.first = 65001);
+  bt_assert(bgp_path.last = 0);
+  bt_assert(bgp_path.last_nonaggregated = 65002);
+  bt_assert(65010 ~ bgp_path);
+  bt_assert(bgp_path ~ [= 65001 65002 65010 =]);
+  bt_assert(bgp_path ~ [= 65001 65002 65011 =]);
+  bt_assert(bgp_path ~ [= * ? =]);
+  bt_assert(!(bgp_path ~ [= * 65010 65011 =]));
+  bgp_path.delete([65010..65011]);
+  bt_assert(bgp_path.len = 2 && bgp_path.last = 65002);
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrBuilder b = sample_attrs();
+  b.as_path.segments = {{rib::AsSegmentType::Sequence, {65001, 65002}}, {rib::AsSegmentType::Set, {65010, 65011}}};
+  Vm vm;
+  RunOutput out;
+  CHECK_MESSAGE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Accept, out.error);
+  CHECK(out.attrs.as_path.to_string() == "65001 65002");
+}
+
+TEST_CASE("route fields, unset lists, custom attributes in the output") {
+  auto l = load(R"(
+attribute int tag;
+attribute ip seen_from;
+filter f {
+  preference = 50;
+  gw = 198.51.100.1;
+  dest = RTD_BLACKHOLE;
+  unset(bgp_community);
+  unset(bgp_med);
+  tag = tag + 1;
+  seen_from = from;
+  accept;
+})");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  std::vector<CustomValue> custom_in = {{0, Value::integer(41)}};
+  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out, &custom_in) == Verdict::Accept);
+  CHECK(out.route_modified);
+  CHECK(out.preference == 50);
+  CHECK(out.gw == *rib::IpAddress::parse("198.51.100.1"));
+  CHECK(out.dest == kRtdBlackhole);
+  REQUIRE(out.modified);
+  CHECK(out.attrs.communities.empty());
+  CHECK_FALSE(out.attrs.has(rib::AttrType::Communities));
+  CHECK_FALSE(out.attrs.has(rib::AttrType::Med));
+  CHECK(out.attrs.has(rib::AttrType::LargeCommunities));
+  REQUIRE(out.custom.size() == 2);
+  CHECK(out.custom[0].id == 0);
+  CHECK(out.custom[0].value.as_int() == 42);
+  CHECK(out.custom[1].value.ip == *rib::IpAddress::parse("192.0.2.1"));
+  // Without the input custom attribute, reading `tag` is a run-time error.
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
+  CHECK(out.error == "t.conf:10:9: attribute tag is not defined");
+}
+
+TEST_CASE("entry points for the config parser: inline filters, where, constants") {
+  SymbolTable syms;
+  conf::Diagnostics d;
+  {
+    auto ts = conf::tokenize_string("define lim = 24; define nets = [ 10.0.0.0/8{8,24} ];", "a.conf", d);
+    REQUIRE(parse_filter_file(ts, syms, d));
+  }
+  auto ts = conf::tokenize_string("{ if net ~ nets then accept; reject; } net.len <= lim && net ~ nets 2 * lim + 1", "b.conf", d);
+  auto inline_f = parse_filter_body(ts, syms, d);
+  REQUIRE(inline_f);
+  CHECK(inline_f->name().empty());
+  auto where_f = parse_where(ts, syms, d);
+  REQUIRE(where_f);
+  auto c = parse_constant(ts, syms, d);
+  REQUIRE(c);
+  CHECK(c->as_int() == 49);
+  CHECK(ts.at_end());
+  CHECK_FALSE(d.has_errors());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  CHECK(vm.run(*inline_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
+  CHECK(vm.run(*where_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
+  CHECK(vm.run(*where_f, route("10.1.1.0/25"), *attrs, out) == Verdict::Reject);
+  CHECK(vm.run(*where_f, route("11.0.0.0/16"), *attrs, out) == Verdict::Reject);
+}
+
+TEST_CASE("arouteserver rich config (roa_check replaced by ROA_UNKNOWN): communities and prepends") {
+  std::string text = slurp(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-rich-bird2.conf");
+  for (const char* roa : {"roa_check(RPKI4)", "roa_check(RPKI6)"})
+    for (std::size_t p; (p = text.find(roa)) != std::string::npos;) text.replace(p, std::strlen(roa), "ROA_UNKNOWN");
+  auto l0 = std::make_unique<Loaded>();
+  auto ts = conf::tokenize_string(text, "rich.conf", l0->diags);
+  auto l = load_bird_tokens(std::move(l0), std::move(ts));
+  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
+  auto in = l->syms.filter("receive_from_AS10745_1");
+  auto exp = l->syms.filter("announce_to_AS10745_1");
+  REQUIRE(in);
+  REQUIRE(exp);
+  rib::AttrTable table;
+  Vm vm;
+  RunOutput out;
+  rib::AttrBuilder b;
+  b.set_origin(rib::Origin::Igp);
+  b.as_path.segments.push_back({rib::AsSegmentType::Sequence, {10745}});
+  b.set_present(rib::AttrType::AsPath);
+  b.set_next_hop(*rib::IpAddress::parse("192.0.2.22"));
+  b.communities.values = {(65535u << 16) | 0, (65530u << 16) | 0};  // GRACEFUL_SHUTDOWN, and a scrubbed one
+  b.set_present(rib::AttrType::Communities);
+  b.set_local_pref(100);
+  auto a = table.intern(b);
+  REQUIRE_MESSAGE(vm.run(*in, route("192.136.136.0/24"), *a, out) == Verdict::Accept, (out.error + out.log));
+  REQUIRE(out.modified);
+  CHECK(out.attrs.communities.values ==
+        std::vector<uint32_t>{(65535u << 16) | 0, (65534u << 16) | 2, (65530u << 16) | 1});
+  CHECK(out.attrs.large_communities.values ==
+        std::vector<rib::LargeCommunity>{{999, 65534, 2}, {999, 65530, 1}});
+  CHECK(out.attrs.ext_communities.values ==
+        std::vector<uint64_t>{*make_ec(EcKind::Rt, 0, 65534, 2), *make_ec(EcKind::Unknown, 0x4300, 0, 1)});
+  CHECK(out.attrs.local_pref == 0);  // honor_graceful_shutdown
+
+  // Export: (0, 10745) = do not announce to AS10745; (65501, 999) = prepend once to any.
+  rib::AttrBuilder e = b;
+  e.communities.values = {(0u << 16) | 10745};
+  auto ea = table.intern(e);
+  CHECK(vm.run(*exp, route("192.136.136.0/24"), *ea, out) == Verdict::Reject);
+  e.communities.values = {(65501u << 16) | 999, (65000u << 16) | 1};
+  e.as_path.segments = {{rib::AsSegmentType::Sequence, {3333, 3333}}};
+  auto eb = table.intern(e);
+  REQUIRE_MESSAGE(vm.run(*exp, route("193.0.0.0/21"), *eb, out) == Verdict::Accept, (out.error + out.log));
+  CHECK(out.attrs.as_path.to_string() == "3333 3333 3333");
+  CHECK(out.attrs.communities.values == std::vector<uint32_t>{(65000u << 16) | 1});  // scrubbed (65501, 999)
+  // A blackhole request gets the blackhole next hop and NO_EXPORT.
+  e.communities.values = {(65535u << 16) | 666};
+  auto ec = table.intern(e);
+  REQUIRE(vm.run(*exp, route("193.0.0.0/32"), *ec, out) == Verdict::Accept);
+  CHECK(out.attrs.next_hop == *rib::IpAddress::parse("192.0.2.66"));
+  CHECK(out.attrs.communities.contains((65535u << 16) | 65281));
 }
