@@ -696,6 +696,7 @@ class Neighbor:
     passive: bool = False
     password: Optional[str] = None
     range_: bool = False            # addr is a `neighbor range` prefix
+    local_port: Optional[int] = None  # own listening port for this neighbour (default: the RS's)
 
 
 @dataclass
@@ -747,7 +748,7 @@ class RouteServer:
     def protocol(self, nb: Neighbor) -> str:
         six = ":" in nb.addr
         local = (nb.local or (self.addr6 if six else self.addr) or "::1")
-        lport = (self.port6 or self.port) if six else self.port
+        lport = nb.local_port or ((self.port6 or self.port) if six else self.port)
         ebgp = nb.asn != self.asn
         lines = [f"protocol bgp {nb.name} {{",
                  f"    local {local} port {lport} as {self.asn};",
