@@ -25,7 +25,7 @@ class DynamicNeighbors(h.InteropTest):
         rs = h.make_route_server(lab, "rs1", lab.addr(1), asn=65000)
         rs.add(h.Neighbor("dyn", f"{lab.addr(128)}/26", 65000, role="node", range_=True))
         edge = h.BirdRouter(lab, "edge_bird", lab.addr(21), 65000, [("rs1", rs.addr, rs.port, 65000)],
-                            debug=False)
+                            debug="")
         rs.add(h.Neighbor("edge_bird", edge.addr, 65000, port=edge.port, role="edge"))
 
         blocks, want4, want6 = [], {}, {}
