@@ -957,8 +957,22 @@ def expected_primary(meds: dict[int, list[int]], alive: Iterable[int]) -> list[i
     return [min(alive, key=lambda n: (meds[n][i], n)) for i in range(3)]
 
 
+def missing_tools() -> list[str]:
+    return [t for t in (BIRD, BIRDC, EXABGP, GOBGPD, GOBGP, FRR_BGPD, VTYSH)
+            if not (os.path.isfile(t) and os.access(t, os.X_OK))]
+
+
 def main() -> None:
     """unittest main that maps 'all tests skipped' to exit code 77 for ctest."""
+    missing = missing_tools()
+    if missing:
+        print(f"SKIP: missing daemons/tools: {' '.join(missing)} (scripts/setup installs them)")
+        sys.exit(SKIP_CODE)
+    if rs_impl() == "rsd":
+        why = rsd_unavailable_reason()
+        if why:
+            print(f"SKIP: RS_IMPL=rsd: {why}")
+            sys.exit(SKIP_CODE)
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result
     if not r.wasSuccessful():

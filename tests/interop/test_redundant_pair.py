@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Interop scenario 8: a redundant pair of route servers; kill -9 of one changes nothing at the edges.
+
+Two route servers (rs1 127.0.S.1, rs2 127.0.S.2, both of the implementation
+under test); every ExaBGP node and every edge (BIRD 2 and GoBGP) peers with
+both.  Once the edges hold the wiki's best paths, rs1 is killed with SIGKILL.
+A sampler reads both edges' tables every 50 ms from before the kill until the
+edges have dropped rs1's session.  Asserted: every sample shows, for every
+service IP, the primary node's path (the next hop never changes and never
+disappears), and afterwards the edges hold it via rs2 only.
+"""
+
+import threading
+import time
+
+import harness as h
+from topology import Star
+
+
+class RedundantPair(h.InteropTest):
+    SLOT = 18
+
+    def test_kill_one_rs(self):
+        star = Star(self.lab, edges=("bird", "gobgp"), n_rs=2).start()
+        star.wait_primaries([1, 2, 3], 40, what="initial best paths via both RSes")
+        bird, gobgp = star.edges["bird"], star.edges["gobgp"]
+        rs1, rs2 = star.rs
+        h.wait_until(lambda: bird.established("rs1") and bird.established("rs2")
+                     and gobgp.established(rs1.addr) and gobgp.established(rs2.addr),
+                     20, "edges established with both RSes")
+        # both RSes' paths are at the edges (BIRD shows every path; check rs2's exist)
+        self.assertIn("203.0.113.10/32", h.parse_bird_routes(bird.cmd("show route all protocol rs2")))
+
+        bad, samples = [], [0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                try:
+                    if not star.primaries_ok([1, 2, 3]):
+                        bad.append((time.monotonic(), star.describe()))
+                    samples[0] += 1
+                except Exception:       # noqa: BLE001 - an edge busy answering: no sample
+                    pass
+                time.sleep(0.05)
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        try:
+            time.sleep(0.5)
+            rs1.kill9()
+            h.wait_until(lambda: not bird.established("rs1") and not gobgp.established(rs1.addr),
+                         30, "edges notice rs1 is gone")
+            h.wait_until(lambda: "203.0.113.10/32" not in
+                         h.parse_bird_routes(bird.cmd("show route all protocol rs1")),
+                         30, "rs1's paths gone from the BIRD edge")
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            th.join(5)
+        self.assertGreater(samples[0], 10)
+        self.assertEqual(bad[:1], [], "an edge's best path changed when rs1 died")
+        for afi, svc in (("ipv4", h.SERVICE_V4), ("ipv6", h.SERVICE_V6)):
+            r = bird.routes(afi)
+            for p in svc:
+                self.assertEqual(r[p].from_addr, rs2.addr, f"{p} not via rs2")
+
+
+if __name__ == "__main__":
+    h.main()
