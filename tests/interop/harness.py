@@ -240,10 +240,10 @@ class Lab:
     def start(self, name: str, argv: list[str], env: Optional[dict] = None) -> Proc:
         return Proc(self, name, argv, env)
 
-    def dump_logs(self, stream=sys.stderr, tail: int = 60) -> None:
+    def dump_logs(self, stream=sys.stderr, tail: int = 60, skip: tuple = ()) -> None:
         stream.write(f"\n===== logs of {self.name} in {self.dir} =====\n")
         for fn in sorted(os.listdir(self.dir)):
-            if not (fn.endswith(".out") or fn.endswith(".log")):
+            if not (fn.endswith(".out") or fn.endswith(".log")) or fn.startswith(skip):
                 continue
             try:
                 with open(os.path.join(self.dir, fn), errors="replace") as f:
@@ -501,7 +501,11 @@ class BirdRouter:
     def start(self) -> "BirdRouter":
         self.proc = self.lab.start(self.name, [BIRD, "-f", "-c", self.conf, "-s", self.sock,
                                                "-P", self.lab.path(f"{self.name}.pid")])
-        wait_until(lambda: os.path.exists(self.sock), 10, f"{self.name} control socket")
+        wait_until(lambda: os.path.exists(self.sock) or not self.proc.alive(), 10,
+                   f"{self.name} control socket")
+        if not self.proc.alive():
+            with open(self.proc.log_path, errors="replace") as f:
+                raise RuntimeError(f"{self.name}: bird exited: {f.read().strip()}")
         return self
 
     def cmd(self, c: str) -> str:
