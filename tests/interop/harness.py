@@ -977,6 +977,13 @@ def main() -> None:
         if why:
             print(f"SKIP: RS_IMPL=rsd: {why}")
             sys.exit(SKIP_CODE)
+    # A deadline below ctest's TIMEOUT: fail with logs and a clean teardown instead of being killed.
+    deadline = float(os.environ.get("INTEROP_DEADLINE", "0") or 0)
+    if deadline > 0:
+        def _deadline(_signum, _frame):
+            raise Timeout(f"scenario deadline of {deadline:.0f} s (INTEROP_DEADLINE) reached")
+        signal.signal(signal.SIGALRM, _deadline)
+        signal.alarm(int(deadline))
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result
     if not r.wasSuccessful():
