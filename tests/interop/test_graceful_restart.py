@@ -5,7 +5,8 @@ Three ExaBGP nodes and one BIRD 2 edge with `graceful restart on`; the route
 server has `graceful restart on`.  Once the edge holds the wiki's best paths,
 the route server is killed with SIGKILL and started again (BIRD: with -R,
 its graceful-restart recovery mode; rsd: the same command line as before).
-A sampler reads the edge's table every 50 ms throughout.
+node3 is frozen (SIGSTOP) across the kill and for 3 s after the restart, so
+it reconnects last.  A sampler reads the edge's table every 50 ms throughout.
 
 Asserted (both implementations):
   * while the route server is gone and until the edge's End-of-RIB, every
@@ -15,20 +16,26 @@ Asserted (both implementations):
 Asserted for rsd only (test_no_flap): between the kill and the End-of-RIB the
 edge's log shows no removal of any service route and its best paths never
 differ from the final ones: a restarting route server exports only after its
-nodes' End-of-RIB, then sends End-of-RIB.  BIRD 2.0.12 does not: its recovery
-ends as soon as the last node session is *established*, before that node's
-routes and End-of-RIB arrive, so the edge gets a partial table plus End-of-RIB
-(seen: 2001:db8:30::2 briefly via node1; sometimes a stale route removed and
-re-added in the same millisecond).
+nodes' End-of-RIB (or a timer), then sends End-of-RIB.  BIRD 2.0.12 ends its
+recovery as soon as the last node session is *established*, not at the nodes'
+End-of-RIB: whatever node routes are still in flight at that moment reach the
+edge after BIRD's End-of-RIB.  Seen in development: 2001:db8:30::2 briefly via
+node1 (node2's IPv6 UPDATE came 25 ms late) and a stale route removed and
+re-added in the same millisecond.  It is a race that BIRD usually wins (run it
+with INTEROP_NO_BIRD_SKIP=1), so it is skipped for BIRD rather than flaky.
 """
 
 import os
 import re
+import signal
 import threading
 import time
 
 import harness as h
 from topology import Star
+
+
+SLOW_NODE = 3.0         # seconds node3 stays frozen after the route server is back
 
 
 class Sampler(threading.Thread):
@@ -72,10 +79,14 @@ class GracefulRestart(h.InteropTest):
         sampler.start()
         try:
             time.sleep(0.3)                                 # a few samples before the kill
+            # node3 is a slow node: frozen across the restart, it reconnects last
+            star.nodes[3].proc.signal(signal.SIGSTOP)
             rs.kill9()
             h.wait_until(lambda: not edge.established("rs1"), 10, "edge notices the dead RS")
             rs.start(recovering=True)
             t0 = time.monotonic()
+            time.sleep(SLOW_NODE)
+            star.nodes[3].proc.signal(signal.SIGCONT)
 
             def eor_after_restart():
                 with open(edge.log_path, errors="replace") as f:
@@ -101,15 +112,15 @@ class GracefulRestart(h.InteropTest):
         self.assertRegex(text, r"Got END-OF-RIB", "the edge got no End-of-RIB")
 
     def test_no_flap(self):
-        self.skip_for_bird("BIRD 2.0.12 ends its graceful-restart recovery when the last node "
-                           "session is established, before the nodes' End-of-RIB, and sends the "
-                           "edge a partial table plus End-of-RIB (best paths flap)")
+        self.skip_for_bird("BIRD 2.0.12 ends graceful-restart recovery when the last node session "
+                           "is established, not at the nodes' End-of-RIB: node routes still in "
+                           "flight then reach the edge after End-of-RIB (a race BIRD usually "
+                           "wins; not a reliable BIRD test)")
         _star, final, sampler, text = self.restart_rs()
-        upto = text.split("Neighbor graceful restart done")[0]
         svc = "|".join(re.escape(p.split("/")[0]) for p in h.SERVICE_V4 + h.SERVICE_V6)
         removed = [ln for ln in text.splitlines() if re.search(rf"> removed .*({svc})/", ln)]
         self.assertEqual(removed, [], "the edge removed service routes during the restart")
-        self.assertIn("Got END-OF-RIB", upto + "Got END-OF-RIB")
+        self.assertRegex(text, r"Got END-OF-RIB", "the edge got no End-of-RIB")
         flaps = [(t, v) for t, v in sampler.samples if v != final]
         self.assertEqual(flaps[:3], [], "the edge's best paths changed during the restart")
 
