@@ -78,7 +78,7 @@ class GracefulRestart(h.InteropTest):
         sampler = Sampler(star, edge)
         sampler.start()
         try:
-            time.sleep(0.3)                                 # a few samples before the kill
+            h.wait_until(lambda: len(sampler.samples) >= 5, 20, "samples before the kill")
             # node3 is a slow node: frozen across the restart, it reconnects last
             star.nodes[3].proc.signal(signal.SIGSTOP)
             rs.kill9()
@@ -97,7 +97,8 @@ class GracefulRestart(h.InteropTest):
             text = h.wait_until(eor_after_restart, 60, "End-of-RIB from the restarted RS")
             star.wait_primaries([1, 2, 3], 30, what="final best paths after the restart")
             h.log(f"RS back and converged {time.monotonic() - t0:.2f} s after restart")
-            time.sleep(0.3)
+            n = len(sampler.samples)
+            h.wait_until(lambda: len(sampler.samples) >= n + 5, 20, "samples after convergence")
         finally:
             sampler.stop()
         self.assertGreater(len(sampler.samples), 10, "sampler got no readings")

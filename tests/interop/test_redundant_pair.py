@@ -68,16 +68,16 @@ class RedundantPair(h.InteropTest):
         th = threading.Thread(target=sample, daemon=True)
         th.start()
         try:
-            time.sleep(0.5)
+            h.wait_until(lambda: samples[0] >= 5, 20, "samples before the kill")
             rs1.kill9()
             h.wait_until(lambda: not bird.established("rs1") and not gobgp.established(rs1.addr),
                          30, "edges notice rs1 is gone")
             h.wait_until(lambda: not has_paths(bird, "rs1"), 30, "rs1's paths gone from the BIRD edge")
-            time.sleep(0.5)
+            n = samples[0]
+            h.wait_until(lambda: samples[0] >= n + 5, 20, "samples after rs1 is gone")
         finally:
             stop.set()
             th.join(5)
-        self.assertGreater(samples[0], 10)
         self.assertEqual(bad[:1], [], "an edge's best path changed when rs1 died")
         for afi, svc in (("ipv4", h.SERVICE_V4), ("ipv6", h.SERVICE_V6)):
             r = bird.routes(afi)
