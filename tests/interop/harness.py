@@ -939,6 +939,7 @@ class InteropTest(unittest.TestCase):
         failed = self._outcome_failed()
         if failed:
             self.lab.dump_logs()
+            self.lab.keep = True            # configs and full logs stay for a post-mortem
         self.lab.close()
         log(f"{self.lab.name}: {'FAILED' if failed else 'done'} in {time.monotonic() - self.t0:.1f} s")
 
