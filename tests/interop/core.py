@@ -181,6 +181,8 @@ class Lab:
     """One test's private world: addresses, ports, temp dir, processes."""
 
     def __init__(self, name: str, slot: int):
+        # INTEROP_SLOT_OFFSET moves every slot, for two test runs on one machine at once.
+        slot += int(os.environ.get("INTEROP_SLOT_OFFSET", "0") or 0)
         assert 1 <= slot <= 120, "slot selects 127.0.SLOT.0/24 and ports 20000+100*SLOT"
         self.name, self.slot = name, slot
         self.dir = tempfile.mkdtemp(prefix=f"rsd-interop-{name}-")
