@@ -36,6 +36,10 @@ LocRib::Slot LocRib::receive(const Prefix& p, const RouteSource* src, uint32_t p
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
   Path& path = slot.dest->paths[slot.index];
   Route& r = path.route;
+  // decide() compares against the best as it is stored; when the best path itself changes its
+  // attributes, that comparison cannot see it, so remember them here.
+  const bool was_best = slot.dest->best == static_cast<int32_t>(slot.index);
+  const AttrRef before = was_best ? r.attrs : AttrRef();
   r.flags &= static_cast<uint8_t>(~kRouteStale);
   if (imported) {
     r.flags &= static_cast<uint8_t>(~kRouteFiltered);
@@ -45,7 +49,13 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
     r.flags |= kRouteFiltered;
     r.attrs = path.received;
   }
-  return decide(p, *slot.dest);
+  BestResult result = decide(p, *slot.dest);
+  if (result == BestResult::Unchanged && was_best &&
+      slot.dest->best == static_cast<int32_t>(slot.index) && r.attrs != before) {
+    if (journal_) journal_->append(p);
+    result = BestResult::Changed;
+  }
+  return result;
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {

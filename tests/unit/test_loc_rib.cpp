@@ -65,6 +65,10 @@ TEST_CASE("best path follows the lowest MED and every change is journaled") {
   CHECK(f.announce(kP, f.source(3), 102) == BestResult::Unchanged);
   CHECK(f.changes().empty());
   CHECK(f.rib.paths() == 3);
+  // The best path's own attributes change (same node, new MED): a change to export.
+  CHECK(f.announce(kP, n2, 99) == BestResult::Changed);
+  CHECK(f.rib.find(kP)->best_route()->attrs->med == 99);
+  CHECK(f.changes().size() == 1);
   // Node 2 fails: raises its MED; node 1 takes over.
   CHECK(f.announce(kP, n2, 1000) == BestResult::Changed);
   CHECK(f.rib.find(kP)->best_route()->source == n1);
