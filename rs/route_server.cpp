@@ -264,6 +264,22 @@ std::string RouteServer::start() {
     l->add_peer(*p.peer);
   }
   load_statics();
+  // Graceful restart, restarting side (RFC 4724 4.1): when any protocol runs graceful restart, rsd
+  // may be coming back from a crash while the edges keep its routes as stale. It then says so in its
+  // OPENs (R and F bits) and defers its exports until the routes are back: every configured
+  // protocol that imports routes has sent End-of-RIB, or the deferral time has passed.
+  for (const auto& cfg : config_->bgp)
+    if (!cfg.is_template && cfg.settings.graceful_restart == conf::GracefulRestart::On) deferring_ = true;
+  if (deferring_) {
+    for (auto& [name, p] : protocols_) p->peer->set_restarting(true);
+    defer_timer_ = std::make_unique<boost::asio::steady_timer>(io_, kSelectionDeferral);
+    defer_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && deferring_) {
+        spdlog::info("selection deferral time over: exporting");
+        end_deferral();
+      }
+    });
+  }
   for (auto& [name, p] : protocols_) p->peer->start();
   spdlog::info("route server started: {} BGP protocols, {} listeners", protocols_.size(), listeners_.size());
   return {};
@@ -610,6 +626,19 @@ void RouteServer::on_established(bgp::Peer& peer) {
     (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
   }
   spdlog::info("{}: established ({})", p->name, p->source->neighbor_address.to_string());
+  p->eor[0] = p->eor[1] = false;
+  if (deferring_) {
+    // Selection deferral (RFC 4724 4.1): export once the table is complete.
+    p->export_deferred = true;
+    check_deferral();
+    return;
+  }
+  start_initial_export(*p);
+}
+
+void RouteServer::start_initial_export(Protocol& proto) {
+  Protocol* p = &proto;
+  p->export_deferred = false;
   join_group(*p);
 
   // Initial export: walk the table for this member, then End-of-RIB.
@@ -634,10 +663,39 @@ void RouteServer::on_established(bgp::Peer& peer) {
   start_walk(std::move(w));
 }
 
+bool RouteServer::imports(const Protocol& p) {
+  for (const auto& ch : p.channels)
+    if (ch.enabled && ch.settings.import_filter.kind != conf::FilterSpec::Kind::None) return true;
+  return false;
+}
+
+void RouteServer::check_deferral() {
+  for (const auto& [name, p] : protocols_) {
+    if (p->dynamic_child || !imports(*p)) continue;
+    if (!p->established) return;
+    const auto* n = p->peer->negotiated();
+    if (!n) return;
+    if (p->channels[0].enabled && n->negotiated.ipv4_unicast && !p->eor[0]) return;
+    if (p->channels[1].enabled && n->negotiated.ipv6_unicast && !p->eor[1]) return;
+  }
+  spdlog::info("every importing peer sent End-of-RIB: exporting");
+  end_deferral();
+}
+
+void RouteServer::end_deferral() {
+  deferring_ = false;
+  if (defer_timer_) defer_timer_->cancel();
+  for (auto& [name, p] : protocols_) p->peer->set_restarting(false);
+  for (auto& [name, p] : protocols_)
+    if (p->established && p->export_deferred) start_initial_export(*p);
+}
+
 void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
   Protocol* p = protocol_of(peer);
   if (!p) return;
   spdlog::debug("{}: End-of-RIB {}", p->name, wire::to_string(family));
+  p->eor[family.afi == wire::kAfiIpv6 ? 1 : 0] = true;
+  if (deferring_) check_deferral();
   // Graceful restart: whatever is still stale from before the restart is gone now.
   const rib::RouteSource* src = p->source.get();
   const int fam = family.afi == wire::kAfiIpv6 ? 1 : 0;
@@ -697,6 +755,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   p->member.out.clear();
   p->member.walking = false;
   p->member.end_of_rib_due = false;
+  p->export_deferred = false;
   spdlog::info("{}: down: {}", p->name, info.reason);
   if (!was_up) return;
 
@@ -736,7 +795,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
 
 bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) {
   Protocol* p = protocol_of(peer);
-  if (!p || !p->established) return false;
+  if (!p || !p->established || p->export_deferred) return false;
   const auto* n = peer.negotiated();
   if (!n) return false;
   return pack_updates(p->member, n->negotiated, out, budget, p->packed);

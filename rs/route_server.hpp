@@ -34,6 +34,8 @@ inline constexpr std::size_t kChunk = 256;
 #else
 inline constexpr std::size_t kChunk = 4;  // debug builds exercise the resume paths
 #endif
+// Longest wait for the importing peers' End-of-RIB after a start with graceful restart.
+inline constexpr std::chrono::seconds kSelectionDeferral{15};
 
 // Per protocol and family: what the CLI and metrics show.
 struct ChannelStats {
@@ -112,6 +114,8 @@ class RouteServer final : public bgp::PeerHandler {
     bool established = false;
     bool dynamic_child = false;
     bool limit_warned = false;
+    bool export_deferred = false;  // established during the selection deferral
+    bool eor[2] = {false, false};  // End-of-RIB received per family since established
     std::string parent;  // dynamic children: the range protocol they were spawned from
     PackCounters packed;
     std::unique_ptr<boost::asio::steady_timer> stale_timer;  // graceful restart of the peer
@@ -152,6 +156,10 @@ class RouteServer final : public bgp::PeerHandler {
   void load_statics();
 
   // Export.
+  void start_initial_export(Protocol& p);
+  static bool imports(const Protocol& p);
+  void check_deferral();
+  void end_deferral();
   void schedule_export();
   void export_step();
   void start_walk(Walk w);
@@ -177,6 +185,8 @@ class RouteServer final : public bgp::PeerHandler {
   std::vector<std::unique_ptr<rib::RouteSource>> retired_;  // sources whose routes are being removed
   std::deque<Walk> walks_;
   bool export_posted_ = false;
+  bool deferring_ = false;
+  std::unique_ptr<boost::asio::steady_timer> defer_timer_;
   bool walk_posted_ = false;
   uint32_t next_source_id_ = 1;
   std::map<std::string, uint32_t> dynamic_counter_;
