@@ -173,12 +173,12 @@ TEST_CASE("ADD-PATH: path identifiers in withdrawn, NLRI and MP attributes (RFC 
   CHECK(o.m.mp_reach->nlri == std::vector<Nlri>{{pfx("2001:db8:1::/64"), 7}});
   REQUIRE(o.m.mp_unreach);
   CHECK(o.m.mp_unreach->nlri == std::vector<Nlri>{{pfx("2001:db8:2::/64"), 9}});
-  // Without ADD-PATH negotiated the same bytes read as other prefixes (0/0 x3, 0/1, 10.1.1/10).
+  // Without ADD-PATH negotiated the same bytes read as other prefixes (0/0 x3, 0/1, 1.0/10).
   auto other = decode(body("", base_attrs(), "00000001 180a0101"));
   REQUIRE(other.ok);
   REQUIRE(other.m.nlri.size() == 5);
   CHECK(other.m.nlri[0].prefix == pfx("0.0.0.0/0"));
-  CHECK(other.m.nlri[4].prefix == pfx("10.0.0.0/10"));
+  CHECK(other.m.nlri[4].prefix == pfx("1.0.0.0/10"));
 }
 
 TEST_CASE("MP_REACH IPv6 next hops: global, global + link-local, link-local only") {
