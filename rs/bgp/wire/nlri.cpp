@@ -35,8 +35,8 @@ NlriStatus decode_v4(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& ou
       default: break;
     }
     p += nbytes;
-    // The Prefix constructor clears any host bits the sender left set.
-    out.push_back(Nlri{rib::Prefix(rib::IpAddress::v4(v), static_cast<uint8_t>(len)), path_id});
+    // Host bits the sender left set are cleared.
+    out.push_back(Nlri{rib::Prefix::from_v4(v, static_cast<uint8_t>(len)), path_id});
   }
   return NlriStatus::Ok;
 }
