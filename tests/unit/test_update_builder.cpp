@@ -222,7 +222,8 @@ TEST_CASE("IPv4 over an IPv6 next hop needs RFC 8950; IPv6 over IPv4 is mapped")
   y.set_attributes(attrs);
   out.clear();
   REQUIRE(y.announce(Family::Ipv6, v6_prefixes(3, 1, false), out) == 3);
-  REQUIRE(decode_update(Bytes(out.data() + kHeaderSize, out.size() - kHeaderSize), baseline(), m).ok());
+  REQUIRE(
+      decode_update(Bytes(out.data() + kHeaderSize, out.size() - kHeaderSize), baseline(), m).ok());
   CHECK(m.mp_reach->next_hop == ip("::ffff:192.0.2.1"));
 }
 

@@ -35,8 +35,9 @@ class Gen {
     if (f == rs::rib::Family::Ipv4) {
       n.prefix = Prefix(IpAddress::v4(u32()), static_cast<uint8_t>(below(33)));
     } else {
-      n.prefix = Prefix(IpAddress::v6((uint64_t{u32()} << 32) | u32(), (uint64_t{u32()} << 32) | u32()),
-                        static_cast<uint8_t>(below(129)));
+      n.prefix =
+          Prefix(IpAddress::v6((uint64_t{u32()} << 32) | u32(), (uint64_t{u32()} << 32) | u32()),
+                 static_cast<uint8_t>(below(129)));
     }
     if (add_path) n.path_id = u32();
     return n;
@@ -69,9 +70,11 @@ class Gen {
       const bool v4_over_v6 = n.extended_next_hop_ipv4 && chance(30);
       r.family = v4_over_v6 ? kIpv4Unicast : kIpv6Unicast;
       r.next_hop = global_v6();
-      if (chance(40)) r.link_local = IpAddress::v6(0xfe80000000000000ULL, (uint64_t{u32()} << 32) | 1);
+      if (chance(40))
+        r.link_local = IpAddress::v6(0xfe80000000000000ULL, (uint64_t{u32()} << 32) | 1);
       r.nlri = prefixes(r.family.family(), n.add_path_tx(r.family.family()), 30);
-      if (r.nlri.empty()) r.nlri.push_back(prefix(r.family.family(), n.add_path_tx(r.family.family())));
+      if (r.nlri.empty())
+        r.nlri.push_back(prefix(r.family.family(), n.add_path_tx(r.family.family())));
       m.mp_reach = std::move(r);
     }
     auto& a = m.attrs;
@@ -82,8 +85,9 @@ class Gen {
       if (n.ebgp) a.as_path.segments.push_back({AsSegmentType::Sequence, {n.peer_as}});
       // Confederation segments lead (where a confederation puts them), and only over iBGP.
       if (!n.ebgp && chance(20))
-        a.as_path.segments.push_back({chance(50) ? AsSegmentType::ConfedSequence : AsSegmentType::ConfedSet,
-                                      {asn(n.four_octet_as), asn(n.four_octet_as)}});
+        a.as_path.segments.push_back(
+            {chance(50) ? AsSegmentType::ConfedSequence : AsSegmentType::ConfedSet,
+             {asn(n.four_octet_as), asn(n.four_octet_as)}});
       const unsigned segs = below(4);
       for (unsigned s = 0; s < segs; ++s) {
         AsPathSegment seg{chance(75) ? AsSegmentType::Sequence : AsSegmentType::Set, {}};
@@ -241,16 +245,24 @@ TEST_CASE("2-octet peers get AS_TRANS plus AS4_PATH / AS4_AGGREGATOR (RFC 6793 4
   (void)encode_attributes(a, n, out);
   CHECK(to_hex(out) ==
         "40010100"
-        "40020a" "0301fdf2" "0202fde95ba0"          // AS_PATH with AS_TRANS
-        "c007065ba0c0000201"                        // AGGREGATOR AS_TRANS
-        "c0110a" "0202" "0000fde9" "fa56ea01"       // AS4_PATH without the confed segment
-        "c01208fa56ea02c0000201");                  // AS4_AGGREGATOR
+        "40020a"
+        "0301fdf2"
+        "0202fde95ba0"        // AS_PATH with AS_TRANS
+        "c007065ba0c0000201"  // AGGREGATOR AS_TRANS
+        "c0110a"
+        "0202"
+        "0000fde9"
+        "fa56ea01"                  // AS4_PATH without the confed segment
+        "c01208fa56ea02c0000201");  // AS4_AGGREGATOR
   // No 4-octet AS anywhere: no AS4_* attributes.
   a.as_path.segments = {{AsSegmentType::Sequence, {65001}}};
   a.aggregator = {65002, 1};
   out.clear();
   (void)encode_attributes(a, n, out);
-  CHECK(to_hex(out) == "40010100" "4002040201fde9" "c00706fdea00000001");
+  CHECK(to_hex(out) ==
+        "40010100"
+        "4002040201fde9"
+        "c00706fdea00000001");
 }
 
 TEST_CASE("Extended Length only when a value exceeds 255 bytes") {
@@ -273,12 +285,17 @@ TEST_CASE("End-of-RIB encoders decode as End-of-RIB") {
     std::vector<uint8_t> out;
     encode_end_of_rib(f, out);
     UpdateMessage m;
-    REQUIRE(decode_update(Bytes(out.data() + kHeaderSize, out.size() - kHeaderSize), baseline(), m).ok());
+    REQUIRE(decode_update(Bytes(out.data() + kHeaderSize, out.size() - kHeaderSize), baseline(), m)
+                .ok());
     CHECK(m.end_of_rib() == f);
   }
   std::vector<uint8_t> v4;
   encode_end_of_rib(kIpv4Unicast, v4);
-  CHECK(to_hex(v4) == "ffffffffffffffffffffffffffffffff" "0017" "02" "00000000");
+  CHECK(to_hex(v4) ==
+        "ffffffffffffffffffffffffffffffff"
+        "0017"
+        "02"
+        "00000000");
 }
 
 TEST_CASE("a message over the negotiated size is refused whole") {

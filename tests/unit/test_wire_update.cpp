@@ -17,26 +17,28 @@ namespace sub = rs::bgp::wire::subcode;
 TEST_CASE("every known attribute decodes, and encodes back to the same bytes") {
   // iBGP so that LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST and confederation segments are legal.
   const std::string attrs =
-      "40010101"                                         // ORIGIN EGP
-      "400228"                                           // AS_PATH, 40 bytes:
-      "03010000fde8"                                     //   (65000)
-      "04020000fde70000fde6"                             //   [64999 64998]
-      "02030000fde9fa56ea0100000001"                     //   65001 4200000001 1
-      "01020000000200000003"                             //   {2 3}
-      "4003040a000002"                                   // NEXT_HOP 10.0.0.2
-      "80040400000064"                                   // MED 100
-      "400504000000c8"                                   // LOCAL_PREF 200
-      "400600"                                           // ATOMIC_AGGREGATE
-      "c007080000fde9c0000201"                           // AGGREGATOR 65001 192.0.2.1
-      "c00808fde90001ffffff01"                           // COMMUNITIES 65001:1 NO_EXPORT
-      "8009040a000009"                                   // ORIGINATOR_ID 10.0.0.9
-      "800a080a0000010a000002"                           // CLUSTER_LIST
-      "c010080002fde900000064"                           // EXT_COMMUNITIES target:65001:100
-      "c01914" "000220010db8000000000000000000000001" "0064"  // IPv6 ext community (kept raw)
-      "c0200c0000fde9000000010000000"                    // LARGE_COMMUNITY 65001:1:2 ...
+      "40010101"                      // ORIGIN EGP
+      "400228"                        // AS_PATH, 40 bytes:
+      "03010000fde8"                  //   (65000)
+      "04020000fde70000fde6"          //   [64999 64998]
+      "02030000fde9fa56ea0100000001"  //   65001 4200000001 1
+      "01020000000200000003"          //   {2 3}
+      "4003040a000002"                // NEXT_HOP 10.0.0.2
+      "80040400000064"                // MED 100
+      "400504000000c8"                // LOCAL_PREF 200
+      "400600"                        // ATOMIC_AGGREGATE
+      "c007080000fde9c0000201"        // AGGREGATOR 65001 192.0.2.1
+      "c00808fde90001ffffff01"        // COMMUNITIES 65001:1 NO_EXPORT
+      "8009040a000009"                // ORIGINATOR_ID 10.0.0.9
+      "800a080a0000010a000002"        // CLUSTER_LIST
+      "c010080002fde900000064"        // EXT_COMMUNITIES target:65001:100
+      "c01914"
+      "000220010db8000000000000000000000001"
+      "0064"                           // IPv6 ext community (kept raw)
+      "c0200c0000fde9000000010000000"  // LARGE_COMMUNITY 65001:1:2 ...
       "2"
-      "c023040000fde9"                                   // OTC 65001
-      "e0fe03abcdef";                                    // unknown optional transitive, Partial
+      "c023040000fde9"  // OTC 65001
+      "e0fe03abcdef";   // unknown optional transitive, Partial
   auto b = body("", attrs, kNlri);
   auto o = decode(b, ibgp(65001));
   EXPECT_CLEAN(o);
@@ -73,8 +75,9 @@ TEST_CASE("every known attribute decodes, and encodes back to the same bytes") {
 TEST_CASE("2-octet AS_PATH and AGGREGATOR on a session without 4-octet AS") {
   Negotiated n = baseline();
   n.four_octet_as = false;
-  auto o = decode(body("", std::string(kOrigin) + "40020a0204fde9fdea0001ffff" + std::string(kNextHop) +
-                               "c00706fde9c0000201",
+  auto o = decode(body("",
+                       std::string(kOrigin) + "40020a0204fde9fdea0001ffff" + std::string(kNextHop) +
+                           "c00706fde9c0000201",
                        kNlri),
                   n);
   EXPECT_CLEAN(o);
@@ -96,17 +99,20 @@ std::string nh_nlri_attrs(const std::string& as_path, const std::string& more = 
 
 TEST_CASE("RFC 6793 4.2.3: AS4_PATH merged into AS_PATH from a 2-octet session") {
   // AS_PATH 65001 23456 23456, AS4_PATH 4200000001 4200000002 -> 65001 4200000001 4200000002.
-  auto o = decode(body("", nh_nlri_attrs("4002080203fde95ba05ba0", "c0110a0202fa56ea01fa56ea02"), kNlri),
-                  two_octet());
+  auto o =
+      decode(body("", nh_nlri_attrs("4002080203fde95ba05ba0", "c0110a0202fa56ea01fa56ea02"), kNlri),
+             two_octet());
   EXPECT_CLEAN(o);
   REQUIRE(o.m.attrs.as_path.segments.size() == 1);
-  CHECK(o.m.attrs.as_path.segments[0].asns == std::vector<uint32_t>{65001, 4200000001u, 4200000002u});
+  CHECK(o.m.attrs.as_path.segments[0].asns ==
+        std::vector<uint32_t>{65001, 4200000001u, 4200000002u});
 }
 
 TEST_CASE("RFC 6793 4.2.3: AS_SET counts as one; the tail of AS_PATH is replaced") {
   // AS_PATH 65001 23456 {23456 100}; AS4_PATH 4200000001 {4200000002 100}.
-  auto o = decode(body("", nh_nlri_attrs("40020c0202fde95ba00102 5ba00064",
-                                         "c01110 0201fa56ea01 0102fa56ea0200000064"),
+  auto o = decode(body("",
+                       nh_nlri_attrs("40020c0202fde95ba00102 5ba00064",
+                                     "c01110 0201fa56ea01 0102fa56ea0200000064"),
                        kNlri),
                   two_octet());
   EXPECT_CLEAN(o);
@@ -126,17 +132,19 @@ TEST_CASE("RFC 6793 4.2.3: AS4_PATH longer than AS_PATH is ignored") {
 TEST_CASE("RFC 6793 4.2.3: AGGREGATOR AS_TRANS takes AS4_AGGREGATOR; a real AS ignores AS4_*") {
   const std::string path = "4002060202fde95ba0";
   const std::string as4 = "c0110a0201fa56ea01";  // malformed on purpose? no: 1 AS, 6 bytes
-  auto with_trans = decode(body("", nh_nlri_attrs(path, "c007065ba0c0000201 c01208fa56ea01c0000202 c0110602 01fa56ea01"),
-                                kNlri),
-                           two_octet());
+  auto with_trans = decode(
+      body("", nh_nlri_attrs(path, "c007065ba0c0000201 c01208fa56ea01c0000202 c0110602 01fa56ea01"),
+           kNlri),
+      two_octet());
   EXPECT_CLEAN(with_trans);
   CHECK(with_trans.m.attrs.aggregator.asn == 4200000001u);
   CHECK(with_trans.m.attrs.aggregator.address == 0xC0000202);
   CHECK(with_trans.m.attrs.as_path.segments[0].asns == std::vector<uint32_t>{65001, 4200000001u});
 
-  auto with_real = decode(body("", nh_nlri_attrs(path, "c00706fde9c0000201 c01208fa56ea01c0000202 c0110602 01fa56ea01"),
-                               kNlri),
-                          two_octet());
+  auto with_real = decode(
+      body("", nh_nlri_attrs(path, "c00706fde9c0000201 c01208fa56ea01c0000202 c0110602 01fa56ea01"),
+           kNlri),
+      two_octet());
   EXPECT_AD(with_real);
   CHECK(with_real.m.attrs.aggregator.asn == 65001);
   CHECK(with_real.m.attrs.as_path.segments[0].asns == std::vector<uint32_t>{65001, kAsTrans});
@@ -158,11 +166,13 @@ TEST_CASE("a 2-octet peer with a 4-octet AS shows AS_TRANS first (RFC 6793 4.2.3
 TEST_CASE("ADD-PATH: path identifiers in withdrawn, NLRI and MP attributes (RFC 7911 3)") {
   Negotiated n = baseline();
   n.add_path_rx_ipv4 = n.add_path_rx_ipv6 = true;
-  const std::string mp = "800e22 000201 10 20010db8000000000000000000000001 00 00000007 40 20010db800010000";
+  const std::string mp =
+      "800e22 000201 10 20010db8000000000000000000000001 00 00000007 40 20010db800010000";
   CHECK(hex(mp).size() == 3 + 0x22);
-  auto o = decode(body("00000005 180a0202", base_attrs() + mp + "800f10 000201 00000009 40 20010db800020000",
-                       "00000001 180a0101 00000002 180a0101"),
-                  n);
+  auto o = decode(
+      body("00000005 180a0202", base_attrs() + mp + "800f10 000201 00000009 40 20010db800020000",
+           "00000001 180a0101 00000002 180a0101"),
+      n);
   EXPECT_CLEAN(o);
   REQUIRE(o.m.withdrawn.size() == 1);
   CHECK(o.m.withdrawn[0] == Nlri{pfx("10.2.2.0/24"), 5});
@@ -183,25 +193,37 @@ TEST_CASE("ADD-PATH: path identifiers in withdrawn, NLRI and MP attributes (RFC 
 
 TEST_CASE("MP_REACH IPv6 next hops: global, global + link-local, link-local only") {
   const std::string head = std::string(kOrigin) + std::string(kAsPath);
-  auto g = decode(body("", head + "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000", ""));
+  auto g = decode(body(
+      "", head + "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000", ""));
   EXPECT_CLEAN(g);
   REQUIRE(g.m.mp_reach);
   CHECK(g.m.mp_reach->family == kIpv6Unicast);
   CHECK(g.m.mp_reach->next_hop == ip("2001:db8::1"));
   CHECK(g.m.mp_reach->link_local.is_zero());
   CHECK(g.m.has_reach());
-  auto gl = decode(body("", head + "800e2e 000201 20 20010db8000000000000000000000001 fe800000000000000000000000000001 00 40 20010db800010000", ""));
+  auto gl = decode(body("",
+                        head + "800e2e 000201 20 20010db8000000000000000000000001 "
+                               "fe800000000000000000000000000001 00 40 20010db800010000",
+                        ""));
   EXPECT_CLEAN(gl);
   CHECK(gl.m.mp_reach->next_hop == ip("2001:db8::1"));
   CHECK(gl.m.mp_reach->link_local == ip("fe80::1"));
   // A zero global with a link-local is accepted; zero both is not usable.
-  auto zl = decode(body("", head + "800e2e 000201 20 00000000000000000000000000000000 fe800000000000000000000000000001 00 40 20010db800010000", ""));
+  auto zl = decode(body("",
+                        head + "800e2e 000201 20 00000000000000000000000000000000 "
+                               "fe800000000000000000000000000001 00 40 20010db800010000",
+                        ""));
   EXPECT_CLEAN(zl);
-  auto zz = decode(body("", head + "800e1e 000201 10 00000000000000000000000000000000 00 40 20010db800010000", ""));
+  auto zz = decode(body(
+      "", head + "800e1e 000201 10 00000000000000000000000000000000 00 40 20010db800010000", ""));
   EXPECT_TAW(zz, sub::kInvalidNextHop);
   // Missing ORIGIN with MP_REACH NLRI only: TaW too (RFC 7606 3(d)), NEXT_HOP not required.
-  EXPECT_TAW(decode(body("", std::string(kAsPath) + "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000", "")),
-             sub::kMissingWellKnown);
+  EXPECT_TAW(
+      decode(body("",
+                  std::string(kAsPath) +
+                      "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000",
+                  "")),
+      sub::kMissingWellKnown);
 }
 
 TEST_CASE("RFC 8950: IPv4 NLRI with an IPv6 next hop only when negotiated") {
@@ -217,7 +239,9 @@ TEST_CASE("RFC 8950: IPv4 NLRI with an IPv6 next hop only when negotiated") {
   CHECK(o.m.mp_reach->next_hop == ip("2001:db8::1"));
   CHECK(o.m.mp_reach->nlri == std::vector<Nlri>{{pfx("10.1.1.1/32"), 0}});
   // A 4-byte next hop in an IPv4 MP_REACH is the plain RFC 4760 form.
-  auto v4 = decode(body("", std::string(kOrigin) + std::string(kAsPath) + "800e0e 000101 04 0a000002 00 20 0a010101", ""));
+  auto v4 = decode(body(
+      "", std::string(kOrigin) + std::string(kAsPath) + "800e0e 000101 04 0a000002 00 20 0a010101",
+      ""));
   EXPECT_CLEAN(v4);
   CHECK(v4.m.mp_reach->next_hop == ip("10.0.0.2"));
 }
@@ -230,8 +254,9 @@ TEST_CASE("End-of-RIB for both families, and what is not one") {
   CHECK(v6.m.end_of_rib() == kIpv6Unicast);
   auto v6x = decode(hex("00000007 900f0003000201"));  // Extended Length form, as ExaBGP sends it
   CHECK(v6x.m.end_of_rib() == kIpv6Unicast);
-  CHECK_FALSE(decode(hex("00000003 400600")).m.end_of_rib());               // an attribute
-  CHECK_FALSE(decode(body("", "800f0c000201 40 20010db800010000", "")).m.end_of_rib());  // a withdrawal
+  CHECK_FALSE(decode(hex("00000003 400600")).m.end_of_rib());  // an attribute
+  CHECK_FALSE(
+      decode(body("", "800f0c000201 40 20010db800010000", "")).m.end_of_rib());  // a withdrawal
   CHECK_FALSE(decode(body("180a0101", "", "")).m.end_of_rib());
   // A family that was not negotiated: skipped, not reported as End-of-RIB.
   auto vpn = decode(hex("00000007 900f0003000180"));
@@ -244,7 +269,10 @@ TEST_CASE("families not negotiated are skipped without error (RFC 4760 6)") {
   Negotiated n = baseline();
   n.ipv6_unicast = false;
   const std::string head = std::string(kOrigin) + std::string(kAsPath);
-  auto o = decode(body("", head + "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000", ""), n);
+  auto o = decode(
+      body("", head + "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000",
+           ""),
+      n);
   EXPECT_CLEAN(o);
   CHECK_FALSE(o.m.mp_reach);
   CHECK(o.m.skipped_families == std::vector<AfiSafi>{kIpv6Unicast});
@@ -262,9 +290,11 @@ TEST_CASE("families not negotiated are skipped without error (RFC 4760 6)") {
 }
 
 TEST_CASE("NEXT_HOP without an NLRI field is not checked (RFC 4760 3)") {
-  auto o = decode(body("", std::string(kOrigin) + std::string(kAsPath) + "40030400000000" +
-                               "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000",
-                       ""));
+  auto o =
+      decode(body("",
+                  std::string(kOrigin) + std::string(kAsPath) + "40030400000000" +
+                      "800e1e 000201 10 20010db8000000000000000000000001 00 40 20010db800010000",
+                  ""));
   EXPECT_CLEAN(o);
   auto bad_len = decode(body("", std::string(kOrigin) + std::string(kAsPath) + "4003030a0000", ""));
   EXPECT_AD(bad_len);
@@ -318,7 +348,8 @@ std::vector<uint8_t> body_of_message(const std::vector<uint8_t>& msg) {
 TEST_CASE("ExaBGP decoding vectors ipv4-unicast-1 and -2 match their JSON") {
   for (const char* name : {"ipv4-unicast-1", "ipv4-unicast-2"}) {
     CAPTURE(name);
-    std::istringstream in(read_file(std::string(RSD_SHARED_DATA_DIR) + "/exabgp-qa/decoding/" + name));
+    std::istringstream in(
+        read_file(std::string(RSD_SHARED_DATA_DIR) + "/exabgp-qa/decoding/" + name));
     std::string kind, raw, json_text;
     std::getline(in, kind);
     std::getline(in, raw);
@@ -342,7 +373,8 @@ TEST_CASE("ExaBGP decoding vectors ipv4-unicast-1 and -2 match their JSON") {
     }
     if (attr.contains("aggregator")) {
       CHECK(a.has(AttrType::AtomicAggregate));
-      CHECK(std::to_string(a.aggregator.asn) + ":" + IpAddress::v4(a.aggregator.address).to_string() ==
+      CHECK(std::to_string(a.aggregator.asn) + ":" +
+                IpAddress::v4(a.aggregator.address).to_string() ==
             attr["aggregator"].get<std::string>());
     }
     std::vector<std::string> want_nlri, got_nlri;
@@ -378,7 +410,9 @@ CiResult sweep(const std::string& file) {
       conf = read_file(dir + "conf/" + line.substr(12));
       auto num = [&](const std::string& key) -> uint32_t {
         auto p = conf.find(key);
-        return p == std::string::npos ? 0 : static_cast<uint32_t>(std::stoul(conf.substr(p + key.size())));
+        return p == std::string::npos
+                   ? 0
+                   : static_cast<uint32_t>(std::stoul(conf.substr(p + key.size())));
       };
       const uint32_t local = num("local-as "), peer = num("peer-as ");
       n.peer_as = local;  // we sit where ExaBGP's peer sits
@@ -386,7 +420,8 @@ CiResult sweep(const std::string& file) {
       n.ebgp = local != peer;
       n.four_octet_as = conf.find("asn4 disable") == std::string::npos;
       n.add_path_rx_ipv4 = n.add_path_rx_ipv6 = conf.find("add-path") != std::string::npos;
-      n.extended_next_hop_ipv4 = n.extended_next_hop_ipv6 = conf.find("nexthop") != std::string::npos;
+      n.extended_next_hop_ipv4 = n.extended_next_hop_ipv6 =
+          conf.find("nexthop") != std::string::npos;
       continue;
     }
     const auto raw_at = line.find(":raw:");
@@ -417,7 +452,8 @@ CiResult sweep(const std::string& file) {
         for (auto& [nh, list] : upd["announce"][fam].items())
           for (const auto& e : list) want.insert(std::string("+") + e["nlri"].get<std::string>());
       if (upd.contains("withdraw") && upd["withdraw"].contains(fam))
-        for (const auto& e : upd["withdraw"][fam]) want.insert(std::string("-") + e["nlri"].get<std::string>());
+        for (const auto& e : upd["withdraw"][fam])
+          want.insert(std::string("-") + e["nlri"].get<std::string>());
     }
     for (const auto& x : last.nlri) got.insert("+" + x.prefix.to_string());
     for (const auto& x : last.withdrawn) got.insert("-" + x.prefix.to_string());
@@ -455,23 +491,42 @@ TEST_CASE("ExaBGP generic attributes: unknown types with well-known flags are tr
 }
 
 TEST_CASE("every UPDATE of every ExaBGP encoding vector decodes without a session reset") {
-  const char* files[] = {
-      "conf-addpath.ci", "conf-aggregator.ci", "conf-attributes.ci", "conf-ebgp.ci",
-      "conf-extended-attributes.ci", "conf-generic-attribute.ci", "conf-group-limit.ci",
-      "conf-group.ci", "conf-ipself4.ci", "conf-ipself6.ci", "conf-ipv46routes4family.ci",
-      "conf-ipv46routes6family.ci", "conf-ipv6grouping.ci", "conf-largecommunity.ci",
-      "conf-llnh-lla-only.ci", "conf-llnh-update.ci", "conf-name.ci", "conf-new-v4.ci",
-      "conf-new-v6.ci", "conf-no-asn4.ci", "conf-parity.ci", "conf-path-information.ci",
-      "conf-split.ci", "conf-template.ci", "conf-unknowncap.ci", "conf-watchdog.ci",
-      "extended-nexthop.ci", "unknown-message.ci"};
+  const char* files[] = {"conf-addpath.ci",
+                         "conf-aggregator.ci",
+                         "conf-attributes.ci",
+                         "conf-ebgp.ci",
+                         "conf-extended-attributes.ci",
+                         "conf-generic-attribute.ci",
+                         "conf-group-limit.ci",
+                         "conf-group.ci",
+                         "conf-ipself4.ci",
+                         "conf-ipself6.ci",
+                         "conf-ipv46routes4family.ci",
+                         "conf-ipv46routes6family.ci",
+                         "conf-ipv6grouping.ci",
+                         "conf-largecommunity.ci",
+                         "conf-llnh-lla-only.ci",
+                         "conf-llnh-update.ci",
+                         "conf-name.ci",
+                         "conf-new-v4.ci",
+                         "conf-new-v6.ci",
+                         "conf-no-asn4.ci",
+                         "conf-parity.ci",
+                         "conf-path-information.ci",
+                         "conf-split.ci",
+                         "conf-template.ci",
+                         "conf-unknowncap.ci",
+                         "conf-watchdog.ci",
+                         "extended-nexthop.ci",
+                         "unknown-message.ci"};
   int total = 0;
   for (const char* f : files) {
     CAPTURE(f);
     const auto r = sweep(f);
     total += r.updates;
     if (r.clean != r.updates)
-      MESSAGE(std::string(f) << ": " << r.updates << " UPDATEs, " << r.clean << " without remarks, " << r.taw
-                << " treat-as-withdraw");
+      MESSAGE(std::string(f) << ": " << r.updates << " UPDATEs, " << r.clean << " without remarks, "
+                             << r.taw << " treat-as-withdraw");
   }
   CHECK(total > 90);
 }

@@ -129,12 +129,12 @@ TEST_CASE("A2 ORIGIN value 3 / flags c0: TaW") {
 }
 
 TEST_CASE("A3 AS_PATH malformed: TaW 3/11") {
-  EXPECT_TAW(replacing(kAsPath, "40020600010000fde9"), sub::kMalformedAsPath);  // type 0
-  EXPECT_TAW(replacing(kAsPath, "4002060501 0000fde9"), sub::kMalformedAsPath);  // type 5
-  EXPECT_TAW(replacing(kAsPath, "4002020200"), sub::kMalformedAsPath);          // length 0
-  EXPECT_TAW(replacing(kAsPath, "40020602ff0000fde9"), sub::kMalformedAsPath);  // overrun
+  EXPECT_TAW(replacing(kAsPath, "40020600010000fde9"), sub::kMalformedAsPath);    // type 0
+  EXPECT_TAW(replacing(kAsPath, "4002060501 0000fde9"), sub::kMalformedAsPath);   // type 5
+  EXPECT_TAW(replacing(kAsPath, "4002020200"), sub::kMalformedAsPath);            // length 0
+  EXPECT_TAW(replacing(kAsPath, "40020602ff0000fde9"), sub::kMalformedAsPath);    // overrun
   EXPECT_TAW(replacing(kAsPath, "40020702010000fde900"), sub::kMalformedAsPath);  // lone byte
-  EXPECT_TAW(replacing(kAsPath, "400206020100000000"), sub::kMalformedAsPath);  // AS 0
+  EXPECT_TAW(replacing(kAsPath, "400206020100000000"), sub::kMalformedAsPath);    // AS 0
   // AS 0 later in the path (RFC 7607) is as bad.
   EXPECT_TAW(replacing(kAsPath, "40020a020200 00fde9 00000000"), sub::kMalformedAsPath);
 }
@@ -231,7 +231,8 @@ TEST_CASE("A14 MP_REACH IPv6 next-hop length 9: SR 3/1") {
 }
 
 TEST_CASE("A15 MP_REACH truncated: SR 3/1; MP_UNREACH /64 with 4 bytes: SR 3/9") {
-  auto o = decode(body("", std::string(kOrigin) + std::string(kAsPath) + "800e0c 000201 10 20010db800000000", ""));
+  auto o = decode(body(
+      "", std::string(kOrigin) + std::string(kAsPath) + "800e0c 000201 10 20010db800000000", ""));
   EXPECT_SR(o, sub::kMalformedAttributeList);
   EXPECT_SR(decode(body("", "800e02 0002", "")), sub::kMalformedAttributeList);
   auto u = decode(body("", "800f08 000201 40 20010db8", ""));
@@ -239,7 +240,8 @@ TEST_CASE("A15 MP_REACH truncated: SR 3/1; MP_UNREACH /64 with 4 bytes: SR 3/9")
 }
 
 TEST_CASE("A16 MP_REACH IPv6 prefix length 129: SR 3/9") {
-  const std::string mp = "800e27 000201 10 20010db8000000000000000000000001 00 81 " + std::string(34, 'a');
+  const std::string mp =
+      "800e27 000201 10 20010db8000000000000000000000001 00 81 " + std::string(34, 'a');
   CHECK(hex(mp).size() == 3 + 0x27);
   auto o = decode(body("", std::string(kOrigin) + std::string(kAsPath) + mp, ""));
   EXPECT_SR(o, sub::kOptionalAttributeError);

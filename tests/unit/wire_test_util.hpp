@@ -23,10 +23,14 @@ inline std::vector<uint8_t> hex(std::string_view s) {
   int hi = -1;
   for (char c : s) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else continue;  // spaces, colons
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;  // spaces, colons
     if (hi < 0) {
       hi = v;
     } else {
@@ -87,7 +91,9 @@ inline std::vector<uint8_t> body(std::string_view withdrawn, std::string_view at
 inline constexpr std::string_view kOrigin = "40010100";
 inline constexpr std::string_view kAsPath = "40020602010000fde9";
 inline constexpr std::string_view kNextHop = "4003040a000002";
-inline std::string base_attrs() { return std::string(kOrigin) + std::string(kAsPath) + std::string(kNextHop); }
+inline std::string base_attrs() {
+  return std::string(kOrigin) + std::string(kAsPath) + std::string(kNextHop);
+}
 inline constexpr std::string_view kNlri = "180a0101";  // 10.1.1.0/24
 
 struct Outcome {
@@ -119,48 +125,52 @@ inline std::string errors_of(const Outcome& o) {
 }
 
 // Each macro evaluates its argument once (INFO is lazy: never hand it the expression itself).
-#define EXPECT_SR(o, sub)                                          \
-  do {                                                             \
-    const auto& o_ = (o);                                          \
-    const std::string msg_ = errors_of(o_);                        \
-    INFO(msg_);                                                    \
-    REQUIRE_FALSE(o_.ok);                                          \
-    CHECK(o_.error.action == ErrorAction::SessionReset);           \
-    CHECK(o_.error.code == ErrorCode::Update);                     \
-    CHECK(static_cast<int>(o_.error.subcode) == (sub));            \
+#define EXPECT_SR(o, sub)                                \
+  do {                                                   \
+    const auto& o_ = (o);                                \
+    const std::string msg_ = errors_of(o_);              \
+    INFO(msg_);                                          \
+    REQUIRE_FALSE(o_.ok);                                \
+    CHECK(o_.error.action == ErrorAction::SessionReset); \
+    CHECK(o_.error.code == ErrorCode::Update);           \
+    CHECK(static_cast<int>(o_.error.subcode) == (sub));  \
   } while (0)
 
-#define EXPECT_TAW(o, sub)                                         \
-  do {                                                             \
-    const auto& o_ = (o);                                          \
-    const std::string msg_ = errors_of(o_);                        \
-    INFO(msg_);                                                    \
-    REQUIRE(o_.ok);                                                \
-    CHECK(o_.m.treat_as_withdraw);                                 \
-    CHECK(has_error(o_.m, ErrorAction::TreatAsWithdraw, (sub)));   \
+#define EXPECT_TAW(o, sub)                                       \
+  do {                                                           \
+    const auto& o_ = (o);                                        \
+    const std::string msg_ = errors_of(o_);                      \
+    INFO(msg_);                                                  \
+    REQUIRE(o_.ok);                                              \
+    CHECK(o_.m.treat_as_withdraw);                               \
+    CHECK(has_error(o_.m, ErrorAction::TreatAsWithdraw, (sub))); \
   } while (0)
 
-#define EXPECT_AD(o)                                               \
-  do {                                                             \
-    const auto& o_ = (o);                                          \
-    const std::string msg_ = errors_of(o_);                        \
-    INFO(msg_);                                                    \
-    REQUIRE(o_.ok);                                                \
-    CHECK_FALSE(o_.m.treat_as_withdraw);                           \
-    CHECK(has_error(o_.m, ErrorAction::AttributeDiscard));         \
+#define EXPECT_AD(o)                                       \
+  do {                                                     \
+    const auto& o_ = (o);                                  \
+    const std::string msg_ = errors_of(o_);                \
+    INFO(msg_);                                            \
+    REQUIRE(o_.ok);                                        \
+    CHECK_FALSE(o_.m.treat_as_withdraw);                   \
+    CHECK(has_error(o_.m, ErrorAction::AttributeDiscard)); \
   } while (0)
 
-#define EXPECT_CLEAN(o)                                            \
-  do {                                                             \
-    const auto& o_ = (o);                                          \
-    const std::string msg_ = errors_of(o_);                        \
-    INFO(msg_);                                                    \
-    REQUIRE(o_.ok);                                                \
-    CHECK_FALSE(o_.m.treat_as_withdraw);                           \
-    CHECK(o_.m.attr_errors.empty());                               \
+#define EXPECT_CLEAN(o)                     \
+  do {                                      \
+    const auto& o_ = (o);                   \
+    const std::string msg_ = errors_of(o_); \
+    INFO(msg_);                             \
+    REQUIRE(o_.ok);                         \
+    CHECK_FALSE(o_.m.treat_as_withdraw);    \
+    CHECK(o_.m.attr_errors.empty());        \
   } while (0)
 
-inline Prefix pfx(std::string_view s) { return *Prefix::parse(s); }
-inline IpAddress ip(std::string_view s) { return *IpAddress::parse(s); }
+inline Prefix pfx(std::string_view s) {
+  return *Prefix::parse(s);
+}
+inline IpAddress ip(std::string_view s) {
+  return *IpAddress::parse(s);
+}
 
 }  // namespace wire_test

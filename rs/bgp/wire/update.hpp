@@ -27,7 +27,8 @@
 //     NEXT_HOP 0.0.0.0 / multicast / our own address, OTC leak (RFC 9234 5) .... TaW
 //   attribute type 0, unknown optional non-transitive ............... AD
 //   unknown attribute with well-known flags ......................... TaW
-//   unknown optional transitive ..................................... kept byte-exact in attrs.unknown
+//   unknown optional transitive ..................................... kept byte-exact in
+//   attrs.unknown
 #pragma once
 
 #include <cstdint>
@@ -72,8 +73,8 @@ struct UpdateMessage {
   std::vector<Nlri> nlri;       // IPv4 NLRI field
   std::optional<MpReach> mp_reach;
   std::optional<MpUnreach> mp_unreach;
-  bool treat_as_withdraw = false;       // RFC 7606 2: all NLRI of this message are withdrawn
-  std::vector<WireError> attr_errors;   // TaW causes and discarded attributes (logs, counters)
+  bool treat_as_withdraw = false;         // RFC 7606 2: all NLRI of this message are withdrawn
+  std::vector<WireError> attr_errors;     // TaW causes and discarded attributes (logs, counters)
   std::vector<AfiSafi> skipped_families;  // MP_* attributes of families not negotiated
 
   // Empties the message, keeping vector capacity (one message object is reused per session).
