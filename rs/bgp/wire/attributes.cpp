@@ -20,6 +20,8 @@ namespace sub = subcode;
 constexpr uint8_t kWellKnown = attr_flag::kTransitive;                             // 0x40
 constexpr uint8_t kOptTransitive = attr_flag::kOptional | attr_flag::kTransitive;  // 0xC0
 constexpr uint8_t kOptNonTransitive = attr_flag::kOptional;                        // 0x80
+// Subcode recorded for attributes dropped by rule rather than for being malformed.
+constexpr uint8_t kPolicy = 0;
 
 bool flags_are(uint8_t flags, uint8_t expected) {
   return (flags & (attr_flag::kOptional | attr_flag::kTransitive)) == expected;
@@ -174,7 +176,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 5:  // LOCAL_PREF (RFC 4271 5.1.5: ignored from external peers; RFC 7606 7.5)
-      if (n.ebgp) return s.discard(sub::kAttributeFlagsError, "LOCAL_PREF from an external peer");
+      if (n.ebgp) return s.discard(kPolicy, "LOCAL_PREF from an external peer");
       if (!flags_are(flags, kWellKnown))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
@@ -212,7 +214,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
 
     case 9:  // ORIGINATOR_ID (RFC 4456 8; RFC 7606 7.9); meaningless from eBGP: discarded
       if (n.ebgp)
-        return s.discard(sub::kOptionalAttributeError, "ORIGINATOR_ID from an external peer");
+        return s.discard(kPolicy, "ORIGINATOR_ID from an external peer");
       if (!flags_are(flags, kOptNonTransitive))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
@@ -222,7 +224,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
 
     case 10:  // CLUSTER_LIST (RFC 4456 8; RFC 7606 7.10); discarded from eBGP
       if (n.ebgp)
-        return s.discard(sub::kOptionalAttributeError, "CLUSTER_LIST from an external peer");
+        return s.discard(kPolicy, "CLUSTER_LIST from an external peer");
       if (!flags_are(flags, kOptNonTransitive))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (!list_length_ok(len, 4))
@@ -247,7 +249,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
     case 17: {  // AS4_PATH (RFC 6793 4.1: a NEW speaker discards it from a NEW speaker; 6: errors
                 // AD)
       if (n.four_octet_as)
-        return s.discard(sub::kOptionalAttributeError, "AS4_PATH from a 4-octet AS peer");
+        return s.discard(kPolicy, "AS4_PATH from a 4-octet AS peer");
       if (!flags_are(flags, kOptTransitive))
         return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       const AsPathStatus st = decode_as_path(v, true, s.as4_path);
@@ -261,7 +263,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
 
     case 18:  // AS4_AGGREGATOR (RFC 6793 4.1, 6; AS 0: RFC 7607 2)
       if (n.four_octet_as)
-        return s.discard(sub::kOptionalAttributeError, "AS4_AGGREGATOR from a 4-octet AS peer");
+        return s.discard(kPolicy, "AS4_AGGREGATOR from a 4-octet AS peer");
       if (!flags_are(flags, kOptTransitive))
         return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 8) return s.discard(sub::kAttributeLengthError, bad_length(type, len));
@@ -323,7 +325,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
     return s.treat_as_withdraw(sub::kUnrecognizedWellKnown,
                                "unrecognised well-known " + name(type));
   if (!(flags & attr_flag::kTransitive))
-    return s.discard(sub::kOptionalAttributeError,
+    return s.discard(kPolicy,
                      "unrecognised optional non-transitive " + name(type));
   keep_unknown(s, flags, type, v);
 }

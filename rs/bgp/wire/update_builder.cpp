@@ -145,6 +145,7 @@ std::size_t UpdateBuilder::withdraw(rib::Family f, std::span<const Nlri> v,
 std::size_t UpdateBuilder::announce(rib::Family f, std::span<const Nlri> v,
                                     std::vector<uint8_t>& out) {
   if (v.empty()) return 0;
+  if (next_hop_.is_zero() && link_local_.is_zero()) return 0;  // no next hop: not announceable
   const bool add_path = n_.add_path_tx(f);
   const std::size_t max = n_.max_message_size();
   const std::size_t fixed = kHeaderSize + kFieldLengths + attrs_.size();
