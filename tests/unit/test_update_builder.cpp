@@ -277,3 +277,17 @@ TEST_CASE("interned attributes feed the builder") {
   b.set_attributes(attrs);
   CHECK(b.attributes_size() == from_interned);
 }
+
+TEST_CASE("an attribute set without a next hop is not announced") {
+  rs::rib::AttrBuilder attrs = sample_attrs();
+  attrs.clear(AttrType::NextHop);
+  attrs.next_hop = {};
+  UpdateBuilder b(baseline());
+  b.set_attributes(attrs);
+  std::vector<uint8_t> out;
+  CHECK(b.announce(Family::Ipv4, v4_prefixes(2, 1, false), out) == 0);
+  CHECK(b.announce(Family::Ipv6, v6_prefixes(2, 1, false), out) == 0);
+  CHECK(out.empty());
+  // Withdrawals need no attributes at all.
+  CHECK(b.withdraw(Family::Ipv6, v6_prefixes(2, 1, false), out) == 2);
+}
