@@ -72,7 +72,9 @@ bool needs_as4_path(const rib::AsPath& p) {
   return false;
 }
 
-std::size_t as4_merge_length(const rib::AsPath& p) { return p.length(); }
+std::size_t as4_merge_length(const rib::AsPath& p) {
+  return p.length();
+}
 
 bool merge_as4_path(rib::AsPath& as_path, const rib::AsPath& as4_path) {
   const std::size_t len = as4_merge_length(as_path);

@@ -20,6 +20,8 @@ namespace sub = subcode;
 constexpr uint8_t kWellKnown = attr_flag::kTransitive;                             // 0x40
 constexpr uint8_t kOptTransitive = attr_flag::kOptional | attr_flag::kTransitive;  // 0xC0
 constexpr uint8_t kOptNonTransitive = attr_flag::kOptional;                        // 0x80
+// Subcode recorded for attributes dropped by rule rather than for being malformed.
+constexpr uint8_t kPolicy = 0;
 
 bool flags_are(uint8_t flags, uint8_t expected) {
   return (flags & (attr_flag::kOptional | attr_flag::kTransitive)) == expected;
@@ -29,23 +31,40 @@ uint32_t be32(const uint8_t* p) {
 }
 std::string name(uint8_t type) {
   switch (type) {
-    case 1: return "ORIGIN";
-    case 2: return "AS_PATH";
-    case 3: return "NEXT_HOP";
-    case 4: return "MULTI_EXIT_DISC";
-    case 5: return "LOCAL_PREF";
-    case 6: return "ATOMIC_AGGREGATE";
-    case 7: return "AGGREGATOR";
-    case 8: return "COMMUNITIES";
-    case 9: return "ORIGINATOR_ID";
-    case 10: return "CLUSTER_LIST";
-    case 16: return "EXTENDED_COMMUNITIES";
-    case 17: return "AS4_PATH";
-    case 18: return "AS4_AGGREGATOR";
-    case 25: return "IPv6_EXTENDED_COMMUNITIES";
-    case 32: return "LARGE_COMMUNITY";
-    case 35: return "OTC";
-    default: return "attribute " + std::to_string(type);
+    case 1:
+      return "ORIGIN";
+    case 2:
+      return "AS_PATH";
+    case 3:
+      return "NEXT_HOP";
+    case 4:
+      return "MULTI_EXIT_DISC";
+    case 5:
+      return "LOCAL_PREF";
+    case 6:
+      return "ATOMIC_AGGREGATE";
+    case 7:
+      return "AGGREGATOR";
+    case 8:
+      return "COMMUNITIES";
+    case 9:
+      return "ORIGINATOR_ID";
+    case 10:
+      return "CLUSTER_LIST";
+    case 16:
+      return "EXTENDED_COMMUNITIES";
+    case 17:
+      return "AS4_PATH";
+    case 18:
+      return "AS4_AGGREGATOR";
+    case 25:
+      return "IPv6_EXTENDED_COMMUNITIES";
+    case 32:
+      return "LARGE_COMMUNITY";
+    case 35:
+      return "OTC";
+    default:
+      return "attribute " + std::to_string(type);
   }
 }
 std::string bad_flags(uint8_t type, uint8_t flags) {
@@ -57,16 +76,23 @@ std::string bad_length(uint8_t type, std::size_t len) {
 
 const char* as_path_problem(AsPathStatus st) {
   switch (st) {
-    case AsPathStatus::BadSegmentType: return "bad segment type";
-    case AsPathStatus::ZeroLength: return "segment of length 0";
-    case AsPathStatus::Overrun: return "segment overrun";
-    case AsPathStatus::Ok: break;
+    case AsPathStatus::BadSegmentType:
+      return "bad segment type";
+    case AsPathStatus::ZeroLength:
+      return "segment of length 0";
+    case AsPathStatus::Overrun:
+      return "segment overrun";
+    case AsPathStatus::Ok:
+      break;
   }
   return "ok";
 }
 
-// The list attributes: a non-zero multiple of `unit` bytes (RFC 7606 7.8, 7.10, 7.14, 7.15, RFC 8092 6).
-bool list_length_ok(std::size_t len, std::size_t unit) { return len != 0 && len % unit == 0; }
+// The list attributes: a non-zero multiple of `unit` bytes (RFC 7606 7.8, 7.10, 7.14, 7.15, RFC
+// 8092 6).
+bool list_length_ok(std::size_t len, std::size_t unit) {
+  return len != 0 && len % unit == 0;
+}
 
 void keep_unknown(DecodeState& s, uint8_t flags, uint8_t type, Bytes value) {
   auto& list = s.out.attrs.unknown.values;
@@ -107,18 +133,23 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 1:  // ORIGIN, well-known mandatory (RFC 4271 5.1.1; RFC 7606 7.1)
-      if (!flags_are(flags, kWellKnown)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kWellKnown))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 1) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
-      if (v[0] > 2) return s.treat_as_withdraw(sub::kInvalidOrigin, "ORIGIN: bad value " + std::to_string(v[0]));
+      if (v[0] > 2)
+        return s.treat_as_withdraw(sub::kInvalidOrigin,
+                                   "ORIGIN: bad value " + std::to_string(v[0]));
       a.set_origin(static_cast<rib::Origin>(v[0]));
       return;
 
     case 2: {  // AS_PATH, well-known mandatory (RFC 4271 5.1.2, RFC 6793 4; RFC 7606 7.2)
-      if (!flags_are(flags, kWellKnown)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kWellKnown))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       const AsPathStatus st = decode_as_path(v, n.four_octet_as, a.as_path);
       if (st != AsPathStatus::Ok) {
         a.as_path.segments.clear();
-        return s.treat_as_withdraw(sub::kMalformedAsPath, std::string("AS_PATH: ") + as_path_problem(st));
+        return s.treat_as_withdraw(sub::kMalformedAsPath,
+                                   std::string("AS_PATH: ") + as_path_problem(st));
       }
       a.set_present(AttrType::AsPath);
       return;
@@ -130,33 +161,38 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
         if (s.has_ipv4_nlri) return s.treat_as_withdraw(sc, std::move(why));
         s.discard(sc, std::move(why));
       };
-      if (!flags_are(flags, kWellKnown)) return fail(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kWellKnown))
+        return fail(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return fail(sub::kAttributeLengthError, bad_length(type, len));
       a.set_next_hop(rib::IpAddress::v4(be32(v.data())));
       return;  // semantic checks in finish_attributes()
     }
 
     case 4:  // MULTI_EXIT_DISC, optional non-transitive (RFC 4271 5.1.4; RFC 7606 7.4)
-      if (!flags_are(flags, kOptNonTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kOptNonTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
       a.set_med(be32(v.data()));
       return;
 
     case 5:  // LOCAL_PREF (RFC 4271 5.1.5: ignored from external peers; RFC 7606 7.5)
-      if (n.ebgp) return s.discard(sub::kAttributeFlagsError, "LOCAL_PREF from an external peer");
-      if (!flags_are(flags, kWellKnown)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (n.ebgp) return s.discard(kPolicy, "LOCAL_PREF from an external peer");
+      if (!flags_are(flags, kWellKnown))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
       a.set_local_pref(be32(v.data()));
       return;
 
     case 6:  // ATOMIC_AGGREGATE (RFC 4271 5.1.6; RFC 7606 7.6: attribute discard)
-      if (!flags_are(flags, kWellKnown)) return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kWellKnown))
+        return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 0) return s.discard(sub::kAttributeLengthError, bad_length(type, len));
       a.set_present(AttrType::AtomicAggregate);
       return;
 
     case 7: {  // AGGREGATOR (RFC 4271 5.1.7, RFC 6793 4; RFC 7606 7.7; AS 0: RFC 7607 2)
-      if (!flags_are(flags, kOptTransitive)) return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kOptTransitive))
+        return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       const std::size_t want = n.four_octet_as ? 8 : 6;
       if (len != want) return s.discard(sub::kAttributeLengthError, bad_length(type, len));
       const uint32_t as = n.four_octet_as ? be32(v.data()) : (uint32_t{v[0]} << 8 | v[1]);
@@ -167,67 +203,90 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
     }
 
     case 8:  // COMMUNITIES (RFC 1997; RFC 7606 7.8)
-      if (!flags_are(flags, kOptTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
-      if (!list_length_ok(len, 4)) return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
+      if (!flags_are(flags, kOptTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!list_length_ok(len, 4))
+        return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
       a.communities.values.resize(len / 4);
       for (std::size_t i = 0; i < len / 4; ++i) a.communities.values[i] = be32(v.data() + 4 * i);
       a.set_present(AttrType::Communities);
       return;
 
     case 9:  // ORIGINATOR_ID (RFC 4456 8; RFC 7606 7.9); meaningless from eBGP: discarded
-      if (n.ebgp) return s.discard(sub::kOptionalAttributeError, "ORIGINATOR_ID from an external peer");
-      if (!flags_are(flags, kOptNonTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (n.ebgp)
+        return s.discard(kPolicy, "ORIGINATOR_ID from an external peer");
+      if (!flags_are(flags, kOptNonTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
       a.originator_id = be32(v.data());
       a.set_present(AttrType::OriginatorId);
       return;
 
     case 10:  // CLUSTER_LIST (RFC 4456 8; RFC 7606 7.10); discarded from eBGP
-      if (n.ebgp) return s.discard(sub::kOptionalAttributeError, "CLUSTER_LIST from an external peer");
-      if (!flags_are(flags, kOptNonTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
-      if (!list_length_ok(len, 4)) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
+      if (n.ebgp)
+        return s.discard(kPolicy, "CLUSTER_LIST from an external peer");
+      if (!flags_are(flags, kOptNonTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!list_length_ok(len, 4))
+        return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
       a.cluster_list.values.resize(len / 4);
       for (std::size_t i = 0; i < len / 4; ++i) a.cluster_list.values[i] = be32(v.data() + 4 * i);
       a.set_present(AttrType::ClusterList);
       return;
 
     case 16:  // EXTENDED_COMMUNITIES (RFC 4360; RFC 7606 7.14)
-      if (!flags_are(flags, kOptTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
-      if (!list_length_ok(len, 8)) return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
+      if (!flags_are(flags, kOptTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!list_length_ok(len, 8))
+        return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
       a.ext_communities.values.resize(len / 8);
       for (std::size_t i = 0; i < len / 8; ++i)
-        a.ext_communities.values[i] = uint64_t{be32(v.data() + 8 * i)} << 32 | be32(v.data() + 8 * i + 4);
+        a.ext_communities.values[i] =
+            uint64_t{be32(v.data() + 8 * i)} << 32 | be32(v.data() + 8 * i + 4);
       a.set_present(AttrType::ExtCommunities);
       return;
 
-    case 17: {  // AS4_PATH (RFC 6793 4.1: a NEW speaker discards it from a NEW speaker; 6: errors AD)
-      if (n.four_octet_as) return s.discard(sub::kOptionalAttributeError, "AS4_PATH from a 4-octet AS peer");
-      if (!flags_are(flags, kOptTransitive)) return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
+    case 17: {  // AS4_PATH (RFC 6793 4.1: a NEW speaker discards it from a NEW speaker; 6: errors
+                // AD)
+      if (n.four_octet_as)
+        return s.discard(kPolicy, "AS4_PATH from a 4-octet AS peer");
+      if (!flags_are(flags, kOptTransitive))
+        return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       const AsPathStatus st = decode_as_path(v, true, s.as4_path);
-      if (st != AsPathStatus::Ok) return s.discard(sub::kOptionalAttributeError, std::string("AS4_PATH: ") + as_path_problem(st));
+      if (st != AsPathStatus::Ok)
+        return s.discard(sub::kOptionalAttributeError,
+                         std::string("AS4_PATH: ") + as_path_problem(st));
       if (s.as4_path.contains(0)) return s.discard(sub::kOptionalAttributeError, "AS4_PATH: AS 0");
       s.as4_path_seen = true;
       return;
     }
 
     case 18:  // AS4_AGGREGATOR (RFC 6793 4.1, 6; AS 0: RFC 7607 2)
-      if (n.four_octet_as) return s.discard(sub::kOptionalAttributeError, "AS4_AGGREGATOR from a 4-octet AS peer");
-      if (!flags_are(flags, kOptTransitive)) return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (n.four_octet_as)
+        return s.discard(kPolicy, "AS4_AGGREGATOR from a 4-octet AS peer");
+      if (!flags_are(flags, kOptTransitive))
+        return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 8) return s.discard(sub::kAttributeLengthError, bad_length(type, len));
-      if (be32(v.data()) == 0) return s.discard(sub::kOptionalAttributeError, "AS4_AGGREGATOR: AS 0");
+      if (be32(v.data()) == 0)
+        return s.discard(sub::kOptionalAttributeError, "AS4_AGGREGATOR: AS 0");
       s.as4_aggregator = rib::Aggregator{be32(v.data()), be32(v.data() + 4)};
       s.as4_aggregator_seen = true;
       return;
 
-    case 25:  // IPv6 Address Specific Extended Community (RFC 5701; RFC 7606 7.15): checked, kept raw
-      if (!flags_are(flags, kOptTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
-      if (!list_length_ok(len, 20)) return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
+    case 25:  // IPv6 Address Specific Extended Community (RFC 5701; RFC 7606 7.15): checked, kept
+              // raw
+      if (!flags_are(flags, kOptTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!list_length_ok(len, 20))
+        return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
       keep_unknown(s, flags, type, v);
       return;
 
     case 32:  // LARGE_COMMUNITY (RFC 8092 5, 6)
-      if (!flags_are(flags, kOptTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
-      if (!list_length_ok(len, 12)) return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
+      if (!flags_are(flags, kOptTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!list_length_ok(len, 12))
+        return s.treat_as_withdraw(sub::kOptionalAttributeError, bad_length(type, len));
       a.large_communities.values.resize(len / 12);
       for (std::size_t i = 0; i < len / 12; ++i) {
         const uint8_t* p = v.data() + 12 * i;
@@ -237,7 +296,8 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 35: {  // Only to Customer (RFC 9234 4, 5, 6)
-      if (!flags_are(flags, kOptTransitive)) return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
+      if (!flags_are(flags, kOptTransitive))
+        return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
       const uint32_t otc = be32(v.data());
       // AS 0 is reserved (RFC 7607): an OTC of 0 cannot name the AS that set it.
@@ -247,9 +307,11 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       // RFC 9234 5 ingress: OTC from a Customer or RS-Client is a leak; from a Peer it must
       // carry the peer's AS.
       if (n.peer_role == Role::Customer || n.peer_role == Role::RouteServerClient)
-        return s.treat_as_withdraw(sub::kOptionalAttributeError, "OTC from a customer / route server client (route leak)");
+        return s.treat_as_withdraw(sub::kOptionalAttributeError,
+                                   "OTC from a customer / route server client (route leak)");
       if (n.peer_role == Role::Peer && otc != n.peer_as)
-        return s.treat_as_withdraw(sub::kOptionalAttributeError, "OTC from a lateral peer names another AS (route leak)");
+        return s.treat_as_withdraw(sub::kOptionalAttributeError,
+                                   "OTC from a lateral peer names another AS (route leak)");
       return;
     }
 
@@ -260,9 +322,11 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
   // be right: treat-as-withdraw. Optional non-transitive ones are quietly dropped; optional
   // transitive ones are kept byte-exact, to be passed on with the Partial bit.
   if (!(flags & attr_flag::kOptional))
-    return s.treat_as_withdraw(sub::kUnrecognizedWellKnown, "unrecognised well-known " + name(type));
+    return s.treat_as_withdraw(sub::kUnrecognizedWellKnown,
+                               "unrecognised well-known " + name(type));
   if (!(flags & attr_flag::kTransitive))
-    return s.discard(sub::kOptionalAttributeError, "unrecognised optional non-transitive " + name(type));
+    return s.discard(kPolicy,
+                     "unrecognised optional non-transitive " + name(type));
   keep_unknown(s, flags, type, v);
 }
 
@@ -276,7 +340,8 @@ void finish_attributes(DecodeState& s) {
     if (a.has(AttrType::Aggregator)) {
       if (a.aggregator.asn != kAsTrans) {
         ignore_as4 = true;  // the aggregating speaker was 2-octet: AS4_* are stale
-        s.discard(sub::kOptionalAttributeError, "AS4_PATH/AS4_AGGREGATOR ignored: AGGREGATOR is not AS_TRANS");
+        s.discard(sub::kOptionalAttributeError,
+                  "AS4_PATH/AS4_AGGREGATOR ignored: AGGREGATOR is not AS_TRANS");
       } else if (s.as4_aggregator_seen) {
         a.aggregator = s.as4_aggregator;
       }
@@ -292,7 +357,8 @@ void finish_attributes(DecodeState& s) {
   if (s.out.has_reach()) {
     if (!s.seen[1]) s.treat_as_withdraw(sub::kMissingWellKnown, "ORIGIN missing");
     if (!s.seen[2]) s.treat_as_withdraw(sub::kMissingWellKnown, "AS_PATH missing");
-    if (s.has_ipv4_nlri && !s.seen[3]) s.treat_as_withdraw(sub::kMissingWellKnown, "NEXT_HOP missing");
+    if (s.has_ipv4_nlri && !s.seen[3])
+      s.treat_as_withdraw(sub::kMissingWellKnown, "NEXT_HOP missing");
   }
 
   if (a.has(AttrType::AsPath)) {
@@ -301,17 +367,21 @@ void finish_attributes(DecodeState& s) {
     if (n.ebgp) {
       // RFC 5065 5.2 / RFC 7606 7.2: confederation segments never come from outside.
       if (a.as_path.has_confed())
-        s.treat_as_withdraw(sub::kMalformedAsPath, "AS_PATH: confederation segment from an external peer");
+        s.treat_as_withdraw(sub::kMalformedAsPath,
+                            "AS_PATH: confederation segment from an external peer");
       // RFC 4271 6.3: the leftmost AS must be the neighbour's (AS_TRANS for a 2-octet
       // neighbour whose AS does not fit, RFC 6793 4.2.3).
       if (n.enforce_first_as) {
-        const uint32_t first = a.as_path.segments.empty() ||
-                                       a.as_path.segments.front().type != rib::AsSegmentType::Sequence
+        const uint32_t first = a.as_path.segments.empty() || a.as_path.segments.front().type !=
+                                                                 rib::AsSegmentType::Sequence
                                    ? 0
                                    : a.as_path.segments.front().asns.front();
-        const bool ok = first == n.peer_as ||
-                        (!n.four_octet_as && n.peer_as > 0xFFFF && first == kAsTrans);
-        if (!ok) s.treat_as_withdraw(sub::kMalformedAsPath, "AS_PATH: first AS " + std::to_string(first) + " is not the peer's " + std::to_string(n.peer_as));
+        const bool ok =
+            first == n.peer_as || (!n.four_octet_as && n.peer_as > 0xFFFF && first == kAsTrans);
+        if (!ok)
+          s.treat_as_withdraw(sub::kMalformedAsPath, "AS_PATH: first AS " + std::to_string(first) +
+                                                         " is not the peer's " +
+                                                         std::to_string(n.peer_as));
       }
     }
   }
@@ -322,13 +392,16 @@ void finish_attributes(DecodeState& s) {
     return nh.is_zero() || nh.is_multicast() || (n.local_address && *n.local_address == nh);
   };
   if (s.has_ipv4_nlri && a.has(AttrType::NextHop) && bad_next_hop(a.next_hop))
-    s.treat_as_withdraw(sub::kInvalidNextHop, "NEXT_HOP " + a.next_hop.to_string() + " is not usable");
+    s.treat_as_withdraw(sub::kInvalidNextHop,
+                        "NEXT_HOP " + a.next_hop.to_string() + " is not usable");
   if (s.out.mp_reach && !s.out.mp_reach->nlri.empty()) {
     const auto& mp = *s.out.mp_reach;
     // A zero global next hop is acceptable with a link-local one (RFC 2545 3 style peers).
-    const bool unusable = mp.next_hop.is_zero() ? mp.link_local.is_zero() : bad_next_hop(mp.next_hop);
+    const bool unusable =
+        mp.next_hop.is_zero() ? mp.link_local.is_zero() : bad_next_hop(mp.next_hop);
     if (unusable)
-      s.treat_as_withdraw(sub::kInvalidNextHop, "MP_REACH_NLRI next hop " + mp.next_hop.to_string() + " is not usable");
+      s.treat_as_withdraw(sub::kInvalidNextHop,
+                          "MP_REACH_NLRI next hop " + mp.next_hop.to_string() + " is not usable");
   }
 }
 

@@ -28,15 +28,24 @@ NlriStatus decode_v4(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& ou
     if (static_cast<std::size_t>(end - p) < nbytes) return NlriStatus::Truncated;
     uint32_t v = 0;
     switch (nbytes) {
-      case 4: v |= uint32_t{p[3]}; [[fallthrough]];
-      case 3: v |= uint32_t{p[2]} << 8; [[fallthrough]];
-      case 2: v |= uint32_t{p[1]} << 16; [[fallthrough]];
-      case 1: v |= uint32_t{p[0]} << 24; [[fallthrough]];
-      default: break;
+      case 4:
+        v |= uint32_t{p[3]};
+        [[fallthrough]];
+      case 3:
+        v |= uint32_t{p[2]} << 8;
+        [[fallthrough]];
+      case 2:
+        v |= uint32_t{p[1]} << 16;
+        [[fallthrough]];
+      case 1:
+        v |= uint32_t{p[0]} << 24;
+        [[fallthrough]];
+      default:
+        break;
     }
     p += nbytes;
-    // The Prefix constructor clears any host bits the sender left set.
-    out.push_back(Nlri{rib::Prefix(rib::IpAddress::v4(v), static_cast<uint8_t>(len)), path_id});
+    // Host bits the sender left set are cleared.
+    out.push_back(Nlri{rib::Prefix::from_v4(v, static_cast<uint8_t>(len)), path_id});
   }
   return NlriStatus::Ok;
 }

@@ -19,7 +19,9 @@ namespace {
 constexpr uint8_t kTypeMpReach = 14;
 constexpr uint8_t kTypeMpUnreach = 15;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 
 void note_skipped(UpdateMessage& out, AfiSafi f) {
   if (std::find(out.skipped_families.begin(), out.skipped_families.end(), f) ==
@@ -31,8 +33,7 @@ void note_skipped(UpdateMessage& out, AfiSafi f) {
 // IPv4 NLRI with an IPv6 next hop when RFC 8950 was negotiated; IPv6 NLRI with a 4-byte IPv4 next
 // hop when the peer's extended next hop capability says so (as ExaBGP encodes it).
 bool next_hop_length_ok(const Negotiated& n, AfiSafi f, std::size_t len) {
-  if (f.afi == kAfiIpv4)
-    return len == 4 || (n.extended_next_hop_ipv4 && (len == 16 || len == 32));
+  if (f.afi == kAfiIpv4) return len == 4 || (n.extended_next_hop_ipv4 && (len == 16 || len == 32));
   return len == 16 || len == 32 || (n.extended_next_hop_ipv6 && len == 4);
 }
 
@@ -47,8 +48,9 @@ std::optional<WireError> decode_mp_reach(DecodeState& s, Bytes v) {
   if (v.size() < 4) return session_reset(sub::kMalformedAttributeList, "MP_REACH_NLRI: too short");
   const std::size_t nh_len = v[3];
   if (!next_hop_length_ok(s.n, fam, nh_len))
-    return session_reset(sub::kMalformedAttributeList,
-                         "MP_REACH_NLRI: next hop length " + std::to_string(nh_len) + " for " + to_string(fam));
+    return session_reset(
+        sub::kMalformedAttributeList,
+        "MP_REACH_NLRI: next hop length " + std::to_string(nh_len) + " for " + to_string(fam));
   if (v.size() < 4 + nh_len + 1)
     return session_reset(sub::kMalformedAttributeList, "MP_REACH_NLRI: truncated next hop");
   auto& mp = s.out.mp_reach.emplace();
@@ -66,14 +68,15 @@ std::optional<WireError> decode_mp_reach(DecodeState& s, Bytes v) {
   const Bytes field = v.subspan(4 + nh_len + 1);
   const NlriStatus st = decode_nlri(field, fam.family(), s.n.add_path_rx(fam.family()), mp.nlri);
   if (st != NlriStatus::Ok)
-    return session_reset(sub::kOptionalAttributeError,
-                         st == NlriStatus::BadPrefixLength ? "MP_REACH_NLRI: prefix length too long"
+    return session_reset(sub::kOptionalAttributeError, st == NlriStatus::BadPrefixLength
+                                                           ? "MP_REACH_NLRI: prefix length too long"
                                                            : "MP_REACH_NLRI: truncated NLRI");
   return std::nullopt;
 }
 
 std::optional<WireError> decode_mp_unreach(DecodeState& s, Bytes v) {
-  if (v.size() < 3) return session_reset(sub::kMalformedAttributeList, "MP_UNREACH_NLRI: too short");
+  if (v.size() < 3)
+    return session_reset(sub::kMalformedAttributeList, "MP_UNREACH_NLRI: too short");
   const AfiSafi fam{be16(v.data()), v[2]};
   if (!s.n.family_negotiated(fam)) {
     note_skipped(s.out, fam);
@@ -83,11 +86,13 @@ std::optional<WireError> decode_mp_unreach(DecodeState& s, Bytes v) {
   mp.nlri = std::move(s.out.spare_unreach_nlri_);
   mp.nlri.clear();
   mp.family = fam;
-  const NlriStatus st = decode_nlri(v.subspan(3), fam.family(), s.n.add_path_rx(fam.family()), mp.nlri);
+  const NlriStatus st =
+      decode_nlri(v.subspan(3), fam.family(), s.n.add_path_rx(fam.family()), mp.nlri);
   if (st != NlriStatus::Ok)
     return session_reset(sub::kOptionalAttributeError,
-                         st == NlriStatus::BadPrefixLength ? "MP_UNREACH_NLRI: prefix length too long"
-                                                           : "MP_UNREACH_NLRI: truncated NLRI");
+                         st == NlriStatus::BadPrefixLength
+                             ? "MP_UNREACH_NLRI: prefix length too long"
+                             : "MP_UNREACH_NLRI: truncated NLRI");
   return std::nullopt;
 }
 
@@ -95,7 +100,8 @@ std::optional<WireError> check_field(NlriStatus st, const char* field) {
   if (st == NlriStatus::Ok) return std::nullopt;
   // RFC 4271 6.3 / RFC 7606 5.3: a syntactically wrong NLRI field cannot be treated as withdraw.
   if (st == NlriStatus::BadPrefixLength)
-    return session_reset(sub::kInvalidNetworkField, std::string(field) + ": prefix length above 32");
+    return session_reset(sub::kInvalidNetworkField,
+                         std::string(field) + ": prefix length above 32");
   return session_reset(sub::kMalformedAttributeList, std::string(field) + ": truncated prefix");
 }
 
@@ -106,22 +112,27 @@ Status<WireError> decode_update(Bytes body, const Negotiated& n, UpdateMessage& 
   const std::size_t size = body.size();
   const uint8_t* b = body.data();
   // RFC 4271 6.3: both length fields must fit the message.
-  if (size < 4) return Err{session_reset(sub::kMalformedAttributeList, "UPDATE shorter than 4 bytes")};
+  if (size < 4)
+    return Err{session_reset(sub::kMalformedAttributeList, "UPDATE shorter than 4 bytes")};
   const std::size_t withdrawn_len = be16(b);
   if (withdrawn_len + 4 > size)
-    return Err{session_reset(sub::kMalformedAttributeList, "withdrawn routes length overruns the message")};
+    return Err{session_reset(sub::kMalformedAttributeList,
+                             "withdrawn routes length overruns the message")};
   const std::size_t attrs_len = be16(b + 2 + withdrawn_len);
   if (withdrawn_len + attrs_len + 4 > size)
-    return Err{session_reset(sub::kMalformedAttributeList, "total path attribute length overruns the message")};
+    return Err{session_reset(sub::kMalformedAttributeList,
+                             "total path attribute length overruns the message")};
   const Bytes withdrawn = body.subspan(2, withdrawn_len);
   const Bytes attrs = body.subspan(4 + withdrawn_len, attrs_len);
   const Bytes nlri = body.subspan(4 + withdrawn_len + attrs_len);
 
   if (n.ipv4_unicast) {
-    if (auto e = check_field(decode_nlri(withdrawn, rib::Family::Ipv4, n.add_path_rx_ipv4, out.withdrawn),
-                             "withdrawn routes"))
+    if (auto e = check_field(
+            decode_nlri(withdrawn, rib::Family::Ipv4, n.add_path_rx_ipv4, out.withdrawn),
+            "withdrawn routes"))
       return Err{std::move(*e)};
-    if (auto e = check_field(decode_nlri(nlri, rib::Family::Ipv4, n.add_path_rx_ipv4, out.nlri), "NLRI"))
+    if (auto e =
+            check_field(decode_nlri(nlri, rib::Family::Ipv4, n.add_path_rx_ipv4, out.nlri), "NLRI"))
       return Err{std::move(*e)};
   } else if (!withdrawn.empty() || !nlri.empty()) {
     note_skipped(out, kIpv4Unicast);
@@ -159,8 +170,9 @@ Status<WireError> decode_update(Bytes body, const Negotiated& n, UpdateMessage& 
 
     if (s.seen[type]) {  // RFC 7606 3(g)
       if (type == kTypeMpReach || type == kTypeMpUnreach)
-        return Err{session_reset(sub::kMalformedAttributeList,
-                                 type == kTypeMpReach ? "duplicate MP_REACH_NLRI" : "duplicate MP_UNREACH_NLRI")};
+        return Err{session_reset(sub::kMalformedAttributeList, type == kTypeMpReach
+                                                                   ? "duplicate MP_REACH_NLRI"
+                                                                   : "duplicate MP_UNREACH_NLRI")};
       s.discard(sub::kMalformedAttributeList, "duplicate attribute " + std::to_string(type));
       continue;
     }
@@ -168,9 +180,10 @@ Status<WireError> decode_update(Bytes body, const Negotiated& n, UpdateMessage& 
     if (type == kTypeMpReach || type == kTypeMpUnreach) {
       // RFC 7606 7.11: errors in these reset the session; their flags are optional non-transitive.
       if ((flags & (attr_flag::kOptional | attr_flag::kTransitive)) != attr_flag::kOptional)
-        return Err{session_reset(sub::kAttributeFlagsError,
-                                 type == kTypeMpReach ? "MP_REACH_NLRI: bad flags" : "MP_UNREACH_NLRI: bad flags",
-                                 whole)};
+        return Err{session_reset(
+            sub::kAttributeFlagsError,
+            type == kTypeMpReach ? "MP_REACH_NLRI: bad flags" : "MP_UNREACH_NLRI: bad flags",
+            whole)};
       auto e = type == kTypeMpReach ? decode_mp_reach(s, value) : decode_mp_unreach(s, value);
       if (e) return Err{std::move(*e)};
       continue;

@@ -7,7 +7,7 @@
 // message, IPv4 field and MP_REACH alike, is to be handled as withdrawn) and `attr_errors` (each
 // treat-as-withdraw cause and each discarded attribute, for logs and counters).
 //
-// Error decisions (see docs and ../shared/BGP-ERRORS.md; SR = session reset, TaW, AD):
+// Error decisions (the "[ours]" column of ../shared/BGP-ERRORS.md; SR = session reset, TaW, AD):
 //   withdrawn / total attribute length overrun the message ........ SR 3/1 (RFC 4271 6.3)
 //   IPv4 withdrawn or NLRI field: prefix length > 32 ............... SR 3/10; truncated: SR 3/1
 //   attribute overruns the attribute field / stray 1-3 bytes ....... TaW, NLRI located by the
@@ -27,7 +27,10 @@
 //     NEXT_HOP 0.0.0.0 / multicast / our own address, OTC leak (RFC 9234 5) .... TaW
 //   attribute type 0, unknown optional non-transitive ............... AD
 //   unknown attribute with well-known flags ......................... TaW
-//   unknown optional transitive ..................................... kept byte-exact in attrs.unknown
+//   unknown optional transitive ........ kept byte-exact in attrs.unknown (the allow-list is policy)
+//   AS4_PATH / AS4_AGGREGATOR from a 4-octet session ................ AD (RFC 6793 4.1)
+// A message whose NLRI field is empty ignores NEXT_HOP (RFC 4760 3): a broken one is only AD.
+// Discards by rule (eBGP LOCAL_PREF, ...) are recorded with subcode 0.
 #pragma once
 
 #include <cstdint>
@@ -71,8 +74,8 @@ struct UpdateMessage {
   std::vector<Nlri> nlri;       // IPv4 NLRI field
   std::optional<MpReach> mp_reach;
   std::optional<MpUnreach> mp_unreach;
-  bool treat_as_withdraw = false;       // RFC 7606 2: all NLRI of this message are withdrawn
-  std::vector<WireError> attr_errors;   // TaW causes and discarded attributes (logs, counters)
+  bool treat_as_withdraw = false;         // RFC 7606 2: all NLRI of this message are withdrawn
+  std::vector<WireError> attr_errors;     // TaW causes and discarded attributes (logs, counters)
   std::vector<AfiSafi> skipped_families;  // MP_* attributes of families not negotiated
 
   // Empties the message, keeping vector capacity (one message object is reused per session).

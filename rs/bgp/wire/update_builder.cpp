@@ -83,7 +83,8 @@ void UpdateBuilder::set_attributes(const rib::AttrBuilder& a) {
 void UpdateBuilder::set_attributes(const rib::PathAttributes& a) {
   prepare(a, a.next_hop, a.next_hop_link_local);
 }
-void UpdateBuilder::set_attributes(const rib::AttrBuilder& a, rib::IpAddress nh, rib::IpAddress ll) {
+void UpdateBuilder::set_attributes(const rib::AttrBuilder& a, rib::IpAddress nh,
+                                   rib::IpAddress ll) {
   prepare(a, nh, ll);
 }
 void UpdateBuilder::set_attributes(const rib::PathAttributes& a, rib::IpAddress nh,
@@ -144,6 +145,7 @@ std::size_t UpdateBuilder::withdraw(rib::Family f, std::span<const Nlri> v,
 std::size_t UpdateBuilder::announce(rib::Family f, std::span<const Nlri> v,
                                     std::vector<uint8_t>& out) {
   if (v.empty()) return 0;
+  if (next_hop_.is_zero() && link_local_.is_zero()) return 0;  // no next hop: not announceable
   const bool add_path = n_.add_path_tx(f);
   const std::size_t max = n_.max_message_size();
   const std::size_t fixed = kHeaderSize + kFieldLengths + attrs_.size();
@@ -159,11 +161,16 @@ std::size_t UpdateBuilder::announce(rib::Family f, std::span<const Nlri> v,
     const std::size_t al = attrs_.size() + kNextHopSize;
     const uint8_t lengths[4] = {0, 0, static_cast<uint8_t>(al >> 8), static_cast<uint8_t>(al)};
     out.insert(out.end(), lengths, lengths + 4);
-    out.insert(out.end(), attrs_.begin(), attrs_.begin() + static_cast<std::ptrdiff_t>(next_hop_at_));
+    out.insert(out.end(), attrs_.begin(),
+               attrs_.begin() + static_cast<std::ptrdiff_t>(next_hop_at_));
     const uint32_t nh = next_hop_.v4_value();
-    const uint8_t nh_attr[kNextHopSize] = {attr_flag::kTransitive, 3, 4,
-                                           static_cast<uint8_t>(nh >> 24), static_cast<uint8_t>(nh >> 16),
-                                           static_cast<uint8_t>(nh >> 8), static_cast<uint8_t>(nh)};
+    const uint8_t nh_attr[kNextHopSize] = {attr_flag::kTransitive,
+                                           3,
+                                           4,
+                                           static_cast<uint8_t>(nh >> 24),
+                                           static_cast<uint8_t>(nh >> 16),
+                                           static_cast<uint8_t>(nh >> 8),
+                                           static_cast<uint8_t>(nh)};
     out.insert(out.end(), nh_attr, nh_attr + kNextHopSize);
     out.insert(out.end(), attrs_.begin() + static_cast<std::ptrdiff_t>(next_hop_at_), attrs_.end());
     put_entries(part, add_path, out, bytes);

@@ -21,9 +21,13 @@ constexpr uint8_t kOptTransitive = attr_flag::kOptional | attr_flag::kTransitive
 constexpr uint8_t kOptNonTransitive = attr_flag::kOptional;
 
 template <class T>
-const T* get(const T& v) { return &v; }
+const T* get(const T& v) {
+  return &v;
+}
 template <class T>
-const T* get(const rib::Ref<T>& r) { return r.get(); }
+const T* get(const rib::Ref<T>& r) {
+  return r.get();
+}
 
 void put16(std::vector<uint8_t>& out, uint32_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
@@ -71,12 +75,15 @@ class AttrWriter {
       const std::size_t at = detail::begin_attribute(out_);
       detail::end_attribute(out_, at, kWellKnown, 6);
     }
-    const bool agg4 = a_.has(AttrType::Aggregator) && !n_.four_octet_as && a_.aggregator.asn > 0xFFFF;
+    const bool agg4 =
+        a_.has(AttrType::Aggregator) && !n_.four_octet_as && a_.aggregator.asn > 0xFFFF;
     if (a_.has(AttrType::Aggregator)) {
       flush_unknown(7);
       const std::size_t at = detail::begin_attribute(out_);
-      if (n_.four_octet_as) put32(out_, a_.aggregator.asn);
-      else put16(out_, agg4 ? kAsTrans : a_.aggregator.asn);
+      if (n_.four_octet_as)
+        put32(out_, a_.aggregator.asn);
+      else
+        put16(out_, agg4 ? kAsTrans : a_.aggregator.asn);
       put32(out_, a_.aggregator.address);
       detail::end_attribute(out_, at, kOptTransitive, 7);
     }
@@ -142,7 +149,8 @@ class AttrWriter {
     while (next_unknown_ < v.size() && v[next_unknown_].type < type) {
       const auto& r = v[next_unknown_++];
       if (is_native(r.type)) continue;
-      uint8_t flags = r.flags & (attr_flag::kOptional | attr_flag::kTransitive | attr_flag::kPartial);
+      uint8_t flags =
+          r.flags & (attr_flag::kOptional | attr_flag::kTransitive | attr_flag::kPartial);
       // RFC 4271 5: an unrecognised optional transitive attribute is passed on with Partial set.
       // IPv6 extended communities are recognised (RFC 5701), so they keep their flags.
       if ((flags & attr_flag::kOptional) && (flags & attr_flag::kTransitive) && r.type != 25)
@@ -212,7 +220,8 @@ void put_mp_next_hop(const rib::IpAddress& nh, const rib::IpAddress& link_local,
                      std::vector<uint8_t>& out) {
   uint8_t buf[32];
   std::size_t len = nh.to_bytes(buf);
-  if (nh.is_v6() && link_local.is_v6() && !link_local.is_zero()) len += link_local.to_bytes(buf + 16);
+  if (nh.is_v6() && link_local.is_v6() && !link_local.is_zero())
+    len += link_local.to_bytes(buf + 16);
   out.push_back(static_cast<uint8_t>(len));
   out.insert(out.end(), buf, buf + len);
 }
@@ -293,9 +302,16 @@ void encode_end_of_rib(AfiSafi family, std::vector<uint8_t>& out) {
     const uint8_t body[4] = {0, 0, 0, 0};
     out.insert(out.end(), body, body + 4);
   } else {
-    const uint8_t body[10] = {0, 0, 0, 6, kOptNonTransitive, 15, 3,
+    const uint8_t body[10] = {0,
+                              0,
+                              0,
+                              6,
+                              kOptNonTransitive,
+                              15,
+                              3,
                               static_cast<uint8_t>(family.afi >> 8),
-                              static_cast<uint8_t>(family.afi), family.safi};
+                              static_cast<uint8_t>(family.afi),
+                              family.safi};
     out.insert(out.end(), body, body + 10);
   }
   detail::finish_message(out, start);
