@@ -31,7 +31,8 @@ std::string_view to_string(Op op) {
       "make_pair", "make_lc", "make_ec", "make_mask", "empty_list",
       "net_type", "net_len", "net_ip", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
       "list_add", "list_delete", "list_filter", "prepend",
-      "call", "return", "accept", "reject", "print", "assert", "fail", "end"};
+      "call", "return", "accept", "reject", "print", "assert", "fail", "end",
+      "const_match_attr", "attr_match_const", "local_cmp_int"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -413,12 +414,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
     return line;
   };
   if (frame > kLocals) return fail(0, "too many local variables");
+  // The compiler bounded every body's stack depth; calls check their callee's bound.
+  if (p.max_stack + 1 >= kStack) return fail(0, "expression too deep for the filter stack");
 
   for (;;) {
     const uint32_t at = pc;
     const Insn& i = code[pc++];
-    if (sp + 4 >= kStack) return fail(at, "expression stack overflow");
-    if (++steps > kMaxSteps) return fail(at, "filter runs too long (infinite recursion?)");
     switch (i.op) {
       case Op::Nop: break;
       case Op::Const: st[sp++] = p.consts[i.arg]; break;
@@ -659,6 +660,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Call: {
         const FunctionInfo& fn = p.functions[i.arg];
         if (depth + 1 >= kMaxDepth) return fail(at, "function calls nested too deeply");
+        if (sp + fn.max_stack + 1 >= kStack) return fail(at, "expression stack overflow");
+        if (++steps > kMaxCalls) return fail(at, "filter runs too long (more than 1000000 calls)");
         const uint32_t nb = base + frame;
         if (nb + fn.frame > kLocals) return fail(at, "out of local variable space");
         frames_[depth++] = Frame{pc, base};
@@ -697,6 +700,45 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Assert:
         if (!st[--sp].u) return fail(at, "assertion failed");
         break;
+      case Op::ConstMatchAttr: case Op::AttrMatchConst: {
+        Insn li{Op::LoadAttr, i.a, 0, 0};
+        Value attr;
+        if (!load_attr(li, attr, err)) return fail(at, err);
+        const Value& c = p.consts[i.arg];
+        auto m = i.op == Op::ConstMatchAttr ? match(c, attr) : match(attr, c);
+        if (!m) return fail(at, "operator ~ cannot be applied to these types");
+        st[sp++] = Value::boolean(i.b ? !*m : *m);
+        pc = at + 3;
+        break;
+      }
+      case Op::LocalCmpInt: {
+        const Value& v = locals_[base + i.b];
+        bool r;
+        if (v.type == Type::Int) {
+          const uint32_t x = v.as_int(), y = i.arg;
+          switch (i.a) {
+            case 0: r = x == y; break;
+            case 1: r = x != y; break;
+            case 2: r = x < y; break;
+            case 3: r = x <= y; break;
+            case 4: r = x > y; break;
+            default: r = x >= y; break;
+          }
+        } else {
+          // Not an int (a dynamically typed local): the general comparison.
+          const Value y = Value::integer(i.arg);
+          if (i.a <= 1) {
+            r = equal(v, y) == (i.a == 0);
+          } else {
+            auto c = compare(v, y);
+            if (!c) return fail(at, "cannot compare " + std::string(type_name(v.type)) + " and int");
+            r = i.a == 2 ? *c < 0 : i.a == 3 ? *c <= 0 : i.a == 4 ? *c > 0 : *c >= 0;
+          }
+        }
+        st[sp++] = Value::boolean(r);
+        pc = at + 3;
+        break;
+      }
       case Op::Fail: return fail(at, p.consts[i.arg].str());
       case Op::End:
         out.log += "filter " + f.name() + " reached its end without accept or reject\n";
