@@ -1402,8 +1402,17 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
   c.set_quiet();
   c.compile_pending();
   if (c.failed()) {
+    // A called function has errors (reported where it is defined). The filter itself is fine:
+    // register a stub that fails when run, so that its users do not report "unknown filter".
     if (!diags.has_errors()) diags.error(decl.loc, "filter uses a function that has errors");
-    return nullptr;
+    Program stub;
+    stub.pool = symbols.pool();
+    stub.consts.push_back(Value::object(
+        Type::String, &symbols.pool()->strings.emplace_back("filter uses a function that has errors")));
+    stub.code.push_back(Insn{Op::Fail, 0, 0, 0});
+    stub.locs.push_back(decl.loc);
+    stub.max_stack = 1;
+    return std::make_shared<Filter>(decl.name, decl.loc, std::move(stub));
   }
   Program prog = c.take();
   stack_bounds(prog);

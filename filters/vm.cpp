@@ -741,7 +741,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::Fail: return fail(at, p.consts[i.arg].str());
       case Op::End:
-        out.log += "filter " + f.name() + " reached its end without accept or reject\n";
+        out.log += (f.name().empty() ? std::string("filter") : "filter " + f.name()) +
+                   " reached its end without accept or reject\n";
         return Verdict::Reject;
     }
   }

@@ -121,6 +121,8 @@ struct CustomValue {
 enum class [[nodiscard]] Verdict : uint8_t { Accept, Reject, Error };
 std::string_view to_string(Verdict v);
 
+// Filled by Vm::run. `attrs`, `custom` and the route fields are meaningful only after Accept;
+// `log` is appended to (the caller clears it), `error` is set on Error.
 struct RunOutput {
   bool modified = false;         // attrs below holds the modified attributes
   rib::AttrBuilder attrs;        // written only when modified

@@ -229,6 +229,14 @@ TEST_CASE("arouteserver configs: every function and filter loads; roa_check is t
     }
     if (rich) {
       CHECK(l->diags.error_count() == 2);  // perform_rpki_validation, prefix_in_rpki_roas_as_route_objects
+      // Filters that call them are registered as stubs that fail when run: no cascade of errors.
+      auto f = l->syms.filter("receive_from_AS10745_1");
+      REQUIRE(f);
+      rib::AttrTable table;
+      auto attrs = table.intern(sample_attrs());
+      Vm vm;
+      RunOutput out;
+      CHECK(vm.run(*f, route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
     } else {
       CHECK(l->diags.error_count() == 0);
       CHECK(l->syms.filters().size() >= 8);
