@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "filters/path_mask.hpp"
+#include "filters/route_attrs.hpp"
 
 namespace rs::filters {
 
@@ -218,21 +219,13 @@ Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder&
 
 namespace {
 enum ListBit : uint8_t { kPath = 1, kClist = 2, kEclist = 4, kLclist = 8, kCluster = 16 };
-const char* attr_name(Attr a) {
-  static constexpr const char* kNames[] = {
-      "net", "from", "gw", "proto", "source", "dest", "preference", "ifname", "bgp_origin", "bgp_path",
-      "bgp_next_hop", "bgp_med", "bgp_local_pref", "bgp_community", "bgp_ext_community",
-      "bgp_large_community", "bgp_originator_id", "bgp_cluster_list", "bgp_atomic_aggr",
-      "bgp_aggregator", "bgp_otc", "custom attribute"};
-  return kNames[static_cast<int>(a)];
-}
 }  // namespace
 
 bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
   const Attr a = static_cast<Attr>(i.a);
   auto undefined = [&]() {
     if (a == Attr::Custom && i.b) err = "attribute " + cur_->consts[i.b - 1u].str() + " is not defined";
-    else err = std::string("attribute ") + attr_name(a) + " is not defined";
+    else err = "attribute " + std::string(attr_name(a)) + " is not defined";
     return false;
   };
   switch (a) {
@@ -345,7 +338,7 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
         }
       custom_.push_back({static_cast<uint16_t>(i.arg), v});
       return true;
-    default: err = std::string("attribute ") + attr_name(a) + " is read-only"; return false;
+    default: err = "attribute " + std::string(attr_name(a)) + " is read-only"; return false;
   }
   attrs_dirty_ = true;
   return true;
