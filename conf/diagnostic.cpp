@@ -2,6 +2,8 @@
 // kMaxStoredErrors are counted only, so a fuzzed or binary input cannot grow the list without bound.
 #include "conf/diagnostic.hpp"
 
+#include <algorithm>
+
 namespace rs::conf {
 
 std::string Location::to_string() const {
@@ -51,6 +53,20 @@ void Diagnostics::merge(const Diagnostics& other) {
   // Count what `other` dropped too.
   if (other.errors_ > other.kMaxStoredErrors) errors_ += other.errors_ - kMaxStoredErrors;
   if (other.warnings_ > other.kMaxStoredErrors) warnings_ += other.warnings_ - kMaxStoredErrors;
+}
+
+void Diagnostics::sort_by_location(const std::vector<std::string>& file_order) {
+  auto rank = [&](const Location& l) {
+    for (std::size_t i = 0; i < file_order.size(); ++i)
+      if (file_order[i] == l.file_name()) return i;
+    return file_order.size();
+  };
+  std::stable_sort(items_.begin(), items_.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    auto ra = rank(a.location), rb = rank(b.location);
+    if (ra != rb) return ra < rb;
+    if (a.location.line != b.location.line) return a.location.line < b.location.line;
+    return a.location.col < b.location.col;
+  });
 }
 
 const Diagnostic* Diagnostics::first_error() const {

@@ -56,6 +56,9 @@ class Diagnostics {
   std::size_t warning_count() const { return warnings_; }
   bool empty() const { return items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }
+  // Stable sort by location: files in the order given by `file_rank` (unknown files last), then
+  // line and column.
+  void sort_by_location(const std::vector<std::string>& file_order);
   // First error, or nullptr.
   const Diagnostic* first_error() const;
   // Every diagnostic, one per line, in the order reported.

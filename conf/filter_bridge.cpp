@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "conf/parser_impl.hpp"
+#include "filters/lint.hpp"
 #include "filters/parser.hpp"
 #include "filters/symbols.hpp"
 #include "filters/vm.hpp"
@@ -26,6 +27,22 @@ auto run_on(const TokenRange& range, Diagnostics& diags, F&& parse) {
   return result;
 }
 
+// A `where` expression with the ';' that ends it, so that an expression cut short reports
+// "got ';'" rather than "got end of file".
+TokenRange with_semicolon(const TokenRange& r) {
+  TokenRange out = r;
+  if (r.tokens && r.end < r.tokens->size() && (*r.tokens)[r.end].kind == TokenKind::Semicolon) ++out.end;
+  return out;
+}
+
+CompiledFilter compile_where(const FilterSource& src, filters::SymbolTable& symbols, Diagnostics& diags) {
+  return run_on(with_semicolon(src.tokens), diags, [&](TokenStream& ts) {
+    auto f = filters::parse_where(ts, symbols, diags);
+    ts.accept(TokenKind::Semicolon);
+    return f;
+  });
+}
+
 struct Item {
   std::size_t position;  // in the shared token vector: file order
   enum class Kind { Define, Attribute, Function, Filter } kind;
@@ -41,25 +58,14 @@ CompiledFilter compile_spec(FilterSpec& spec, filters::SymbolTable& symbols, Dia
       return run_on(spec.source.tokens, diags, [&](TokenStream& ts) {
         return filters::parse_filter_body(ts, symbols, diags);
       });
-    case FilterSpec::Kind::Where:
-      return run_on(spec.source.tokens, diags, [&](TokenStream& ts) {
-        return filters::parse_where(ts, symbols, diags);
-      });
+    case FilterSpec::Kind::Where: return compile_where(spec.source, symbols, diags);
   }
   return nullptr;
 }
 
-void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto, const char* dir,
-                 Diagnostics& diags) {
+void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto, Diagnostics& diags) {
   if (!spec.compiled) return;
-  const filters::Filter& f = *spec.compiled;
-  bool other_only = family == rib::Family::Ipv4 ? (f.tests_ipv6_only_sets && !f.tests_ipv4_only_sets)
-                                                : (f.tests_ipv4_only_sets && !f.tests_ipv6_only_sets);
-  if (!other_only) return;
-  std::string fam(rib::to_string(family));
-  std::string other = family == rib::Family::Ipv4 ? "IPv6" : "IPv4";
-  diags.warning(spec.loc, std::string(dir) + " filter of the " + fam + " channel of '" + proto +
-                              "' tests only " + other + " prefix sets: they never match " + fam + " routes");
+  filters::lint_channel_family(*spec.compiled, family, "protocol '" + proto + "'", diags);
 }
 
 }  // namespace
@@ -110,8 +116,8 @@ void validate_filter_sources(Config& config, Diagnostics& diags) {
     for (BgpChannel& ch : p.channels) {
       ch.settings.import_filter.compiled = compile_spec(ch.settings.import_filter, *symbols, diags);
       ch.settings.export_filter.compiled = compile_spec(ch.settings.export_filter, *symbols, diags);
-      family_lint(ch.settings.import_filter, ch.family, p.name, "import", diags);
-      family_lint(ch.settings.export_filter, ch.family, p.name, "export", diags);
+      family_lint(ch.settings.import_filter, ch.family, p.name, diags);
+      family_lint(ch.settings.export_filter, ch.family, p.name, diags);
     }
   }
   for (StaticProtocol& sp : config.statics) {
@@ -125,9 +131,7 @@ void validate_filter_sources(Config& config, Diagnostics& diags) {
     }
   }
   if (config.history && config.history->routes_where) {
-    config.history->routes_filter = run_on(config.history->routes_where->tokens, diags, [&](TokenStream& ts) {
-      return filters::parse_where(ts, *symbols, diags);
-    });
+    config.history->routes_filter = compile_where(*config.history->routes_where, *symbols, diags);
   }
 }
 

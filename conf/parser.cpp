@@ -6,6 +6,8 @@
 // captured as token ranges here and handed to the filter library by the resolve pass.
 #include "conf/parser.hpp"
 
+#include <algorithm>
+
 #include "conf/parser_impl.hpp"
 
 namespace rs::conf {
@@ -407,9 +409,18 @@ namespace {
 LoadResult run(TokenStream tokens, Diagnostics lex_diags) {
   LoadResult result;
   result.diagnostics = std::move(lex_diags);
+  // Files in the order their first token appears (the main file first).
+  std::vector<std::string> files;
+  for (const Token& t : tokens.range().span()) {
+    std::string_view f = t.loc.file_name();
+    if (files.empty() || files.back() != f) {
+      if (std::find(files.begin(), files.end(), f) == files.end()) files.emplace_back(f);
+    }
+  }
   detail::Parser parser(std::move(tokens), result.diagnostics, result.config);
   parser.parse_config();
   detail::resolve(result.config, result.diagnostics);
+  result.diagnostics.sort_by_location(files);
   return result;
 }
 

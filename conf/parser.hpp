@@ -17,7 +17,7 @@ struct LoadOptions {
 
 struct LoadResult {
   Config config;            // complete only when ok()
-  Diagnostics diagnostics;  // errors and warnings, in source order of discovery
+  Diagnostics diagnostics;  // errors and warnings, sorted by file (main first), line, column
   bool ok() const { return !diagnostics.has_errors(); }
 };
 

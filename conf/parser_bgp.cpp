@@ -460,6 +460,11 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     }
     return false;
   }
+  if (is_kw("import") || is_kw("export") || is_kw("table") || is_kw("receive") || is_kw("mandatory") ||
+      is_kw("secondary") || is_kw("preference")) {
+    return error_at(peek(), "'" + peek().text +
+                                "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
+  }
   if (peek().kind == TokenKind::Symbol)
     return error_at(peek(), "unknown BGP option '" + peek().text + "'");
   return expected("a BGP option");

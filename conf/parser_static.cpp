@@ -118,6 +118,9 @@ void Parser::parse_static(std::string name, const Location& loc) {
       sp.routes.push_back(std::move(r));
       return true;
     }
+    if (t.is_keyword("import") || t.is_keyword("export") || t.is_keyword("table")) {
+      return error_at(t, "'" + t.text + "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
+    }
     if (t.is_keyword("check") || t.is_keyword("igp") || t.is_keyword("preference")) {
       not_supported(t, "static option '" + t.text + "'");
       return false;

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     ("socket,s", po::value<std::string>()->default_value("/run/rsd/rsd.ctl"), "control socket path")
     ("foreground,f", "run in the foreground (do not daemonize)")
     ("pidfile,P", po::value<std::string>(), "write the process id to this file")
-    ("check", "parse the configuration, report errors as file:line:col and exit");
+    ("check", "parse the configuration, report errors as file:line:col and exit")
+    ("parse,p", "same as --check (as bird -p)");
   // clang-format on
   po::variables_map vm;
   try {
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     std::cout << "rsd " << rs::kVersion << "\n";
     return 0;
   }
-  if (vm.count("check")) {
+  if (vm.count("check") || vm.count("parse")) {
     // Like `bird -p`: parse, report every diagnostic as file:line:col, exit 0 when no error.
     const std::string path = vm["config"].as<std::string>();
     rs::conf::LoadResult r = rs::conf::load_file(path);

@@ -259,3 +259,18 @@ TEST_CASE("diagnostics format") {
   CHECK(d.error_count() == 201);
   CHECK(d.items().size() == Diagnostics::kMaxStoredErrors + 1);
 }
+
+TEST_CASE("diagnostics sort by file order, line, column; stable") {
+  Diagnostics d;
+  auto main = std::make_shared<const std::string>("main.conf");
+  auto inc = std::make_shared<const std::string>("inc.conf");
+  d.error(Location{inc, 1, 1}, "in include");
+  d.error(Location{main, 9, 2}, "late");
+  d.warning(Location{main, 2, 5}, "early b");
+  d.error(Location{main, 2, 5}, "early c");
+  d.error(Location{main, 2, 1}, "early a");
+  d.sort_by_location({"main.conf", "inc.conf"});
+  std::string order;
+  for (const auto& x : d.items()) order += x.message + "|";
+  CHECK(order == "early a|early b|early c|late|in include|");
+}

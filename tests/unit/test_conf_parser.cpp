@@ -505,3 +505,45 @@ TEST_CASE("quoted symbols and anonymous protocol names") {
   CHECK(r.config.bgp[1].name == "bgp1");
   CHECK(r.config.bgp[2].name == "bgp2");
 }
+
+TEST_CASE("includes may appear inside a block, as in BIRD") {
+  char tmpl[] = "/tmp/rsd_parser_XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(tmpl);
+  std::ofstream(dir / "main.conf") << "protocol bgp a {\n  include \"common.inc\";\n  neighbor 192.0.2.1 as 2;\n}\n";
+  std::ofstream(dir / "common.inc") << "local as 65000;\nhold time 30;\n";
+  LoadResult r = load_file((dir / "main.conf").string());
+  CHECK_MESSAGE(r.ok(), r.diagnostics.to_string());
+  REQUIRE(r.config.bgp.size() == 1);
+  CHECK(*r.config.bgp[0].settings.local_as == 65000);
+  CHECK(r.config.bgp[0].settings.hold_time == Duration::seconds(30));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("filters are compiled and attached; symbols shared") {
+  auto r = load_ok(R"(
+    define lim = 24;
+    function ok_len() -> bool { return net.len <= lim; }
+    filter f { if ok_len() then accept; reject; }
+    protocol bgp p { local as 1; neighbor 192.0.2.1 as 2;
+      ipv4 { import filter f; export where ok_len(); };
+      ipv6 { import filter { accept; }; };
+    }
+    protocol static { route 10.0.0.0/8 blackhole { bgp_med = 5; }; }
+  )");
+  const Config& c = r.config;
+  REQUIRE(c.symbols);
+  REQUIRE(c.find_filter("f")->compiled);
+  const BgpProtocol& p = c.bgp[0];
+  CHECK(p.channel(Family::Ipv4)->settings.import_filter.compiled == c.find_filter("f")->compiled);
+  CHECK(p.channel(Family::Ipv4)->settings.export_filter.compiled);
+  CHECK(p.channel(Family::Ipv6)->settings.import_filter.compiled);
+  CHECK_FALSE(p.channel(Family::Ipv6)->settings.export_filter.compiled);  // none
+  CHECK(c.statics[0].routes[0].compiled_attributes);
+}
+
+TEST_CASE("errors in filter bodies carry their file:line:col") {
+  LoadResult r = load_string("filter f {\n  if net.len > \"x\" then accept;\n  reject;\n}\n", "t.conf");
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.diagnostics.first_error());
+  CHECK(r.diagnostics.first_error()->location.line == 2);
+}
