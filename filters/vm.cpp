@@ -347,8 +347,24 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
 void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs) {
   out.custom = custom_;
   if (!attrs_dirty_ && !lists_dirty_) return;
-  if (in_builder) out.attrs = *in_builder;
-  else out.attrs = rib::AttrBuilder(*in_attrs);
+  // Copy-assign into the caller's builder: its vectors keep their capacity, so a caller that
+  // reuses one RunOutput stops allocating once it has seen its largest route.
+  if (in_builder) {
+    out.attrs = *in_builder;
+  } else {
+    const rib::PathAttributes& a = *in_attrs;
+    auto copy = [](auto& dst, const auto& ref) {
+      if (ref) dst = *ref;
+      else dst.values.clear();
+    };
+    if (a.as_path) out.attrs.as_path = *a.as_path;
+    else out.attrs.as_path.segments.clear();
+    copy(out.attrs.communities, a.communities);
+    copy(out.attrs.ext_communities, a.ext_communities);
+    copy(out.attrs.large_communities, a.large_communities);
+    copy(out.attrs.cluster_list, a.cluster_list);
+    copy(out.attrs.unknown, a.unknown);
+  }
   static_cast<rib::AttrScalars&>(out.attrs) = scalars_;
   auto presence = [&](rib::AttrType t, bool nonempty) {
     if (nonempty) out.attrs.set_present(t);
