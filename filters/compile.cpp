@@ -673,6 +673,12 @@ class Compiler {
       emit(m == "type" ? Op::NetType : Op::NetIp, e.loc);
       return m == "type" ? Type::EnumNetType : Type::Ip;
     }
+    if (m == "is_v4") {
+      if (!no_args()) return std::nullopt;
+      if (ty != Type::Ip && ty != Type::Any) return bad();
+      emit(Op::IsV4, e.loc);
+      return Type::Bool;
+    }
     if (m == "first" || m == "last" || m == "last_nonaggregated") {
       if (!no_args()) return std::nullopt;
       if (ty != Type::Path && ty != Type::Any) return bad();

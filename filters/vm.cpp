@@ -30,7 +30,7 @@ std::string_view to_string(Op op) {
       "eq", "ne", "lt", "le", "gt", "ge", "match", "not_match",
       "jump", "jump_false", "and_jump", "or_jump",
       "make_pair", "make_lc", "make_ec", "make_mask", "empty_list",
-      "net_type", "net_len", "net_ip", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
+      "net_type", "net_len", "net_ip", "is_v4", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
       "list_add", "list_delete", "list_filter", "prepend",
       "call", "return", "accept", "reject", "print", "assert", "fail", "end",
       "const_match_attr", "attr_match_const", "local_cmp_int"};
@@ -587,6 +587,10 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::NetType:
         if (st[sp - 1].type != Type::Prefix) return fail(at, "net type of a value that is not a prefix");
         st[sp - 1] = Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
+        break;
+      case Op::IsV4:
+        if (st[sp - 1].type != Type::Ip) return fail(at, "is_v4 of a value that is not an ip");
+        st[sp - 1] = Value::boolean(st[sp - 1].ip.is_v4());
         break;
       case Op::NetLen:
         if (st[sp - 1].type != Type::Prefix) return fail(at, "len of a value that is not a prefix");

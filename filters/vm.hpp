@@ -37,7 +37,7 @@ enum class Op : uint8_t {
   Eq, Ne, Lt, Le, Gt, Ge, Match, NotMatch,
   Jump, JumpFalse, AndJump, OrJump,
   MakePair, MakeLc, MakeEc, MakeMask, EmptyList,
-  NetType, NetLen, NetIp, Mask, First, Last, LastNonAgg, Len, IsEmpty,
+  NetType, NetLen, NetIp, IsV4, Mask, First, Last, LastNonAgg, Len, IsEmpty,
   ListAdd, ListDelete, ListFilter, Prepend,
   Call, Return, Accept, Reject, Print, Assert, Fail, End,
   // Fused by the peephole pass; each replaces the first of 3 instructions and skips the other two
