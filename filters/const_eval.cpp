@@ -155,6 +155,9 @@ std::optional<Value> ConstEval::mask(const Expr& e) {
 std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const SourceLocation& loc) {
   bool prefixes = false, others = false;
   for (const auto& it : items) (it.kind == SetItem::Kind::Pattern ? prefixes : others) = true;
+  // `[ p ]` where p is a prefix constant is a prefix set too.
+  if (!prefixes && !items.empty() && items[0].kind == SetItem::Kind::Value && items[0].lo->kind == ExprKind::Name)
+    if (const Value* v = syms_.constant(items[0].lo->name); v && v->type == Type::Prefix) prefixes = true;
   if (prefixes) {
     PrefixSet& ps = pool_.prefix_sets.emplace_back();
     for (const auto& it : items) {
