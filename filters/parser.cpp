@@ -485,6 +485,22 @@ class Parser {
     return true;
   }
 
+  // A number or a bare name inside a path mask (`a (a+1)` is two elements, not a call).
+  ExprPtr mask_atom() {
+    const Token& t = ts_.peek();
+    if (t.kind == TokenKind::Symbol) {
+      ts_.next();
+      auto e = make(ExprKind::Name, t);
+      e->name = t.text;
+      return e;
+    }
+    if (t.kind != TokenKind::Number) {
+      expected("an AS number");
+      return nullptr;
+    }
+    return primary();
+  }
+
   ExprPtr mask_literal() {
     const Token& open = ts_.next();
     auto e = make(ExprKind::Mask, open);
@@ -506,12 +522,12 @@ class Parser {
           m.lo = expression();
           if (!m.lo || !expect(TokenKind::RParen, "')'")) return nullptr;
         } else {
-          m.lo = primary();
+          m.lo = mask_atom();
           if (!m.lo) return nullptr;
         }
         if (ts_.accept(TokenKind::DotDot)) {
           m.kind = MaskItem::Kind::Range;
-          m.hi = primary();
+          m.hi = mask_atom();
           if (!m.hi) return nullptr;
         }
       } else {

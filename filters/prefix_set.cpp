@@ -43,6 +43,21 @@ std::string PrefixPattern::to_string() const {
   return s + "{" + std::to_string(low) + "," + std::to_string(high) + "}";
 }
 
+const PrefixSet::Masks PrefixSet::kNoMasks{};
+std::size_t PrefixSet::memory_bytes() const {
+  static_assert(sizeof(Node) == 32 || sizeof(void*) != 8, "trie nodes stay at 32 bytes");
+  return nodes_.capacity() * sizeof(Node) + masks_.capacity() * sizeof(Masks) +
+         patterns_.capacity() * sizeof(PrefixPattern);
+}
+
+PrefixSet::Masks& PrefixSet::own_masks(uint32_t node) {
+  if (nodes_[node].masks == kNone) {
+    nodes_[node].masks = static_cast<uint32_t>(masks_.size());
+    masks_.emplace_back();
+  }
+  return masks_[nodes_[node].masks];
+}
+
 uint32_t PrefixSet::new_node(uint64_t hi, uint64_t lo, uint8_t len) {
   Node n;
   n.hi = hi & hi_mask(len);
@@ -78,10 +93,13 @@ uint32_t PrefixSet::insert_node(const rib::Prefix& p) {
       parent_dir = bit_at(hi, lo, n.len);
       continue;
     }
+    // A new node above n inherits n's `below` (the union over its subtree).
+    const LenMask below = masks_of(n).below;
+    const bool has_below = (below.w[0] | below.w[1] | below.w[2]) != 0;
     if (common == len) {  // p is a proper ancestor of n
       uint32_t k = new_node(hi, lo, len);
       nodes_[k].child[bit_at(n.hi, n.lo, len)] = cur;
-      nodes_[k].below = n.below;
+      if (has_below) own_masks(k).below = below;
       *reslot() = k;
       return k;
     }
@@ -90,7 +108,7 @@ uint32_t PrefixSet::insert_node(const rib::Prefix& p) {
     uint32_t k = new_node(hi, lo, len);
     nodes_[g].child[bit_at(n.hi, n.lo, common)] = cur;
     nodes_[g].child[bit_at(hi, lo, common)] = k;
-    nodes_[g].below = n.below;
+    if (has_below) own_masks(g).below = below;
     *reslot() = g;
     return k;
   }
@@ -101,7 +119,7 @@ bool PrefixSet::add(const rib::Prefix& p, uint8_t low, uint8_t high) {
   if (low > high || high > max) return false;
   const unsigned len = p.length();
   const uint32_t k = insert_node(p);
-  if (high >= len) nodes_[k].accept.set_range(std::max<unsigned>(low, len), high);
+  if (high >= len) own_masks(k).accept.set_range(std::max<unsigned>(low, len), high);
   if (low < len) {
     LenMask sup;
     sup.set_range(low, std::min<unsigned>(high, len - 1));
@@ -109,9 +127,9 @@ bool PrefixSet::add(const rib::Prefix& p, uint8_t low, uint8_t high) {
     const uint64_t hi = p.address().hi(), lo = p.address().lo();
     uint32_t i = root_[p.is_v4() ? 0 : 1];
     while (i != kNone) {
-      Node& n = nodes_[i];
-      n.below.merge(sup);
+      own_masks(i).below.merge(sup);
       if (i == k) break;
+      const Node& n = nodes_[i];
       i = n.child[bit_at(hi, lo, n.len)];
     }
   }
@@ -127,11 +145,16 @@ bool PrefixSet::contains(const rib::Prefix& q) const {
     const Node& n = nodes_[i];
     if (n.len <= len) {
       if (!same_bits(hi, lo, n.hi, n.lo, n.len)) return false;
-      if (n.accept.has(len)) return true;
-      if (n.len == len) return n.below.has(len);
+      if (n.masks != kNone) {
+        const Masks& m = masks_[n.masks];
+        if (m.accept.has(len)) return true;
+        if (n.len == len) return m.below.has(len);
+      } else if (n.len == len) {
+        return false;
+      }
       i = n.child[bit_at(hi, lo, n.len)];
     } else {
-      return same_bits(hi, lo, n.hi, n.lo, len) && n.below.has(len);
+      return same_bits(hi, lo, n.hi, n.lo, len) && masks_of(n).below.has(len);
     }
   }
   return false;

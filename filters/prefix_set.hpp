@@ -35,6 +35,8 @@ class PrefixSet {
   bool empty() const { return patterns_.empty(); }
   std::size_t size() const { return patterns_.size(); }
   std::size_t node_count() const { return nodes_.size(); }
+  // Bytes held by the trie and the pattern list.
+  std::size_t memory_bytes() const;
   bool has_family(rib::Family f) const { return root_[f == rib::Family::Ipv4 ? 0 : 1] != kNone; }
   // The patterns in insertion order (for printing and structural equality).
   const std::vector<PrefixPattern>& patterns() const { return patterns_; }
@@ -53,17 +55,26 @@ class PrefixSet {
     bool has(unsigned i) const { return (w[i >> 6] >> (i & 63)) & 1; }
     void merge(const LenMask& o) { w[0] |= o.w[0], w[1] |= o.w[1], w[2] |= o.w[2]; }
   };
+  // 32 bytes; the two 24-byte length masks live in a side table, only for nodes that have one
+  // (pattern nodes, and the ancestors of `P-`-style patterns), not for glue nodes.
   struct Node {
     uint64_t hi = 0, lo = 0;  // address bits, zero past len
-    uint8_t len = 0;
     uint32_t child[2] = {kNone, kNone};
+    uint32_t masks = kNone;   // index into masks_
+    uint8_t len = 0;
+  };
+  struct Masks {
     LenMask accept;  // query lengths accepted for queries inside this node's prefix
     LenMask below;   // union, over this subtree, of query lengths (< node length) matched as supernets
   };
+  static const Masks kNoMasks;
+  const Masks& masks_of(const Node& n) const { return n.masks == kNone ? kNoMasks : masks_[n.masks]; }
+  Masks& own_masks(uint32_t node);
   uint32_t insert_node(const rib::Prefix& p);
   uint32_t new_node(uint64_t hi, uint64_t lo, uint8_t len);
 
   std::vector<Node> nodes_;
+  std::vector<Masks> masks_;
   std::vector<PrefixPattern> patterns_;
   uint32_t root_[2] = {kNone, kNone};
 };

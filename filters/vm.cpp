@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "filters/path_mask.hpp"
+#include "filters/route_attrs.hpp"
 
 namespace rs::filters {
 
@@ -29,9 +30,10 @@ std::string_view to_string(Op op) {
       "eq", "ne", "lt", "le", "gt", "ge", "match", "not_match",
       "jump", "jump_false", "and_jump", "or_jump",
       "make_pair", "make_lc", "make_ec", "make_mask", "empty_list",
-      "net_type", "net_len", "net_ip", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
+      "net_type", "net_len", "net_ip", "is_v4", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
       "list_add", "list_delete", "list_filter", "prepend",
-      "call", "return", "accept", "reject", "print", "assert", "fail", "end"};
+      "call", "return", "accept", "reject", "print", "assert", "fail", "end",
+      "const_match_attr", "attr_match_const", "local_cmp_int"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -217,21 +219,13 @@ Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder&
 
 namespace {
 enum ListBit : uint8_t { kPath = 1, kClist = 2, kEclist = 4, kLclist = 8, kCluster = 16 };
-const char* attr_name(Attr a) {
-  static constexpr const char* kNames[] = {
-      "net", "from", "gw", "proto", "source", "dest", "preference", "ifname", "bgp_origin", "bgp_path",
-      "bgp_next_hop", "bgp_med", "bgp_local_pref", "bgp_community", "bgp_ext_community",
-      "bgp_large_community", "bgp_originator_id", "bgp_cluster_list", "bgp_atomic_aggr",
-      "bgp_aggregator", "bgp_otc", "custom attribute"};
-  return kNames[static_cast<int>(a)];
-}
 }  // namespace
 
 bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
   const Attr a = static_cast<Attr>(i.a);
   auto undefined = [&]() {
     if (a == Attr::Custom && i.b) err = "attribute " + cur_->consts[i.b - 1u].str() + " is not defined";
-    else err = std::string("attribute ") + attr_name(a) + " is not defined";
+    else err = "attribute " + std::string(attr_name(a)) + " is not defined";
     return false;
   };
   switch (a) {
@@ -344,7 +338,7 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
         }
       custom_.push_back({static_cast<uint16_t>(i.arg), v});
       return true;
-    default: err = std::string("attribute ") + attr_name(a) + " is read-only"; return false;
+    default: err = "attribute " + std::string(attr_name(a)) + " is read-only"; return false;
   }
   attrs_dirty_ = true;
   return true;
@@ -353,8 +347,24 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
 void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs) {
   out.custom = custom_;
   if (!attrs_dirty_ && !lists_dirty_) return;
-  if (in_builder) out.attrs = *in_builder;
-  else out.attrs = rib::AttrBuilder(*in_attrs);
+  // Copy-assign into the caller's builder: its vectors keep their capacity, so a caller that
+  // reuses one RunOutput stops allocating once it has seen its largest route.
+  if (in_builder) {
+    out.attrs = *in_builder;
+  } else {
+    const rib::PathAttributes& a = *in_attrs;
+    auto copy = [](auto& dst, const auto& ref) {
+      if (ref) dst = *ref;
+      else dst.values.clear();
+    };
+    if (a.as_path) out.attrs.as_path = *a.as_path;
+    else out.attrs.as_path.segments.clear();
+    copy(out.attrs.communities, a.communities);
+    copy(out.attrs.ext_communities, a.ext_communities);
+    copy(out.attrs.large_communities, a.large_communities);
+    copy(out.attrs.cluster_list, a.cluster_list);
+    copy(out.attrs.unknown, a.unknown);
+  }
   static_cast<rib::AttrScalars&>(out.attrs) = scalars_;
   auto presence = [&](rib::AttrType t, bool nonempty) {
     if (nonempty) out.attrs.set_present(t);
@@ -413,12 +423,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
     return line;
   };
   if (frame > kLocals) return fail(0, "too many local variables");
+  // The compiler bounded every body's stack depth; calls check their callee's bound.
+  if (p.max_stack + 1 >= kStack) return fail(0, "expression too deep for the filter stack");
 
   for (;;) {
     const uint32_t at = pc;
     const Insn& i = code[pc++];
-    if (sp + 4 >= kStack) return fail(at, "expression stack overflow");
-    if (++steps > kMaxSteps) return fail(at, "filter runs too long (infinite recursion?)");
     switch (i.op) {
       case Op::Nop: break;
       case Op::Const: st[sp++] = p.consts[i.arg]; break;
@@ -578,6 +588,10 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         if (st[sp - 1].type != Type::Prefix) return fail(at, "net type of a value that is not a prefix");
         st[sp - 1] = Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
         break;
+      case Op::IsV4:
+        if (st[sp - 1].type != Type::Ip) return fail(at, "is_v4 of a value that is not an ip");
+        st[sp - 1] = Value::boolean(st[sp - 1].ip.is_v4());
+        break;
       case Op::NetLen:
         if (st[sp - 1].type != Type::Prefix) return fail(at, "len of a value that is not a prefix");
         st[sp - 1] = Value::integer(st[sp - 1].net.length()); break;
@@ -659,6 +673,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Call: {
         const FunctionInfo& fn = p.functions[i.arg];
         if (depth + 1 >= kMaxDepth) return fail(at, "function calls nested too deeply");
+        if (sp + fn.max_stack + 1 >= kStack) return fail(at, "expression stack overflow");
+        if (++steps > kMaxCalls) return fail(at, "filter runs too long (more than 1000000 calls)");
         const uint32_t nb = base + frame;
         if (nb + fn.frame > kLocals) return fail(at, "out of local variable space");
         frames_[depth++] = Frame{pc, base};
@@ -697,9 +713,49 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Assert:
         if (!st[--sp].u) return fail(at, "assertion failed");
         break;
+      case Op::ConstMatchAttr: case Op::AttrMatchConst: {
+        Insn li{Op::LoadAttr, i.a, 0, 0};
+        Value attr;
+        if (!load_attr(li, attr, err)) return fail(at, err);
+        const Value& c = p.consts[i.arg];
+        auto m = i.op == Op::ConstMatchAttr ? match(c, attr) : match(attr, c);
+        if (!m) return fail(at, "operator ~ cannot be applied to these types");
+        st[sp++] = Value::boolean(i.b ? !*m : *m);
+        pc = at + 3;
+        break;
+      }
+      case Op::LocalCmpInt: {
+        const Value& v = locals_[base + i.b];
+        bool r;
+        if (v.type == Type::Int) {
+          const uint32_t x = v.as_int(), y = i.arg;
+          switch (i.a) {
+            case 0: r = x == y; break;
+            case 1: r = x != y; break;
+            case 2: r = x < y; break;
+            case 3: r = x <= y; break;
+            case 4: r = x > y; break;
+            default: r = x >= y; break;
+          }
+        } else {
+          // Not an int (a dynamically typed local): the general comparison.
+          const Value y = Value::integer(i.arg);
+          if (i.a <= 1) {
+            r = equal(v, y) == (i.a == 0);
+          } else {
+            auto c = compare(v, y);
+            if (!c) return fail(at, "cannot compare " + std::string(type_name(v.type)) + " and int");
+            r = i.a == 2 ? *c < 0 : i.a == 3 ? *c <= 0 : i.a == 4 ? *c > 0 : *c >= 0;
+          }
+        }
+        st[sp++] = Value::boolean(r);
+        pc = at + 3;
+        break;
+      }
       case Op::Fail: return fail(at, p.consts[i.arg].str());
       case Op::End:
-        out.log += "filter " + f.name() + " reached its end without accept or reject\n";
+        out.log += (f.name().empty() ? std::string("filter") : "filter " + f.name()) +
+                   " reached its end without accept or reject\n";
         return Verdict::Reject;
     }
   }

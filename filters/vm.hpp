@@ -37,9 +37,14 @@ enum class Op : uint8_t {
   Eq, Ne, Lt, Le, Gt, Ge, Match, NotMatch,
   Jump, JumpFalse, AndJump, OrJump,
   MakePair, MakeLc, MakeEc, MakeMask, EmptyList,
-  NetType, NetLen, NetIp, Mask, First, Last, LastNonAgg, Len, IsEmpty,
+  NetType, NetLen, NetIp, IsV4, Mask, First, Last, LastNonAgg, Len, IsEmpty,
   ListAdd, ListDelete, ListFilter, Prepend,
   Call, Return, Accept, Reject, Print, Assert, Fail, End,
+  // Fused by the peephole pass; each replaces the first of 3 instructions and skips the other two
+  // (which stay in place, unreachable except as jump targets, which the pass never fuses over).
+  ConstMatchAttr,  // Const arg; LoadAttr a; Match (b=0) / NotMatch (b=1)
+  AttrMatchConst,  // LoadAttr a; Const arg; Match (b=0) / NotMatch (b=1)
+  LocalCmpInt,     // Load b; PushInt arg; Eq Ne Lt Le Gt Ge (a = 0..5)
 };
 std::string_view to_string(Op op);
 
@@ -55,7 +60,8 @@ struct FunctionInfo {
   std::string name;
   uint32_t entry = 0;
   uint16_t params = 0;
-  uint16_t frame = 0;  // params + locals + temporaries
+  uint16_t frame = 0;      // params + locals + temporaries
+  uint32_t max_stack = 0;  // deepest expression stack of its body (checked at each call)
 };
 
 // A `net ~ SET` test whose set is known at load time (for the family lint, lint.hpp).
@@ -71,7 +77,8 @@ struct Program {
   std::vector<SourceLocation> locs;  // one per instruction
   std::vector<Value> consts;
   std::vector<FunctionInfo> functions;
-  uint16_t frame = 0;  // locals of the filter body
+  uint16_t frame = 0;      // locals of the filter body
+  uint32_t max_stack = 0;  // deepest expression stack of the filter body
   std::shared_ptr<ObjectPool> pool;  // owns the objects the constants point to
 };
 
@@ -114,6 +121,8 @@ struct CustomValue {
 enum class [[nodiscard]] Verdict : uint8_t { Accept, Reject, Error };
 std::string_view to_string(Verdict v);
 
+// Filled by Vm::run. `attrs`, `custom` and the route fields are meaningful only after Accept;
+// `log` is appended to (the caller clears it), `error` is set on Error.
 struct RunOutput {
   bool modified = false;         // attrs below holds the modified attributes
   rib::AttrBuilder attrs;        // written only when modified
@@ -132,7 +141,7 @@ class Vm {
   static constexpr std::size_t kStack = 256;
   static constexpr std::size_t kLocals = 4096;
   static constexpr std::size_t kMaxDepth = 64;
-  static constexpr uint64_t kMaxSteps = 10'000'000;  // runaway guard
+  static constexpr uint64_t kMaxCalls = 1'000'000;  // runaway guard (the language has no loops)
 
   Vm() = default;
   Vm(const Vm&) = delete;

@@ -123,5 +123,5 @@ TEST_CASE("filter language tests in tests/filters/*.conf") {
     }
   }
   MESSAGE(tests << " filter-language tests run");
-  CHECK(tests >= 55);
+  CHECK(tests >= 65);
 }

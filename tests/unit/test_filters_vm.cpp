@@ -187,6 +187,24 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("filter f { int set s; s = [1, (1,2)]; }") == "1:31: a set cannot mix int and pair values");
   CHECK(first_error("filter f { if net ~ [(10, 1..2, 3)] then accept; }") ==
         "1:22: in a large community set item, fields after a range or '*' must be '*'");
+  CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") == "2:14: argument 1 of 'g' must be ip, got int");
+  CHECK(first_error("define c = 1;\nfilter f { c = 2; }") == "2:12: 'c' is a constant and cannot be assigned");
+  CHECK(first_error("filter f { if bgp_path ~ [= [(1,2)] =] then accept; }") == "1:29: a set in a path mask must be an int set, got pair set");
+  CHECK(first_error("filter f { if net.mask(\"x\") = net then accept; }") == "1:24: the argument of .mask() must be int, got string");
+  CHECK(first_error("filter f { case net.len { 1.2.3.4: accept; } }") == "1:27: case label of type ip cannot match a value of type int");
+  CHECK(first_error("filter f int a; int a; { accept; }") == "1:17: variable 'a' is already declared in this function");
+  CHECK(first_error("filter f { int a = 1; string a; }") == "1:23: variable 'a' is already declared in this function");
+  CHECK(first_error("filter f { if bgp_community ~ [(rt, 1, 2)] then accept; }") == "1:29: operator ~ cannot be applied to clist and ec set");
+  CHECK(first_error("filter f { bgp_path.add(1); }") == "1:20: add cannot be applied to bgppath (use prepend)");
+  CHECK(first_error("filter f { bgp_community.delete(1.2.3.0/24); }") == "1:33: delete on clist cannot take prefix");
+  CHECK(first_error("filter f { if (rt, 70000, 70000) ~ bgp_ext_community then accept; }") == "1:15: extended community value out of range");
+  CHECK(first_error("filter f { accept } ") == "1:19: expected an expression, got '}'");
+  CHECK(first_error("filter f { if 1 = 1 accept; }") == "1:21: expected 'then', got 'accept'");
+  CHECK(first_error("filter f { if net ~ [ 10.0.0.0/8{1,40} ] then accept; }") == "1:36: prefix length out of range (0..32)");
+  CHECK(first_error("function f() { int x; x = f(); }") == "1:27: cannot assign void to 'x' of type int");
+  CHECK(first_error("filter f { print defined(net.len); }") == "1:29: defined() needs a route attribute");
+  CHECK(first_error("filter f { unset(net); }") == "1:18: attribute 'net' cannot be unset");
+  CHECK(first_error("filter f { if \"a\" < 1 then accept; }") == "1:19: operator < cannot be applied to string and int");
 }
 
 namespace {
@@ -229,6 +247,14 @@ TEST_CASE("arouteserver configs: every function and filter loads; roa_check is t
     }
     if (rich) {
       CHECK(l->diags.error_count() == 2);  // perform_rpki_validation, prefix_in_rpki_roas_as_route_objects
+      // Filters that call them are registered as stubs that fail when run: no cascade of errors.
+      auto f = l->syms.filter("receive_from_AS10745_1");
+      REQUIRE(f);
+      rib::AttrTable table;
+      auto attrs = table.intern(sample_attrs());
+      Vm vm;
+      RunOutput out;
+      CHECK(vm.run(*f, route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
     } else {
       CHECK(l->diags.error_count() == 0);
       CHECK(l->syms.filters().size() >= 8);

@@ -126,6 +126,8 @@ TEST_CASE("100,000 random patterns agree with brute force") {
   }
   CHECK(s.size() == 100000);
   CHECK(s.node_count() < 200001);
+  MESSAGE("100,000 patterns: " << s.node_count() << " nodes, " << s.memory_bytes() / 1024 << " KiB");
+  CHECK(s.memory_bytes() < 100000 * 200);
   // Queries: near the patterns (to hit), and random.
   int hits = 0;
   for (int i = 0; i < 3000; ++i) {
