@@ -268,11 +268,17 @@ std::string RouteServer::start() {
   // may be coming back from a crash while the edges keep its routes as stale. It then says so in its
   // OPENs (R and F bits) and defers its exports until the routes are back: every configured
   // protocol that imports routes has sent End-of-RIB, or the deferral time has passed.
-  for (const auto& cfg : config_->bgp)
-    if (!cfg.is_template && cfg.settings.graceful_restart == conf::GracefulRestart::On) deferring_ = true;
+  // The deferral must end well before the edges give up on the stale routes (our restart time).
+  std::chrono::seconds deferral = kSelectionDeferralMax;
+  for (const auto& cfg : config_->bgp) {
+    if (cfg.is_template || cfg.settings.graceful_restart != conf::GracefulRestart::On) continue;
+    deferring_ = true;
+    deferral = std::min(deferral, std::chrono::seconds(cfg.settings.graceful_restart_time.secs() * 3 / 4));
+  }
+  deferral = std::max(deferral, std::chrono::seconds(5));
   if (deferring_) {
     for (auto& [name, p] : protocols_) p->peer->set_restarting(true);
-    defer_timer_ = std::make_unique<boost::asio::steady_timer>(io_, kSelectionDeferral);
+    defer_timer_ = std::make_unique<boost::asio::steady_timer>(io_, deferral);
     defer_timer_->async_wait([this](const boost::system::error_code& ec) {
       if (!ec && deferring_) {
         spdlog::info("selection deferral time over: exporting");

@@ -34,8 +34,9 @@ inline constexpr std::size_t kChunk = 256;
 #else
 inline constexpr std::size_t kChunk = 4;  // debug builds exercise the resume paths
 #endif
-// Longest wait for the importing peers' End-of-RIB after a start with graceful restart.
-inline constexpr std::chrono::seconds kSelectionDeferral{15};
+// Longest wait for the importing peers' End-of-RIB after a start with graceful restart (as BIRD's
+// `graceful restart wait`); never more than 3/4 of the restart time the edges were promised.
+inline constexpr std::chrono::seconds kSelectionDeferralMax{240};
 
 // Per protocol and family: what the CLI and metrics show.
 struct ChannelStats {
