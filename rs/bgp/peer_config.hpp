@@ -70,7 +70,7 @@ struct PeerConfig {
   // Hold timer while waiting for the peer's OPEN (RFC 4271 8.2.2 suggests 4 minutes).
   Duration open_hold_time = std::chrono::minutes(4);
 
-  std::vector<FamilyConfig> families{FamilyConfig{}};  // IPv4 unicast by default
+  std::vector<FamilyConfig> families = std::vector<FamilyConfig>(1);  // IPv4 unicast
 
   bool route_refresh = true;            // RFC 2918
   bool enhanced_route_refresh = true;   // RFC 7313

@@ -1,0 +1,345 @@
+// Sessions between two rsd Peers over real loopback TCP: establishment over IPv4 and IPv6 with
+// negotiation, UPDATE pull through fill(), route refresh, administrative shutdown, collision
+// detection, hold timer expiry with reconnect, TCP-MD5, and graceful restart as helper.
+#include <spdlog/spdlog.h>
+
+#include "session_test_util.hpp"
+
+using namespace rs;
+using namespace rs::bgp;
+using namespace rs::bgp::test;
+
+namespace {
+
+struct Quiet {
+  Quiet() { spdlog::set_level(spdlog::level::warn); }
+} quiet;
+
+// Appends one UPDATE announcing `p` (with `path_id`) and an End-of-RIB marker.
+bool announce_once(Peer& peer, std::vector<uint8_t>& out, rib::Prefix p, uint32_t path_id,
+                   rib::IpAddress next_hop) {
+  const auto* n = peer.negotiated();
+  REQUIRE(n != nullptr);
+  wire::UpdateBuilder b(n->negotiated);
+  rib::AttrBuilder a;
+  a.set_origin(rib::Origin::Igp);
+  a.as_path.prepend(peer.config().local_as);
+  a.set_present(rib::AttrType::AsPath);
+  b.set_attributes(a, next_hop);
+  wire::Nlri nlri{p, path_id};
+  CHECK(b.announce(p.family(), std::span<const wire::Nlri>(&nlri, 1), out) == 1);
+  wire::encode_end_of_rib(wire::unicast(p.family()), out);
+  return false;
+}
+
+struct Pair {
+  asio::io_context io;
+  Listener listener{io};
+  RecordingHandler ha, hb;
+  std::unique_ptr<Peer> a, b;
+
+  // a: passive, listening on la; b: connects from lb.
+  void make(rib::IpAddress la, rib::IpAddress lb, std::function<void(PeerConfig&, PeerConfig&)> tweak = {}) {
+    REQUIRE(!listener.listen(la, 0));
+    PeerConfig ca = test_config("a", 65000, 0x01010101, lb, 179, 4200000001u);
+    ca.passive = true;
+    ca.local_address = la;
+    PeerConfig cb = test_config("b", 4200000001u, 0x02020202, la, listener.port(), 65000);
+    cb.local_address = lb;
+    if (tweak) tweak(ca, cb);
+    a = std::make_unique<Peer>(io, ca, ha);
+    b = std::make_unique<Peer>(io, cb, hb);
+    listener.add_peer(*a);
+    a->start();
+    b->start();
+  }
+  ~Pair() {
+    if (a) listener.remove_peer(*a);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two peers establish over IPv4, negotiate, and exchange an UPDATE") {
+  Pair t;
+  t.make(ip("127.0.0.2"), ip("127.0.0.3"), [](PeerConfig& a, PeerConfig& b) {
+    a.families = {{wire::kIpv4Unicast, false, true, false}, {wire::kIpv6Unicast}};
+    b.families = {{wire::kIpv4Unicast, true, false, false}, {wire::kIpv6Unicast}};
+  });
+  t.ha.filler = [](Peer& p, std::vector<uint8_t>& out, std::size_t) {
+    return announce_once(p, out, pfx("10.1.0.0/24"), 7, ip("127.0.0.2"));
+  };
+  REQUIRE(run_until(t.io, [&] { return t.a->established() && t.b->established(); }));
+  CHECK(t.ha.established == 1);
+  CHECK(t.hb.established == 1);
+  CHECK(t.a->state() == State::Established);
+  CHECK(t.a->phase() == Peer::Phase::Up);
+
+  const auto* na = t.a->negotiated();
+  const auto* nb = t.b->negotiated();
+  REQUIRE(na);
+  REQUIRE(nb);
+  CHECK(na->peer_as == 4200000001u);
+  CHECK(nb->peer_as == 65000);
+  CHECK(na->negotiated.four_octet_as);
+  CHECK(na->negotiated.ipv4_unicast);
+  CHECK(na->negotiated.ipv6_unicast);
+  CHECK(na->negotiated.add_path_tx_ipv4);
+  CHECK_FALSE(na->negotiated.add_path_rx_ipv4);
+  CHECK(nb->negotiated.add_path_rx_ipv4);
+  CHECK(na->negotiated.route_refresh);
+  CHECK(na->negotiated.enhanced_route_refresh);
+  CHECK(na->hold_time == 30);
+  CHECK(na->peer_bgp_id == 0x02020202);
+  REQUIRE(t.a->remote_endpoint());
+  CHECK(t.a->remote_endpoint()->address().to_string() == "127.0.0.3");
+  CHECK(na->negotiated.local_address == ip("127.0.0.2"));
+
+  // The UPDATE pulled from a's handler arrives at b, with its path identifier.
+  REQUIRE(run_until(t.io, [&] { return !t.hb.end_of_ribs.empty(); }));
+  REQUIRE(t.hb.announced.size() == 1);
+  CHECK(t.hb.announced[0].prefix == pfx("10.1.0.0/24"));
+  CHECK(t.hb.announced[0].path_id == 7);
+  CHECK(t.hb.end_of_ribs[0] == wire::kIpv4Unicast);
+  CHECK(t.a->counters().messages.out_of(wire::MessageType::Update) == 2);
+  CHECK(t.b->counters().messages.in_of(wire::MessageType::Update) == 2);
+  CHECK(t.a->counters().messages.out_of(wire::MessageType::Open) == 1);
+
+  // Route refresh: b asks, a's handler hears it.
+  CHECK(t.b->request_refresh(wire::kIpv4Unicast) == RefreshResult::Sent);
+  CHECK(t.b->request_refresh(wire::AfiSafi{25, 70}) == RefreshResult::NotNegotiated);
+  REQUIRE(run_until(t.io, [&] { return !t.ha.refreshes.empty(); }));
+  CHECK(t.ha.refreshes[0].first == wire::kIpv4Unicast);
+  CHECK(t.ha.refreshes[0].second == wire::route_refresh::kNormal);
+
+  // Administrative shutdown with an RFC 9003 message.
+  t.a->stop(wire::subcode::kAdministrativeShutdown, "maintenance window");
+  CHECK(t.ha.downs == 1);
+  REQUIRE(run_until(t.io, [&] { return t.hb.downs == 1; }));
+  REQUIRE(t.hb.down_infos[0].notification_received);
+  auto text = wire::shutdown_communication(*t.hb.down_infos[0].notification_received);
+  REQUIRE(text);
+  CHECK(text->text == "maintenance window");
+  CHECK_FALSE(t.hb.down_infos[0].keep_stale);
+  CHECK(t.b->phase() == Peer::Phase::ErrorWait);
+  CHECK(t.a->phase() == Peer::Phase::Down);
+  CHECK(t.a->state() == State::Idle);
+  // A stopped protocol refuses b's reconnection attempts.
+  REQUIRE(run_until(t.io, [&] { return t.a->counters().connections_rejected > 0; }));
+  CHECK_FALSE(t.b->established());
+
+  // And accepts them again once started.
+  t.a->start();
+  REQUIRE(run_until(t.io, [&] { return t.a->established() && t.b->established(); }));
+  CHECK(t.ha.established == 2);
+}
+
+TEST_CASE("two peers establish over ::1") {
+  Pair t;
+  t.make(ip("::1"), ip("::1"), [](PeerConfig& a, PeerConfig& b) {
+    a.families = {{wire::kIpv6Unicast}};
+    b.families = {{wire::kIpv4Unicast}, {wire::kIpv6Unicast}};
+    a.extended_messages = b.extended_messages = true;
+  });
+  t.ha.filler = [](Peer& p, std::vector<uint8_t>& out, std::size_t) {
+    return announce_once(p, out, pfx("2001:db8:30::1/128"), 0, ip("2001:db8::1"));
+  };
+  REQUIRE(run_until(t.io, [&] { return t.a->established() && t.b->established(); }));
+  const auto* n = t.b->negotiated();
+  REQUIRE(n);
+  CHECK(n->negotiated.ipv6_unicast);
+  CHECK_FALSE(n->negotiated.ipv4_unicast);  // a did not offer it
+  CHECK(n->negotiated.extended_message);
+  REQUIRE(run_until(t.io, [&] { return !t.hb.end_of_ribs.empty(); }));
+  REQUIRE(t.hb.announced.size() == 1);
+  CHECK(t.hb.announced[0].prefix == pfx("2001:db8:30::1/128"));
+  CHECK(t.hb.end_of_ribs[0] == wire::kIpv6Unicast);
+}
+
+TEST_CASE("collision: both peers connect, one session survives on both sides") {
+  asio::io_context io;
+  Listener la(io), lb(io);
+  REQUIRE(!la.listen(ip("127.0.0.2"), 0));
+  REQUIRE(!lb.listen(ip("127.0.0.3"), 0));
+  RecordingHandler ha, hb;
+  PeerConfig ca = test_config("a", 65000, 0x01010101, ip("127.0.0.3"), lb.port(), 65001);
+  ca.local_address = ip("127.0.0.2");
+  PeerConfig cb = test_config("b", 65001, 0x02020202, ip("127.0.0.2"), la.port(), 65000);
+  cb.local_address = ip("127.0.0.3");
+  Peer a(io, ca, ha), b(io, cb, hb);
+  la.add_peer(a);
+  lb.add_peer(b);
+  a.start();
+  b.start();
+  REQUIRE(run_until(io, [&] {
+    return a.established() && b.established() && a.session_count() == 1 && b.session_count() == 1;
+  }));
+  // Both sides use the same connection.
+  CHECK(a.local_endpoint()->port() == b.remote_endpoint()->port());
+  CHECK(a.remote_endpoint()->port() == b.local_endpoint()->port());
+  // Stable: nothing goes down afterwards.
+  run_for(io, 300ms);
+  CHECK(a.established());
+  CHECK(b.established());
+  CHECK(ha.downs == 0);
+  CHECK(hb.downs == 0);
+  CHECK(ha.established == 1);
+  la.remove_peer(a);
+  lb.remove_peer(b);
+}
+
+TEST_CASE("collision: the connection initiated by the higher BGP identifier survives") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RawListener raw_listener(io, ip("127.0.0.4"));
+  RecordingHandler h;
+  // Our id 1.1.1.1 < the raw peer's 9.9.9.9: our outgoing connection must go.
+  PeerConfig c = test_config("a", 65000, 0x01010101, ip("127.0.0.4"), raw_listener.port(), 65004);
+  c.local_address = ip("127.0.0.2");
+  Peer a(io, c, h);
+  listener.add_peer(a);
+  a.start();
+
+  auto accepted = raw_listener.accept();
+  REQUIRE(accepted);
+  RawPeer out(io);  // our outgoing connection, seen from the raw side
+  out.adopt(std::move(*accepted));
+  RawPeer in(io);  // the raw side's own connection to us
+  REQUIRE(in.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.4")));
+
+  auto open = raw_open(65004, 0x09090909);
+  std::vector<uint8_t> bytes;
+  wire::encode_open(open, bytes);
+  REQUIRE(out.read_type(wire::MessageType::Open));
+  REQUIRE(in.read_type(wire::MessageType::Open));
+  REQUIRE(out.send(bytes));
+  REQUIRE(out.read_type(wire::MessageType::Keepalive));  // outgoing session in OpenConfirm
+  REQUIRE(in.send(bytes));
+  // The OPEN on the incoming connection collides: the outgoing one gets Cease 7.
+  auto n = out.notification();
+  REQUIRE(n);
+  CHECK(n->code == wire::ErrorCode::Cease);
+  CHECK(n->subcode == wire::subcode::kConnectionCollisionResolution);
+  REQUIRE(in.read_type(wire::MessageType::Keepalive));
+  std::vector<uint8_t> ka;
+  wire::encode_keepalive(ka);
+  REQUIRE(in.send(ka));
+  REQUIRE(run_until(io, [&] { return a.established(); }));
+  CHECK(a.session_count() == 1);
+  CHECK(a.counters().collisions == 1);
+  CHECK(a.remote_endpoint()->address().to_string() == "127.0.0.4");
+  CHECK(a.remote_endpoint()->port() != raw_listener.port());  // the incoming connection
+  listener.remove_peer(a);
+}
+
+TEST_CASE("hold timer expiry sends 4/0 and the peer reconnects after the error wait") {
+  asio::io_context io;
+  RawListener raw_listener(io, ip("127.0.0.5"));
+  RecordingHandler h;
+  PeerConfig c = test_config("a", 65000, 0x01010101, ip("127.0.0.5"), raw_listener.port(), 65005);
+  c.hold_time = 3;  // the smallest legal hold time
+  c.error_wait_min = 200ms;
+  Peer a(io, c, h);
+  a.start();
+  auto s = raw_listener.accept();
+  REQUIRE(s);
+  RawPeer raw(io);
+  raw.adopt(std::move(*s));
+  REQUIRE(raw.handshake(raw_open(65005, 0x05050505, 3)));
+  REQUIRE(run_until(io, [&] { return a.established(); }));
+  // The raw peer stays silent: no KEEPALIVE for 3 seconds. Ours keep coming meanwhile.
+  auto start = Clock::now();
+  auto n = raw.notification(5000ms);
+  REQUIRE(n);
+  CHECK(n->code == wire::ErrorCode::HoldTimerExpired);
+  CHECK(n->subcode == 0);
+  CHECK(Clock::now() - start >= 2500ms);
+  REQUIRE(run_until(io, [&] { return h.downs == 1; }));
+  CHECK(h.down_infos[0].notification_sent->code == wire::ErrorCode::HoldTimerExpired);
+  CHECK(a.last_error().sent->code == wire::ErrorCode::HoldTimerExpired);
+  CHECK(a.phase() == Peer::Phase::ErrorWait);
+  CHECK(a.current_error_wait() == 200ms);
+  // Reconnects after the error wait.
+  auto down_at = Clock::now();
+  auto again = raw_listener.accept(3000ms);
+  REQUIRE(again);
+  CHECK(Clock::now() - down_at >= 150ms);
+}
+
+TEST_CASE("TCP-MD5: matching keys establish, a wrong or missing key never does") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RecordingHandler ha, hb, hc, hd, hx, hy;
+  auto server = [&](const char* name, rib::IpAddress nb, RecordingHandler& h) {
+    PeerConfig c = test_config(name, 65000, 0x01010101, nb, 179, 65001);
+    c.passive = true;
+    c.password = "s3cret";
+    return std::make_unique<Peer>(io, c, h);
+  };
+  auto client = [&](const char* name, rib::IpAddress from, std::string key, RecordingHandler& h) {
+    PeerConfig c = test_config(name, 65001, 0x02020202, ip("127.0.0.2"), listener.port(), 65000);
+    c.local_address = from;
+    c.password = std::move(key);
+    c.connect_retry_time = 300ms;
+    return std::make_unique<Peer>(io, c, h);
+  };
+  auto good_srv = server("srv-good", ip("127.0.0.6"), ha);
+  auto wrong_srv = server("srv-wrong", ip("127.0.0.7"), hb);
+  auto none_srv = server("srv-none", ip("127.0.0.8"), hc);
+  auto good = client("good", ip("127.0.0.6"), "s3cret", hd);
+  auto wrong = client("wrong", ip("127.0.0.7"), "other", hx);
+  auto none = client("none", ip("127.0.0.8"), "", hy);
+  for (auto* p : {good_srv.get(), wrong_srv.get(), none_srv.get()}) {
+    listener.add_peer(*p);
+    p->start();
+  }
+  for (auto* p : {good.get(), wrong.get(), none.get()}) p->start();
+  REQUIRE(run_until(io, [&] { return good->established() && good_srv->established(); }));
+  run_for(io, 1500ms);
+  CHECK_FALSE(wrong->established());
+  CHECK_FALSE(none->established());
+  CHECK_FALSE(wrong_srv->established());
+  CHECK_FALSE(none_srv->established());
+  CHECK(hb.established == 0);
+  CHECK(hc.established == 0);
+  for (auto* p : {good_srv.get(), wrong_srv.get(), none_srv.get()}) listener.remove_peer(*p);
+}
+
+TEST_CASE("graceful restart: a dropped session of a restart-capable peer keeps routes stale") {
+  asio::io_context io;
+  RawListener raw_listener(io, ip("127.0.0.9"));
+  RecordingHandler h;
+  PeerConfig c = test_config("a", 65000, 0x01010101, ip("127.0.0.9"), raw_listener.port(), 65009);
+  c.graceful_restart = GracefulRestartMode::On;
+  c.families = {{wire::kIpv4Unicast}, {wire::kIpv6Unicast}};
+  Peer a(io, c, h);
+  a.set_restarting(true);
+  a.start();
+  auto s = raw_listener.accept();
+  REQUIRE(s);
+  RawPeer raw(io);
+  raw.adopt(std::move(*s));
+  auto open = raw_open(65009, 0x09090909);
+  open.caps.multiprotocol = {wire::kIpv4Unicast, wire::kIpv6Unicast};
+  open.caps.graceful_restart = wire::GracefulRestart{false, false, 90, {{wire::kIpv4Unicast, true}}};
+  auto ours = raw.handshake(open);
+  REQUIRE(ours);
+  // Our OPEN: restarting (R bit), both families with the F bit (RFC 4724 3).
+  REQUIRE(ours->caps.graceful_restart);
+  CHECK(ours->caps.graceful_restart->restart_state);
+  CHECK(ours->caps.graceful_restart->restart_time == 120);
+  CHECK(ours->caps.graceful_restart->families.size() == 2);
+  REQUIRE(run_until(io, [&] { return a.established(); }));
+  raw.close();  // TCP failure without NOTIFICATION
+  REQUIRE(run_until(io, [&] { return h.downs == 1; }));
+  const auto& d = h.down_infos[0];
+  CHECK(d.keep_stale);
+  CHECK(d.stale_time == std::chrono::seconds(90));
+  REQUIRE(d.stale_families.size() == 1);
+  CHECK(d.stale_families[0] == wire::kIpv4Unicast);
+  // No error wait for a restarting peer: it connects again right away.
+  CHECK(a.phase() == Peer::Phase::Start);
+  REQUIRE(raw_listener.accept(2000ms));
+}
