@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -34,11 +35,12 @@ struct Quiet {
 // A BIRD process in a temporary directory; stopped (SIGTERM, then SIGKILL) by PID.
 class Bird {
  public:
-  explicit Bird(const std::string& config) {
+  // `config` gets the directory where BIRD's files (config, log, socket, pid) go.
+  explicit Bird(const std::function<std::string(const fs::path&)>& config) {
     char tmpl[] = "/tmp/rsd-bird-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
-    std::ofstream(dir_ / "bird.conf") << config;
+    std::ofstream(dir_ / "bird.conf") << config(dir_);
     std::string conf = (dir_ / "bird.conf").string(), sock = (dir_ / "bird.ctl").string(),
                 pid = (dir_ / "bird.pid").string();
     std::vector<std::string> args = {kBird, "-f", "-c", conf, "-s", sock, "-P", pid};
@@ -112,10 +114,9 @@ void run_interop(bool bird_connects) {
   Listener listener(io);
   REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
   uint16_t bird_port = free_port(ip("127.0.0.3"));
-  char tmpl[] = "/tmp/rsd-bird-conf-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  fs::path logdir = tmpl;
-  Bird bird(bird_config(logdir, bird_port, listener.port(), !bird_connects));
+  Bird bird([&](const fs::path& dir) {
+    return bird_config(dir, bird_port, listener.port(), !bird_connects);
+  });
 
   RecordingHandler h;
   // The initial export is empty: End-of-RIB at once (RFC 4724 2).
@@ -132,12 +133,7 @@ void run_interop(bool bird_connects) {
   peer.start();
 
   bool up = run_until(io, [&] { return peer.established(); }, 10000ms);
-  if (!up) {
-    std::ifstream f(logdir / "bird.log");
-    std::stringstream s;
-    s << f.rdbuf();
-    MESSAGE("BIRD log:\n", s.str(), "\nlast error: ", peer.last_error().reason);
-  }
+  if (!up) MESSAGE("BIRD log:\n", bird.log(), "\nlast error: ", peer.last_error().reason);
   REQUIRE(up);
   CHECK(bird.running());
   CHECK(peer.negotiated()->peer_as == 65003);
@@ -157,14 +153,9 @@ void run_interop(bool bird_connects) {
   CHECK(h.treat_as_withdraw == 0);
   // Stop with a shutdown message; BIRD logs it.
   peer.stop(wire::subcode::kAdministrativeShutdown, "rsd test done");
-  run_until(io, [&] { return bird.log().find("rsd test done") != std::string::npos; }, 2000ms);
-  std::ifstream f(logdir / "bird.log");
-  std::stringstream s;
-  s << f.rdbuf();
-  CHECK(s.str().find("rsd test done") != std::string::npos);
+  CHECK(run_until(io, [&] { return bird.log().find("rsd test done") != std::string::npos; },
+                  3000ms));
   listener.remove_peer(peer);
-  std::error_code ec;
-  fs::remove_all(logdir, ec);
 }
 
 }  // namespace
