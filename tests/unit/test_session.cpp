@@ -343,3 +343,94 @@ TEST_CASE("graceful restart: a dropped session of a restart-capable peer keeps r
   CHECK(a.phase() == Peer::Phase::Start);
   REQUIRE(raw_listener.accept(2000ms));
 }
+
+TEST_CASE("listener: dynamic neighbours from a range are spawned; unknown addresses are closed") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RecordingHandler hs;  // shared by the spawned peers
+  std::vector<std::unique_ptr<Peer>> spawned;
+  listener.add_range(pfx("127.0.1.0/24"), [&](const rib::IpAddress& remote) -> Peer* {
+    PeerConfig c = test_config("dyn" + std::to_string(spawned.size() + 1), 65000, 0x01010101,
+                               remote, 179, 0);
+    c.peer_as_mode = wire::PeerAsMode::Any;
+    c.passive = true;
+    spawned.push_back(std::make_unique<Peer>(io, c, hs));
+    spawned.back()->start();
+    return spawned.back().get();
+  });
+  RecordingHandler h1, h2;
+  PeerConfig c1 = test_config("n1", 65101, 0x0b0b0b01, ip("127.0.0.2"), listener.port(), 65000);
+  c1.local_address = ip("127.0.1.1");
+  PeerConfig c2 = test_config("n2", 65102, 0x0b0b0b02, ip("127.0.0.2"), listener.port(), 65000);
+  c2.local_address = ip("127.0.1.2");
+  Peer n1(io, c1, h1), n2(io, c2, h2);
+  n1.start();
+  n2.start();
+  REQUIRE(run_until(io, [&] { return n1.established() && n2.established(); }));
+  REQUIRE(spawned.size() == 2);
+  CHECK(hs.established == 2);
+  for (auto& p : spawned) {
+    REQUIRE(p->negotiated());
+    uint32_t as = p->negotiated()->peer_as;
+    CHECK((as == 65101 || as == 65102));
+    CHECK(p->config().neighbor_address == (as == 65101 ? ip("127.0.1.1") : ip("127.0.1.2")));
+  }
+  CHECK(listener.accepted() == 2);
+
+  // Outside every range: closed without a word (as BIRD), or with Cease 5 when asked.
+  RawPeer stranger(io);
+  REQUIRE(stranger.connect(ip("127.0.0.2"), listener.port(), ip("127.0.2.1")));
+  std::vector<std::vector<uint8_t>> seen;
+  CHECK(stranger.wait_closed(2000ms, &seen));
+  CHECK(seen.empty());
+  CHECK(listener.rejected() == 1);
+  listener.set_reject_with_cease(true);
+  RawPeer stranger2(io);
+  REQUIRE(stranger2.connect(ip("127.0.0.2"), listener.port(), ip("127.0.2.1")));
+  auto n = stranger2.notification();
+  REQUIRE(n);
+  CHECK(n->code == wire::ErrorCode::Cease);
+  CHECK(n->subcode == wire::subcode::kConnectionRejected);
+  for (auto& p : spawned) listener.remove_peer(*p);
+}
+
+TEST_CASE("GTSM: only TTL 255 packets are accepted, and ours carry TTL 255") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RecordingHandler h1, h2;
+  auto make = [&](const char* name, rib::IpAddress nb, RecordingHandler& h) {
+    PeerConfig c = test_config(name, 65000, 0x01010101, nb, 179, 65001);
+    c.passive = true;
+    c.ttl_security = true;
+    auto p = std::make_unique<Peer>(io, c, h);
+    listener.add_peer(*p);
+    p->start();
+    return p;
+  };
+  auto p_plain = make("plain", ip("127.0.0.20"), h1);
+  auto p_gtsm = make("gtsm", ip("127.0.0.21"), h2);
+  auto open = raw_open(65001, 0x0a000002);
+
+  // A speaker sending TTL 64: its OPEN is dropped by IP_MINTTL.
+  RawPeer plain(io);
+  REQUIRE(plain.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.20")));
+  REQUIRE(plain.read_type(wire::MessageType::Open));
+  std::vector<uint8_t> bytes;
+  wire::encode_open(open, bytes);
+  REQUIRE(plain.send(bytes));
+  CHECK_FALSE(plain.read_type(wire::MessageType::Keepalive, 800ms));
+  CHECK(p_plain->state() == State::OpenSent);
+
+  // A speaker sending TTL 255 and itself requiring 255 from us.
+  RawPeer gtsm(io);
+  REQUIRE(gtsm.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.21")));
+  int fd = gtsm.socket().native_handle();
+  REQUIRE(!set_ttl(fd, rib::Family::Ipv4, 255));
+  REQUIRE(!set_min_ttl(fd, rib::Family::Ipv4, 255));
+  REQUIRE(gtsm.handshake(open));
+  REQUIRE(run_until(io, [&] { return p_gtsm->established(); }));
+  listener.remove_peer(*p_plain);
+  listener.remove_peer(*p_gtsm);
+}
