@@ -248,3 +248,59 @@ TEST_CASE("a peer that stops reading: fill() stops, memory stays bounded, send h
   CHECK(t.h.down_infos[0].notification_sent->code == wire::ErrorCode::SendHoldTimerExpired);
   CHECK(t.peer->last_error().sent->code == wire::ErrorCode::SendHoldTimerExpired);
 }
+
+TEST_CASE("UPDATE in OpenConfirm is 5/2; enhanced route refresh: BoRR/EoRR reach the handler, R1 is 7/1") {
+  Target t;
+  {
+    auto raw = t.connect();
+    REQUIRE(raw);
+    REQUIRE(raw->send(message(wire::MessageType::Open, hex(kOpenBody))));
+    REQUIRE(raw->read_type(wire::MessageType::Keepalive));  // the session is in OpenConfirm
+    REQUIRE(raw->send(message(wire::MessageType::Update, hex(kUpdateBody))));
+    auto n = raw->notification();
+    REQUIRE(n);
+    CHECK(n->code == wire::ErrorCode::Fsm);
+    CHECK(n->subcode == wire::subcode::kFsmUnexpectedInOpenConfirm);
+  }
+  auto open = raw_open(65001, 0x0a000002);
+  open.caps.enhanced_route_refresh = true;
+  auto established = [&] {
+    auto raw = t.connect();
+    REQUIRE(raw);
+    std::vector<uint8_t> out;
+    wire::encode_open(open, out);
+    wire::encode_keepalive(out);
+    REQUIRE(raw->send(out));
+    REQUIRE(raw->read_type(wire::MessageType::Keepalive));
+    REQUIRE(run_until(t.io, [&] { return t.peer->established(); }));
+    return raw;
+  };
+  {
+    auto raw = established();
+    CHECK(t.peer->negotiated()->negotiated.enhanced_route_refresh);
+    REQUIRE(raw->send(hex(kMarker + "001705" + "00010101")));  // BoRR IPv4
+    REQUIRE(raw->send(hex(kMarker + "001705" + "00010201")));  // EoRR IPv4
+    REQUIRE(raw->send(hex(kMarker + "001705" + "00020001")));  // IPv6: not negotiated (R2)
+    REQUIRE(run_until(t.io, [&] { return t.h.refreshes.size() >= 2; }));
+    run_for(t.io, 50ms);
+    REQUIRE(t.h.refreshes.size() == 2);
+    CHECK(t.h.refreshes[0].second == wire::route_refresh::kBeginOfRefresh);
+    CHECK(t.h.refreshes[1].second == wire::route_refresh::kEndOfRefresh);
+    REQUIRE(raw->send(hex(kMarker + "001605" + "000100")));  // R1
+    auto n = raw->notification();
+    REQUIRE(n);
+    CHECK(n->code == wire::ErrorCode::RouteRefresh);
+    CHECK(n->subcode == wire::subcode::kInvalidMessageLength);
+  }
+  {
+    // A route limit: Cease 1 with AFI, SAFI and the limit (RFC 4486 4).
+    auto raw = established();
+    t.peer->stop_max_prefix(wire::kIpv4Unicast, 1000);
+    auto n = raw->notification();
+    REQUIRE(n);
+    CHECK(n->code == wire::ErrorCode::Cease);
+    CHECK(n->subcode == wire::subcode::kMaxPrefixReached);
+    CHECK(n->data == hex("0001 01 000003e8"));
+    CHECK(t.peer->phase() == Peer::Phase::Down);
+  }
+}
