@@ -322,9 +322,14 @@ void Peer::session_closed(Session& s, const CloseInfo& info) {
     return;
   }
   phase_ = Phase::Start;
-  if (!cfg_.passive)
-    schedule_connect(info.state == State::Established || collision ? cfg_.connect_delay_time
-                                                                    : cfg_.connect_retry_time);
+  if (cfg_.passive) return;
+  // RFC 4271 8.2.2: a connect that timed out already waited the connect retry time.
+  if (info.connect_timeout)
+    schedule_connect(Duration(0));
+  else if (info.state == State::Established || collision)
+    schedule_connect(cfg_.connect_delay_time);
+  else
+    schedule_connect(cfg_.connect_retry_time);
 }
 
 void Peer::went_down(const Session& s, const CloseInfo& info, bool peer_restarting) {

@@ -187,6 +187,7 @@ void Session::fsm(Event ev) {
           on_connected();
           return;
         case Event::HoldTimerExpired:  // doubles as the connect timeout
+          timed_out_ = true;
           fail(std::nullopt, "connect timeout", false);
           return;
         case Event::TcpFailed:
@@ -460,10 +461,8 @@ void Session::handle_notification() {
 // ---- Sending -------------------------------------------------------------------------------
 
 void Session::send_open() {
-  std::size_t from = prio_.size();
   wire::encode_open(local_open_, prio_);
   if (owner_) owner_->session_counters().out[1]++;
-  (void)from;
   pump();
 }
 
@@ -482,6 +481,10 @@ void Session::send_route_refresh(const wire::RouteRefreshMessage& m) {
 
 void Session::notify_export() {
   export_pending_ = true;
+  if (filling_) {
+    export_again_ = true;  // called from inside fill(): ask again once it returns
+    return;
+  }
   if (state_ == State::Established) pump();
 }
 
@@ -500,7 +503,8 @@ void Session::count_out(std::size_t from) {
 }
 
 void Session::pump() {
-  if (writing_ || !connected_) return;
+  // Not re-entered from inside fill(): the owner may call notify_export() or stop() there.
+  if (writing_ || !connected_ || filling_) return;
   if (woff_ == wbuf_.size()) {
     wbuf_.clear();
     woff_ = 0;
@@ -511,7 +515,11 @@ void Session::pump() {
         wbuf_.size() < kMaxInFlight) {
       std::size_t before = wbuf_.size();
       ++fill_calls_;
-      export_pending_ = owner_->session_fill(*this, wbuf_, kMaxInFlight - before);
+      filling_ = true;
+      export_again_ = false;
+      bool more = owner_->session_fill(*this, wbuf_, kMaxInFlight - before);
+      filling_ = false;
+      export_pending_ = (more || export_again_) && state_ == State::Established;
       count_out(before);
       if (!connected_) return;  // the owner closed us from fill()
     }
@@ -625,6 +633,7 @@ void Session::fail(std::optional<wire::NotificationMessage> n, std::string reaso
   info.sent = n;
   info.state = state_;
   info.error = error;
+  info.connect_timeout = timed_out_;
   if (n)
     spdlog::warn("{}: {}; sending {}", cfg_.name, info.reason, wire::describe(*n));
   else

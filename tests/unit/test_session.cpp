@@ -434,3 +434,42 @@ TEST_CASE("GTSM: only TTL 255 packets are accepted, and ours carry TTL 255") {
   listener.remove_peer(*p_plain);
   listener.remove_peer(*p_gtsm);
 }
+
+TEST_CASE("a large export is pulled in budget-sized pieces and arrives whole") {
+  Pair t;
+  t.make(ip("127.0.0.2"), ip("127.0.0.3"));
+  constexpr uint32_t kCount = 30000;
+  std::vector<wire::Nlri> all;
+  for (uint32_t i = 0; i < kCount; ++i)
+    all.push_back({rib::Prefix(rib::IpAddress::v4(0x0b000000 + i), 32), 0});
+  std::size_t next = 0;
+  std::size_t max_chunk = 0;
+  bool eor_sent = false;
+  t.ha.filler = [&](Peer& p, std::vector<uint8_t>& out, std::size_t budget) {
+    wire::UpdateBuilder b(p.negotiated()->negotiated);
+    rib::AttrBuilder a;
+    a.set_origin(rib::Origin::Igp);
+    a.as_path.prepend(65000);
+    a.set_present(rib::AttrType::AsPath);
+    b.set_attributes(a, ip("127.0.0.2"));
+    std::size_t start = out.size();
+    while (next < all.size() && out.size() - start + wire::kMaxMessageSize <= budget)
+      next += b.announce(rib::Family::Ipv4, std::span(all).subspan(next), out);
+    if (next == all.size() && !eor_sent) {
+      wire::encode_end_of_rib(wire::kIpv4Unicast, out);
+      eor_sent = true;
+    }
+    max_chunk = std::max(max_chunk, out.size() - start);
+    p.notify_export();  // re-entrant call: must not start a second write
+    return next < all.size();
+  };
+  REQUIRE(run_until(t.io, [&] { return !t.hb.end_of_ribs.empty(); }));
+  CHECK(t.hb.announced.size() == kCount);
+  CHECK(t.hb.announced.front().prefix == all.front().prefix);
+  CHECK(t.hb.announced.back().prefix == all.back().prefix);
+  CHECK(t.ha.fill_calls > 3);
+  run_for(t.io, 50ms);
+  CHECK(t.hb.end_of_ribs.size() == 1);
+  CHECK(max_chunk <= Session::kMaxInFlight);
+  CHECK(t.b->established());
+}
