@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio.hpp>
 #include <doctest/doctest.h>
+#include <boost/asio.hpp>
 
 #include "rs/bgp/listener.hpp"
 #include "rs/bgp/peer.hpp"
@@ -29,8 +29,12 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-inline rib::IpAddress ip(std::string_view s) { return *rib::IpAddress::parse(s); }
-inline rib::Prefix pfx(std::string_view s) { return *rib::Prefix::parse(s); }
+inline rib::IpAddress ip(std::string_view s) {
+  return *rib::IpAddress::parse(s);
+}
+inline rib::Prefix pfx(std::string_view s) {
+  return *rib::Prefix::parse(s);
+}
 
 // Runs the loop until pred() or the deadline; returns pred().
 template <class Pred>
@@ -102,7 +106,8 @@ struct RecordingHandler : PeerHandler {
       return;
     }
     announced.insert(announced.end(), m.nlri.begin(), m.nlri.end());
-    if (m.mp_reach) announced.insert(announced.end(), m.mp_reach->nlri.begin(), m.mp_reach->nlri.end());
+    if (m.mp_reach)
+      announced.insert(announced.end(), m.mp_reach->nlri.begin(), m.mp_reach->nlri.end());
     withdrawn.insert(withdrawn.end(), m.withdrawn.begin(), m.withdrawn.end());
   }
   void on_end_of_rib(Peer&, wire::AfiSafi f) override { end_of_ribs.push_back(f); }
@@ -155,7 +160,8 @@ class RawPeer {
     boost::system::error_code result;
     sock_.async_connect(asio::ip::tcp::endpoint(to_asio(to), port),
                         [&](const boost::system::error_code& ec) { done = true, result = ec; });
-    run_until(io_, [&] { return done; }, 3000ms);
+    run_until(
+        io_, [&] { return done; }, 3000ms);
     return done && !result;
   }
   void adopt(asio::ip::tcp::socket s) { sock_ = std::move(s); }
@@ -163,9 +169,11 @@ class RawPeer {
   bool send(const std::vector<uint8_t>& bytes) {
     bool done = false;
     boost::system::error_code result;
-    asio::async_write(sock_, asio::buffer(bytes),
-                      [&](const boost::system::error_code& ec, std::size_t) { done = true, result = ec; });
-    run_until(io_, [&] { return done; }, 3000ms);
+    asio::async_write(
+        sock_, asio::buffer(bytes),
+        [&](const boost::system::error_code& ec, std::size_t) { done = true, result = ec; });
+    run_until(
+        io_, [&] { return done; }, 3000ms);
     return done && !result;
   }
 
@@ -245,20 +253,23 @@ class RawPeer {
   void read_some(Clock::time_point deadline) {
     bool done = false;
     std::array<uint8_t, 65536> tmp;
-    sock_.async_read_some(asio::buffer(tmp), [&](const boost::system::error_code& ec, std::size_t n) {
-      done = true;
-      if (ec) {
-        if (ec != asio::error::operation_aborted) eof_ = true;
-        return;
-      }
-      buf_.insert(buf_.end(), tmp.begin(), tmp.begin() + static_cast<long>(n));
-    });
-    run_until(io_, [&] { return done; },
-              std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::max(deadline - Clock::now(), Clock::duration(0))));
+    sock_.async_read_some(
+        asio::buffer(tmp), [&](const boost::system::error_code& ec, std::size_t n) {
+          done = true;
+          if (ec) {
+            if (ec != asio::error::operation_aborted) eof_ = true;
+            return;
+          }
+          buf_.insert(buf_.end(), tmp.begin(), tmp.begin() + static_cast<long>(n));
+        });
+    run_until(
+        io_, [&] { return done; },
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::max(deadline - Clock::now(), Clock::duration(0))));
     if (!done) {
       sock_.cancel();
-      run_until(io_, [&] { return done; }, 1000ms);
+      run_until(
+          io_, [&] { return done; }, 1000ms);
     }
   }
 
@@ -286,10 +297,12 @@ class RawListener {
       done = true;
       if (!ec) result = std::move(s);
     });
-    run_until(io_, [&] { return done; }, limit);
+    run_until(
+        io_, [&] { return done; }, limit);
     if (!done) {
       acc_.cancel();
-      run_until(io_, [&] { return done; }, 1000ms);
+      run_until(
+          io_, [&] { return done; }, 1000ms);
     }
     return result;
   }

@@ -39,7 +39,8 @@ struct Pair {
   std::unique_ptr<Peer> a, b;
 
   // a: passive, listening on la; b: connects from lb.
-  void make(rib::IpAddress la, rib::IpAddress lb, std::function<void(PeerConfig&, PeerConfig&)> tweak = {}) {
+  void make(rib::IpAddress la, rib::IpAddress lb,
+            std::function<void(PeerConfig&, PeerConfig&)> tweak = {}) {
     REQUIRE(!listener.listen(la, 0));
     PeerConfig ca = test_config("a", 65000, 0x01010101, lb, 179, 4200000001u);
     ca.passive = true;
@@ -323,7 +324,8 @@ TEST_CASE("graceful restart: a dropped session of a restart-capable peer keeps r
   raw.adopt(std::move(*s));
   auto open = raw_open(65009, 0x09090909);
   open.caps.multiprotocol = {wire::kIpv4Unicast, wire::kIpv6Unicast};
-  open.caps.graceful_restart = wire::GracefulRestart{false, false, 90, {{wire::kIpv4Unicast, true}}};
+  open.caps.graceful_restart =
+      wire::GracefulRestart{false, false, 90, {{wire::kIpv4Unicast, true}}};
   auto ours = raw.handshake(open);
   REQUIRE(ours);
   // Our OPEN: restarting (R bit), both families with the F bit (RFC 4724 3).
@@ -351,8 +353,8 @@ TEST_CASE("listener: dynamic neighbours from a range are spawned; unknown addres
   RecordingHandler hs;  // shared by the spawned peers
   std::vector<std::unique_ptr<Peer>> spawned;
   listener.add_range(pfx("127.0.1.0/24"), [&](const rib::IpAddress& remote) -> Peer* {
-    PeerConfig c = test_config("dyn" + std::to_string(spawned.size() + 1), 65000, 0x01010101,
-                               remote, 179, 0);
+    PeerConfig c =
+        test_config("dyn" + std::to_string(spawned.size() + 1), 65000, 0x01010101, remote, 179, 0);
     c.peer_as_mode = wire::PeerAsMode::Any;
     c.passive = true;
     spawned.push_back(std::make_unique<Peer>(io, c, hs));

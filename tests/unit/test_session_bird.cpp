@@ -9,8 +9,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -55,8 +55,10 @@ class Bird {
       int status = 0;
       bool gone = false;
       for (int i = 0; i < 200 && !gone; ++i) {
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) gone = true;
-        else ::usleep(10000);
+        if (::waitpid(pid_, &status, WNOHANG) == pid_)
+          gone = true;
+        else
+          ::usleep(10000);
       }
       if (!gone) {
         ::kill(pid_, SIGKILL);
@@ -103,8 +105,7 @@ std::string bird_config(const fs::path& dir, uint16_t bird_port, uint16_t rsd_po
     << "  connect delay time 1;\n"
     << "  connect retry time 2;\n"
     << "  error wait time 1, 2;\n"
-    << (passive ? "  passive on;\n" : "")
-    << "  ipv4 { import all; export all; };\n"
+    << (passive ? "  passive on;\n" : "") << "  ipv4 { import all; export all; };\n"
     << "}\n";
   return c.str();
 }
@@ -132,7 +133,8 @@ void run_interop(bool bird_connects) {
   listener.add_peer(peer);
   peer.start();
 
-  bool up = run_until(io, [&] { return peer.established(); }, 10000ms);
+  bool up = run_until(
+      io, [&] { return peer.established(); }, 10000ms);
   if (!up) MESSAGE("BIRD log:\n", bird.log(), "\nlast error: ", peer.last_error().reason);
   REQUIRE(up);
   CHECK(bird.running());
@@ -145,7 +147,8 @@ void run_interop(bool bird_connects) {
     CHECK(peer.local_endpoint()->port() == listener.port());
   else
     CHECK(peer.remote_endpoint()->port() == bird_port);
-  REQUIRE(run_until(io, [&] { return h.announced.size() >= 2; }, 10000ms));
+  REQUIRE(run_until(
+      io, [&] { return h.announced.size() >= 2; }, 10000ms));
   std::vector<rib::Prefix> got;
   for (const auto& n : h.announced) got.push_back(n.prefix);
   std::sort(got.begin(), got.end());
@@ -153,8 +156,8 @@ void run_interop(bool bird_connects) {
   CHECK(h.treat_as_withdraw == 0);
   // Stop with a shutdown message; BIRD logs it.
   peer.stop(wire::subcode::kAdministrativeShutdown, "rsd test done");
-  CHECK(run_until(io, [&] { return bird.log().find("rsd test done") != std::string::npos; },
-                  3000ms));
+  CHECK(run_until(
+      io, [&] { return bird.log().find("rsd test done") != std::string::npos; }, 3000ms));
   listener.remove_peer(peer);
 }
 

@@ -138,8 +138,10 @@ TEST_CASE("a NOTIFICATION is logged and never answered, even a malformed one (N1
     REQUIRE(raw->send(hex(notification)));
     std::vector<std::vector<uint8_t>> seen;
     CHECK(raw->wait_closed(3000ms, &seen));
-    for (const auto& m : seen) CHECK(m[18] != static_cast<uint8_t>(wire::MessageType::Notification));
-    REQUIRE(run_until(t.io, [&] { return t.peer->counters().notifications_received > received_before; }));
+    for (const auto& m : seen)
+      CHECK(m[18] != static_cast<uint8_t>(wire::MessageType::Notification));
+    REQUIRE(run_until(t.io,
+                      [&] { return t.peer->counters().notifications_received > received_before; }));
     REQUIRE(t.peer->last_error().received);
     CHECK(t.peer->last_error().received->code == wire::ErrorCode::Cease);
     CHECK_FALSE(t.peer->last_error().sent);
@@ -156,7 +158,8 @@ TEST_CASE("error wait doubles per error up to the maximum") {
   asio::io_context io;
   RawListener raw_listener(io, ip("127.0.0.12"));
   RecordingHandler h;
-  PeerConfig c = test_config("backoff", 65000, 0x01010101, ip("127.0.0.12"), raw_listener.port(), 65001);
+  PeerConfig c =
+      test_config("backoff", 65000, 0x01010101, ip("127.0.0.12"), raw_listener.port(), 65001);
   c.error_wait_min = 100ms;
   c.error_wait_max = 300ms;
   Peer a(io, c, h);
@@ -203,14 +206,16 @@ TEST_CASE("a peer that stops reading: fill() stops, memory stays bounded, send h
     a.set_present(rib::AttrType::AsPath);
     b.set_attributes(a, ip("127.0.0.2"));
     std::vector<wire::Nlri> v;
-    for (uint32_t i = 0; i < 2000; ++i) v.push_back({rib::Prefix(rib::IpAddress::v4(0x0a000000 + i), 32), 0});
+    for (uint32_t i = 0; i < 2000; ++i)
+      v.push_back({rib::Prefix(rib::IpAddress::v4(0x0a000000 + i), 32), 0});
     REQUIRE(b.announce(rib::Family::Ipv4, v, update) > 100);
   }
   std::size_t max_budget_seen = 0;
   t.h.filler = [&](Peer&, std::vector<uint8_t>& out, std::size_t budget) {
     max_budget_seen = std::max(max_budget_seen, budget);
     std::size_t start = out.size();
-    while (out.size() - start + update.size() <= budget) out.insert(out.end(), update.begin(), update.end());
+    while (out.size() - start + update.size() <= budget)
+      out.insert(out.end(), update.begin(), update.end());
     return true;
   };
   // Reconfigure: small send hold time, hold time 0 so nothing else times out.
@@ -228,13 +233,16 @@ TEST_CASE("a peer that stops reading: fill() stops, memory stays bounded, send h
   REQUIRE(run_until(t.io, [&] { return t.peer->established(); }));
   // The raw peer never reads again. Wait until fill() is no longer called.
   uint64_t calls = 0;
-  REQUIRE(run_until(t.io, [&] {
-    uint64_t now = t.h.fill_calls;
-    bool stable = now == calls && now > 0;
-    calls = now;
-    if (!stable) run_for(t.io, 300ms);
-    return stable;
-  }, 5000ms));
+  REQUIRE(run_until(
+      t.io,
+      [&] {
+        uint64_t now = t.h.fill_calls;
+        bool stable = now == calls && now > 0;
+        calls = now;
+        if (!stable) run_for(t.io, 300ms);
+        return stable;
+      },
+      5000ms));
   CHECK(t.peer->established());
   CHECK(max_budget_seen <= Session::kMaxInFlight);
   CHECK(t.peer->send_queue_bytes() <= Session::kMaxInFlight);
@@ -243,13 +251,16 @@ TEST_CASE("a peer that stops reading: fill() stops, memory stays bounded, send h
   run_for(t.io, 500ms);
   CHECK(t.h.fill_calls == calls);  // still not called
   // RFC 9687: nothing could be written for the send hold time.
-  REQUIRE(run_until(t.io, [&] { return t.h.downs == 1; }, 5000ms));
+  REQUIRE(run_until(
+      t.io, [&] { return t.h.downs == 1; }, 5000ms));
   REQUIRE(t.h.down_infos[0].notification_sent);
   CHECK(t.h.down_infos[0].notification_sent->code == wire::ErrorCode::SendHoldTimerExpired);
   CHECK(t.peer->last_error().sent->code == wire::ErrorCode::SendHoldTimerExpired);
 }
 
-TEST_CASE("UPDATE in OpenConfirm is 5/2; enhanced route refresh: BoRR/EoRR reach the handler, R1 is 7/1") {
+TEST_CASE(
+    "UPDATE in OpenConfirm is 5/2; enhanced route refresh: BoRR/EoRR reach the handler, R1 is "
+    "7/1") {
   Target t;
   {
     auto raw = t.connect();
