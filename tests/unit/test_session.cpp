@@ -475,3 +475,103 @@ TEST_CASE("a large export is pulled in budget-sized pieces and arrives whole") {
   CHECK(max_chunk <= Session::kMaxInFlight);
   CHECK(t.b->established());
 }
+
+TEST_CASE("graceful restart: a new connection while Established means the peer restarted") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RecordingHandler h;
+  PeerConfig c = test_config("a", 65000, 0x01010101, ip("127.0.0.22"), 179, 65022);
+  c.passive = true;
+  Peer a(io, c, h);
+  listener.add_peer(a);
+  a.start();
+  auto open = raw_open(65022, 0x16161616);
+  open.caps.graceful_restart = wire::GracefulRestart{false, false, 60, {{wire::kIpv4Unicast, true}}};
+  RawPeer first(io);
+  REQUIRE(first.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.22")));
+  REQUIRE(first.handshake(open));
+  REQUIRE(run_until(io, [&] { return a.established(); }));
+  // The peer restarted; its old connection is still open on our side (RFC 4724 4.2).
+  open.caps.graceful_restart->restart_state = true;
+  RawPeer second(io);
+  REQUIRE(second.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.22")));
+  REQUIRE(second.handshake(open));
+  REQUIRE(run_until(io, [&] { return h.established == 2 && a.established(); }));
+  REQUIRE(h.downs == 1);
+  CHECK(h.down_infos[0].keep_stale);
+  CHECK(h.down_infos[0].stale_time == std::chrono::seconds(60));
+  CHECK_FALSE(h.down_infos[0].notification_sent);  // closed without a NOTIFICATION
+  CHECK(first.wait_closed());
+  CHECK(a.negotiated()->peer_graceful_restart->restart_state);
+  listener.remove_peer(a);
+}
+
+TEST_CASE("RFC 9234: a role mismatch is 2/11") {
+  asio::io_context io;
+  RawListener raw_listener(io, ip("127.0.0.23"));
+  RecordingHandler h;
+  PeerConfig c = test_config("a", 65000, 0x01010101, ip("127.0.0.23"), raw_listener.port(), 65023);
+  c.local_role = wire::Role::RouteServer;
+  Peer a(io, c, h);
+  a.start();
+  auto s = raw_listener.accept();
+  REQUIRE(s);
+  RawPeer raw(io);
+  raw.adopt(std::move(*s));
+  auto ours = raw.read_type(wire::MessageType::Open);
+  REQUIRE(ours);
+  auto decoded = wire::decode_open(wire::Bytes(*ours).subspan(wire::kHeaderSize));
+  REQUIRE(decoded);
+  CHECK(decoded->caps.role == wire::Role::RouteServer);
+  auto open = raw_open(65023, 0x17171717);
+  open.caps.role = wire::Role::Provider;  // O10
+  std::vector<uint8_t> bytes;
+  wire::encode_open(open, bytes);
+  REQUIRE(raw.send(bytes));
+  auto n = raw.notification();
+  REQUIRE(n);
+  CHECK(n->code == wire::ErrorCode::Open);
+  CHECK(n->subcode == wire::subcode::kRoleMismatch);
+}
+
+TEST_CASE("a Peer destroyed with sessions in every state leaves nothing dangling") {
+  asio::io_context io;
+  Listener listener(io);
+  REQUIRE(!listener.listen(ip("127.0.0.2"), 0));
+  RawListener raw_listener(io, ip("127.0.0.24"));
+  RecordingHandler h1, h2, h3;
+  // Established, with an export in flight.
+  PeerConfig c1 = test_config("est", 65000, 0x01010101, ip("127.0.0.25"), 179, 65001);
+  c1.passive = true;
+  auto est = std::make_unique<Peer>(io, c1, h1);
+  listener.add_peer(*est);
+  est->start();
+  RawPeer raw(io);
+  REQUIRE(raw.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.25")));
+  REQUIRE(raw.handshake(raw_open(65001, 0x0a000002)));
+  REQUIRE(run_until(io, [&] { return est->established(); }));
+  // Connect: its SYNs carry a TCP-MD5 signature the raw listener has no key for, so the kernel
+  // drops them and the connect hangs.
+  PeerConfig c2 = test_config("connecting", 65000, 0x01010101, ip("127.0.0.24"),
+                              raw_listener.port(), 65001);
+  c2.password = "nobody knows";
+  auto connecting = std::make_unique<Peer>(io, c2, h2);
+  connecting->start();
+  // OpenSent: the raw listener accepts and stays silent.
+  PeerConfig c3 = c2;
+  c3.name = "opensent";
+  c3.password.clear();
+  auto opensent = std::make_unique<Peer>(io, c3, h3);
+  opensent->start();
+  REQUIRE(raw_listener.accept());
+  REQUIRE(run_until(io, [&] { return opensent->state() == State::OpenSent; }));
+  CHECK(connecting->state() == State::Connect);
+  listener.remove_peer(*est);
+  est.reset();
+  connecting.reset();
+  opensent.reset();
+  run_for(io, 100ms);  // pending handlers run against live Sessions only
+  CHECK(raw.wait_closed());
+  CHECK(h1.downs == 0);  // no callbacks after destruction
+}
