@@ -487,7 +487,8 @@ TEST_CASE("graceful restart: a new connection while Established means the peer r
   listener.add_peer(a);
   a.start();
   auto open = raw_open(65022, 0x16161616);
-  open.caps.graceful_restart = wire::GracefulRestart{false, false, 60, {{wire::kIpv4Unicast, true}}};
+  open.caps.graceful_restart =
+      wire::GracefulRestart{false, false, 60, {{wire::kIpv4Unicast, true}}};
   RawPeer first(io);
   REQUIRE(first.connect(ip("127.0.0.2"), listener.port(), ip("127.0.0.22")));
   REQUIRE(first.handshake(open));
@@ -553,8 +554,8 @@ TEST_CASE("a Peer destroyed with sessions in every state leaves nothing dangling
   REQUIRE(run_until(io, [&] { return est->established(); }));
   // Connect: its SYNs carry a TCP-MD5 signature the raw listener has no key for, so the kernel
   // drops them and the connect hangs.
-  PeerConfig c2 = test_config("connecting", 65000, 0x01010101, ip("127.0.0.24"),
-                              raw_listener.port(), 65001);
+  PeerConfig c2 =
+      test_config("connecting", 65000, 0x01010101, ip("127.0.0.24"), raw_listener.port(), 65001);
   c2.password = "nobody knows";
   auto connecting = std::make_unique<Peer>(io, c2, h2);
   connecting->start();
@@ -574,4 +575,66 @@ TEST_CASE("a Peer destroyed with sessions in every state leaves nothing dangling
   run_for(io, 100ms);  // pending handlers run against live Sessions only
   CHECK(raw.wait_closed());
   CHECK(h1.downs == 0);  // no callbacks after destruction
+}
+
+TEST_CASE("PeerConfig defaults and our OPEN") {
+  PeerConfig c;
+  c.local_as = 65000;
+  c.peer_as = 65001;
+  c.router_id = 0x01020304;
+  CHECK(c.hold_time == 240);
+  CHECK(c.neighbor_port == 179);
+  CHECK(c.ttl() == 1);  // direct eBGP
+  c.multihop = 8;
+  CHECK(c.ttl() == 8);
+  c.ttl_security = true;
+  CHECK(c.ttl() == 255);
+  PeerConfig ibgp = c;
+  ibgp.peer_as = 65000;
+  ibgp.multihop.reset();
+  ibgp.ttl_security = false;
+  CHECK(ibgp.is_internal());
+  CHECK(ibgp.ttl() == 64);
+  // RFC 9687 4: max(8 minutes, 2 x hold time) unless configured.
+  CHECK(c.effective_send_hold_time(90) == std::chrono::minutes(8));
+  CHECK(c.effective_send_hold_time(600) == std::chrono::seconds(1200));
+  c.send_hold_time = 1500ms;
+  CHECK(c.effective_send_hold_time(600) == 1500ms);
+  CHECK(c.error_wait_min == std::chrono::seconds(60));
+  CHECK(c.error_wait_max == std::chrono::seconds(300));
+
+  c.families = {{wire::kIpv4Unicast, true, true, true}, {wire::kIpv6Unicast, false, true, false}};
+  c.graceful_restart = GracefulRestartMode::On;
+  c.extended_messages = true;
+  c.local_role = wire::Role::RouteServer;
+  c.advertise_hostname = true;
+  c.hostname = "rs1";
+  auto o = make_local_open(c, false);
+  CHECK(o.hold_time == 240);
+  CHECK(o.bgp_id == 0x01020304);
+  CHECK(o.effective_as() == 65000);
+  CHECK(o.caps.multiprotocol == std::vector<wire::AfiSafi>{wire::kIpv4Unicast, wire::kIpv6Unicast});
+  CHECK(o.caps.route_refresh);
+  CHECK(o.caps.enhanced_route_refresh);
+  REQUIRE(o.caps.add_path.size() == 2);
+  CHECK(o.caps.add_path[0].send_receive == wire::AddPathFamily::kBoth);
+  CHECK(o.caps.add_path[1].send_receive == wire::AddPathFamily::kSend);
+  REQUIRE(o.caps.extended_next_hop.size() == 1);
+  CHECK(o.caps.extended_next_hop[0].next_hop_afi == wire::kAfiIpv6);
+  REQUIRE(o.caps.graceful_restart);
+  CHECK_FALSE(o.caps.graceful_restart->restart_state);
+  CHECK(o.caps.graceful_restart->families.size() == 2);
+  CHECK_FALSE(o.caps.graceful_restart->families[0].forwarding_preserved);
+  CHECK(o.caps.extended_message);
+  CHECK(o.caps.role == wire::Role::RouteServer);
+  REQUIRE(o.caps.fqdn);
+  CHECK(o.caps.fqdn->hostname == "rs1");
+  c.graceful_restart = GracefulRestartMode::Aware;
+  auto aware = make_local_open(c, false);
+  REQUIRE(aware.caps.graceful_restart);
+  CHECK(aware.caps.graceful_restart->families.empty());
+  c.graceful_restart = GracefulRestartMode::Off;
+  CHECK_FALSE(make_local_open(c, false).caps.graceful_restart);
+  c.local_as = 4200000000u;
+  CHECK(make_local_open(c, false).my_as == wire::kAsTrans);
 }
