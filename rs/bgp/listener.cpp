@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/write.hpp>
 
 #include "rs/bgp/peer.hpp"
 #include "rs/bgp/socket_options.hpp"
@@ -19,7 +19,9 @@ namespace asio = boost::asio;
 
 Listener::Listener(asio::io_context& io) : io_(io), acceptor_(io) {}
 
-Listener::~Listener() { close(); }
+Listener::~Listener() {
+  close();
+}
 
 std::error_code Listener::listen(const rib::IpAddress& address, uint16_t port, int backlog) {
   auto to_std = [](const boost::system::error_code& ec) {

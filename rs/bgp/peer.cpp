@@ -27,10 +27,14 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(Peer::Phase p) {
   switch (p) {
-    case Peer::Phase::Down: return "down";
-    case Peer::Phase::Start: return "start";
-    case Peer::Phase::ErrorWait: return "error wait";
-    case Peer::Phase::Up: return "up";
+    case Peer::Phase::Down:
+      return "down";
+    case Peer::Phase::Start:
+      return "start";
+    case Peer::Phase::ErrorWait:
+      return "error wait";
+    case Peer::Phase::Up:
+      return "up";
   }
   return "?";
 }
@@ -48,11 +52,7 @@ bool is_cease(const std::optional<wire::NotificationMessage>& n, uint8_t subcode
 }  // namespace
 
 Peer::Peer(asio::io_context& io, PeerConfig cfg, PeerHandler& handler)
-    : io_(io),
-      cfg_(std::move(cfg)),
-      handler_(handler),
-      connect_timer_(io),
-      error_wait_timer_(io) {}
+    : io_(io), cfg_(std::move(cfg)), handler_(handler), connect_timer_(io), error_wait_timer_(io) {}
 
 Peer::~Peer() {
   if (out_) out_->close(std::nullopt, "protocol removed");
@@ -126,7 +126,8 @@ void Peer::accept(asio::ip::tcp::socket sock) {
   if (phase_ == Phase::Down) return reject("protocol down");
   if (phase_ == Phase::ErrorWait) return reject("error wait");
   if (in_) {
-    bool gr = in_->state() == State::Established && cfg_.graceful_restart != GracefulRestartMode::Off &&
+    bool gr = in_->state() == State::Established &&
+              cfg_.graceful_restart != GracefulRestartMode::Off &&
               in_->negotiated().peer_graceful_restart;
     if (!gr) return reject("an incoming connection exists");
     // RFC 4724 4.2: a new connection while Established means the peer restarted.
@@ -254,7 +255,8 @@ bool Peer::session_open(Session& s) {
   ++counters_.collisions;
   spdlog::info("{}: connection collision, closing the {} connection", cfg_.name,
                close_outgoing ? "outgoing" : "incoming");
-  close_session(loser, cease(wire::subcode::kConnectionCollisionResolution), "connection collision");
+  close_session(loser, cease(wire::subcode::kConnectionCollisionResolution),
+                "connection collision");
   return !self;
 }
 
@@ -263,10 +265,10 @@ void Peer::session_established(Session& s) {
   ++counters_.establishments;
   if (auto* other = other_slot(s); other && *other) {
     bool open = (*other)->state() >= State::OpenSent;
-    close_session(*other,
-                  open ? std::optional(cease(wire::subcode::kConnectionCollisionResolution))
-                       : std::nullopt,
-                  "another session is established");
+    close_session(
+        *other,
+        open ? std::optional(cease(wire::subcode::kConnectionCollisionResolution)) : std::nullopt,
+        "another session is established");
   }
   handler_.on_established(*this);
 }
@@ -305,7 +307,8 @@ void Peer::session_closed(Session& s, const CloseInfo& info) {
   bool gr = false;
   if (info.state == State::Established) {
     // RFC 4724 4.2: TCP failure (or a silent peer) with a restart-capable peer.
-    bool silent = !info.received && (!info.sent || info.sent->code == wire::ErrorCode::HoldTimerExpired);
+    bool silent =
+        !info.received && (!info.sent || info.sent->code == wire::ErrorCode::HoldTimerExpired);
     gr = silent && cfg_.graceful_restart != GracefulRestartMode::Off &&
          keep->negotiated().peer_graceful_restart &&
          keep->negotiated().peer_graceful_restart->restart_time > 0;
@@ -322,9 +325,14 @@ void Peer::session_closed(Session& s, const CloseInfo& info) {
     return;
   }
   phase_ = Phase::Start;
-  if (!cfg_.passive)
-    schedule_connect(info.state == State::Established || collision ? cfg_.connect_delay_time
-                                                                    : cfg_.connect_retry_time);
+  if (cfg_.passive) return;
+  // RFC 4271 8.2.2: a connect that timed out already waited the connect retry time.
+  if (info.connect_timeout)
+    schedule_connect(Duration(0));
+  else if (info.state == State::Established || collision)
+    schedule_connect(cfg_.connect_delay_time);
+  else
+    schedule_connect(cfg_.connect_retry_time);
 }
 
 void Peer::went_down(const Session& s, const CloseInfo& info, bool peer_restarting) {
@@ -351,8 +359,8 @@ void Peer::went_down(const Session& s, const CloseInfo& info, bool peer_restarti
 void Peer::schedule_connect(Duration delay) {
   ++connect_gen_;
   connect_timer_.expires_after(delay);
-  connect_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_), g = connect_gen_](
-                                const boost::system::error_code& ec) {
+  connect_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_),
+                             g = connect_gen_](const boost::system::error_code& ec) {
     if (ec || alive.expired() || g != connect_gen_) return;
     connect_now();
   });
@@ -360,8 +368,8 @@ void Peer::schedule_connect(Duration delay) {
 
 void Peer::connect_now() {
   if (phase_ != Phase::Start || cfg_.passive || out_ || established()) return;
-  out_ = std::make_shared<Session>(io_, cfg_, static_cast<SessionOwner&>(*this), Direction::Outgoing,
-                                   make_local_open(cfg_, restarting_));
+  out_ = std::make_shared<Session>(io_, cfg_, static_cast<SessionOwner&>(*this),
+                                   Direction::Outgoing, make_local_open(cfg_, restarting_));
   out_->connect();
 }
 
@@ -375,8 +383,8 @@ void Peer::enter_error_wait() {
   spdlog::info("{}: error wait {} ms", cfg_.name, error_wait_.count());
   ++error_wait_gen_;
   error_wait_timer_.expires_after(error_wait_);
-  error_wait_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_), g = error_wait_gen_](
-                                   const boost::system::error_code& ec) {
+  error_wait_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_),
+                                g = error_wait_gen_](const boost::system::error_code& ec) {
     if (ec || alive.expired() || g != error_wait_gen_) return;
     phase_ = Phase::Start;
     if (!cfg_.passive) schedule_connect(cfg_.connect_delay_time);

@@ -76,7 +76,7 @@ struct PeerCounters {
   uint64_t notifications_received = 0;
   std::optional<wire::NotificationMessage> last_notification_sent;
   std::optional<wire::NotificationMessage> last_notification_received;
-  uint64_t collisions = 0;           // sessions closed by collision detection
+  uint64_t collisions = 0;            // sessions closed by collision detection
   uint64_t connections_rejected = 0;  // incoming connections refused
 };
 

@@ -72,11 +72,11 @@ struct PeerConfig {
 
   std::vector<FamilyConfig> families = std::vector<FamilyConfig>(1);  // IPv4 unicast
 
-  bool route_refresh = true;            // RFC 2918
-  bool enhanced_route_refresh = true;   // RFC 7313
+  bool route_refresh = true;           // RFC 2918
+  bool enhanced_route_refresh = true;  // RFC 7313
   GracefulRestartMode graceful_restart = GracefulRestartMode::Aware;
   uint16_t graceful_restart_time = 120;  // seconds, 12 bits on the wire
-  bool extended_messages = false;       // RFC 8654
+  bool extended_messages = false;        // RFC 8654
   std::optional<wire::Role> local_role;  // RFC 9234
   bool require_roles = false;            // the peer must advertise a role
   bool advertise_hostname = false;       // FQDN capability

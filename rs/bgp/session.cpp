@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "rs/bgp/socket_options.hpp"
 
@@ -29,12 +29,18 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(State s) {
   switch (s) {
-    case State::Idle: return "Idle";
-    case State::Connect: return "Connect";
-    case State::Active: return "Active";
-    case State::OpenSent: return "OpenSent";
-    case State::OpenConfirm: return "OpenConfirm";
-    case State::Established: return "Established";
+    case State::Idle:
+      return "Idle";
+    case State::Connect:
+      return "Connect";
+    case State::Active:
+      return "Active";
+    case State::OpenSent:
+      return "OpenSent";
+    case State::OpenConfirm:
+      return "OpenConfirm";
+    case State::Established:
+      return "Established";
   }
   return "?";
 }
@@ -187,6 +193,7 @@ void Session::fsm(Event ev) {
           on_connected();
           return;
         case Event::HoldTimerExpired:  // doubles as the connect timeout
+          timed_out_ = true;
           fail(std::nullopt, "connect timeout", false);
           return;
         case Event::TcpFailed:
@@ -306,11 +313,9 @@ void Session::fsm_error(uint8_t subcode) {
 // ---- Receiving -----------------------------------------------------------------------------
 
 void Session::start_read() {
-  sock_.async_read_some(
-      asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        self->on_read(ec, n);
-      });
+  sock_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+                        [self = shared_from_this()](const boost::system::error_code& ec,
+                                                    std::size_t n) { self->on_read(ec, n); });
 }
 
 void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -341,9 +346,15 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
       if (state_ == State::OpenConfirm || state_ == State::Established) last_rx_ = Clock::now();
     }
     switch (frame_.header.type) {
-      case wire::MessageType::Open: fsm(Event::OpenReceived); break;
-      case wire::MessageType::Update: fsm(Event::UpdateReceived); break;
-      case wire::MessageType::Notification: fsm(Event::NotificationReceived); break;
+      case wire::MessageType::Open:
+        fsm(Event::OpenReceived);
+        break;
+      case wire::MessageType::Update:
+        fsm(Event::UpdateReceived);
+        break;
+      case wire::MessageType::Notification:
+        fsm(Event::NotificationReceived);
+        break;
       case wire::MessageType::Keepalive: {
         auto st = wire::check_keepalive(frame_.body);
         if (!st) {
@@ -353,7 +364,9 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
         fsm(Event::KeepaliveReceived);
         break;
       }
-      case wire::MessageType::RouteRefresh: fsm(Event::RouteRefreshReceived); break;
+      case wire::MessageType::RouteRefresh:
+        fsm(Event::RouteRefreshReceived);
+        break;
     }
   }
   if (state_ == State::Idle) return;
@@ -387,7 +400,8 @@ void Session::handle_open() {
   if (hold.count() > 0) {
     keepalive_interval_ = hold / 3;
     if (cfg_.keepalive_time && *cfg_.keepalive_time > 0)
-      keepalive_interval_ = std::min(keepalive_interval_, milliseconds(*cfg_.keepalive_time * 1000));
+      keepalive_interval_ =
+          std::min(keepalive_interval_, milliseconds(*cfg_.keepalive_time * 1000));
   }
   spdlog::debug("{}: OPEN from AS{} id {:08x} hold {}", cfg_.name, negotiated_.peer_as,
                 negotiated_.peer_bgp_id, negotiated_.hold_time);
@@ -460,10 +474,8 @@ void Session::handle_notification() {
 // ---- Sending -------------------------------------------------------------------------------
 
 void Session::send_open() {
-  std::size_t from = prio_.size();
   wire::encode_open(local_open_, prio_);
   if (owner_) owner_->session_counters().out[1]++;
-  (void)from;
   pump();
 }
 
@@ -482,6 +494,10 @@ void Session::send_route_refresh(const wire::RouteRefreshMessage& m) {
 
 void Session::notify_export() {
   export_pending_ = true;
+  if (filling_) {
+    export_again_ = true;  // called from inside fill(): ask again once it returns
+    return;
+  }
   if (state_ == State::Established) pump();
 }
 
@@ -500,7 +516,8 @@ void Session::count_out(std::size_t from) {
 }
 
 void Session::pump() {
-  if (writing_ || !connected_) return;
+  // Not re-entered from inside fill(): the owner may call notify_export() or stop() there.
+  if (writing_ || !connected_ || filling_) return;
   if (woff_ == wbuf_.size()) {
     wbuf_.clear();
     woff_ = 0;
@@ -511,7 +528,11 @@ void Session::pump() {
         wbuf_.size() < kMaxInFlight) {
       std::size_t before = wbuf_.size();
       ++fill_calls_;
-      export_pending_ = owner_->session_fill(*this, wbuf_, kMaxInFlight - before);
+      filling_ = true;
+      export_again_ = false;
+      bool more = owner_->session_fill(*this, wbuf_, kMaxInFlight - before);
+      filling_ = false;
+      export_pending_ = (more || export_again_) && state_ == State::Established;
       count_out(before);
       if (!connected_) return;  // the owner closed us from fill()
     }
@@ -525,11 +546,9 @@ void Session::pump() {
   }
   writing_ = true;
   arm_send_hold();
-  sock_.async_write_some(
-      asio::buffer(wbuf_.data() + woff_, wbuf_.size() - woff_),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        self->on_write(ec, n);
-      });
+  sock_.async_write_some(asio::buffer(wbuf_.data() + woff_, wbuf_.size() - woff_),
+                         [self = shared_from_this()](const boost::system::error_code& ec,
+                                                     std::size_t n) { self->on_write(ec, n); });
 }
 
 void Session::on_write(const boost::system::error_code& ec, std::size_t n) {
@@ -563,16 +582,17 @@ void Session::arm_hold(milliseconds d) {
 }
 
 void Session::wait_hold() {
-  hold_timer_.async_wait([self = shared_from_this(), g = hold_gen_](const boost::system::error_code& ec) {
-    if (ec || g != self->hold_gen_ || self->state_ == State::Idle) return;
-    auto due = self->last_rx_ + self->hold_time_;
-    if (Clock::now() < due) {
-      self->hold_timer_.expires_at(due);
-      self->wait_hold();
-      return;
-    }
-    self->fsm(Event::HoldTimerExpired);
-  });
+  hold_timer_.async_wait(
+      [self = shared_from_this(), g = hold_gen_](const boost::system::error_code& ec) {
+        if (ec || g != self->hold_gen_ || self->state_ == State::Idle) return;
+        auto due = self->last_rx_ + self->hold_time_;
+        if (Clock::now() < due) {
+          self->hold_timer_.expires_at(due);
+          self->wait_hold();
+          return;
+        }
+        self->fsm(Event::HoldTimerExpired);
+      });
 }
 
 void Session::arm_keepalive() {
@@ -625,6 +645,7 @@ void Session::fail(std::optional<wire::NotificationMessage> n, std::string reaso
   info.sent = n;
   info.state = state_;
   info.error = error;
+  info.connect_timeout = timed_out_;
   if (n)
     spdlog::warn("{}: {}; sending {}", cfg_.name, info.reason, wire::describe(*n));
   else

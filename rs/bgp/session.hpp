@@ -55,7 +55,8 @@ struct CloseInfo {
   std::optional<wire::NotificationMessage> sent;      // what we sent (or meant to send)
   std::optional<wire::NotificationMessage> received;  // what the peer sent
   State state = State::Idle;                          // state when it ended
-  bool error = false;  // a protocol error or timer expiry (not a plain TCP failure)
+  bool error = false;            // a protocol error or timer expiry (not a plain TCP failure)
+  bool connect_timeout = false;  // the TCP connect took longer than the connect retry time
 };
 
 class Session;
@@ -177,6 +178,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool writing_ = false;
   bool export_pending_ = false;
+  bool filling_ = false;       // inside the owner's session_fill()
+  bool export_again_ = false;  // notify_export() during session_fill()
+  bool timed_out_ = false;
   boost::asio::ip::tcp::socket sock_;
   boost::asio::steady_timer hold_timer_;
   boost::asio::steady_timer keepalive_timer_;

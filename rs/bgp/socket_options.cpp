@@ -33,7 +33,9 @@ rib::IpAddress from_asio(const asio::ip::address& a) {
 
 namespace {
 
-std::error_code last_error() { return {errno, std::generic_category()}; }
+std::error_code last_error() {
+  return {errno, std::generic_category()};
+}
 
 std::error_code set_int(int fd, int level, int name, int value) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return last_error();
@@ -42,8 +44,12 @@ std::error_code set_int(int fd, int level, int name, int value) {
 
 }  // namespace
 
-std::error_code set_no_delay(int fd) { return set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1); }
-std::error_code set_reuse_address(int fd) { return set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1); }
+std::error_code set_no_delay(int fd) {
+  return set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+}
+std::error_code set_reuse_address(int fd) {
+  return set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+}
 std::error_code set_v6_only(int fd, bool on) {
   return set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, on ? 1 : 0);
 }
@@ -95,10 +101,10 @@ std::error_code open_and_bind(asio::ip::tcp::socket& sock, rib::Family family,
   if (ec) return {ec.value(), std::generic_category()};
   if (auto e = set_reuse_address(sock.native_handle())) return e;
   if (!address && port == 0) return {};
-  asio::ip::address bind_addr = address ? to_asio(*address)
-                                        : (family == rib::Family::Ipv4
-                                               ? asio::ip::address(asio::ip::address_v4::any())
-                                               : asio::ip::address(asio::ip::address_v6::any()));
+  asio::ip::address bind_addr =
+      address ? to_asio(*address)
+              : (family == rib::Family::Ipv4 ? asio::ip::address(asio::ip::address_v4::any())
+                                             : asio::ip::address(asio::ip::address_v6::any()));
   sock.bind(asio::ip::tcp::endpoint(bind_addr, port), ec);
   if (ec) return {ec.value(), std::generic_category()};
   return {};
