@@ -242,6 +242,45 @@ class Rsc(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("Total:", p.stdout)
 
+    def test_interactive_completion_and_history(self):
+        import pty
+        import select
+
+        home = os.path.join(self.rsd.dir, "home")
+        os.makedirs(home, exist_ok=True)
+        master, slave = pty.openpty()
+        env = dict(os.environ, HOME=home, TERM="dumb")
+        p = subprocess.Popen([ARGS.rsc, "-s", self.rsd.sock], stdin=slave, stdout=slave, stderr=slave, env=env)
+        os.close(slave)
+        out = b""
+
+        def read_until(needle, timeout=10):
+            nonlocal out
+            deadline = time.time() + timeout
+            while needle not in out and time.time() < deadline:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        break
+            return needle in out
+
+        try:
+            self.assertTrue(read_until(b"rsc> "), out)
+            os.write(master, b"sh\tpro\tp\t1\n")  # `show protocols peer1`: keywords, then names
+            self.assertTrue(read_until(b"Established"), out)
+            os.write(master, b"quit\n")
+            p.wait(10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(master)
+        self.assertIn(b"show protocols peer1", out)
+        with open(os.path.join(home, ".rsc_history")) as f:
+            self.assertIn("show protocols peer1", f.read().replace("\\040", " "))  # libedit escapes blanks
+
     def json_of(self, *words):
         p = rsc(self.rsd, "--json", *words)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
