@@ -105,7 +105,7 @@ TEST_CASE("show route: layout, order, for, count, errors") {
         "1007-6 of 6 routes for 6 networks in table master4\n 1 of 1 routes for 1 networks in table master6\n"
         "0014 Total: 7 of 7 routes for 7 networks in 2 tables\n");
   CHECK(f.run("show route count table master6") == "1007-1 of 1 routes for 1 networks in table master6\n0000 \n");
-  CHECK(f.run("sh ro where bgp_med = 10 cou") ==
+  CHECK(f.run("sh ro where bgp_med = 10 count") ==
         "1007-1 of 6 routes for 6 networks in table master4\n 0 of 1 routes for 1 networks in table master6\n"
         "0014 Total: 1 of 7 routes for 7 networks in 2 tables\n");
   CHECK(f.run("show route filter high_med").find("203.0.113.0/24") != std::string::npos);
