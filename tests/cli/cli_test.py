@@ -10,6 +10,7 @@ Rsc         rsc's exit codes, messages, -v, -r, and the --json schema of every s
 BadInput    unknown commands, a 1 MiB line, 200 concurrent clients, clients vanishing mid-output,
             a slow reader, restricted sockets; a BGP session with hold time 3 s stays up meanwhile.
 Configure   `configure check` reports exactly the routes a filter change then changes; timeout/undo.
+MillionRoutes  (RSD_SLOW_TESTS=1) a million-route dump; the hold-time-3-s session stays up.
 rsd is started per test class in a temp dir on its own socket and always stopped by PID."""
 import argparse
 import json
@@ -448,6 +449,38 @@ class BadInput(unittest.TestCase):
         self.assertEqual(c.cmd("restrict"), ["0016 Access restricted"])
         self.assertEqual(c.cmd("configure"), ["8007 Access denied"])
         c.close()
+
+
+@unittest.skipUnless(os.environ.get("RSD_SLOW_TESTS"), "set RSD_SLOW_TESTS=1 for the million-route dump")
+class MillionRoutes(unittest.TestCase):
+    """Dumping a million routes never starves the keepalives of a peer with hold time 3 s."""
+
+    def test_dump(self):
+        r, sp = start_scenario()
+        try:
+            n = 1000000
+            prefixes = ["%d.%d.%d.0/24" % (20 + i // 65536, (i // 256) % 256, i % 256) for i in range(n)]
+            sp.announce(prefixes, med=3)
+            c = Conn(r.sock, timeout=120)
+            count = lambda: int(re.match(r"^1007-(\d+) of", c.cmd("show route count table master4")[0]).group(1))
+            self.assertTrue(wait_for(lambda: count() >= n, 300), "routes did not arrive")
+            sp.max_gap = 0.0
+            start = time.time()
+            c.s.sendall(b"show route\n")
+            lines = 0
+            while True:
+                l = c.read_line()
+                lines += 1
+                if re.match(r"^\d{4} ", l):
+                    break
+            self.assertGreaterEqual(lines, 2 * n)
+            print("dumped %d lines in %.1f s, largest keepalive gap %.2f s" % (lines, time.time() - start, sp.max_gap))
+            self.assertFalse(sp.closed)
+            self.assertLess(sp.max_gap, 3.0)
+            c.close()
+        finally:
+            sp.close()
+            r.stop()
 
 
 NEW_FILTER = """
