@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -78,6 +79,10 @@ bool write_pidfile(const std::string& path) {
 }  // namespace
 
 int run_daemon(const DaemonOptions& o) {
+  // Absolute, for `configure` and SIGHUP: daemon(3) changes the working directory to /.
+  std::error_code abs_ec;
+  std::string config_path = std::filesystem::absolute(o.config_path, abs_ec).string();
+  if (abs_ec) config_path = o.config_path;
   conf::LoadResult loaded = conf::load_file(o.config_path);
   if (!loaded.ok()) {
     std::cerr << loaded.diagnostics.to_string();
@@ -123,7 +128,7 @@ int run_daemon(const DaemonOptions& o) {
   };
 
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
-  control::ControlContext ctx{io, server, o.config_path, config};
+  control::ControlContext ctx{io, server, config_path, config};
   ctx.shutdown = [&](bool graceful) { stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered"); };
   control::Commands commands(ctx);
   {

@@ -226,6 +226,13 @@ class Rsc(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("rsd is not running", p.stderr)
         self.assertEqual(rsc(self.rsd, "show", "status").returncode, 0)
+        if os.geteuid() == 0:
+            # An unprivileged user on a 0660 root socket: permission denied, exit 2.
+            os.chmod(self.rsd.dir, 0o755)
+            p = subprocess.run([ARGS.rsc, "-s", self.rsd.sock, "show", "status"], capture_output=True, text=True,
+                               preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("permission denied", p.stderr)
         p = rsc(self.rsd, "frobnicate")
         self.assertEqual(p.returncode, 1)
         self.assertIn("syntax error", p.stdout)
@@ -445,6 +452,8 @@ class BadInput(unittest.TestCase):
         ro.close()
         self.assertEqual(oct(os.stat(self.rsd.ro).st_mode & 0o777), "0o666")
         self.assertEqual(oct(os.stat(self.rsd.sock).st_mode & 0o777), "0o660")
+        import grp
+        self.assertEqual(os.stat(self.rsd.ro).st_gid, grp.getgrnam("nogroup").gr_gid)
         c = Conn(self.rsd.sock)
         self.assertEqual(c.cmd("restrict"), ["0016 Access restricted"])
         self.assertEqual(c.cmd("configure"), ["8007 Access denied"])
