@@ -45,9 +45,9 @@ std::vector<CommandSpec> build() {
   add({"enable", "enable (<protocol> | \"<pattern>\" | all)", "Enable protocol", {}, A::Pattern,
        N::Protocol, true});
   add({"disable", "disable (<protocol> | \"<pattern>\" | all) [\"<message>\"]", "Disable protocol", {},
-       A::Pattern, N::Protocol, true});
-  add({"restart", "restart (<protocol> | \"<pattern>\" | all)", "Restart protocol", {}, A::Pattern,
-       N::Protocol, true});
+       A::Pattern, N::Protocol, true, false, false, true});
+  add({"restart", "restart (<protocol> | \"<pattern>\" | all) [\"<message>\"]", "Restart protocol", {},
+       A::Pattern, N::Protocol, true, false, false, true});
   add({"reload", "reload [in|out] (<protocol> | \"<pattern>\" | all)", "Reload protocol",
        {{"in"}, {"out"}}, A::Pattern, N::Protocol, true});
   add({"debug", "debug (<protocol> | \"<pattern>\" | all) (all | off | { states|routes|filters|events|packets })",
@@ -329,6 +329,10 @@ ParseResult parse_command(std::string_view line) {
     }
     if (!cmd.positional && accepts(spec.positional, t)) {
       cmd.positional = t.text, cmd.positional_quoted = t.quoted, ++i;
+      continue;
+    }
+    if (cmd.positional && spec.trailing_message && t.quoted && !cmd.has("message")) {
+      cmd.options.emplace_back("message", t.text), ++i;
       continue;
     }
     r.error = "syntax error, unexpected " + (t.quoted ? "\"" + t.text + "\"" : "'" + t.text + "'");

@@ -44,6 +44,8 @@ struct CommandSpec {
   bool positional_required = false;
   bool positional_first = false;  // the first word is the positional even if it is a keyword
   bool restricted_ok = false;     // allowed on a restricted socket (show commands)
+  // A "quoted string" after the positional, stored as option "message" (`disable P "text"`).
+  bool trailing_message = false;
 };
 
 // Every command, in help order.

@@ -116,12 +116,14 @@ int run_daemon(const DaemonOptions& o) {
   boost::asio::steady_timer exit_timer(io);
   bool stopping = false;
   std::vector<std::unique_ptr<control::ControlServer>> controls;
-  auto stop_daemon = [&](std::string_view why) {
+  // graceful: no Cease; the sessions just close, so peers that negotiated graceful restart keep
+  // our routes while we are away (RFC 4724 4.2, BIRD's `graceful restart` command).
+  auto stop_daemon = [&](std::string_view why, bool graceful = false) {
     if (stopping) return;
     stopping = true;
     spdlog::info("{}: shutting down", why);
     for (auto& c : controls) c->stop();  // the socket files go now
-    server.shutdown("rsd shutting down");
+    if (!graceful) server.shutdown("rsd shutting down");
     // Give the Cease NOTIFICATIONs a moment to leave, then stop.
     exit_timer.expires_after(std::chrono::milliseconds(300));
     exit_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
@@ -129,7 +131,9 @@ int run_daemon(const DaemonOptions& o) {
 
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
   control::ControlContext ctx{io, server, config_path, config};
-  ctx.shutdown = [&](bool graceful) { stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered"); };
+  ctx.shutdown = [&](bool graceful) {
+    stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
+  };
   control::Commands commands(ctx);
   {
     std::vector<control::SocketOptions> sockets;

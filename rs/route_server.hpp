@@ -182,7 +182,7 @@ class RouteServer final : public bgp::PeerHandler {
   // Administrative Shutdown with `message` (RFC 9003) and keeps the protocol down until enabled.
   OpResult enable_protocol(std::string_view name);
   OpResult disable_protocol(std::string_view name, std::string_view message);
-  OpResult restart_protocol(std::string_view name);
+  OpResult restart_protocol(std::string_view name, std::string_view message = {});
   // in: re-run the import filter over the kept Adj-RIB-In; out: re-send the Adj-RIB-Out.
   OpResult reload_protocol(std::string_view name, bool in, bool out);
   const bgp::Peer* peer(std::string_view name) const;

@@ -33,13 +33,13 @@ RouteServer::OpResult RouteServer::disable_protocol(std::string_view name, std::
   return OpResult::Done;
 }
 
-RouteServer::OpResult RouteServer::restart_protocol(std::string_view name) {
+RouteServer::OpResult RouteServer::restart_protocol(std::string_view name, std::string_view message) {
   auto it = protocols_.find(std::string(name));
   if (it == protocols_.end()) return OpResult::NotFound;
   bgp::Peer& peer = *it->second->peer;
   if (peer.phase() == bgp::Peer::Phase::Down) return OpResult::Already;
   spdlog::info("{}: restarted by the operator", name);
-  peer.restart("restarted by the operator");
+  peer.restart(message.empty() ? std::string_view("restarted by the operator") : message);
   return OpResult::Done;
 }
 

@@ -238,11 +238,11 @@ std::unique_ptr<Output> Commands::protocol_action(const cli::Command& c) {
       if (r == R::Done) w.line(code::kEnabled, n + ": enabled");
       else w.line(code::kAlreadyEnabled, n + ": already enabled");
     } else if (path == "disable") {
-      R r = ctx_.server.disable_protocol(n, "disabled by the operator");
+      R r = ctx_.server.disable_protocol(n, c.get("message").value_or("disabled by the operator"));
       if (r == R::Done) w.line(code::kDisabled, n + ": disabled");
       else w.line(code::kAlreadyDisabled, n + ": already disabled");
     } else if (path == "restart") {
-      R r = ctx_.server.restart_protocol(n);
+      R r = ctx_.server.restart_protocol(n, c.get("message").value_or("restarted by the operator"));
       if (r == R::Done) w.line(code::kRestarted, n + ": restarted");
       else w.line(code::kAlreadyDisabled, n + ": already disabled");
     } else {  // reload

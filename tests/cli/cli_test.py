@@ -167,7 +167,7 @@ class Interop(unittest.TestCase):
     def test_actions(self):
         self.expect(["disable", "peer2"], r"0008 ?-?peer2: already disabled|peer2: already disabled")
         self.expect(["enable", "peer2"], r"0011-peer2: enabled")
-        self.expect(["disable", "peer2"], r"0009-peer2: disabled")
+        self.expect(["disable", "peer2", '"maintenance until 10:00"'], r"0009-peer2: disabled")
         self.expect(["enable", '"nomatch*"'], r"8003 No protocols match")
         self.expect(["reload", "peer1"], r"0015-peer1: reloading")
         self.expect(["reload", "in", "peer1"], r"0015-peer1: reloading")
@@ -580,6 +580,27 @@ class Configure(unittest.TestCase):
         self.assertEqual(final_code(c.cmd('configure check "%s"' % bad)), 8002)
         self.assertFalse(self.sp.closed)
         c.close()
+
+    def test_down_and_graceful_restart(self):
+        for command, code, cease in (("down", "0007 Shutdown ordered", True),
+                                     ("graceful restart", "0025 Graceful restart ordered", False)):
+            r = Rsd(ARGS.rsd)
+            sp = Speaker(r.port)
+            try:
+                c = Conn(r.sock)
+                self.assertEqual(c.cmd(command), [code])
+                self.assertTrue(wait_for(lambda: not r.alive(), 10))
+                self.assertTrue(wait_for(lambda: sp.closed, 10))
+                if cease:  # Cease (6) / Administrative Shutdown (2), RFC 4486
+                    self.assertIsNotNone(sp.notification)
+                    self.assertEqual(tuple(sp.notification[:2]), (6, 2))
+                else:  # no NOTIFICATION: the peer may keep our routes (RFC 4724)
+                    self.assertIsNone(sp.notification)
+                self.assertFalse(os.path.exists(r.sock))
+                c.close()
+            finally:
+                sp.close()
+                r.stop()
 
     def test_sigterm_removes_sockets(self):
         r = Rsd(ARGS.rsd)

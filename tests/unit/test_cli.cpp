@@ -175,6 +175,14 @@ TEST_CASE("parse: configure family, enable / disable, eval, errors") {
   CHECK(r.command->positional_quoted);
   r = parse_command("enable");
   CHECK(!r.command);
+  r = parse_command("disable peer1 \"maintenance until 10:00\"");
+  REQUIRE(r.command);
+  CHECK(*r.command->positional == "peer1");
+  CHECK(*r.command->get("message") == "maintenance until 10:00");
+  r = parse_command("enable peer1 \"text\"");
+  CHECK(!r.command);
+  r = parse_command("disable peer1 \"a\" \"b\"");
+  CHECK(!r.command);
   r = parse_command("eval 1 + 2");
   REQUIRE(r.command);
   CHECK(*r.command->positional == "1 + 2");

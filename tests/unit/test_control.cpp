@@ -153,7 +153,7 @@ TEST_CASE("protocol actions and the restricted mode") {
   CHECK(f.run("disable peer1") == "0008-peer1: already disabled\n0000 \n");
   CHECK(f.run("enable peer1") == "0011-peer1: enabled\n0000 \n");
   CHECK(f.run("enable peer1") == "0010-peer1: already enabled\n0000 \n");
-  CHECK(f.run("disable \"peer*\"") == "0009-peer1: disabled\n0000 \n");
+  CHECK(f.run("disable \"peer*\" \"maintenance\"") == "0009-peer1: disabled\n0000 \n");
   CHECK(f.run("enable \"zz*\"") == "8003 No protocols match\n");
   CHECK(f.run("enable zz").rfind("9001 ", 0) == 0);
   CHECK(f.run("restart peer1") == "0008-peer1: already disabled\n0000 \n");
