@@ -350,7 +350,8 @@ ParseResult parse_command(std::string_view line) {
 Completion complete(std::string_view line) {
   Completion c;
   auto toks = tokenize(line);
-  bool fresh = line.empty() || line.back() == ' ' || line.back() == '\t';
+  // A new word starts unless the cursor touches the last token.
+  const bool fresh = toks.empty() || toks.back().end < line.size();
   std::size_t done = fresh ? toks.size() : toks.size() - 1;
   if (!fresh && !toks.empty()) c.partial = toks.back().text;
   Walk w = walk_path(toks, done);

@@ -222,3 +222,25 @@ TEST_CASE("complete: keywords, options and names") {
   CHECK(expand("sh ro al") == "show route all");
   CHECK(expand("nonsense") == "nonsense");
 }
+
+TEST_CASE("parse and complete never fail on random input") {
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto rnd = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  const std::string alphabet = "show route protocols all for table where \"* 10.0.0.0/8 conf check re\t\n x=";
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    const std::size_t n = rnd() % 40;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (rnd() % 4 == 0) line += static_cast<char>(rnd() % 256);
+      else line += alphabet[rnd() % alphabet.size()];
+    }
+    ParseResult r = parse_command(line);
+    CHECK((r.command.has_value() != !r.error.empty()));
+    Completion c = complete(line);
+    for (const auto& k : c.keywords) CHECK(k.rfind(c.partial, 0) == 0);
+    (void)expand(line);
+  }
+}
