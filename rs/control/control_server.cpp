@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <filesystem>
 #include <vector>
@@ -29,7 +30,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(stream_protocol::socket sock, CommandHandler& handler, bool restricted,
           std::shared_ptr<std::size_t> counter)
-      : sock_(std::move(sock)), handler_(handler), counter_(std::move(counter)) {
+      : sock_(std::move(sock)), timer_(sock_.get_executor()), handler_(handler), counter_(std::move(counter)) {
     state_.restricted = restricted;
     ++*counter_;
   }
@@ -45,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     boost::system::error_code ec;
     sock_.close(ec);
+    timer_.cancel();
     output_.reset();
   }
 
@@ -100,11 +102,19 @@ class Session : public std::enable_shared_from_this<Session> {
     out_ = w.take();
     if (!more) output_.reset();
     if (out_.empty() && more) {
-      // Nothing this turn (a walk step found no match): yield, then continue.
+      // Nothing this turn (no match in this slice, or waiting for a walk slot): continue shortly.
       auto self = shared_from_this();
-      boost::asio::post(sock_.get_executor(), [self] { self->pump(); });
+      if (++idle_turns_ < 8) {
+        boost::asio::post(sock_.get_executor(), [self] { self->pump(); });
+      } else {
+        timer_.expires_after(std::chrono::milliseconds(5));
+        timer_.async_wait([self](const boost::system::error_code& ec) {
+          if (!ec && self->output_) self->pump();
+        });
+      }
       return;
     }
+    idle_turns_ = 0;
     write_then([self = shared_from_this(), more] {
       if (more && self->output_) return self->pump();
       if (self->state_.close_after) return self->close();
@@ -124,6 +134,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   stream_protocol::socket sock_;
+  boost::asio::steady_timer timer_;
+  int idle_turns_ = 0;
   CommandHandler& handler_;
   std::shared_ptr<std::size_t> counter_;
   SessionState state_;

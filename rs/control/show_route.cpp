@@ -134,16 +134,25 @@ class RouteOutput final : public Output {
       }
       if (prefixes_.empty()) return reply(code::kRouteNotFound, "Network not found");
     } else {
-      prefixes_ = rib.snapshot();
+      snapshot_due_ = true;  // taken when a walk slot is free (next())
+    }
+    return nullptr;
+  }
+
+  ~RouteOutput() override { release(); }
+
+  bool next(cli::ReplyWriter& w, std::size_t budget) override {
+    if (snapshot_due_) {
+      if (active_walks() >= kMaxWalks) return true;  // wait for a slot; the session retries later
+      ++active_walks();
+      holding_slot_ = true;
+      snapshot_due_ = false;
+      prefixes_ = server_.rib().snapshot();
       std::erase_if(prefixes_, [&](const Prefix& p) {
         return std::find(families_.begin(), families_.end(), p.family()) == families_.end();
       });
       std::sort(prefixes_.begin(), prefixes_.end());
     }
-    return nullptr;
-  }
-
-  bool next(cli::ReplyWriter& w, std::size_t budget) override {
     std::size_t n = 0;
     while (pos_ < prefixes_.size() && n < kPrefixesPerSlice && w.size() < budget) {
       const Prefix& p = prefixes_[pos_++];
@@ -152,6 +161,7 @@ class RouteOutput final : public Output {
       if (const rib::Destination* d = server_.rib().find(p)) show_net(w, p, *d);
     }
     if (pos_ < prefixes_.size()) return true;
+    release();
     finish(w);
     return false;
   }
@@ -160,6 +170,18 @@ class RouteOutput final : public Output {
   struct Counter {
     uint64_t shown = 0, routes = 0, nets = 0;
   };
+  // Table walks in progress hold a snapshot of the prefixes (32 bytes each): at most kMaxWalks at
+  // once, so many clients dumping a large table cost kMaxWalks snapshots, not one per client.
+  static constexpr int kMaxWalks = 4;
+  static int& active_walks() {
+    static int n = 0;  // the event-loop thread only
+    return n;
+  }
+  void release() {
+    if (holding_slot_) --active_walks(), holding_slot_ = false;
+    std::vector<Prefix>().swap(prefixes_);
+    pos_ = 0;
+  }
   static int fi(Family f) { return f == Family::Ipv4 ? 0 : 1; }
   static const char* table_name(Family f) { return f == Family::Ipv4 ? "master4" : "master6"; }
 
@@ -364,6 +386,8 @@ class RouteOutput final : public Output {
   std::vector<Family> families_;
   std::vector<Prefix> prefixes_;
   std::size_t pos_ = 0;
+  bool snapshot_due_ = false;
+  bool holding_slot_ = false;
   std::size_t section_ = 0;
   bool section_open_ = false;
   bool header_printed_[2] = {false, false};

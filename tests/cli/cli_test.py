@@ -411,6 +411,25 @@ class BadInput(unittest.TestCase):
             self.assertEqual(final_code(reply), 14)
             c.close()
 
+    def test_concurrent_dumps(self):
+        # More dumps than walk slots (4): the others wait, every client gets the whole table.
+        conns = [Conn(self.rsd.sock) for _ in range(12)]
+        results = [None] * len(conns)
+
+        def dump(i):
+            results[i] = conns[i].cmd("show route")
+
+        threads = [threading.Thread(target=dump, args=(i,)) for i in range(len(conns))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        lengths = {len(r) for r in results}
+        self.assertEqual(len(lengths), 1, lengths)
+        self.assertGreater(lengths.pop(), 40000)
+        for c in conns:
+            c.close()
+
     def test_disconnect_mid_output(self):
         for _ in range(20):
             s = socket.socket(socket.AF_UNIX)
