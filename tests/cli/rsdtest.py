@@ -3,6 +3,7 @@ socket with BIRD's protocol, and a minimal BGP speaker (OPEN, KEEPALIVE, UPDATE)
 up and feed routes. Python 3 standard library only. rsd is always stopped by its PID."""
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -40,8 +41,10 @@ class Rsd:
         deadline = time.time() + 20
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
+                with open(os.path.join(self.dir, "rsd.log")) as f:
+                    log = f.read()
                 self.stop()
-                raise RuntimeError("rsd did not start: " + open(os.path.join(self.dir, "rsd.log")).read())
+                raise RuntimeError("rsd did not start: " + log)
             time.sleep(0.05)
 
     def write_conf(self, text, path):
@@ -61,7 +64,10 @@ class Rsd:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+        if not os.environ.get("RSD_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self
