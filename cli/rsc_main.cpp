@@ -1,13 +1,146 @@
-// rsc: command-line client for rsd's control socket. Parses its command line; the socket
-// protocol and commands arrive with the control-socket work.
+// rsc: command-line client for rsd's control socket (BIRD's reply-code protocol, so it also talks
+// to BIRD). One-shot (`rsc show route for 203.0.113.10`) or interactive (libedit: line editing,
+// history in ~/.rsc_history, tab completion of commands, protocol, table and filter names).
+// -v prints the raw reply codes; --json converts show replies (rsc_json.cpp). Exit codes: 0 ok,
+// 1 the command failed (8xxx / 9xxx reply, or the connection broke), 2 cannot connect.
+#include <editline/readline.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "cli/command.hpp"
+#include "cli/rsc_client.hpp"
+#include "cli/rsc_json.hpp"
 #include "rs/version.hpp"
 
 namespace po = boost::program_options;
+using namespace rs::cli;
+
+namespace {
+
+struct Settings {
+  bool verbose = false;
+  bool json = false;
+};
+
+// Runs one command and prints its reply; returns the exit code.
+int run_command(Client& c, const std::string& line, const Settings& s) {
+  ParseResult parsed = parse_command(line);
+  const std::string path = parsed.command ? std::string(parsed.command->path()) : std::string();
+  const bool json = s.json && !s.verbose;
+  auto print = [&](const ReplyLine& l, const std::string& raw) {
+    if (json) return;
+    if (s.verbose) {
+      std::cout << raw << "\n";
+      return;
+    }
+    if (l.last && l.code == 0 && l.text.empty()) return;  // "0000 "
+    std::cout << l.text << "\n";
+  };
+  auto reply = c.run(line, print, json);
+  if (!reply) {
+    std::cerr << "rsc: connection closed by the daemon\n";
+    return 1;
+  }
+  if (json) std::cout << reply_to_json(path, line, *reply).dump(2) << "\n";
+  std::cout.flush();
+  return reply->ok() ? 0 : 1;
+}
+
+// ---- interactive mode ------------------------------------------------------------------------
+
+Client* g_client = nullptr;
+std::vector<std::string> g_matches;
+
+std::vector<std::string> names_of(NameKind kind) {
+  std::vector<std::string> out;
+  if (!g_client || kind == NameKind::None) return out;
+  std::string cmd = kind == NameKind::Protocol ? "show protocols"
+                    : kind == NameKind::Table  ? "show symbols table"
+                    : kind == NameKind::Filter ? "show symbols filter"
+                                               : "show symbols";
+  auto r = g_client->run(cmd);
+  if (!r) return out;
+  for (const auto& l : r->lines) {
+    if (l.code == 1002) out.push_back(l.text.substr(0, l.text.find(' ')));
+    if (l.code == 1010) {
+      std::string n = l.text.substr(0, l.text.find('\t'));
+      while (!n.empty() && n.back() == ' ') n.pop_back();
+      out.push_back(n);
+    }
+  }
+  return out;
+}
+
+char* match_generator(const char* text, int state) {
+  static std::size_t idx;
+  if (state == 0) idx = 0;
+  (void)text;
+  if (idx < g_matches.size()) return strdup(g_matches[idx++].c_str());
+  return nullptr;
+}
+
+char** rsc_completion(const char* text, int start, int) {
+  rl_attempted_completion_over = 1;
+  std::string before(rl_line_buffer, static_cast<std::size_t>(start));
+  Completion comp = complete(before + text);
+  g_matches = comp.keywords;
+  for (const auto& n : names_of(comp.names))
+    if (n.rfind(comp.partial, 0) == 0) g_matches.push_back(n);
+  std::set<std::string> uniq(g_matches.begin(), g_matches.end());
+  g_matches.assign(uniq.begin(), uniq.end());
+  if (g_matches.empty()) return nullptr;
+  return rl_completion_matches(text, match_generator);
+}
+
+std::string history_path() {
+  const char* home = std::getenv("HOME");
+  return home ? std::string(home) + "/.rsc_history" : std::string();
+}
+
+int interactive(Client& c, const Settings& s) {
+  g_client = &c;
+  rl_readline_name = const_cast<char*>("rsc");
+  rl_attempted_completion_function = rsc_completion;
+  const std::string hist = history_path();
+  using_history();
+  if (!hist.empty()) read_history(hist.c_str());
+  std::cout << c.welcome() << "\n";
+  int rc = 0;
+  while (true) {
+    char* raw = readline("rsc> ");
+    if (!raw) {
+      std::cout << "\n";
+      break;
+    }
+    std::string line(raw);
+    free(raw);
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    add_history(line.c_str());
+    std::string word = line.substr(first, line.find_first_of(" \t", first) - first);
+    if (word == "quit" || word == "exit") break;
+    if (word == "help" || word == "?") {
+      for (const auto& spec : commands()) std::cout << "  " << spec.syntax << "\n      " << spec.help << "\n";
+      continue;
+    }
+    rc = run_command(c, line, s);
+    if (rc == 1 && !c.run("echo off")) {
+      std::cerr << "rsc: the daemon closed the connection\n";
+      break;
+    }
+  }
+  if (!hist.empty()) write_history(hist.c_str());
+  return rc;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   po::options_description desc("Usage: rsc [options] [command ...]\n\nOptions");
@@ -42,7 +175,38 @@ int main(int argc, char** argv) {
     std::cout << "rsc " << rs::kVersion << "\n";
     return 0;
   }
-  std::cerr << "rsc: cannot connect to " << vm["socket"].as<std::string>()
-            << ": the control socket is not part of this build yet\n";
-  return 2;
+  Settings s;
+  s.verbose = vm.count("verbose") > 0;
+  s.json = vm.count("json") > 0;
+  const std::string socket = vm["socket"].as<std::string>();
+  Client c;
+  if (!c.connect(socket)) {
+    std::cerr << "rsc: " << c.error() << "\n";
+    return 2;
+  }
+  if (vm.count("restricted")) {
+    auto r = c.run("restrict");
+    if (!r || r->final_code != code::kAccessRestricted) {
+      std::cerr << "rsc: the daemon refused restricted mode\n";
+      return 2;
+    }
+  }
+  if (vm.count("command")) {
+    std::string line;
+    for (const auto& w : vm["command"].as<std::vector<std::string>>()) {
+      if (!line.empty()) line += ' ';
+      // A word with blanks was quoted on the shell command line: keep it one word.
+      line += w.find_first_of(" \t") != std::string::npos && w.front() != '"' ? "\"" + w + "\"" : w;
+    }
+    return run_command(c, line, s);
+  }
+  if (!isatty(STDIN_FILENO)) {
+    // Commands from a pipe, one per line; the exit code of the last failing one.
+    int rc = 0;
+    std::string line;
+    while (std::getline(std::cin, line))
+      if (line.find_first_not_of(" \t") != std::string::npos && run_command(c, line, s) != 0) rc = 1;
+    return rc;
+  }
+  return interactive(c, s);
 }

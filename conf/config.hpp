@@ -314,6 +314,8 @@ struct AttributeDecl {
 struct CliSocket {
   std::string path;
   bool restrict = false;
+  std::optional<uint32_t> mode;  // `mode 0660;` (octal as written); default: 0660
+  std::string group;             // `group "NAME";`: chgrp the socket; default: the daemon's
   Location loc;
 };
 
@@ -391,6 +393,7 @@ struct Config {
   std::vector<StaticProtocol> statics;
   std::vector<DeviceProtocol> devices;
   std::optional<std::string> control_socket;
+  CliSocket control_options;  // `control socket "P" { mode N; group "G"; }` (path unused)
   std::vector<CliSocket> cli_sockets;
   std::optional<MetricsConfig> metrics;
   std::optional<HistoryConfig> history;

@@ -328,11 +328,38 @@ void Parser::parse_filter_decl(FilterDecl::Kind kind) {
   if (declare(f.name, name_tok.loc, std::string("a ") + what)) config_.filters.push_back(std::move(f));
 }
 
+// `mode N` (octal digits as written, e.g. 0660) or `group "NAME"` inside a socket block.
+bool Parser::parse_socket_option(CliSocket& c) {
+  if (accept_kw("mode")) {
+    const Token& t = peek();
+    if (t.kind != TokenKind::Number || t.text.empty() ||
+        t.text.find_first_not_of("01234567") != std::string::npos || t.text.size() > 4) {
+      error_at(t, "expected an octal file mode such as 0660");
+      return false;
+    }
+    c.mode = static_cast<uint32_t>(std::stoul(t.text, nullptr, 8));
+    next();
+    return end_option();
+  }
+  if (accept_kw("group")) {
+    auto g = parse_string("a group name");
+    if (!g) return false;
+    c.group = *g;
+    return end_option();
+  }
+  return error_at(peek(), "unknown socket option '" + peek().text + "' (expected 'mode' or 'group')");
+}
+
 void Parser::parse_control() {
   next();  // control
   if (!expect_kw("socket")) return sync();
   auto path = parse_string("a socket path");
-  if (!path || !expect_semicolon()) return sync();
+  if (!path) return sync();
+  if (peek().kind == TokenKind::LBrace) {
+    parse_block([&] { return parse_socket_option(config_.control_options); });
+  } else if (!expect_semicolon()) {
+    return sync();
+  }
   config_.control_socket = *path;
 }
 
@@ -348,7 +375,9 @@ void Parser::parse_cli() {
         c.restrict = true;
         return end_option();
       }
-      return error_at(peek(), "unknown cli option '" + peek().text + "' (expected 'restrict')");
+      if (peek().kind == TokenKind::Symbol && (peek().text == "mode" || peek().text == "group"))
+        return parse_socket_option(c);
+      return error_at(peek(), "unknown cli option '" + peek().text + "' (expected 'restrict', 'mode' or 'group')");
     });
   } else if (!expect_semicolon()) {
     return sync();

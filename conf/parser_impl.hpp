@@ -113,6 +113,7 @@ class Parser {
   void parse_filter_decl(FilterDecl::Kind kind);
   void parse_control();
   void parse_cli();
+  bool parse_socket_option(CliSocket& c);
   void parse_metrics();
   void parse_history();
   void parse_process();

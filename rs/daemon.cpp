@@ -12,10 +12,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "conf/parser.hpp"
+#include "rs/control/commands.hpp"
+#include "rs/control/control_server.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -76,6 +79,10 @@ bool write_pidfile(const std::string& path) {
 }  // namespace
 
 int run_daemon(const DaemonOptions& o) {
+  // Absolute, for `configure` and SIGHUP: daemon(3) changes the working directory to /.
+  std::error_code abs_ec;
+  std::string config_path = std::filesystem::absolute(o.config_path, abs_ec).string();
+  if (abs_ec) config_path = o.config_path;
   conf::LoadResult loaded = conf::load_file(o.config_path);
   if (!loaded.ok()) {
     std::cerr << loaded.diagnostics.to_string();
@@ -108,32 +115,70 @@ int run_daemon(const DaemonOptions& o) {
   boost::asio::signal_set reopen(io, SIGUSR1);
   boost::asio::steady_timer exit_timer(io);
   bool stopping = false;
+  std::vector<std::unique_ptr<control::ControlServer>> controls;
+  // graceful: no Cease; the sessions just close, so peers that negotiated graceful restart keep
+  // our routes while we are away (RFC 4724 4.2, BIRD's `graceful restart` command).
+  auto stop_daemon = [&](std::string_view why, bool graceful = false) {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("{}: shutting down", why);
+    for (auto& c : controls) c->stop();  // the socket files go now
+    if (!graceful) server.shutdown("rsd shutting down");
+    // Give the Cease NOTIFICATIONs a moment to leave, then stop.
+    exit_timer.expires_after(std::chrono::milliseconds(300));
+    exit_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  };
+
+  // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
+  control::ControlContext ctx{io, server, config_path, config};
+  ctx.shutdown = [&](bool graceful) {
+    stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
+  };
+  control::Commands commands(ctx);
+  {
+    std::vector<control::SocketOptions> sockets;
+    control::SocketOptions main_socket;
+    main_socket.path = !o.socket_path.empty() ? o.socket_path
+                       : config->control_socket ? *config->control_socket
+                                                : std::string("/run/rsd/rsd.ctl");
+    if (config->control_options.mode) main_socket.mode = *config->control_options.mode;
+    main_socket.group = config->control_options.group;
+    sockets.push_back(main_socket);
+    for (const auto& c : config->cli_sockets) {
+      control::SocketOptions so;
+      so.path = c.path;
+      so.restricted = c.restrict;
+      if (c.mode) so.mode = *c.mode;
+      so.group = c.group;
+      sockets.push_back(so);
+    }
+    for (auto& so : sockets) {
+      auto cs = std::make_unique<control::ControlServer>(io, commands, so);
+      if (std::string err = cs->start(); !err.empty()) {
+        spdlog::error("control: {}", err);
+        for (auto& c : controls) c->stop();
+        server.shutdown("rsd could not start");
+        return 1;
+      }
+      controls.push_back(std::move(cs));
+    }
+  }
+
   std::function<void()> wait_signal;
   wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
         spdlog::info("SIGHUP: reloading {}", o.config_path);
-        conf::LoadResult next = conf::load_file(o.config_path);
-        if (!next.ok()) {
-          for (const auto& d : next.diagnostics.items()) spdlog::error("{}", d.to_string());
-          spdlog::error("reload refused: the running configuration stays");
-        } else {
-          auto plan = server.reconfigure(std::make_shared<const conf::Config>(std::move(next.config)));
-          for (const auto& c : plan.protocols)
-            if (c.action != conf::ReconfigAction::Keep)
-              spdlog::info("reconfigure: {} {}", c.name, conf::to_string(c.action));
-        }
+        // The same path as `configure`: a file with errors keeps the running configuration.
+        cli::ReplyWriter w;
+        auto out = commands.configure("", std::nullopt);
+        out->next(w, SIZE_MAX);
+        spdlog::info("SIGHUP: {}", w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1));
         wait_signal();
         return;
       }
-      if (stopping) return;
-      stopping = true;
-      spdlog::info("signal {}: shutting down", sig);
-      server.shutdown("rsd shutting down");
-      // Give the Cease NOTIFICATIONs a moment to leave, then stop.
-      exit_timer.expires_after(std::chrono::milliseconds(300));
-      exit_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
+      stop_daemon("signal " + std::to_string(sig));
     });
   };
   wait_signal();

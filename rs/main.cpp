@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
     ("help,h", "print this help and exit")
     ("version,V", "print the version and exit")
     ("config,c", po::value<std::string>()->default_value("/etc/rsd/rsd.conf"), "configuration file")
-    ("socket,s", po::value<std::string>()->default_value("/run/rsd/rsd.ctl"), "control socket path")
+    ("socket,s", po::value<std::string>(), "control socket path (default: `control socket` of the configuration, else /run/rsd/rsd.ctl)")
     ("foreground,f", "run in the foreground (do not daemonize)")
     ("pidfile,P", po::value<std::string>(), "write the process id to this file")
     ("check", "parse the configuration, report errors as file:line:col and exit")
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
   rs::DaemonOptions options;
   options.config_path = vm["config"].as<std::string>();
-  options.socket_path = vm["socket"].as<std::string>();
+  if (vm.count("socket")) options.socket_path = vm["socket"].as<std::string>();
   options.foreground = vm.count("foreground") > 0;
   if (vm.count("pidfile")) options.pidfile = vm["pidfile"].as<std::string>();
   return rs::run_daemon(options);

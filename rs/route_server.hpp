@@ -193,6 +193,22 @@ class RouteServer final : public bgp::PeerHandler {
   std::map<std::string, uint32_t> dynamic_counter_;
   std::vector<rib::Prefix> scratch_;
   std::chrono::steady_clock::time_point started_;
+
+ public:
+  // ---- Operator commands (the control socket, rs/control) ----------------------------------------
+  enum class OpResult : uint8_t { Done, Already, NotFound };
+  // BIRD's enable / disable / restart / reload of one BGP protocol by name. Disable sends Cease
+  // Administrative Shutdown with `message` (RFC 9003) and keeps the protocol down until enabled.
+  OpResult enable_protocol(std::string_view name);
+  OpResult disable_protocol(std::string_view name, std::string_view message);
+  OpResult restart_protocol(std::string_view name, std::string_view message = {});
+  // in: re-run the import filter over the kept Adj-RIB-In; out: re-send the Adj-RIB-Out.
+  OpResult reload_protocol(std::string_view name, bool in, bool out);
+  const bgp::Peer* peer(std::string_view name) const;
+  // What protocol `name` advertises for `prefix` (its Adj-RIB-Out), null when nothing.
+  const rib::PathAttributes* exported(std::string_view name, const rib::Prefix& prefix) const;
+  // Route ages (rib::Route::since) are milliseconds after this instant.
+  std::chrono::steady_clock::time_point started_at() const { return started_; }
 };
 
 }  // namespace rs

@@ -111,6 +111,8 @@ class Peer final : private SessionOwner {
   void restart(std::string_view text = {});
   // Graceful restart, restarting side: our next OPENs carry the R bit and F bits (RFC 4724 3).
   void set_restarting(bool on) { restarting_ = on; }
+  // Operator enable / disable (the control socket): a disabled peer does not start.
+  void set_disabled(bool on) { cfg_.disabled = on; }
 
   // An incoming connection from the neighbour (the Listener matched its address).
   void accept(boost::asio::ip::tcp::socket sock);

@@ -546,4 +546,22 @@ TEST_CASE("errors in filter bodies carry their file:line:col") {
   CHECK_FALSE(r.ok());
   REQUIRE(r.diagnostics.first_error());
   CHECK(r.diagnostics.first_error()->location.line == 2);
+
+TEST_CASE("control and cli sockets: mode and group") {
+  auto r = load_ok(R"(
+    control socket "/run/rsd/rsd.ctl" { mode 0600; group "adm"; }
+    cli "/run/rsd/ro.ctl" { restrict; mode 0666; };
+  )");
+  const Config& c = r.config;
+  CHECK(*c.control_socket == "/run/rsd/rsd.ctl");
+  CHECK(*c.control_options.mode == 0600);
+  CHECK(c.control_options.group == "adm");
+  REQUIRE(c.cli_sockets.size() == 1);
+  CHECK(c.cli_sockets[0].restrict);
+  CHECK(*c.cli_sockets[0].mode == 0666);
+  CHECK(c.cli_sockets[0].group.empty());
+  auto bad = load_string(R"(cli "/x" { mode 999; };)");
+  CHECK_FALSE(bad.ok());
+  auto bad2 = load_string(R"(control socket "/x" { restrict; })");
+  CHECK_FALSE(bad2.ok());
 }

@@ -1,0 +1,239 @@
+// Text-to-JSON for rsc (see rsc_json.hpp). Every show command has its own object; any other
+// command gives the generic envelope {command, code, ok, messages}.
+#include "cli/rsc_json.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <optional>
+
+namespace rs::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+std::string key_of(std::string s) {
+  s = trim(s);
+  if (!s.empty() && s.back() == ':') s.pop_back();
+  std::string k;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!k.empty() && k.back() != '_') k += '_';
+  }
+  while (!k.empty() && k.back() == '_') k.pop_back();
+  return k;
+}
+
+json number_or_text(const std::string& v) {
+  if (!v.empty() && v.size() < 19 && v.find_first_not_of("0123456789") == std::string::npos)
+    return json(std::stoull(v));
+  return json(v);
+}
+
+json show_route(const Reply& r) {
+  json routes = json::array(), counts = json::array(), total = nullptr;
+  std::string table, prefix;
+  json* cur = nullptr;
+  for (const auto& l : r.lines) {
+    const std::string& t = l.text;
+    if (l.code == 1007) {
+      unsigned long long a, b, c;
+      char tb[128];
+      if (t.rfind("Table ", 0) == 0 && !t.empty() && t.back() == ':') {
+        table = t.substr(6, t.size() - 7);
+        continue;
+      }
+      if (std::sscanf(t.c_str(), "%llu of %llu routes for %llu networks in table %127s", &a, &b, &c, tb) == 4) {
+        counts.push_back({{"table", tb}, {"shown", a}, {"routes", b}, {"networks", c}});
+        continue;
+      }
+      if (t.rfind("\tvia ", 0) == 0) {
+        if (cur) (*cur)["next_hop"] = t.substr(5);
+        continue;
+      }
+      if (trim(t).empty()) continue;
+      // "PREFIX               unicast [PROTO TIME from X] * (PREF) [ASni]"
+      std::string head = t.size() > 20 ? t.substr(0, 20) : t;
+      if (!trim(head).empty()) prefix = trim(head);
+      const auto lb = t.find('['), rb = t.find(']');
+      if (lb == std::string::npos || rb == std::string::npos || rb < lb) continue;
+      json route = {{"table", table}, {"prefix", prefix}, {"protocol", nullptr}, {"since", nullptr},
+                    {"from", nullptr}, {"best", false}, {"preference", nullptr}, {"origin_as", nullptr},
+                    {"origin", nullptr}, {"next_hop", nullptr}, {"type", nullptr}, {"decision", nullptr},
+                    {"attributes", json::object()}};
+      route["kind"] = trim(t.substr(20, lb - 20));
+      std::string inside = t.substr(lb + 1, rb - lb - 1);
+      std::size_t sp = inside.find(' ');
+      route["protocol"] = inside.substr(0, sp);
+      if (sp != std::string::npos) {
+        std::string rest = inside.substr(sp + 1);
+        std::size_t from = rest.find(" from ");
+        route["since"] = rest.substr(0, from);
+        if (from != std::string::npos) route["from"] = rest.substr(from + 6);
+      }
+      std::string tail = t.substr(rb + 1);
+      route["best"] = tail.rfind(" *", 0) == 0;
+      if (auto p = tail.find('('); p != std::string::npos) route["preference"] = std::stoul(tail.substr(p + 1));
+      if (auto p = tail.find("[AS"); p != std::string::npos) {
+        std::string as = tail.substr(p + 3, tail.find(']', p) - p - 3);
+        if (!as.empty()) {
+          route["origin"] = std::string(1, as.back());
+          as.pop_back();
+          if (!as.empty()) route["origin_as"] = std::stoul(as);
+        }
+      } else if (auto q = tail.rfind(" ["); q != std::string::npos && tail.size() >= q + 4) {
+        route["origin"] = tail.substr(q + 2, 1);
+      }
+      routes.push_back(std::move(route));
+      cur = &routes.back();
+    } else if (l.code == 1008 && cur) {
+      std::string s = trim(t);
+      if (s.rfind("Type: ", 0) == 0) (*cur)["type"] = s.substr(6);
+      else if (s.rfind("Decision: ", 0) == 0) (*cur)["decision"] = s.substr(10);
+    } else if (l.code == 1012 && cur) {
+      std::string s = trim(t);
+      auto c = s.find(':');
+      if (c == std::string::npos) continue;
+      std::string name = s.substr(0, c);
+      if (name.rfind("BGP.", 0) == 0) name = name.substr(4);
+      (*cur)["attributes"][name] = trim(s.substr(c + 1));
+    } else if (l.code == 14) {
+      unsigned long long a, b, c, n;
+      if (std::sscanf(t.c_str(), "Total: %llu of %llu routes for %llu networks in %llu tables", &a, &b, &c, &n) == 4)
+        total = {{"shown", a}, {"routes", b}, {"networks", c}, {"tables", n}};
+    }
+  }
+  return {{"routes", routes}, {"counts", counts}, {"total", total}};
+}
+
+json show_protocols(const Reply& r) {
+  json protocols = json::array();
+  json* cur = nullptr;
+  json* channel = nullptr;
+  for (const auto& l : r.lines) {
+    const std::string& t = l.text;
+    if (l.code == 1002) {
+      // Fixed columns: Name(10) Proto(10) Table(10) State(5) Since(12) Info.
+      auto col = [&](std::size_t from, std::size_t len) { return from < t.size() ? trim(t.substr(from, len)) : std::string(); };
+      json p = {{"name", col(0, 10)},  {"proto", col(11, 10)}, {"table", col(22, 10)}, {"state", col(33, 5)},
+                {"since", col(40, 12)}, {"info", col(54, std::string::npos)}, {"details", json::object()},
+                {"channels", json::array()}};
+      // Names longer than the column push the rest right: fall back to splitting on blanks.
+      if (t.size() > 10 && t[10] != ' ') {
+        char n[256], pr[64], tb[64], st[16], si[64];
+        if (std::sscanf(t.c_str(), "%255s %63s %63s %15s %63s", n, pr, tb, st, si) == 5) {
+          p["name"] = n, p["proto"] = pr, p["table"] = tb, p["state"] = st, p["since"] = si;
+          std::string rest = t.substr(t.find(si) + std::string(si).size());
+          p["info"] = trim(rest);
+        }
+      }
+      protocols.push_back(std::move(p));
+      cur = &protocols.back();
+      channel = nullptr;
+    } else if (l.code == 1006 && cur) {
+      std::string s = trim(t);
+      if (s.empty()) continue;
+      if (s.rfind("Channel ", 0) == 0) {
+        (*cur)["channels"].push_back({{"name", s.substr(8)}});
+        channel = &(*cur)["channels"].back();
+        continue;
+      }
+      auto c = s.find(':');
+      if (c == std::string::npos) continue;
+      std::string k = key_of(s.substr(0, c));
+      std::string v = trim(s.substr(c + 1));
+      json& target = channel ? *channel : (*cur)["details"];
+      if (k == "route_change_stats") continue;
+      if (k == "import_updates" || k == "import_withdraws" || k == "export_updates" || k == "export_withdraws") {
+        json cols = json::object();
+        const char* names[] = {"received", "rejected", "filtered", "ignored", "accepted"};
+        std::size_t i = 0, pos = 0;
+        while (i < 5 && pos < v.size()) {
+          while (pos < v.size() && v[pos] == ' ') ++pos;
+          std::size_t e = v.find(' ', pos);
+          std::string f = v.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+          cols[names[i++]] = f == "---" ? json(nullptr) : number_or_text(f);
+          pos = e == std::string::npos ? v.size() : e;
+        }
+        target[k] = cols;
+        continue;
+      }
+      target[k] = number_or_text(v);
+    }
+  }
+  return {{"protocols", protocols}};
+}
+
+json show_status(const Reply& r) {
+  json o = {{"version", nullptr},     {"router_id", nullptr},   {"hostname", nullptr}, {"server_time", nullptr},
+            {"last_reboot", nullptr}, {"last_reconfiguration", nullptr}, {"status", nullptr}};
+  for (const auto& l : r.lines) {
+    const std::string& t = l.text;
+    auto after = [&](const char* p) -> std::optional<std::string> {
+      std::string s(p);
+      if (t.rfind(s, 0) == 0) return t.substr(s.size());
+      return std::nullopt;
+    };
+    if (l.code == 1000) o["version"] = t;
+    else if (auto v = after("Router ID is ")) o["router_id"] = *v;
+    else if (auto v = after("Hostname is ")) o["hostname"] = *v;
+    else if (auto v = after("Current server time is ")) o["server_time"] = *v;
+    else if (auto v = after("Last reboot on ")) o["last_reboot"] = *v;
+    else if (auto v = after("Last reconfiguration on ")) o["last_reconfiguration"] = *v;
+    else if (l.code == 13) o["status"] = t;
+  }
+  return o;
+}
+
+json show_symbols(const Reply& r) {
+  json s = json::array();
+  for (const auto& l : r.lines) {
+    if (l.code != 1010) continue;
+    auto tab = l.text.find('\t');
+    if (tab == std::string::npos) continue;
+    s.push_back({{"name", trim(l.text.substr(0, tab))}, {"kind", trim(l.text.substr(tab + 1))}});
+  }
+  return {{"symbols", s}};
+}
+
+json show_memory(const Reply& r) {
+  json m = json::object();
+  for (const auto& l : r.lines) {
+    if (l.code != 1018) continue;
+    auto c = l.text.find(':');
+    if (c == std::string::npos) continue;
+    m[key_of(l.text.substr(0, c))] = trim(l.text.substr(c + 1));
+  }
+  return {{"memory", m}};
+}
+
+}  // namespace
+
+json reply_to_json(const std::string& path, const std::string& command, const Reply& r) {
+  json out = {{"command", command}, {"code", r.final_code}, {"ok", r.ok()}};
+  if (!r.ok()) {
+    out["error"] = r.lines.empty() ? std::string() : r.lines.back().text;
+    return out;
+  }
+  if (path == "show route") out.update(show_route(r));
+  else if (path == "show protocols") out.update(show_protocols(r));
+  else if (path == "show status") out.update(show_status(r));
+  else if (path == "show symbols") out.update(show_symbols(r));
+  else if (path == "show memory") out.update(show_memory(r));
+  else {
+    json msgs = json::array();
+    for (const auto& l : r.lines)
+      if (!l.text.empty()) msgs.push_back({{"code", l.code}, {"text", l.text}});
+    out["messages"] = msgs;
+  }
+  return out;
+}
+
+}  // namespace rs::cli

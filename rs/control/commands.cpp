@@ -1,0 +1,346 @@
+// Command dispatch for the control socket: parse (cli/command), enforce the restricted mode
+// (BIRD's `restrict`: show commands only, 8007 otherwise), run. Replies follow BIRD 2's codes and
+// layout (doc/reply_codes); rsd's own additions are documented in docs/cli.md.
+#include "rs/control/commands.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+
+#include "conf/parser.hpp"
+#include "filters/parser.hpp"
+#include "filters/value.hpp"
+#include "rs/route_server.hpp"
+#include "rs/version.hpp"
+
+namespace rs::control {
+
+namespace code = cli::code;
+
+bool pattern_match(std::string_view p, std::string_view s) {
+  // Iterative glob with single backtracking point for '*'.
+  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++pi, ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++, mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1, si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t) {
+  auto d = std::chrono::steady_clock::now() - t;
+  return std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+}
+
+namespace {
+std::string strftime_ms(std::chrono::system_clock::time_point t, const char* fmt, bool ms) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
+  std::string s(buf, n);
+  if (ms) {
+    auto m = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    char b[8];
+    std::snprintf(b, sizeof b, ".%03d", static_cast<int>(m));
+    s += b;
+  }
+  return s;
+}
+}  // namespace
+
+std::string format_time(std::chrono::system_clock::time_point t) {
+  auto now = std::chrono::system_clock::now();
+  if (now - t < std::chrono::hours(20)) return strftime_ms(t, "%H:%M:%S", true);
+  return strftime_ms(t, "%Y-%m-%d", false);
+}
+
+std::string format_datetime(std::chrono::system_clock::time_point t) {
+  return strftime_ms(t, "%Y-%m-%d %H:%M:%S", true);
+}
+
+Commands::Commands(ControlContext ctx) : ctx_(std::move(ctx)), undo_timer_(ctx_.io) {}
+Commands::~Commands() = default;
+
+std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& session) {
+  cli::ParseResult p = cli::parse_command(line);
+  if (!p.command) return reply(code::kParseError, p.error);
+  const cli::Command& c = *p.command;
+  if (session.restricted && !c.spec->restricted_ok) return reply(code::kAccessDenied, "Access denied");
+  if (ctx_.config && ctx_.config->debug_commands)
+    spdlog::info("CLI: {}", cli::expand(line));
+  return run(c, session);
+}
+
+std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& session) {
+  const std::string_view path = c.path();
+  if (path == "show status") return show_status();
+  if (path == "show protocols") return show_protocols(ctx_, c);
+  if (path == "show route") return show_route(ctx_, c);
+  if (path == "show symbols") return show_symbols(c);
+  if (path == "show memory") return show_memory();
+  if (path == "restrict") {
+    session.restricted = true;
+    return reply(code::kAccessRestricted, "Access restricted");
+  }
+  if (path == "enable" || path == "disable" || path == "restart" || path == "reload")
+    return protocol_action(c);
+  if (path == "configure") {
+    std::optional<uint32_t> timeout;
+    if (auto t = c.get("timeout")) timeout = t->empty() ? 300u : static_cast<uint32_t>(std::stoul(*t));
+    return configure(c.positional.value_or(""), timeout);
+  }
+  if (path == "configure confirm") return configure_confirm();
+  if (path == "configure undo") return configure_undo();
+  if (path == "configure check") return configure_check(c);
+  if (path == "eval") return eval(*c.positional);
+  if (path == "echo" || path == "debug") return reply(code::kOk, "");
+  if (path == "down" || path == "graceful restart") {
+    const bool graceful = path != "down";
+    session.close_after = true;
+    if (ctx_.shutdown) {
+      auto fn = ctx_.shutdown;
+      boost::asio::post(ctx_.io, [fn, graceful] { fn(graceful); });
+    }
+    return graceful ? reply(code::kGracefulOrdered, "Graceful restart ordered")
+                    : reply(code::kShutdownOrdered, "Shutdown ordered");
+  }
+  return reply(code::kParseError, "syntax error, unsupported command");
+}
+
+std::unique_ptr<Output> Commands::show_status() {
+  cli::ReplyWriter w;
+  w.line(code::kVersion, std::string("rsd ") + std::string(kVersion));
+  const auto& cfg = ctx_.server.config();
+  w.line(code::kUptime, "Router ID is " + (cfg.router_id ? cfg.router_id->to_string() : std::string("0.0.0.0")));
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  w.line(code::kUptime, std::string("Hostname is ") + host);
+  w.line(code::kUptime, "Current server time is " + format_datetime(std::chrono::system_clock::now()));
+  w.line(code::kUptime, "Last reboot on " + format_datetime(ctx_.started));
+  w.line(code::kUptime, "Last reconfiguration on " + format_datetime(ctx_.reconfigured));
+  w.end(code::kStatus, "Daemon is up and running");
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
+  const conf::Config& cfg = ctx_.server.config();
+  std::multimap<std::string, std::string> sym;  // sorted by name
+  for (const auto& p : cfg.bgp) sym.emplace(p.name, "protocol");
+  for (const auto& p : cfg.statics) sym.emplace(p.name, "protocol");
+  for (const auto& p : cfg.devices) sym.emplace(p.name, "protocol");
+  for (const auto& t : cfg.templates) sym.emplace(t.name, "template");
+  for (const auto& t : cfg.tables) sym.emplace(t.name, "routing table");
+  for (const auto& f : cfg.filters)
+    sym.emplace(f.name, f.kind == conf::FilterDecl::Kind::Filter ? "filter" : "function");
+  for (const auto& d : cfg.defines) sym.emplace(d.name, "constant");
+  for (const auto& a : cfg.attributes) sym.emplace(a.name, "attribute");
+  std::string kind_filter;
+  for (const char* k : {"table", "filter", "function", "protocol", "template", "constant"})
+    if (c.has(k)) kind_filter = std::string(k) == "table" ? "routing table" : k;
+  cli::ReplyWriter w;
+  bool any = false;
+  for (const auto& [name, kind] : sym) {
+    if (!kind_filter.empty() && kind != kind_filter) continue;
+    if (c.positional && name != *c.positional) continue;
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%-8s\t%s", name.c_str(), kind.c_str());
+    w.line(code::kSymbolList, buf);
+    any = true;
+  }
+  if (c.positional && !any) return reply(code::kParseError, "syntax error, unknown symbol '" + *c.positional + "'");
+  w.end();
+  return reply(std::move(w));
+}
+
+namespace {
+std::string size_text(double b) {
+  char buf[32];
+  if (b < 1024) std::snprintf(buf, sizeof buf, "%6.1f  B", b);
+  else if (b < 1024 * 1024) std::snprintf(buf, sizeof buf, "%6.1f kB", b / 1024);
+  else if (b < 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%6.1f MB", b / 1024 / 1024);
+  else std::snprintf(buf, sizeof buf, "%6.1f GB", b / 1024 / 1024 / 1024);
+  return buf;
+}
+}  // namespace
+
+std::unique_ptr<Output> Commands::show_memory() {
+  // Estimates from the element counts (the allocators are not instrumented), and the resident
+  // set size of the process as the total.
+  const rib::LocRib& rib = ctx_.server.rib();
+  const double tables = static_cast<double>(rib.prefixes()) * (sizeof(rib::Prefix) + sizeof(rib::Destination) + 16) +
+                        static_cast<double>(rib.paths()) * sizeof(rib::Path);
+  auto ac = ctx_.server.attr_table().counters();
+  const double attrs = static_cast<double>(ac.attrs.entries) * (sizeof(rib::PathAttributes) + 32) +
+                       static_cast<double>(ac.as_paths.entries + ac.communities.entries +
+                                           ac.large_communities.entries + ac.ext_communities.entries) * 64;
+  double rss = 0;
+  {
+    std::ifstream f("/proc/self/statm");
+    unsigned long size = 0, res = 0;
+    if (f >> size >> res) rss = static_cast<double>(res) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  }
+  const double protocols = static_cast<double>(ctx_.server.protocols().size()) * 4096;
+  cli::ReplyWriter w;
+  w.line(code::kMemory, "rsd memory usage");
+  w.line(code::kMemory, "                  Effective");
+  w.line(code::kMemory, "Routing tables:   " + size_text(tables));
+  w.line(code::kMemory, "Route attributes: " + size_text(attrs));
+  w.line(code::kMemory, "Protocols:        " + size_text(protocols));
+  w.line(code::kMemory, "Total:            " + size_text(rss));
+  w.end();
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> Commands::protocol_action(const cli::Command& c) {
+  const std::string_view path = c.path();
+  const std::string& arg = *c.positional;
+  std::vector<std::string> names;
+  std::vector<std::string> statics;
+  auto wanted = [&](const std::string& name) {
+    if (!c.positional_quoted) return arg == "all" || arg == name;
+    return pattern_match(arg, name);
+  };
+  for (const auto& p : ctx_.server.protocols())
+    if (wanted(p.name)) names.push_back(p.name);
+  for (const auto& s : ctx_.server.config().statics)
+    if (wanted(s.name)) statics.push_back(s.name);
+  if (names.empty() && statics.empty()) {
+    if (!c.positional_quoted && arg != "all")
+      return reply(code::kParseError, "syntax error, unknown protocol '" + arg + "'");
+    return reply(code::kNoProtocolsMatch, "No protocols match");
+  }
+  cli::ReplyWriter w;
+  using R = RouteServer::OpResult;
+  for (const auto& n : statics) {
+    // Static protocols always run here; only enable is meaningful.
+    if (path == "enable") w.line(code::kAlreadyEnabled, n + ": already enabled");
+    else if (path == "reload") w.line(code::kReloading, n + ": reloading");
+    else w.line(code::kProtocolDown, n + ": not supported for static protocols");
+  }
+  for (const auto& n : names) {
+    if (path == "enable") {
+      R r = ctx_.server.enable_protocol(n);
+      if (r == R::Done) w.line(code::kEnabled, n + ": enabled");
+      else w.line(code::kAlreadyEnabled, n + ": already enabled");
+    } else if (path == "disable") {
+      R r = ctx_.server.disable_protocol(n, c.get("message").value_or("disabled by the operator"));
+      if (r == R::Done) w.line(code::kDisabled, n + ": disabled");
+      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+    } else if (path == "restart") {
+      R r = ctx_.server.restart_protocol(n, c.get("message").value_or("restarted by the operator"));
+      if (r == R::Done) w.line(code::kRestarted, n + ": restarted");
+      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+    } else {  // reload
+      const bool in = c.has("in") || !c.has("out");
+      const bool out = c.has("out") || !c.has("in");
+      R r = ctx_.server.reload_protocol(n, in, out);
+      if (r == R::Done) w.line(code::kReloading, n + ": reloading");
+      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+    }
+  }
+  w.end();
+  return reply(std::move(w));
+}
+
+void Commands::apply(std::shared_ptr<const conf::Config> next) {
+  conf::ReconfigPlan plan = ctx_.server.reconfigure(next);
+  ctx_.config = std::move(next);
+  ctx_.reconfigured = std::chrono::system_clock::now();
+  for (const auto& ch : plan.protocols)
+    if (ch.action != conf::ReconfigAction::Keep) spdlog::info("reconfigure: {} {}", ch.name, conf::to_string(ch.action));
+}
+
+std::unique_ptr<Output> Commands::configure(const std::string& path, std::optional<uint32_t> timeout) {
+  const std::string file = path.empty() ? ctx_.config_path : path;
+  conf::LoadResult r = conf::load_file(file);
+  cli::ReplyWriter w;
+  w.line(code::kReadingConfig, "Reading configuration from " + file);
+  if (!r.ok()) {
+    const conf::Diagnostic* d = r.diagnostics.first_error();
+    for (const auto& item : r.diagnostics.items()) spdlog::error("{}", item.to_string());
+    w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
+    return reply(std::move(w));
+  }
+  auto next = std::make_shared<const conf::Config>(std::move(r.config));
+  if (!undo_armed_) undo_config_ = ctx_.config;  // a pending timeout keeps its older state
+  if (timeout) {
+    undo_armed_ = true;
+    undo_timer_.expires_after(std::chrono::seconds(*timeout));
+    undo_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !undo_armed_) return;
+      undo_armed_ = false;
+      spdlog::warn("configure timeout expired: rolling back to the previous configuration");
+      if (undo_config_) apply(std::exchange(undo_config_, nullptr));
+    });
+    w.line(code::kUndoScheduled, "Undo scheduled in " + std::to_string(*timeout) + " s");
+  } else if (undo_armed_) {
+    // A plain configure during a pending timeout: BIRD keeps the timer running.
+  }
+  apply(std::move(next));
+  w.end(code::kReconfigured, "Reconfigured");
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> Commands::configure_confirm() {
+  if (!undo_armed_) return reply(code::kNothingToDo, "Nothing to do");
+  undo_armed_ = false;
+  undo_timer_.cancel();
+  return reply(code::kReconfigConfirmed, "Reconfiguration confirmed");
+}
+
+std::unique_ptr<Output> Commands::configure_undo() {
+  if (!undo_config_) return reply(code::kNothingToDo, "Nothing to do");
+  undo_armed_ = false;
+  undo_timer_.cancel();
+  cli::ReplyWriter w;
+  w.line(code::kUndoRequested, "Undo requested");
+  apply(std::exchange(undo_config_, nullptr));
+  w.end(code::kReconfigured, "Reconfigured");
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
+  const std::string file = c.positional.value_or(ctx_.config_path);
+  conf::LoadResult r = conf::load_file(file);
+  if (!r.ok()) {
+    cli::ReplyWriter w;
+    w.line(code::kReadingConfig, "Reading configuration from " + file);
+    const conf::Diagnostic* d = r.diagnostics.first_error();
+    w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
+    return reply(std::move(w));
+  }
+  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file);
+}
+
+std::unique_ptr<Output> Commands::eval(const std::string& expr) {
+  conf::Diagnostics diags;
+  conf::TokenStream ts = conf::tokenize_string(expr, "eval", diags, conf::LexOptions{.allow_include = false});
+  const conf::Config& cfg = ctx_.server.config();
+  std::optional<filters::Value> v;
+  if (!diags.has_errors() && cfg.symbols) {
+    v = filters::parse_constant(ts, *cfg.symbols, diags);
+    if (v && !ts.at_end()) diags.error(ts.peek().loc, "unexpected " + ts.peek().describe());
+  }
+  if (diags.has_errors() || !v) {
+    const conf::Diagnostic* d = diags.first_error();
+    return reply(code::kParseError, "syntax error, " + (d ? d->message : std::string("not a constant expression")));
+  }
+  return reply(code::kEvaluation, filters::format(*v));
+}
+
+}  // namespace rs::control

@@ -1,0 +1,93 @@
+// The commands of the control socket (BIRD 2's syntax, cli/command.hpp) run against the route
+// server. Short commands answer at once; `show route` and `configure check` are Outputs that walk
+// a snapshot of the table in slices.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cli/command.hpp"
+#include "conf/config.hpp"
+#include "rs/control/output.hpp"
+
+namespace rs {
+class RouteServer;
+}
+
+namespace rs::control {
+
+struct SessionState {
+  bool restricted = false;   // restricted socket, or `restrict` was sent
+  bool close_after = false;  // close once the reply is out
+};
+
+class CommandHandler {
+ public:
+  virtual ~CommandHandler() = default;
+  virtual std::unique_ptr<Output> execute(std::string_view line, SessionState& session) = 0;
+};
+
+// What the commands act on.
+struct ControlContext {
+  boost::asio::io_context& io;
+  RouteServer& server;
+  std::string config_path;
+  // The configuration the server runs (kept here so that `configure undo` can go back to it).
+  std::shared_ptr<const conf::Config> config;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  std::chrono::system_clock::time_point reconfigured = started;
+  // `down` and `graceful restart`: stop the daemon (called after the reply is queued).
+  std::function<void(bool graceful)> shutdown;
+};
+
+class Commands final : public CommandHandler {
+ public:
+  explicit Commands(ControlContext ctx);
+  ~Commands() override;
+
+  std::unique_ptr<Output> execute(std::string_view line, SessionState& session) override;
+
+  // `configure`: loads `path` (empty: the running file) and applies it softly; also what SIGHUP
+  // does. Returns the reply.
+  std::unique_ptr<Output> configure(const std::string& path, std::optional<uint32_t> timeout);
+  const ControlContext& context() const { return ctx_; }
+
+ private:
+  std::unique_ptr<Output> run(const cli::Command& c, SessionState& session);
+  std::unique_ptr<Output> show_status();
+  std::unique_ptr<Output> show_symbols(const cli::Command& c);
+  std::unique_ptr<Output> show_memory();
+  std::unique_ptr<Output> protocol_action(const cli::Command& c);
+  std::unique_ptr<Output> configure_confirm();
+  std::unique_ptr<Output> configure_undo();
+  std::unique_ptr<Output> configure_check(const cli::Command& c);
+  std::unique_ptr<Output> eval(const std::string& expr);
+  void apply(std::shared_ptr<const conf::Config> next);
+
+  ControlContext ctx_;
+  // `configure timeout`: the configuration to go back to, and the timer that does it.
+  std::shared_ptr<const conf::Config> undo_config_;
+  boost::asio::steady_timer undo_timer_;
+  bool undo_armed_ = false;
+};
+
+// Outputs built elsewhere (show_route.cpp, show_protocols.cpp, configure_check.cpp).
+std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Command& c);
+std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c);
+std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr<const conf::Config> next,
+                                      std::string path);
+
+// Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
+bool pattern_match(std::string_view pattern, std::string_view text);
+// "HH:MM:SS.mmm" today, "YYYY-MM-DD" before (BIRD's default `timeformat protocol`).
+std::string format_time(std::chrono::system_clock::time_point t);
+std::string format_datetime(std::chrono::system_clock::time_point t);  // "YYYY-MM-DD HH:MM:SS.mmm"
+// A steady-clock instant as wall-clock time.
+std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t);
+
+}  // namespace rs::control

@@ -1,0 +1,42 @@
+// A command's reply as the session sends it: produced in slices, so a reply of a million routes
+// is never held in memory. The session asks for the next slice only after the previous one was
+// written to the socket (a slow reader slows the producer; a vanished one ends it).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "cli/reply.hpp"
+
+namespace rs::control {
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Appends about `budget` bytes of reply lines to `w`; returns true while more remains. The
+  // last slice ends the reply (w.end()).
+  virtual bool next(cli::ReplyWriter& w, std::size_t budget) = 0;
+};
+
+// A reply that is complete already (short commands).
+class TextOutput final : public Output {
+ public:
+  explicit TextOutput(cli::ReplyWriter w) : w_(std::move(w)) {}
+  bool next(cli::ReplyWriter& w, std::size_t) override {
+    w = std::move(w_);
+    return false;
+  }
+
+ private:
+  cli::ReplyWriter w_;
+};
+
+inline std::unique_ptr<Output> reply(int code, std::string_view text) {
+  cli::ReplyWriter w;
+  w.end(code, text);
+  return std::make_unique<TextOutput>(std::move(w));
+}
+inline std::unique_ptr<Output> reply(cli::ReplyWriter w) { return std::make_unique<TextOutput>(std::move(w)); }
+
+}  // namespace rs::control

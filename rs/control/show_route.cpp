@@ -1,0 +1,406 @@
+// `show route` in BIRD 2's layout, streamed. The command takes a sorted snapshot of the table's
+// prefixes (the only O(table) memory, 32 bytes a prefix; no text is built ahead) and each slice
+// formats up to kPrefixesPerSlice of them, looking each up again so that routes changed or gone
+// since the snapshot are shown as they are now (or skipped). Lines:
+//   1007 "PREFIX  unicast [PROTO TIME from ADDR] * (PREF) [ASn i]" and "\tvia NEXT-HOP"
+//   1008 "\tType: BGP univ" and rsd's "\tDecision: ..." (why the path is best or not), with `all`
+//   1012 "\tBGP.attr: value", with `all`
+//   count / stats: "N of M routes for K networks in table T" and 0014 "Total: ...".
+#include <algorithm>
+#include <cstdio>
+
+#include "conf/lexer.hpp"
+#include "filters/parser.hpp"
+#include "filters/value.hpp"
+#include "filters/vm.hpp"
+#include "rs/control/commands.hpp"
+#include "rs/route_server.hpp"
+
+namespace rs::control {
+
+namespace code = cli::code;
+using rib::Family;
+using rib::Prefix;
+
+namespace {
+
+#ifdef NDEBUG
+constexpr std::size_t kPrefixesPerSlice = 256;
+#else
+constexpr std::size_t kPrefixesPerSlice = 4;  // debug builds exercise the resume path
+#endif
+
+std::string origin_text(rib::Origin o) {
+  switch (o) {
+    case rib::Origin::Igp: return "IGP";
+    case rib::Origin::Egp: return "EGP";
+    case rib::Origin::Incomplete: return "Incomplete";
+  }
+  return "?";
+}
+
+char origin_char(rib::Origin o) {
+  switch (o) {
+    case rib::Origin::Igp: return 'i';
+    case rib::Origin::Egp: return 'e';
+    case rib::Origin::Incomplete: return '?';
+  }
+  return '?';
+}
+
+std::string ipv4_text(uint32_t v) { return rib::IpAddress::v4(v).to_string(); }
+
+enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
+
+class RouteOutput final : public Output {
+ public:
+  RouteOutput(const ControlContext& ctx) : ctx_(ctx), server_(ctx.server) {}
+
+  // Resolves the options; an error reply on failure.
+  std::unique_ptr<Output> setup(const cli::Command& c) {
+    all_ = c.has("all");
+    count_ = c.has("count");
+    stats_ = c.has("stats");
+    primary_ = c.has("primary");
+    filtered_ = c.has("filtered");
+    if (count_ && stats_) return reply(code::kParseError, "syntax error, 'count' and 'stats' exclude each other");
+    if (c.has("filter") && c.has("where")) return reply(code::kParseError, "syntax error, 'filter' and 'where' exclude each other");
+    const conf::Config& cfg = server_.config();
+    families_ = {Family::Ipv4, Family::Ipv6};
+    if (auto t = c.get("table")) {
+      const conf::TableDecl* td = cfg.find_table(*t);
+      if (!td) return reply(code::kParseError, "syntax error, unknown table '" + *t + "'");
+      families_ = {td->family};
+      table_named_ = true;
+    }
+    auto known_protocol = [&](const std::string& n) {
+      for (const auto& v : server_.protocols())
+        if (v.name == n) return true;
+      for (const auto& s : cfg.statics)
+        if (s.name == n) return true;
+      return false;
+    };
+    int modes = 0;
+    for (auto [kw, m] : {std::pair{"export", Mode::Export}, {"preexport", Mode::PreExport}, {"noexport", Mode::NoExport}}) {
+      if (auto p = c.get(kw)) {
+        ++modes;
+        mode_ = m;
+        peer_ = *p;
+        if (!server_.peer(peer_)) return reply(code::kParseError, "syntax error, '" + peer_ + "' is not a BGP protocol");
+      }
+    }
+    if (modes > 1) return reply(code::kParseError, "syntax error, only one of export, preexport, noexport");
+    if (auto p = c.get("protocol")) {
+      proto_ = *p;
+      if (!known_protocol(proto_)) return reply(code::kParseError, "syntax error, unknown protocol '" + proto_ + "'");
+    }
+    if (auto f = c.get("filter")) {
+      filter_ = cfg.symbols ? cfg.symbols->filter(*f) : nullptr;
+      if (!filter_) return reply(code::kParseError, "syntax error, unknown filter '" + *f + "'");
+    }
+    if (auto e = c.get("where")) {
+      conf::Diagnostics diags;
+      conf::TokenStream ts = conf::tokenize_string(*e, "where", diags, conf::LexOptions{.allow_include = false});
+      if (!diags.has_errors() && cfg.symbols) {
+        filter_ = filters::parse_where(ts, *cfg.symbols, diags);
+        if (filter_ && !ts.at_end()) diags.error(ts.peek().loc, "unexpected " + ts.peek().describe());
+      }
+      if (diags.has_errors() || !filter_) {
+        const conf::Diagnostic* d = diags.first_error();
+        return reply(code::kParseError, "syntax error, " + (d ? d->message : std::string("bad expression")));
+      }
+    }
+    if (filter_) vm_ = std::make_unique<filters::Vm>();
+
+    const rib::LocRib& rib = server_.rib();
+    std::optional<std::string> target = c.get("for");
+    if (!target && c.positional) target = c.positional;
+    if (target) {
+      auto p = Prefix::parse(*target, true);
+      if (!p) return reply(code::kParseError, "syntax error, '" + *target + "' is not a prefix or an address");
+      single_ = true;
+      families_ = {p->family()};
+      if (c.get("for")) {
+        // Longest match covering the address or prefix.
+        for (int len = p->length(); len >= 0; --len) {
+          Prefix q(p->address(), static_cast<uint8_t>(len));
+          if (rib.find(q)) {
+            prefixes_.push_back(q);
+            break;
+          }
+        }
+      } else if (rib.find(*p)) {
+        prefixes_.push_back(*p);
+      }
+      if (prefixes_.empty()) return reply(code::kRouteNotFound, "Network not found");
+    } else {
+      snapshot_due_ = true;  // taken when a walk slot is free (next())
+    }
+    return nullptr;
+  }
+
+  ~RouteOutput() override { release(); }
+
+  bool next(cli::ReplyWriter& w, std::size_t budget) override {
+    if (snapshot_due_) {
+      if (active_walks() >= kMaxWalks) return true;  // wait for a slot; the session retries later
+      ++active_walks();
+      holding_slot_ = true;
+      snapshot_due_ = false;
+      prefixes_ = server_.rib().snapshot();
+      std::erase_if(prefixes_, [&](const Prefix& p) {
+        return std::find(families_.begin(), families_.end(), p.family()) == families_.end();
+      });
+      std::sort(prefixes_.begin(), prefixes_.end());
+    }
+    std::size_t n = 0;
+    while (pos_ < prefixes_.size() && n < kPrefixesPerSlice && w.size() < budget) {
+      const Prefix& p = prefixes_[pos_++];
+      ++n;
+      enter(w, p.family());
+      if (const rib::Destination* d = server_.rib().find(p)) show_net(w, p, *d);
+    }
+    if (pos_ < prefixes_.size()) return true;
+    release();
+    finish(w);
+    return false;
+  }
+
+ private:
+  struct Counter {
+    uint64_t shown = 0, routes = 0, nets = 0;
+  };
+  // Table walks in progress hold a snapshot of the prefixes (32 bytes each): at most kMaxWalks at
+  // once, so many clients dumping a large table cost kMaxWalks snapshots, not one per client.
+  static constexpr int kMaxWalks = 4;
+  static int& active_walks() {
+    static int n = 0;  // the event-loop thread only
+    return n;
+  }
+  void release() {
+    if (holding_slot_) --active_walks(), holding_slot_ = false;
+    std::vector<Prefix>().swap(prefixes_);
+    pos_ = 0;
+  }
+  static int fi(Family f) { return f == Family::Ipv4 ? 0 : 1; }
+  static const char* table_name(Family f) { return f == Family::Ipv4 ? "master4" : "master6"; }
+
+  // Moves the section to family `f` (stats: every table in scope gets a header and a count).
+  void enter(cli::ReplyWriter& w, Family f) {
+    while (section_ < families_.size() && families_[section_] != f) close_section(w);
+    if (section_ < families_.size() && !section_open_) {
+      section_open_ = true;
+      if (stats_ || (table_named_ && !count_)) header(w, f);
+    }
+  }
+
+  void header(cli::ReplyWriter& w, Family f) {
+    if (header_printed_[fi(f)]) return;
+    if (any_header_ && !stats_) w.line(code::kRouteList, "");  // stats: close_section() did
+    w.line(code::kRouteList, std::string("Table ") + table_name(f) + ":");
+    header_printed_[fi(f)] = true;
+    any_header_ = true;
+  }
+
+  void close_section(cli::ReplyWriter& w) {
+    if (section_ >= families_.size()) return;
+    const Family f = families_[section_];
+    if (!section_open_ && (stats_ || (table_named_ && !count_))) header(w, f);
+    if (stats_) {
+      w.line(code::kRouteList, count_line(f));
+      w.line(code::kRouteList, "");
+    }
+    section_open_ = false;
+    ++section_;
+  }
+
+  std::string count_line(Family f) const {
+    const Counter& c = counters_[fi(f)];
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%llu of %llu routes for %llu networks in table %s", (unsigned long long)c.shown,
+                  (unsigned long long)c.routes, (unsigned long long)c.nets, table_name(f));
+    return buf;
+  }
+
+  void finish(cli::ReplyWriter& w) {
+    while (section_ < families_.size()) close_section(w);
+    if (count_) {
+      for (Family f : families_) w.line(code::kRouteList, count_line(f));
+    }
+    if ((count_ || stats_) && families_.size() > 1 && !single_) {
+      Counter t;
+      for (const auto& c : counters_) t.shown += c.shown, t.routes += c.routes, t.nets += c.nets;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "Total: %llu of %llu routes for %llu networks in %zu tables",
+                    (unsigned long long)t.shown, (unsigned long long)t.routes, (unsigned long long)t.nets,
+                    families_.size());
+      w.end(code::kRouteCount, buf);
+      return;
+    }
+    w.end();
+  }
+
+  bool filter_accepts(const Prefix& p, const rib::Route& r, const rib::PathAttributes& a) {
+    if (!filter_) return true;
+    filters::RouteInfo info;
+    info.net = p;
+    info.from = r.source ? r.source->neighbor_address : rib::IpAddress();
+    info.gw = a.next_hop;
+    info.proto = r.source ? std::string_view(r.source->name) : std::string_view();
+    info.source = r.source && r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
+    info.preference = r.source ? r.source->preference : 100;
+    filters::RunOutput out;
+    return vm_->run(*filter_, info, a, out) == filters::Verdict::Accept;
+  }
+
+  void show_net(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d) {
+    Counter& cnt = counters_[fi(p.family())];
+    ++cnt.nets;
+    const rib::Route* best = d.best_route();
+    bool first = true;
+    if (mode_ != Mode::Table) {
+      if (!best) return;
+      ++cnt.routes;
+      const rib::PathAttributes* attrs = best->attrs.get();
+      if (mode_ == Mode::Export) {
+        attrs = server_.exported(peer_, p);
+        if (!attrs) return;
+      } else {
+        if (best->source && best->source->name == peer_) return;
+        if (mode_ == Mode::NoExport && server_.exported(peer_, p)) return;
+      }
+      if (!proto_.empty() && (!best->source || best->source->name != proto_)) return;
+      if (!filter_accepts(p, *best, *attrs)) return;
+      ++cnt.shown;
+      if (!count_) show_path(w, p, d, *best, *attrs, true, first);
+      return;
+    }
+    for (const auto& path : d.paths) {
+      const rib::Route& r = path.route;
+      if (r.filtered() != filtered_) continue;
+      ++cnt.routes;
+      const bool is_best = &r == best;
+      if (primary_ && !is_best) continue;
+      if (!proto_.empty() && (!r.source || r.source->name != proto_)) continue;
+      if (!r.attrs) continue;
+      if (!filter_accepts(p, r, *r.attrs)) continue;
+      ++cnt.shown;
+      if (!count_) show_path(w, p, d, r, *r.attrs, is_best, first);
+    }
+  }
+
+  void show_path(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d, const rib::Route& r,
+                 const rib::PathAttributes& a, bool is_best, bool& first) {
+    if (!stats_) header(w, p.family());
+    const rib::RouteSource* src = r.source;
+    const bool bgp = src && src->kind != rib::SourceKind::Local;
+    std::string proto = src ? src->name : "?";
+    std::string when = format_time(to_system(server_.started_at() + std::chrono::milliseconds(r.since)));
+    std::string from;
+    if (bgp && src->neighbor_address != a.next_hop) from = " from " + src->neighbor_address.to_string();
+    std::string info;
+    if (bgp) {
+      const rib::AsPath* path = a.as_path.get();
+      uint32_t origin_as = path ? path->origin_as() : 0;
+      info = origin_as ? " [AS" + std::to_string(origin_as) + origin_char(a.origin) + "]"
+                       : std::string(" [") + origin_char(a.origin) + "]";
+    }
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%-20s unicast [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "",
+                  proto.c_str(), when.c_str(), from.c_str(), is_best ? " *" : "", src ? src->preference : 0,
+                  info.c_str());
+    first = false;
+    w.line(code::kRouteList, buf);
+    w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
+    if (!all_) return;
+    w.line(code::kRouteDetails, bgp ? "\tType: BGP univ" : "\tType: static univ");
+    w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best));
+    attributes(w, a);
+  }
+
+  std::string decision(const rib::Destination& d, const rib::Route& r, bool is_best) const {
+    std::string s;
+    if (r.filtered()) s = "filtered (rejected by the import filter)";
+    else if (is_best) s = "best (" + std::string(rib::to_string(d.reason)) + ")";
+    else if (const rib::Route* b = d.best_route()) {
+      rib::Comparison cmp = rib::compare(*b, r, server_.rib().config());
+      s = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
+          std::string(rib::to_string(cmp.reason)) + ")";
+    } else {
+      s = "not eligible";
+    }
+    if (r.stale()) s += ", stale";
+    return s;
+  }
+
+  static void attributes(cli::ReplyWriter& w, const rib::PathAttributes& a) {
+    using rib::AttrType;
+    auto line = [&](const std::string& s) { w.line(code::kRouteAttributes, "\t" + s); };
+    if (a.has(AttrType::Origin)) line("BGP.origin: " + origin_text(a.origin));
+    line("BGP.as_path: " + (a.as_path ? a.as_path->to_string() : std::string()));
+    if (a.has(AttrType::NextHop) || !a.next_hop.is_zero()) {
+      std::string nh = a.next_hop.to_string();
+      if (!a.next_hop_link_local.is_zero()) nh += " " + a.next_hop_link_local.to_string();
+      line("BGP.next_hop: " + nh);
+    }
+    if (a.has(AttrType::Med)) line("BGP.med: " + std::to_string(a.med));
+    if (a.has(AttrType::LocalPref)) line("BGP.local_pref: " + std::to_string(a.local_pref));
+    if (a.has(AttrType::AtomicAggregate)) line("BGP.atomic_aggr:");
+    if (a.has(AttrType::Aggregator))
+      line("BGP.aggregator: " + ipv4_text(a.aggregator.address) + " AS" + std::to_string(a.aggregator.asn));
+    if (a.communities && !a.communities->empty()) {
+      std::string s;
+      for (uint32_t c : a.communities->values)
+        s += (s.empty() ? "(" : " (") + std::to_string(c >> 16) + "," + std::to_string(c & 0xffff) + ")";
+      line("BGP.community: " + s);
+    }
+    if (a.has(AttrType::OriginatorId)) line("BGP.originator_id: " + ipv4_text(a.originator_id));
+    if (a.cluster_list && !a.cluster_list->empty()) {
+      std::string s;
+      for (uint32_t c : a.cluster_list->values) s += (s.empty() ? "" : " ") + ipv4_text(c);
+      line("BGP.cluster_list: " + s);
+    }
+    if (a.ext_communities && !a.ext_communities->empty()) {
+      std::string s;
+      for (uint64_t c : a.ext_communities->values) s += (s.empty() ? "" : " ") + filters::format_ec(c);
+      line("BGP.ext_community: " + s);
+    }
+    if (a.large_communities && !a.large_communities->empty()) {
+      std::string s;
+      for (const auto& c : a.large_communities->values)
+        s += (s.empty() ? "(" : " (") + std::to_string(c.global) + ", " + std::to_string(c.local1) + ", " +
+             std::to_string(c.local2) + ")";
+      line("BGP.large_community: " + s);
+    }
+    if (a.has(AttrType::Otc)) line("BGP.otc: " + std::to_string(a.otc));
+  }
+
+  const ControlContext& ctx_;
+  const RouteServer& server_;
+  bool all_ = false, count_ = false, stats_ = false, primary_ = false, filtered_ = false;
+  bool single_ = false, table_named_ = false;
+  Mode mode_ = Mode::Table;
+  std::string peer_, proto_;
+  filters::FilterRef filter_;
+  std::unique_ptr<filters::Vm> vm_;
+  std::vector<Family> families_;
+  std::vector<Prefix> prefixes_;
+  std::size_t pos_ = 0;
+  bool snapshot_due_ = false;
+  bool holding_slot_ = false;
+  std::size_t section_ = 0;
+  bool section_open_ = false;
+  bool header_printed_[2] = {false, false};
+  bool any_header_ = false;
+  Counter counters_[2];
+};
+
+}  // namespace
+
+std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c) {
+  auto out = std::make_unique<RouteOutput>(ctx);
+  if (auto err = out->setup(c)) return err;
+  return out;
+}
+
+}  // namespace rs::control

@@ -1,0 +1,72 @@
+// Operator commands on the route server (BIRD's `enable`, `disable`, `restart`, `reload`), kept
+// apart from the routing core: they only drive the Peer state machine and the existing soft
+// reload paths (re-import from the Adj-RIB-In, re-send of the Adj-RIB-Out, RFC 7313 not needed).
+#include <spdlog/spdlog.h>
+
+#include "rs/route_server.hpp"
+
+namespace rs {
+
+namespace {
+constexpr uint8_t kAdministrativeShutdown = 2;  // RFC 4486 Cease subcode
+}
+
+RouteServer::OpResult RouteServer::enable_protocol(std::string_view name) {
+  auto it = protocols_.find(std::string(name));
+  if (it == protocols_.end()) return OpResult::NotFound;
+  bgp::Peer& peer = *it->second->peer;
+  if (peer.phase() != bgp::Peer::Phase::Down) return OpResult::Already;
+  spdlog::info("{}: enabled by the operator", name);
+  peer.set_disabled(false);
+  peer.start();
+  return OpResult::Done;
+}
+
+RouteServer::OpResult RouteServer::disable_protocol(std::string_view name, std::string_view message) {
+  auto it = protocols_.find(std::string(name));
+  if (it == protocols_.end()) return OpResult::NotFound;
+  bgp::Peer& peer = *it->second->peer;
+  if (peer.phase() == bgp::Peer::Phase::Down) return OpResult::Already;
+  spdlog::info("{}: disabled by the operator", name);
+  peer.set_disabled(true);
+  peer.stop(kAdministrativeShutdown, message);
+  return OpResult::Done;
+}
+
+RouteServer::OpResult RouteServer::restart_protocol(std::string_view name, std::string_view message) {
+  auto it = protocols_.find(std::string(name));
+  if (it == protocols_.end()) return OpResult::NotFound;
+  bgp::Peer& peer = *it->second->peer;
+  if (peer.phase() == bgp::Peer::Phase::Down) return OpResult::Already;
+  spdlog::info("{}: restarted by the operator", name);
+  peer.restart(message.empty() ? std::string_view("restarted by the operator") : message);
+  return OpResult::Done;
+}
+
+RouteServer::OpResult RouteServer::reload_protocol(std::string_view name, bool in, bool out) {
+  auto it = protocols_.find(std::string(name));
+  if (it == protocols_.end()) return OpResult::NotFound;
+  Protocol& p = *it->second;
+  if (p.peer->phase() == bgp::Peer::Phase::Down) return OpResult::Already;
+  if (in)
+    for (int f = 0; f < 2; ++f)
+      if (p.channels[f].enabled) reimport(p, f);
+  if (out && p.established) {
+    p.member.out.refresh();
+    p.peer->notify_export();
+  }
+  return OpResult::Done;
+}
+
+const bgp::Peer* RouteServer::peer(std::string_view name) const {
+  auto it = protocols_.find(std::string(name));
+  return it == protocols_.end() ? nullptr : it->second->peer.get();
+}
+
+const rib::PathAttributes* RouteServer::exported(std::string_view name, const rib::Prefix& prefix) const {
+  auto it = protocols_.find(std::string(name));
+  if (it == protocols_.end()) return nullptr;
+  return it->second->member.out.sent(rib::OutKey{prefix, 0});
+}
+
+}  // namespace rs
