@@ -546,6 +546,7 @@ TEST_CASE("errors in filter bodies carry their file:line:col") {
   CHECK_FALSE(r.ok());
   REQUIRE(r.diagnostics.first_error());
   CHECK(r.diagnostics.first_error()->location.line == 2);
+}
 
 TEST_CASE("control and cli sockets: mode and group") {
   auto r = load_ok(R"(
