@@ -16,6 +16,8 @@
 #include <iostream>
 
 #include "conf/parser.hpp"
+#include "rs/health/health_manager.hpp"
+#include "rs/health/server_sink.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -104,6 +106,16 @@ int run_daemon(const DaemonOptions& o) {
   }
   spdlog::info("rsd {} started with {}", kVersion, o.config_path);
 
+  // Health ingestion (issue 7): processes and checks feed local sources; the first export waits
+  // until every check reported or `startup hold` passed.
+  health::RouteServerSink health_sink(server);
+  health::HealthManager health(io, *config, health_sink);
+  if (!config->healthchecks.empty()) server.hold_initial_export(true);
+  server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
+  if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
+      !problems.empty())
+    spdlog::warn("health: {}", problems);
+
   boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
   boost::asio::signal_set reopen(io, SIGUSR1);
   boost::asio::steady_timer exit_timer(io);
@@ -130,6 +142,7 @@ int run_daemon(const DaemonOptions& o) {
       if (stopping) return;
       stopping = true;
       spdlog::info("signal {}: shutting down", sig);
+      health.stop();
       server.shutdown("rsd shutting down");
       // Give the Cease NOTIFICATIONs a moment to leave, then stop.
       exit_timer.expires_after(std::chrono::milliseconds(300));

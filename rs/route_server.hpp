@@ -70,6 +70,13 @@ class RouteServer final : public bgp::PeerHandler {
   rib::AttrTable& attr_table() { return table_; }
   boost::asio::io_context& io() { return io_; }
 
+  // Health-aware restart (issue 7): while held, fill() hands nothing to any session, so the initial
+  // export and End-of-RIB wait; releasing wakes every peer. Failover accounting: the observer is
+  // told each time fill() handed UPDATE bytes to a protocol's socket.
+  void hold_initial_export(bool hold);
+  bool export_held() const { return export_held_; }
+  void set_export_observer(std::function<void(const std::string& protocol)> f) { export_observer_ = std::move(f); }
+
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
   const conf::Config& config() const { return *config_; }
@@ -174,6 +181,8 @@ class RouteServer final : public bgp::PeerHandler {
   std::map<std::string, uint32_t> dynamic_counter_;
   std::vector<rib::Prefix> scratch_;
   std::chrono::steady_clock::time_point started_;
+  bool export_held_ = false;
+  std::function<void(const std::string&)> export_observer_;
 };
 
 }  // namespace rs
