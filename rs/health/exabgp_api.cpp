@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 namespace rs::health {
 
@@ -34,7 +35,7 @@ std::vector<Word> split_words(std::string_view line) {
       continue;
     }
     std::size_t j = i;
-    while (j < line.size() && !std::string_view(" \t\r\n[](),").contains(line[j])) ++j;
+    while (j < line.size() && std::string_view(" \t\r\n[](),").find(line[j]) == std::string_view::npos) ++j;
     out.push_back({line.substr(i, j - i), i});
     i = j;
   }
@@ -379,7 +380,7 @@ class Reader {
       } else if (k == "path-information") {
         if (at_end()) return missing("a path identifier");
         const Word w = next();
-        auto v = w.text.contains('.') ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
+        auto v = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
         if (!v) return bad(w, "'" + std::string(w.text) + "' is not a path identifier");
         path_id_ = *v;
       } else if (k == "atomic-aggregate") {
@@ -410,7 +411,7 @@ class Reader {
       } else if (k == "cluster-list") {
         a.cluster_list.values.clear();
         if (!list(kw, [&](const Word& w) {
-              auto ip = w.text.contains('.') ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
+              auto ip = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
               if (!ip) return bad(w, "'" + std::string(w.text) + "' is not a cluster id");
               a.cluster_list.values.push_back(*ip);
               return true;
@@ -477,7 +478,7 @@ std::optional<rib::ExtCommunity> parse_ext_community(std::string_view text) {
     if (!as || !v) return std::nullopt;
     return 0x8008ull << 48 | *as << 32 | *v;
   }
-  if (ga.contains('.')) {  // RFC 4360 3.2: IPv4 address specific, type 0x01
+  if ((ga.find('.') != std::string_view::npos)) {  // RFC 4360 3.2: IPv4 address specific, type 0x01
     auto ip = ipv4_u32(ga);
     auto v = to_uint<uint64_t>(la, 0xFFFF);
     if (!ip || !v) return std::nullopt;
@@ -485,7 +486,7 @@ std::optional<rib::ExtCommunity> parse_ext_community(std::string_view text) {
   }
   auto as = to_uint<uint64_t>(ga, 0xFFFFFFFF);
   if (!as) return std::nullopt;
-  std::optional<uint64_t> v = la.contains('.') ? std::optional<uint64_t>(ipv4_u32(la)) : to_uint<uint64_t>(la, 0xFFFFFFFF);
+  std::optional<uint64_t> v = (la.find('.') != std::string_view::npos) ? std::optional<uint64_t>(ipv4_u32(la)) : to_uint<uint64_t>(la, 0xFFFFFFFF);
   if (!v) return std::nullopt;
   if (*as > 0xFFFF) {  // RFC 5668: four-octet AS specific, type 0x02, 2-octet value
     if (*v > 0xFFFF) return std::nullopt;

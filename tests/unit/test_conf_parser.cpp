@@ -482,7 +482,7 @@ TEST_CASE("rsd blocks: control, cli, metrics, history, process, healthcheck") {
 }
 
 TEST_CASE("health: communities per state, flap hold-down, increase, startup hold, state file") {
-  auto r = load_ok(R"(
+  auto r = load_ok(R"CFG(
     health { startup hold 45 s; state file "/var/lib/rsd/state.db"; }
     process p { shell "exec /usr/bin/check; echo `id` $(id)"; }
     healthcheck dns {
@@ -495,7 +495,7 @@ TEST_CASE("health: communities per state, flap hold-down, increase, startup hold
       increase 10;
     }
     healthcheck web2 { tcp 127.0.0.1 port 80; flap hold down 3 in 30 s; }
-  )");
+  )CFG");
   const Config& c = r.config;
   CHECK(c.health.startup_hold == Duration::seconds(45));
   CHECK(*c.health.state_file == "/var/lib/rsd/state.db");
