@@ -20,6 +20,16 @@
 namespace rs::health {
 
 namespace {
+// Log-safe text: control bytes and non-ASCII as \xNN, at most 200 characters.
+std::string printable(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s.substr(0, 200)) {
+    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  }
+  return out;
+}
 constexpr std::size_t kMaxAcks = 1024;
 constexpr uint64_t kMaxBackoffMs = 60000;
 constexpr uint64_t kStableMs = 60000;
@@ -97,6 +107,15 @@ void Process::read_stdout() {
       return read_stdout();
     }
     if (ec) {  // EOF (or error): the run is over once the child was reaped too
+      if (out_buf_.size()) {  // a last line without its newline still counts
+        std::string last(boost::asio::buffers_begin(out_buf_.data()), boost::asio::buffers_end(out_buf_.data()));
+        out_buf_.consume(out_buf_.size());
+        while (!last.empty() && last.back() == '\r') last.pop_back();
+        if (!last.empty()) {
+          ++stats_.lines;
+          (void)apply_line(last);
+        }
+      }
       out_eof_ = true;
       if (exited_) on_exit(exit_status_);
       return;
@@ -127,7 +146,7 @@ void Process::read_stderr() {
     std::string line(boost::asio::buffers_begin(err_buf_.data()), boost::asio::buffers_begin(err_buf_.data()) + n);
     err_buf_.consume(n);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    spdlog::warn("process {} stderr: {}", cfg_.name, line);
+    spdlog::warn("process {} stderr: {}", cfg_.name, printable(line));
     read_stderr();
   });
 }
@@ -136,7 +155,7 @@ bool Process::apply_line(std::string_view line) {
   auto r = parse_api_command(line);
   if (!r.ok()) {
     ++stats_.malformed;
-    stats_.last_error = "'" + std::string(line.substr(0, 200)) + "': " + r.error().message + " (column " +
+    stats_.last_error = "'" + printable(line) + "': " + printable(r.error().message) + " (column " +
                         std::to_string(r.error().column + 1) + ")";
     spdlog::warn("process {}: malformed line {}", cfg_.name, stats_.last_error);
     return false;

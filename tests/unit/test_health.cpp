@@ -201,6 +201,7 @@ TEST_CASE("process API lines applied to a route source: next-hop self, withdraw,
   CHECK_FALSE(p.apply_line("\x01\x02 garbage"));
   CHECK(p.view().malformed == 2);
   CHECK(p.view().last_error.find("garbage") != std::string::npos);
+  CHECK(p.view().last_error.find("\\x01\\x02") != std::string::npos);  // escaped in logs
   CHECK(p.apply_line("neighbor 192.0.2.1 withdraw route 203.0.113.10/32 next-hop self"));
   CHECK(sink.routes.empty());
   CHECK(p.view().commands == 4);

@@ -4,6 +4,7 @@
 // that the test stops and starts, maintenance on/off surviving a restart through the state file,
 // and the ExaBGP wiki's HA health-check script running under a `process` block.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +102,9 @@ struct HttpServer {
     pid = ::fork();
     if (pid == 0) {
       ::setpgid(0, 0);
+      const int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
       ::execlp("python3", "python3", "-m", "http.server", "--bind", addr.c_str(), "--directory",
                dir.c_str(), std::to_string(port).c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
