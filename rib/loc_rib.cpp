@@ -36,6 +36,11 @@ LocRib::Slot LocRib::receive(const Prefix& p, const RouteSource* src, uint32_t p
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
   Path& path = slot.dest->paths[slot.index];
   Route& r = path.route;
+  // decide() compares the best path's attributes before and after; they are replaced here, so a
+  // new attribute set on the path that is best now must force "changed" (else a MED change of the
+  // best path would never be exported).
+  const bool was_best = slot.dest->best == static_cast<int>(slot.index);
+  const AttrRef before = r.attrs;
   r.flags &= static_cast<uint8_t>(~kRouteStale);
   if (imported) {
     r.flags &= static_cast<uint8_t>(~kRouteFiltered);
@@ -45,6 +50,7 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
     r.flags |= kRouteFiltered;
     r.attrs = path.received;
   }
+  if (was_best && r.attrs != before) slot.dest->best = -2;
   return decide(p, *slot.dest);
 }
 

@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
@@ -148,7 +150,14 @@ void HealthCheck::evaluate() {
   last_run_ms_ = now;
   const HealthState before = sm_.state();
   sm_.handle(ok ? HealthEvent::Success : HealthEvent::Failure, now);
-  if (sm_.state() != before) last_change_ms_ = now;
+  if (sm_.state() != before) {
+    last_change_ms_ = now;
+    std::string why;
+    for (const auto& r : results_)
+      if (!r.ok) why += (why.empty() ? "" : "; ") + r.output;
+    spdlog::info("healthcheck {}: {} -> {}{}{}", cfg_.name, to_string(before), to_string(sm_.state()),
+                 why.empty() ? "" : ": ", why);
+  }
   update_routes(verdict);
   if (on_run) on_run(view());
   schedule((sm_.fast() ? cfg_.fast_interval : cfg_.interval).us / 1000);
@@ -167,6 +176,7 @@ void HealthCheck::update_routes(std::chrono::steady_clock::time_point verdict) {
     if (!withdraw) {
       rib::AttrBuilder b;
       b.set_origin(rib::Origin::Igp);
+      b.set_present(rib::AttrType::AsPath);  // well-known mandatory (RFC 4271 5.1.2), empty here
       b.set_next_hop(route.next_hop.value_or(default_next_hop_));
       uint32_t med = med_for(phase, score_, route.med, index, med_);
       if (draining_ && phase == Phase::Up && drain_steps_) {

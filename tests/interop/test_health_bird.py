@@ -155,7 +155,11 @@ protocol bgp rsd1 {{
         os.unlink(flag_b)
         wait_until(lambda: best_next_hop(bird_sock) == "192.0.2.12", 15, "B only")
         out = birdc(bird_sock, "show route all " + PREFIX)
-        wait_until(lambda: "BGP.med: 1000" in birdc(bird_sock, "show route all " + PREFIX), 15, "B at down MED")
+        try:
+            wait_until(lambda: "BGP.med: 1000" in birdc(bird_sock, "show route all " + PREFIX), 15, "B at down MED")
+        except AssertionError:
+            print(birdc(bird_sock, "show route all " + PREFIX))
+            raise
         ok = True
         print("PASS: edge best path followed health:", seen, out.count("BGP.next_hop"))
         return 0
