@@ -87,7 +87,7 @@ process node_a {{
 }}
 healthcheck node_b {{
   command "/usr/bin/test -e {flag_b}";
-  interval 200 ms; fast interval 100 ms; timeout 2 s; rise 2; fall 2;
+  interval 200 ms; fast interval 800 ms; timeout 2 s; rise 5; fall 2;
   route {PREFIX} next hop 192.0.2.12 med 200;
   increase 0;
 }}
@@ -132,17 +132,36 @@ protocol bgp rsd1 {{
         rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf], stdout=rsd_log, stderr=subprocess.STDOUT)
         procs.append(rs)
 
-        # Health-aware start: the first route the edge sees is A's (never B alone while A is fine).
+        # Health-aware start: node B needs 5 good runs 0.8 s apart (~3.2 s) to settle; A's route
+        # is in the RIB at once and the session comes up in about a second, yet the edge must
+        # receive nothing before B settled; then A's route (never B alone while A is fine).
         seen = []
+        first_seen = None
         end = time.time() + 40
         while time.time() < end:
             nh = best_next_hop(bird_sock)
+            if nh and first_seen is None:
+                first_seen = time.time()
             if nh and (not seen or seen[-1] != nh):
                 seen.append(nh)
             if nh == "192.0.2.11":
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         assert seen and seen[0] == "192.0.2.11", f"first best path seen at the edge: {seen}"
+        rsd_log.flush()
+        settled = None
+        established = None
+        with open(os.path.join(tmp, "rsd.log")) as f:
+            for line in f:
+                stamp = line[1:24]
+                if "healthcheck node_b: RISING -> UP" in line and settled is None:
+                    settled = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + stamp[19:])
+                if "edge: established" in line and established is None:
+                    established = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + stamp[19:])
+        assert settled and established, "rsd log lacks the settle / established lines"
+        assert established + 0.5 < settled, "the session came up too late for the hold to matter"
+        assert first_seen >= settled - 0.05, f"edge saw a route {settled - first_seen:.2f} s before the checks settled"
+        print(f"held: session up {settled - established:.2f} s before the checks settled")
 
         # A fails: the edge moves to B.
         os.unlink(flag_a)

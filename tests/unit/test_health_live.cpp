@@ -400,3 +400,30 @@ TEST_CASE("the ExaBGP wiki's HA health-check script runs under a process block")
   CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
   fs::remove_all(dir);
 }
+
+TEST_CASE("failover accounting: verdict -> first UPDATE handed to each peer") {
+  rs::conf::Config cfg;
+  cfg.router_id = *IpAddress::parse("10.0.0.1");
+  auto h = base_check("svc");
+  h.checks.push_back(command("/bin/true"));
+  cfg.healthchecks.push_back(h);
+  boost::asio::io_context io;
+  RecordingSink sink;
+  HealthManager m(io, cfg, sink);
+  CHECK(m.start(nullptr).empty());
+  m.on_export("edge1");  // nothing pending yet: no sample
+  CHECK(m.failovers("svc").empty());
+  REQUIRE(run_until(io, [&] { return sink.med("203.0.113.10/32") == 100u; }));
+  std::this_thread::sleep_for(2ms);
+  m.on_export("edge1");
+  m.on_export("edge1");  // only the first hand-off after the verdict counts
+  m.on_export("edge2");
+  auto s = m.failovers("svc");
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].peer == "edge1");
+  CHECK(s[1].peer == "edge2");
+  CHECK(s[0].latency_us >= 2000);
+  CHECK(s[0].latency_us < 5000000);
+  CHECK(m.ready());
+  m.stop();
+}
