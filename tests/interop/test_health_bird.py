@@ -179,6 +179,29 @@ protocol bgp rsd1 {{
         except AssertionError:
             print(birdc(bird_sock, "show route all " + PREFIX))
             raise
+
+        # Restart rsd under maintenance (set in the state file, as `maintenance node_b on` stores
+        # it): B is healthy again, yet the edge only ever sees it with the disabled MED (500).
+        rs.send_signal(signal.SIGTERM)
+        rs.wait(timeout=10)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(tmp, "state.db"))
+        db.execute("INSERT OR REPLACE INTO operator_state(name, kind, value, since) VALUES ('node_b', 'maintenance', 'on', 0)")
+        db.commit()
+        db.close()
+        open(flag_b, "w").close()
+        wait_until(lambda: best_next_hop(bird_sock) is None, 20, "routes gone with rsd")
+        rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf], stdout=rsd_log, stderr=subprocess.STDOUT)
+        procs.append(rs)
+        meds = set()
+        end = time.time() + 12
+        while time.time() < end:
+            out = birdc(bird_sock, "show route all " + PREFIX)
+            for line in out.splitlines():
+                if "BGP.med:" in line:
+                    meds.add(int(line.split(":", 1)[1]))
+            time.sleep(0.1)
+        assert meds == {500}, f"MEDs seen at the edge after a restart under maintenance: {meds}"
         ok = True
         print("PASS: edge best path followed health:", seen, out.count("BGP.next_hop"))
         return 0
