@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 extern char** environ;
 
@@ -66,6 +67,12 @@ Child::~Child() {
 
 std::string Child::spawn(const std::vector<std::string>& argv, bool want_stdin, ExitHandler on_exit) {
   if (argv.empty() || argv[0].empty()) return "empty command";
+  if (want_stdin) {
+    // Writing to the stdin of a program that exited must be EPIPE, not a fatal SIGPIPE (the daemon
+    // ignores it already; this makes the library safe on its own). Children get SIG_DFL back.
+    static std::once_flag once;
+    std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+  }
   if (pid_ > 0) return "already running";
   int pout[2] = {-1, -1}, perr[2] = {-1, -1}, pin[2] = {-1, -1};
   auto close_all = [&] {

@@ -39,6 +39,7 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   // Starts argv[0] (searched in PATH) with pipes on stdin (if want_stdin), stdout and stderr.
+  // With a stdin pipe, SIGPIPE is ignored process-wide from then on (writes fail with EPIPE).
   // Returns an error text, empty on success. on_exit runs once, after the child was reaped.
   [[nodiscard]] std::string spawn(const std::vector<std::string>& argv, bool want_stdin, ExitHandler on_exit);
   // SIGKILL (or `sig`) to the whole process group.
