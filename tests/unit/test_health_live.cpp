@@ -427,3 +427,68 @@ TEST_CASE("failover accounting: verdict -> first UPDATE handed to each peer") {
   CHECK(m.ready());
   m.stop();
 }
+
+TEST_CASE("process: shell block, acks on stdin, keep routes after an exit") {
+  boost::asio::io_context io;
+  fs::path dir = temp_dir();
+  const std::string marker = (dir / "ran").string(), acks = (dir / "acks").string();
+  rs::conf::ProcessConfig pc;
+  pc.name = "sh";
+  // First run: announce, one bad line, record the two answers, exit. Later runs: stay quiet.
+  pc.shell = "if [ -e " + marker + " ]; then exec sleep 100; fi; touch " + marker +
+             "; echo 'announce route 198.51.100.0/24 next-hop self'; echo 'bogus line';"
+             " read a; read b; echo \"$a $b\" > " + acks + "; exit 3";
+  pc.keep_routes = rs::conf::Duration::millis(1500);
+  RecordingSink sink;
+  Process p(io, pc, sink, *IpAddress::parse("10.0.0.1"));
+  p.start();
+  REQUIRE(run_until(io, [&] { return p.view().exits == 1; }));
+  std::string answers;
+  std::getline(std::ifstream(acks), answers);
+  CHECK(answers == "done error");
+  CHECK(p.view().last_exit == "exit 3");
+  CHECK(p.view().malformed == 1);
+  // Kept after the exit...
+  const auto exited = std::chrono::steady_clock::now();
+  CHECK(sink.routes.size() == 1);
+  CHECK_FALSE(sink.routes.begin()->second.has(rs::rib::AttrType::Med));
+  // ...restarted after 1 s (second run is quiet), withdrawn when keep routes ran out.
+  REQUIRE(run_until(io, [&] { return sink.routes.empty(); }));
+  CHECK(std::chrono::steady_clock::now() - exited >= 1400ms);
+  CHECK(p.view().starts == 2);
+  CHECK(p.view().running);
+  p.stop();
+  CHECK_FALSE(p.view().running);
+  CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("disable file: maintenance while it exists; communities follow the state") {
+  boost::asio::io_context io;
+  fs::path dir = temp_dir();
+  auto h = base_check("svc");
+  h.checks.push_back(command("/bin/true"));
+  h.disable_file = (dir / "maintenance").string();
+  h.communities[0].communities = {65000u << 16 | 1};
+  h.communities[2].communities = {65000u << 16 | 500};
+  h.communities[2].large = {{65000, 0, 500}};
+  RecordingSink sink;
+  std::string err;
+  HealthCheck hc(io, h, sink, IpAddress::v4(0x0a000001), err);
+  hc.start();
+  REQUIRE(run_until(io, [&] { return sink.med("203.0.113.10/32") == 100u; }));
+  auto comms = [&] { return sink.routes.begin()->second.communities.values; };
+  CHECK(comms() == std::vector<uint32_t>{65000u << 16 | 1});
+  std::ofstream(dir / "maintenance") << "";
+  REQUIRE(run_until(io, [&] { return sink.med("203.0.113.10/32") == 500u; }));
+  CHECK(comms() == std::vector<uint32_t>{65000u << 16 | 500});
+  CHECK(sink.routes.begin()->second.large_communities.size() == 1);
+  CHECK(hc.view().disable_file);
+  CHECK(hc.view().state == HealthState::Disabled);
+  fs::remove(dir / "maintenance");
+  REQUIRE(run_until(io, [&] { return sink.med("203.0.113.10/32") == 100u; }));
+  CHECK(comms() == std::vector<uint32_t>{65000u << 16 | 1});
+  CHECK(sink.routes.begin()->second.large_communities.empty());
+  hc.stop();
+  fs::remove_all(dir);
+}
