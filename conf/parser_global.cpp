@@ -546,6 +546,7 @@ void Parser::parse_healthcheck() {
     }
     if (accept_kw("route")) {
       HealthCheckConfig::Route r;
+      const Location prefix_loc = peek().loc;
       auto p = parse_prefix("a prefix");
       if (!p) return false;
       r.prefix = *p;
@@ -560,6 +561,8 @@ void Parser::parse_healthcheck() {
         if (!n) return false;
         r.med = *n;
       }
+      if (!r.prefix.is_v4() && !r.next_hop)
+        return error_at(prefix_loc, "an IPv6 route needs 'next hop ADDRESS' (the default is the router id)");
       h.routes.push_back(r);
       return end_option();
     }

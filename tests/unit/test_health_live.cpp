@@ -492,3 +492,33 @@ TEST_CASE("disable file: maintenance while it exists; communities follow the sta
   hc.stop();
   fs::remove_all(dir);
 }
+
+TEST_CASE("flap hold-down through a running check: held at the down MED, released by its timer") {
+  boost::asio::io_context io;
+  fs::path dir = temp_dir();
+  const std::string flag = (dir / "up").string();
+  auto h = base_check("flappy");
+  h.checks.push_back(command("/usr/bin/test -e " + flag));
+  h.flap_count = 2;
+  h.flap_window = rs::conf::Duration::seconds(10);
+  h.flap_hold = rs::conf::Duration::millis(800);
+  RecordingSink sink;
+  std::string err;
+  HealthCheck hc(io, h, sink, IpAddress::v4(0x0a000001), err);
+  std::ofstream(flag) << "";
+  hc.start();
+  const char* route = "203.0.113.10/32";
+  REQUIRE(run_until(io, [&] { return sink.med(route) == 100u; }));
+  for (int i = 0; i < 2; ++i) {  // down, up, down, up: the third change is one too many
+    fs::remove(flag);
+    REQUIRE(run_until(io, [&] { return hc.view().state == HealthState::Down; }));
+    std::ofstream(flag) << "";
+    REQUIRE(run_until(io, [&] { return hc.view().state == HealthState::Up; }));
+  }
+  CHECK(hc.view().held_down);
+  CHECK(sink.med(route) == 1000u);  // up, but held at the down MED
+  REQUIRE(run_until(io, [&] { return sink.med(route) == 100u; }, 3s));
+  CHECK_FALSE(hc.view().held_down);
+  hc.stop();
+  fs::remove_all(dir);
+}
