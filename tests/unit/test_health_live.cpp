@@ -16,6 +16,11 @@
 #include <map>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "rs/health/checks.hpp"
 #include "rs/health/child.hpp"
 #include "rs/health/health_manager.hpp"
@@ -436,13 +441,23 @@ TEST_CASE("process: shell block, acks on stdin, keep routes after an exit") {
   pc.name = "sh";
   // First run: announce, one bad line, record the two answers, exit. Later runs: stay quiet.
   pc.shell = "if [ -e " + marker + " ]; then exec sleep 100; fi; touch " + marker +
-             "; echo 'announce route 198.51.100.0/24 next-hop self'; echo 'bogus line';"
+             "; echo 'announce route 198.51.100.0/24 next-hop self'; echo 'bogus line'; echo oops >&2;"
              " read a; read b; echo \"$a $b\" > " + acks + "; exit 3";
   pc.keep_routes = rs::conf::Duration::millis(1500);
   RecordingSink sink;
+  std::ostringstream log;
+  auto prev = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "t", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   Process p(io, pc, sink, *IpAddress::parse("10.0.0.1"));
   p.start();
   REQUIRE(run_until(io, [&] { return p.view().exits == 1; }));
+  // stderr is read on its own pipe: give it until the line shows up.
+  (void)run_until(io, [&] { return log.str().find("stderr: oops") != std::string::npos; }, 2s);
+  spdlog::set_default_logger(prev);
+  // stderr and the malformed line (with its text and column) reach the log.
+  CHECK(log.str().find("process sh stderr: oops") != std::string::npos);
+  CHECK(log.str().find("malformed line 'bogus line': unknown command 'bogus'") != std::string::npos);
   std::string answers;
   std::getline(std::ifstream(acks), answers);
   CHECK(answers == "done error");
