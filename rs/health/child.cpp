@@ -1,7 +1,8 @@
 // Child process spawning and reaping. Design: pipes are created with O_CLOEXEC (pipe2) so no other
 // child inherits them; posix_spawn's file actions dup2 the child ends onto 0/1/2 (dup2 clears the
-// flag on the copy only). POSIX_SPAWN_SETPGROUP makes the child a group leader; SETSIGDEF and
-// SETSIGMASK undo the daemon's ignored SIGPIPE and any blocked signals (both survive exec).
+// flag on the copy only) and close every descriptor above 2, so BGP sockets opened without
+// SOCK_CLOEXEC never reach a check. POSIX_SPAWN_SETPGROUP makes the child a group leader;
+// SETSIGDEF and SETSIGMASK undo the daemon's ignored SIGPIPE and blocked signals (both survive exec).
 // Exit is awaited on a pidfd (readable when the process terminates), then waitpid(pid) reaps
 // exactly this child; a 20 ms waitpid(WNOHANG) poll replaces the pidfd on old kernels.
 #include "rs/health/child.hpp"
@@ -95,6 +96,9 @@ std::string Child::spawn(const std::vector<std::string>& argv, bool want_stdin, 
   posix_spawn_file_actions_adddup2(&fa, want_stdin ? pin[0] : devnull, 0);
   posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
   posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+  // Descriptors other code opened without O_CLOEXEC (asio's sockets, say) must not leak into the
+  // child either: close everything above stderr (glibc >= 2.34).
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   sigset_t def, mask;
   sigemptyset(&mask);
   sigemptyset(&def);

@@ -537,3 +537,24 @@ TEST_CASE("flap hold-down through a running check: held at the down MED, release
   hc.stop();
   fs::remove_all(dir);
 }
+
+TEST_CASE("children inherit no descriptor but stdin, stdout and stderr") {
+  boost::asio::io_context io;
+  // A descriptor opened without O_CLOEXEC, as asio opens its sockets.
+  const int leaky = ::open("/dev/null", O_RDONLY);
+  REQUIRE(leaky >= 0);
+  REQUIRE(::dup2(leaky, 77) == 77);
+  std::string err;
+  auto probe = make_probe(io, command("/bin/ls /proc/self/fd"), err);
+  REQUIRE(probe);
+  std::optional<CheckResult> res;
+  probe->run(5000, [&](CheckResult r) { res = std::move(r); });
+  REQUIRE(run_until(io, [&] { return res.has_value(); }));
+  CHECK(res->ok);
+  // ls lists 0, 1, 2 and the directory it reads (3); nothing of ours.
+  const std::string out = res->output;
+  CHECK(out.find("77") == std::string::npos);
+  CHECK(out.find("\n" + std::to_string(leaky) + "\n") == std::string::npos);
+  ::close(77);
+  ::close(leaky);
+}
