@@ -132,6 +132,8 @@ int run_daemon(const DaemonOptions& o) {
           spdlog::error("reload refused: the running configuration stays");
         } else {
           auto plan = server.reconfigure(std::make_shared<const conf::Config>(std::move(next.config)));
+          if (std::string problems = health.reconfigure(server.config()); !problems.empty())
+            spdlog::warn("health: {}", problems);
           for (const auto& c : plan.protocols)
             if (c.action != conf::ReconfigAction::Keep)
               spdlog::info("reconfigure: {} {}", c.name, conf::to_string(c.action));

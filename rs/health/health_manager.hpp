@@ -40,6 +40,11 @@ class HealthManager {
   // check has settled or the startup hold passed (immediately when there are no checks).
   std::string start(std::function<void()> ready);
   void stop();
+  // A reloaded configuration (SIGHUP): unchanged processes and checks keep running with their
+  // state and routes; changed ones restart (a changed check starts again from INIT); removed ones
+  // stop and their routes are withdrawn; new ones start. `next` must outlive the manager or the
+  // next reconfigure. Returns problems as start() does.
+  std::string reconfigure(const conf::Config& next);
 
   // Operator commands; an empty string on success, else the error for the CLI.
   [[nodiscard]] std::string drain(const std::string& name, uint64_t over_ms = 300000, uint32_t steps = 10);
@@ -61,11 +66,14 @@ class HealthManager {
 
  private:
   void check_ready();
+  std::unique_ptr<HealthCheck> make_check(const conf::HealthCheckConfig& hc, std::string& problems);
   void persist(const std::string& name, const std::string& kind, const std::optional<std::string>& value);
   void restore();
+  void apply_stored(HealthCheck& c);
 
   boost::asio::io_context& io_;
-  const conf::Config& cfg_;
+  const conf::Config* cfg_;
+  std::optional<rib::IpAddress> router_id_;
   RouteSink& sink_;
   std::vector<std::unique_ptr<HealthCheck>> checks_;
   std::vector<std::unique_ptr<Process>> processes_;

@@ -76,6 +76,8 @@ class HealthCheck {
 
   HealthView view() const;
   const std::string& name() const { return cfg_.name; }
+  const conf::HealthCheckConfig& config() const { return cfg_; }
+  RouteSink::Source source() const { return source_; }
   bool settled() const { return sm_.settled() || disabled_ || maintenance_; }
 
   // Called after each announcement caused by a verdict, with the verdict's steady-clock time.

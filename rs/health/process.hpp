@@ -45,6 +45,8 @@ class Process {
   void stop();
   ProcessView view() const;
   const std::string& name() const { return cfg_.name; }
+  const conf::ProcessConfig& config() const { return cfg_; }
+  RouteSink::Source source() const { return source_; }
 
   // Applies one API line (public for tests); returns false when malformed.
   bool apply_line(std::string_view line);

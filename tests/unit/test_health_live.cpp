@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,21 +37,37 @@ using namespace std::chrono_literals;
 namespace {
 
 struct RecordingSink : RouteSink {
+  // One source's view of a prefix is enough here: routes are keyed by prefix and path id, and
+  // remember which source announced them (remove_source drops only those).
   std::map<std::pair<Prefix, uint32_t>, rs::rib::AttrBuilder> routes;
+  std::map<std::pair<Prefix, uint32_t>, Source> owner;
+  std::deque<std::string> names;
   int announces = 0, withdraws = 0, sources = 0;
-  Source add_source(const std::string&) override {
+  Source add_source(const std::string& name) override {
     ++sources;
-    return &sources;
+    names.push_back(name);
+    return &names.back();
   }
-  void announce(Source, const Prefix& p, const rs::rib::AttrBuilder& a, uint32_t id) override {
+  void announce(Source src, const Prefix& p, const rs::rib::AttrBuilder& a, uint32_t id) override {
     routes[{p, id}] = a;
+    owner[{p, id}] = src;
     ++announces;
   }
   void withdraw(Source, const Prefix& p, uint32_t id) override {
     routes.erase({p, id});
+    owner.erase({p, id});
     ++withdraws;
   }
-  void remove_source(Source) override { routes.clear(); }
+  void remove_source(Source src) override {
+    for (auto it = owner.begin(); it != owner.end();) {
+      if (it->second == src) {
+        routes.erase(it->first);
+        it = owner.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   std::optional<uint32_t> med(const char* prefix) const {
     auto it = routes.find({*Prefix::parse(prefix), 0});
     if (it == routes.end()) return std::nullopt;
@@ -557,4 +574,44 @@ TEST_CASE("children inherit no descriptor but stdin, stdout and stderr") {
   CHECK(out.find("\n" + std::to_string(leaky) + "\n") == std::string::npos);
   ::close(77);
   ::close(leaky);
+}
+
+TEST_CASE("reload: unchanged checks keep running, changed restart, removed withdraw, new start") {
+  rs::conf::Config a;
+  a.router_id = *IpAddress::parse("10.0.0.1");
+  auto keep = base_check("keep");
+  keep.checks.push_back(command("/bin/true"));
+  auto change = base_check("change");
+  change.routes[0].prefix = *Prefix::parse("203.0.113.11/32");
+  change.checks.push_back(command("/bin/true"));
+  auto gone = base_check("gone");
+  gone.routes[0].prefix = *Prefix::parse("203.0.113.12/32");
+  gone.checks.push_back(command("/bin/true"));
+  a.healthchecks = {keep, change, gone};
+  boost::asio::io_context io;
+  RecordingSink sink;
+  HealthManager m(io, a, sink);
+  CHECK(m.start(nullptr).empty());
+  REQUIRE(run_until(io, [&] { return sink.routes.size() == 3; }));
+  const uint64_t keep_runs = m.health("keep")->runs;
+
+  rs::conf::Config b = a;
+  b.healthchecks[1].routes[0].med = 300;
+  b.healthchecks.pop_back();
+  auto added = base_check("added");
+  added.routes[0].prefix = *Prefix::parse("203.0.113.13/32");
+  added.checks.push_back(command("/bin/true"));
+  b.healthchecks.push_back(added);
+  CHECK(m.reconfigure(b).empty());
+  CHECK_FALSE(sink.med("203.0.113.12/32"));  // removed: withdrawn at once
+  REQUIRE(run_until(io, [&] {
+    return sink.med("203.0.113.11/32") == 300u && sink.med("203.0.113.13/32") == 100u;
+  }));
+  CHECK(sink.med("203.0.113.10/32") == 100u);
+  // The same instance, still counting, and never re-announced (3 first + changed + added).
+  REQUIRE(run_until(io, [&] { return m.health("keep")->runs > keep_runs + 3; }));
+  CHECK(sink.announces == 5);
+  CHECK_FALSE(m.health("gone"));
+  CHECK(m.health("added"));
+  m.stop();
 }
