@@ -11,6 +11,7 @@
 // The options of both are listed once, in the X-macro tables below (type, name, default).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -360,6 +361,12 @@ struct HealthCheckConfig {
     std::optional<rib::IpAddress> next_hop;
     uint32_t med = 100;
   };
+  // Communities attached per announced state (up / down / disabled), RFC 1997 and RFC 8092.
+  enum class State : uint8_t { Up, Down, Disabled };
+  struct StateCommunities {
+    std::vector<uint32_t> communities;  // ASN << 16 | value
+    std::vector<std::array<uint32_t, 3>> large;
+  };
   std::string name;
   std::vector<Check> checks;
   std::vector<Route> routes;
@@ -372,6 +379,21 @@ struct HealthCheckConfig {
   uint32_t disabled_med = 500;
   bool withdraw_on_down = false;
   std::optional<std::string> disable_file;
+  uint32_t increase = 1;  // MED added per extra route of the service (ExaBGP --increase)
+  StateCommunities communities[3];  // indexed by State
+  // Flap hold-down: more than flap_count transitions within flap_window hold the service down
+  // for flap_hold (0 = off).
+  uint32_t flap_count = 0;
+  Duration flap_window = Duration::seconds(60);
+  Duration flap_hold = Duration::seconds(60);
+  Location loc;
+};
+
+// `health { startup hold T; state file "PATH"; }`: the health-aware restart and the operator
+// state (drain, maintenance, disabled checks) kept across restarts.
+struct HealthSettings {
+  Duration startup_hold = Duration::seconds(30);
+  std::optional<std::string> state_file;
   Location loc;
 };
 
@@ -399,6 +421,7 @@ struct Config {
   std::optional<HistoryConfig> history;
   std::vector<ProcessConfig> processes;
   std::vector<HealthCheckConfig> healthchecks;
+  HealthSettings health;
 
   const BgpProtocol* find_bgp(std::string_view name) const;
   const BgpProtocol* find_template(std::string_view name) const;

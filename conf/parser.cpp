@@ -375,6 +375,7 @@ void Parser::parse_config() {
       else if (kw == "history") parse_history();
       else if (kw == "process") parse_process();
       else if (kw == "healthcheck") parse_healthcheck();
+      else if (kw == "health") parse_health();
       else if ((kw == "roa4" || kw == "roa6") && is_kw("table", 1)) {
         not_supported(t, "'" + kw + " table' (RPKI/ROA)");
         sync();

@@ -502,6 +502,29 @@ void Parser::parse_process() {
   if (declare(p.name, name_tok.loc, "a process")) config_.processes.push_back(std::move(p));
 }
 
+void Parser::parse_health() {
+  HealthSettings& hs = config_.health;
+  hs.loc = next().loc;
+  parse_block([&] {
+    if (accept_kw("startup")) {
+      if (!expect_kw("hold")) return false;
+      auto t = parse_time("a duration");
+      if (!t) return false;
+      hs.startup_hold = *t;
+      return end_option();
+    }
+    if (accept_kw("state")) {
+      if (!expect_kw("file")) return false;
+      auto s = parse_string("a file path");
+      if (!s) return false;
+      if (s->empty()) return error_at(previous_token(), "the state file path is empty");
+      hs.state_file = *s;
+      return end_option();
+    }
+    return error_at(peek(), "unknown health option '" + peek().text + "' (expected startup hold, state file)");
+  });
+}
+
 void Parser::parse_healthcheck() {
   HealthCheckConfig h;
   h.loc = next().loc;
@@ -521,6 +544,7 @@ void Parser::parse_healthcheck() {
     out = *n;
     return end_option();
   };
+  const std::size_t errors_before = diags_.error_count();
   parse_block([&] {
     using Check = HealthCheckConfig::Check;
     if (accept_kw("command")) {
@@ -551,6 +575,7 @@ void Parser::parse_healthcheck() {
     }
     if (accept_kw("route")) {
       HealthCheckConfig::Route r;
+      const Location prefix_loc = peek().loc;
       auto p = parse_prefix("a prefix");
       if (!p) return false;
       r.prefix = *p;
@@ -565,6 +590,8 @@ void Parser::parse_healthcheck() {
         if (!n) return false;
         r.med = *n;
       }
+      if (!r.prefix.is_v4() && !r.next_hop)
+        return error_at(prefix_loc, "an IPv6 route needs 'next hop ADDRESS' (the default is the router id)");
       h.routes.push_back(r);
       return end_option();
     }
@@ -587,8 +614,67 @@ void Parser::parse_healthcheck() {
       h.disable_file = *s;
       return end_option();
     }
+    if (accept_kw("increase")) return num_opt(h.increase);
+    const bool large = is_kw("large") && is_kw("community", 1);
+    if (large || accept_kw("community")) {
+      if (large) {
+        next();
+        next();
+      }
+      std::size_t st = 0;
+      if (accept_kw("up")) st = 0;
+      else if (accept_kw("down")) st = 1;
+      else if (accept_kw("disabled")) st = 2;
+      else return expected("'up', 'down' or 'disabled'");
+      auto& sc = h.communities[st];
+      do {
+        if (!expect(TokenKind::LParen)) return false;
+        const Token& at = peek();
+        auto a = parse_number("a number", UINT32_MAX);
+        if (!a || !expect(TokenKind::Comma)) return false;
+        auto b = parse_number("a number", UINT32_MAX);
+        if (!b) return false;
+        if (large) {
+          if (!expect(TokenKind::Comma)) return false;
+          auto c = parse_number("a number", UINT32_MAX);
+          if (!c) return false;
+          sc.large.push_back({static_cast<uint32_t>(*a), static_cast<uint32_t>(*b), static_cast<uint32_t>(*c)});
+        } else {
+          if (*a > 0xFFFF || *b > 0xFFFF)
+            return error_at(at, "community parts must be 0-65535 (use 'large community' for more)");
+          sc.communities.push_back(static_cast<uint32_t>(*a << 16 | *b));
+        }
+        if (!expect(TokenKind::RParen)) return false;
+      } while (accept(TokenKind::Comma));
+      return end_option();
+    }
+    if (accept_kw("flap")) {
+      // flap hold-down N in T [hold T];   (also: flap hold down ...)
+      if (!expect_kw("hold")) return false;
+      (void)accept(TokenKind::Minus);
+      if (!expect_kw("down")) return false;
+      auto n = parse_number("a transition count", 1000000);
+      if (!n) return false;
+      if (*n == 0) return error_at(previous_token(), "the transition count must be at least 1");
+      h.flap_count = static_cast<uint32_t>(*n);
+      if (!expect_kw("in")) return false;
+      auto w = parse_time("a duration");
+      if (!w) return false;
+      h.flap_window = *w;
+      h.flap_hold = *w;
+      if (accept_kw("hold")) {
+        auto t = parse_time("a duration");
+        if (!t) return false;
+        h.flap_hold = *t;
+      }
+      return end_option();
+    }
     return error_at(peek(), "unknown healthcheck option '" + peek().text + "'");
   });
+  if (h.checks.empty() && diags_.error_count() == errors_before)
+    error_at(name_tok, "healthcheck '" + h.name + "' needs at least one check (command, http or tcp)");
+  if (h.rise == 0) error_at(name_tok, "healthcheck '" + h.name + "': rise must be at least 1");
+  if (h.fall == 0) error_at(name_tok, "healthcheck '" + h.name + "': fall must be at least 1");
   if (declare(h.name, name_tok.loc, "a healthcheck")) config_.healthchecks.push_back(std::move(h));
 }
 

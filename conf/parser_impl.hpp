@@ -118,6 +118,7 @@ class Parser {
   void parse_history();
   void parse_process();
   void parse_healthcheck();
+  void parse_health();
   void not_supported(const Token& at, std::string what);
 
   // ---- protocols (parser_bgp.cpp, parser_static.cpp)

@@ -19,6 +19,8 @@
 #include "conf/parser.hpp"
 #include "rs/control/commands.hpp"
 #include "rs/control/control_server.hpp"
+#include "rs/health/health_manager.hpp"
+#include "rs/health/server_sink.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -111,6 +113,20 @@ int run_daemon(const DaemonOptions& o) {
   }
   spdlog::info("rsd {} started with {}", kVersion, o.config_path);
 
+  // Health ingestion: processes and checks feed local sources; the first export waits until
+  // every check reported or `startup hold` passed. Reconfiguration (SIGHUP or `configure`)
+  // reaches it through the route server's hook.
+  health::RouteServerSink health_sink(server);
+  health::HealthManager health(io, *config, health_sink);
+  if (!config->healthchecks.empty()) server.hold_initial_export(true);
+  server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
+  server.set_reconfigure_hook([&health](const conf::Config& c) {
+    if (std::string problems = health.reconfigure(c); !problems.empty()) spdlog::warn("health: {}", problems);
+  });
+  if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
+      !problems.empty())
+    spdlog::warn("health: {}", problems);
+
   boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
   boost::asio::signal_set reopen(io, SIGUSR1);
   boost::asio::steady_timer exit_timer(io);
@@ -123,6 +139,7 @@ int run_daemon(const DaemonOptions& o) {
     stopping = true;
     spdlog::info("{}: shutting down", why);
     for (auto& c : controls) c->stop();  // the socket files go now
+    health.stop();
     if (!graceful) server.shutdown("rsd shutting down");
     // Give the Cease NOTIFICATIONs a moment to leave, then stop.
     exit_timer.expires_after(std::chrono::milliseconds(300));

@@ -801,10 +801,21 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
 
 bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) {
   Protocol* p = protocol_of(peer);
-  if (!p || !p->established || p->export_deferred) return false;
+  if (!p || !p->established || p->export_deferred || export_held_) return false;
   const auto* n = peer.negotiated();
   if (!n) return false;
-  return pack_updates(p->member, n->negotiated, out, budget, p->packed);
+  const std::size_t before = out.size();
+  const bool more = pack_updates(p->member, n->negotiated, out, budget, p->packed);
+  if (export_observer_ && out.size() != before) export_observer_(p->name);
+  return more;
+}
+
+void RouteServer::hold_initial_export(bool hold) {
+  if (export_held_ == hold) return;
+  export_held_ = hold;
+  if (hold) return;
+  for (auto& [name, p] : protocols_)
+    if (p->established && p->peer) p->peer->notify_export();
 }
 
 // ---- export and walks --------------------------------------------------------------------------
@@ -971,6 +982,7 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
   }
   std::erase_if(groups_, [](const auto& g) { return g->members().empty(); });
   for (auto& st : statics_) st.cfg = nullptr;  // static routes are not reloaded (yet)
+  if (reconfigure_hook_) reconfigure_hook_(*config_);
   return plan;
 }
 

@@ -76,6 +76,15 @@ class RouteServer final : public bgp::PeerHandler {
   rib::AttrTable& attr_table() { return table_; }
   boost::asio::io_context& io() { return io_; }
 
+  // Health-aware restart (issue 7): while held, fill() hands nothing to any session, so the initial
+  // export and End-of-RIB wait; releasing wakes every peer. Failover accounting: the observer is
+  // told each time fill() handed UPDATE bytes to a protocol's socket.
+  void hold_initial_export(bool hold);
+  // Called after every applied reconfiguration (SIGHUP or `configure`), with the new config.
+  void set_reconfigure_hook(std::function<void(const conf::Config&)> f) { reconfigure_hook_ = std::move(f); }
+  bool export_held() const { return export_held_; }
+  void set_export_observer(std::function<void(const std::string& protocol)> f) { export_observer_ = std::move(f); }
+
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
   const conf::Config& config() const { return *config_; }
@@ -209,6 +218,11 @@ class RouteServer final : public bgp::PeerHandler {
   const rib::PathAttributes* exported(std::string_view name, const rib::Prefix& prefix) const;
   // Route ages (rib::Route::since) are milliseconds after this instant.
   std::chrono::steady_clock::time_point started_at() const { return started_; }
+
+ private:
+  bool export_held_ = false;
+  std::function<void(const std::string&)> export_observer_;
+  std::function<void(const conf::Config&)> reconfigure_hook_;
 };
 
 }  // namespace rs

@@ -477,6 +477,42 @@ TEST_CASE("rsd blocks: control, cli, metrics, history, process, healthcheck") {
   CHECK(h.fall == 2);
   CHECK(h.withdraw_on_down);
   CHECK(*h.disable_file == "/etc/rsd/maintenance");
+  CHECK(h.flap_count == 0);
+  CHECK(h.increase == 1);
+}
+
+TEST_CASE("health: communities per state, flap hold-down, increase, startup hold, state file") {
+  auto r = load_ok(R"CFG(
+    health { startup hold 45 s; state file "/var/lib/rsd/state.db"; }
+    process p { shell "exec /usr/bin/check; echo `id` $(id)"; }
+    healthcheck dns {
+      command "/usr/lib/check --arg 'a;b' $(reboot) `reboot`";
+      route 203.0.113.53/32 med 200;
+      community up (65000, 1), (65000, 2);
+      community down (65000, 666);
+      large community disabled (65000, 1, 2);
+      flap hold-down 4 in 120 s hold 300 s;
+      increase 10;
+    }
+    healthcheck web2 { tcp 127.0.0.1 port 80; flap hold down 3 in 30 s; }
+  )CFG");
+  const Config& c = r.config;
+  CHECK(c.health.startup_hold == Duration::seconds(45));
+  CHECK(*c.health.state_file == "/var/lib/rsd/state.db");
+  CHECK(*c.processes[0].shell == "exec /usr/bin/check; echo `id` $(id)");
+  const HealthCheckConfig& h = c.healthchecks[0];
+  CHECK(h.checks[0].target == "/usr/lib/check --arg 'a;b' $(reboot) `reboot`");
+  CHECK(h.communities[0].communities == std::vector<uint32_t>{65000u << 16 | 1, 65000u << 16 | 2});
+  CHECK(h.communities[1].communities == std::vector<uint32_t>{65000u << 16 | 666});
+  REQUIRE(h.communities[2].large.size() == 1);
+  CHECK(h.communities[2].large[0] == std::array<uint32_t, 3>{65000, 1, 2});
+  CHECK(h.flap_count == 4);
+  CHECK(h.flap_window == Duration::seconds(120));
+  CHECK(h.flap_hold == Duration::seconds(300));
+  CHECK(h.increase == 10);
+  CHECK(c.healthchecks[1].flap_count == 3);
+  CHECK(c.healthchecks[1].flap_hold == Duration::seconds(30));
+  CHECK(c.health.startup_hold == Duration::seconds(45));
 }
 
 TEST_CASE("includes: statements split across files") {

@@ -140,3 +140,17 @@ TEST_CASE("journal cursors read independently and trim behind the slowest") {
   CHECK(j.read(b, 100, out) == 1);
   CHECK(j.size() == 0);
 }
+
+TEST_CASE("new attributes on the best path are a change (journaled, exported)") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  auto* n2 = f.source(2);
+  CHECK(f.announce(kP, n1, 100) == BestResult::Changed);
+  CHECK(f.announce(kP, n2, 500) == BestResult::Unchanged);  // a worse path: nothing to export
+  (void)f.changes();
+  CHECK(f.announce(kP, n1, 200) == BestResult::Changed);  // same best path, new MED
+  CHECK(f.rib.find(kP)->best_route()->attrs->med == 200);
+  CHECK(f.changes().size() == 1);
+  CHECK(f.announce(kP, n2, 600) == BestResult::Unchanged);  // a non-best path changed
+  CHECK(f.changes().empty());
+}

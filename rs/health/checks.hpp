@@ -1,0 +1,48 @@
+// One probe of a built-in check: `command` (a child process, exit 0 = up, its whole process group
+// killed at the timeout), `http` (GET over asio TCP, the status line must carry `expect`) and
+// `tcp` (a connect). Every probe ends exactly once with a CheckResult, on the event loop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conf/config.hpp"
+#include "rib/prefix.hpp"
+
+namespace rs::health {
+
+struct CheckResult {
+  bool ok = false;
+  std::string output;  // the command's output (capped), the HTTP status line, or the error
+  uint64_t duration_ms = 0;
+  bool timed_out = false;
+};
+
+struct HttpUrl {
+  rib::IpAddress address;
+  std::string host;  // as written (Host header)
+  uint16_t port = 80;
+  std::string path = "/";
+};
+// "http://192.0.2.11[:port][/path]"; the host must be an IP literal or "localhost" (no DNS on the
+// health path: a resolver stall must not delay a verdict).
+[[nodiscard]] std::optional<HttpUrl> parse_http_url(std::string_view url);
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  using Done = std::function<void(CheckResult)>;
+  // Starts one probe; `done` runs once. Destroying the probe cancels it (done is not called).
+  virtual void run(uint64_t timeout_ms, Done done) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// nullptr with `error` set when the check cannot be built (bad URL, empty argv).
+[[nodiscard]] std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
+                                                const conf::HealthCheckConfig::Check& c, std::string& error);
+
+}  // namespace rs::health
