@@ -325,7 +325,12 @@ void RouteServer::load_statics() {
         info.proto = st.name;
         info.source = filters::kRtsStatic;
         filters::RunOutput out;
-        if (vm_.run(*r.compiled_attributes, info, *a, out) != filters::Verdict::Accept) continue;
+        // The block sets attributes, as in BIRD; the route is installed whether or not it ends in
+        // `accept` (only a run-time error drops it).
+        if (vm_.run(*r.compiled_attributes, info, *a, out) == filters::Verdict::Error) {
+          spdlog::error("{}: {}: {}", st.name, r.prefix.to_string(), out.error);
+          continue;
+        }
         if (out.modified) a = table_.intern(out.attrs);
       }
       auto slot = rib_.receive(r.prefix, s.source.get(), 0, a);
