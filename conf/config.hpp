@@ -105,6 +105,8 @@ enum DebugFlag : uint32_t {
   X(std::optional<uint32_t>, local_as, std::nullopt)                 \
   X(std::optional<rib::IpAddress>, neighbor_address, std::nullopt)  \
   X(std::optional<rib::Prefix>, neighbor_range, std::nullopt)       \
+  X(std::string, dynamic_name, std::string("dynbgp"))                \
+  X(uint32_t, dynamic_name_digits, 0u)                                \
   X(uint16_t, neighbor_port, uint16_t{179})                          \
   X(std::optional<uint32_t>, neighbor_as, std::nullopt)              \
   X(std::optional<PeerType>, peer_type, std::nullopt)                \

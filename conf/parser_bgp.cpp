@@ -81,7 +81,7 @@ const TimeOption kBgpTimes[] = {
 // BIRD options rsd does not implement (reported as "not supported", not as unknown).
 const Words kBgpUnsupported[] = {
     {"bfd"}, {"confederation"}, {"setkey"}, {"check", "link"}, {"gateway"}, {"long", "lived"},
-    {"dynamic", "name"}, {"free", "bind"}, {"missing", "lladdr"}, {"allow", "bgp_local_pref"},
+    {"free", "bind"}, {"missing", "lladdr"}, {"allow", "bgp_local_pref"},
     {"allow", "bgp_med"}, {"allow", "as", "sets"}, {"igp", "table"}, {"igp", "metric"},
     {"disable", "after"}, {"enable", "enhanced"}, {"require", "route"}, {"require", "as4"},
     {"require", "extended"}, {"require", "hostname"}, {"require", "enhanced"}, {"require", "graceful"},
@@ -269,6 +269,19 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     if (!hi) return false;
     o.error_wait_min = *lo;
     o.error_wait_max = *hi;
+    return end_option();
+  }
+  // dynamic name "PREFIX"; / dynamic name digits N;  (names of protocols spawned from a range)
+  if (match_words(*this, {"dynamic", "name"})) {
+    if (accept_kw("digits")) {
+      auto n = parse_number("a number of digits (0-10)", 10);
+      if (!n) return false;
+      o.dynamic_name_digits.emplace(static_cast<uint32_t>(*n));
+      return end_option();
+    }
+    auto s = parse_string("a name prefix string");
+    if (!s) return false;
+    o.dynamic_name.emplace(*s);
     return end_option();
   }
   if (accept_kw("description")) {

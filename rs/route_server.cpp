@@ -178,9 +178,14 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
                                                  std::optional<IpAddress> dynamic_peer) {
   auto p = std::make_unique<Protocol>();
   if (dynamic_peer) {
-    // BIRD names spawned protocols after the template protocol with a number appended.
-    uint32_t n = ++dynamic_counter_[cfg.name];
-    p->name = cfg.name + std::to_string(n);
+    // As BIRD: `dynamic name` (default "dynbgp") followed by a number, zero-padded to
+    // `dynamic name digits`.
+    uint32_t n = ++dynamic_counter_[cfg.settings.dynamic_name];
+    std::string num = std::to_string(n);
+    if (num.size() < cfg.settings.dynamic_name_digits)
+      num.insert(0, cfg.settings.dynamic_name_digits - num.size(), '0');
+    p->name = cfg.settings.dynamic_name + num;
+    while (protocols_.count(p->name)) p->name = cfg.settings.dynamic_name + std::to_string(++dynamic_counter_[cfg.settings.dynamic_name]);
     p->dynamic_child = true;
     p->parent = cfg.name;
   } else {
