@@ -18,6 +18,8 @@
 //                                MED(i,j) by +med_mod on a random prefix), all encoded first:
 //                                "step churn T0_NS" ... "churn-done SENT"
 //   quit
+// --announce-on-establish: each feeder sends its announcements the moment its session is up (the
+// 1,000-node case: time from the first connect to convergence).
 // Feeders are started in worst-first order (feeder N-1 first) and each sends its MED classes
 // worst first, so the best path of a prefix moves as the feeders' streams arrive.
 #include <boost/program_options.hpp>
@@ -78,7 +80,10 @@ class Blaster {
       c.bgp_id = c.local.v4_value();
       c.hold_time = hold_;
       Session::Handler h;
-      h.on_established = [this](Session&) { check_established(); };
+      h.on_established = [this](Session& s) {
+        if (announce_on_establish_) feeders_[s.id()].session->send_view(feeders_[s.id()].announce[0]);
+        check_established();
+      };
       h.on_down = [](Session& s, const std::string& why) {
         emit("down feeder %u %s\n", s.id(), why.c_str());
       };
@@ -290,6 +295,11 @@ class Blaster {
     emit("churn-done %zu\n", churn_sent_);
   }
 
+
+ public:
+  bool announce_on_establish_ = false;
+
+ private:
   asio::io_context& io_;
   Plan plan_;
   tcp::endpoint target_;
@@ -337,7 +347,8 @@ int main(int argc, char** argv) {
       "med-mod", po::value(&plan.med_mod)->default_value(plan.med_mod),
       "MED of feeder i for prefix j: 100 + ((i + j) mod this)")(
       "local-as", po::value(&local_as)->default_value(local_as), "AS of every feeder")(
-      "hold", po::value(&hold)->default_value(hold), "hold time offered");
+      "hold", po::value(&hold)->default_value(hold), "hold time offered")(
+      "announce-on-establish", "each feeder sends its announcements as soon as it is Established");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, d), vm);
@@ -365,6 +376,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   Blaster b(io, plan, ep, local_as, static_cast<uint16_t>(hold));
+  b.announce_on_establish_ = vm.count("announce-on-establish") > 0;
   b.encode();  // before any clock starts
   b.start();
   CommandReader cmds(io, [&](const std::string& l) { b.command(l); });
