@@ -90,14 +90,16 @@ void Session::do_connect() {
     fail("bind " + cfg_.local.to_string() + ": " + ec.message());
     return;
   }
-  sock_.async_connect(cfg_.target, [this](const boost::system::error_code& e) {
+  uint64_t g = ++gen_;
+  sock_.async_connect(cfg_.target, [this, g](const boost::system::error_code& e) {
+    if (g != gen_) return;
     if (e) {
       ++connect_errors_;
       boost::system::error_code ignore;
       sock_.close(ignore);
       retry_timer_.expires_after(std::chrono::milliseconds(cfg_.retry_ms));
-      retry_timer_.async_wait([this](const boost::system::error_code& te) {
-        if (!te) do_connect();
+      retry_timer_.async_wait([this, g](const boost::system::error_code& te) {
+        if (!te && g == gen_) do_connect();
       });
       return;
     }
@@ -127,12 +129,22 @@ void Session::on_connected() {
   wire::encode_open(open, out);
   send_owned(std::move(out));
   read_more();
+  // No OPEN within open_timeout_ms (e.g. the server's accept queue overflowed and our handshake
+  // ACK was dropped: the socket looks connected, the server never accepted it): reconnect, as a
+  // speaker's ConnectRetry timer would, only sooner.
+  if (active_ && cfg_.open_timeout_ms > 0) {
+    retry_timer_.expires_after(std::chrono::milliseconds(cfg_.open_timeout_ms));
+    retry_timer_.async_wait([this, g = gen_](const boost::system::error_code& e) {
+      if (!e && g == gen_ && state_ == State::OpenSent) fail("no OPEN received");
+    });
+  }
 }
 
 void Session::read_more() {
   if (rx_.size() - rx_len_ < (1 << 15)) rx_.resize(rx_.size() * 2);
   sock_.async_read_some(asio::buffer(rx_.data() + rx_len_, rx_.size() - rx_len_),
-                        [this](const boost::system::error_code& e, std::size_t n) {
+                        [this, g = gen_](const boost::system::error_code& e, std::size_t n) {
+                          if (g != gen_) return;
                           if (e) {
                             if (state_ != State::Down) fail("read: " + e.message());
                             return;
@@ -199,8 +211,8 @@ void Session::handle(int64_t t) {
 void Session::arm_keepalive() {
   if (hold_ == 0) return;
   keepalive_timer_.expires_after(std::chrono::seconds(std::max(1, hold_ / 3)));
-  keepalive_timer_.async_wait([this](const boost::system::error_code& e) {
-    if (e || state_ != State::Established) return;
+  keepalive_timer_.async_wait([this, g = gen_](const boost::system::error_code& e) {
+    if (e || g != gen_ || state_ != State::Established) return;
     // Keepalives only while idle: a queued UPDATE resets the peer's hold timer anyway.
     if (tx_.empty()) {
       std::vector<uint8_t> ka;
@@ -235,7 +247,8 @@ void Session::write_more() {
     bufs_.emplace_back(v.data(), v.size());
   }
   writing_ = true;
-  sock_.async_write_some(bufs_, [this](const boost::system::error_code& e, std::size_t n) {
+  sock_.async_write_some(bufs_, [this, g = gen_](const boost::system::error_code& e, std::size_t n) {
+    if (g != gen_) return;
     writing_ = false;
     if (e) {
       if (state_ != State::Down) fail("write: " + e.message());
@@ -263,12 +276,31 @@ void Session::write_more() {
 
 void Session::fail(const std::string& why) {
   if (state_ == State::Down) return;
-  if (state_ == State::Established) ++resets_;
-  state_ = State::Down;
+  bool was_established = state_ == State::Established;
+  if (was_established) ++resets_;
+  ++gen_;  // handlers of this connection are now stale
+  writing_ = false;
   boost::system::error_code ec;
   sock_.close(ec);
   retry_timer_.cancel();
   keepalive_timer_.cancel();
+  tx_.clear();
+  tx_offset_ = 0;
+  tx_bytes_ = 0;
+  rx_len_ = 0;
+  // A connection the peer refused or closed before Established (e.g. BIRD resets connects for a
+  // protocol that is not ready yet) is retried like a refused connect; a session that was up
+  // stays down (the benchmark reports it).
+  if (active_ && !was_established) {
+    ++connect_errors_;
+    state_ = State::Connecting;
+    retry_timer_.expires_after(std::chrono::milliseconds(cfg_.retry_ms));
+    retry_timer_.async_wait([this, g = gen_](const boost::system::error_code& te) {
+      if (!te && g == gen_) do_connect();
+    });
+    return;
+  }
+  state_ = State::Down;
   if (h_.on_down) h_.on_down(*this, why);
 }
 

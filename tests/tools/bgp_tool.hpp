@@ -72,6 +72,7 @@ struct SessionConfig {
   uint32_t bgp_id = 0;
   uint16_t hold_time = 90;
   int retry_ms = 200;          // active: reconnect delay after a failed connect
+  int open_timeout_ms = 1000;  // active: reconnect when no OPEN came within this (0: never)
 };
 
 class Session {
@@ -140,6 +141,7 @@ class Session {
   std::size_t tx_offset_ = 0;  // into tx_.front()
   std::size_t tx_bytes_ = 0;
   bool writing_ = false;
+  uint64_t gen_ = 0;  // bumped per connection attempt: stale handlers return
   uint16_t hold_ = 90;
   uint32_t peer_as_ = 0;
   int64_t connect_started_ns_ = 0;
