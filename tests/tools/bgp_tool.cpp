@@ -7,6 +7,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -129,15 +131,24 @@ void Session::on_connected() {
   wire::encode_open(open, out);
   send_owned(std::move(out));
   read_more();
-  // No OPEN within open_timeout_ms (e.g. the server's accept queue overflowed and our handshake
-  // ACK was dropped: the socket looks connected, the server never accepted it): reconnect, as a
-  // speaker's ConnectRetry timer would, only sooner.
-  if (active_ && cfg_.open_timeout_ms > 0) {
-    retry_timer_.expires_after(std::chrono::milliseconds(cfg_.open_timeout_ms));
-    retry_timer_.async_wait([this, g = gen_](const boost::system::error_code& e) {
-      if (!e && g == gen_ && state_ == State::OpenSent) fail("no OPEN received");
-    });
-  }
+  if (active_ && cfg_.open_timeout_ms > 0) arm_open_timeout();
+}
+
+// No OPEN within open_timeout_ms and our OPEN still unacknowledged (SIOCOUTQ > 0): the server's
+// accept queue overflowed and dropped our handshake ACK, so the socket looks connected but the
+// server never accepted it. Reconnect, as a speaker's ConnectRetry timer would, only sooner. A
+// server that acknowledged the OPEN (the connection is in its queue) is only slow: keep waiting.
+void Session::arm_open_timeout() {
+  retry_timer_.expires_after(std::chrono::milliseconds(cfg_.open_timeout_ms));
+  retry_timer_.async_wait([this, g = gen_](const boost::system::error_code& e) {
+    if (e || g != gen_ || state_ != State::OpenSent) return;
+    int unacked = 0;
+    if (::ioctl(sock_.native_handle(), SIOCOUTQ, &unacked) == 0 && unacked == 0) {
+      arm_open_timeout();
+      return;
+    }
+    fail("no OPEN received and our OPEN not acknowledged");
+  });
 }
 
 void Session::read_more() {

@@ -119,6 +119,7 @@ class Session {
   void write_more();
   void fail(const std::string& why);
   void arm_keepalive();
+  void arm_open_timeout();
 
   struct Chunk {
     std::vector<uint8_t> owned;
