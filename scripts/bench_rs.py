@@ -401,6 +401,32 @@ def run_anycast(kind, port, feeders, prefixes, results, workdir, label):
         log.close()
 
 
+def run_tools(results, workdir):
+    """The harness itself: the blaster straight into the sink (no route server), W1's 1M paths."""
+    log = open(os.path.join(workdir, "tools-direct.log"), "a")
+    plan = plan_args(10, 100000, 24, "16.0.0.0", 10)
+    sink = Tool([os.path.join(TOOLS, "bgp_sink"), "--listen=127.0.0.12:11792"] + plan, log)
+    blaster = None
+    try:
+        time.sleep(0.2)
+        blaster = Tool([os.path.join(TOOLS, "bgp_blaster"), "--target=127.0.0.12:11792"] + plan,
+                       log)
+        enc = blaster.expect("encoded", 60)
+        blaster.send("wait-established")
+        blaster.expect("established", 30)
+        sink.send("wait-count direct")
+        blaster.send("announce all")
+        t0 = int(blaster.expect("step", 10)[2])
+        t1 = int(sink.expect("converged", 60)[2])
+        add(results, "tools: 1M paths blaster->sink, no RS (s)", "tools", (t1 - t0) / 1e9)
+        add(results, "tools: pre-encoding 3M paths (s)", "tools", float(enc[6]))
+    finally:
+        for t in (blaster, sink):
+            if t:
+                t.stop()
+        log.close()
+
+
 def add(results, figure, kind, value):
     results.setdefault(figure, {}).setdefault(kind, []).append(value)
 
@@ -424,6 +450,11 @@ def main():
     started = time.time()
     ports = {"rsd": 11790, "bird": 11791}
     for run in range(a.runs):
+        if "TOOLS" in want:
+            try:
+                run_tools(results, work)
+            except Fail as e:
+                failures.append(f"run {run + 1} tools: {e}")
         for kind in daemons:
             steps = []
             if want & {"W1", "W2", "W4", "W5"}:
@@ -474,7 +505,7 @@ def report(results, daemons, failures, a, elapsed):
                "runs": a.runs, "elapsed_s": round(elapsed, 1)}
     print(f"\n{cpu}, {os.cpu_count()} cores, Linux {platform.release()}; load average at the end "
           f"{' '.join(load)}; {machine['bird']}; median of {a.runs} runs [min-max]; {elapsed:.0f} s")
-    cols = daemons
+    cols = daemons + (["tools"] if any(k.startswith("tools") for k in results) else [])
     hdr = f"{'figure':44}" + "".join(f"{c:>26}" for c in cols) + (
         f"{'rsd/bird':>10}" if "rsd" in cols and "bird" in cols else "")
     print(hdr)
