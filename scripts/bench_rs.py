@@ -300,10 +300,13 @@ def run_feed(kind, port, want, results, workdir, w4_seconds):
             sink.send("probe-dump")
             sink.expect("probe-end", 10)
             count = int(w4_seconds * 100)
+            cpu0 = cpu_s(rs.pid)
             blaster.send(f"churn 5000 {w4_seconds}")
             blaster.send(f"probe 10 {count}")
             _, sent = blaster.expect("probe-done", w4_seconds + 60, collect="probe")
             blaster.expect("churn-done", 30)
+            add(results, "W4 CPU share during churn (%)", kind,
+                100 * (wait_quiet(rs.pid) - cpu0) / w4_seconds)
             time.sleep(0.5)
             sink.send("probe-dump")
             _, got = sink.expect("probe-end", 10, collect="probe")
