@@ -12,8 +12,8 @@
 //   announce-probe            -> feeder 1 announces the probe prefix with MED 100, feeder 0 with
 //                                MED 150 ("step probe-setup T0_NS")
 //   probe INTERVAL_MS COUNT   -> feeder 0 flips the probe MED between 50 (best) and 150 (worse than
-//                                feeder 1) every INTERVAL_MS; then "probe K T_NS NEXT_HOP" lines and
-//                                "probe-done"
+//                                feeder 1) every INTERVAL_MS; then "probe K T_NS NEXT_HOP" lines
+//                                and "probe-done"
 //   churn RATE SECONDS        -> RATE MED changes per second spread over all feeders (each toggles
 //                                MED(i,j) by +med_mod on a random prefix), all encoded first:
 //                                "step churn T0_NS" ... "churn-done SENT"
@@ -48,10 +48,14 @@ struct Feeder {
 
 class Blaster {
  public:
-  Blaster(asio::io_context& io, Plan plan, tcp::endpoint target, uint32_t local_as,
-          uint16_t hold)
-      : io_(io), plan_(plan), target_(target), local_as_(local_as), hold_(hold),
-        probe_timer_(io), churn_timer_(io) {
+  Blaster(asio::io_context& io, Plan plan, tcp::endpoint target, uint32_t local_as, uint16_t hold)
+      : io_(io),
+        plan_(plan),
+        target_(target),
+        local_as_(local_as),
+        hold_(hold),
+        probe_timer_(io),
+        churn_timer_(io) {
     n_.local_as = local_as;
     n_.peer_as = 0;
     n_.ebgp = true;
@@ -82,7 +86,8 @@ class Blaster {
       c.hold_time = hold_;
       Session::Handler h;
       h.on_established = [this](Session& s) {
-        if (announce_on_establish_) feeders_[s.id()].session->send_view(feeders_[s.id()].announce[0]);
+        if (announce_on_establish_)
+          feeders_[s.id()].session->send_view(feeders_[s.id()].announce[0]);
         if (in_flight_ > 0) --in_flight_;
         pump();
         check_established();
@@ -120,9 +125,10 @@ class Blaster {
         ++by_state[static_cast<int>(f.session->state())];
         errors += f.session->connect_errors();
       }
-      emit("status idle %u connecting %u opensent %u openconfirm %u established %u down %u "
-           "connect-errors %u\n", by_state[0], by_state[1], by_state[2], by_state[3], by_state[4],
-           by_state[5], errors);
+      emit(
+          "status idle %u connecting %u opensent %u openconfirm %u established %u down %u "
+          "connect-errors %u\n",
+          by_state[0], by_state[1], by_state[2], by_state[3], by_state[4], by_state[5], errors);
     } else if (cmd == "wait-established") {
       want_established_ = true;
       check_established();
@@ -267,7 +273,8 @@ class Blaster {
     int64_t t = now_ns();
     // Even flips make feeder 0 best (MED 50), odd ones feeder 1 (feeder 0 at 150 > 100).
     feeders_[0].session->send_view(probe_msgs_[k % 2]);
-    probe_log_.push_back({t, k % 2 == 0 ? feeder_address(0).v4_value() : feeder_address(1).v4_value()});
+    probe_log_.push_back(
+        {t, k % 2 == 0 ? feeder_address(0).v4_value() : feeder_address(1).v4_value()});
     if (--probe_left_ > 0) {
       probe_timer_.expires_at(probe_timer_.expiry() + probe_interval_);
       probe_timer_.async_wait([this](const boost::system::error_code& e2) { probe_tick(e2); });
@@ -303,7 +310,8 @@ class Blaster {
 
   void churn_tick(const boost::system::error_code& e) {
     if (e) return;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - churn_start_).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - churn_start_).count();
     std::size_t due = std::min(churn_msgs_.size(), static_cast<std::size_t>(elapsed * churn_rate_));
     for (; churn_sent_ < due; ++churn_sent_) {
       auto& m = churn_msgs_[churn_sent_];
@@ -316,7 +324,6 @@ class Blaster {
     }
     emit("churn-done %zu\n", churn_sent_);
   }
-
 
  public:
   bool announce_on_establish_ = false;
@@ -362,8 +369,8 @@ int main(int argc, char** argv) {
   uint32_t local_as = 65001;
   unsigned hold = 90;
   po::options_description d("bgp_blaster options");
-  d.add_options()("help,h", "this help")(
-      "target", po::value(&target)->default_value(target), "ADDRESS:PORT of the route server")(
+  d.add_options()("help,h", "this help")("target", po::value(&target)->default_value(target),
+                                         "ADDRESS:PORT of the route server")(
       "feeders", po::value(&plan.feeders)->default_value(plan.feeders), "speakers")(
       "prefixes", po::value(&plan.prefixes)->default_value(plan.prefixes), "prefixes per feeder")(
       "length", po::value(&length)->default_value(length), "prefix length")(

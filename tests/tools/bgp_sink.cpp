@@ -13,10 +13,10 @@
 //                              hop; --listen mode, where each feeder is its own session)
 //   dead I / alive I        -> feeder I withdrew / came back (changes the expectation)
 //   phase P                 -> MED phase (bgp_blaster's flip-meds)
-//   counters                -> "counters E UPDATES ANNOUNCED WITHDRAWN" per session, then "counters-end"
-//   reset-counters
-//   status                  -> "status E PRESENT CORRECT" per session, then "status-end"
-//   probe-dump              -> "probe E T_NS NEXT_HOP" for every next hop change of the probe
+//   counters                -> "counters E UPDATES ANNOUNCED WITHDRAWN" per session, then
+//   "counters-end" reset-counters status                  -> "status E PRESENT CORRECT" per
+//   session, then "status-end" probe-dump              -> "probe E T_NS NEXT_HOP" for every next
+//   hop change of the probe
 //                              prefix, then "probe-end"
 //   quit
 #include <boost/program_options.hpp>
@@ -261,8 +261,8 @@ int main(int argc, char** argv) {
   unsigned length = 24, edges = 2;
   uint32_t first_as = 65101;
   po::options_description d("bgp_sink options");
-  d.add_options()("help,h", "this help")(
-      "target", po::value(&target)->default_value(target), "ADDRESS:PORT of the route server")(
+  d.add_options()("help,h", "this help")("target", po::value(&target)->default_value(target),
+                                         "ADDRESS:PORT of the route server")(
       "listen", po::value(&listen), "ADDRESS:PORT: accept sessions instead (each is an edge)")(
       "edges", po::value(&edges)->default_value(edges), "edge sessions to open")(
       "first-as", po::value(&first_as)->default_value(first_as), "AS of edge 0 (edge e: +e)")(

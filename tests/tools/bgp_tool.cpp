@@ -5,17 +5,17 @@
 // route server, not Nagle in the tool (RFC 4271 does not care; the measurement does).
 #include "tests/tools/bgp_tool.hpp"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
 #include <sys/ioctl.h>
 
+#include <unistd.h>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <unistd.h>
 
 #include "rs/bgp/wire/header.hpp"
 #include "rs/bgp/wire/messages.hpp"
@@ -53,7 +53,9 @@ uint32_t parse_v4(const std::string& s) {
   return a->v4_value();
 }
 
-std::string format_v4(uint32_t v) { return rib::IpAddress::v4(v).to_string(); }
+std::string format_v4(uint32_t v) {
+  return rib::IpAddress::v4(v).to_string();
+}
 
 void emit(const char* fmt, ...) {
   va_list ap;
@@ -64,13 +66,20 @@ void emit(const char* fmt, ...) {
 }
 
 namespace {
-asio::ip::address to_asio(const rib::IpAddress& a) { return asio::ip::make_address(a.to_string()); }
+asio::ip::address to_asio(const rib::IpAddress& a) {
+  return asio::ip::make_address(a.to_string());
+}
 }  // namespace
 
 // ---- Session --------------------------------------------------------------------------------
 
 Session::Session(asio::io_context& io, SessionConfig cfg, Handler h, unsigned id)
-    : io_(io), cfg_(cfg), h_(std::move(h)), id_(id), sock_(io), retry_timer_(io),
+    : io_(io),
+      cfg_(cfg),
+      h_(std::move(h)),
+      id_(id),
+      sock_(io),
+      retry_timer_(io),
       keepalive_timer_(io) {
   rx_.resize(1 << 16);
 }
@@ -258,31 +267,32 @@ void Session::write_more() {
     bufs_.emplace_back(v.data(), v.size());
   }
   writing_ = true;
-  sock_.async_write_some(bufs_, [this, g = gen_](const boost::system::error_code& e, std::size_t n) {
-    if (g != gen_) return;
-    writing_ = false;
-    if (e) {
-      if (state_ != State::Down) fail("write: " + e.message());
-      return;
-    }
-    tx_bytes_ -= n;
-    while (n > 0) {
-      std::size_t left = tx_.front().view.size() - tx_offset_;
-      if (n >= left) {
-        n -= left;
-        tx_.pop_front();
-        tx_offset_ = 0;
-      } else {
-        tx_offset_ += n;
-        n = 0;
-      }
-    }
-    if (tx_.empty()) {
-      if (on_tx_drained) on_tx_drained(*this);
-    } else {
-      write_more();
-    }
-  });
+  sock_.async_write_some(bufs_,
+                         [this, g = gen_](const boost::system::error_code& e, std::size_t n) {
+                           if (g != gen_) return;
+                           writing_ = false;
+                           if (e) {
+                             if (state_ != State::Down) fail("write: " + e.message());
+                             return;
+                           }
+                           tx_bytes_ -= n;
+                           while (n > 0) {
+                             std::size_t left = tx_.front().view.size() - tx_offset_;
+                             if (n >= left) {
+                               n -= left;
+                               tx_.pop_front();
+                               tx_offset_ = 0;
+                             } else {
+                               tx_offset_ += n;
+                               n = 0;
+                             }
+                           }
+                           if (tx_.empty()) {
+                             if (on_tx_drained) on_tx_drained(*this);
+                           } else {
+                             write_more();
+                           }
+                         });
 }
 
 void Session::fail(const std::string& why) {
@@ -320,7 +330,9 @@ void Session::fail(const std::string& why) {
 CommandReader::CommandReader(asio::io_context& io, std::function<void(const std::string&)> f)
     : in_(io, ::dup(0)), on_line_(std::move(f)) {}
 
-void CommandReader::start() { read(); }
+void CommandReader::start() {
+  read();
+}
 
 void CommandReader::read() {
   asio::async_read_until(in_, buf_, '\n', [this](const boost::system::error_code& e, std::size_t) {

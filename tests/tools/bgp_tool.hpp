@@ -7,13 +7,13 @@
 // (connect, OPEN, KEEPALIVE, Established, keepalives while idle, close on NOTIFICATION).
 #pragma once
 
-#include <utility>  // before Asio: awaitable.hpp uses std::exchange
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
+#include <utility>  // before Asio: awaitable.hpp uses std::exchange
 #include <vector>
 
 #include "rib/prefix.hpp"
@@ -66,8 +66,8 @@ std::string format_v4(uint32_t v);
 // ---- A BGP speaker session ------------------------------------------------------------------
 
 struct SessionConfig {
-  rib::IpAddress local;        // bound before connecting (active) / expected (passive: unused)
-  tcp::endpoint target;        // active: where to connect
+  rib::IpAddress local;  // bound before connecting (active) / expected (passive: unused)
+  tcp::endpoint target;  // active: where to connect
   uint32_t local_as = 65001;
   uint32_t bgp_id = 0;
   uint16_t hold_time = 90;
