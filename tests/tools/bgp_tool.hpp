@@ -7,13 +7,15 @@
 // (connect, OPEN, KEEPALIVE, Established, keepalives while idle, close on NOTIFICATION).
 #pragma once
 
+// <utility> first, in its own block: Boost 1.74's asio/awaitable.hpp uses std::exchange without it.
+#include <utility>
+
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
-#include <utility>  // before Asio: awaitable.hpp uses std::exchange
 #include <vector>
 
 #include "rib/prefix.hpp"
