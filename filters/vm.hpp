@@ -180,7 +180,6 @@ class Vm {
   // Per-run state
   const Program* cur_ = nullptr;
   const RouteInfo* route_ = nullptr;
-  Input in_{};
   rib::AttrScalars scalars_;
   const rib::AsPath* path_ = nullptr;
   const rib::CommunityList* clist_ = nullptr;
