@@ -54,7 +54,7 @@ enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
 class RouteOutput final : public Output {
  public:
-  RouteOutput(const ControlContext& ctx) : ctx_(ctx), server_(ctx.server) {}
+  RouteOutput(const ControlContext& ctx) : server_(ctx.server) {}
 
   // Resolves the options; an error reply on failure.
   std::unique_ptr<Output> setup(const cli::Command& c) {
@@ -375,7 +375,6 @@ class RouteOutput final : public Output {
     if (a.has(AttrType::Otc)) line("BGP.otc: " + std::to_string(a.otc));
   }
 
-  const ControlContext& ctx_;
   const RouteServer& server_;
   bool all_ = false, count_ = false, stats_ = false, primary_ = false, filtered_ = false;
   bool single_ = false, table_named_ = false;

@@ -33,7 +33,7 @@ struct ExitStatus {
 class Child {
  public:
   using ExitHandler = std::function<void(ExitStatus)>;
-  explicit Child(boost::asio::io_context& io) : io_(io), out_(io), err_(io), in_(io), pidfd_(io), poll_(io) {}
+  explicit Child(boost::asio::io_context& io) : out_(io), err_(io), in_(io), pidfd_(io), poll_(io) {}
   ~Child();  // kills the process group (SIGKILL) and reaps it if still running
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -58,7 +58,6 @@ class Child {
   void wait_exit();
   void try_reap();
 
-  boost::asio::io_context& io_;
   boost::asio::posix::stream_descriptor out_, err_, in_, pidfd_;
   boost::asio::steady_timer poll_;  // fallback when pidfd_open is unavailable
   pid_t pid_ = -1;

@@ -160,7 +160,9 @@ TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes 
         for (const auto& x : u.nlri) ann.push_back({x, u.attrs.next_hop});
         if (u.mp_reach)
           for (const auto& x : u.mp_reach->nlri) ann.push_back({x, u.mp_reach->next_hop});
-        for (const auto& [nl, nh] : ann) {
+        for (const auto& entry : ann) {
+          const auto& nl = entry.first;
+          const auto& nh = entry.second;
           CAPTURE(nl.prefix.to_string());
           auto it = std::find_if(pending.begin(), pending.end(), [&](const auto& p) {
             if (p.second.kind != ApiCommand::Kind::Announce) return false;

@@ -7,10 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <nlohmann/json.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include <set>
 #include <sstream>
 #include <string>
@@ -90,7 +94,9 @@ std::string path_id_text(uint32_t id) { return IpAddress::v4(id).to_string(); }
 void check_against_json(const wire::UpdateMessage& u, const json& j) {
   const json& upd = j.at("neighbor").at("message").at("update");
   const json attrs = upd.value("attribute", json::object());
-  for (const auto& [k, v] : attrs.items()) {
+  for (const auto& item : attrs.items()) {
+    const std::string k = item.key();
+    const json& v = item.value();
     CAPTURE(k);
     if (k == "origin") CHECK(origin_name(u.attrs.origin) == v.get<std::string>());
     else if (k == "med") CHECK(u.attrs.med == v.get<uint32_t>());

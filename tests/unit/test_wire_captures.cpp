@@ -114,7 +114,9 @@ TEST_CASE("captures from ExaBGP, BIRD, GoBGP and FRR decode to what each daemon 
     wire::UpdateMessage u;
     int updates = 0;
 
-    for (const auto& [type, bytes] : c.messages) {
+    for (const auto& message : c.messages) {
+      const std::string& type = message.first;
+      const std::vector<uint8_t>& bytes = message.second;
       CAPTURE(type);
       wire::HeaderLimits limits = peer ? wire::HeaderLimits::from(session.negotiated) : wire::HeaderLimits{};
       auto frame = wire::frame(bytes, limits);
