@@ -55,6 +55,7 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
     if (journal_) journal_->append(p);
     result = BestResult::Changed;
   }
+  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
   return result;
 }
 
@@ -77,7 +78,9 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
     }
     return BestResult::Unchanged;
   }
-  return decide(p, d);
+  const BestResult result = decide(p, d);
+  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
+  return result;
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {

@@ -1,6 +1,7 @@
 // Loc-RIB with the Adj-RIB-In folded in: per prefix, every path received (pre-policy attributes
 // kept, so a filter or health change re-evaluates without asking the peer) with its post-policy
-// form, the best path and the reason it won. A best-path change is appended to the journal.
+// form, the best path and the reason it won. A best-path change is appended to the journal (any
+// change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
 // Storage: one hash map prefix -> destination; a destination holds its paths inline. A path is
 // 40 bytes (source, path id, flags, age, two interned attribute handles that are the same node
@@ -70,6 +71,10 @@ class LocRib {
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }
   void set_config(const DecisionConfig& cfg) { cfg_ = cfg; }
+  // Journal every change of a prefix's paths, not only best-path changes (needed while some
+  // peer is sent all paths with ADD-PATH, RFC 7911).
+  void set_journal_all(bool on) { journal_all_ = on; }
+  bool journal_all() const { return journal_all_; }
 
   // Every prefix, in no particular order (a snapshot for chunked walks that resume later).
   std::vector<Prefix> snapshot() const;
@@ -84,6 +89,7 @@ class LocRib {
 
   DecisionConfig cfg_;
   Journal* journal_;
+  bool journal_all_ = false;
   std::unordered_map<Prefix, Destination, PrefixHash> table_;
   std::size_t paths_ = 0;
   std::vector<const Route*> scratch_;

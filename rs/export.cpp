@@ -1,8 +1,11 @@
 // Export groups: eligibility (RFC 4456 reflection rules, RFC 1997 well-known communities), the
 // export filter run once per group, and the eBGP / route-server / route-reflector rewrites
 // (RFC 4271 5.1, RFC 7947 2.2, RFC 4456 8, RFC 9234 5), then the diff into each member's
-// Adj-RIB-Out. The next hop for "next hop self" is put in when the UPDATE is packed, per member.
+// Adj-RIB-Out (RFC 7911 ADD-PATH members: every exported path under its own identifier, and the
+// identifiers that disappeared withdrawn). The next hop for "next hop self" is put in when the UPDATE is packed, per member.
 #include "rs/export.hpp"
+
+#include <algorithm>
 
 #include "filters/vm.hpp"
 
@@ -62,26 +65,31 @@ void ExportGroup::rewrite(const rib::Route& r, rib::AttrBuilder& b) const {
   }
 }
 
-ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destination* d,
-                                         rib::AttrTable& table, filters::Vm& vm) {
-  if (!d) return {};
-  const rib::Route* best = d->best_route();
-  if (!best || !eligible(*best)) return {};
-  if (policy_.kind == ExportPolicy::Kind::None) return {};
+uint32_t export_path_id(const rib::RouteSource& src, uint32_t received_id) {
+  if (src.id < 0x10000 && received_id < 0x10000) return (src.id << 16) | received_id;
+  // Outside the exact encoding: mix both (the result stays a pure function of the path).
+  uint64_t x = (uint64_t{src.id} << 32) | received_id;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return static_cast<uint32_t>(x);
+}
 
+rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
+                                     rib::AttrTable& table, filters::Vm& vm) {
   rib::AttrBuilder b;
   bool built = false;
   if (policy_.kind == ExportPolicy::Kind::Filter) {
     filters::RouteInfo info;
     info.net = p;
-    info.from = best->source->neighbor_address;
-    info.gw = best->attrs->next_hop;
-    info.proto = best->source->name;
-    info.source = best->source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
-    info.preference = best->source->preference;
+    info.from = r.source->neighbor_address;
+    info.gw = r.attrs->next_hop;
+    info.proto = r.source->name;
+    info.source = r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
+    info.preference = r.source->preference;
     filters::RunOutput out;
     ++counters_.filter_runs;
-    const filters::Verdict v = vm.run(*policy_.filter, info, *best->attrs, out);
+    const filters::Verdict v = vm.run(*policy_.filter, info, *r.attrs, out);
     if (v != filters::Verdict::Accept) {
       ++(v == filters::Verdict::Error ? counters_.filter_errors : counters_.filter_rejects);
       return {};
@@ -91,15 +99,68 @@ ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destin
       built = true;
     }
   }
-  if (!built) b = rib::AttrBuilder(*best->attrs);
-  rewrite(*best, b);
-  return {table.intern(b), best->source};
+  if (!built) b = rib::AttrBuilder(*r.attrs);
+  rewrite(r, b);
+  return table.intern(b);
+}
+
+ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destination* d,
+                                         rib::AttrTable& table, filters::Vm& vm) {
+  Result res;
+  res.add_path = rules_.add_path(p.family());
+  if (!d || policy_.kind == ExportPolicy::Kind::None) return res;
+  if (!res.add_path) {
+    const rib::Route* best = d->best_route();
+    if (!best || !eligible(*best)) return res;
+    res.attrs = export_one(p, *best, table, vm);
+    if (res.attrs) res.source = best->source;
+    return res;
+  }
+  // RFC 7911 send: every path that took part in the decision (not rejected by the import filter),
+  // passes the group's rules and is accepted by its export filter.
+  for (const rib::Path& path : d->paths) {
+    const rib::Route& r = path.route;
+    if (r.filtered() || !r.attrs || !eligible(r)) continue;
+    rib::AttrRef a = export_one(p, r, table, vm);
+    if (!a) continue;
+    uint32_t id = export_path_id(*r.source, r.path_id);
+    auto taken = [&res](uint32_t v) {
+      for (const Entry& e : res.paths)
+        if (e.path_id == v) return true;
+      return false;
+    };
+    while (taken(id)) ++id;
+    res.paths.push_back({std::move(a), r.source, id});
+  }
+  return res;
 }
 
 void ExportGroup::apply(ExportMember& m, const rib::Prefix& p, const Result& r) {
   if (p.is_v4() ? !m.ipv4 : !m.ipv6) return;
-  const bool own = r.source == m.source;
-  if (m.out.update({p, 0}, own ? rib::AttrRef() : r.attrs) && m.wake) m.wake();
+  bool work = false;
+  if (!r.add_path) {
+    const bool own = r.source == m.source;
+    work = m.out.update({p, 0}, own ? rib::AttrRef() : r.attrs);
+  } else {
+    auto it = m.path_ids.find(p);
+    std::vector<uint32_t> ids;
+    ids.reserve(r.paths.size());
+    for (const Entry& e : r.paths) {
+      if (e.source == m.source) continue;  // never sent back to where it came from
+      ids.push_back(e.path_id);
+      work |= m.out.update({p, e.path_id}, e.attrs);
+    }
+    if (it != m.path_ids.end()) {
+      for (uint32_t old : it->second)
+        if (std::find(ids.begin(), ids.end(), old) == ids.end())
+          work |= m.out.update({p, old}, rib::AttrRef());
+      if (ids.empty()) m.path_ids.erase(it);
+      else it->second = std::move(ids);
+    } else if (!ids.empty()) {
+      m.path_ids.emplace(p, std::move(ids));
+    }
+  }
+  if (work && m.wake) m.wake();
 }
 
 void ExportGroup::apply_all(const rib::Prefix& p, const Result& r) {

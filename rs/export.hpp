@@ -4,6 +4,11 @@
 // interned attribute set) is diffed against every member's Adj-RIB-Out. What differs per member is
 // only whether the route came from that member (never sent back) and, at packing time, the next
 // hop when the policy says "next hop self".
+//
+// ADD-PATH send (RFC 7911): a group whose members negotiated sending path identifiers for a family
+// (the flag is part of ExportRules, so such members never share a group with others) exports every
+// eligible path of the prefix that its export filter accepts, each under a path identifier derived
+// from the path (export_path_id); other groups export the best path only, with identifier 0.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "rib/adj_rib_out.hpp"
@@ -40,13 +46,22 @@ struct ExportRules {
   uint32_t default_local_pref = 100;
   NextHopMode next_hop = NextHopMode::Default;
   bool add_otc = false;          // RFC 9234 5: towards customers, peers, RS clients
+  bool add_path_v4 = false;      // RFC 7911: the session sends path identifiers for IPv4 unicast
+  bool add_path_v6 = false;      // ... for IPv6 unicast
   friend bool operator==(const ExportRules&, const ExportRules&) = default;
 
   bool next_hop_self() const {
     return next_hop == NextHopMode::Self ||
            (next_hop == NextHopMode::Default && ebgp && !rs_client);
   }
+  bool add_path(rib::Family f) const { return f == rib::Family::Ipv4 ? add_path_v4 : add_path_v6; }
 };
+
+// The path identifier under which a path from `src` (received with `received_id`) is sent to
+// ADD-PATH peers: source id in the high 16 bits, received id in the low 16 bits, which is unique
+// per prefix while both fit; larger values are mixed into 32 bits and a clash within one prefix is
+// resolved by ExportGroup::compute (next free value).
+uint32_t export_path_id(const rib::RouteSource& src, uint32_t received_id);
 
 // The export filter of a group: `all`, `none`, or a compiled filter.
 struct ExportPolicy {
@@ -62,6 +77,9 @@ struct ExportMember {
   bool self_next_hop = false;                // the group's rules say next hop self
   rib::IpAddress self_v4, self_v6;           // ... with the session's local addresses
   bool ipv4 = true, ipv6 = true;             // families negotiated
+  // ADD-PATH send: the path identifiers held (sent or pending) per prefix, to withdraw those that
+  // disappear. Only prefixes of families with ADD-PATH send have an entry.
+  std::unordered_map<rib::Prefix, std::vector<uint32_t>, rib::PrefixHash> path_ids;
   std::function<void()> wake;                // called when `out` gains work
   // Initial export after the session comes up: a snapshot walked in chunks, then End-of-RIB.
   std::vector<rib::Prefix> walk;
@@ -85,10 +103,19 @@ class ExportGroup {
   std::vector<ExportMember*>& members() { return members_; }
   const ExportCounters& counters() const { return counters_; }
 
-  // What the group should advertise for the prefix (null: nothing), and whose route it is.
+  // What the group should advertise for the prefix. Without ADD-PATH: the best path's exported
+  // attributes (null: nothing) and whose route it is. With ADD-PATH for the prefix's family
+  // (add_path set): every exported path with its identifier in `paths` (attrs/source unused).
+  struct Entry {
+    rib::AttrRef attrs;
+    const rib::RouteSource* source = nullptr;
+    uint32_t path_id = 0;
+  };
   struct Result {
     rib::AttrRef attrs;
     const rib::RouteSource* source = nullptr;
+    bool add_path = false;
+    std::vector<Entry> paths;
   };
   Result compute(const rib::Prefix& p, const rib::Destination* d, rib::AttrTable& table,
                  filters::Vm& vm);
@@ -98,6 +125,9 @@ class ExportGroup {
 
  private:
   bool eligible(const rib::Route& r) const;
+  // Filter + rewrite of one path; null when the filter rejects it.
+  rib::AttrRef export_one(const rib::Prefix& p, const rib::Route& r, rib::AttrTable& table,
+                          filters::Vm& vm);
   void rewrite(const rib::Route& r, rib::AttrBuilder& b) const;
 
   ExportRules rules_;

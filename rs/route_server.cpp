@@ -376,7 +376,8 @@ void RouteServer::announce_local(rib::RouteSource* src, const Prefix& prefix,
 }
 
 void RouteServer::withdraw_local(rib::RouteSource* src, const Prefix& prefix, uint32_t path_id) {
-  if (rib_.withdraw(prefix, src, path_id) != rib::BestResult::Unchanged) schedule_export();
+  (void)rib_.withdraw(prefix, src, path_id);
+  schedule_export();  // a no-op when nothing was journalled
 }
 
 void RouteServer::remove_local_source(rib::RouteSource* src) {
@@ -605,7 +606,15 @@ void RouteServer::join_group(Protocol& p) {
   // export filter for the group key when they differ only if equal (kept simple: IPv4 first).
   const conf::ChannelSettings* ch = p.channels[0].enabled ? &p.channels[0].settings
                                                           : &p.channels[1].settings;
-  ExportGroup& g = group_for(export_rules(*p.cfg), ch->export_filter);
+  ExportRules rules = export_rules(*p.cfg);
+  // RFC 7911: whether we send path identifiers is known once the session is up; members that do
+  // get every path, so they form their own groups.
+  if (const auto* n = p.peer ? p.peer->negotiated() : nullptr) {
+    rules.add_path_v4 = n->negotiated.add_path_tx(rib::Family::Ipv4);
+    rules.add_path_v6 = n->negotiated.add_path_tx(rib::Family::Ipv6);
+    if (rules.add_path_v4 || rules.add_path_v6) rib_.set_journal_all(true);
+  }
+  ExportGroup& g = group_for(rules, ch->export_filter);
   g.members().push_back(&p.member);
   p.group = &g;
   p.member.self_next_hop = g.rules().next_hop_self();
@@ -769,6 +778,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   p->established = false;
   leave_group(*p);
   p->member.out.clear();
+  p->member.path_ids.clear();
   p->member.walking = false;
   p->member.end_of_rib_due = false;
   p->export_deferred = false;

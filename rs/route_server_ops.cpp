@@ -66,7 +66,11 @@ const bgp::Peer* RouteServer::peer(std::string_view name) const {
 const rib::PathAttributes* RouteServer::exported(std::string_view name, const rib::Prefix& prefix) const {
   auto it = protocols_.find(std::string(name));
   if (it == protocols_.end()) return nullptr;
-  return it->second->member.out.sent(rib::OutKey{prefix, 0});
+  const ExportMember& m = it->second->member;
+  // With ADD-PATH send, the first path held for the prefix.
+  if (auto pit = m.path_ids.find(prefix); pit != m.path_ids.end() && !pit->second.empty())
+    return m.out.sent(rib::OutKey{prefix, pit->second.front()});
+  return m.out.sent(rib::OutKey{prefix, 0});
 }
 
 }  // namespace rs

@@ -221,3 +221,151 @@ TEST_CASE("packing many prefixes respects the budget and the message size") {
   CHECK(k.prefixes_announced == 20000);
   CHECK(edge.out.advertised() == 20000);
 }
+
+namespace {
+// Decodes every UPDATE with ADD-PATH receive: (prefix, path id) -> attributes; counts withdrawals.
+using PathKey = std::pair<Prefix, uint32_t>;
+std::map<PathKey, AttrBuilder> receive_paths(const std::vector<uint8_t>& bytes, const wire::Negotiated& n,
+                                             std::vector<PathKey>* withdrawn = nullptr) {
+  std::map<PathKey, AttrBuilder> held;
+  wire::Framer f(bytes, wire::HeaderLimits::from(n));
+  wire::UpdateMessage u;
+  for (auto m = f.next(); m.status == wire::FrameStatus::Message; m = f.next()) {
+    REQUIRE(wire::decode_update(m.body, n, u).ok());
+    auto gone = [&](const wire::Nlri& w) {
+      held.erase({w.prefix, w.path_id});
+      if (withdrawn) withdrawn->push_back({w.prefix, w.path_id});
+    };
+    for (auto& w : u.withdrawn) gone(w);
+    if (u.mp_unreach)
+      for (auto& w : u.mp_unreach->nlri) gone(w);
+    for (auto& x : u.nlri) held[{x.prefix, x.path_id}] = u.attrs;
+    if (u.mp_reach)
+      for (auto& x : u.mp_reach->nlri) held[{x.prefix, x.path_id}] = u.attrs;
+  }
+  return held;
+}
+}  // namespace
+
+TEST_CASE("export_path_id: stable, and distinct for distinct small sources and ids") {
+  RouteSource a, b;
+  a.id = 1;
+  b.id = 2;
+  CHECK(export_path_id(a, 0) == 0x10000);
+  CHECK(export_path_id(a, 7) == 0x10007);
+  CHECK(export_path_id(b, 0) != export_path_id(a, 0));
+  b.id = 0x123456;  // beyond the exact encoding: still a pure function of the path
+  CHECK(export_path_id(b, 0x98765) == export_path_id(b, 0x98765));
+  CHECK(export_path_id(b, 0x98765) != export_path_id(b, 0x98766));
+}
+
+TEST_CASE("ADD-PATH send (RFC 7911): every eligible path to add-path members, the best to others") {
+  Lab lab;
+  lab.rib.set_journal_all(true);
+  auto* n1 = lab.source(1, SourceKind::Ibgp, true);
+  auto* n2 = lab.source(2, SourceKind::Ibgp, true);
+  auto* n3 = lab.source(3, SourceKind::Ibgp, true);
+  auto* n4 = lab.source(4, SourceKind::Ibgp, true);
+  lab.announce(kV4, n1, 100);
+  lab.announce(kV4, n2, 101);
+  lab.announce(kV4, n3, 102);
+  lab.announce(kV6, n2, 100);
+  {  // n4's path is rejected by the import filter: never exported, not even with ADD-PATH
+    AttrBuilder b;
+    b.set_origin(Origin::Igp);
+    b.set_present(AttrType::AsPath);
+    b.set_next_hop(IpAddress::v4(0xC0000204));
+    auto a = lab.table.intern(b);
+    auto slot = lab.rib.receive(kV4, n4, 0, a);
+    (void)lab.rib.import(kV4, slot, AttrRef(), 1);
+  }
+
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.router_id = 0x0a0000fe;
+  rules.rr_client = true;
+  ExportRules ap_rules = rules;
+  ap_rules.add_path_v4 = ap_rules.add_path_v6 = true;
+  CHECK_FALSE(ap_rules == rules);  // separate groups
+  ExportGroup plain(rules, {}), ap(ap_rules, {});
+  ExportMember edge_plain, edge_ap, node1;
+  edge_plain.source = lab.source(9, SourceKind::Ibgp);
+  edge_ap.source = lab.source(10, SourceKind::Ibgp);
+  node1.source = n1;
+  plain.members() = {&edge_plain};
+  ap.members() = {&edge_ap, &node1};
+
+  auto run = [&](const Prefix& p) {
+    plain.apply_all(p, plain.compute(p, lab.rib.find(p), lab.table, lab.vm));
+    ap.apply_all(p, ap.compute(p, lab.rib.find(p), lab.table, lab.vm));
+  };
+  auto r = ap.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(r.add_path);
+  CHECK(r.paths.size() == 3);
+  for (const Prefix& p : {kV4, kV6}) run(p);
+  CHECK(edge_plain.out.pending() == 2);
+  CHECK(edge_ap.out.pending() == 4);
+  CHECK(node1.out.pending() == 3);  // n2 and n3 for v4 (never its own path), n2 for v6
+
+  wire::Negotiated tx = session(false), rx = session(false);
+  tx.add_path_tx_ipv4 = tx.add_path_tx_ipv6 = true;
+  rx.add_path_rx_ipv4 = rx.add_path_rx_ipv6 = true;
+  PackCounters k;
+  std::vector<uint8_t> bytes;
+  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  auto held = receive_paths(bytes, rx);
+  REQUIRE(held.size() == 4);
+  const uint32_t id1 = export_path_id(*n1, 0), id2 = export_path_id(*n2, 0), id3 = export_path_id(*n3, 0);
+  REQUIRE(held.count({kV4, id1}));
+  REQUIRE(held.count({kV4, id2}));
+  REQUIRE(held.count({kV4, id3}));
+  REQUIRE(held.count({kV6, id2}));
+  CHECK(held[{kV4, id1}].med == 100);
+  CHECK(held[{kV4, id2}].med == 101);
+  CHECK(held[{kV4, id3}].med == 102);
+  CHECK(held[{kV4, id3}].originator_id == n3->bgp_id);  // rewritten per path
+
+  bytes.clear();
+  CHECK_FALSE(pack_updates(node1, tx, bytes, 1 << 20, k));
+  auto node_held = receive_paths(bytes, rx);
+  CHECK(node_held.size() == 3);
+  CHECK_FALSE(node_held.count({kV4, id1}));
+
+  // The non-add-path member: the best only, with path id 0.
+  bytes.clear();
+  CHECK_FALSE(pack_updates(edge_plain, session(false), bytes, 1 << 20, k));
+  auto plain_held = receive_all(bytes, session(false));
+  CHECK(plain_held.size() == 2);
+  CHECK(plain_held[kV4].med == 100);
+
+  // n2 withdraws: the best (n1) is unchanged, but the journal still records the prefix, and the
+  // add-path member gets exactly one withdrawal: n2's path id.
+  const auto before = lab.journal.size();
+  CHECK(lab.rib.withdraw(kV4, n2, 0) == BestResult::Unchanged);
+  CHECK(lab.journal.size() == before + 1);
+  run(kV4);
+  CHECK_FALSE(edge_plain.out.has_pending());
+  CHECK(edge_ap.out.pending() == 1);
+  bytes.clear();
+  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  std::vector<PathKey> gone;
+  auto delta = receive_paths(bytes, rx, &gone);
+  CHECK(delta.empty());
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0] == PathKey{kV4, id2});
+  CHECK(edge_ap.out.advertised() == 3);
+  CHECK(edge_ap.out.sent({kV4, id1}));
+  CHECK_FALSE(edge_ap.out.sent({kV4, id2}));
+
+  // The last paths go: every remaining id is withdrawn and the member forgets the prefix.
+  CHECK(lab.rib.withdraw(kV4, n1, 0) == BestResult::Changed);
+  CHECK(lab.rib.withdraw(kV4, n3, 0) != BestResult::Unchanged);
+  run(kV4);
+  bytes.clear();
+  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  gone.clear();
+  (void)receive_paths(bytes, rx, &gone);
+  CHECK(gone.size() == 2);
+  CHECK(edge_ap.path_ids.count(kV4) == 0);
+  CHECK(edge_ap.out.advertised() == 1);  // the v6 path
+}

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -29,6 +30,7 @@ struct Speaker : bgp::PeerHandler {
   std::unique_ptr<bgp::Peer> peer;
   std::vector<uint8_t> pending;
   std::map<Prefix, AttrBuilder> held;
+  std::map<std::pair<Prefix, uint32_t>, uint32_t> paths;  // (prefix, path id) -> MED
   int establishments = 0;
 
   void on_established(bgp::Peer& p) override {
@@ -36,12 +38,13 @@ struct Speaker : bgp::PeerHandler {
     p.notify_export();
   }
   void on_update(bgp::Peer&, const wire::UpdateMessage& u) override {
-    for (const auto& w : u.withdrawn) held.erase(w.prefix);
+    for (const auto& w : u.withdrawn) held.erase(w.prefix), paths.erase({w.prefix, w.path_id});
     if (u.mp_unreach)
-      for (const auto& w : u.mp_unreach->nlri) held.erase(w.prefix);
-    for (const auto& n : u.nlri) held[n.prefix] = u.attrs;
+      for (const auto& w : u.mp_unreach->nlri) held.erase(w.prefix), paths.erase({w.prefix, w.path_id});
+    for (const auto& n : u.nlri) held[n.prefix] = u.attrs, paths[{n.prefix, n.path_id}] = u.attrs.med;
     if (u.mp_reach) {
       for (const auto& n : u.mp_reach->nlri) {
+        paths[{n.prefix, n.path_id}] = u.attrs.med;
         held[n.prefix] = u.attrs;
         held[n.prefix].set_next_hop(u.mp_reach->next_hop);
       }
@@ -93,7 +96,7 @@ bgp::PeerConfig speaker_config(const char* name, const char* local, const char* 
   return c;
 }
 
-std::string rsd_config(const std::string& import_set) {
+std::string rsd_config(const std::string& import_set, const std::string& edge_channel = "") {
   return R"(
 router id 192.0.2.254;
 filter services {
@@ -115,8 +118,8 @@ protocol bgp edge1 {
   neighbor 127.0.3.21 as 65000;
   rr client;
   passive;
-  ipv4 { import none; export all; };
-  ipv6 { import none; export all; };
+  ipv4 { import none; export all; )" + edge_channel + R"( };
+  ipv6 { import none; export all; )" + edge_channel + R"( };
 }
 )";
 }
@@ -127,7 +130,7 @@ struct Lab {
   Speaker nodes[3];
   Speaker edge;
 
-  explicit Lab(const std::string& config_text) {
+  explicit Lab(const std::string& config_text, bool edge_add_path_rx = false) {
     auto loaded = rs::conf::load_string(config_text, "test.conf");
     REQUIRE_MESSAGE(loaded.ok(), loaded.diagnostics.to_string());
     server = std::make_unique<rs::RouteServer>(io, std::make_shared<rs::conf::Config>(std::move(loaded.config)));
@@ -137,7 +140,9 @@ struct Lab {
       nodes[i].peer = std::make_unique<bgp::Peer>(io, speaker_config("n", addrs[i], "127.0.3.1", 17391), nodes[i]);
       nodes[i].peer->start();
     }
-    edge.peer = std::make_unique<bgp::Peer>(io, speaker_config("edge", "127.0.3.21", "127.0.3.1", 17391), edge);
+    auto edge_cfg = speaker_config("edge", "127.0.3.21", "127.0.3.1", 17391);
+    for (auto& f : edge_cfg.families) f.add_path_rx = edge_add_path_rx;
+    edge.peer = std::make_unique<bgp::Peer>(io, edge_cfg, edge);
     edge.peer->start();
   }
   ~Lab() {
@@ -223,4 +228,43 @@ TEST_CASE("a filter change is applied softly: routes re-evaluated, no session re
   CHECK(lab.edge.establishments == 1);
   CHECK(lab.nodes[0].establishments == 1);
   CHECK(lab.nodes[0].peer->established());
+}
+
+TEST_CASE("ADD-PATH send (RFC 7911): an edge with `add paths tx` holds every node's path") {
+  Lab lab(rsd_config("[ 203.0.113.0/24{32,32}, 2001:db8:30::/48{128,128} ]", "add paths tx;"), true);
+  REQUIRE(lab.run_until([&] {
+    return lab.edge.peer->established() && lab.nodes[0].peer->established() &&
+           lab.nodes[1].peer->established() && lab.nodes[2].peer->established();
+  }));
+  REQUIRE(lab.edge.peer->negotiated()->negotiated.add_path_rx_ipv4);
+  for (int n = 0; n < 3; ++n) announce_all(lab, n, 0);
+  REQUIRE(lab.run_until([&] { return lab.edge.paths.size() == 18 && lab.server->idle(); }));
+  // Three distinct path ids per prefix, carrying each node's MED.
+  for (int ip = 0; ip < 3; ++ip) {
+    std::vector<uint32_t> ids, meds;
+    for (const auto& [k, med] : lab.edge.paths)
+      if (k.first == *Prefix::parse(kIps[ip])) ids.push_back(k.second), meds.push_back(med);
+    REQUIRE(ids.size() == 3);
+    CHECK(ids[0] != ids[1]);
+    CHECK(ids[1] != ids[2]);
+    CHECK(ids[0] != ids[2]);
+    std::sort(meds.begin(), meds.end());
+    std::vector<uint32_t> want{kMed[0][ip], kMed[1][ip], kMed[2][ip]};
+    std::sort(want.begin(), want.end());
+    CHECK(meds == want);
+  }
+  // A change to a path that is not the best still reaches the edge.
+  lab.nodes[2].announce(*Prefix::parse(kIps[0]), *IpAddress::parse(kNh[2]), 5000);
+  auto has_med = [&](uint32_t m) {
+    for (const auto& [k, med] : lab.edge.paths)
+      if (med == m) return true;
+    return false;
+  };
+  REQUIRE(lab.run_until([&] { return has_med(5000) && lab.server->idle(); }));
+  CHECK(lab.edge.paths.size() == 18);
+  // node3 goes away: exactly its six paths are withdrawn.
+  lab.nodes[2].peer->stop(wire::subcode::kAdministrativeShutdown, "test");
+  REQUIRE(lab.run_until([&] { return lab.edge.paths.size() == 12 && lab.server->idle(); }));
+  CHECK_FALSE(has_med(5000));
+  CHECK(lab.edge.establishments == 1);
 }
