@@ -148,6 +148,7 @@ int run_daemon(const DaemonOptions& o) {
 
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
   control::ControlContext ctx{io, server, config_path, config};
+  ctx.health = &health;
   ctx.shutdown = [&](bool graceful) {
     stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
   };

@@ -93,6 +93,11 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "show route") return show_route(ctx_, c);
   if (path == "show symbols") return show_symbols(c);
   if (path == "show memory") return show_memory();
+  if (path == "show health") return show_health(ctx_, c);
+  if (path == "show services") return show_services(ctx_);
+  if (path == "drain" || path == "undrain" || path == "maintenance" || path == "enable health" ||
+      path == "disable health")
+    return health_action(ctx_, c);
   if (path == "restrict") {
     session.restricted = true;
     return reply(code::kAccessRestricted, "Access restricted");
