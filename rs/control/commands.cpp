@@ -15,6 +15,7 @@
 #include "conf/parser.hpp"
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
+#include "rs/control/echo.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -113,7 +114,21 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "configure undo") return configure_undo();
   if (path == "configure check") return configure_check(c);
   if (path == "eval") return eval(*c.positional);
-  if (path == "echo" || path == "debug") return reply(code::kOk, "");
+  if (path == "echo") {
+    uint32_t cls = 0;
+    if (c.has("all")) cls = kEchoAll;
+    static const std::pair<const char*, uint32_t> names[] = {
+        {"debug", kEchoDebug}, {"trace", kEchoTrace}, {"info", kEchoInfo}, {"remote", kEchoRemote},
+        {"warning", kEchoWarning}, {"error", kEchoError}, {"auth", kEchoAuth}};
+    for (const auto& [n, bit] : names)
+      if (c.has(n)) cls |= bit;
+    if (c.has("off")) cls = 0;
+    session.echo_classes = cls;
+    if (c.positional) session.echo_buffer = std::clamp<std::size_t>(std::stoul(*c.positional), 256, 1 << 20);
+    session.echo_changed = true;
+    return reply(code::kOk, "");
+  }
+  if (path == "debug") return reply(code::kOk, "");
   if (path == "down" || path == "graceful restart") {
     const bool graceful = path != "down";
     session.close_after = true;

@@ -27,6 +27,10 @@ namespace rs::control {
 struct SessionState {
   bool restricted = false;   // restricted socket, or `restrict` was sent
   bool close_after = false;  // close once the reply is out
+  // `echo`: the log classes copied to this session (echo.hpp) and the bytes it may queue.
+  uint32_t echo_classes = 0;
+  std::size_t echo_buffer = 16384;
+  bool echo_changed = false;  // set by the command, cleared by the session
 };
 
 class CommandHandler {

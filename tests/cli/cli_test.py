@@ -656,6 +656,25 @@ class Health(unittest.TestCase):
         # `enable h` is still a protocol name, not `enable health`
         self.assertEqual(final_code(self.c.cmd("enable h")), 9001)
 
+    def test_g_echo(self):
+        """`echo all`: log lines arrive as BIRD's asynchronous '+' lines; `echo off` stops them."""
+        e = Conn(self.rsd.sock)
+        try:
+            self.assertEqual(e.cmd("echo all"), ["0000 "])
+            self.assertIn("0011-peer2: enabled", self.c.cmd("enable peer2"))
+            self.assertEqual(e.read_line(), "+peer2: enabled by the operator")
+            self.assertEqual(e.cmd("echo off")[-1], "0000 ")
+            self.assertIn("0009-peer2: disabled", self.c.cmd("disable peer2"))
+            e.s.settimeout(0.5)
+            rest = e.buf
+            try:
+                rest += e.s.recv(4096)
+            except socket.timeout:
+                pass
+            self.assertNotIn(b"disabled by the operator", rest)
+        finally:
+            e.close()
+
 
 class Configure(unittest.TestCase):
     @classmethod
