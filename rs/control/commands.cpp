@@ -78,6 +78,11 @@ Commands::Commands(ControlContext ctx) : ctx_(std::move(ctx)), undo_timer_(ctx_.
 Commands::~Commands() = default;
 
 std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& session) {
+  std::string text(line);
+  if (text.rfind("deb", 0) == 0)  // BIRD's `debug P { states, routes }`: the braces and commas are noise
+    for (char& ch : text)
+      if (ch == '{' || ch == '}' || ch == ',') ch = ' ';
+  line = text;
   cli::ParseResult p = cli::parse_command(line);
   if (!p.command) return reply(code::kParseError, p.error);
   const cli::Command& c = *p.command;
@@ -128,7 +133,26 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
     session.echo_changed = true;
     return reply(code::kOk, "");
   }
-  if (path == "debug") return reply(code::kOk, "");
+  if (path == "debug") {
+    uint32_t flags = 0;
+    static const std::pair<const char*, uint32_t> names[] = {
+        {"states", RouteServer::kDebugStates}, {"routes", RouteServer::kDebugRoutes},
+        {"filters", RouteServer::kDebugFilters}, {"interfaces", RouteServer::kDebugInterfaces},
+        {"events", RouteServer::kDebugEvents}, {"packets", RouteServer::kDebugPackets}};
+    for (const auto& [n, bit] : names)
+      if (c.has(n)) flags |= bit;
+    if (c.has("all")) flags = RouteServer::kDebugAll;
+    if (c.has("off")) flags = 0;
+    if (!c.positional) return reply(code::kParseError, "syntax error, expecting a protocol");
+    bool any = false;
+    for (const auto& p : ctx_.server.protocols()) {
+      const bool match = c.positional_quoted ? pattern_match(*c.positional, p.name)
+                                             : (*c.positional == "all" || *c.positional == p.name);
+      if (match) any |= ctx_.server.set_debug(p.name, flags);
+    }
+    if (!any) return reply(code::kNoProtocolsMatch, "No protocols match");
+    return reply(code::kOk, "");
+  }
   if (path == "down" || path == "graceful restart") {
     const bool graceful = path != "down";
     session.close_after = true;

@@ -291,6 +291,22 @@ class Rsc(unittest.TestCase):
         with open(os.path.join(home, ".rsc_history")) as f:
             self.assertIn("show protocols peer1", f.read().replace("\\040", " "))  # libedit escapes blanks
 
+    def test_debug_changes_log(self):
+        """`debug peer1 { routes }` logs each route peer1 sends; `debug peer1 off` stops it."""
+        log = os.path.join(self.rsd.dir, "rsd.log")
+        c = Conn(self.rsd.sock)
+        try:
+            self.assertEqual(c.cmd("debug peer1 { states, routes }"), ["0000 "])
+            self.sp.announce(["10.7.0.0/24"], med=3)
+            self.assertTrue(wait_for(lambda: "peer1 > added 10.7.0.0/24" in open(log).read()), open(log).read())
+            self.assertEqual(c.cmd("debug peer1 off"), ["0000 "])
+            self.sp.announce(["10.7.1.0/24"], med=3)
+            self.assertTrue(wait_for(lambda: any("10.7.1.0/24" in l for l in c.cmd("show route for 10.7.1.0/24"))))
+            self.assertNotIn("10.7.1.0/24", open(log).read())
+            self.assertEqual(final_code(c.cmd("debug nosuch all")), 8003)
+        finally:
+            c.close()
+
     def json_of(self, *words):
         p = rsc(self.rsd, "--json", *words)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
