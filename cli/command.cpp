@@ -36,6 +36,18 @@ std::vector<CommandSpec> build() {
        {{"table"}, {"filter"}, {"function"}, {"protocol"}, {"template"}, {"constant"}}, A::Name,
        N::Symbol, false, false, true});
   add({"show memory", "show memory", "Show memory usage", {}, A::None, N::None, false, false, true});
+  add({"show health", "show health [<check>]", "Show health checks and processes", {}, A::Name, N::None,
+       false, false, true});
+  add({"show services", "show services", "Show every service IP, its nodes and the best one", {},
+       A::None, N::None, false, false, true});
+  add({"drain", "drain <check> [over <sec> s] [steps <n>]", "Drain a service: MED rising stepwise, then withdraw",
+       {{"over", A::Number}, {"s"}, {"steps", A::Number}}, A::Name, N::None, true});
+  add({"undrain", "undrain <check>", "Stop or undo a drain", {}, A::Name, N::None, true});
+  add({"maintenance", "maintenance <check> (on | off)", "Put a service in maintenance or take it out",
+       {{"on"}, {"off"}}, A::Name, N::None, true, true});
+  add({"enable health", "enable health <check>", "Start a health check again", {}, A::Name, N::None, true});
+  add({"disable health", "disable health <check>", "Stop a health check (its routes are withdrawn)", {},
+       A::Name, N::None, true});
   add({"configure", "configure [soft] [\"<file>\"] [timeout [<sec>]]", "Reload configuration",
        {{"soft"}, {"timeout", A::OptNumber}}, A::String});
   add({"configure confirm", "configure confirm", "Confirm last configuration change"});
@@ -127,10 +139,11 @@ Walk walk_path(const std::vector<Token>& toks, std::size_t limit) {
     std::string_view hit;
     std::string amb;
     Match m = t.quoted ? Match::None : match(t.text, kids, hit, &amb);
-    if (m == Match::One && w.spec) {
-      // Both a subcommand and an option may fit (`configure c...`): an exact option or an
-      // unambiguous option prefix does not hide the subcommand; prefer the subcommand.
-    }
+    // After a command that takes a protocol name (`enable`, `disable`), only the exact keyword
+    // selects a subcommand (`enable health web`): an abbreviation is a protocol name (`enable h`).
+    if (m == Match::One && w.spec && hit != t.text &&
+        (w.spec->positional == A::Pattern || w.spec->positional == A::Name))
+      break;
     if (m == Match::One) {
       w.path += (w.path.empty() ? "" : " ") + std::string(hit);
       w.spec = find_spec(w.path);

@@ -67,6 +67,10 @@ inline constexpr int kParseError = 9001;
 inline constexpr int kInvalidSymbol = 9002;
 // rsd additions (BIRD has no equivalent): `configure check` change report.
 inline constexpr int kConfigChanges = 1030;
+// `show health` and `show services`; operator actions on health checks.
+inline constexpr int kHealth = 1031;
+inline constexpr int kServices = 1032;
+inline constexpr int kHealthAction = 30;
 }  // namespace code
 
 inline bool is_error(int c) { return c >= 8000; }

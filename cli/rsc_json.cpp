@@ -2,6 +2,8 @@
 // command gives the generic envelope {command, code, ok, messages}.
 #include "cli/rsc_json.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -214,6 +216,65 @@ json show_memory(const Reply& r) {
   return {{"memory", m}};
 }
 
+// `show health`: a header line "NAME:" (or "process NAME:") starts an object; each "\tKey: value"
+// line is a field; Probe, Route and Failover repeat and become arrays.
+json show_health(const Reply& r) {
+  json checks = json::array(), procs = json::array();
+  json* cur = nullptr;
+  for (const auto& l : r.lines) {
+    if (l.code != 1031 || l.text.empty()) continue;
+    if (l.text[0] != '\t') {
+      std::string name = l.text;
+      if (!name.empty() && name.back() == ':') name.pop_back();
+      bool proc = name.rfind("process ", 0) == 0;
+      json& arr = proc ? procs : checks;
+      arr.push_back({{"name", proc ? name.substr(8) : name}});
+      if (!proc) arr.back().update({{"probes", json::array()}, {"routes", json::array()}, {"failovers", json::array()}});
+      cur = &arr.back();
+      continue;
+    }
+    if (!cur) continue;
+    auto c = l.text.find(": ");
+    if (c == std::string::npos) continue;
+    std::string k = key_of(l.text.substr(0, c));
+    std::string v = l.text.substr(c + 2);
+    if (k == "probe" || k == "route" || k == "failover") (*cur)[k + "s"].push_back(v);
+    else if (!v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      (*cur)[k] = std::stoull(v);
+    else (*cur)[k] = v;
+  }
+  return {{"health", checks}, {"processes", procs}};
+}
+
+// `show services`: a prefix line, then one line per path with tab-separated columns
+// (source, next hop, MED, health, decision).
+json show_services(const Reply& r) {
+  json svcs = json::array();
+  for (const auto& l : r.lines) {
+    if (l.code != 1032 || l.text.empty()) continue;
+    if (l.text[0] != '\t') {
+      svcs.push_back({{"prefix", l.text}, {"paths", json::array()}});
+      continue;
+    }
+    if (svcs.empty()) continue;
+    std::vector<std::string> col;
+    std::size_t pos = 1;
+    while (true) {
+      auto t = l.text.find('\t', pos);
+      col.push_back(l.text.substr(pos, t == std::string::npos ? std::string::npos : t - pos));
+      if (t == std::string::npos) break;
+      pos = t + 1;
+    }
+    if (col.size() != 5 || col[0] == "-") continue;
+    json p = {{"source", col[0]}, {"next_hop", col[1]}, {"med", nullptr}, {"health", nullptr},
+              {"decision", col[4]}, {"best", col[4].rfind("best", 0) == 0}};
+    if (col[2] != "-") p["med"] = std::stoul(col[2]);
+    if (col[3] != "-") p["health"] = col[3];
+    svcs.back()["paths"].push_back(p);
+  }
+  return {{"services", svcs}};
+}
+
 }  // namespace
 
 json reply_to_json(const std::string& path, const std::string& command, const Reply& r) {
@@ -227,6 +288,8 @@ json reply_to_json(const std::string& path, const std::string& command, const Re
   else if (path == "show status") out.update(show_status(r));
   else if (path == "show symbols") out.update(show_symbols(r));
   else if (path == "show memory") out.update(show_memory(r));
+  else if (path == "show health") out.update(show_health(r));
+  else if (path == "show services") out.update(show_services(r));
   else {
     json msgs = json::array();
     for (const auto& l : r.lines)

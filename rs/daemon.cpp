@@ -19,6 +19,7 @@
 #include "conf/parser.hpp"
 #include "rs/control/commands.hpp"
 #include "rs/control/control_server.hpp"
+#include "rs/control/echo.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
 #include "rs/route_server.hpp"
@@ -65,6 +66,7 @@ void setup_logging(const conf::Config& cfg, bool foreground) {
     for (const auto& l : cfg.logs) has_stderr |= l.kind == conf::LogTarget::Kind::Stderr;
     if (!has_stderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   }
+  sinks.push_back(control::EchoSink::instance());  // `echo`: log lines to CLI sessions
   auto logger = std::make_shared<spdlog::logger>("rsd", sinks.begin(), sinks.end());
   logger->set_level(cfg.debug_protocols ? spdlog::level::debug : spdlog::level::info);
   logger->flush_on(spdlog::level::info);
@@ -148,6 +150,7 @@ int run_daemon(const DaemonOptions& o) {
 
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
   control::ControlContext ctx{io, server, config_path, config};
+  ctx.health = &health;
   ctx.shutdown = [&](bool graceful) {
     stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
   };

@@ -494,7 +494,16 @@ void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const A
   ++(imported ? ch.stats.accepted : ch.stats.filtered);
   if (imported && !was_accepted) ++ch.stats.current_accepted;
   if (!imported && was_accepted) --ch.stats.current_accepted;
+  if (p.debug & kDebugRoutes)
+    spdlog::info("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered", n.prefix.to_string());
   (void)rib_.import(n.prefix, slot, std::move(imported), now());
+}
+
+bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
+  auto it = protocols_.find(name);
+  if (it == protocols_.end()) return false;
+  it->second->debug = flags;
+  return true;
 }
 
 void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
@@ -509,6 +518,7 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
       }
     }
   }
+  if (p.debug & kDebugRoutes) spdlog::info("{} > removed {}", p.name, n.prefix.to_string());
   (void)rib_.withdraw(n.prefix, p.source.get(), n.path_id);
 }
 
@@ -631,6 +641,7 @@ void RouteServer::on_established(bgp::Peer& peer) {
   Protocol* p = protocol_of(peer);
   if (!p) return;
   p->established = true;
+  if (p->debug & kDebugStates) spdlog::info("{}: state changed to up", p->name);
   const auto* n = peer.negotiated();
   if (auto ep = peer.remote_endpoint()) {
     p->source->neighbor_address = *IpAddress::parse(ep->address().to_string());
@@ -776,6 +787,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   if (!p) return;
   const bool was_up = p->established;
   p->established = false;
+  if (p->debug & kDebugStates) spdlog::info("{}: state changed to down", p->name);
   leave_group(*p);
   p->member.out.clear();
   p->member.path_ids.clear();

@@ -100,6 +100,11 @@ class RouteServer final : public bgp::PeerHandler {
   bool idle() const;  // no walk, no export pending (tests poll this)
 
   // bgp::PeerHandler
+  // `debug` (BIRD): per-protocol flags that add log lines (states: session up/down; routes: every
+  // route imported, filtered or withdrawn). Returns false for an unknown protocol.
+  static constexpr uint32_t kDebugStates = 1, kDebugRoutes = 2, kDebugFilters = 4, kDebugInterfaces = 8,
+                            kDebugEvents = 16, kDebugPackets = 32, kDebugAll = 63;
+  bool set_debug(const std::string& name, uint32_t flags);
   void on_established(bgp::Peer& peer) override;
   void on_update(bgp::Peer& peer, const bgp::wire::UpdateMessage& update) override;
   void on_end_of_rib(bgp::Peer& peer, bgp::wire::AfiSafi family) override;
@@ -115,6 +120,7 @@ class RouteServer final : public bgp::PeerHandler {
   };
   struct Protocol {
     std::string name;
+    uint32_t debug = 0;  // `debug NAME ...` flags (kDebug*)
     const conf::BgpProtocol* cfg = nullptr;  // points into config_
     std::unique_ptr<rib::RouteSource> source;
     std::unique_ptr<bgp::Peer> peer;

@@ -15,6 +15,7 @@
 #include "conf/parser.hpp"
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
+#include "rs/control/echo.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -77,6 +78,11 @@ Commands::Commands(ControlContext ctx) : ctx_(std::move(ctx)), undo_timer_(ctx_.
 Commands::~Commands() = default;
 
 std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& session) {
+  std::string text(line);
+  if (text.rfind("deb", 0) == 0)  // BIRD's `debug P { states, routes }`: the braces and commas are noise
+    for (char& ch : text)
+      if (ch == '{' || ch == '}' || ch == ',') ch = ' ';
+  line = text;
   cli::ParseResult p = cli::parse_command(line);
   if (!p.command) return reply(code::kParseError, p.error);
   const cli::Command& c = *p.command;
@@ -93,6 +99,11 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "show route") return show_route(ctx_, c);
   if (path == "show symbols") return show_symbols(c);
   if (path == "show memory") return show_memory();
+  if (path == "show health") return show_health(ctx_, c);
+  if (path == "show services") return show_services(ctx_);
+  if (path == "drain" || path == "undrain" || path == "maintenance" || path == "enable health" ||
+      path == "disable health")
+    return health_action(ctx_, c);
   if (path == "restrict") {
     session.restricted = true;
     return reply(code::kAccessRestricted, "Access restricted");
@@ -108,7 +119,40 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "configure undo") return configure_undo();
   if (path == "configure check") return configure_check(c);
   if (path == "eval") return eval(*c.positional);
-  if (path == "echo" || path == "debug") return reply(code::kOk, "");
+  if (path == "echo") {
+    uint32_t cls = 0;
+    if (c.has("all")) cls = kEchoAll;
+    static const std::pair<const char*, uint32_t> names[] = {
+        {"debug", kEchoDebug}, {"trace", kEchoTrace}, {"info", kEchoInfo}, {"remote", kEchoRemote},
+        {"warning", kEchoWarning}, {"error", kEchoError}, {"auth", kEchoAuth}};
+    for (const auto& [n, bit] : names)
+      if (c.has(n)) cls |= bit;
+    if (c.has("off")) cls = 0;
+    session.echo_classes = cls;
+    if (c.positional) session.echo_buffer = std::clamp<std::size_t>(std::stoul(*c.positional), 256, 1 << 20);
+    session.echo_changed = true;
+    return reply(code::kOk, "");
+  }
+  if (path == "debug") {
+    uint32_t flags = 0;
+    static const std::pair<const char*, uint32_t> names[] = {
+        {"states", RouteServer::kDebugStates}, {"routes", RouteServer::kDebugRoutes},
+        {"filters", RouteServer::kDebugFilters}, {"interfaces", RouteServer::kDebugInterfaces},
+        {"events", RouteServer::kDebugEvents}, {"packets", RouteServer::kDebugPackets}};
+    for (const auto& [n, bit] : names)
+      if (c.has(n)) flags |= bit;
+    if (c.has("all")) flags = RouteServer::kDebugAll;
+    if (c.has("off")) flags = 0;
+    if (!c.positional) return reply(code::kParseError, "syntax error, expecting a protocol");
+    bool any = false;
+    for (const auto& p : ctx_.server.protocols()) {
+      const bool match = c.positional_quoted ? pattern_match(*c.positional, p.name)
+                                             : (*c.positional == "all" || *c.positional == p.name);
+      if (match) any |= ctx_.server.set_debug(p.name, flags);
+    }
+    if (!any) return reply(code::kNoProtocolsMatch, "No protocols match");
+    return reply(code::kOk, "");
+  }
   if (path == "down" || path == "graceful restart") {
     const bool graceful = path != "down";
     session.close_after = true;

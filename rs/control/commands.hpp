@@ -17,6 +17,9 @@
 
 namespace rs {
 class RouteServer;
+namespace health {
+class HealthManager;
+}
 }
 
 namespace rs::control {
@@ -24,6 +27,10 @@ namespace rs::control {
 struct SessionState {
   bool restricted = false;   // restricted socket, or `restrict` was sent
   bool close_after = false;  // close once the reply is out
+  // `echo`: the log classes copied to this session (echo.hpp) and the bytes it may queue.
+  uint32_t echo_classes = 0;
+  std::size_t echo_buffer = 16384;
+  bool echo_changed = false;  // set by the command, cleared by the session
 };
 
 class CommandHandler {
@@ -43,6 +50,8 @@ struct ControlContext {
   std::chrono::system_clock::time_point reconfigured = started;
   // `down` and `graceful restart`: stop the daemon (called after the reply is queued).
   std::function<void(bool graceful)> shutdown;
+  // Health checks and processes (`show health`, `drain`, ...); null when the daemon runs none.
+  health::HealthManager* health = nullptr;
 };
 
 class Commands final : public CommandHandler {
@@ -79,6 +88,10 @@ class Commands final : public CommandHandler {
 // Outputs built elsewhere (show_route.cpp, show_protocols.cpp, configure_check.cpp).
 std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c);
+std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c);
+std::unique_ptr<Output> show_services(const ControlContext& ctx);
+// drain, undrain, maintenance, enable health, disable health.
+std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr<const conf::Config> next,
                                       std::string path);
 

@@ -6,6 +6,8 @@
 // discarded as it arrives, so a client cannot grow the input buffer either.
 #include "rs/control/control_server.hpp"
 
+#include "rs/control/echo.hpp"
+
 #include <grp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -34,7 +36,10 @@ class Session : public std::enable_shared_from_this<Session> {
     state_.restricted = restricted;
     ++*counter_;
   }
-  ~Session() { --*counter_; }
+  ~Session() {
+    --*counter_;
+    if (echo_sub_) EchoSink::instance()->unsubscribe(echo_sub_);
+  }
 
   void start() {
     cli::ReplyWriter w;
@@ -44,6 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
+    if (echo_sub_) EchoSink::instance()->unsubscribe(std::exchange(echo_sub_, 0));
     boost::system::error_code ec;
     sock_.close(ec);
     timer_.cancel();
@@ -64,8 +70,13 @@ class Session : public std::enable_shared_from_this<Session> {
         output_ = reply(cli::code::kCommandTooLong, "Command too long");
       } else {
         output_ = handler_.execute(line, state_);
+        if (state_.echo_changed) update_echo();
       }
       if (output_) {
+        if (echo_writing_) {  // an echo write is in flight: reply once it is out
+          resume_after_echo_ = true;
+          return;
+        }
         pump();
         return;
       }
@@ -79,7 +90,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read() {
     auto self = shared_from_this();
+    idle_ = true;
+    flush_echo();
     sock_.async_read_some(boost::asio::buffer(buf_), [self](const boost::system::error_code& ec, std::size_t n) {
+      self->idle_ = false;
       if (ec) return self->close();
       std::string_view data(self->buf_.data(), n);
       if (self->discarding_) {
@@ -93,6 +107,54 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       self->process();
     });
+  }
+
+  void update_echo() {
+    state_.echo_changed = false;
+    if (state_.echo_classes && !echo_sub_) {
+      std::weak_ptr<Session> weak = weak_from_this();
+      auto exec = sock_.get_executor();
+      echo_sub_ = EchoSink::instance()->subscribe([weak, exec](uint32_t cls, std::string_view text) {
+        boost::asio::post(exec, [weak, cls, t = std::string(text)] {
+          if (auto s = weak.lock()) s->echo(cls, t);
+        });
+      });
+    } else if (!state_.echo_classes && echo_sub_) {
+      EchoSink::instance()->unsubscribe(std::exchange(echo_sub_, 0));
+      echo_pending_.clear();
+    }
+  }
+
+  // A log message for this session: queued as a '+' line (BIRD's asynchronous message), dropped
+  // when the queue is over the session's echo buffer size.
+  void echo(uint32_t cls, const std::string& text) {
+    if (!(state_.echo_classes & cls) || !sock_.is_open()) return;
+    if (echo_pending_.size() + text.size() + 2 > state_.echo_buffer) {
+      ++echo_dropped_;
+      return;
+    }
+    echo_pending_ += "+" + text + "\n";
+    flush_echo();
+  }
+
+  // Writes queued echo lines while the session waits for a command (never inside a reply).
+  void flush_echo() {
+    if (!idle_ || echo_writing_ || echo_pending_.empty()) return;
+    echo_writing_ = true;
+    echo_out_ = std::move(echo_pending_);
+    echo_pending_.clear();
+    auto self = shared_from_this();
+    boost::asio::async_write(sock_, boost::asio::buffer(echo_out_),
+                             [self](const boost::system::error_code& ec, std::size_t) {
+                               self->echo_writing_ = false;
+                               self->echo_out_.clear();
+                               if (ec) return self->close();
+                               if (self->resume_after_echo_) {
+                                 self->resume_after_echo_ = false;
+                                 return self->pump();
+                               }
+                               self->flush_echo();
+                             });
   }
 
   // Produces and writes the next slice of the current reply.
@@ -144,6 +206,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_;
   bool discarding_ = false;
   std::unique_ptr<Output> output_;
+  uint64_t echo_sub_ = 0;
+  std::string echo_pending_, echo_out_;
+  bool idle_ = false;              // waiting for a command (echo lines may be written)
+  bool echo_writing_ = false;
+  bool resume_after_echo_ = false;  // a reply waits for the echo write to finish
+  uint64_t echo_dropped_ = 0;
 
   friend class ControlServer;
 

@@ -9,6 +9,8 @@ Interop     the real `birdc -s SOCKET` (Debian bird2) runs every supported comma
 Rsc         rsc's exit codes, messages, -v, -r, and the --json schema of every show command.
 BadInput    unknown commands, a 1 MiB line, 200 concurrent clients, clients vanishing mid-output,
             a slow reader, restricted sockets; a BGP session with hold time 3 s stays up meanwhile.
+Health      `show health`, `show services` (text and --json) on healthchecks and a competing
+            static route; drain and maintenance change the MED `show route` shows; restricted 8007.
 Configure   `configure check` reports exactly the routes a filter change then changes; timeout/undo.
 MillionRoutes  (RSD_SLOW_TESTS=1) a million-route dump; the hold-time-3-s session stays up.
 rsd is started per test class in a temp dir on its own socket and always stopped by PID."""
@@ -289,6 +291,22 @@ class Rsc(unittest.TestCase):
         with open(os.path.join(home, ".rsc_history")) as f:
             self.assertIn("show protocols peer1", f.read().replace("\\040", " "))  # libedit escapes blanks
 
+    def test_debug_changes_log(self):
+        """`debug peer1 { routes }` logs each route peer1 sends; `debug peer1 off` stops it."""
+        log = os.path.join(self.rsd.dir, "rsd.log")
+        c = Conn(self.rsd.sock)
+        try:
+            self.assertEqual(c.cmd("debug peer1 { states, routes }"), ["0000 "])
+            self.sp.announce(["10.7.0.0/24"], med=3)
+            self.assertTrue(wait_for(lambda: "peer1 > added 10.7.0.0/24" in open(log).read()), open(log).read())
+            self.assertEqual(c.cmd("debug peer1 off"), ["0000 "])
+            self.sp.announce(["10.7.1.0/24"], med=3)
+            self.assertTrue(wait_for(lambda: any("10.7.1.0/24" in l for l in c.cmd("show route for 10.7.1.0/24"))))
+            self.assertNotIn("10.7.1.0/24", open(log).read())
+            self.assertEqual(final_code(c.cmd("debug nosuch all")), 8003)
+        finally:
+            c.close()
+
     def json_of(self, *words):
         p = rsc(self.rsd, "--json", *words)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -518,6 +536,160 @@ filter tweak {
   reject;
 }
 """
+
+HEALTH_CONF = """
+healthcheck web {
+  command "/bin/true";
+  route 203.0.113.10/32 next hop 192.0.2.11 med 100;
+  interval 1 s; fast interval 1 s; timeout 2 s;
+  rise 1; fall 1;
+}
+
+healthcheck broken {
+  command "/bin/false";
+  route 203.0.113.20/32 next hop 192.0.2.12 med 100;
+  interval 1 s; fast interval 1 s; timeout 2 s;
+  rise 1; fall 1;
+}
+
+protocol static svc {
+  ipv4;
+  route 203.0.113.10/32 via 192.0.2.13 { bgp_med = 300; accept; };
+}
+"""
+
+
+class Health(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(DATA, "rsd.conf.in")) as f:
+            text = f.read()
+        cls.rsd = Rsd(ARGS.rsd, conf_text=text + HEALTH_CONF)
+        cls.c = Conn(cls.rsd.sock)
+        ok = wait_for(lambda: "\tState: UP" in "\n".join(cls.c.cmd("show health web"))
+                      and "\tState: DOWN" in "\n".join(cls.c.cmd("show health broken")), 20)
+        assert ok, "checks did not settle"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+        cls.rsd.stop()
+
+    def text(self, cmd):
+        return "\n".join(self.c.cmd(cmd))
+
+    def meds(self, prefix, source):
+        """The BGP.med of `source`'s path for `prefix` in `show route for P all`, None without one."""
+        cur = None
+        for l in self.c.cmd("show route for %s all" % prefix):
+            body = l[5:] if re.match(r"^\d{4}[- ]", l) else l[1:]
+            m = re.search(r"unicast \[(.+?) \d\d:", body)
+            if m:
+                cur = m.group(1)
+                continue
+            m = re.match(r"\tBGP\.med: (\d+)", body)
+            if m and cur == source:
+                return int(m.group(1))
+        return None
+
+    def test_a_show_health(self):
+        t = self.text("show health web")
+        self.assertRegex(t, r"(?m)^1031-web:$")
+        for needle in ("\tState: UP", "\tLast result: success", "\tRoute: 203.0.113.10/32 announced med 100",
+                       "\tProbe: ", "\tLast run: "):
+            self.assertIn(needle, t)
+        self.assertRegex(t, r"\tRuns: [1-9]")
+        t = self.text("show health broken")
+        self.assertIn("\tState: DOWN", t)
+        self.assertIn("\tLast result: failure", t)
+        self.assertRegex(t, r"\tFailures: [1-9]")
+        self.assertEqual(final_code(self.c.cmd("show health nosuch")), 8003)
+        t = self.text("show health")
+        self.assertRegex(t, r"(?m)^(1031-| )web:$")
+        self.assertRegex(t, r"(?m)^(1031-| )broken:$")
+
+    def test_b_show_services(self):
+        lines = self.c.cmd("show services")
+        t = "\n".join(lines)
+        self.assertIn("203.0.113.10/32", t)
+        self.assertIn("203.0.113.20/32", t)
+        web = [l for l in lines if "\thealth web\t" in l]
+        self.assertEqual(len(web), 1, t)
+        self.assertIn("\t192.0.2.11\t100\tUP\t", web[0])
+        svc = [l for l in lines if "\tsvc\t" in l]
+        self.assertEqual(len(svc), 1, t)
+        self.assertIn("\t300\t-\t", svc[0])
+        # exactly one of the two paths is best, with a reason
+        self.assertEqual(sum(1 for l in web + svc if re.search(r"\tbest \(.+\)$", l)), 1, t)
+        self.assertTrue(any("not best (lost to " in l for l in web + svc), t)
+        p = rsc(self.rsd, "--json", "show", "services")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = json.loads(p.stdout)
+        by = {s["prefix"]: s for s in doc["services"]}
+        paths = {x["source"]: x for x in by["203.0.113.10/32"]["paths"]}
+        self.assertEqual(paths["health web"]["med"], 100)
+        self.assertEqual(paths["health web"]["health"], "UP")
+        self.assertEqual(paths["health web"]["next_hop"], "192.0.2.11")
+        self.assertIsNone(paths["svc"]["health"])
+        self.assertEqual(paths["svc"]["best"] + paths["health web"]["best"], 1)
+        p = rsc(self.rsd, "--json", "show", "health", "web")
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["health"][0]["name"], "web")
+        self.assertEqual(doc["health"][0]["state"], "UP")
+        self.assertIsInstance(doc["health"][0]["runs"], int)
+        self.assertEqual(doc["health"][0]["routes"], ["203.0.113.10/32 announced med 100"])
+
+    def test_c_restricted(self):
+        for cmd in ("drain web", "maintenance web on", "disable health web", "undrain web"):
+            p = rsc(self.rsd, *cmd.split(), socket_path=self.rsd.ro)
+            self.assertIn("Access denied", p.stdout + p.stderr, cmd)
+            self.assertEqual(p.returncode, 1)
+        p = rsc(self.rsd, "show", "services", socket_path=self.rsd.ro)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.meds("203.0.113.10/32", "health web"), 100)
+
+    def test_d_maintenance_changes_med(self):
+        self.assertEqual(self.meds("203.0.113.10/32", "health web"), 100)
+        self.assertEqual(final_code(self.c.cmd("maintenance web on")), 30)
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.10/32", "health web") == 500), self.text("show route all"))
+        self.assertIn("\tState: DISABLED", self.text("show health web"))
+        self.assertEqual(final_code(self.c.cmd("maintenance web off")), 30)
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.10/32", "health web") == 100, 15))
+
+    def test_e_drain_changes_med(self):
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.10/32", "health web") == 100, 15))
+        self.assertEqual(final_code(self.c.cmd("drain web over 100 s steps 2")), 30)
+        self.assertTrue(wait_for(lambda: (self.meds("203.0.113.10/32", "health web") or 0) > 100))
+        self.assertIn("draining", self.text("show health web"))
+        self.assertEqual(final_code(self.c.cmd("undrain web")), 30)
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.10/32", "health web") == 100))
+        self.assertEqual(final_code(self.c.cmd("drain nosuch")), 8003)
+
+    def test_f_enable_disable_health(self):
+        self.assertEqual(final_code(self.c.cmd("disable health broken")), 30)
+        self.assertIn("disabled", self.text("show health broken"))
+        self.assertEqual(final_code(self.c.cmd("enable health broken")), 30)
+        # `enable h` is still a protocol name, not `enable health`
+        self.assertEqual(final_code(self.c.cmd("enable h")), 9001)
+
+    def test_g_echo(self):
+        """`echo all`: log lines arrive as BIRD's asynchronous '+' lines; `echo off` stops them."""
+        e = Conn(self.rsd.sock)
+        try:
+            self.assertEqual(e.cmd("echo all"), ["0000 "])
+            self.assertIn("0011-peer2: enabled", self.c.cmd("enable peer2"))
+            self.assertEqual(e.read_line(), "+peer2: enabled by the operator")
+            self.assertEqual(e.cmd("echo off")[-1], "0000 ")
+            self.assertIn("0009-peer2: disabled", self.c.cmd("disable peer2"))
+            e.s.settimeout(0.5)
+            rest = e.buf
+            try:
+                rest += e.s.recv(4096)
+            except socket.timeout:
+                pass
+            self.assertNotIn(b"disabled by the operator", rest)
+        finally:
+            e.close()
 
 
 class Configure(unittest.TestCase):

@@ -207,7 +207,7 @@ TEST_CASE("complete: keywords, options and names") {
   auto c = complete("sh");
   CHECK(c.keywords == std::vector<std::string>{"show"});
   c = complete("show ");
-  CHECK(c.keywords == std::vector<std::string>{"memory", "protocols", "route", "status", "symbols"});
+  CHECK(c.keywords == std::vector<std::string>{"health", "memory", "protocols", "route", "services", "status", "symbols"});
   c = complete("show route pro");
   CHECK(c.keywords == std::vector<std::string>{"protocol"});
   c = complete("show route protocol ");
@@ -243,4 +243,33 @@ TEST_CASE("parse and complete never fail on random input") {
     for (const auto& k : c.keywords) CHECK(k.rfind(c.partial, 0) == 0);
     (void)expand(line);
   }
+}
+
+TEST_CASE("grammar: health commands and their clash with protocol enable/disable") {
+  auto r = parse_command("enable health web");
+  REQUIRE(r.command);
+  CHECK(r.command->path() == "enable health");
+  CHECK(r.command->positional == "web");
+  r = parse_command("disable h");  // an abbreviation is a protocol name, not `disable health`
+  REQUIRE(r.command);
+  CHECK(r.command->path() == "disable");
+  CHECK(r.command->positional == "h");
+  r = parse_command("enable \"health\"");
+  REQUIRE(r.command);
+  CHECK(r.command->path() == "enable");
+  r = parse_command("drain web over 60 s steps 3");
+  REQUIRE(r.command);
+  CHECK(r.command->path() == "drain");
+  CHECK(r.command->get("over") == "60");
+  CHECK(r.command->get("steps") == "3");
+  r = parse_command("maint web on");
+  REQUIRE(r.command);
+  CHECK(r.command->path() == "maintenance");
+  CHECK(r.command->has("on"));
+  CHECK(parse_command("sh heal web").command->path() == "show health");
+  CHECK(parse_command("show serv").command->path() == "show services");
+  CHECK(!parse_command("drain").command);
+  const auto* spec = parse_command("drain web").command->spec;
+  CHECK(!spec->restricted_ok);
+  CHECK(parse_command("show services").command->spec->restricted_ok);
 }

@@ -1,0 +1,210 @@
+// Health commands of the control socket (issue 7 "Operating it"): `show health [NAME]`,
+// `show services`, and the operator actions `drain`, `undrain`, `maintenance`, `enable health`,
+// `disable health`. rsd additions without a BIRD equivalent: the layout is documented in
+// docs/cli.md and is what `rsc --json` parses (one "Key: value" per continuation line for health,
+// tab-separated columns per path for services).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "rs/control/commands.hpp"
+#include "rs/health/health_manager.hpp"
+#include "rs/route_server.hpp"
+
+namespace rs::control {
+
+namespace code = cli::code;
+
+namespace {
+
+uint64_t steady_now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string ago(uint64_t ms) {
+  if (ms == 0) return "never";
+  const uint64_t now = steady_now_ms();
+  return std::to_string(now > ms ? now - ms : 0) + " ms ago";
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  if (s.size() > 200) s = s.substr(0, 200) + "...";
+  return s;
+}
+
+std::string flags_text(const health::HealthView& v) {
+  std::string f;
+  auto add = [&](bool on, const char* name) {
+    if (on) f += (f.empty() ? "" : ", ") + std::string(name);
+  };
+  add(v.maintenance, "maintenance");
+  add(v.disable_file, "disable file");
+  add(v.disabled, "disabled");
+  add(v.held_down, "flap hold-down");
+  add(v.draining, "draining");
+  add(v.drained, "drained");
+  return f.empty() ? "none" : f;
+}
+
+const char* score_text(health::Score s) {
+  switch (s) {
+    case health::Score::Full: return "full";
+    case health::Score::Partial: return "partial";
+    case health::Score::Low: return "low";
+  }
+  return "?";
+}
+
+void health_block(cli::ReplyWriter& w, const health::HealthManager& hm, const health::HealthView& v) {
+  w.line(code::kHealth, v.name + ":");
+  auto kv = [&](const std::string& k, const std::string& val) { w.line(code::kHealth, "\t" + k + ": " + val); };
+  kv("State", std::string(health::to_string(v.state)));
+  kv("Phase", std::string(health::to_string(v.phase)));
+  kv("Score", score_text(v.score));
+  kv("Flags", flags_text(v));
+  if (v.draining || v.drained)
+    kv("Drain step", std::to_string(v.drain_step) + "/" + std::to_string(v.drain_steps));
+  std::string last = "none";
+  if (v.runs) {
+    const bool ok = std::all_of(v.probes.begin(), v.probes.end(), [](const auto& p) { return p.ok; });
+    last = ok ? "success" : "failure";
+  }
+  kv("Last result", last);
+  for (const auto& p : v.probes)
+    kv("Probe", p.what + " " + (p.ok ? "ok" : "failed") + " in " + std::to_string(p.duration_ms) + " ms: " +
+                    one_line(p.output));
+  kv("Runs", std::to_string(v.runs));
+  kv("Successes", std::to_string(v.successes));
+  kv("Failures", std::to_string(v.failures));
+  kv("Timeouts", std::to_string(v.timeouts));
+  kv("Transitions", std::to_string(v.transitions));
+  kv("Announcements", std::to_string(v.announcements));
+  kv("Last run", ago(v.last_run_ms));
+  kv("Last change", ago(v.last_change_ms));
+  kv("Last duration", std::to_string(v.last_duration_ms) + " ms");
+  for (const auto& r : v.routes)
+    kv("Route", r.prefix.to_string() + (r.announced ? " announced med " + std::to_string(r.med) : " withdrawn"));
+  for (const auto& f : hm.failovers(v.name))
+    kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
+}
+
+}  // namespace
+
+std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c) {
+  if (!ctx.health) {
+    if (c.positional) return reply(code::kNoProtocolsMatch, "No such health check");
+    return reply(code::kOk, "");
+  }
+  const health::HealthManager& hm = *ctx.health;
+  cli::ReplyWriter w;
+  if (c.positional) {
+    auto v = hm.health(*c.positional);
+    if (!v) return reply(code::kNoProtocolsMatch, "No such health check '" + *c.positional + "'");
+    health_block(w, hm, *v);
+  } else {
+    for (const auto& v : hm.health()) health_block(w, hm, v);
+    for (const auto& p : hm.processes()) {
+      w.line(code::kHealth, "process " + p.name + ":");
+      auto kv = [&](const std::string& k, const std::string& val) { w.line(code::kHealth, "\t" + k + ": " + val); };
+      kv("State", p.running ? "running (pid " + std::to_string(p.pid) + ")" : std::string("stopped"));
+      kv("Starts", std::to_string(p.starts));
+      kv("Exits", std::to_string(p.exits));
+      kv("Commands", std::to_string(p.commands));
+      kv("Malformed", std::to_string(p.malformed));
+      kv("Routes", std::to_string(p.routes));
+      if (!p.last_exit.empty()) kv("Last exit", one_line(p.last_exit));
+      if (!p.last_error.empty()) kv("Last error", one_line(p.last_error));
+    }
+  }
+  w.end();
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> show_services(const ControlContext& ctx) {
+  cli::ReplyWriter w;
+  if (!ctx.health) {
+    w.end();
+    return reply(std::move(w));
+  }
+  std::vector<health::HealthView> views = ctx.health->health();
+  std::map<std::string, const health::HealthView*> by_source;
+  std::set<rib::Prefix> prefixes;
+  for (const auto& v : views) {
+    by_source["health " + v.name] = &v;
+    for (const auto& r : v.routes) prefixes.insert(r.prefix);
+  }
+  const rib::LocRib& rib = ctx.server.rib();
+  for (const auto& p : prefixes) {
+    w.line(code::kServices, p.to_string());
+    const rib::Destination* d = rib.find(p);
+    if (!d || d->paths.empty()) {
+      w.line(code::kServices, "\t-\t-\t-\t-\tno path");
+      continue;
+    }
+    for (std::size_t i = 0; i < d->paths.size(); ++i) {
+      const rib::Route& r = d->paths[i].route;
+      const rib::PathAttributes* a = r.attrs.get();
+      const std::string src = r.source ? r.source->name : std::string("?");
+      std::string state = "-";
+      if (auto it = by_source.find(src); it != by_source.end()) {
+        state = std::string(health::to_string(it->second->state));
+        std::string f = flags_text(*it->second);
+        if (f != "none") state += " (" + f + ")";
+      }
+      std::string med = a && a->has(rib::AttrType::Med) ? std::to_string(a->med) : std::string("-");
+      std::string why;
+      const bool best = d->best == static_cast<int32_t>(i);
+      if (r.filtered()) why = "filtered";
+      else if (best) why = "best (" + std::string(rib::to_string(d->reason)) + ")";
+      else if (const rib::Route* b = d->best_route()) {
+        rib::Comparison cmp = rib::compare(*b, r, rib.config());
+        why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
+              std::string(rib::to_string(cmp.reason)) + ")";
+      } else {
+        why = "not eligible";
+      }
+      w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) + "\t" + med +
+                                  "\t" + state + "\t" + why);
+    }
+  }
+  w.end();
+  return reply(std::move(w));
+}
+
+std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c) {
+  if (!ctx.health) return reply(code::kNoProtocolsMatch, "No health checks configured");
+  health::HealthManager& hm = *ctx.health;
+  const std::string& name = *c.positional;
+  const std::string_view path = c.path();
+  std::string err, done;
+  if (path == "drain") {
+    uint64_t over_ms = 300000;
+    uint32_t steps = 10;
+    if (auto o = c.get("over")) over_ms = std::stoull(*o) * 1000;
+    if (auto s = c.get("steps")) steps = static_cast<uint32_t>(std::stoul(*s));
+    if (steps == 0) return reply(code::kParseError, "syntax error, steps must be at least 1");
+    err = hm.drain(name, over_ms, steps);
+    done = name + ": draining over " + std::to_string(over_ms / 1000) + " s in " + std::to_string(steps) + " steps";
+  } else if (path == "undrain") {
+    err = hm.undrain(name);
+    done = name + ": drain cancelled";
+  } else if (path == "maintenance") {
+    if (c.has("on") == c.has("off")) return reply(code::kParseError, "syntax error, expecting on or off");
+    err = hm.maintenance(name, c.has("on"));
+    done = name + (c.has("on") ? ": maintenance on" : ": maintenance off");
+  } else {
+    const bool enable = path == "enable health";
+    err = hm.set_enabled(name, enable);
+    done = name + (enable ? ": enabled" : ": disabled");
+  }
+  if (!err.empty()) return reply(code::kNoProtocolsMatch, err);
+  return reply(code::kHealthAction, done);
+}
+
+}  // namespace rs::control
