@@ -135,18 +135,32 @@ ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destin
   return res;
 }
 
+namespace {
+// False when the export limit says a new prefix must not go out.
+bool limit_allows(ExportMember& m, const rib::OutKey& k) {
+  const int fam = k.prefix.is_v4() ? 0 : 1;
+  const uint32_t limit = m.export_limit[fam];
+  if (limit == 0 || m.out.sent(k)) return true;
+  if (m.out.advertised() + m.out.pending() < limit) return true;
+  return !m.limit_hit || !m.limit_hit(fam);
+}
+}  // namespace
+
 void ExportGroup::apply(ExportMember& m, const rib::Prefix& p, const Result& r) {
   if (p.is_v4() ? !m.ipv4 : !m.ipv6) return;
   bool work = false;
   if (!r.add_path) {
     const bool own = r.source == m.source;
-    work = m.out.update({p, 0}, own ? rib::AttrRef() : r.attrs);
+    rib::AttrRef attrs = own ? rib::AttrRef() : r.attrs;
+    if (attrs && !limit_allows(m, {p, 0})) attrs = nullptr;
+    work = m.out.update({p, 0}, std::move(attrs));
   } else {
     auto it = m.path_ids.find(p);
     std::vector<uint32_t> ids;
     ids.reserve(r.paths.size());
     for (const Entry& e : r.paths) {
       if (e.source == m.source) continue;  // never sent back to where it came from
+      if (!limit_allows(m, {p, e.path_id})) continue;
       ids.push_back(e.path_id);
       work |= m.out.update({p, e.path_id}, e.attrs);
     }

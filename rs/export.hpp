@@ -81,6 +81,11 @@ struct ExportMember {
   // disappear. Only prefixes of families with ADD-PATH send have an entry.
   std::unordered_map<rib::Prefix, std::vector<uint32_t>, rib::PrefixHash> path_ids;
   std::function<void()> wake;                // called when `out` gains work
+  // Export limit (BIRD `export limit N action A`) per family, 0 for none; the prefixes held by the
+  // peer are counted over both families. When an announcement of a new prefix would pass it,
+  // `limit_hit(family index)` acts (warn, block, restart, disable) and says whether to drop it.
+  uint32_t export_limit[2] = {0, 0};
+  std::function<bool(int)> limit_hit;
   // Initial export after the session comes up: a snapshot walked in chunks, then End-of-RIB.
   std::vector<rib::Prefix> walk;
   std::size_t walk_pos = 0;

@@ -626,6 +626,19 @@ void RouteServer::join_group(Protocol& p) {
   }
   ExportGroup& g = group_for(rules, ch->export_filter);
   g.members().push_back(&p.member);
+  // Export limits, per channel (the actions as for the import side).
+  for (int f = 0; f < 2; ++f) {
+    const auto& lim = p.channels[f].settings.export_limit;
+    p.member.export_limit[f] = p.channels[f].enabled && lim ? lim->max : 0;
+  }
+  const std::string name = p.name;
+  p.member.limit_hit = [this, name](int fam) {
+    auto it = protocols_.find(name);
+    if (it == protocols_.end()) return true;
+    Protocol& q = *it->second;
+    const auto& lim = q.channels[fam].settings.export_limit;
+    return !limit_allows(q, fam, lim, lim ? lim->max : 0, "export");
+  };
   p.group = &g;
   p.member.self_next_hop = g.rules().next_hop_self();
 }

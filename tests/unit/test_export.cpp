@@ -369,3 +369,47 @@ TEST_CASE("ADD-PATH send (RFC 7911): every eligible path to add-path members, th
   CHECK(edge_ap.path_ids.count(kV4) == 0);
   CHECK(edge_ap.out.advertised() == 1);  // the v6 path
 }
+
+TEST_CASE("export limit: the action is asked once the peer would hold more than the limit") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ibgp, true);
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.rr_client = true;
+  ExportGroup g(rules, {});
+  ExportMember edge;
+  edge.source = lab.source(9, SourceKind::Ibgp);
+  edge.export_limit[0] = 3;
+  int hits = 0;
+  bool block = true;
+  edge.limit_hit = [&](int fam) {
+    CHECK(fam == 0);
+    ++hits;
+    return block;
+  };
+  g.members() = {&edge};
+  auto announce = [&](uint32_t i) {
+    Prefix p(IpAddress::v4(0x0a000000 + (i << 8)), 24);
+    lab.announce(p, n1, 100);
+    g.apply_all(p, g.compute(p, lab.rib.find(p), lab.table, lab.vm));
+  };
+  for (uint32_t i = 0; i < 5; ++i) announce(i);
+  CHECK(edge.out.pending() == 3);  // blocked beyond the limit
+  CHECK(hits == 2);
+  // A prefix the peer already holds may change without asking.
+  PackCounters k;
+  std::vector<uint8_t> bytes;
+  (void)pack_updates(edge, session(false), bytes, 1 << 20, k);
+  CHECK(edge.out.advertised() == 3);
+  lab.announce(Prefix(IpAddress::v4(0x0a000000), 24), n1, 150);
+  g.apply_all(Prefix(IpAddress::v4(0x0a000000), 24),
+              g.compute(Prefix(IpAddress::v4(0x0a000000), 24), lab.rib.find(Prefix(IpAddress::v4(0x0a000000), 24)),
+                        lab.table, lab.vm));
+  CHECK(hits == 2);
+  CHECK(edge.out.pending() == 1);
+  // Warn: the action is told, the route goes out.
+  block = false;
+  announce(7);
+  CHECK(hits == 3);
+  CHECK(edge.out.pending() == 2);
+}
