@@ -517,6 +517,28 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
     o.table = *name;
     return end_option();
   }
+  // `limit N [action A]` (`off` clears an inherited limit) after import / export / receive.
+  auto set_limit = [&](auto& slot) {
+    auto l = parse_limit();
+    if (!l) return false;
+    if (l->max == UINT32_MAX) slot.emplace(std::nullopt);
+    else slot.emplace(*l);
+    return end_option();
+  };
+  // `import|export limit ...`, `import|export table SWITCH` (BGP), `import|export FILTER`.
+  auto direction = [&](const char* what, auto& limit, auto& table, auto& filter) {
+    if (accept_kw("limit")) return set_limit(limit);
+    if (bgp && accept_kw("table")) {
+      auto v = parse_switch();
+      if (!v) return false;
+      table = *v;
+      return end_option();
+    }
+    auto f = parse_filter_spec(what);
+    if (!f) return false;
+    filter = *f;
+    return end_option();
+  };
   if (accept_kw("import")) {
     if (accept_kw("keep")) {
       if (!expect_kw("filtered")) return false;
@@ -525,50 +547,12 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
       o.import_keep_filtered = *v;
       return end_option();
     }
-    if (accept_kw("limit")) {
-      auto l = parse_limit();
-      if (!l) return false;
-      if (l->max == UINT32_MAX) o.import_limit.emplace(std::nullopt);
-      else o.import_limit.emplace(*l);
-      return end_option();
-    }
-    if (bgp && accept_kw("table")) {
-      auto v = parse_switch();
-      if (!v) return false;
-      o.import_table = *v;
-      return end_option();
-    }
-    auto f = parse_filter_spec("import");
-    if (!f) return false;
-    o.import_filter = *f;
-    return end_option();
+    return direction("import", o.import_limit, o.import_table, o.import_filter);
   }
-  if (accept_kw("export")) {
-    if (accept_kw("limit")) {
-      auto l = parse_limit();
-      if (!l) return false;
-      if (l->max == UINT32_MAX) o.export_limit.emplace(std::nullopt);
-      else o.export_limit.emplace(*l);
-      return end_option();
-    }
-    if (bgp && accept_kw("table")) {
-      auto v = parse_switch();
-      if (!v) return false;
-      o.export_table = *v;
-      return end_option();
-    }
-    auto f = parse_filter_spec("export");
-    if (!f) return false;
-    o.export_filter = *f;
-    return end_option();
-  }
+  if (accept_kw("export")) return direction("export", o.export_limit, o.export_table, o.export_filter);
   if (accept_kw("receive")) {
     if (!expect_kw("limit")) return false;
-    auto l = parse_limit();
-    if (!l) return false;
-    if (l->max == UINT32_MAX) o.receive_limit.emplace(std::nullopt);
-    else o.receive_limit.emplace(*l);
-    return end_option();
+    return set_limit(o.receive_limit);
   }
   if (accept_kw("preference")) {
     auto n = parse_number("a preference (0-65535)", 65535);
