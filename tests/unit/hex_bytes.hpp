@@ -8,7 +8,8 @@
 
 namespace rs::test {
 
-inline std::vector<uint8_t> hex(std::string_view s) {
+// `odd`, when given, is set when a digit was left over (a typo in the test's bytes).
+inline std::vector<uint8_t> hex(std::string_view s, bool* odd = nullptr) {
   std::vector<uint8_t> out;
   int hi = -1;
   for (char c : s) {
@@ -28,6 +29,7 @@ inline std::vector<uint8_t> hex(std::string_view s) {
       hi = -1;
     }
   }
+  if (odd) *odd = hi >= 0;
   return out;
 }
 

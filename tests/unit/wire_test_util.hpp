@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rs/bgp/wire/update.hpp"
+#include "hex_bytes.hpp"
 
 namespace wire_test {
 
@@ -19,38 +20,13 @@ using rs::rib::IpAddress;
 using rs::rib::Prefix;
 
 inline std::vector<uint8_t> hex(std::string_view s) {
-  std::vector<uint8_t> out;
-  int hi = -1;
-  for (char c : s) {
-    int v;
-    if (c >= '0' && c <= '9')
-      v = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      v = c - 'A' + 10;
-    else
-      continue;  // spaces, colons
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  REQUIRE(hi < 0);
+  bool odd = false;
+  auto out = rs::test::hex(s, &odd);
+  REQUIRE(!odd);
   return out;
 }
 
-inline std::string to_hex(const std::vector<uint8_t>& b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
+using rs::test::to_hex;
 
 inline Negotiated baseline() {
   Negotiated n;
