@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "exabgp_vectors.hpp"
 #include "rs/bgp/wire/header.hpp"
 #include "rs/bgp/wire/update.hpp"
 #include "rs/health/exabgp_api.hpp"
@@ -24,51 +25,10 @@ using rs::rib::Prefix;
 
 namespace {
 
-std::vector<uint8_t> from_hex(std::string_view hex) {
-  std::vector<uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-struct PeerConf {
-  uint32_t local_as = 0, peer_as = 0;
-  bool asn4 = true, add_path = false, extended_nexthop = false;
-};
-
-PeerConf read_conf(const fs::path& p) {
-  PeerConf c;
-  std::ifstream in(p);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string w;
-    ls >> w;
-    if (w == "local-as" && !c.local_as) ls >> c.local_as;
-    if (w == "peer-as" && !c.peer_as) ls >> c.peer_as;
-    if (w == "asn4") {
-      ls >> w;
-      c.asn4 = w.rfind("disable", 0) != 0;
-    }
-    if (w == "add-path" || line.find("add-path send") != std::string::npos) c.add_path = true;
-    if (w == "nexthop") c.extended_nexthop = true;
-  }
-  return c;
-}
-
-wire::Negotiated negotiated_for(const PeerConf& c) {
-  wire::Negotiated n;
-  n.local_as = c.peer_as;
-  n.peer_as = c.local_as;
-  n.ebgp = c.local_as != c.peer_as;
-  n.enforce_first_as = false;
-  n.four_octet_as = c.asn4;
-  n.ipv4_unicast = n.ipv6_unicast = true;
-  n.add_path_rx_ipv4 = n.add_path_rx_ipv6 = c.add_path;
-  n.extended_next_hop_ipv4 = c.extended_nexthop;
-  n.extended_message = true;
-  return n;
-}
+using exabgp_vectors::from_hex;
+using exabgp_vectors::negotiated_for;
+using exabgp_vectors::PeerConf;
+using exabgp_vectors::read_conf;
 
 // Compares what the parser produced with what ExaBGP put on the wire for the same command.
 void compare(const ApiCommand& cmd, const wire::UpdateMessage& u, const wire::Negotiated& n) {
