@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "filters/glob.hpp"
 #include "filters/path_mask.hpp"
 #include "filters/route_attrs.hpp"
 
@@ -44,23 +45,6 @@ const rib::CommunityList kEmptyClist;
 const rib::ExtCommunityList kEmptyEclist;
 const rib::LargeCommunityList kEmptyLclist;
 
-// Shell-like pattern (`*`, `?`) as BIRD's string ~ string.
-bool glob(std::string_view s, std::string_view p) {
-  std::size_t si = 0, pi = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-      ++si, ++pi;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++, mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1, si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
 
 bool set_has(const ValueSet& s, uint64_t v) { return s.contains(SetKey{0, 0, v}); }
 bool set_has(const ValueSet& s, const rib::LargeCommunity& c) {
@@ -121,7 +105,7 @@ std::optional<bool> match(const Value& a, const Value& b) {
       if (a.type == Type::Lc) return b.lclist().contains(a.lc);
       return std::nullopt;
     case Type::String:
-      if (a.type == Type::String) return glob(a.str(), b.str());
+      if (a.type == Type::String) return glob_match(a.str(), b.str());
       return std::nullopt;
     default: return std::nullopt;
   }
@@ -759,6 +743,23 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         return Verdict::Reject;
     }
   }
+}
+
+bool glob_match(std::string_view s, std::string_view p) {
+  std::size_t si = 0, pi = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++si, ++pi;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++, mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1, si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
 }
 
 }  // namespace rs::filters

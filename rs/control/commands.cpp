@@ -13,6 +13,7 @@
 #include <map>
 
 #include "conf/parser.hpp"
+#include "filters/glob.hpp"
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
 #include "rs/control/echo.hpp"
@@ -23,23 +24,7 @@ namespace rs::control {
 
 namespace code = cli::code;
 
-bool pattern_match(std::string_view p, std::string_view s) {
-  // Iterative glob with single backtracking point for '*'.
-  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-      ++pi, ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++, mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1, si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
+bool pattern_match(std::string_view p, std::string_view s) { return filters::glob_match(s, p); }
 
 std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t) {
   auto d = std::chrono::steady_clock::now() - t;

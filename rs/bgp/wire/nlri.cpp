@@ -13,8 +13,10 @@ inline uint32_t load_be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
 
-template <bool AddPath>
-NlriStatus decode_v4(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& out) {
+// One loop for both families; IPv4 builds the prefix from a 32-bit value (the hot case).
+template <bool AddPath, bool V4>
+NlriStatus decode(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& out) {
+  constexpr unsigned kMaxLen = V4 ? 32 : 128;
   while (p < end) {
     uint32_t path_id = 0;
     if constexpr (AddPath) {
@@ -23,48 +25,33 @@ NlriStatus decode_v4(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& ou
       p += 4;
     }
     const unsigned len = *p++;
-    if (len > 32) return NlriStatus::BadPrefixLength;
+    if (len > kMaxLen) return NlriStatus::BadPrefixLength;
     const unsigned nbytes = (len + 7) / 8;
     if (static_cast<std::size_t>(end - p) < nbytes) return NlriStatus::Truncated;
-    uint32_t v = 0;
-    switch (nbytes) {
-      case 4:
-        v |= uint32_t{p[3]};
-        [[fallthrough]];
-      case 3:
-        v |= uint32_t{p[2]} << 8;
-        [[fallthrough]];
-      case 2:
-        v |= uint32_t{p[1]} << 16;
-        [[fallthrough]];
-      case 1:
-        v |= uint32_t{p[0]} << 24;
-        [[fallthrough]];
-      default:
-        break;
+    if constexpr (V4) {
+      uint32_t v = 0;
+      switch (nbytes) {
+        case 4:
+          v |= uint32_t{p[3]};
+          [[fallthrough]];
+        case 3:
+          v |= uint32_t{p[2]} << 8;
+          [[fallthrough]];
+        case 2:
+          v |= uint32_t{p[1]} << 16;
+          [[fallthrough]];
+        case 1:
+          v |= uint32_t{p[0]} << 24;
+          [[fallthrough]];
+        default:
+          break;
+      }
+      // Host bits the sender left set are cleared.
+      out.push_back(Nlri{rib::Prefix::from_v4(v, static_cast<uint8_t>(len)), path_id});
+    } else {
+      out.push_back(
+          Nlri{rib::Prefix::from_wire(rib::Family::Ipv6, static_cast<uint8_t>(len), p), path_id});
     }
-    p += nbytes;
-    // Host bits the sender left set are cleared.
-    out.push_back(Nlri{rib::Prefix::from_v4(v, static_cast<uint8_t>(len)), path_id});
-  }
-  return NlriStatus::Ok;
-}
-
-template <bool AddPath>
-NlriStatus decode_v6(const uint8_t* p, const uint8_t* end, std::vector<Nlri>& out) {
-  while (p < end) {
-    uint32_t path_id = 0;
-    if constexpr (AddPath) {
-      if (end - p < 5) return NlriStatus::Truncated;
-      path_id = load_be32(p);
-      p += 4;
-    }
-    const unsigned len = *p++;
-    if (len > 128) return NlriStatus::BadPrefixLength;
-    const unsigned nbytes = (len + 7) / 8;
-    if (static_cast<std::size_t>(end - p) < nbytes) return NlriStatus::Truncated;
-    out.push_back(
-        Nlri{rib::Prefix::from_wire(rib::Family::Ipv6, static_cast<uint8_t>(len), p), path_id});
     p += nbytes;
   }
   return NlriStatus::Ok;
@@ -76,8 +63,8 @@ NlriStatus decode_nlri(Bytes field, rib::Family family, bool add_path, std::vect
   const uint8_t* p = field.data();
   const uint8_t* end = p + field.size();
   if (family == rib::Family::Ipv4)
-    return add_path ? decode_v4<true>(p, end, out) : decode_v4<false>(p, end, out);
-  return add_path ? decode_v6<true>(p, end, out) : decode_v6<false>(p, end, out);
+    return add_path ? decode<true, true>(p, end, out) : decode<false, true>(p, end, out);
+  return add_path ? decode<true, false>(p, end, out) : decode<false, false>(p, end, out);
 }
 
 uint8_t* encode_nlri_to(const Nlri& n, bool add_path, uint8_t* p) {
