@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import rsdtest  # noqa: E402
 
 SKIP = 77
+ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples", "rsd-alerts.yml")
 
 BASE_CONF = """
 router id 192.0.2.1;
@@ -283,6 +284,8 @@ def suite_promtool(args):
         finally:
             shutil.rmtree(second, ignore_errors=True)
         assert r.alive()
+    p = subprocess.run(["promtool", "check", "rules", ALERTS], capture_output=True, timeout=60)
+    assert p.returncode == 0, (p.stdout + p.stderr).decode()
     print("promtool: ok")
     return 0
 
@@ -292,6 +295,8 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files:
+  - '%s'
 scrape_configs:
   - job_name: rsd
     static_configs:
@@ -320,7 +325,7 @@ def suite_prometheus(args):
         proc = None
         try:
             with open(os.path.join(d, "prometheus.yml"), "w") as f:
-                f.write(PROM_CONF % r.mport)
+                f.write(PROM_CONF % (os.path.abspath(ALERTS), r.mport))
             proc = subprocess.Popen([prom, "--config.file=" + os.path.join(d, "prometheus.yml"),
                                      "--storage.tsdb.path=" + os.path.join(d, "data"),
                                      "--web.listen-address=127.0.0.1:%d" % pport],
@@ -350,7 +355,20 @@ def suite_prometheus(args):
             assert q["data"]["result"][0]["value"][1] == "1", q
             q = prom_api(pport, "/api/v1/query", query='up{job="rsd"}')
             assert q["data"]["result"][0]["value"][1] == "1", q
-            print("prometheus: target up, rsd_protocol_up =", got)
+            # The example alert rules evaluate on the live data: the failing check is pending (their
+            # `for` is longer than this test), the disabled peer raises no session alert.
+            def alerts():
+                a = prom_api(pport, "/api/v1/alerts")["data"]["alerts"]
+                return a if any(x["labels"].get("alertname") == "RsdHealthCheckDown" for x in a) else None
+            a = wait_for("RsdHealthCheckDown pending", alerts, timeout=30, step=0.5)
+            names = sorted((x["labels"]["alertname"], x["labels"].get("check", x["labels"].get("protocol", "")))
+                           for x in a)
+            assert ("RsdHealthCheckDown", "broken") in names, names
+            assert not any(n == "RsdSessionDown" for n, _ in names), names
+            rules = prom_api(pport, "/api/v1/rules")["data"]["groups"][0]["rules"]
+            bad = [x["name"] for x in rules if x.get("health") != "ok"]
+            assert not bad, bad
+            print("prometheus: target up, rsd_protocol_up =", got, "alerts:", names)
         finally:
             sp.close()
             if proc and proc.poll() is None:
