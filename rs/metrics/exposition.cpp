@@ -43,6 +43,10 @@ bool valid_label_name(std::string_view name) {
 }
 
 void append_label_value(std::string& out, std::string_view value) {
+  if (value.find_first_of("\\\"\n") == std::string_view::npos) {  // the usual case: copied as is
+    out.append(value);
+    return;
+  }
   for (char c : value) {
     switch (c) {
       case '\\': out += "\\\\"; break;
