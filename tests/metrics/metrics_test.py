@@ -227,12 +227,34 @@ def suite_promtool(args):
             if bad:
                 raise AssertionError("\n".join(bad))
 
-            # A NOTIFICATION from the peer is counted by code and subcode (Cease 6/2).
-            sp.send(rsdtest.bgp_msg(3, b"\x06\x02"))
-            s = wait_for("the notification counted", lambda: (lambda s: s if value(
-                s, "rsd_protocol_notifications_received_total", protocol="peer1", code="6", subcode="2") == 1
-                else None)(parse(scrape(r.mport)[2])))
+            def when(cond):
+                def f():
+                    s = parse(scrape(r.mport)[2])
+                    return s if cond(s) else None
+                return f
+
+            # NOTIFICATIONs by code and subcode: `disable` sends Cease/Administrative Shutdown (6/2).
+            ctl = rsdtest.Conn(r.sock)
+            ctl.cmd("disable peer1")
+            s = wait_for("the NOTIFICATION sent counted", when(lambda s: value(
+                s, "rsd_protocol_notifications_sent_total", protocol="peer1", code="6", subcode="2") == 1))
             assert value(s, "rsd_protocol_up", protocol="peer1") == 0
+            assert value(s, "rsd_protocol_disabled", protocol="peer1") == 1
+            sp.close()
+            ctl.cmd("enable peer1")
+
+            def reconnect():
+                try:
+                    return rsdtest.Speaker(r.port)
+                except (OSError, EOFError, RuntimeError):
+                    return None
+            sp = wait_for("a new session", reconnect, timeout=30, step=0.5)
+            # ... and one from the peer (Cease/Administrative Reset, 6/4) is counted as received.
+            sp.send(rsdtest.bgp_msg(3, b"\x06\x04"))
+            s = wait_for("the NOTIFICATION received counted", when(lambda s: value(
+                s, "rsd_protocol_notifications_received_total", protocol="peer1", code="6", subcode="4") == 1))
+            assert value(s, "rsd_protocol_establishments_total", protocol="peer1") == 2
+            ctl.close()
             check_promtool(scrape(r.mport)[2])
         finally:
             sp.close()
