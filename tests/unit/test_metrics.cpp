@@ -1,7 +1,7 @@
 // rs/metrics: the text exposition writer (escaping, one HELP/TYPE per family, families kept
 // together, histograms with +Inf, value formats), the registry, the failover histogram, and the
 // HTTP endpoint on loopback (keep-alive, 404/405, oversized and malformed requests, connection cap,
-// bind errors).
+// bind errors), and rsd's collectors on a real RouteServer.
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,10 +14,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "conf/parser.hpp"
+#include "rs/metrics/collectors.hpp"
 #include "rs/metrics/exposition.hpp"
 #include "rs/metrics/histogram.hpp"
 #include "rs/metrics/http_server.hpp"
 #include "rs/metrics/registry.hpp"
+#include "rs/route_server.hpp"
 
 using namespace rs::metrics;
 
@@ -351,4 +354,55 @@ TEST_CASE("http: a port in use is reported like the control socket's errors") {
   CHECK(err.find("cannot listen on 127.0.0.1:" + std::to_string(o.port)) == 0);
   CHECK(err.find("in use") != std::string::npos);
   CHECK(r.collectors() == 0);
+}
+
+// ---- rsd's collectors on a real RouteServer ----------------------------------------------------
+
+TEST_CASE("collectors: protocols, RIB, process") {
+  asio::io_context io;
+  uint16_t port = 0;
+  {
+    tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = probe.local_endpoint().port();
+  }
+  const std::string text = "router id 192.0.2.1;\n"
+                           "protocol static st { ipv4; route 203.0.113.0/24 via 192.0.2.2; "
+                           "route 198.51.100.0/24 via 192.0.2.3; }\n"
+                           "protocol bgp a { local 127.0.0.1 port " + std::to_string(port) +
+                           " as 65000; neighbor 127.0.0.2 as 65001; passive; ipv4 { import all; export all; }; }\n"
+                           "protocol bgp b { local 127.0.0.1 port " + std::to_string(port) +
+                           " as 65000; neighbor 2001:db8::2 as 65002; passive; disabled; "
+                           "ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n";
+  auto loaded = rs::conf::load_string(text, "t.conf");
+  REQUIRE_MESSAGE(loaded.ok(), loaded.diagnostics.to_string());
+  auto cfg = std::make_shared<const rs::conf::Config>(std::move(loaded.config));
+  rs::RouteServer server(io, cfg);
+  REQUIRE(server.start().empty());
+  io.run_for(std::chrono::milliseconds(50));
+
+  MetricsRegistry r;
+  add_rsd_collectors(r, server, nullptr);
+  const std::string t = r.scrape();
+  CHECK(t.find("rsd_protocol_up{protocol=\"a\"} 0\n") != std::string::npos);
+  CHECK(t.find("rsd_protocol_disabled{protocol=\"b\"} 1\n") != std::string::npos);
+  CHECK(t.find("rsd_protocol_disabled{protocol=\"a\"} 0\n") != std::string::npos);
+  CHECK(t.find("rsd_protocol_state{protocol=\"a\"} 3\n") != std::string::npos);  // passive: active
+  CHECK(t.find("rsd_protocol_state{protocol=\"b\"} 1\n") != std::string::npos);  // disabled: idle
+  CHECK(t.find("rsd_protocol_info{protocol=\"b\",neighbor=\"2001:db8::2\",peer_as=\"65002\",local_as=\"65000\"} 1\n") !=
+        std::string::npos);
+  // Channels: a has ipv4 only, b both.
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv4\"} 0\n") != std::string::npos);
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv6\"}") == std::string::npos);
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"b\",afi=\"ipv6\"} 0\n") != std::string::npos);
+  CHECK(count(t, "rsd_protocol_messages_sent_total{protocol=\"a\",type=") == 5);
+  // No NOTIFICATION yet: the family has no samples and is left out.
+  CHECK(t.find("rsd_protocol_notifications_sent_total") == std::string::npos);
+  CHECK(t.find("rsd_rib_prefixes 2\n") != std::string::npos);  // the two static routes
+  CHECK(t.find("rsd_intern_entries{table=\"attribute_sets\"} ") != std::string::npos);
+  CHECK(t.find("process_open_fds ") != std::string::npos);
+  CHECK(t.find("process_resident_memory_bytes ") != std::string::npos);
+  CHECK(t.find("rsd_build_info{version=\"") != std::string::npos);
+  CHECK(t.find("rsd_health_") == std::string::npos);  // no health manager given
+  server.shutdown("test done");
+  io.run_for(std::chrono::milliseconds(20));
 }
