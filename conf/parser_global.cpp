@@ -387,15 +387,22 @@ void Parser::parse_cli() {
 
 void Parser::parse_metrics() {
   MetricsConfig m;
-  m.loc = next().loc;
+  const Token kw = peek();
+  m.loc = kw.loc;
+  if (config_.metrics)
+    error_at(kw, "a second 'metrics' block (the first is at " + std::to_string(config_.metrics->loc.line) + ":" +
+                     std::to_string(config_.metrics->loc.col) + "); one endpoint per daemon");
+  next();
   parse_block([&] {
     if (accept_kw("listen")) {
       auto ip = parse_ip("an address");
       if (!ip) return false;
       m.listen = *ip;
       if (accept_kw("port")) {
+        const Token at = peek();
         auto p = parse_number("a port number", 65535);
         if (!p) return false;
+        if (*p == 0) return error_at(at, "metrics port 0: give the port Prometheus will scrape (1-65535)");
         m.port = static_cast<uint16_t>(*p);
       }
       return end_option();

@@ -22,6 +22,8 @@
 #include "rs/control/echo.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
+#include "rs/metrics/collectors.hpp"
+#include "rs/metrics/http_server.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -122,8 +124,10 @@ int run_daemon(const DaemonOptions& o) {
   health::HealthManager health(io, *config, health_sink);
   if (!config->healthchecks.empty()) server.hold_initial_export(true);
   server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
-  server.set_reconfigure_hook([&health](const conf::Config& c) {
+  std::function<void(const conf::Config&)> reconfigure_metrics;
+  server.set_reconfigure_hook([&health, &reconfigure_metrics](const conf::Config& c) {
     if (std::string problems = health.reconfigure(c); !problems.empty()) spdlog::warn("health: {}", problems);
+    if (reconfigure_metrics) reconfigure_metrics(c);
   });
   if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
       !problems.empty())
@@ -134,6 +138,7 @@ int run_daemon(const DaemonOptions& o) {
   boost::asio::steady_timer exit_timer(io);
   bool stopping = false;
   std::vector<std::unique_ptr<control::ControlServer>> controls;
+  std::function<void()> stop_metrics;
   // graceful: no Cease; the sessions just close, so peers that negotiated graceful restart keep
   // our routes while we are away (RFC 4724 4.2, BIRD's `graceful restart` command).
   auto stop_daemon = [&](std::string_view why, bool graceful = false) {
@@ -141,6 +146,7 @@ int run_daemon(const DaemonOptions& o) {
     stopping = true;
     spdlog::info("{}: shutting down", why);
     for (auto& c : controls) c->stop();  // the socket files go now
+    if (stop_metrics) stop_metrics();
     health.stop();
     if (!graceful) server.shutdown("rsd shutting down");
     // Give the Cease NOTIFICATIONs a moment to leave, then stop.
@@ -183,6 +189,46 @@ int run_daemon(const DaemonOptions& o) {
       controls.push_back(std::move(cs));
     }
   }
+
+  // Metrics endpoint (`metrics { listen ...; }`): collectors read the live objects at scrape time.
+  metrics::MetricsRegistry metrics_registry;
+  metrics::add_rsd_collectors(metrics_registry, server, &health);
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  auto start_metrics = [&](const conf::MetricsConfig& m) -> std::string {
+    metrics::HttpOptions mo;
+    mo.address = m.listen;
+    mo.port = m.port;
+    metrics_server = std::make_unique<metrics::MetricsServer>(io, metrics_registry, mo);
+    std::string err = metrics_server->start();
+    if (!err.empty()) metrics_server.reset();
+    return err;
+  };
+  if (config->metrics) {
+    if (std::string err = start_metrics(*config->metrics); !err.empty()) {
+      spdlog::error("metrics: {}", err);
+      for (auto& c : controls) c->stop();
+      server.shutdown("rsd could not start");
+      return 1;
+    }
+  }
+  stop_metrics = [&] {
+    if (metrics_server) metrics_server->stop();
+  };
+  // A reload that changes or removes the block rebinds; a failed bind leaves the endpoint off.
+  std::optional<conf::MetricsConfig> metrics_config = config->metrics;
+  reconfigure_metrics = [&](const conf::Config& c) {
+    auto same = [](const std::optional<conf::MetricsConfig>& a, const std::optional<conf::MetricsConfig>& b) {
+      return a.has_value() == b.has_value() && (!a || (a->listen == b->listen && a->port == b->port));
+    };
+    if (same(metrics_config, c.metrics)) return;
+    metrics_config = c.metrics;
+    metrics_server.reset();
+    if (!c.metrics) {
+      spdlog::info("metrics: endpoint closed");
+      return;
+    }
+    if (std::string err = start_metrics(*c.metrics); !err.empty()) spdlog::error("metrics: {}", err);
+  };
 
   std::function<void()> wait_signal;
   wait_signal = [&] {

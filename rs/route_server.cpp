@@ -943,6 +943,9 @@ std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
     v.stats[0] = p->channels[0].stats;
     v.stats[1] = p->channels[1].stats;
     v.exported = p->member.out.advertised();
+    v.channel_enabled[0] = p->channels[0].enabled;
+    v.channel_enabled[1] = p->channels[1].enabled;
+    v.packed = p->packed;
     out.push_back(std::move(v));
   }
   return out;

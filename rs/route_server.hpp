@@ -94,7 +94,9 @@ class RouteServer final : public bgp::PeerHandler {
     const bgp::Peer* peer = nullptr;
     const rib::RouteSource* source = nullptr;
     ChannelStats stats[2];
+    bool channel_enabled[2] = {false, false};  // [0] ipv4, [1] ipv6
     std::size_t exported = 0;  // prefixes in its Adj-RIB-Out
+    PackCounters packed;       // UPDATEs and prefixes sent
   };
   std::vector<ProtocolView> protocols() const;
   bool idle() const;  // no walk, no export pending (tests poll this)

@@ -41,6 +41,10 @@ std::string_view to_string(Peer::Phase p) {
 
 namespace {
 
+uint16_t notification_key(const wire::NotificationMessage& n) {
+  return static_cast<uint16_t>(static_cast<uint16_t>(n.code) << 8 | n.subcode);
+}
+
 wire::NotificationMessage cease(uint8_t subcode) {
   return wire::NotificationMessage{wire::ErrorCode::Cease, subcode, {}};
 }
@@ -219,6 +223,7 @@ void Peer::close_session(std::shared_ptr<Session>& slot, std::optional<wire::Not
   if (!s) return;
   if (n && s->connected() && s->state() >= State::OpenSent) {
     ++counters_.notifications_sent;
+    ++counters_.notifications_sent_by_code[notification_key(*n)];
     counters_.last_notification_sent = n;
     counters_.messages.out[static_cast<uint8_t>(wire::MessageType::Notification)]++;
   }
@@ -291,10 +296,12 @@ bool Peer::session_fill(Session&, std::vector<uint8_t>& out, std::size_t budget)
 void Peer::record_error(const CloseInfo& info) {
   if (info.sent) {
     ++counters_.notifications_sent;
+    ++counters_.notifications_sent_by_code[notification_key(*info.sent)];
     counters_.last_notification_sent = info.sent;
   }
   if (info.received) {
     ++counters_.notifications_received;
+    ++counters_.notifications_received_by_code[notification_key(*info.received)];
     counters_.last_notification_received = info.received;
   }
   last_error_ = LastError{info.reason, info.sent, info.received, Clock::now()};

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,9 @@ struct PeerCounters {
   uint64_t establishments = 0;
   uint64_t notifications_sent = 0;
   uint64_t notifications_received = 0;
+  // The same by code and subcode, key (code << 8) | subcode (metrics; NOTIFICATIONs are rare).
+  std::map<uint16_t, uint64_t> notifications_sent_by_code;
+  std::map<uint16_t, uint64_t> notifications_received_by_code;
   std::optional<wire::NotificationMessage> last_notification_sent;
   std::optional<wire::NotificationMessage> last_notification_received;
   uint64_t collisions = 0;            // sessions closed by collision detection

@@ -92,6 +92,7 @@ std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckCo
   c->on_announce = [this, alive](const std::string& name, std::chrono::steady_clock::time_point verdict) {
     if (!*alive) return;
     pending_.push_back({name, verdict, {}});
+    ++failover_stats_[name].route_changes;
   };
   c->on_run = [this, alive](const HealthView&) {
     if (*alive) check_ready();
@@ -276,8 +277,9 @@ void HealthManager::on_export(const std::string& peer) {
     if (std::find(p.done.begin(), p.done.end(), peer) != p.done.end()) continue;
     p.done.push_back(peer);
     auto& s = samples_[p.check];
-    s.push_back({p.check, peer,
-                 static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - p.verdict).count())});
+    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - p.verdict);
+    s.push_back({p.check, peer, static_cast<uint64_t>(latency.count())});
+    failover_stats_[p.check].latency.observe(std::chrono::duration<double>(latency).count());
     if (s.size() > kSamplesPerCheck) s.pop_front();
   }
 }

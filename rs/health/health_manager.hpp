@@ -21,6 +21,7 @@
 #include "rs/health/operator_state.hpp"
 #include "rs/health/process.hpp"
 #include "rs/health/route_sink.hpp"
+#include "rs/metrics/histogram.hpp"
 
 namespace rs::health {
 
@@ -28,6 +29,13 @@ struct FailoverSample {
   std::string check;
   std::string peer;
   uint64_t latency_us = 0;  // verdict -> first UPDATE bytes handed to the peer's socket after it
+};
+
+// Cumulative failover figures of one check, for the metrics (never trimmed, unlike the samples).
+struct FailoverStats {
+  uint64_t route_changes = 0;  // verdicts that changed what the check announces
+  // Verdict -> first UPDATE handed to each peer's socket, in seconds: one observation per peer.
+  metrics::Histogram latency = metrics::failover_histogram();
 };
 
 class HealthManager {
@@ -56,6 +64,7 @@ class HealthManager {
   std::optional<HealthView> health(const std::string& name) const;
   std::vector<ProcessView> processes() const;
   std::vector<FailoverSample> failovers(const std::string& check) const;
+  const std::map<std::string, FailoverStats>& failover_stats() const { return failover_stats_; }
   bool all_settled() const;
   bool ready() const { return ready_fired_; }
 
@@ -88,6 +97,7 @@ class HealthManager {
   };
   std::deque<Pending> pending_;
   std::map<std::string, std::deque<FailoverSample>> samples_;
+  std::map<std::string, FailoverStats> failover_stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
