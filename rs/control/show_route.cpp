@@ -8,6 +8,8 @@
 //   count / stats: "N of M routes for K networks in table T" and 0014 "Total: ...".
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <functional>
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
@@ -143,9 +145,11 @@ class RouteOutput final : public Output {
 
   bool next(cli::ReplyWriter& w, std::size_t budget) override {
     if (snapshot_due_) {
-      if (active_walks() >= kMaxWalks) return true;  // wait for a slot; the session retries later
-      ++active_walks();
-      holding_slot_ = true;
+      if (!holding_slot_) {
+        if (slots().active >= kMaxWalks) return true;  // blocked: wait() queues us for a slot
+        ++slots().active;
+        holding_slot_ = true;
+      }
       snapshot_due_ = false;
       prefixes_ = server_.rib().snapshot();
       std::erase_if(prefixes_, [&](const Prefix& p) {
@@ -172,13 +176,40 @@ class RouteOutput final : public Output {
   };
   // Table walks in progress hold a snapshot of the prefixes (32 bytes each): at most kMaxWalks at
   // once, so many clients dumping a large table cost kMaxWalks snapshots, not one per client.
+  // The others wait in FIFO order and a released slot is handed straight to the first of them
+  // (no polling, and a newcomer cannot overtake a waiter).
   static constexpr int kMaxWalks = 4;
-  static int& active_walks() {
-    static int n = 0;  // the event-loop thread only
-    return n;
+  struct Slots {
+    int active = 0;
+    std::deque<std::pair<RouteOutput*, std::function<void()>>> waiters;
+  };
+  static Slots& slots() {
+    static Slots s;  // the event-loop thread only
+    return s;
   }
+
+ public:
+  bool wait(std::function<void()> wake) override {
+    if (!snapshot_due_ || holding_slot_ || slots().active < kMaxWalks) return false;  // not blocked
+    slots().waiters.emplace_back(this, std::move(wake));
+    return true;
+  }
+
+ private:
   void release() {
-    if (holding_slot_) --active_walks(), holding_slot_ = false;
+    Slots& s = slots();
+    std::erase_if(s.waiters, [this](const auto& w) { return w.first == this; });
+    if (holding_slot_) {
+      holding_slot_ = false;
+      if (!s.waiters.empty()) {
+        auto [next, wake] = std::move(s.waiters.front());
+        s.waiters.pop_front();
+        next->holding_slot_ = true;  // the slot passes on; `active` is unchanged
+        wake();
+      } else {
+        --s.active;
+      }
+    }
     std::vector<Prefix>().swap(prefixes_);
     pos_ = 0;
   }
