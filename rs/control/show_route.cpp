@@ -7,6 +7,7 @@
 //   1012 "\tBGP.attr: value", with `all`
 //   count / stats: "N of M routes for K networks in table T" and 0014 "Total: ...".
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -135,6 +136,7 @@ class RouteOutput final : public Output {
         prefixes_.push_back(*p);
       }
       if (prefixes_.empty()) return reply(code::kRouteNotFound, "Network not found");
+      sorted_until_ = prefixes_.size();  // one prefix: nothing to sort
     } else {
       snapshot_due_ = true;  // taken when a walk slot is free (next())
     }
@@ -151,14 +153,11 @@ class RouteOutput final : public Output {
         holding_slot_ = true;
       }
       snapshot_due_ = false;
-      prefixes_ = server_.rib().snapshot();
-      std::erase_if(prefixes_, [&](const Prefix& p) {
-        return std::find(families_.begin(), families_.end(), p.family()) == families_.end();
-      });
-      std::sort(prefixes_.begin(), prefixes_.end());
+      take_snapshot();
     }
     std::size_t n = 0;
     while (pos_ < prefixes_.size() && n < kPrefixesPerSlice && w.size() < budget) {
+      if (pos_ == sorted_until_) sort_next_bucket();
       const Prefix& p = prefixes_[pos_++];
       ++n;
       enter(w, p.family());
@@ -196,6 +195,40 @@ class RouteOutput final : public Output {
   }
 
  private:
+  // The snapshot in BIRD's order without sorting it in one go (a million prefixes take seconds to
+  // sort in a debug build, and no keepalive goes out meanwhile): one counting-sort pass on (family,
+  // first 16 address bits) puts the prefixes in buckets that are already in order among themselves;
+  // each bucket is sorted when the walk reaches it (sort_next_bucket()).
+  static uint32_t bucket_of(const Prefix& p) {
+    return (p.family() == Family::Ipv4 ? 0u : 65536u) | static_cast<uint32_t>(p.address().hi() >> 48);
+  }
+  void take_snapshot() {
+    std::vector<Prefix> all = server_.rib().snapshot();
+    auto wanted = [this](const Prefix& p) {
+      return std::find(families_.begin(), families_.end(), p.family()) != families_.end();
+    };
+    std::vector<uint32_t> start(2 * 65536 + 1, 0);  // transient: 512 kB
+    for (const Prefix& p : all)
+      if (wanted(p)) ++start[bucket_of(p) + 1];
+    for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+    bounds_.clear();
+    for (std::size_t i = 0; i + 1 < start.size(); ++i)
+      if (start[i + 1] > start[i]) bounds_.push_back(start[i]);
+    bounds_.push_back(start.back());
+    prefixes_.assign(start.back(), Prefix());
+    for (const Prefix& p : all)
+      if (wanted(p)) prefixes_[start[bucket_of(p)]++] = p;
+    next_bucket_ = 0;
+    sorted_until_ = 0;
+  }
+  void sort_next_bucket() {
+    assert(next_bucket_ + 1 < bounds_.size() && bounds_[next_bucket_] == pos_);
+    sorted_until_ = bounds_[next_bucket_ + 1];
+    std::sort(prefixes_.begin() + static_cast<std::ptrdiff_t>(pos_),
+              prefixes_.begin() + static_cast<std::ptrdiff_t>(sorted_until_));
+    ++next_bucket_;
+  }
+
   void release() {
     Slots& s = slots();
     std::erase_if(s.waiters, [this](const auto& w) { return w.first == this; });
@@ -211,7 +244,8 @@ class RouteOutput final : public Output {
       }
     }
     std::vector<Prefix>().swap(prefixes_);
-    pos_ = 0;
+    std::vector<std::size_t>().swap(bounds_);
+    pos_ = next_bucket_ = sorted_until_ = 0;
   }
   static int fi(Family f) { return f == Family::Ipv4 ? 0 : 1; }
   static const char* table_name(Family f) { return f == Family::Ipv4 ? "master4" : "master6"; }
@@ -416,6 +450,9 @@ class RouteOutput final : public Output {
   std::vector<Family> families_;
   std::vector<Prefix> prefixes_;
   std::size_t pos_ = 0;
+  std::vector<std::size_t> bounds_;  // start of each non-empty bucket of prefixes_, then its size
+  std::size_t next_bucket_ = 0;      // index in bounds_ of the first bucket not sorted yet
+  std::size_t sorted_until_ = 0;     // prefixes_[0, sorted_until_) are in order
   bool snapshot_due_ = false;
   bool holding_slot_ = false;
   std::size_t section_ = 0;

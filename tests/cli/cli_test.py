@@ -461,6 +461,13 @@ class BadInput(unittest.TestCase):
         lengths = {len(r) for r in results}
         self.assertEqual(len(lengths), 1, lengths)
         self.assertGreater(lengths.pop(), 40000)
+        # BIRD's order (family, address, length), although the walk sorts the table bucket by bucket.
+        import ipaddress
+        nets = [ipaddress.ip_network(m.group(1)) for m in
+                (re.match(r"^(?:1007-| )([0-9a-f.:]+/\d+)\s", l) for l in results[0]) if m]
+        self.assertGreater(len(nets), 20000)
+        key = lambda n: (n.version, int(n.network_address), n.prefixlen)
+        self.assertEqual(nets, sorted(nets, key=key))
         for c in conns:
             c.close()
 
