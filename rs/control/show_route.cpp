@@ -153,8 +153,13 @@ class RouteOutput final : public Output {
         holding_slot_ = true;
       }
       snapshot_due_ = false;
-      take_snapshot();
+      unordered_ = server_.rib().snapshot();
+      start_.assign(2 * 65536 + 1, 0);
+      build_pos_ = 0;
+      building_ = 1;
+      return true;  // the snapshot copy was this turn's work
     }
+    if (building_ && !build_step()) return true;
     std::size_t n = 0;
     while (pos_ < prefixes_.size() && n < kPrefixesPerSlice && w.size() < budget) {
       if (pos_ == sorted_until_) sort_next_bucket();
@@ -173,8 +178,9 @@ class RouteOutput final : public Output {
   struct Counter {
     uint64_t shown = 0, routes = 0, nets = 0;
   };
-  // Table walks in progress hold a snapshot of the prefixes (32 bytes each): at most kMaxWalks at
-  // once, so many clients dumping a large table cost kMaxWalks snapshots, not one per client.
+  // Table walks in progress hold a snapshot of the prefixes (32 bytes each, twice that while it is
+  // being ordered): at most kMaxWalks at once, so many clients dumping a large table cost
+  // kMaxWalks snapshots, not one per client.
   // The others wait in FIFO order and a released slot is handed straight to the first of them
   // (no polling, and a newcomer cannot overtake a waiter).
   static constexpr int kMaxWalks = 4;
@@ -196,30 +202,43 @@ class RouteOutput final : public Output {
 
  private:
   // The snapshot in BIRD's order without sorting it in one go (a million prefixes take seconds to
-  // sort in a debug build, and no keepalive goes out meanwhile): one counting-sort pass on (family,
-  // first 16 address bits) puts the prefixes in buckets that are already in order among themselves;
-  // each bucket is sorted when the walk reaches it (sort_next_bucket()).
+  // sort in a debug build, and no keepalive goes out meanwhile): a counting sort on (family, first
+  // 16 address bits), run kBuildChunk prefixes a turn, puts the prefixes in buckets that are in order
+  // among themselves; each bucket is sorted when the walk reaches it (sort_next_bucket()). Only the
+  // copy of the table's keys (RIB::snapshot()) happens in one turn.
+  static constexpr std::size_t kBuildChunk = 65536;
   static uint32_t bucket_of(const Prefix& p) {
     return (p.family() == Family::Ipv4 ? 0u : 65536u) | static_cast<uint32_t>(p.address().hi() >> 48);
   }
-  void take_snapshot() {
-    std::vector<Prefix> all = server_.rib().snapshot();
+  // Counts (building_ 1), then scatters (2) kBuildChunk prefixes of unordered_ a turn; true when done.
+  bool build_step() {
     auto wanted = [this](const Prefix& p) {
       return std::find(families_.begin(), families_.end(), p.family()) != families_.end();
     };
-    std::vector<uint32_t> start(2 * 65536 + 1, 0);  // transient: 512 kB
-    for (const Prefix& p : all)
-      if (wanted(p)) ++start[bucket_of(p) + 1];
-    for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-    bounds_.clear();
-    for (std::size_t i = 0; i + 1 < start.size(); ++i)
-      if (start[i + 1] > start[i]) bounds_.push_back(start[i]);
-    bounds_.push_back(start.back());
-    prefixes_.assign(start.back(), Prefix());
-    for (const Prefix& p : all)
-      if (wanted(p)) prefixes_[start[bucket_of(p)]++] = p;
+    const std::size_t end = std::min(unordered_.size(), build_pos_ + kBuildChunk);
+    if (building_ == 1) {
+      for (; build_pos_ < end; ++build_pos_)
+        if (wanted(unordered_[build_pos_])) ++start_[bucket_of(unordered_[build_pos_]) + 1];
+      if (build_pos_ < unordered_.size()) return false;
+      for (std::size_t i = 1; i < start_.size(); ++i) start_[i] += start_[i - 1];
+      bounds_.clear();
+      for (std::size_t i = 0; i + 1 < start_.size(); ++i)
+        if (start_[i + 1] > start_[i]) bounds_.push_back(start_[i]);
+      bounds_.push_back(start_.back());
+      prefixes_.assign(start_.back(), Prefix());
+      building_ = 2;
+      build_pos_ = 0;
+      return false;
+    }
+    for (; build_pos_ < end; ++build_pos_)
+      if (wanted(unordered_[build_pos_])) prefixes_[start_[bucket_of(unordered_[build_pos_])]++] = unordered_[build_pos_];
+    if (build_pos_ < unordered_.size()) return false;
+    std::vector<Prefix>().swap(unordered_);
+    std::vector<uint32_t>().swap(start_);
+    building_ = 0;
     next_bucket_ = 0;
     sorted_until_ = 0;
+    return true;
   }
   void sort_next_bucket() {
     assert(next_bucket_ + 1 < bounds_.size() && bounds_[next_bucket_] == pos_);
@@ -244,7 +263,10 @@ class RouteOutput final : public Output {
       }
     }
     std::vector<Prefix>().swap(prefixes_);
+    std::vector<Prefix>().swap(unordered_);
+    std::vector<uint32_t>().swap(start_);
     std::vector<std::size_t>().swap(bounds_);
+    building_ = 0;
     pos_ = next_bucket_ = sorted_until_ = 0;
   }
   static int fi(Family f) { return f == Family::Ipv4 ? 0 : 1; }
@@ -450,6 +472,10 @@ class RouteOutput final : public Output {
   std::vector<Family> families_;
   std::vector<Prefix> prefixes_;
   std::size_t pos_ = 0;
+  std::vector<Prefix> unordered_;    // while building_: the unordered snapshot
+  std::vector<uint32_t> start_;      // while building_: bucket counts, then write cursors
+  std::size_t build_pos_ = 0;
+  int building_ = 0;                 // 0 done, 1 counting, 2 scattering
   std::vector<std::size_t> bounds_;  // start of each non-empty bucket of prefixes_, then its size
   std::size_t next_bucket_ = 0;      // index in bounds_ of the first bucket not sorted yet
   std::size_t sorted_until_ = 0;     // prefixes_[0, sorted_until_) are in order
