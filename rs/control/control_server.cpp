@@ -3,7 +3,10 @@
 // memory a client can pin is one slice plus the reply's own cursor, however slowly it reads, and
 // other work (keepalives, UPDATEs) runs between slices. A write error (the client went away)
 // drops the reply at once. Input is read in small pieces and a line longer than kMaxLine is
-// discarded as it arrives, so a client cannot grow the input buffer either.
+// discarded as it arrives, so a client cannot grow the input buffer either. A slice without bytes
+// (a count, a filter matching nothing) is still progress: the next one follows on the next
+// event-loop turn, unthrottled. An output blocked on a shared resource (a table-walk slot) parks the
+// session until it is woken (Output::wait); nothing polls.
 #include "rs/control/control_server.hpp"
 
 #include "rs/control/echo.hpp"
