@@ -31,9 +31,12 @@ std::vector<CommandSpec> build() {
        "show route [[for] <prefix>|for <ip>] [table <t>] [filter <f>|where <cond>] "
        "[(export|preexport|noexport) <p>] [protocol <p>] [primary] [filtered] [all] [count|stats]",
        "Show routing table", route_options(), A::Prefix, N::None, false, false, true});
-  add({"show symbols", "show symbols [table|filter|function|protocol|template|constant] [<name>]",
+  add({"show symbols",
+       "show symbols [table|filter|function|protocol|template|constant|attribute|healthcheck|roa] [<name>]",
        "Show all known symbolic names",
-       {{"table"}, {"filter"}, {"function"}, {"protocol"}, {"template"}, {"constant"}}, A::Name,
+       {{"table"}, {"filter"}, {"function"}, {"protocol"}, {"template"}, {"constant"}, {"attribute"},
+        {"healthcheck"}, {"roa"}},
+       A::Name,
        N::Symbol, false, false, true});
   add({"show memory", "show memory", "Show memory usage", {}, A::None, N::None, false, false, true});
   add({"show health", "show health [<check>]", "Show health checks and processes", {}, A::Name, N::None,

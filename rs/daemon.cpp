@@ -2,9 +2,6 @@
 // error as file:line:col; a good one is applied softly (RouteServer::reconfigure).
 #include "rs/daemon.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -22,6 +19,7 @@
 #include "rs/control/echo.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
+#include "rs/log/logging.hpp"
 #include "rs/metrics/collectors.hpp"
 #include "rs/metrics/http_server.hpp"
 #include "rs/route_server.hpp"
@@ -31,48 +29,11 @@ namespace rs {
 
 namespace {
 
-spdlog::level::level_enum lowest_level(uint32_t classes) {
-  if (classes & (conf::kLogDebug | conf::kLogTrace)) return spdlog::level::debug;
-  if (classes & (conf::kLogInfo | conf::kLogRemote | conf::kLogAuth)) return spdlog::level::info;
-  if (classes & conf::kLogWarning) return spdlog::level::warn;
-  return spdlog::level::err;
-}
-
-// Builds the logger from the `log` statements; stderr when there are none or in the foreground.
+// Builds the logger from the `log` statements (rs/log/logging.hpp); stderr when there are none or
+// in the foreground; the `echo` sink copies log lines to CLI sessions.
 void setup_logging(const conf::Config& cfg, bool foreground) {
-  std::vector<spdlog::sink_ptr> sinks;
-  for (const auto& l : cfg.logs) {
-    spdlog::sink_ptr s;
-    try {
-      switch (l.kind) {
-        case conf::LogTarget::Kind::File:
-          s = std::make_shared<spdlog::sinks::basic_file_sink_mt>(l.path);
-          break;
-        case conf::LogTarget::Kind::Syslog:
-          s = std::make_shared<spdlog::sinks::syslog_sink_mt>(
-              l.syslog_name.empty() ? "rsd" : l.syslog_name, LOG_PID, LOG_DAEMON, false);
-          break;
-        case conf::LogTarget::Kind::Stderr:
-          s = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-          break;
-      }
-    } catch (const spdlog::spdlog_ex& e) {
-      std::cerr << "rsd: " << l.loc.to_string() << ": cannot open log: " << e.what() << "\n";
-      continue;
-    }
-    s->set_level(lowest_level(l.classes));
-    sinks.push_back(std::move(s));
-  }
-  if (sinks.empty() || foreground) {
-    bool has_stderr = false;
-    for (const auto& l : cfg.logs) has_stderr |= l.kind == conf::LogTarget::Kind::Stderr;
-    if (!has_stderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  }
-  sinks.push_back(control::EchoSink::instance());  // `echo`: log lines to CLI sessions
-  auto logger = std::make_shared<spdlog::logger>("rsd", sinks.begin(), sinks.end());
-  logger->set_level(cfg.debug_protocols ? spdlog::level::debug : spdlog::level::info);
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
+  std::string problems = log::configure(cfg, foreground, {control::EchoSink::instance()});
+  if (!problems.empty()) spdlog::error("log: {}", problems.substr(0, problems.size() - 1));
 }
 
 bool write_pidfile(const std::string& path) {
@@ -125,10 +86,12 @@ int run_daemon(const DaemonOptions& o) {
   if (!config->healthchecks.empty()) server.hold_initial_export(true);
   server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
   std::function<void(const conf::Config&)> reconfigure_metrics;
-  server.set_reconfigure_hook([&health, &reconfigure_metrics](const conf::Config& c) {
+  server.set_reconfigure_hook([&health, &o, &reconfigure_metrics](const conf::Config& c) {
+    setup_logging(c, o.foreground);  // new `log` statements apply at once
     if (std::string problems = health.reconfigure(c); !problems.empty()) spdlog::warn("health: {}", problems);
     if (reconfigure_metrics) reconfigure_metrics(c);
   });
+  log::Ticker log_ticker(io);  // summaries of suppressed repeats go out when their window ends
   if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
       !problems.empty())
     spdlog::warn("health: {}", problems);
@@ -235,6 +198,7 @@ int run_daemon(const DaemonOptions& o) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
+        log::reopen();  // logrotate may send SIGHUP as well as SIGUSR1
         spdlog::info("SIGHUP: reloading {}", o.config_path);
         // The same path as `configure`: a file with errors keeps the running configuration.
         cli::ReplyWriter w;
@@ -252,7 +216,7 @@ int run_daemon(const DaemonOptions& o) {
   wait_reopen = [&] {
     reopen.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      setup_logging(server.config(), o.foreground);
+      log::reopen();
       spdlog::info("SIGUSR1: log files reopened");
       wait_reopen();
     });

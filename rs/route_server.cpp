@@ -8,6 +8,8 @@
 // ones still there at End-of-RIB (or when the restart timer runs out) are removed.
 #include "rs/route_server.hpp"
 
+#include "rs/log/log_class.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -210,6 +212,7 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
   auto pc = peer_config(cfg, dynamic_peer);
   pc.name = p->name;
   p->peer = std::make_unique<bgp::Peer>(io_, std::move(pc), *this);
+  p->peer->set_debug(p->debug);
   bgp::Peer* raw = p->peer.get();
   p->member.wake = [raw] { raw->notify_export(); };
   by_peer_[raw] = p.get();
@@ -431,6 +434,14 @@ AttrRef RouteServer::run_import_filter(Protocol& p, int fam, const Prefix& prefi
   filters::RunOutput out;
   const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
   if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
+  if (p.debug & kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
+    log::trace("{} < {} {} by import filter {}", p.name, prefix.to_string(),
+               v == filters::Verdict::Accept ? (out.modified ? "accepted (modified)" : "accepted")
+               : v == filters::Verdict::Error ? "rejected (error)"
+                                              : "rejected",
+               spec.kind == conf::FilterSpec::Kind::Named ? spec.name
+               : spec.kind == conf::FilterSpec::Kind::Where ? std::string("where")
+                                                            : std::string("(inline)"));
   if (v != filters::Verdict::Accept) return {};
   return out.modified ? table_.intern(out.attrs) : received;
 }
@@ -495,7 +506,7 @@ void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const A
   if (imported && !was_accepted) ++ch.stats.current_accepted;
   if (!imported && was_accepted) --ch.stats.current_accepted;
   if (p.debug & kDebugRoutes)
-    spdlog::info("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered", n.prefix.to_string());
+    log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered", n.prefix.to_string());
   (void)rib_.import(n.prefix, slot, std::move(imported), now());
 }
 
@@ -503,6 +514,7 @@ bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
   auto it = protocols_.find(name);
   if (it == protocols_.end()) return false;
   it->second->debug = flags;
+  if (it->second->peer) it->second->peer->set_debug(flags);  // events and packets are the session's
   return true;
 }
 
@@ -518,7 +530,7 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
       }
     }
   }
-  if (p.debug & kDebugRoutes) spdlog::info("{} > removed {}", p.name, n.prefix.to_string());
+  if (p.debug & kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
   (void)rib_.withdraw(n.prefix, p.source.get(), n.path_id);
 }
 
@@ -654,7 +666,7 @@ void RouteServer::on_established(bgp::Peer& peer) {
   Protocol* p = protocol_of(peer);
   if (!p) return;
   p->established = true;
-  if (p->debug & kDebugStates) spdlog::info("{}: state changed to up", p->name);
+  if (p->debug & kDebugStates) log::trace("{}: state changed to up", p->name);
   const auto* n = peer.negotiated();
   if (auto ep = peer.remote_endpoint()) {
     p->source->neighbor_address = *IpAddress::parse(ep->address().to_string());
@@ -800,7 +812,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   if (!p) return;
   const bool was_up = p->established;
   p->established = false;
-  if (p->debug & kDebugStates) spdlog::info("{}: state changed to down", p->name);
+  if (p->debug & kDebugStates) log::trace("{}: state changed to down", p->name);
   leave_group(*p);
   p->member.out.clear();
   p->member.path_ids.clear();

@@ -18,7 +18,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "conf/config.hpp"
 #include "rs/bgp/wire/bytes.hpp"
+#include "rs/log/log_class.hpp"
 
 namespace rs::bgp {
 
@@ -369,6 +371,7 @@ void Peer::schedule_connect(Duration delay) {
   connect_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_),
                              g = connect_gen_](const boost::system::error_code& ec) {
     if (ec || alive.expired() || g != connect_gen_) return;
+    if (debug_ & conf::kDebugEvents) log::trace("{}: event: connect timer fired", cfg_.name);
     connect_now();
   });
 }
@@ -393,6 +396,7 @@ void Peer::enter_error_wait() {
   error_wait_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_),
                                 g = error_wait_gen_](const boost::system::error_code& ec) {
     if (ec || alive.expired() || g != error_wait_gen_) return;
+    if (debug_ & conf::kDebugEvents) log::trace("{}: event: error wait over", cfg_.name);
     phase_ = Phase::Start;
     if (!cfg_.passive) schedule_connect(cfg_.connect_delay_time);
   });

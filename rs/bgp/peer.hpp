@@ -117,6 +117,8 @@ class Peer final : private SessionOwner {
   void set_restarting(bool on) { restarting_ = on; }
   // Operator enable / disable (the control socket): a disabled peer does not start.
   void set_disabled(bool on) { cfg_.disabled = on; }
+  // `debug NAME ...` flags (conf::DebugFlag) for the sessions' event and packet lines.
+  void set_debug(uint32_t flags) { debug_ = flags; }
 
   // An incoming connection from the neighbour (the Listener matched its address).
   void accept(boost::asio::ip::tcp::socket sock);
@@ -152,6 +154,7 @@ class Peer final : private SessionOwner {
   bool session_fill(Session& s, std::vector<uint8_t>& out, std::size_t budget) override;
   void session_closed(Session& s, const CloseInfo& info) override;
   MessageCounters& session_counters() override { return counters_.messages; }
+  uint32_t session_debug() const override { return debug_; }
 
   Session* established_session() const;
   std::shared_ptr<Session>& slot(const Session& s);
@@ -185,6 +188,7 @@ class Peer final : private SessionOwner {
   std::optional<std::chrono::steady_clock::time_point> last_error_at_;
   LastError last_error_;
   PeerCounters counters_;
+  uint32_t debug_ = 0;
 };
 
 std::string_view to_string(Peer::Phase p);

@@ -19,7 +19,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "conf/config.hpp"
 #include "rs/bgp/socket_options.hpp"
+#include "rs/log/log_class.hpp"
 
 namespace rs::bgp {
 
@@ -181,7 +183,33 @@ void Session::on_connected() {
 
 // ---- The state machine ---------------------------------------------------------------------
 
+namespace {
+std::string_view message_name(uint8_t type) {
+  switch (type) {
+    case 1: return "OPEN";
+    case 2: return "UPDATE";
+    case 3: return "NOTIFICATION";
+    case 4: return "KEEPALIVE";
+    case 5: return "ROUTE-REFRESH";
+    default: return "unknown message";
+  }
+}
+}  // namespace
+
 void Session::fsm(Event ev) {
+  if (debug() & conf::kDebugEvents) {
+    // BIRD's `debug events`: timers and connection events (received messages are `packets`).
+    std::string_view what;
+    switch (ev) {
+      case Event::TcpConnected: what = "connection established"; break;
+      case Event::TcpFailed: what = "connection failed or closed"; break;
+      case Event::HoldTimerExpired: what = "hold timer expired"; break;
+      case Event::KeepaliveTimerExpired: what = "keepalive timer fired"; break;
+      case Event::SendHoldTimerExpired: what = "send hold timer expired"; break;
+      default: break;
+    }
+    if (!what.empty()) log::trace("{}: event: {} in state {}", cfg_.name, what, to_string(state_));
+  }
   switch (state_) {
     case State::Idle:
       return;  // closed: late events are dropped
@@ -340,6 +368,7 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
     }
     off += frame_.size;
     auto type = static_cast<uint8_t>(frame_.header.type);
+    if (debug() & conf::kDebugPackets) log::trace("{}: got {}, length {}", cfg_.name, message_name(type), frame_.size);
     if (owner_ && type < 6) owner_->session_counters().in[type]++;
     if (!any) {
       any = true;
@@ -515,6 +544,16 @@ void Session::count_out(std::size_t from) {
   }
 }
 
+void Session::trace_out() const {
+  std::size_t p = 0;
+  while (p + wire::kHeaderSize <= wbuf_.size()) {
+    std::size_t len = std::size_t{wbuf_[p + 16]} << 8 | wbuf_[p + 17];
+    if (len < wire::kHeaderSize) break;
+    log::trace("{}: sending {}, length {}", cfg_.name, message_name(wbuf_[p + 18]), len);
+    p += len;
+  }
+}
+
 void Session::pump() {
   // Not re-entered from inside fill(): the owner may call notify_export() or stop() there.
   if (writing_ || !connected_ || filling_) return;
@@ -536,6 +575,7 @@ void Session::pump() {
       count_out(before);
       if (!connected_) return;  // the owner closed us from fill()
     }
+    if (debug() & conf::kDebugPackets) trace_out();
   }
   if (wbuf_.size() == woff_) {
     send_hold_armed_ = false;

@@ -76,6 +76,8 @@ class SessionOwner {
   // The session ended by itself (error, NOTIFICATION, TCP failure). Not called for close().
   virtual void session_closed(Session& s, const CloseInfo& info) = 0;
   virtual MessageCounters& session_counters() = 0;
+  // The protocol's `debug` flags (conf::DebugFlag): events and packets add log lines (class trace).
+  virtual uint32_t session_debug() const { return 0; }
 };
 
 // Our OPEN from the configuration (RFC 4271 4.2, RFC 5492 capabilities).
@@ -155,6 +157,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void pump();
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void count_out(std::size_t from);
+  uint32_t debug() const { return owner_ ? owner_->session_debug() : 0; }
+  void trace_out() const;  // `debug packets`: one line per message in wbuf_
 
   void arm_hold(std::chrono::milliseconds d);
   void wait_hold();

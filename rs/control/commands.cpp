@@ -178,8 +178,14 @@ std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
     sym.emplace(f.name, f.kind == conf::FilterDecl::Kind::Filter ? "filter" : "function");
   for (const auto& d : cfg.defines) sym.emplace(d.name, "constant");
   for (const auto& a : cfg.attributes) sym.emplace(a.name, "attribute");
+  // As BIRD: protocols spawned at run time (dynamic BGP, `neighbor range`) are symbols too.
+  for (const auto& v : ctx_.server.protocols())
+    if (std::none_of(sym.begin(), sym.end(), [&v](const auto& e) { return e.first == v.name; }))
+      sym.emplace(v.name, "protocol");
+  for (const auto& h : cfg.healthchecks) sym.emplace(h.name, "healthcheck");  // rsd's own
   std::string kind_filter;
-  for (const char* k : {"table", "filter", "function", "protocol", "template", "constant"})
+  if (c.has("roa")) kind_filter = "ROA table";  // rsd has no ROA tables: an empty list, as BIRD without any
+  for (const char* k : {"table", "filter", "function", "protocol", "template", "constant", "attribute", "healthcheck"})
     if (c.has(k)) kind_filter = std::string(k) == "table" ? "routing table" : k;
   cli::ReplyWriter w;
   bool any = false;

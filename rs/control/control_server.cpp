@@ -3,7 +3,10 @@
 // memory a client can pin is one slice plus the reply's own cursor, however slowly it reads, and
 // other work (keepalives, UPDATEs) runs between slices. A write error (the client went away)
 // drops the reply at once. Input is read in small pieces and a line longer than kMaxLine is
-// discarded as it arrives, so a client cannot grow the input buffer either.
+// discarded as it arrives, so a client cannot grow the input buffer either. A slice without bytes
+// (a count, a filter matching nothing) is still progress: the next one follows on the next
+// event-loop turn, unthrottled. An output blocked on a shared resource (a table-walk slot) parks the
+// session until it is woken (Output::wait); nothing polls.
 #include "rs/control/control_server.hpp"
 
 #include "rs/control/echo.hpp"
@@ -32,7 +35,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(stream_protocol::socket sock, CommandHandler& handler, bool restricted,
           std::shared_ptr<std::size_t> counter)
-      : sock_(std::move(sock)), timer_(sock_.get_executor()), handler_(handler), counter_(std::move(counter)) {
+      : sock_(std::move(sock)), handler_(handler), counter_(std::move(counter)) {
     state_.restricted = restricted;
     ++*counter_;
   }
@@ -52,7 +55,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (echo_sub_) EchoSink::instance()->unsubscribe(std::exchange(echo_sub_, 0));
     boost::system::error_code ec;
     sock_.close(ec);
-    timer_.cancel();
     output_.reset();
   }
 
@@ -164,19 +166,22 @@ class Session : public std::enable_shared_from_this<Session> {
     out_ = w.take();
     if (!more) output_.reset();
     if (out_.empty() && more) {
-      // Nothing this turn (no match in this slice, or waiting for a walk slot): continue shortly.
       auto self = shared_from_this();
-      if (++idle_turns_ < 8) {
-        boost::asio::post(sock_.get_executor(), [self] { self->pump(); });
-      } else {
-        timer_.expires_after(std::chrono::milliseconds(5));
-        timer_.async_wait([self](const boost::system::error_code& ec) {
-          if (!ec && self->output_) self->pump();
-        });
-      }
+      auto exec = sock_.get_executor();
+      // Blocked on a walk slot: the output wakes us when it has one (the waiter keeps us alive).
+      if (output_->wait([self, exec] {
+            boost::asio::post(exec, [self] {
+              if (self->output_) self->pump();
+            });
+          }))
+        return;
+      // Progress without bytes (a count, a filter matching nothing in this slice): go on at once,
+      // after whatever else is ready (keepalives, UPDATEs, other sessions).
+      boost::asio::post(exec, [self] {
+        if (self->output_) self->pump();
+      });
       return;
     }
-    idle_turns_ = 0;
     write_then([self = shared_from_this(), more] {
       if (more && self->output_) return self->pump();
       if (self->state_.close_after) return self->close();
@@ -196,8 +201,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   stream_protocol::socket sock_;
-  boost::asio::steady_timer timer_;
-  int idle_turns_ = 0;
   CommandHandler& handler_;
   std::shared_ptr<std::size_t> counter_;
   SessionState state_;
@@ -283,8 +286,15 @@ void ControlServer::accept() {
     if (*stopped) return;
     if (ec) {
       if (ec == boost::asio::error::operation_aborted) return;
+      // Out of descriptors (EMFILE, ENFILE) or memory: accept fails at once for as long as the
+      // condition lasts, so retrying at once would spin. Wait a little; pending clients queue
+      // in the listen backlog meanwhile.
       spdlog::warn("control: accept on {}: {}", options_.path, ec.message());
-      return accept();
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this, stopped](const boost::system::error_code& tec) {
+        if (!tec && !*stopped) accept();
+      });
+      return;
     }
     if (*sessions_ >= kMaxSessions) {
       // Over the limit: one line and close (BIRD has no such limit; 8000 is "reply too long").
@@ -304,6 +314,7 @@ void ControlServer::accept() {
 
 void ControlServer::stop() {
   *stopped_ = true;
+  retry_.cancel();
   if (acceptor_) {
     boost::system::error_code ec;
     acceptor_->close(ec);

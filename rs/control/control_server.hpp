@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ class ControlServer {
   CommandHandler& handler_;
   SocketOptions options_;
   std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  boost::asio::steady_timer retry_{io_};  // accept errors (EMFILE): retry later, not in a busy loop
   std::shared_ptr<std::size_t> sessions_ = std::make_shared<std::size_t>(0);
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
   bool bound_ = false;

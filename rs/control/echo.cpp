@@ -1,7 +1,9 @@
-// The `echo` sink (echo.hpp): maps spdlog levels to BIRD's log classes and fans messages out.
+// The `echo` sink (echo.hpp): takes each message's BIRD log class and fans messages out.
 #include "rs/control/echo.hpp"
 
 #include <algorithm>
+
+#include "rs/log/log_class.hpp"
 
 namespace rs::control {
 
@@ -22,14 +24,10 @@ void EchoSink::unsubscribe(uint64_t id) {
 }
 
 void EchoSink::sink_it_(const spdlog::details::log_msg& msg) {
-  uint32_t cls = kEchoInfo;
-  switch (msg.level) {
-    case spdlog::level::trace: cls = kEchoTrace; break;
-    case spdlog::level::debug: cls = kEchoDebug; break;
-    case spdlog::level::info: cls = kEchoInfo; break;
-    case spdlog::level::warn: cls = kEchoWarning; break;
-    default: cls = kEchoError; break;
-  }
+  // BIRD's class (rs/log): the level's, or remote / auth / bug ... from the rs::log helpers.
+  // fatal and bug are shown to `echo` sessions as errors (echo has no such classes).
+  uint32_t cls = log::class_of(msg);
+  if (cls > kEchoAuth) cls = kEchoError;
   std::string text(msg.payload.data(), msg.payload.size());
   std::replace(text.begin(), text.end(), '\n', ' ');
   std::vector<Deliver> targets;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,15 @@ class Output {
   // Appends about `budget` bytes of reply lines to `w`; returns true while more remains. The
   // last slice ends the reply (w.end()).
   virtual bool next(cli::ReplyWriter& w, std::size_t budget) = 0;
+  // After a next() that produced nothing: true when the reply is blocked on a shared resource (a
+  // table-walk slot). The output then calls `wake` exactly once, on the event-loop thread, when it
+  // can go on, and the session does nothing until then; destroying the output cancels the wait.
+  // False (the default): the empty slice was still progress (a count, a filter matching nothing)
+  // and the session asks again on the next event-loop turn.
+  virtual bool wait(std::function<void()> wake) {
+    (void)wake;
+    return false;
+  }
 };
 
 // A reply that is complete already (short commands).

@@ -7,7 +7,10 @@
 //   1012 "\tBGP.attr: value", with `all`
 //   count / stats: "N of M routes for K networks in table T" and 0014 "Total: ...".
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
+#include <deque>
+#include <functional>
 
 #include "conf/lexer.hpp"
 #include "filters/parser.hpp"
@@ -133,6 +136,7 @@ class RouteOutput final : public Output {
         prefixes_.push_back(*p);
       }
       if (prefixes_.empty()) return reply(code::kRouteNotFound, "Network not found");
+      sorted_until_ = prefixes_.size();  // one prefix: nothing to sort
     } else {
       snapshot_due_ = true;  // taken when a walk slot is free (next())
     }
@@ -143,18 +147,22 @@ class RouteOutput final : public Output {
 
   bool next(cli::ReplyWriter& w, std::size_t budget) override {
     if (snapshot_due_) {
-      if (active_walks() >= kMaxWalks) return true;  // wait for a slot; the session retries later
-      ++active_walks();
-      holding_slot_ = true;
+      if (!holding_slot_) {
+        if (slots().active >= kMaxWalks) return true;  // blocked: wait() queues us for a slot
+        ++slots().active;
+        holding_slot_ = true;
+      }
       snapshot_due_ = false;
-      prefixes_ = server_.rib().snapshot();
-      std::erase_if(prefixes_, [&](const Prefix& p) {
-        return std::find(families_.begin(), families_.end(), p.family()) == families_.end();
-      });
-      std::sort(prefixes_.begin(), prefixes_.end());
+      unordered_ = server_.rib().snapshot();
+      start_.assign(2 * 65536 + 1, 0);
+      build_pos_ = 0;
+      building_ = 1;
+      return true;  // the snapshot copy was this turn's work
     }
+    if (building_ && !build_step()) return true;
     std::size_t n = 0;
     while (pos_ < prefixes_.size() && n < kPrefixesPerSlice && w.size() < budget) {
+      if (pos_ == sorted_until_) sort_next_bucket();
       const Prefix& p = prefixes_[pos_++];
       ++n;
       enter(w, p.family());
@@ -170,17 +178,96 @@ class RouteOutput final : public Output {
   struct Counter {
     uint64_t shown = 0, routes = 0, nets = 0;
   };
-  // Table walks in progress hold a snapshot of the prefixes (32 bytes each): at most kMaxWalks at
-  // once, so many clients dumping a large table cost kMaxWalks snapshots, not one per client.
+  // Table walks in progress hold a snapshot of the prefixes (32 bytes each, twice that while it is
+  // being ordered): at most kMaxWalks at once, so many clients dumping a large table cost
+  // kMaxWalks snapshots, not one per client.
+  // The others wait in FIFO order and a released slot is handed straight to the first of them
+  // (no polling, and a newcomer cannot overtake a waiter).
   static constexpr int kMaxWalks = 4;
-  static int& active_walks() {
-    static int n = 0;  // the event-loop thread only
-    return n;
+  struct Slots {
+    int active = 0;
+    std::deque<std::pair<RouteOutput*, std::function<void()>>> waiters;
+  };
+  static Slots& slots() {
+    static Slots s;  // the event-loop thread only
+    return s;
   }
+
+ public:
+  bool wait(std::function<void()> wake) override {
+    if (!snapshot_due_ || holding_slot_ || slots().active < kMaxWalks) return false;  // not blocked
+    slots().waiters.emplace_back(this, std::move(wake));
+    return true;
+  }
+
+ private:
+  // The snapshot in BIRD's order without sorting it in one go (a million prefixes take seconds to
+  // sort in a debug build, and no keepalive goes out meanwhile): a counting sort on (family, first
+  // 16 address bits), run kBuildChunk prefixes a turn, puts the prefixes in buckets that are in order
+  // among themselves; each bucket is sorted when the walk reaches it (sort_next_bucket()). Only the
+  // copy of the table's keys (RIB::snapshot()) happens in one turn.
+  static constexpr std::size_t kBuildChunk = 65536;
+  static uint32_t bucket_of(const Prefix& p) {
+    return (p.family() == Family::Ipv4 ? 0u : 65536u) | static_cast<uint32_t>(p.address().hi() >> 48);
+  }
+  // Counts (building_ 1), then scatters (2) kBuildChunk prefixes of unordered_ a turn; true when done.
+  bool build_step() {
+    auto wanted = [this](const Prefix& p) {
+      return std::find(families_.begin(), families_.end(), p.family()) != families_.end();
+    };
+    const std::size_t end = std::min(unordered_.size(), build_pos_ + kBuildChunk);
+    if (building_ == 1) {
+      for (; build_pos_ < end; ++build_pos_)
+        if (wanted(unordered_[build_pos_])) ++start_[bucket_of(unordered_[build_pos_]) + 1];
+      if (build_pos_ < unordered_.size()) return false;
+      for (std::size_t i = 1; i < start_.size(); ++i) start_[i] += start_[i - 1];
+      bounds_.clear();
+      for (std::size_t i = 0; i + 1 < start_.size(); ++i)
+        if (start_[i + 1] > start_[i]) bounds_.push_back(start_[i]);
+      bounds_.push_back(start_.back());
+      prefixes_.assign(start_.back(), Prefix());
+      building_ = 2;
+      build_pos_ = 0;
+      return false;
+    }
+    for (; build_pos_ < end; ++build_pos_)
+      if (wanted(unordered_[build_pos_])) prefixes_[start_[bucket_of(unordered_[build_pos_])]++] = unordered_[build_pos_];
+    if (build_pos_ < unordered_.size()) return false;
+    std::vector<Prefix>().swap(unordered_);
+    std::vector<uint32_t>().swap(start_);
+    building_ = 0;
+    next_bucket_ = 0;
+    sorted_until_ = 0;
+    return true;
+  }
+  void sort_next_bucket() {
+    assert(next_bucket_ + 1 < bounds_.size() && bounds_[next_bucket_] == pos_);
+    sorted_until_ = bounds_[next_bucket_ + 1];
+    std::sort(prefixes_.begin() + static_cast<std::ptrdiff_t>(pos_),
+              prefixes_.begin() + static_cast<std::ptrdiff_t>(sorted_until_));
+    ++next_bucket_;
+  }
+
   void release() {
-    if (holding_slot_) --active_walks(), holding_slot_ = false;
+    Slots& s = slots();
+    std::erase_if(s.waiters, [this](const auto& w) { return w.first == this; });
+    if (holding_slot_) {
+      holding_slot_ = false;
+      if (!s.waiters.empty()) {
+        auto [next, wake] = std::move(s.waiters.front());
+        s.waiters.pop_front();
+        next->holding_slot_ = true;  // the slot passes on; `active` is unchanged
+        wake();
+      } else {
+        --s.active;
+      }
+    }
     std::vector<Prefix>().swap(prefixes_);
-    pos_ = 0;
+    std::vector<Prefix>().swap(unordered_);
+    std::vector<uint32_t>().swap(start_);
+    std::vector<std::size_t>().swap(bounds_);
+    building_ = 0;
+    pos_ = next_bucket_ = sorted_until_ = 0;
   }
   static int fi(Family f) { return f == Family::Ipv4 ? 0 : 1; }
   static const char* table_name(Family f) { return f == Family::Ipv4 ? "master4" : "master6"; }
@@ -385,6 +472,13 @@ class RouteOutput final : public Output {
   std::vector<Family> families_;
   std::vector<Prefix> prefixes_;
   std::size_t pos_ = 0;
+  std::vector<Prefix> unordered_;    // while building_: the unordered snapshot
+  std::vector<uint32_t> start_;      // while building_: bucket counts, then write cursors
+  std::size_t build_pos_ = 0;
+  int building_ = 0;                 // 0 done, 1 counting, 2 scattering
+  std::vector<std::size_t> bounds_;  // start of each non-empty bucket of prefixes_, then its size
+  std::size_t next_bucket_ = 0;      // index in bounds_ of the first bucket not sorted yet
+  std::size_t sorted_until_ = 0;     // prefixes_[0, sorted_until_) are in order
   bool snapshot_due_ = false;
   bool holding_slot_ = false;
   std::size_t section_ = 0;

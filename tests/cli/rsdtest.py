@@ -3,6 +3,7 @@ socket with BIRD's protocol, and a minimal BGP speaker (OPEN, KEEPALIVE, UPDATE)
 up and feed routes. Python 3 standard library only. rsd is always stopped by its PID."""
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -188,15 +189,18 @@ class Speaker:
         return m[18], m[19:]
 
     def _read_loop(self):
-        self.s.settimeout(1.0)
+        # Blocking socket: a timeout would also apply to sendall() in announce() and fail it when
+        # rsd, busy importing, reads slowly (backpressure is legitimate). select() gives the reader
+        # its one-second tick instead.
+        self.s.settimeout(None)
         while not self.stop_flag:
             try:
+                if len(self.buf) < 19 and not select.select([self.s], [], [], 1.0)[0]:
+                    now = time.time()
+                    self.max_gap = max(self.max_gap, now - self.last)
+                    continue
                 t, body = self.read_msg()
-            except socket.timeout:
-                now = time.time()
-                self.max_gap = max(self.max_gap, now - self.last)
-                continue
-            except (EOFError, OSError):
+            except (EOFError, OSError, ValueError):
                 self.closed = True
                 return
             now = time.time()

@@ -141,6 +141,9 @@ TEST_CASE("show protocols, symbols, status, eval") {
   std::string s = f.run("show symbols");
   CHECK(s.find("high_med\tfilter") != std::string::npos);
   CHECK(s.find("peer1   \tprotocol") != std::string::npos);
+  CHECK(s.find("master4 \trouting table") != std::string::npos);  // implicit tables, as BIRD
+  CHECK(f.run("show symbols protocol").find("high_med") == std::string::npos);
+  CHECK(f.run("show symbols roa") == "0000 \n");  // no ROA tables: an empty list
   CHECK(f.run("show status").find("1011-Router ID is 192.0.2.1\n") != std::string::npos);
   CHECK(f.run("eval 1 + 2 * 3") == "0023 7\n");
   CHECK(f.run("eval (1,2)") == "0023 (1,2)\n");
