@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -127,6 +128,7 @@ void Process::read_stdout() {
       ++stats_.lines;
       const bool ok = apply_line(line);
       if (cfg_.ack) ack(ok);
+      if (ok && out_buf_.size() == 0) settle();  // the end of a burst
     }
     read_stdout();
   });
@@ -151,7 +153,15 @@ void Process::read_stderr() {
   });
 }
 
+void Process::settle() {
+  if (settled_) return;
+  settled_ = true;
+  if (on_settled) on_settled();
+}
+
 bool Process::apply_line(std::string_view line) {
+  const auto read_at = std::chrono::steady_clock::now();
+  bool changed = false;
   auto r = parse_api_command(line);
   if (!r.ok()) {
     ++stats_.malformed;
@@ -175,6 +185,7 @@ bool Process::apply_line(std::string_view line) {
         if (it != routes_.end() && it->second == b) continue;  // unchanged: nothing to send
         routes_[k] = b;
         sink_.announce(source_, rt.prefix, b, rt.path_id);
+        changed = true;
       }
       break;
     }
@@ -182,13 +193,17 @@ bool Process::apply_line(std::string_view line) {
       for (const auto& rt : c.routes) {
         const Key k{rt.prefix, rt.path_id};
         stale_.erase(k);
-        if (routes_.erase(k)) sink_.withdraw(source_, rt.prefix, rt.path_id);
+        if (routes_.erase(k)) {
+          sink_.withdraw(source_, rt.prefix, rt.path_id);
+          changed = true;
+        }
       }
       break;
     case ApiCommand::Kind::EndOfRib:
     case ApiCommand::Kind::Ignored:
       break;
   }
+  if (changed && on_change) on_change(read_at);
   return true;
 }
 
@@ -222,9 +237,10 @@ void Process::on_exit(ExitStatus st) {
   stats_.last_exit = st.to_string();
   const uint64_t lived = HealthCheck::steady_ms() - started_ms_;
   if (stopping_) return;
+  settle();  // a program that ended has said all it will say in this run
   spdlog::warn("process {}: {} after {} ms", cfg_.name, st.to_string(), lived);
   // Its routes are stale now.
-  for (const auto& [k, b] : routes_) stale_[k] = true;
+  for (const auto& [k, b] : routes_) stale_[k] = b;
   routes_.clear();
   if (cfg_.keep_routes && cfg_.keep_routes->us > 0) {
     keep_timer_.expires_after(std::chrono::microseconds(cfg_.keep_routes->us));
@@ -274,6 +290,23 @@ ProcessView Process::view() const {
   v.running = child_ && child_->running();
   v.pid = v.running ? child_->pid() : -1;
   v.routes = routes_.size();
+  v.settled = settled_;
+  auto add = [&](const Key& k, const rib::AttrBuilder* b, bool stale) {
+    ProcessView::RouteView rv;
+    rv.prefix = k.first;
+    rv.path_id = k.second;
+    rv.stale = stale;
+    if (b) {
+      if (b->has(rib::AttrType::Med)) rv.med = b->med;
+      rv.next_hop = b->next_hop;
+    }
+    v.route_list.push_back(rv);
+  };
+  for (const auto& [k, b] : routes_) add(k, &b, false);
+  for (const auto& [k, b] : stale_)
+    if (!routes_.count(k)) add(k, &b, true);
+  std::sort(v.route_list.begin(), v.route_list.end(),
+            [](const auto& a, const auto& b) { return a.prefix < b.prefix || (a.prefix == b.prefix && a.path_id < b.path_id); });
   return v;
 }
 
