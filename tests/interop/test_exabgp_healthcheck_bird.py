@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_health_bird import BIRD, best_next_hop, birdc, free_port, wait_until  # noqa: E402
+from test_health_bird import BIRD, birdc, free_port, wait_until  # noqa: E402
 
 PREFIX = "203.0.113.60/32"
 PYTHON = "/usr/bin/python3"
@@ -41,6 +41,19 @@ def exabgp_healthcheck_available():
                               timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def best_next_hop(sock):
+    """The BGP.next_hop of the edge's best route for PREFIX, or None."""
+    best = False
+    for line in birdc(sock, "show route all " + PREFIX).splitlines():
+        s = line.strip()
+        if "unicast [" in s or "unreachable [" in s:
+            best = " * " in s or s.endswith("*")
+            continue
+        if best and s.startswith("BGP.next_hop:"):
+            return s.split(":", 1)[1].split()[0]
+    return None
 
 
 def med_of_best(sock):
@@ -127,7 +140,8 @@ protocol bgp rsd1 {{
         procs.append(bird)
         wait_until(lambda: os.path.exists(bird_sock), 10, "bird control socket")
         rsd_log = open(os.path.join(tmp, "rsd.log"), "w")
-        rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf], stdout=rsd_log, stderr=subprocess.STDOUT)
+        rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf, "-s", os.path.join(tmp, "rsd.ctl")], stdout=rsd_log,
+                              stderr=subprocess.STDOUT)
         procs.append(rs)
 
         # Startup: node_b announces within a fraction of a second, node_a after three runs 0.4 s
