@@ -3,7 +3,9 @@
 // stored records are applied before the first probe runs, so a restart under maintenance or drain
 // never announces the service as up (a drain in progress resumes as finished: withdrawn).
 // Failover accounting keeps each route change's verdict time for 30 s and, per peer, records the
-// delay to the first UPDATE handed to that peer's socket afterwards (100 samples per check).
+// delay to the first UPDATE handed to that peer's socket afterwards (100 samples per check; a
+// process's samples are kept as "process NAME"). The startup hold waits for checks to settle and
+// for processes to have had their say (Process::settled).
 #include "rs/health/health_manager.hpp"
 
 #include <spdlog/spdlog.h>

@@ -6,6 +6,9 @@
 // cannot block the daemon (the queue is capped). The exit is reaped by Child (pidfd + waitpid);
 // its routes become stale: withdrawn now, or after `keep routes` unless the next run announces them
 // again. Restart delays double from 1 s up to 60 s and reset once a run lived 60 s.
+// For the startup hold a process settles once: after its first valid command when nothing more
+// waits in the pipe (the end of that burst), or when its first run ends. A line that changes a
+// route reports its read time (on_change) for failover accounting.
 #include "rs/health/process.hpp"
 
 #include <signal.h>
