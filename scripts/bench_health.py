@@ -425,11 +425,13 @@ def report(results, s, elapsed, json_path):
 
     row("verdict -> edge best path p50 (ms)", lambda r: pct(r["edge_ms"], 50))
     row("verdict -> edge best path p99 (ms)", lambda r: pct(r["edge_ms"], 99))
+    row("verdict -> edge best path p90 (ms)", lambda r: pct(r["edge_ms"], 90))
     row("verdict -> edge best path max (ms)", lambda r: max(r["edge_ms"]))
     row("failovers measured", lambda r: len(r["edge_ms"]))
     row("failovers not seen / no verdict", lambda r: r["missing"])
     row("rsd: verdict -> UPDATE to socket p50 (ms)", lambda r: pct(r["rsd_ms"], 50))
     row("rsd: verdict -> UPDATE to socket p99 (ms)", lambda r: pct(r["rsd_ms"], 99))
+    row("rsd: verdict -> UPDATE to socket max (ms)", lambda r: max(r["rsd_ms"]))
     row("rsd: samples", lambda r: len(r["rsd_ms"]))
     for k in ("rsd-hc", "rsd-proc"):
         if k in results and results[k].get("rsd_ms"):

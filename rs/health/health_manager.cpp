@@ -169,6 +169,7 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
       sink_.remove_source(c->source());
     }
   checks_ = std::move(checks);
+  check_ready();  // a reload before the hold ended may have removed what it waited for
   return problems;
 }
 

@@ -240,7 +240,6 @@ void Process::on_exit(ExitStatus st) {
   stats_.last_exit = st.to_string();
   const uint64_t lived = HealthCheck::steady_ms() - started_ms_;
   if (stopping_) return;
-  settle();  // a program that ended has said all it will say in this run
   spdlog::warn("process {}: {} after {} ms", cfg_.name, st.to_string(), lived);
   // Its routes are stale now.
   for (const auto& [k, b] : routes_) stale_[k] = b;
@@ -255,6 +254,7 @@ void Process::on_exit(ExitStatus st) {
   } else {
     flush_stale();
   }
+  settle();  // a program that ended has said all it will say in this run (its routes handled first)
   quick_exits_ = lived >= kStableMs ? 1 : quick_exits_ + 1;
   delay_ms_ = backoff_ms(quick_exits_);
   stats_.next_restart_ms = delay_ms_;
