@@ -424,8 +424,8 @@ def report(results, s, elapsed, json_path):
         print(line)
 
     row("verdict -> edge best path p50 (ms)", lambda r: pct(r["edge_ms"], 50))
-    row("verdict -> edge best path p99 (ms)", lambda r: pct(r["edge_ms"], 99))
     row("verdict -> edge best path p90 (ms)", lambda r: pct(r["edge_ms"], 90))
+    row("verdict -> edge best path p99 (ms)", lambda r: pct(r["edge_ms"], 99))
     row("verdict -> edge best path max (ms)", lambda r: max(r["edge_ms"]))
     row("failovers measured", lambda r: len(r["edge_ms"]))
     row("failovers not seen / no verdict", lambda r: r["missing"])
