@@ -221,6 +221,7 @@ json show_memory(const Reply& r) {
 json show_health(const Reply& r) {
   json checks = json::array(), procs = json::array();
   json* cur = nullptr;
+  bool cur_proc = false;
   for (const auto& l : r.lines) {
     if (l.code != 1031 || l.text.empty()) continue;
     if (l.text[0] != '\t') {
@@ -229,8 +230,11 @@ json show_health(const Reply& r) {
       bool proc = name.rfind("process ", 0) == 0;
       json& arr = proc ? procs : checks;
       arr.push_back({{"name", proc ? name.substr(8) : name}});
-      if (!proc) arr.back().update({{"probes", json::array()}, {"routes", json::array()}, {"failovers", json::array()}});
+      // A process's "Routes: N" is its count: its "Route" lines go to route_list.
+      arr.back().update({{proc ? "route_list" : "routes", json::array()}, {"failovers", json::array()}});
+      if (!proc) arr.back()["probes"] = json::array();
       cur = &arr.back();
+      cur_proc = proc;
       continue;
     }
     if (!cur) continue;
@@ -238,7 +242,8 @@ json show_health(const Reply& r) {
     if (c == std::string::npos) continue;
     std::string k = key_of(l.text.substr(0, c));
     std::string v = l.text.substr(c + 2);
-    if (k == "probe" || k == "route" || k == "failover") (*cur)[k + "s"].push_back(v);
+    if (k == "route" && cur_proc) (*cur)["route_list"].push_back(v);
+    else if (k == "probe" || k == "route" || k == "failover") (*cur)[k + "s"].push_back(v);
     else if (!v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       (*cur)[k] = std::stoull(v);
     else (*cur)[k] = v;

@@ -79,11 +79,11 @@ int run_daemon(const DaemonOptions& o) {
   spdlog::info("rsd {} started with {}", kVersion, o.config_path);
 
   // Health ingestion: processes and checks feed local sources; the first export waits until
-  // every check reported or `startup hold` passed. Reconfiguration (SIGHUP or `configure`)
+  // every check and process reported or `startup hold` passed. Reconfiguration (SIGHUP or `configure`)
   // reaches it through the route server's hook.
   health::RouteServerSink health_sink(server);
   health::HealthManager health(io, *config, health_sink);
-  if (!config->healthchecks.empty()) server.hold_initial_export(true);
+  if (!config->healthchecks.empty() || !config->processes.empty()) server.hold_initial_export(true);
   server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
   std::function<void(const conf::Config&)> reconfigure_metrics;
   server.set_reconfigure_hook([&health, &o, &reconfigure_metrics](const conf::Config& c) {

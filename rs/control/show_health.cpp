@@ -120,6 +120,11 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
       kv("Routes", std::to_string(p.routes));
       if (!p.last_exit.empty()) kv("Last exit", one_line(p.last_exit));
       if (!p.last_error.empty()) kv("Last error", one_line(p.last_error));
+      for (const auto& r : p.route_list)
+        kv("Route", r.prefix.to_string() + (r.stale ? " kept" : " announced") +
+                        (r.med ? " med " + std::to_string(*r.med) : std::string()));
+      for (const auto& f : hm.failovers("process " + p.name))
+        kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
     }
   }
   w.end();
@@ -139,6 +144,15 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
     by_source["health " + v.name] = &v;
     for (const auto& r : v.routes) prefixes.insert(r.prefix);
   }
+  // Processes: their routes are service IPs too; the state column says whether the program runs.
+  std::map<std::string, std::string> process_state;
+  for (const auto& pv : ctx.health->processes()) {
+    process_state["process " + pv.name] = pv.running ? "running" : "stopped";
+    for (const auto& r : pv.route_list) {
+      prefixes.insert(r.prefix);
+      if (r.stale) process_state["process " + pv.name] = pv.running ? "running (kept routes)" : "stopped (kept routes)";
+    }
+  }
   const rib::LocRib& rib = ctx.server.rib();
   for (const auto& p : prefixes) {
     w.line(code::kServices, p.to_string());
@@ -156,6 +170,8 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
         state = std::string(health::to_string(it->second->state));
         std::string f = flags_text(*it->second);
         if (f != "none") state += " (" + f + ")";
+      } else if (auto pit = process_state.find(src); pit != process_state.end()) {
+        state = pit->second;
       }
       std::string med = a && a->has(rib::AttrType::Med) ? std::to_string(a->med) : std::string("-");
       std::string why;

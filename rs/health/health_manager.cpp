@@ -3,7 +3,9 @@
 // stored records are applied before the first probe runs, so a restart under maintenance or drain
 // never announces the service as up (a drain in progress resumes as finished: withdrawn).
 // Failover accounting keeps each route change's verdict time for 30 s and, per peer, records the
-// delay to the first UPDATE handed to that peer's socket afterwards (100 samples per check).
+// delay to the first UPDATE handed to that peer's socket afterwards (100 samples per check; a
+// process's samples are kept as "process NAME"). The startup hold waits for checks to settle and
+// for processes to have had their say (Process::settled).
 #include "rs/health/health_manager.hpp"
 
 #include <spdlog/spdlog.h>
@@ -60,21 +62,19 @@ std::string HealthManager::start(std::function<void()> ready) {
     store_ = OperatorStateStore::open(*cfg_->health.state_file, err);
     if (!store_) problems += "health state file: " + err + "\n";
   }
-  for (const auto& pc : cfg_->processes) {
-    processes_.push_back(std::make_unique<Process>(io_, pc, sink_, router_id));
-  }
+  for (const auto& pc : cfg_->processes) processes_.push_back(make_process(pc, router_id));
   for (const auto& hc : cfg_->healthchecks) checks_.push_back(make_check(hc, problems));
   restore();
   for (auto& p : processes_) p->start();
   for (auto& c : checks_) c->start();
-  if (checks_.empty()) {
+  if (checks_.empty() && processes_.empty()) {
     check_ready();
   } else {
     hold_timer_.expires_after(std::chrono::microseconds(cfg_->health.startup_hold.us));
     auto alive = alive_;
     hold_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
       if (!*alive || ec || ready_fired_) return;
-      spdlog::warn("health: startup hold passed before every check reported; exporting now");
+      spdlog::warn("health: startup hold passed before every check and process reported; exporting now");
       ready_fired_ = true;
       if (ready_) ready_();
     });
@@ -100,6 +100,20 @@ std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckCo
   return c;
 }
 
+std::unique_ptr<Process> HealthManager::make_process(const conf::ProcessConfig& pc, rib::IpAddress router_id) {
+  auto p = std::make_unique<Process>(io_, pc, sink_, router_id);
+  auto alive = alive_;
+  const std::string key = "process " + pc.name;
+  p->on_change = [this, alive, key](std::chrono::steady_clock::time_point verdict) {
+    if (!*alive) return;
+    pending_.push_back({key, verdict, {}});
+  };
+  p->on_settled = [this, alive]() {
+    if (*alive) check_ready();
+  };
+  return p;
+}
+
 std::string HealthManager::reconfigure(const conf::Config& next) {
   std::string problems;
   // cfg_ may already be gone (the route server dropped the old config): only `next` is read.
@@ -121,7 +135,7 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
       it->reset();
       spdlog::info("health: process {} changed: restarting", pc.name);
     }
-    procs.push_back(std::make_unique<Process>(io_, pc, sink_, router_id));
+    procs.push_back(make_process(pc, router_id));
     procs.back()->start();
   }
   for (auto& p : processes_)
@@ -156,6 +170,7 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
       sink_.remove_source(c->source());
     }
   checks_ = std::move(checks);
+  check_ready();  // a reload before the hold ended may have removed what it waited for
   return problems;
 }
 
@@ -173,7 +188,8 @@ void HealthManager::check_ready() {
 }
 
 bool HealthManager::all_settled() const {
-  return std::all_of(checks_.begin(), checks_.end(), [](const auto& c) { return c->settled(); });
+  return std::all_of(checks_.begin(), checks_.end(), [](const auto& c) { return c->settled(); }) &&
+         std::all_of(processes_.begin(), processes_.end(), [](const auto& p) { return p->settled(); });
 }
 
 HealthCheck* HealthManager::find(const std::string& name) {

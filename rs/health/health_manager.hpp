@@ -63,6 +63,7 @@ class HealthManager {
   std::vector<HealthView> health() const;
   std::optional<HealthView> health(const std::string& name) const;
   std::vector<ProcessView> processes() const;
+  // Samples of a healthcheck by its name; of a process by "process NAME".
   std::vector<FailoverSample> failovers(const std::string& check) const;
   const std::map<std::string, FailoverStats>& failover_stats() const { return failover_stats_; }
   bool all_settled() const;
@@ -76,6 +77,7 @@ class HealthManager {
  private:
   void check_ready();
   std::unique_ptr<HealthCheck> make_check(const conf::HealthCheckConfig& hc, std::string& problems);
+  std::unique_ptr<Process> make_process(const conf::ProcessConfig& pc, rib::IpAddress router_id);
   void persist(const std::string& name, const std::string& kind, const std::optional<std::string>& value);
   void restore();
   void apply_stored(HealthCheck& c);

@@ -6,11 +6,15 @@
 // cannot block the daemon (the queue is capped). The exit is reaped by Child (pidfd + waitpid);
 // its routes become stale: withdrawn now, or after `keep routes` unless the next run announces them
 // again. Restart delays double from 1 s up to 60 s and reset once a run lived 60 s.
+// For the startup hold a process settles once: after its first valid command when nothing more
+// waits in the pipe (the end of that burst), or when its first run ends. A line that changes a
+// route reports its read time (on_change) for failover accounting.
 #include "rs/health/process.hpp"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -127,6 +131,7 @@ void Process::read_stdout() {
       ++stats_.lines;
       const bool ok = apply_line(line);
       if (cfg_.ack) ack(ok);
+      if (ok && out_buf_.size() == 0) settle();  // the end of a burst
     }
     read_stdout();
   });
@@ -151,7 +156,15 @@ void Process::read_stderr() {
   });
 }
 
+void Process::settle() {
+  if (settled_) return;
+  settled_ = true;
+  if (on_settled) on_settled();
+}
+
 bool Process::apply_line(std::string_view line) {
+  const auto read_at = std::chrono::steady_clock::now();
+  bool changed = false;
   auto r = parse_api_command(line);
   if (!r.ok()) {
     ++stats_.malformed;
@@ -175,6 +188,7 @@ bool Process::apply_line(std::string_view line) {
         if (it != routes_.end() && it->second == b) continue;  // unchanged: nothing to send
         routes_[k] = b;
         sink_.announce(source_, rt.prefix, b, rt.path_id);
+        changed = true;
       }
       break;
     }
@@ -182,13 +196,17 @@ bool Process::apply_line(std::string_view line) {
       for (const auto& rt : c.routes) {
         const Key k{rt.prefix, rt.path_id};
         stale_.erase(k);
-        if (routes_.erase(k)) sink_.withdraw(source_, rt.prefix, rt.path_id);
+        if (routes_.erase(k)) {
+          sink_.withdraw(source_, rt.prefix, rt.path_id);
+          changed = true;
+        }
       }
       break;
     case ApiCommand::Kind::EndOfRib:
     case ApiCommand::Kind::Ignored:
       break;
   }
+  if (changed && on_change) on_change(read_at);
   return true;
 }
 
@@ -224,7 +242,7 @@ void Process::on_exit(ExitStatus st) {
   if (stopping_) return;
   spdlog::warn("process {}: {} after {} ms", cfg_.name, st.to_string(), lived);
   // Its routes are stale now.
-  for (const auto& [k, b] : routes_) stale_[k] = true;
+  for (const auto& [k, b] : routes_) stale_[k] = b;
   routes_.clear();
   if (cfg_.keep_routes && cfg_.keep_routes->us > 0) {
     keep_timer_.expires_after(std::chrono::microseconds(cfg_.keep_routes->us));
@@ -236,6 +254,7 @@ void Process::on_exit(ExitStatus st) {
   } else {
     flush_stale();
   }
+  settle();  // a program that ended has said all it will say in this run (its routes handled first)
   quick_exits_ = lived >= kStableMs ? 1 : quick_exits_ + 1;
   delay_ms_ = backoff_ms(quick_exits_);
   stats_.next_restart_ms = delay_ms_;
@@ -274,6 +293,23 @@ ProcessView Process::view() const {
   v.running = child_ && child_->running();
   v.pid = v.running ? child_->pid() : -1;
   v.routes = routes_.size();
+  v.settled = settled_;
+  auto add = [&](const Key& k, const rib::AttrBuilder* b, bool stale) {
+    ProcessView::RouteView rv;
+    rv.prefix = k.first;
+    rv.path_id = k.second;
+    rv.stale = stale;
+    if (b) {
+      if (b->has(rib::AttrType::Med)) rv.med = b->med;
+      rv.next_hop = b->next_hop;
+    }
+    v.route_list.push_back(rv);
+  };
+  for (const auto& [k, b] : routes_) add(k, &b, false);
+  for (const auto& [k, b] : stale_)
+    if (!routes_.count(k)) add(k, &b, true);
+  std::sort(v.route_list.begin(), v.route_list.end(),
+            [](const auto& a, const auto& b) { return a.prefix < b.prefix || (a.prefix == b.prefix && a.path_id < b.path_id); });
   return v;
 }
 

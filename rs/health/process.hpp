@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <deque>
 #include <map>
 #include <memory>
@@ -32,6 +34,15 @@ struct ProcessView {
   std::string last_error;  // the last malformed line and why
   std::size_t routes = 0;
   uint64_t next_restart_ms = 0;  // backoff delay in force
+  bool settled = false;          // has had its say for the startup hold (see Process::settled)
+  struct RouteView {
+    rib::Prefix prefix;
+    uint32_t path_id = 0;
+    std::optional<uint32_t> med;
+    rib::IpAddress next_hop;
+    bool stale = false;  // of an exited run, kept for `keep routes`
+  };
+  std::vector<RouteView> route_list;  // in prefix order
 };
 
 class Process {
@@ -51,6 +62,15 @@ class Process {
   // Applies one API line (public for tests); returns false when malformed.
   bool apply_line(std::string_view line);
 
+  // The startup hold waits for a process until it has had its say: it sent a valid command and
+  // nothing more was waiting in its pipe (the end of its first burst), or its first run ended.
+  bool settled() const { return settled_; }
+  // Called once, when settled() becomes true.
+  std::function<void()> on_settled;
+  // Called when a line changed a route (announce with new attributes, withdraw of a held route);
+  // the argument is the time the line was read: the process's verdict, for failover accounting.
+  std::function<void(std::chrono::steady_clock::time_point)> on_change;
+
   // Backoff after the n-th consecutive quick exit (n >= 1): 1, 2, 4, ... 60 s.
   static uint64_t backoff_ms(uint32_t n);
 
@@ -63,6 +83,7 @@ class Process {
   void ack(bool ok);
   void write_next();
   void flush_stale();
+  void settle();
 
   boost::asio::io_context& io_;
   conf::ProcessConfig cfg_;
@@ -75,13 +96,14 @@ class Process {
   std::deque<std::string> acks_;
   bool writing_ = false;
   bool stopping_ = false;
+  bool settled_ = false;
   bool exited_ = false, out_eof_ = false;
   ExitStatus exit_status_;
   uint32_t quick_exits_ = 0;
   uint64_t started_ms_ = 0, delay_ms_ = 0;
   uint64_t gen_ = 0;  // bumps per launch; stale handlers compare it
   std::map<Key, rib::AttrBuilder> routes_;
-  std::map<Key, bool> stale_;  // routes of an exited run kept for `keep routes`
+  std::map<Key, rib::AttrBuilder> stale_;  // routes of an exited run kept for `keep routes`
   ProcessView stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -672,6 +672,11 @@ protocol static svc {
   ipv4;
   route 203.0.113.10/32 via 192.0.2.13 { bgp_med = 300; accept; };
 }
+
+process feed {
+  shell "echo 'announce route 203.0.113.30/32 next-hop self med 150'; echo 'announce route 203.0.113.20/32 next-hop self med 400'; exec sleep 1000";
+  next hop 192.0.2.14;
+}
 """
 
 
@@ -748,6 +753,29 @@ class Health(unittest.TestCase):
         self.assertEqual(paths["health web"]["next_hop"], "192.0.2.11")
         self.assertIsNone(paths["svc"]["health"])
         self.assertEqual(paths["svc"]["best"] + paths["health web"]["best"], 1)
+        # process routes are service IPs too: node, MED, state of the program, decision
+        feed = [l for l in lines if "\tprocess feed\t" in l]
+        self.assertEqual(len(feed), 2, t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t400\trunning\t(best|not best) \(", l) for l in feed), t)
+        # 203.0.113.20/32: the process's path and the failing check's (down MED): one is best
+        both = [l for l in lines if "\thealth broken\t" in l or ("\tprocess feed\t" in l and "\t400\t" in l)]
+        self.assertEqual(len(both), 2, t)
+        self.assertEqual(sum(1 for l in both if re.search(r"\tbest \(.+\)$", l)), 1, t)
+        self.assertEqual(sum(1 for l in both if "\tnot best (lost to " in l), 1, t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t150\trunning\tbest \(", l) for l in feed), t)
+        self.assertRegex(t, r"(?m)^(1032-| )203\.0\.113\.30/32$")
+        proc = {x["source"]: x for x in by["203.0.113.30/32"]["paths"]}
+        self.assertEqual(proc["process feed"]["med"], 150)
+        self.assertEqual(proc["process feed"]["health"], "running")
+        self.assertTrue(proc["process feed"]["best"])
+        self.assertNotIn("process feed", {x["source"] for x in by["203.0.113.10/32"]["paths"]})
+        p = rsc(self.rsd, "--json", "show", "health")
+        doc = json.loads(p.stdout)
+        feed = [x for x in doc["processes"] if x["name"] == "feed"][0]
+        self.assertEqual(feed["routes"], 2)
+        self.assertEqual(sorted(feed["route_list"]), ["203.0.113.20/32 announced med 400",
+                                                  "203.0.113.30/32 announced med 150"])
+        self.assertIsInstance(feed["failovers"], list)
         p = rsc(self.rsd, "--json", "show", "health", "web")
         doc = json.loads(p.stdout)
         self.assertEqual(doc["health"][0]["name"], "web")
