@@ -22,6 +22,8 @@
 #include "rs/control/echo.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
+#include "rs/history/recorder.hpp"
+#include "rs/history/store.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -109,6 +111,21 @@ int run_daemon(const DaemonOptions& o) {
 
   boost::asio::io_context io;
   RouteServer server(io, config);
+  // History (docs/history.md): its own writer thread; errors come back to the event loop to be
+  // logged. A database that cannot be written degrades history only.
+  std::unique_ptr<history::Store> history_store;
+  std::unique_ptr<history::Recorder> recorder;
+  if (config->history) {
+    history::StoreOptions so;
+    so.path = config->history->path;
+    so.keep = std::chrono::microseconds(config->history->keep.us);
+    so.max_size = config->history->max_size;
+    so.log = [&io](const std::string& m) { boost::asio::post(io, [m] { spdlog::warn("{}", m); }); };
+    history_store = std::make_unique<history::Store>(std::move(so));
+    history_store->start();
+    recorder = std::make_unique<history::Recorder>(*history_store);
+    server.set_event_sink(recorder.get());
+  }
   if (std::string err = server.start(); !err.empty()) {
     spdlog::error("{}", err);
     return 1;
@@ -121,7 +138,11 @@ int run_daemon(const DaemonOptions& o) {
   health::RouteServerSink health_sink(server);
   health::HealthManager health(io, *config, health_sink);
   if (!config->healthchecks.empty()) server.hold_initial_export(true);
-  server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
+  if (recorder) health.set_event_sink(recorder.get());
+  server.set_export_observer([&health, &recorder](const std::string& peer) {
+    health.on_export(peer);
+    if (recorder) recorder->on_export(peer);
+  });
   server.set_reconfigure_hook([&health](const conf::Config& c) {
     if (std::string problems = health.reconfigure(c); !problems.empty()) spdlog::warn("health: {}", problems);
   });
@@ -151,6 +172,8 @@ int run_daemon(const DaemonOptions& o) {
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
   control::ControlContext ctx{io, server, config_path, config};
   ctx.health = &health;
+  ctx.events = recorder.get();
+  ctx.history = history_store.get();
   ctx.shutdown = [&](bool graceful) {
     stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
   };
