@@ -51,9 +51,12 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
     auto v = c.get(k);
     if (!v) continue;
     std::string err;
-    auto t = history::parse_time(unquote(*v), now, err);
+    int64_t span = 0;
+    auto t = history::parse_time(unquote(*v), now, err, &span);
     if (!t) return reply(code::kParseError, "syntax error, " + std::string(k) + " " + err);
-    (std::string_view(k) == "since" ? q.since_us : q.until_us) = *t;
+    // `until` includes the whole unit written (until 03:12 = up to 03:12:59.999999).
+    if (std::string_view(k) == "since") q.since_us = *t;
+    else q.until_us = *t + span;
   }
   if (auto v = c.get("limit")) q.limit = static_cast<uint32_t>(std::clamp<unsigned long>(std::stoul(*v), 1, 100000));
   std::string err;

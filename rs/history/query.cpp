@@ -55,8 +55,11 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 }
 }  // namespace
 
-std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::string& error) {
+std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::string& error, int64_t* span_us) {
   const std::string s = lower_trim(text);
+  int64_t span_local = 0;
+  int64_t& span = span_us ? *span_us : span_local;
+  span = 0;
   if (s == "now") return now_us;
   // Relative: "-10m" / "-10 min" or "10 min ago".
   {
@@ -85,7 +88,9 @@ std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::st
     return error = "'" + std::string(text) + "': expected YYYY-MM-DD [HH:MM[:SS]] or a relative time (10 min ago, -10m)",
            std::nullopt;
   std::size_t p = 10;
+  span = 86400ll * 1000000 - 1;
   if (p < t.size()) {
+    span = 60ll * 1000000 - 1;
     if (t[p] != ' ' && t[p] != 't') return error = "'" + std::string(text) + "': bad date/time separator", std::nullopt;
     ++p;
     if (!(digits(t, p, 2, h) && p + 2 < t.size() && t[p + 2] == ':' && digits(t, p + 3, 2, mi)))
@@ -94,10 +99,13 @@ std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::st
     if (p < t.size()) {
       if (t[p] != ':' || !digits(t, p + 1, 2, sec)) return error = "'" + std::string(text) + "': expected :SS", std::nullopt;
       p += 3;
+      span = 1000000 - 1;
       if (p < t.size()) {
         if (t[p] != '.') return error = "'" + std::string(text) + "': unexpected '" + t.substr(p) + "'", std::nullopt;
         int64_t scale = 100000;
+        span = 0;
         for (++p; p < t.size(); ++p) {
+          span = std::max<int64_t>(scale - 1, 0);
           if (!std::isdigit(static_cast<unsigned char>(t[p])))
             return error = "'" + std::string(text) + "': bad fraction", std::nullopt;
           frac_us += (t[p] - '0') * scale;

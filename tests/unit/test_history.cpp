@@ -326,6 +326,17 @@ TEST_CASE("time parsing: ISO-8601 local and UTC, relative, errors") {
   tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 25, tm.tm_hour = 3, tm.tm_min = 12, tm.tm_isdst = -1;
   CHECK(rs::history::parse_time("2026-11-25 03:12", now, err) == static_cast<int64_t>(std::mktime(&tm)) * 1000000);
   CHECK(rs::history::parse_time("2026-11-25T03:12:00", now, err) == static_cast<int64_t>(std::mktime(&tm)) * 1000000);
+  int64_t span = -1;
+  CHECK(rs::history::parse_time("2026-11-25 03:12", now, err, &span));
+  CHECK(span == 59'999'999);
+  CHECK(rs::history::parse_time("2026-11-25 03:12:07.5", now, err, &span));
+  CHECK(span == 99'999);
+  CHECK(rs::history::parse_time("2026-11-25 03:12:07.123", now, err, &span));
+  CHECK(span == 999);
+  CHECK(rs::history::parse_time("2026-11-25", now, err, &span));
+  CHECK(span == 86'399'999'999);
+  CHECK(rs::history::parse_time("-5m", now, err, &span));
+  CHECK(span == 0);
   for (const char* bad : {"", "yesterday", "10 parsecs ago", "-m", "2026-13-01", "2026-11-25 3:12", "2026-11-25 03:12:xx",
                           "2026/11/25"}) {
     err.clear();
