@@ -218,6 +218,15 @@ int run_daemon(const DaemonOptions& o) {
         auto out = commands.configure("", std::nullopt);
         out->next(w, SIZE_MAX);
         spdlog::info("SIGHUP: {}", w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1));
+        if (recorder) {
+          events::OperatorEvent e;
+          e.command = "configure (SIGHUP)";
+          e.result = w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1);
+          while (!e.result.empty() && e.result.back() == '\n') e.result.pop_back();
+          e.user = "signal";
+          e.socket = "SIGHUP";
+          recorder->operator_command(e);
+        }
         wait_signal();
         return;
       }

@@ -33,11 +33,13 @@ void RouteServer::emit_session(const Protocol& p, const bgp::DownInfo* down) {
 }
 
 void RouteServer::note_best(const rib::Prefix& prefix, const rib::Destination* d) {
+  const bool selecting = config_->history && config_->history->routes_filter;
+  if (!selecting && watched_.empty()) return;  // the default: no prefix selected
   const rib::Route* best = d ? d->best_route() : nullptr;
   auto it = watched_.find(prefix);
   if (it == watched_.end()) {
     // Not watched yet: only a best path the filter accepts starts watching.
-    if (!best || !config_->history || !config_->history->routes_filter) return;
+    if (!best || !selecting) return;
     filters::RouteInfo info;
     info.net = prefix;
     info.from = best->source->neighbor_address;
