@@ -246,6 +246,9 @@ int run_daemon(const DaemonOptions& o) {
   wait_reopen();
 
   io.run();
+  // The recorder goes before the server and the health manager: no event may reach it after.
+  server.set_event_sink(nullptr);
+  health.set_event_sink(nullptr);
   if (o.pidfile) unlink(o.pidfile->c_str());
   spdlog::info("rsd stopped");
   return 0;

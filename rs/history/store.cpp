@@ -375,8 +375,20 @@ void Store::run() {
       prune_requested_ = false;
       if (stop_ && n == 0 && !prune) break;
     }
+    uint64_t failed_before = write_errors_.load(std::memory_order_relaxed);
     if (!batch.empty()) write_batch(batch);
-    const std::size_t done = batch.size();
+    std::size_t done = batch.size();
+    if (write_errors_.load(std::memory_order_relaxed) != failed_before) {
+      // Stopping with a failing database: do not wait a busy timeout per remaining batch.
+      std::lock_guard lk(mu_);
+      if (stop_ && size_ > 0) {
+        dropped_.fetch_add(size_, std::memory_order_relaxed);
+        for (std::size_t i = 0; i < size_; ++i) ring_[(head_ + i) % ring_.size()] = Row{};
+        done += size_;
+        head_ = (head_ + size_) % ring_.size();
+        size_ = 0;
+      }
+    }
     batch.clear();
     const auto now = std::chrono::steady_clock::now();
     if (!db_ && now >= next_open_) {
