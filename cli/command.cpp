@@ -78,6 +78,21 @@ std::vector<CommandSpec> build() {
   add({"graceful restart", "graceful restart", "Shut the daemon down for a graceful restart"});
   add({"restrict", "restrict", "Restrict current CLI session to safe commands", {}, A::None,
        N::None, false, false, true});
+  add({"show history",
+       "show history [<prefix> | protocol <p> | health <check>] [since <time>] [until <time>] [limit <n>]",
+       "Show the event history (time: \"2026-11-25 03:12\", 10 min ago, -10m)",
+       {{"protocol", A::Name, N::Protocol}, {"health", A::Name}, {"since", A::Expr}, {"until", A::Expr},
+        {"limit", A::Number}},
+       A::Prefix, N::None, false, false, true});
+  add({"show failovers", "show failovers [<prefix>] [since <time>] [until <time>] [limit <n>]",
+       "Show recorded failovers (old best, new best, cause, time to UPDATE)",
+       {{"since", A::Expr}, {"until", A::Expr}, {"limit", A::Number}}, A::Prefix, N::None, false, false, true});
+  for (auto& s : c) {
+    static const std::string_view changing[] = {
+        "drain", "undrain", "maintenance", "enable health", "disable health", "configure", "configure confirm",
+        "configure undo", "enable", "disable", "restart", "reload", "down", "graceful restart"};
+    for (auto p : changing) s.changes_state |= s.path == p;
+  }
   return c;
 }
 

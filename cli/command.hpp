@@ -46,6 +46,8 @@ struct CommandSpec {
   bool restricted_ok = false;     // allowed on a restricted socket (show commands)
   // A "quoted string" after the positional, stored as option "message" (`disable P "text"`).
   bool trailing_message = false;
+  // Changes the daemon's state (configure, enable, drain, ...): reported to the history.
+  bool changes_state = false;
 };
 
 // Every command, in help order.

@@ -71,6 +71,12 @@ inline constexpr int kConfigChanges = 1030;
 inline constexpr int kHealth = 1031;
 inline constexpr int kServices = 1032;
 inline constexpr int kHealthAction = 30;
+// `show history` and `show failovers`: a header, then one tab-separated line per event.
+inline constexpr int kHistory = 1033;
+inline constexpr int kFailovers = 1034;
+inline constexpr int kHistoryHeader = 2033;
+inline constexpr int kFailoversHeader = 2034;
+inline constexpr int kHistoryUnavailable = 8030;
 }  // namespace code
 
 inline bool is_error(int c) { return c >= 8000; }

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 namespace rs::cli {
@@ -280,6 +281,46 @@ json show_services(const Reply& r) {
   return {{"services", svcs}};
 }
 
+std::vector<std::string> tab_columns(const std::string& t) {
+  std::vector<std::string> col;
+  std::size_t pos = 0;
+  while (true) {
+    auto e = t.find('\t', pos);
+    col.push_back(t.substr(pos, e == std::string::npos ? std::string::npos : e - pos));
+    if (e == std::string::npos) break;
+    pos = e + 1;
+  }
+  return col;
+}
+json dash_null(const std::string& s) { return s == "-" ? json(nullptr) : json(s); }
+
+// `show history`: TIME, KIND, SUBJECT, EVENT separated by tabs (code 1033).
+json show_history(const Reply& r) {
+  json ev = json::array();
+  for (const auto& l : r.lines) {
+    if (l.code != 1033) continue;
+    auto c = tab_columns(l.text);
+    if (c.size() != 4) continue;
+    ev.push_back({{"time", c[0]}, {"kind", c[1]}, {"subject", dash_null(c[2])}, {"event", c[3]}});
+  }
+  return {{"events", ev}};
+}
+
+// `show failovers`: TIME, PREFIX, OLD, NEW, "N.NNN ms" or -, CAUSE (code 1034).
+json show_failovers(const Reply& r) {
+  json fo = json::array();
+  for (const auto& l : r.lines) {
+    if (l.code != 1034) continue;
+    auto c = tab_columns(l.text);
+    if (c.size() != 6) continue;
+    json lat = nullptr;
+    if (c[4] != "-") lat = std::strtod(c[4].c_str(), nullptr);
+    fo.push_back({{"time", c[0]}, {"prefix", c[1]}, {"old_best", dash_null(c[2])}, {"new_best", dash_null(c[3])},
+                  {"latency_ms", lat}, {"cause", dash_null(c[5])}});
+  }
+  return {{"failovers", fo}};
+}
+
 }  // namespace
 
 json reply_to_json(const std::string& path, const std::string& command, const Reply& r) {
@@ -295,6 +336,8 @@ json reply_to_json(const std::string& path, const std::string& command, const Re
   else if (path == "show memory") out.update(show_memory(r));
   else if (path == "show health") out.update(show_health(r));
   else if (path == "show services") out.update(show_services(r));
+  else if (path == "show history") out.update(show_history(r));
+  else if (path == "show failovers") out.update(show_failovers(r));
   else {
     json msgs = json::array();
     for (const auto& l : r.lines)

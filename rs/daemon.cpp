@@ -19,6 +19,8 @@
 #include "rs/control/echo.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
+#include "rs/history/recorder.hpp"
+#include "rs/history/store.hpp"
 #include "rs/log/logging.hpp"
 #include "rs/metrics/collectors.hpp"
 #include "rs/metrics/http_server.hpp"
@@ -72,6 +74,21 @@ int run_daemon(const DaemonOptions& o) {
 
   boost::asio::io_context io;
   RouteServer server(io, config);
+  // History (docs/history.md): its own writer thread; errors come back to the event loop to be
+  // logged. A database that cannot be written degrades history only.
+  std::unique_ptr<history::Store> history_store;
+  std::unique_ptr<history::Recorder> recorder;
+  if (config->history) {
+    history::StoreOptions so;
+    so.path = config->history->path;
+    so.keep = std::chrono::microseconds(config->history->keep.us);
+    so.max_size = config->history->max_size;
+    so.log = [&io](const std::string& m) { boost::asio::post(io, [m] { spdlog::warn("{}", m); }); };
+    history_store = std::make_unique<history::Store>(std::move(so));
+    history_store->start();
+    recorder = std::make_unique<history::Recorder>(*history_store);
+    server.set_event_sink(recorder.get());
+  }
   if (std::string err = server.start(); !err.empty()) {
     spdlog::error("{}", err);
     return 1;
@@ -84,7 +101,11 @@ int run_daemon(const DaemonOptions& o) {
   health::RouteServerSink health_sink(server);
   health::HealthManager health(io, *config, health_sink);
   if (!config->healthchecks.empty() || !config->processes.empty()) server.hold_initial_export(true);
-  server.set_export_observer([&health](const std::string& peer) { health.on_export(peer); });
+  if (recorder) health.set_event_sink(recorder.get());
+  server.set_export_observer([&health, &recorder](const std::string& peer) {
+    health.on_export(peer);
+    if (recorder) recorder->on_export(peer);
+  });
   std::function<void(const conf::Config&)> reconfigure_metrics;
   server.set_reconfigure_hook([&health, &o, &reconfigure_metrics](const conf::Config& c) {
     setup_logging(c, o.foreground);  // new `log` statements apply at once
@@ -120,6 +141,8 @@ int run_daemon(const DaemonOptions& o) {
   // Control sockets: -s, else `control socket`, else the default; plus every `cli "PATH"`.
   control::ControlContext ctx{io, server, config_path, config};
   ctx.health = &health;
+  ctx.events = recorder.get();
+  ctx.history = history_store.get();
   ctx.shutdown = [&](bool graceful) {
     stop_daemon(graceful ? "graceful restart ordered" : "shutdown ordered", graceful);
   };
@@ -205,6 +228,15 @@ int run_daemon(const DaemonOptions& o) {
         auto out = commands.configure("", std::nullopt);
         out->next(w, SIZE_MAX);
         spdlog::info("SIGHUP: {}", w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1));
+        if (recorder) {
+          events::OperatorEvent e;
+          e.command = "configure (SIGHUP)";
+          e.result = w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1);
+          while (!e.result.empty() && e.result.back() == '\n') e.result.pop_back();
+          e.user = "signal";
+          e.socket = "SIGHUP";
+          recorder->operator_command(e);
+        }
         wait_signal();
         return;
       }
@@ -224,6 +256,9 @@ int run_daemon(const DaemonOptions& o) {
   wait_reopen();
 
   io.run();
+  // The recorder goes before the server and the health manager: no event may reach it after.
+  server.set_event_sink(nullptr);
+  health.set_event_sink(nullptr);
   if (o.pidfile) unlink(o.pidfile->c_str());
   spdlog::info("rsd stopped");
   return 0;

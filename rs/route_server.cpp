@@ -687,6 +687,7 @@ void RouteServer::on_established(bgp::Peer& peer) {
     (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
   }
   spdlog::info("{}: established ({})", p->name, p->source->neighbor_address.to_string());
+  if (events_) emit_session(*p, nullptr);
   p->eor[0] = p->eor[1] = false;
   if (deferring_) {
     // Selection deferral (RFC 4724 4.1): export once the table is complete.
@@ -821,6 +822,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   p->export_deferred = false;
   spdlog::info("{}: down: {}", p->name, info.reason);
   if (!was_up) return;
+  if (events_) emit_session(*p, &info);
 
   if (info.keep_stale) {
     // RFC 4724 helper: keep the routes, stale, for the peer's restart time.
@@ -889,6 +891,7 @@ void RouteServer::export_step() {
   (void)journal_.read(export_cursor_, kChunk, scratch_);
   for (const Prefix& prefix : scratch_) {
     const rib::Destination* d = rib_.find(prefix);
+    if (events_) note_best(prefix, d);
     for (auto& g : groups_) {
       if (g->members().empty()) continue;
       g->apply_all(prefix, g->compute(prefix, d, table_, vm_));

@@ -24,6 +24,7 @@
 #include "rib/loc_rib.hpp"
 #include "rs/bgp/listener.hpp"
 #include "rs/bgp/peer.hpp"
+#include "rs/events.hpp"
 #include "rs/export.hpp"
 #include "rs/export_pack.hpp"
 
@@ -84,6 +85,9 @@ class RouteServer final : public bgp::PeerHandler {
   void set_reconfigure_hook(std::function<void(const conf::Config&)> f) { reconfigure_hook_ = std::move(f); }
   bool export_held() const { return export_held_; }
   void set_export_observer(std::function<void(const std::string& protocol)> f) { export_observer_ = std::move(f); }
+  // History (rs/events.hpp): session up/down and best-path changes of the prefixes the config's
+  // `history { routes where ...; }` selects. Null (the default) costs one pointer test per hook.
+  void set_event_sink(events::EventSink* sink) { events_ = sink; }
 
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
@@ -231,6 +235,11 @@ class RouteServer final : public bgp::PeerHandler {
   bool export_held_ = false;
   std::function<void(const std::string&)> export_observer_;
   std::function<void(const conf::Config&)> reconfigure_hook_;
+  // History hooks (route_server_history.cpp).
+  events::EventSink* events_ = nullptr;
+  std::unordered_map<rib::Prefix, std::pair<std::string, std::string>> watched_;  // source, best text
+  void emit_session(const Protocol& p, const bgp::DownInfo* down);
+  void note_best(const rib::Prefix& prefix, const rib::Destination* d);
 };
 
 }  // namespace rs

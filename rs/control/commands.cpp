@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
 #include "rs/control/echo.hpp"
+#include "rs/events.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -74,7 +77,35 @@ std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& s
   if (session.restricted && !c.spec->restricted_ok) return reply(code::kAccessDenied, "Access denied");
   if (ctx_.config && ctx_.config->debug_commands)
     spdlog::info("CLI: {}", cli::expand(line));
+  if (ctx_.events && c.spec->changes_state) return report(cli::expand(line), run(c, session), session);
   return run(c, session);
+}
+
+std::unique_ptr<Output> Commands::report(std::string command, std::unique_ptr<Output> out,
+                                         const SessionState& session) {
+  // State-changing commands answer at once (TextOutput): take the whole reply for the event.
+  cli::ReplyWriter w;
+  (void)out->next(w, SIZE_MAX);
+  events::OperatorEvent e;
+  e.command = std::move(command);
+  int final_code = 0;
+  for (std::size_t pos = 0; pos < w.text().size();) {
+    std::size_t nl = w.text().find('\n', pos);
+    if (nl == std::string::npos) nl = w.text().size();
+    std::string_view l(w.text().data() + pos, nl - pos);
+    pos = nl + 1;
+    if (l.size() >= 5 && l[4] == ' ') final_code = std::atoi(std::string(l.substr(0, 4)).c_str());
+    if (l.size() >= 5 && std::isdigit(static_cast<unsigned char>(l[0]))) l.remove_prefix(5);
+    else if (!l.empty() && l[0] == ' ') l.remove_prefix(1);
+    if (!l.empty()) e.result += (e.result.empty() ? "" : "; ") + std::string(l);
+  }
+  e.ok = !cli::is_error(final_code);
+  e.user = session.user;
+  e.uid = session.uid;
+  e.pid = session.pid;
+  e.socket = session.socket;
+  ctx_.events->operator_command(e);
+  return control::reply(std::move(w));
 }
 
 std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& session) {
@@ -86,6 +117,7 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "show memory") return show_memory();
   if (path == "show health") return show_health(ctx_, c);
   if (path == "show services") return show_services(ctx_);
+  if (path == "show history" || path == "show failovers") return show_history(ctx_, c);
   if (path == "drain" || path == "undrain" || path == "maintenance" || path == "enable health" ||
       path == "disable health")
     return health_action(ctx_, c);

@@ -20,6 +20,12 @@ class RouteServer;
 namespace health {
 class HealthManager;
 }
+namespace events {
+class EventSink;
+}
+namespace history {
+class Store;
+}
 }
 
 namespace rs::control {
@@ -31,6 +37,10 @@ struct SessionState {
   uint32_t echo_classes = 0;
   std::size_t echo_buffer = 16384;
   bool echo_changed = false;  // set by the command, cleared by the session
+  // Origin, for the history's operator events: socket path and the peer's SO_PEERCRED.
+  std::string socket;
+  int64_t uid = -1, pid = -1;
+  std::string user;
 };
 
 class CommandHandler {
@@ -52,6 +62,9 @@ struct ControlContext {
   std::function<void(bool graceful)> shutdown;
   // Health checks and processes (`show health`, `drain`, ...); null when the daemon runs none.
   health::HealthManager* health = nullptr;
+  // History: operator commands are reported here (null: no history); `show history` reads `history`.
+  events::EventSink* events = nullptr;
+  history::Store* history = nullptr;
 };
 
 class Commands final : public CommandHandler {
@@ -77,6 +90,8 @@ class Commands final : public CommandHandler {
   std::unique_ptr<Output> configure_check(const cli::Command& c);
   std::unique_ptr<Output> eval(const std::string& expr);
   void apply(std::shared_ptr<const conf::Config> next);
+  // History: runs a state-changing command's reply through an operator event.
+  std::unique_ptr<Output> report(std::string command, std::unique_ptr<Output> out, const SessionState& session);
 
   ControlContext ctx_;
   // `configure timeout`: the configuration to go back to, and the timer that does it.
@@ -90,6 +105,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
 std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> show_services(const ControlContext& ctx);
+// `show history ...` and `show failovers ...` (show_history.cpp).
+std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c);
 // drain, undrain, maintenance, enable health, disable health.
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr<const conf::Config> next,

@@ -12,6 +12,8 @@
 #include "rs/control/echo.hpp"
 
 #include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +40,20 @@ class Session : public std::enable_shared_from_this<Session> {
       : sock_(std::move(sock)), handler_(handler), counter_(std::move(counter)) {
     state_.restricted = restricted;
     ++*counter_;
+  }
+  // Who is on the other end (SO_PEERCRED) and on which socket: operator events in the history.
+  void set_origin(const std::string& socket_path) {
+    state_.socket = socket_path;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(sock_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+    state_.uid = cred.uid;
+    state_.pid = cred.pid;
+    passwd pw{};
+    passwd* res = nullptr;
+    char buf[1024];
+    if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &res) == 0 && res) state_.user = res->pw_name;
+    else state_.user = std::to_string(cred.uid);
   }
   ~Session() {
     --*counter_;
@@ -304,6 +320,7 @@ void ControlServer::accept() {
       return accept();
     }
     auto s = std::make_shared<Session>(std::move(sock), handler_, options_.restricted, sessions_);
+    s->set_origin(options_.path);
     auto& reg = registry();
     std::erase_if(reg, [](const auto& e) { return e.second.expired(); });
     reg.emplace_back(this, s->weak());

@@ -57,9 +57,11 @@ std::string HealthManager::start(std::function<void()> ready) {
   ready_ = std::move(ready);
   router_id_ = cfg_->router_id;
   const rib::IpAddress router_id = cfg_->router_id.value_or(rib::IpAddress::v4(0));
-  if (cfg_->health.state_file) {
+  // With `history` configured the operator state lives in the history database (its own table).
+  if (cfg_->history || cfg_->health.state_file) {
+    const std::string& path = cfg_->history ? cfg_->history->path : *cfg_->health.state_file;
     std::string err;
-    store_ = OperatorStateStore::open(*cfg_->health.state_file, err);
+    store_ = OperatorStateStore::open(path, err);
     if (!store_) problems += "health state file: " + err + "\n";
   }
   for (const auto& pc : cfg_->processes) processes_.push_back(make_process(pc, router_id));
@@ -94,8 +96,10 @@ std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckCo
     pending_.push_back({name, verdict, {}});
     ++failover_stats_[name].route_changes;
   };
-  c->on_run = [this, alive](const HealthView&) {
-    if (*alive) check_ready();
+  c->on_run = [this, alive](const HealthView& v) {
+    if (!*alive) return;
+    if (events_) note_state(v);
+    check_ready();
   };
   return c;
 }
@@ -178,6 +182,21 @@ void HealthManager::stop() {
   hold_timer_.cancel();
   for (auto& c : checks_) c->stop();
   for (auto& p : processes_) p->stop();
+}
+
+void HealthManager::note_state(const HealthView& v) {
+  auto [it, fresh] = last_state_.try_emplace(v.name, HealthState::Init);
+  if (!fresh && it->second == v.state) return;
+  if (fresh && v.state == HealthState::Init) return;
+  events::HealthEvent e;
+  e.check = v.name;
+  e.from = std::string(to_string(it->second));
+  e.to = std::string(to_string(v.state));
+  for (const auto& p : v.probes)
+    e.output += (e.output.empty() ? "" : "; ") + p.what + " " + (p.ok ? "ok" : "failed") +
+                (p.output.empty() ? "" : " (" + p.output + ")");
+  it->second = v.state;
+  events_->health(e);
 }
 
 void HealthManager::check_ready() {

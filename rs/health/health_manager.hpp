@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "rs/events.hpp"
 #include "rs/health/healthcheck.hpp"
 #include "rs/health/operator_state.hpp"
 #include "rs/health/process.hpp"
@@ -73,6 +74,8 @@ class HealthManager {
   void on_export(const std::string& peer);
 
   HealthCheck* find(const std::string& name);
+  // History: state transitions with the probes' output go to `sink` (null: none).
+  void set_event_sink(events::EventSink* sink) { events_ = sink; }
 
  private:
   void check_ready();
@@ -101,6 +104,9 @@ class HealthManager {
   std::map<std::string, std::deque<FailoverSample>> samples_;
   std::map<std::string, FailoverStats> failover_stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  events::EventSink* events_ = nullptr;
+  std::map<std::string, HealthState> last_state_;
+  void note_state(const HealthView& v);
 };
 
 }  // namespace rs::health

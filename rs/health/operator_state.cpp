@@ -5,7 +5,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace rs::health {
 
@@ -31,7 +33,17 @@ std::unique_ptr<OperatorStateStore> OperatorStateStore::open(const std::string& 
       "PRAGMA journal_mode=WAL;"
       "CREATE TABLE IF NOT EXISTS operator_state(name TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
       " since INTEGER NOT NULL, PRIMARY KEY (name, kind));";
-  if (sqlite3_exec(db, ddl, nullptr, nullptr, &msg) != SQLITE_OK) {
+  // The history writer may be setting up the same file (journal mode changes do not wait on the
+  // busy handler): retry a locked database for up to a second.
+  int rc = SQLITE_BUSY;
+  for (int i = 0; i < 20; ++i) {
+    sqlite3_free(msg);
+    msg = nullptr;
+    rc = sqlite3_exec(db, ddl, nullptr, nullptr, &msg);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (rc != SQLITE_OK) {
     error = path + ": " + (msg ? msg : "cannot create operator_state");
     sqlite3_free(msg);
     return nullptr;

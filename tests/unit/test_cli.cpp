@@ -207,7 +207,8 @@ TEST_CASE("complete: keywords, options and names") {
   auto c = complete("sh");
   CHECK(c.keywords == std::vector<std::string>{"show"});
   c = complete("show ");
-  CHECK(c.keywords == std::vector<std::string>{"health", "memory", "protocols", "route", "services", "status", "symbols"});
+  CHECK(c.keywords == std::vector<std::string>{"failovers", "health", "history", "memory", "protocols", "route",
+                                               "services", "status", "symbols"});
   c = complete("show route pro");
   CHECK(c.keywords == std::vector<std::string>{"protocol"});
   c = complete("show route protocol ");
@@ -267,6 +268,10 @@ TEST_CASE("grammar: health commands and their clash with protocol enable/disable
   CHECK(r.command->path() == "maintenance");
   CHECK(r.command->has("on"));
   CHECK(parse_command("sh heal web").command->path() == "show health");
+  CHECK(parse_command("sh hi protocol peer1 since 10 min ago limit 5").command->get("since") == "10 min ago");
+  CHECK(parse_command("sh hi 192.0.2.0/24").command->path() == "show history");
+  CHECK(parse_command("sh fail").command->path() == "show failovers");
+  CHECK_FALSE(parse_command("sh h").command);  // health or history
   CHECK(parse_command("show serv").command->path() == "show services");
   CHECK(!parse_command("drain").command);
   const auto* spec = parse_command("drain web").command->spec;
