@@ -179,6 +179,10 @@ int run_daemon(const DaemonOptions& o) {
   // Metrics endpoint (`metrics { listen ...; }`): collectors read the live objects at scrape time.
   metrics::MetricsRegistry metrics_registry;
   metrics::add_rsd_collectors(metrics_registry, server, &health);
+  if (history_store)
+    metrics_registry.add_collector("history", [&history_store](metrics::MetricsWriter& w) {
+      metrics::collect_history(history_store->stats(), w);
+    });
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   auto start_metrics = [&](const conf::MetricsConfig& m) -> std::string {
     metrics::HttpOptions mo;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "rs/health/health_manager.hpp"
+#include "rs/history/store.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -306,6 +307,30 @@ void collect_process(MetricsWriter& w) {
 
 void collect_build_info(MetricsWriter& w) {
   w.family("rsd_build_info", "rsd's version; value 1.", MetricType::Gauge).sample({{"version", kVersion}}, 1);
+}
+
+void collect_history(const history::HistoryStats& s, MetricsWriter& w) {
+  w.family("rsd_history_queue_depth", "Events waiting for the history writer.", MetricType::Gauge).sample({}, s.queue_depth);
+  w.family("rsd_history_queue_capacity", "Events the history queue holds at most.", MetricType::Gauge)
+      .sample({}, s.queue_capacity);
+  w.family("rsd_history_events_enqueued_total", "Events accepted into the history queue.", MetricType::Counter)
+      .sample({}, s.enqueued);
+  w.family("rsd_history_events_written_total", "Events committed to the history database.", MetricType::Counter)
+      .sample({}, s.written);
+  w.family("rsd_history_events_dropped_total",
+           "Events lost because the queue was full or their batch failed to commit.", MetricType::Counter)
+      .sample({}, s.dropped);
+  w.family("rsd_history_gaps_total", "Gap records written after drops.", MetricType::Counter).sample({}, s.gaps);
+  w.family("rsd_history_write_errors_total", "Failed opens, statements and commits of the history database.",
+           MetricType::Counter)
+      .sample({}, s.write_errors);
+  w.family("rsd_history_batches_total", "Committed history transactions.", MetricType::Counter).sample({}, s.batches);
+  w.family("rsd_history_pruned_total", "History rows deleted by retention (age or size).", MetricType::Counter)
+      .sample({}, s.pruned);
+  w.family("rsd_history_database_bytes", "Size of the history database and its WAL.", MetricType::Gauge)
+      .sample({}, s.db_bytes);
+  w.family("rsd_history_open", "1 when the history writer holds an open, writable database.", MetricType::Gauge)
+      .sample({}, s.open ? 1 : 0);
 }
 
 void add_rsd_collectors(MetricsRegistry& registry, RouteServer& server, const health::HealthManager* health) {

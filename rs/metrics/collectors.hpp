@@ -10,6 +10,9 @@ class RouteServer;
 namespace health {
 class HealthManager;
 }
+namespace history {
+struct HistoryStats;
+}
 }  // namespace rs
 
 namespace rs::metrics {
@@ -24,6 +27,9 @@ void collect_health(const health::HealthManager& health, MetricsWriter& w);
 void collect_process(MetricsWriter& w);
 // rsd_build_info.
 void collect_build_info(MetricsWriter& w);
+
+// rsd_history_*: the history writer's queue, drops, gaps, errors and database size.
+void collect_history(const history::HistoryStats& s, MetricsWriter& w);
 
 // All of the above; `health` may be null.
 void add_rsd_collectors(MetricsRegistry& registry, RouteServer& server, const health::HealthManager* health);

@@ -36,6 +36,7 @@ ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "d
 BASE_CONF = """
 router id 192.0.2.1;
 metrics { listen 127.0.0.1 port @MPORT@; }
+history "@DIR@/history.db" { keep 1 d; }
 
 protocol bgp peer1 {
   description "test speaker";
@@ -188,6 +189,9 @@ def suite_promtool(args):
                 ("rsd_health_state", {"check": "broken", "state": "up"}, 0),
                 ("rsd_health_ready", {}, 1),
                 ("rsd_build_info", None, 1),
+                ("rsd_history_open", {}, 1),
+                ("rsd_history_events_dropped_total", {}, 0),
+                ("rsd_history_write_errors_total", {}, 0),
             ]
             bad = []
             for name, labels, want in expect:
@@ -212,7 +216,10 @@ def suite_promtool(args):
                                  ("process_resident_memory_bytes", {}),
                                  ("process_open_fds", {}),
                                  ("process_start_time_seconds", {}),
-                                 ("rsd_health_failover_duration_seconds_count", {"check": "web"})]:
+                                 ("rsd_health_failover_duration_seconds_count", {"check": "web"}),
+                                 ("rsd_history_events_enqueued_total", {}),
+                                 ("rsd_history_queue_capacity", {}),
+                                 ("rsd_history_database_bytes", {})]:
                 got = value(s, name, **labels)
                 if not got or got <= 0:
                     bad.append("%s%s = %r, expected > 0" % (name, labels, got))
