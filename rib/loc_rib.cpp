@@ -3,7 +3,47 @@
 // on the order updates arrived in.
 #include "rib/loc_rib.hpp"
 
+#include <algorithm>
+#include <cassert>
+
+#include <cstdlib>
+#include <new>
+
 namespace rs::rib {
+
+void PathList::reallocate(uint32_t cap) {
+  Path* data = cap ? static_cast<Path*>(::operator new(cap * sizeof(Path))) : nullptr;
+  for (uint32_t i = 0; i < size_; ++i) {
+    new (&data[i]) Path(std::move(data_[i]));
+    data_[i].~Path();
+  }
+  ::operator delete(data_);
+  data_ = data;
+  cap_ = cap;
+}
+
+void PathList::release() {
+  for (uint32_t i = 0; i < size_; ++i) data_[i].~Path();
+  ::operator delete(data_);
+  data_ = nullptr;
+  size_ = cap_ = 0;
+}
+
+void PathList::push_back(Path&& p) {
+  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4));
+  new (&data_[size_]) Path(std::move(p));
+  ++size_;
+}
+
+void PathList::erase(std::size_t i) {
+  assert(i < size_);
+  for (std::size_t j = i; j + 1 < size_; ++j) data_[j] = std::move(data_[j + 1]);
+  data_[--size_].~Path();
+  if (size_ == 0) release();
+  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1);
+}
+
+LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), path_bytes_}; }
 
 int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t path_id) {
   for (std::size_t i = 0; i < d.paths.size(); ++i) {
@@ -15,20 +55,18 @@ int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t pat
 
 LocRib::Slot LocRib::receive(const Prefix& p, const RouteSource* src, uint32_t path_id,
                              AttrRef received) {
-  Destination& d = table_[p];
-  int i = find_path(d, src, path_id);
-  if (i >= 0) {
-    Path& path = d.paths[static_cast<std::size_t>(i)];
-    if (path.received == received && !path.route.stale())
-      return {InResult::NoChange, &d, static_cast<uint32_t>(i)};
-    path.received = std::move(received);
-    return {InResult::Changed, &d, static_cast<uint32_t>(i)};
-  }
+  return receive_if(p, src, path_id, std::move(received), [](bool, bool) { return true; });
+}
+
+LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t path_id,
+                              AttrRef received) {
   Path path;
   path.route.source = src;
   path.route.path_id = path_id;
   path.received = std::move(received);
+  path_bytes_ -= d.paths.memory_bytes();
   d.paths.push_back(std::move(path));
+  path_bytes_ += d.paths.memory_bytes();
   ++paths_;
   return {InResult::New, &d, static_cast<uint32_t>(d.paths.size() - 1)};
 }
@@ -60,18 +98,21 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return BestResult::Unchanged;
-  Destination& d = it->second;
+  const PrefixKey key(p);
+  Destination* dp = table_.find(key);
+  if (!dp) return BestResult::Unchanged;
+  Destination& d = *dp;
   int i = find_path(d, src, path_id);
   if (i < 0) return BestResult::Unchanged;
-  d.paths.erase(d.paths.begin() + i);
+  path_bytes_ -= d.paths.memory_bytes();
+  d.paths.erase(static_cast<std::size_t>(i));
+  path_bytes_ += d.paths.memory_bytes();
   --paths_;
   if (d.best == i) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;
   if (d.paths.empty()) {
     bool had_best = d.best != -1;
-    table_.erase(it);
+    table_.erase(key);
     if (had_best) {
       if (journal_) journal_->append(p);
       return BestResult::Removed;
@@ -84,11 +125,11 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return;
-  int i = find_path(it->second, src, path_id);
+  Destination* d = table_.find(PrefixKey(p));
+  if (!d) return;
+  int i = find_path(*d, src, path_id);
   if (i < 0) return;
-  auto& flags = it->second.paths[static_cast<std::size_t>(i)].route.flags;
+  auto& flags = d->paths[static_cast<std::size_t>(i)].route.flags;
   flags = stale ? (flags | kRouteStale) : (flags & static_cast<uint8_t>(~kRouteStale));
 }
 
@@ -122,26 +163,23 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
   return result;
 }
 
-const Destination* LocRib::find(const Prefix& p) const {
-  auto it = table_.find(p);
-  return it == table_.end() ? nullptr : &it->second;
-}
+const Destination* LocRib::find(const Prefix& p) const { return table_.find(PrefixKey(p)); }
 
 std::vector<Prefix> LocRib::snapshot() const {
   std::vector<Prefix> out;
   out.reserve(table_.size());
-  for (const auto& [p, d] : table_) out.push_back(p);
+  table_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
   return out;
 }
 
 void LocRib::for_each(const std::function<void(const Prefix&, const Destination&)>& f) const {
-  for (const auto& [p, d] : table_) f(p, d);
+  table_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
 }
 
 BestResult LocRib::recompute(const Prefix& p) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return BestResult::Unchanged;
-  return decide(p, it->second);
+  Destination* d = table_.find(PrefixKey(p));
+  if (!d) return BestResult::Unchanged;
+  return decide(p, *d);
 }
 
 }  // namespace rs::rib

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <map>
 
 #include "rib/loc_rib.hpp"
 
@@ -153,4 +154,84 @@ TEST_CASE("new attributes on the best path are a change (journaled, exported)") 
   CHECK(f.changes().size() == 1);
   CHECK(f.announce(kP, n2, 600) == BestResult::Unchanged);  // a non-best path changed
   CHECK(f.changes().empty());
+}
+
+TEST_CASE("FlatMap agrees with std::map under random inserts and erases") {
+  FlatMap<PrefixKey, uint32_t, PrefixKeyHash> m;
+  std::map<Prefix, uint32_t> ref;
+  uint64_t x = 12345;
+  auto next = [&x] { return x = mix64(x + 0x9e3779b97f4a7c15ULL); };
+  for (int step = 0; step < 20000; ++step) {
+    // A small key space (1,024 IPv4 /24 and IPv6 /48 prefixes) so that erases hit and clusters form.
+    const uint64_t r = next();
+    const Prefix p = (r & 1) ? Prefix(IpAddress::v4(static_cast<uint32_t>((r >> 8) % 512) << 8), 24)
+                             : Prefix(IpAddress::v6((0x20010db8ULL << 32) | (((r >> 8) % 512) << 16), 0), 48);
+    if ((r >> 40) % 3 == 0) {
+      CHECK(m.erase(PrefixKey(p)) == (ref.erase(p) == 1));
+    } else {
+      auto res = m.try_emplace(PrefixKey(p));
+      CHECK(res.second == !ref.count(p));
+      *res.first = static_cast<uint32_t>(step);
+      ref[p] = static_cast<uint32_t>(step);
+    }
+  }
+  CHECK(m.size() == ref.size());
+  std::size_t seen = 0;
+  m.for_each([&](const PrefixKey& k, uint32_t v) {
+    ++seen;
+    auto it = ref.find(k.prefix());
+    REQUIRE(it != ref.end());
+    CHECK(it->second == v);
+  });
+  CHECK(seen == ref.size());
+  for (const auto& kv : ref) {
+    const uint32_t* v = m.find(PrefixKey(kv.first));
+    REQUIRE(v);
+    CHECK(*v == kv.second);
+  }
+  // Erasing everything shrinks the table back.
+  for (const auto& kv : ref) CHECK(m.erase(PrefixKey(kv.first)));
+  CHECK(m.empty());
+  CHECK(m.capacity() <= 32);
+}
+
+TEST_CASE("receive_if: the admit callback sees the path's state and can refuse a new path") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  bool seen_existed = true;
+  auto refuse = [&](bool existed, bool) {
+    seen_existed = existed;
+    return existed;
+  };
+  auto slot = f.rib.receive_if(kP, n1, 0, f.attrs(100), refuse);
+  CHECK_FALSE(seen_existed);
+  CHECK(slot.result == InResult::NoChange);
+  CHECK(f.rib.find(kP) == nullptr);  // nothing stored
+  (void)f.announce(kP, n1, 100);
+  bool accepted = false;
+  slot = f.rib.receive_if(kP, n1, 0, f.attrs(101), [&](bool existed, bool acc) {
+    accepted = acc;
+    return refuse(existed, acc);
+  });
+  CHECK(seen_existed);
+  CHECK(accepted);
+  CHECK(slot.result == InResult::Changed);
+}
+
+TEST_CASE("memory accounting follows the paths held") {
+  Fixture f;
+  const std::size_t empty = f.rib.memory_bytes();
+  std::vector<const RouteSource*> src;
+  for (uint32_t i = 1; i <= 4; ++i) src.push_back(f.source(i));
+  for (uint32_t j = 0; j < 1000; ++j)
+    for (const RouteSource* s : src) (void)f.announce(Prefix(IpAddress::v4(j << 8), 24), s, 100 + s->id);
+  const LocRib::Memory m = f.rib.memory();
+  CHECK(m.paths >= 4000 * sizeof(Path));
+  CHECK(m.paths <= 4000 * sizeof(Path) * 3 / 2);
+  CHECK(m.table >= 1000 * (sizeof(PrefixKey) + sizeof(Destination)));
+  CHECK(f.rib.memory_bytes() > empty);
+  for (uint32_t j = 0; j < 1000; ++j)
+    for (const RouteSource* s : src) (void)f.rib.withdraw(Prefix(IpAddress::v4(j << 8), 24), s, 0);
+  CHECK(f.rib.memory().paths == 0);
+  CHECK(f.rib.memory().table < m.table);
 }
