@@ -90,11 +90,16 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
   BestResult result = decide(p, *slot.dest);
   if (result == BestResult::Unchanged && was_best &&
       slot.dest->best == static_cast<int32_t>(slot.index) && r.attrs != before) {
-    if (journal_) journal_->append(p);
+    journal(p, *slot.dest);
     result = BestResult::Changed;
   }
-  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
+  if (result == BestResult::Unchanged && journal_all_) journal(p, *slot.dest);
   return result;
+}
+
+void LocRib::journal(const Prefix& p, Destination& d) {
+  if (!journal_ || journal_->unread_by_all(d.journaled, p)) return;
+  d.journaled = journal_->append(p);
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
@@ -111,16 +116,14 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
   if (d.best == i) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;
   if (d.paths.empty()) {
-    bool had_best = d.best != -1;
+    const bool had_best = d.best != -1;
+    if (had_best) journal(p, d);
     table_.erase(key);
-    if (had_best) {
-      if (journal_) journal_->append(p);
-      return BestResult::Removed;
-    }
+    if (had_best) return BestResult::Removed;
     return BestResult::Unchanged;
   }
   const BestResult result = decide(p, d);
-  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
+  if (result == BestResult::Unchanged && journal_all_) journal(p, d);
   return result;
 }
 
@@ -159,7 +162,7 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
                 nb.attrs == old_attrs;
     result = same ? BestResult::Unchanged : BestResult::Changed;
   }
-  if (result != BestResult::Unchanged && journal_) journal_->append(p);
+  if (result != BestResult::Unchanged) journal(p, d);
   return result;
 }
 

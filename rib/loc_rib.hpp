@@ -73,6 +73,7 @@ struct Destination {
   PathList paths;
   int32_t best = -1;                 // index into paths, -1 when none is eligible
   Reason reason = Reason::OnlyPath;  // why paths[best] won
+  uint64_t journaled = ~uint64_t{0};  // sequence of this prefix's last journal entry
 
   const Route* best_route() const {
     return best < 0 ? nullptr : &paths[static_cast<std::size_t>(best)].route;
@@ -146,6 +147,8 @@ class LocRib {
 
  private:
   BestResult decide(const Prefix& p, Destination& d);
+  // Appends the prefix to the journal unless an entry for it is still unread by every consumer.
+  void journal(const Prefix& p, Destination& d);
   static int find_path(const Destination& d, const RouteSource* src, uint32_t path_id);
   Slot add_path(Destination& d, const RouteSource* src, uint32_t path_id, AttrRef received);
 

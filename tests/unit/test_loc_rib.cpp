@@ -49,7 +49,7 @@ struct Fixture {
 const Prefix kP = *Prefix::parse("203.0.113.10/32");
 }  // namespace
 
-TEST_CASE("best path follows the lowest MED and every change is journaled") {
+TEST_CASE("best path follows the lowest MED and every change is journaled (coalesced while unread)") {
   Fixture f;
   auto* n1 = f.source(1);
   auto* n2 = f.source(2);
@@ -57,7 +57,7 @@ TEST_CASE("best path follows the lowest MED and every change is journaled") {
   CHECK(f.announce(kP, n2, 100) == BestResult::Changed);
   CHECK(f.rib.find(kP)->best_route()->source == n2);
   CHECK(f.rib.find(kP)->reason == Reason::Med);
-  CHECK(f.changes().size() == 2);
+  CHECK(f.changes().size() == 1);  // the second change found the first entry still unread
   // Same attributes again: Adj-RIB-In says NoChange, nothing journaled.
   auto slot = f.rib.receive(kP, n2, 0, f.attrs(100));
   CHECK(slot.result == InResult::NoChange);
@@ -107,7 +107,7 @@ TEST_CASE("withdrawals move the best path and remove empty prefixes") {
   CHECK(f.rib.find(kP) == nullptr);
   CHECK(f.rib.prefixes() == 0);
   CHECK(f.rib.paths() == 0);
-  CHECK(f.changes().size() == 2);
+  CHECK(f.changes().size() == 1);  // two changes, coalesced while unread
 }
 
 TEST_CASE("a stale path refreshed with the same attributes is re-imported") {
@@ -234,4 +234,25 @@ TEST_CASE("memory accounting follows the paths held") {
     for (const RouteSource* s : src) (void)f.rib.withdraw(Prefix(IpAddress::v4(j << 8), 24), s, 0);
   CHECK(f.rib.memory().paths == 0);
   CHECK(f.rib.memory().table < m.table);
+}
+
+TEST_CASE("journal: a prefix is appended again only once some consumer read its entry") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  auto* n2 = f.source(2);
+  auto second = f.journal.open_cursor();
+  const Prefix q = *Prefix::parse("198.51.100.0/24");
+  (void)f.announce(kP, n1, 100);
+  (void)f.announce(q, n1, 100);
+  (void)f.announce(kP, n2, 99);  // kP's entry is unread: not appended again
+  CHECK(f.journal.pending(second) == 2);
+  CHECK(f.changes().size() == 2);  // the first cursor reads both
+  (void)f.announce(kP, n1, 98);    // read by one cursor: appended again
+  CHECK(f.journal.pending(second) == 3);
+  std::vector<Prefix> out;
+  CHECK(f.journal.read(second, 10, out) == 3);
+  CHECK(out[0] == kP);
+  CHECK(out[1] == q);
+  CHECK(out[2] == kP);
+  CHECK(f.changes() == std::vector<Prefix>{kP});
 }
