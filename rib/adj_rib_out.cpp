@@ -95,12 +95,13 @@ AdjRibOut::Memory AdjRibOut::memory() const {
   m.sent = sent_.memory_bytes();
   m.pending = pending_.memory_bytes();
   for (int f = 0; f < 2; ++f) {
-    m.pending += withdrawals_[f].capacity() * sizeof(Key);
-    // unordered_map: a node (key, bucket, next pointer) per bucket plus the bucket array.
-    m.buckets += buckets_[f].bucket_count() * sizeof(void*) +
-                 buckets_[f].size() * (sizeof(BucketMap::value_type) + sizeof(void*));
-    for (const auto& kv : buckets_[f]) m.buckets += kv.second.keys.capacity() * sizeof(Key);
-    m.buckets += order_[f].size() * sizeof(const PathAttributes*);
+    m.pending += heap_block(withdrawals_[f].capacity() * sizeof(Key));
+    // unordered_map: a node (next pointer, key, bucket) per bucket plus the bucket array.
+    m.buckets += heap_block(buckets_[f].bucket_count() * sizeof(void*)) +
+                 buckets_[f].size() * heap_block(sizeof(BucketMap::value_type) + sizeof(void*));
+    for (const auto& kv : buckets_[f]) m.buckets += heap_block(kv.second.keys.capacity() * sizeof(Key));
+    // std::deque: 512-byte blocks.
+    m.buckets += heap_block(512) * (order_[f].size() * sizeof(const PathAttributes*) / 512 + 1);
   }
   return m;
 }

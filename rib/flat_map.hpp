@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rib/memory.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::rib {
@@ -30,7 +31,7 @@ class FlatMap {
   bool empty() const { return size_ == 0; }
   std::size_t capacity() const { return slots_.size(); }
   // Bytes held by the slot array (the values' own heap blocks are not counted here).
-  std::size_t memory_bytes() const { return slots_.capacity() * sizeof(Slot); }
+  std::size_t memory_bytes() const { return heap_block(slots_.capacity() * sizeof(Slot)); }
 
   V* find(const K& k) {
     if (size_ == 0) return nullptr;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <vector>
 
+#include "rib/memory.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::rib {
@@ -38,7 +39,7 @@ class Journal {
     // libstdc++ deques allocate 512-byte blocks plus a map of block pointers.
     const std::size_t per_block = std::max<std::size_t>(1, 512 / sizeof(Prefix));
     const std::size_t blocks = entries_.size() / per_block + 1;
-    return blocks * (512 + sizeof(void*)) + cursors_.capacity() * sizeof(Seq);
+    return blocks * (heap_block(512) + sizeof(void*)) + heap_block(cursors_.capacity() * sizeof(Seq));
   }
 
   // A new cursor starts at the end: it sees changes from now on (a new consumer first walks the

@@ -29,9 +29,16 @@ void PathList::release() {
   size_ = cap_ = 0;
 }
 
-void PathList::push_back(Path&& p) {
+void PathList::insert(std::size_t i, Path&& p) {
+  assert(i <= size_);
   if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4));
-  new (&data_[size_]) Path(std::move(p));
+  if (i == size_) {
+    new (&data_[size_]) Path(std::move(p));
+  } else {
+    new (&data_[size_]) Path(std::move(data_[size_ - 1]));
+    for (std::size_t j = size_ - 1; j > i; --j) data_[j] = std::move(data_[j - 1]);
+    data_[i] = std::move(p);
+  }
   ++size_;
 }
 
@@ -64,11 +71,19 @@ LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t p
   path.route.source = src;
   path.route.path_id = path_id;
   path.received = std::move(received);
+  // Canonical position: by source id, then path id.
+  std::size_t pos = d.paths.size();
+  while (pos > 0) {
+    const Route& r = d.paths[pos - 1].route;
+    if (r.source->id < src->id || (r.source->id == src->id && r.path_id < path_id)) break;
+    --pos;
+  }
   path_bytes_ -= d.paths.memory_bytes();
-  d.paths.push_back(std::move(path));
+  d.paths.insert(pos, std::move(path));
   path_bytes_ += d.paths.memory_bytes();
+  if (d.best >= static_cast<int32_t>(pos)) ++d.best;
   ++paths_;
-  return {InResult::New, &d, static_cast<uint32_t>(d.paths.size() - 1)};
+  return {InResult::New, &d, static_cast<uint32_t>(pos)};
 }
 
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {

@@ -26,7 +26,8 @@ struct Path {
   AttrRef received;   // Adj-RIB-In: the attributes as the source sent them
 };
 
-// The paths of one prefix: a vector that grows in small steps (a prefix has a handful of paths,
+// The paths of one prefix, in canonical order (source id, path id: the decision's scan order, so
+// it never sorts): a vector that grows in small steps (a prefix has a handful of paths,
 // and a doubling vector would waste a third of them) and shrinks when half empty.
 class PathList {
  public:
@@ -57,9 +58,10 @@ class PathList {
   const Path* begin() const { return data_; }
   const Path* end() const { return data_ + size_; }
 
-  void push_back(Path&& p);
+  void push_back(Path&& p) { insert(size_, std::move(p)); }
+  void insert(std::size_t i, Path&& p);
   void erase(std::size_t i);
-  std::size_t memory_bytes() const { return cap_ * sizeof(Path); }
+  std::size_t memory_bytes() const { return heap_block(cap_ * sizeof(Path)); }
 
  private:
   void reallocate(uint32_t cap);

@@ -87,6 +87,19 @@ class RouteServer final : public bgp::PeerHandler {
 
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
+  // Memory accounting (`show memory`, issue 8): heap bytes per structure, from the capacities.
+  struct MemoryReport {
+    rib::LocRib::Memory rib;           // Loc-RIB with the Adj-RIB-In: prefix table, path blocks
+    rib::AttrTable::Memory attrs;      // intern tables
+    std::size_t adj_rib_out = 0;       // every member's sent and pending state
+    std::size_t export_buckets = 0;    // every member's export buckets and withdrawal queues
+    std::size_t add_path_ids = 0;      // ADD-PATH send: path identifiers held per prefix
+    std::size_t journal = 0;
+    std::size_t total() const {
+      return rib.table + rib.paths + attrs.total() + adj_rib_out + export_buckets + add_path_ids + journal;
+    }
+  };
+  MemoryReport memory() const;
   const conf::Config& config() const { return *config_; }
   struct ProtocolView {
     std::string name;

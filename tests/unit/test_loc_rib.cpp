@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 
+#include "heap_measure.hpp"
 #include "rib/loc_rib.hpp"
 
 using namespace rs::rib;
@@ -255,4 +256,70 @@ TEST_CASE("journal: a prefix is appended again only once some consumer read its 
   CHECK(out[1] == q);
   CHECK(out[2] == kP);
   CHECK(f.changes() == std::vector<Prefix>{kP});
+}
+
+TEST_CASE("paths are kept in canonical order whatever the arrival order, and the best follows") {
+  Fixture f;
+  std::vector<const RouteSource*> s;
+  for (uint32_t i = 1; i <= 6; ++i) s.push_back(f.source(i));
+  // Arrival order 4, 1, 6, 2, 5, 3; node 2 has the lowest MED.
+  for (uint32_t i : {4u, 1u, 6u, 2u, 5u, 3u}) (void)f.announce(kP, s[i - 1], i == 2 ? 10 : 100 + i);
+  const Destination* d = f.rib.find(kP);
+  REQUIRE(d);
+  REQUIRE(d->paths.size() == 6);
+  for (uint32_t i = 0; i < 6; ++i) CHECK(d->paths[i].route.source->id == i + 1);
+  CHECK(d->best_route()->source == s[1]);
+  (void)f.rib.withdraw(kP, s[0], 0);
+  d = f.rib.find(kP);
+  CHECK(d->best_route()->source == s[1]);
+  (void)f.announce(kP, s[0], 100);  // inserted before the best: its index moves
+  d = f.rib.find(kP);
+  CHECK(d->paths[0].route.source == s[0]);
+  CHECK(d->best_route()->source == s[1]);
+}
+
+TEST_CASE("memory accounting of the Loc-RIB and the attribute tables matches the heap growth") {
+  const std::size_t before = heap_in_use();
+  std::size_t accounted = 0, accounted_half = 0;
+  {
+    AttrTable table;
+    LocRib rib{DecisionConfig{}};
+    std::deque<RouteSource> sources;
+    for (uint32_t i = 1; i <= 10; ++i) {
+      RouteSource s;
+      s.id = i;
+      s.bgp_id = i;
+      sources.push_back(s);
+    }
+    const std::size_t sources_heap = heap_in_use() - before;
+    auto fill = [&](uint32_t from, uint32_t to) {
+      for (uint32_t j = from; j < to; ++j) {
+        const Prefix p(IpAddress::v4((16u << 24) + (j << 8)), 24);
+        for (const RouteSource& s : sources) {
+          AttrBuilder b;
+          b.set_origin(Origin::Igp);
+          b.as_path.prepend(65001);
+          b.set_present(AttrType::AsPath);
+          b.set_next_hop(IpAddress::v4(0x7f010000 + s.id));
+          b.set_med(100 + (s.id + j) % 10);
+          AttrRef a = table.intern(b);
+          auto slot = rib.receive(p, &s, 0, a);
+          (void)rib.import(p, slot, a, 1);
+        }
+      }
+    };
+    fill(0, 10000);
+    accounted_half = rib.memory_bytes() + table.memory().total();
+    fill(10000, 20000);
+    accounted = rib.memory_bytes() + table.memory().total();
+    CHECK(rib.paths() == 200000);
+    CHECK(accounted > accounted_half);
+    CHECK(accounted >= 200000 * sizeof(Path));
+    if (heap_measurable()) {
+      const double measured = static_cast<double>(heap_in_use() - before - sources_heap);
+      MESSAGE("accounted " << accounted << " bytes, heap grew by " << measured);
+      CHECK(static_cast<double>(accounted) >= 0.85 * measured);
+      CHECK(static_cast<double>(accounted) <= 1.15 * measured);
+    }
+  }
 }

@@ -1,0 +1,30 @@
+// RouteServer::memory(): the sum of the structures' own accounting (each computed from its
+// capacities with glibc's block overhead, rib/memory.hpp), for `show memory` and the metrics.
+#include "rib/memory.hpp"
+#include "rs/route_server.hpp"
+
+namespace rs {
+
+RouteServer::MemoryReport RouteServer::memory() const {
+  MemoryReport m;
+  m.rib = rib_.memory();
+  m.attrs = table_.memory();
+  m.journal = journal_.memory_bytes();
+  for (const auto& kv : protocols_) {
+    const ExportMember& em = kv.second->member;
+    const rib::AdjRibOut::Memory out = em.out.memory();
+    m.adj_rib_out += out.sent + out.pending;
+    m.export_buckets += out.buckets;
+    const auto& ids = em.path_ids;
+    m.add_path_ids += rib::heap_block(ids.bucket_count() * sizeof(void*));
+    for (const auto& e : ids) {
+      // A node: next pointer, the pair, the cached hash.
+      m.add_path_ids += rib::heap_block(sizeof(void*) + sizeof(e) + sizeof(std::size_t)) +
+                        rib::heap_block(e.second.capacity() * sizeof(uint32_t));
+    }
+  }
+  for (const auto& g : groups_) m.export_buckets += g->memory_bytes();
+  return m;
+}
+
+}  // namespace rs
