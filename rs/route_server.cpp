@@ -878,6 +878,7 @@ void RouteServer::export_step() {
       g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
     }
   }
+  after_export(scratch_.size());
   schedule_export();
 }
 
