@@ -4,30 +4,31 @@
 
 namespace rs::rib {
 
-bool AdjRibOut::update(const OutKey& k, AttrRef attrs) {
-  auto s = sent_.find(k);
-  const bool held = s != sent_.end();
-  auto p = pending_.find(k);
-  if (p == pending_.end()) {
-    if (held ? s->second == attrs : !attrs) return false;  // the peer holds exactly this
-    pending_.emplace(k, attrs);
+bool AdjRibOut::update(const OutKey& ok, AttrRef attrs) {
+  const Key k = key(ok);
+  const AttrRef* s = sent_.find(k);
+  const bool held = s != nullptr;
+  AttrRef* p = pending_.find(k);
+  if (!p) {
+    if (held ? *s == attrs : !attrs) return false;  // the peer holds exactly this
+    *pending_.try_emplace(k).first = attrs;
     enqueue(k, attrs);
     return true;
   }
-  if (p->second == attrs) return true;  // already queued in this form
-  if (!attrs && !held) {                // announced and withdrawn before it went out
-    pending_.erase(p);
+  if (*p == attrs) return true;  // already queued in this form
+  if (!attrs && !held) {         // announced and withdrawn before it went out
+    pending_.erase(k);
     return false;
   }
   // Once queued, a key is sent even if it returns to the held state: it may be a re-send that a
   // route refresh asked for, and an extra identical UPDATE is harmless.
-  p->second = attrs;
+  *p = attrs;
   enqueue(k, attrs);
   return true;
 }
 
-void AdjRibOut::enqueue(const OutKey& k, const AttrRef& attrs) {
-  const int f = index(k.prefix.family());
+void AdjRibOut::enqueue(const Key& k, const AttrRef& attrs) {
+  const int f = k.family == static_cast<uint8_t>(Family::Ipv4) ? 0 : 1;
   if (!attrs) {
     withdrawals_[f].push_back(k);
     return;
@@ -44,14 +45,15 @@ std::size_t AdjRibOut::take_withdrawals(Family fam, std::size_t max, std::vector
   auto& q = withdrawals_[index(fam)];
   std::size_t taken = 0, i = 0;
   for (; i < q.size() && taken < max; ++i) {
-    auto p = pending_.find(q[i]);
-    if (p == pending_.end() || p->second) continue;  // state moved on
-    out.push_back(q[i]);
+    const AttrRef* p = pending_.find(q[i]);
+    if (!p || *p) continue;  // state moved on
+    out.push_back(out_key(q[i]));
     sent_.erase(q[i]);
-    pending_.erase(p);
+    pending_.erase(q[i]);
     ++taken;
   }
   q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(i));
+  if (q.empty() && q.capacity() > 1024) std::vector<Key>().swap(q);
   return taken;
 }
 
@@ -62,12 +64,12 @@ bool AdjRibOut::take_bucket(Family fam, std::size_t max, AttrRef& attrs, std::ve
     Bucket& b = it->second;
     std::size_t taken = 0;
     while (b.head < b.keys.size() && taken < max) {
-      const OutKey& k = b.keys[b.head++];
-      auto p = pending_.find(k);
-      if (p == pending_.end() || p->second != b.attrs) continue;
-      out.push_back(k);
-      sent_[k] = b.attrs;
-      pending_.erase(p);
+      const Key& k = b.keys[b.head++];
+      const AttrRef* p = pending_.find(k);
+      if (!p || *p != b.attrs) continue;
+      out.push_back(out_key(k));
+      *sent_.try_emplace(k).first = b.attrs;
+      pending_.erase(k);
       ++taken;
     }
     if (b.head == b.keys.size()) {
@@ -84,25 +86,44 @@ bool AdjRibOut::take_bucket(Family fam, std::size_t max, AttrRef& attrs, std::ve
 }
 
 const PathAttributes* AdjRibOut::sent(const OutKey& k) const {
-  auto it = sent_.find(k);
-  return it == sent_.end() ? nullptr : it->second.get();
+  const AttrRef* a = sent_.find(key(k));
+  return a ? a->get() : nullptr;
+}
+
+AdjRibOut::Memory AdjRibOut::memory() const {
+  Memory m;
+  m.sent = sent_.memory_bytes();
+  m.pending = pending_.memory_bytes();
+  for (int f = 0; f < 2; ++f) {
+    m.pending += heap_block(withdrawals_[f].capacity() * sizeof(Key));
+    // unordered_map: a node (next pointer, key, bucket) per bucket plus the bucket array.
+    m.buckets += heap_block(buckets_[f].bucket_count() * sizeof(void*)) +
+                 buckets_[f].size() * heap_block(sizeof(BucketMap::value_type) + sizeof(void*));
+    for (const auto& kv : buckets_[f]) m.buckets += heap_block(kv.second.keys.capacity() * sizeof(Key));
+    // std::deque: 512-byte blocks.
+    m.buckets += heap_block(512) * (order_[f].size() * sizeof(const PathAttributes*) / 512 + 1);
+  }
+  return m;
 }
 
 void AdjRibOut::clear() {
   sent_.clear();
   pending_.clear();
   for (int f = 0; f < 2; ++f) {
-    withdrawals_[f].clear();
+    std::vector<Key>().swap(withdrawals_[f]);
     buckets_[f].clear();
     order_[f].clear();
   }
 }
 
 void AdjRibOut::refresh() {
-  for (auto& [k, a] : sent_) {
-    auto [it, inserted] = pending_.try_emplace(k, a);
-    if (inserted) enqueue(k, a);  // otherwise a newer state is queued already
-  }
+  sent_.for_each([this](const Key& k, const AttrRef& a) {
+    auto [p, inserted] = pending_.try_emplace(k);
+    if (inserted) {  // otherwise a newer state is queued already
+      *p = a;
+      enqueue(k, a);
+    }
+  });
 }
 
 }  // namespace rs::rib

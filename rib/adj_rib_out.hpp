@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rib/attrs.hpp"
+#include "rib/flat_map.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::rib {
@@ -42,24 +43,40 @@ class AdjRibOut {
 
   // What the peer holds for `k`, null when nothing.
   const PathAttributes* sent(const OutKey& k) const;
+  // Heap bytes held, from the capacities: what was sent, what is pending, the export buckets
+  // (their key queues and index) and the withdrawal queues.
+  struct Memory {
+    std::size_t sent = 0;
+    std::size_t pending = 0;
+    std::size_t buckets = 0;
+  };
+  Memory memory() const;
+  std::size_t memory_bytes() const {
+    const Memory m = memory();
+    return m.sent + m.pending + m.buckets;
+  }
   // The session went down: the peer holds nothing and nothing is pending.
   void clear();
   // Re-send everything held (route refresh from the peer): all sent entries become pending.
   void refresh();
 
  private:
+  // Keys are PrefixKeys with the path id in `extra` (24 bytes, inline in open-addressing tables).
+  using Key = PrefixKey;
+  static Key key(const OutKey& k) { return Key(k.prefix, k.path_id); }
+  static OutKey out_key(const Key& k) { return {k.prefix(), k.extra}; }
   struct Bucket {
     AttrRef attrs;
-    std::vector<OutKey> keys;  // may hold keys whose pending state moved on: checked on take
+    std::vector<Key> keys;  // may hold keys whose pending state moved on: checked on take
     std::size_t head = 0;
   };
   using BucketMap = std::unordered_map<const PathAttributes*, Bucket>;
   static int index(Family f) { return f == Family::Ipv4 ? 0 : 1; }
-  void enqueue(const OutKey& k, const AttrRef& attrs);
+  void enqueue(const Key& k, const AttrRef& attrs);
 
-  std::unordered_map<OutKey, AttrRef, OutKeyHash> sent_;
-  std::unordered_map<OutKey, AttrRef, OutKeyHash> pending_;  // null value: withdraw
-  std::vector<OutKey> withdrawals_[2];
+  FlatMap<Key, AttrRef, PrefixKeyHash> sent_;
+  FlatMap<Key, AttrRef, PrefixKeyHash> pending_;  // null value: withdraw
+  std::vector<Key> withdrawals_[2];
   BucketMap buckets_[2];
   std::deque<const PathAttributes*> order_[2];  // buckets in the order they got work
 };

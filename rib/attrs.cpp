@@ -160,6 +160,10 @@ AttrRef AttrTable::intern(const AttrBuilder& b) {
   PathAttributes a;
   static_cast<AttrScalars&>(a) = b;
   a.as_path = intern_list(as_paths_, b.as_path);
+  if (a.as_path) {
+    a.as_path_length = a.as_path->length();
+    a.first_as = a.as_path->first_as();
+  }
   a.communities = intern_list(communities_, b.communities);
   a.ext_communities = intern_list(ext_communities_, b.ext_communities);
   a.large_communities = intern_list(large_communities_, b.large_communities);
@@ -172,6 +176,35 @@ AttrTable::Counters AttrTable::counters() const {
   return {attrs_.counters(),           as_paths_.counters(),      communities_.counters(),
           ext_communities_.counters(), large_communities_.counters(), cluster_lists_.counters(),
           unknown_.counters()};
+}
+
+namespace {
+template <class V>
+std::size_t list_heap(const ValueList<V>& l) {
+  return heap_block(l.values.capacity() * sizeof(V));
+}
+std::size_t raw_heap(const RawAttributeList& l) {
+  std::size_t b = list_heap(l);
+  for (const auto& a : l.values) b += heap_block(a.value.capacity());
+  return b;
+}
+std::size_t as_path_heap(const AsPath& p) {
+  std::size_t b = heap_block(p.segments.capacity() * sizeof(AsPathSegment));
+  for (const auto& s : p.segments) b += heap_block(s.asns.capacity() * sizeof(uint32_t));
+  return b;
+}
+}  // namespace
+
+AttrTable::Memory AttrTable::memory() const {
+  Memory m;
+  m.attrs = attrs_.memory_bytes([](const PathAttributes&) { return std::size_t{0}; });
+  m.as_paths = as_paths_.memory_bytes(as_path_heap);
+  m.communities = communities_.memory_bytes(list_heap<Community>);
+  m.ext_communities = ext_communities_.memory_bytes(list_heap<ExtCommunity>);
+  m.large_communities = large_communities_.memory_bytes(list_heap<LargeCommunity>);
+  m.cluster_lists = cluster_lists_.memory_bytes(list_heap<uint32_t>);
+  m.unknown = unknown_.memory_bytes(raw_heap);
+  return m;
 }
 
 }  // namespace rs::rib

@@ -156,6 +156,10 @@ struct PathAttributes : AttrScalars {
   Ref<LargeCommunityList> large_communities;
   Ref<ClusterList> cluster_list;
   Ref<RawAttributeList> unknown;
+  // Derived from as_path when interned (the decision process reads them for every comparison):
+  // RFC 4271 9.1.2.2 a) length, and the neighbour AS (first AS of the first AS_SEQUENCE).
+  uint32_t as_path_length = 0;
+  uint32_t first_as = 0;
 
   uint64_t hash() const;
   friend bool operator==(const PathAttributes&, const PathAttributes&) = default;
@@ -172,6 +176,15 @@ class AttrTable {
         unknown;
   };
   Counters counters() const;
+  // Heap bytes per intern table (from capacities, see InternTable::memory_bytes).
+  struct Memory {
+    std::size_t attrs = 0, as_paths = 0, communities = 0, ext_communities = 0, large_communities = 0,
+                cluster_lists = 0, unknown = 0;
+    std::size_t total() const {
+      return attrs + as_paths + communities + ext_communities + large_communities + cluster_lists + unknown;
+    }
+  };
+  Memory memory() const;
 
  private:
   template <class V>

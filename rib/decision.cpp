@@ -29,10 +29,7 @@ std::string_view to_string(Reason r) {
   return "?";
 }
 
-uint32_t neighbor_as(const Route& r) {
-  const auto& p = r.attrs->as_path;
-  return p ? p->first_as() : 0;
-}
+uint32_t neighbor_as(const Route& r) { return r.attrs->first_as; }
 
 namespace {
 template <class T>
@@ -45,7 +42,7 @@ uint32_t local_pref(const Route& r, const DecisionConfig& cfg) {
 uint32_t med(const Route& r, const DecisionConfig& cfg) {
   return r.attrs->has(AttrType::Med) ? r.attrs->med : cfg.default_med;
 }
-uint32_t as_path_length(const Route& r) { return r.attrs->as_path ? r.attrs->as_path->length() : 0; }
+uint32_t as_path_length(const Route& r) { return r.attrs->as_path_length; }
 int kind_rank(SourceKind k) { return k == SourceKind::Ibgp ? 1 : 0; }
 uint32_t router_id(const Route& r) {
   return r.attrs->has(AttrType::OriginatorId) ? r.attrs->originator_id : r.source->bgp_id;
@@ -95,13 +92,15 @@ const Route* scan(std::span<const Route* const> sorted, const DecisionConfig& cf
 }  // namespace
 
 Selection select_best(std::span<const Route* const> candidates, const DecisionConfig& cfg) {
-  // Small fixed buffer for the common case (a handful of paths per prefix).
-  std::vector<const Route*> eligible;
-  eligible.reserve(candidates.size());
+  // One buffer reused across calls (the decision runs on the event-loop thread, once per change).
+  thread_local std::vector<const Route*> eligible;
+  eligible.clear();
   for (const Route* r : candidates)
     if (!r->filtered()) eligible.push_back(r);
   if (eligible.empty()) return {};
-  std::sort(eligible.begin(), eligible.end(), canonical_less);
+  // The Loc-RIB keeps its paths in canonical order already: check (n steps) before sorting.
+  if (!std::is_sorted(eligible.begin(), eligible.end(), canonical_less))
+    std::sort(eligible.begin(), eligible.end(), canonical_less);
 
   const Route* best = nullptr;
   bool med_in_final = true;

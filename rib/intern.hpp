@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "rib/memory.hpp"
+
 namespace rs::rib {
 
 template <class T>
@@ -88,6 +90,17 @@ class InternTable {
 
   const InternCounters& counters() const { return counters_; }
   std::size_t size() const { return map_.size(); }
+  // Heap bytes held: the index (bucket array, a node per entry), the value nodes, and what each
+  // value holds on the heap (`value_heap(const T&)`, e.g. a list's vector).
+  template <class F>
+  std::size_t memory_bytes(F&& value_heap) const {
+    std::size_t b = heap_block(map_.bucket_count() * sizeof(void*));
+    for (const auto& kv : map_) {
+      b += heap_block(sizeof(typename Map::value_type) + sizeof(void*)) + heap_block(sizeof(InternNode<T>)) +
+           value_heap(kv.second->value);
+    }
+    return b;
+  }
 
  private:
   friend class Ref<T>;
@@ -118,7 +131,8 @@ class InternTable {
     counters_.entries = map_.size();
   }
 
-  std::unordered_multimap<uint64_t, InternNode<T>*> map_;
+  using Map = std::unordered_multimap<uint64_t, InternNode<T>*>;
+  Map map_;
   InternCounters counters_;
 };
 

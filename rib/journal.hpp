@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <vector>
 
+#include "rib/memory.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::rib {
@@ -19,7 +21,26 @@ class Journal {
   using Seq = uint64_t;
   using CursorId = uint32_t;
 
-  void append(const Prefix& p) { entries_.push_back(p); }
+  // Returns the entry's sequence number.
+  Seq append(const Prefix& p) {
+    entries_.push_back(p);
+    return head() - 1;
+  }
+  // True when entry `s` is still held, is `p`, and no cursor has read it yet: appending `p` again
+  // would tell no consumer anything new (each looks the newest state up when it reads the entry).
+  bool unread_by_all(Seq s, const Prefix& p) const {
+    if (s < base_ || s >= head()) return false;
+    for (Seq c : cursors_)
+      if (c != kClosed && c > s) return false;
+    return entries_[static_cast<std::size_t>(s - base_)] == p;
+  }
+  // Heap bytes held (deque blocks of entries, cursors), from the sizes.
+  std::size_t memory_bytes() const {
+    // libstdc++ deques allocate 512-byte blocks plus a map of block pointers.
+    const std::size_t per_block = std::max<std::size_t>(1, 512 / sizeof(Prefix));
+    const std::size_t blocks = entries_.size() / per_block + 1;
+    return blocks * (heap_block(512) + sizeof(void*)) + heap_block(cursors_.capacity() * sizeof(Seq));
+  }
 
   // A new cursor starts at the end: it sees changes from now on (a new consumer first walks the
   // whole table instead).

@@ -3,7 +3,54 @@
 // on the order updates arrived in.
 #include "rib/loc_rib.hpp"
 
+#include <algorithm>
+#include <cassert>
+
+#include <cstdlib>
+#include <new>
+
 namespace rs::rib {
+
+void PathList::reallocate(uint32_t cap) {
+  Path* data = cap ? static_cast<Path*>(::operator new(cap * sizeof(Path))) : nullptr;
+  for (uint32_t i = 0; i < size_; ++i) {
+    new (&data[i]) Path(std::move(data_[i]));
+    data_[i].~Path();
+  }
+  ::operator delete(data_);
+  data_ = data;
+  cap_ = cap;
+}
+
+void PathList::release() {
+  for (uint32_t i = 0; i < size_; ++i) data_[i].~Path();
+  ::operator delete(data_);
+  data_ = nullptr;
+  size_ = cap_ = 0;
+}
+
+void PathList::insert(std::size_t i, Path&& p) {
+  assert(i <= size_);
+  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4));
+  if (i == size_) {
+    new (&data_[size_]) Path(std::move(p));
+  } else {
+    new (&data_[size_]) Path(std::move(data_[size_ - 1]));
+    for (std::size_t j = size_ - 1; j > i; --j) data_[j] = std::move(data_[j - 1]);
+    data_[i] = std::move(p);
+  }
+  ++size_;
+}
+
+void PathList::erase(std::size_t i) {
+  assert(i < size_);
+  for (std::size_t j = i; j + 1 < size_; ++j) data_[j] = std::move(data_[j + 1]);
+  data_[--size_].~Path();
+  if (size_ == 0) release();
+  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1);
+}
+
+LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), path_bytes_}; }
 
 int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t path_id) {
   for (std::size_t i = 0; i < d.paths.size(); ++i) {
@@ -15,22 +62,28 @@ int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t pat
 
 LocRib::Slot LocRib::receive(const Prefix& p, const RouteSource* src, uint32_t path_id,
                              AttrRef received) {
-  Destination& d = table_[p];
-  int i = find_path(d, src, path_id);
-  if (i >= 0) {
-    Path& path = d.paths[static_cast<std::size_t>(i)];
-    if (path.received == received && !path.route.stale())
-      return {InResult::NoChange, &d, static_cast<uint32_t>(i)};
-    path.received = std::move(received);
-    return {InResult::Changed, &d, static_cast<uint32_t>(i)};
-  }
+  return receive_if(p, src, path_id, std::move(received), [](bool, bool) { return true; });
+}
+
+LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t path_id,
+                              AttrRef received) {
   Path path;
   path.route.source = src;
   path.route.path_id = path_id;
   path.received = std::move(received);
-  d.paths.push_back(std::move(path));
+  // Canonical position: by source id, then path id.
+  std::size_t pos = d.paths.size();
+  while (pos > 0) {
+    const Route& r = d.paths[pos - 1].route;
+    if (r.source->id < src->id || (r.source->id == src->id && r.path_id < path_id)) break;
+    --pos;
+  }
+  path_bytes_ -= d.paths.memory_bytes();
+  d.paths.insert(pos, std::move(path));
+  path_bytes_ += d.paths.memory_bytes();
+  if (d.best >= static_cast<int32_t>(pos)) ++d.best;
   ++paths_;
-  return {InResult::New, &d, static_cast<uint32_t>(d.paths.size() - 1)};
+  return {InResult::New, &d, static_cast<uint32_t>(pos)};
 }
 
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
@@ -52,43 +105,49 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
   BestResult result = decide(p, *slot.dest);
   if (result == BestResult::Unchanged && was_best &&
       slot.dest->best == static_cast<int32_t>(slot.index) && r.attrs != before) {
-    if (journal_) journal_->append(p);
+    journal(p, *slot.dest);
     result = BestResult::Changed;
   }
-  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
+  if (result == BestResult::Unchanged && journal_all_) journal(p, *slot.dest);
   return result;
 }
 
+void LocRib::journal(const Prefix& p, Destination& d) {
+  if (!journal_ || journal_->unread_by_all(d.journaled, p)) return;
+  d.journaled = journal_->append(p);
+}
+
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return BestResult::Unchanged;
-  Destination& d = it->second;
+  const PrefixKey key(p);
+  Destination* dp = table_.find(key);
+  if (!dp) return BestResult::Unchanged;
+  Destination& d = *dp;
   int i = find_path(d, src, path_id);
   if (i < 0) return BestResult::Unchanged;
-  d.paths.erase(d.paths.begin() + i);
+  path_bytes_ -= d.paths.memory_bytes();
+  d.paths.erase(static_cast<std::size_t>(i));
+  path_bytes_ += d.paths.memory_bytes();
   --paths_;
   if (d.best == i) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;
   if (d.paths.empty()) {
-    bool had_best = d.best != -1;
-    table_.erase(it);
-    if (had_best) {
-      if (journal_) journal_->append(p);
-      return BestResult::Removed;
-    }
+    const bool had_best = d.best != -1;
+    if (had_best) journal(p, d);
+    table_.erase(key);
+    if (had_best) return BestResult::Removed;
     return BestResult::Unchanged;
   }
   const BestResult result = decide(p, d);
-  if (result == BestResult::Unchanged && journal_all_ && journal_) journal_->append(p);
+  if (result == BestResult::Unchanged && journal_all_) journal(p, d);
   return result;
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return;
-  int i = find_path(it->second, src, path_id);
+  Destination* d = table_.find(PrefixKey(p));
+  if (!d) return;
+  int i = find_path(*d, src, path_id);
   if (i < 0) return;
-  auto& flags = it->second.paths[static_cast<std::size_t>(i)].route.flags;
+  auto& flags = d->paths[static_cast<std::size_t>(i)].route.flags;
   flags = stale ? (flags | kRouteStale) : (flags & static_cast<uint8_t>(~kRouteStale));
 }
 
@@ -118,30 +177,27 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
                 nb.attrs == old_attrs;
     result = same ? BestResult::Unchanged : BestResult::Changed;
   }
-  if (result != BestResult::Unchanged && journal_) journal_->append(p);
+  if (result != BestResult::Unchanged) journal(p, d);
   return result;
 }
 
-const Destination* LocRib::find(const Prefix& p) const {
-  auto it = table_.find(p);
-  return it == table_.end() ? nullptr : &it->second;
-}
+const Destination* LocRib::find(const Prefix& p) const { return table_.find(PrefixKey(p)); }
 
 std::vector<Prefix> LocRib::snapshot() const {
   std::vector<Prefix> out;
   out.reserve(table_.size());
-  for (const auto& [p, d] : table_) out.push_back(p);
+  table_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
   return out;
 }
 
 void LocRib::for_each(const std::function<void(const Prefix&, const Destination&)>& f) const {
-  for (const auto& [p, d] : table_) f(p, d);
+  table_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
 }
 
 BestResult LocRib::recompute(const Prefix& p) {
-  auto it = table_.find(p);
-  if (it == table_.end()) return BestResult::Unchanged;
-  return decide(p, it->second);
+  Destination* d = table_.find(PrefixKey(p));
+  if (!d) return BestResult::Unchanged;
+  return decide(p, *d);
 }
 
 }  // namespace rs::rib

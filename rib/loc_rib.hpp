@@ -3,17 +3,19 @@
 // form, the best path and the reason it won. A best-path change is appended to the journal (any
 // change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
-// Storage: one hash map prefix -> destination; a destination holds its paths inline. A path is
-// 40 bytes (source, path id, flags, age, two interned attribute handles that are the same node
-// when the import filter changed nothing).
+// Storage: one open-addressing table (FlatMap) prefix -> destination, 48 bytes a slot; a
+// destination holds its paths in one heap block sized to fit (PathList). A path is 40 bytes
+// (source, path id, flags, age, two interned attribute handles that are the same node when the
+// import filter changed nothing).
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "rib/decision.hpp"
+#include "rib/flat_map.hpp"
 #include "rib/journal.hpp"
 #include "rib/route.hpp"
 
@@ -24,10 +26,56 @@ struct Path {
   AttrRef received;   // Adj-RIB-In: the attributes as the source sent them
 };
 
+// The paths of one prefix, in canonical order (source id, path id: the decision's scan order, so
+// it never sorts): a vector that grows in small steps (a prefix has a handful of paths,
+// and a doubling vector would waste a third of them) and shrinks when half empty.
+class PathList {
+ public:
+  PathList() = default;
+  PathList(PathList&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+  PathList& operator=(PathList&& o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      cap_ = std::exchange(o.cap_, 0);
+    }
+    return *this;
+  }
+  PathList(const PathList&) = delete;
+  PathList& operator=(const PathList&) = delete;
+  ~PathList() { release(); }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::size_t capacity() const { return cap_; }
+  Path& operator[](std::size_t i) { return data_[i]; }
+  const Path& operator[](std::size_t i) const { return data_[i]; }
+  Path* begin() { return data_; }
+  Path* end() { return data_ + size_; }
+  const Path* begin() const { return data_; }
+  const Path* end() const { return data_ + size_; }
+
+  void push_back(Path&& p) { insert(size_, std::move(p)); }
+  void insert(std::size_t i, Path&& p);
+  void erase(std::size_t i);
+  std::size_t memory_bytes() const { return heap_block(cap_ * sizeof(Path)); }
+
+ private:
+  void reallocate(uint32_t cap);
+  void release();
+  Path* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;
+};
+
 struct Destination {
-  std::vector<Path> paths;
+  PathList paths;
   int32_t best = -1;                 // index into paths, -1 when none is eligible
   Reason reason = Reason::OnlyPath;  // why paths[best] won
+  uint64_t journaled = ~uint64_t{0};  // sequence of this prefix's last journal entry
 
   const Route* best_route() const {
     return best < 0 ? nullptr : &paths[static_cast<std::size_t>(best)].route;
@@ -58,6 +106,12 @@ class LocRib {
   // Step 4 (Adj-RIB-In). On NoChange the caller stops: the import filter would give the same.
   [[nodiscard]] Slot receive(const Prefix& p, const RouteSource* src, uint32_t path_id,
                              AttrRef received);
+  // As receive(), but first asks `admit(existed, was_accepted)` about the path's state before
+  // (no path yet / its last import verdict); false from admit: nothing is stored, dest is null.
+  // One table lookup for both (the receive limit needs the state before).
+  template <class Admit>
+  [[nodiscard]] Slot receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
+                                AttrRef received, Admit&& admit);
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
   // decision process. `now` orders paths for `prefer older`.
   [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
@@ -70,6 +124,16 @@ class LocRib {
   std::size_t prefixes() const { return table_.size(); }
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }
+  // Heap bytes held, from the capacities: the prefix table and the path blocks.
+  struct Memory {
+    std::size_t table = 0;
+    std::size_t paths = 0;
+  };
+  Memory memory() const;
+  std::size_t memory_bytes() const {
+    const Memory m = memory();
+    return m.table + m.paths;
+  }
   void set_config(const DecisionConfig& cfg) { cfg_ = cfg; }
   // Journal every change of a prefix's paths, not only best-path changes (needed while some
   // peer is sent all paths with ADD-PATH, RFC 7911).
@@ -85,14 +149,37 @@ class LocRib {
 
  private:
   BestResult decide(const Prefix& p, Destination& d);
+  // Appends the prefix to the journal unless an entry for it is still unread by every consumer.
+  void journal(const Prefix& p, Destination& d);
   static int find_path(const Destination& d, const RouteSource* src, uint32_t path_id);
+  Slot add_path(Destination& d, const RouteSource* src, uint32_t path_id, AttrRef received);
 
   DecisionConfig cfg_;
   Journal* journal_;
   bool journal_all_ = false;
-  std::unordered_map<Prefix, Destination, PrefixHash> table_;
+  FlatMap<PrefixKey, Destination, PrefixKeyHash> table_;
   std::size_t paths_ = 0;
+  std::size_t path_bytes_ = 0;  // sum of the PathLists' memory_bytes()
   std::vector<const Route*> scratch_;
 };
+
+template <class Admit>
+LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
+                                AttrRef received, Admit&& admit) {
+  const PrefixKey key(p);
+  Destination* d = table_.find(key);
+  int i = d ? find_path(*d, src, path_id) : -1;
+  if (i >= 0) {
+    Path& path = d->paths[static_cast<std::size_t>(i)];
+    if (!admit(true, !path.route.filtered())) return {InResult::NoChange, nullptr, 0};
+    if (path.received == received && !path.route.stale())
+      return {InResult::NoChange, d, static_cast<uint32_t>(i)};
+    path.received = std::move(received);
+    return {InResult::Changed, d, static_cast<uint32_t>(i)};
+  }
+  if (!admit(false, false)) return {InResult::NoChange, nullptr, 0};
+  if (!d) d = table_.try_emplace(key).first;
+  return add_path(*d, src, path_id, std::move(received));
+}
 
 }  // namespace rs::rib

@@ -99,9 +99,20 @@ rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
       built = true;
     }
   }
-  if (!built) b = rib::AttrBuilder(*r.attrs);
+  if (built) {
+    rewrite(r, b);
+    return table.intern(b);
+  }
+  if (rewrites_.empty()) rewrites_.resize(kRewriteCache);
+  const rib::RouteSource& s = *r.source;
+  RewriteEntry& e = rewrites_[rib::hash_combine(r.attrs.hash(), s.id) % kRewriteCache];
+  if (e.in == r.attrs && e.source_id == s.id && e.bgp_id == s.bgp_id && e.kind == s.kind &&
+      e.rr_client == s.rr_client && e.rs_client == s.rs_client)
+    return e.out;
+  b = rib::AttrBuilder(*r.attrs);
   rewrite(r, b);
-  return table.intern(b);
+  e = {r.attrs, table.intern(b), s.id, s.bgp_id, s.kind, s.rr_client, s.rs_client};
+  return e.out;
 }
 
 ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destination* d,

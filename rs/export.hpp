@@ -107,6 +107,11 @@ class ExportGroup {
   const ExportPolicy& policy() const { return policy_; }
   std::vector<ExportMember*>& members() { return members_; }
   const ExportCounters& counters() const { return counters_; }
+  // Heap bytes of the group itself (member list, rewrite cache); members account for their own.
+  std::size_t memory_bytes() const {
+    return rib::heap_block(members_.capacity() * sizeof(ExportMember*)) +
+           rib::heap_block(rewrites_.capacity() * sizeof(RewriteEntry));
+  }
 
   // What the group should advertise for the prefix. Without ADD-PATH: the best path's exported
   // attributes (null: nothing) and whose route it is. With ADD-PATH for the prefix's family
@@ -139,6 +144,20 @@ class ExportGroup {
   ExportPolicy policy_;
   std::vector<ExportMember*> members_;
   ExportCounters counters_;
+  // Without an export filter the exported attributes are a function of the path's attributes and
+  // its source's kind, reflection flags and router id: a small direct-mapped cache of those
+  // rewrites saves building and interning a new set per prefix (holding `in` keeps the key alive).
+  struct RewriteEntry {
+    rib::AttrRef in;
+    rib::AttrRef out;
+    uint32_t source_id = 0;
+    uint32_t bgp_id = 0;
+    rib::SourceKind kind = rib::SourceKind::Ebgp;
+    bool rr_client = false;
+    bool rs_client = false;
+  };
+  static constexpr std::size_t kRewriteCache = 256;
+  std::vector<RewriteEntry> rewrites_;
 };
 
 }  // namespace rs

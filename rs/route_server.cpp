@@ -482,20 +482,16 @@ bool RouteServer::limit_allows(Protocol& p, int fam, const std::optional<conf::L
 void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received) {
   Channel& ch = p.channels[fam];
   ++ch.stats.received;
-  // State of this path before: absent, filtered, or accepted.
+  // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
+  // table lookup as the Adj-RIB-In update.
   bool existed = false, was_accepted = false;
-  if (const rib::Destination* d = rib_.find(n.prefix)) {
-    for (const auto& path : d->paths) {
-      if (path.route.source == p.source.get() && path.route.path_id == n.path_id) {
-        existed = true;
-        was_accepted = !path.route.filtered();
-        break;
-      }
-    }
-  }
-  if (!existed && !limit_allows(p, fam, ch.settings.receive_limit, ch.stats.current_received, "receive"))
-    return;
-  auto slot = rib_.receive(n.prefix, p.source.get(), n.path_id, received);
+  auto slot = rib_.receive_if(n.prefix, p.source.get(), n.path_id, received,
+                              [&](bool e, bool accepted) {
+                                existed = e;
+                                was_accepted = accepted;
+                                return e || limit_allows(p, fam, ch.settings.receive_limit,
+                                                         ch.stats.current_received, "receive");
+                              });
   if (slot.result == rib::InResult::NoChange) return;
   if (slot.result == rib::InResult::New) ++ch.stats.current_received;
   AttrRef imported = run_import_filter(p, fam, n.prefix, received);
@@ -897,6 +893,7 @@ void RouteServer::export_step() {
       g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
     }
   }
+  after_export(scratch_.size());
   schedule_export();
 }
 

@@ -91,6 +91,19 @@ class RouteServer final : public bgp::PeerHandler {
 
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
+  // Memory accounting (`show memory`, issue 8): heap bytes per structure, from the capacities.
+  struct MemoryReport {
+    rib::LocRib::Memory rib;           // Loc-RIB with the Adj-RIB-In: prefix table, path blocks
+    rib::AttrTable::Memory attrs;      // intern tables
+    std::size_t adj_rib_out = 0;       // every member's sent and pending state
+    std::size_t export_buckets = 0;    // every member's export buckets and withdrawal queues
+    std::size_t add_path_ids = 0;      // ADD-PATH send: path identifiers held per prefix
+    std::size_t journal = 0;
+    std::size_t total() const {
+      return rib.table + rib.paths + attrs.total() + adj_rib_out + export_buckets + add_path_ids + journal;
+    }
+  };
+  MemoryReport memory() const;
   const conf::Config& config() const { return *config_; }
   struct ProtocolView {
     std::string name;
@@ -190,6 +203,14 @@ class RouteServer final : public bgp::PeerHandler {
   void refresh_export(ExportGroup& g);
 
   uint64_t now() const;
+  // After bulk work (many journal entries exported) and once idle, hands the allocator's free
+  // pages back to the kernel (malloc_trim): a full table that moved leaves freed path blocks
+  // behind. At most one trim per kTrimDelay.
+  void after_export(std::size_t entries);
+  void trim_when_idle();
+  std::unique_ptr<boost::asio::steady_timer> trim_timer_;
+  std::size_t since_trim_ = 0;
+  bool trim_armed_ = false;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;

@@ -7,7 +7,7 @@ route servers listen on 127.0.0.10 (rsd) / 127.0.0.11 (BIRD), feeders bind 127.1
 127.2.0.x (tests/tools/bgp_tool.hpp).
 """
 import argparse, atexit, json, os, platform, queue, signal, statistics, subprocess, sys, tempfile
-import threading, time
+import socket, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("RSD_BENCH_BUILD", os.path.join(ROOT, "build-bench"))
@@ -112,6 +112,29 @@ def status_kib(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     raise Fail(f"no {key} for {pid}")
+
+
+def show_memory_total(ctl):
+    """rsd's `show memory` over the control socket: the Total line in bytes, None on failure."""
+    units = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    try:
+        with socket.socket(socket.AF_UNIX) as c:
+            c.settimeout(5)
+            c.connect(ctl)
+            c.sendall(b"show memory\n")
+            data = b""
+            while b"Resident" not in data or not data.endswith(b"\n"):
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        for line in data.decode().splitlines():
+            if "Total:" in line:
+                num, unit = line.split("Total:")[1].split()
+                return float(num) * units[unit]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return None
 
 
 def cpu_s(pid):
@@ -276,6 +299,10 @@ def run_feed(kind, port, want, results, workdir, w4_seconds):
             add(results, "W5 bytes per path (1M paths)", kind,
                 (rss - idle_kib) * 1024 / 1e6)
             add(results, "W5 idle RSS (MiB)", kind, idle_kib / 1024)
+            if kind == "rsd":
+                total = show_memory_total(os.path.join(workdir, "rsd.ctl"))
+                if total is not None:
+                    add(results, "W5 rsd accounted bytes per path (show memory Total)", kind, total / 1e6)
         if "W2" in want or "W4" in want:
             sink.send("reset-counters")
             sink.send("dead 0")

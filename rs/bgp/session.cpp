@@ -173,7 +173,7 @@ void Session::on_connected() {
   if (!ec) local_ep_ = l;
   auto r = sock_.remote_endpoint(ec);
   if (!ec) remote_ep_ = r;
-  rbuf_.resize(kReceiveBuffer);
+  rbuf_.resize(kReceiveInitial);
   spdlog::debug("{}: {} connection up", cfg_.name, to_string(dir_));
   send_open();
   state_ = State::OpenSent;
@@ -346,12 +346,32 @@ void Session::start_read() {
                                                     std::size_t n) { self->on_read(ec, n); });
 }
 
+void Session::resize_receive_buffer(std::size_t n, bool filled) {
+  const std::size_t cap = rbuf_.size();
+  // The read filled the free space (more is probably waiting), or one message is larger than the
+  // buffer (extended messages, RFC 8654): grow. Frames are at most 65,535 bytes < kReceiveBuffer.
+  if (filled || rlen_ == cap) {
+    small_reads_ = 0;
+    if (cap < kReceiveBuffer) rbuf_.resize(std::min(cap * 2, kReceiveBuffer));
+    return;
+  }
+  if (cap <= kReceiveInitial) return;
+  small_reads_ = n * 4 < cap ? small_reads_ + 1 : 0;
+  if (small_reads_ >= kShrinkAfter && rlen_ <= kReceiveInitial / 2) {
+    std::vector<uint8_t> small(kReceiveInitial);
+    std::memcpy(small.data(), rbuf_.data(), rlen_);
+    rbuf_.swap(small);
+    small_reads_ = 0;
+  }
+}
+
 void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (state_ == State::Idle) return;
   if (ec) {
     fsm(Event::TcpFailed);
     return;
   }
+  const bool filled = rlen_ + n == rbuf_.size();
   rlen_ += n;
   if (owner_) owner_->session_counters().bytes_in += n;
   std::size_t off = 0;
@@ -403,6 +423,7 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
     std::memmove(rbuf_.data(), rbuf_.data() + off, rlen_ - off);
     rlen_ -= off;
   }
+  resize_receive_buffer(n, filled);
   start_read();
 }
 

@@ -88,7 +88,12 @@ wire::OpenPolicy make_open_policy(const PeerConfig& cfg);
 class Session : public std::enable_shared_from_this<Session> {
  public:
   static constexpr std::size_t kMaxInFlight = 64 * 1024;
+  // Receive buffer: starts small (an idle session holds kReceiveInitial bytes), doubles while reads
+  // fill it (a full table arriving) up to kReceiveBuffer, and returns to kReceiveInitial after
+  // kShrinkAfter reads in a row that used less than a quarter of it.
+  static constexpr std::size_t kReceiveInitial = 4 * 1024;
   static constexpr std::size_t kReceiveBuffer = 128 * 1024;
+  static constexpr unsigned kShrinkAfter = 8;
   // How long a closing session waits for its NOTIFICATION to be written.
   static constexpr std::chrono::milliseconds kLinger{1000};
 
@@ -145,6 +150,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_connected();
   void start_read();
+  void resize_receive_buffer(std::size_t n, bool filled);
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void handle_open();
   void handle_update();
@@ -207,6 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::vector<uint8_t> rbuf_;
   std::size_t rlen_ = 0;
+  unsigned small_reads_ = 0;  // reads in a row that used < 1/4 of rbuf_
   wire::Frame frame_;  // the message being handled
   wire::UpdateMessage update_;
 

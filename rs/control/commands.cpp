@@ -246,29 +246,33 @@ std::string size_text(double b) {
 }  // namespace
 
 std::unique_ptr<Output> Commands::show_memory() {
-  // Estimates from the element counts (the allocators are not instrumented), and the resident
-  // set size of the process as the total.
-  const rib::LocRib& rib = ctx_.server.rib();
-  const double tables = static_cast<double>(rib.prefixes()) * (sizeof(rib::Prefix) + sizeof(rib::Destination) + 16) +
-                        static_cast<double>(rib.paths()) * sizeof(rib::Path);
-  auto ac = ctx_.server.attr_table().counters();
-  const double attrs = static_cast<double>(ac.attrs.entries) * (sizeof(rib::PathAttributes) + 32) +
-                       static_cast<double>(ac.as_paths.entries + ac.communities.entries +
-                                           ac.large_communities.entries + ac.ext_communities.entries) * 64;
+  // Heap bytes per structure as the structures account for them (capacities plus the allocator's
+  // block overhead), in BIRD's layout, then their sum and the process's resident set for
+  // comparison (the difference is code, stacks, session buffers and allocator free lists).
+  const RouteServer::MemoryReport m = ctx_.server.memory();
   double rss = 0;
   {
     std::ifstream f("/proc/self/statm");
     unsigned long size = 0, res = 0;
     if (f >> size >> res) rss = static_cast<double>(res) * static_cast<double>(sysconf(_SC_PAGESIZE));
   }
-  const double protocols = static_cast<double>(ctx_.server.protocols().size()) * 4096;
+  auto d = [](std::size_t b) { return static_cast<double>(b); };
   cli::ReplyWriter w;
   w.line(code::kMemory, "rsd memory usage");
   w.line(code::kMemory, "                  Effective");
-  w.line(code::kMemory, "Routing tables:   " + size_text(tables));
-  w.line(code::kMemory, "Route attributes: " + size_text(attrs));
-  w.line(code::kMemory, "Protocols:        " + size_text(protocols));
-  w.line(code::kMemory, "Total:            " + size_text(rss));
+  w.line(code::kMemory, "Routing tables:   " + size_text(d(m.rib.table + m.rib.paths)));
+  w.line(code::kMemory, "  Prefix table:   " + size_text(d(m.rib.table)));
+  w.line(code::kMemory, "  Paths:          " + size_text(d(m.rib.paths)));
+  w.line(code::kMemory, "Route attributes: " + size_text(d(m.attrs.total())));
+  w.line(code::kMemory, "  Attribute sets: " + size_text(d(m.attrs.attrs)));
+  w.line(code::kMemory, "  AS paths:       " + size_text(d(m.attrs.as_paths)));
+  w.line(code::kMemory, "  Communities:    " + size_text(d(m.attrs.communities + m.attrs.ext_communities +
+                                                           m.attrs.large_communities)));
+  w.line(code::kMemory, "Adj-RIB-Out:      " + size_text(d(m.adj_rib_out + m.add_path_ids)));
+  w.line(code::kMemory, "Export buckets:   " + size_text(d(m.export_buckets)));
+  w.line(code::kMemory, "Journal:          " + size_text(d(m.journal)));
+  w.line(code::kMemory, "Total:            " + size_text(d(m.total())));
+  w.line(code::kMemory, "Resident (RSS):   " + size_text(rss));
   w.end();
   return reply(std::move(w));
 }

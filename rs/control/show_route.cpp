@@ -362,8 +362,14 @@ class RouteOutput final : public Output {
       if (!count_) show_path(w, p, d, *best, *attrs, true, first);
       return;
     }
-    for (const auto& path : d.paths) {
-      const rib::Route& r = path.route;
+    // As BIRD: the best path first, then the others (in the Loc-RIB's canonical order).
+    std::vector<const rib::Path*> order;
+    order.reserve(d.paths.size());
+    for (const auto& path : d.paths)
+      if (&path.route == best) order.insert(order.begin(), &path);
+      else order.push_back(&path);
+    for (const rib::Path* path : order) {
+      const rib::Route& r = path->route;
       if (r.filtered() != filtered_) continue;
       ++cnt.routes;
       const bool is_best = &r == best;

@@ -2,6 +2,7 @@
 // prefixes by attribute set, nothing sent twice, refresh re-sends, clear on session down.
 #include <doctest/doctest.h>
 
+#include "heap_measure.hpp"
 #include "rib/adj_rib_out.hpp"
 
 using namespace rs::rib;
@@ -117,4 +118,38 @@ TEST_CASE("refresh re-sends everything held; clear forgets everything") {
   f.out.clear();
   CHECK(f.out.advertised() == 0);
   CHECK_FALSE(f.out.has_pending());
+}
+
+TEST_CASE("memory accounting of an Adj-RIB-Out matches the heap growth") {
+  Fixture f;
+  std::vector<AttrRef> attrs;
+  for (uint32_t m = 0; m < 10; ++m) attrs.push_back(f.attrs(100 + m));
+  const std::size_t before = heap_in_use();
+  std::size_t pending_bytes = 0, sent_bytes = 0;
+  {
+    AdjRibOut out;
+    for (uint32_t i = 0; i < 50000; ++i) (void)out.update(Fixture::key(i), attrs[i % 10]);
+    const AdjRibOut::Memory queued = out.memory();
+    CHECK(queued.pending >= 50000 * 24);
+    CHECK(queued.buckets >= 50000 * 24);
+    pending_bytes = out.memory_bytes();
+    if (heap_measurable()) {
+      const double measured = static_cast<double>(heap_in_use() - before);
+      MESSAGE("queued: accounted " << pending_bytes << ", heap grew by " << measured);
+      CHECK(static_cast<double>(pending_bytes) >= 0.85 * measured);
+      CHECK(static_cast<double>(pending_bytes) <= 1.15 * measured);
+    }
+    AttrRef a;
+    std::vector<OutKey> keys;
+    while (out.take_bucket(Family::Ipv4, 4096, a, keys)) keys.clear();
+    CHECK(out.advertised() == 50000);
+    sent_bytes = out.memory_bytes();
+    CHECK(out.memory().sent >= 50000 * 32);
+    if (heap_measurable()) {
+      const double measured = static_cast<double>(heap_in_use() - before);
+      MESSAGE("sent: accounted " << sent_bytes << ", heap grew by " << measured);
+      CHECK(static_cast<double>(sent_bytes) >= 0.85 * measured);
+      CHECK(static_cast<double>(sent_bytes) <= 1.15 * measured);
+    }
+  }
 }

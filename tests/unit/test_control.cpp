@@ -171,3 +171,18 @@ TEST_CASE("protocol actions and the restricted mode") {
   CHECK(f.run("") == "9001 syntax error, unexpected end\n");
   CHECK(f.run("nonsense") == "9001 syntax error, unknown command 'nonsense'\n");
 }
+
+TEST_CASE("show memory: the structures' accounting in BIRD's layout, a Total and the RSS") {
+  Fixture f;
+  const std::string m = f.run("show memory");
+  CHECK(m.rfind("1018-rsd memory usage\n", 0) == 0);
+  for (const char* part : {"Routing tables:", "Route attributes:", "Adj-RIB-Out:", "Export buckets:",
+                           "Journal:", "Total:", "Resident (RSS):"})
+    CHECK_MESSAGE(m.find(part) != std::string::npos, part);
+  // The static routes are in the Loc-RIB: the accounting is not zero and matches memory().
+  const RouteServer::MemoryReport r = f.server->memory();
+  CHECK(r.rib.paths > 0);
+  CHECK(r.rib.table > 0);
+  CHECK(r.attrs.total() > 0);
+  CHECK(r.total() >= r.rib.table + r.rib.paths + r.attrs.total());
+}

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <map>
 
+#include "heap_measure.hpp"
 #include "rib/loc_rib.hpp"
 
 using namespace rs::rib;
@@ -48,7 +50,7 @@ struct Fixture {
 const Prefix kP = *Prefix::parse("203.0.113.10/32");
 }  // namespace
 
-TEST_CASE("best path follows the lowest MED and every change is journaled") {
+TEST_CASE("best path follows the lowest MED and every change is journaled (coalesced while unread)") {
   Fixture f;
   auto* n1 = f.source(1);
   auto* n2 = f.source(2);
@@ -56,7 +58,7 @@ TEST_CASE("best path follows the lowest MED and every change is journaled") {
   CHECK(f.announce(kP, n2, 100) == BestResult::Changed);
   CHECK(f.rib.find(kP)->best_route()->source == n2);
   CHECK(f.rib.find(kP)->reason == Reason::Med);
-  CHECK(f.changes().size() == 2);
+  CHECK(f.changes().size() == 1);  // the second change found the first entry still unread
   // Same attributes again: Adj-RIB-In says NoChange, nothing journaled.
   auto slot = f.rib.receive(kP, n2, 0, f.attrs(100));
   CHECK(slot.result == InResult::NoChange);
@@ -106,7 +108,7 @@ TEST_CASE("withdrawals move the best path and remove empty prefixes") {
   CHECK(f.rib.find(kP) == nullptr);
   CHECK(f.rib.prefixes() == 0);
   CHECK(f.rib.paths() == 0);
-  CHECK(f.changes().size() == 2);
+  CHECK(f.changes().size() == 1);  // two changes, coalesced while unread
 }
 
 TEST_CASE("a stale path refreshed with the same attributes is re-imported") {
@@ -153,4 +155,171 @@ TEST_CASE("new attributes on the best path are a change (journaled, exported)") 
   CHECK(f.changes().size() == 1);
   CHECK(f.announce(kP, n2, 600) == BestResult::Unchanged);  // a non-best path changed
   CHECK(f.changes().empty());
+}
+
+TEST_CASE("FlatMap agrees with std::map under random inserts and erases") {
+  FlatMap<PrefixKey, uint32_t, PrefixKeyHash> m;
+  std::map<Prefix, uint32_t> ref;
+  uint64_t x = 12345;
+  auto next = [&x] { return x = mix64(x + 0x9e3779b97f4a7c15ULL); };
+  for (int step = 0; step < 20000; ++step) {
+    // A small key space (1,024 IPv4 /24 and IPv6 /48 prefixes) so that erases hit and clusters form.
+    const uint64_t r = next();
+    const Prefix p = (r & 1) ? Prefix(IpAddress::v4(static_cast<uint32_t>((r >> 8) % 512) << 8), 24)
+                             : Prefix(IpAddress::v6((0x20010db8ULL << 32) | (((r >> 8) % 512) << 16), 0), 48);
+    if ((r >> 40) % 3 == 0) {
+      CHECK(m.erase(PrefixKey(p)) == (ref.erase(p) == 1));
+    } else {
+      auto res = m.try_emplace(PrefixKey(p));
+      CHECK(res.second == !ref.count(p));
+      *res.first = static_cast<uint32_t>(step);
+      ref[p] = static_cast<uint32_t>(step);
+    }
+  }
+  CHECK(m.size() == ref.size());
+  std::size_t seen = 0;
+  m.for_each([&](const PrefixKey& k, uint32_t v) {
+    ++seen;
+    auto it = ref.find(k.prefix());
+    REQUIRE(it != ref.end());
+    CHECK(it->second == v);
+  });
+  CHECK(seen == ref.size());
+  for (const auto& kv : ref) {
+    const uint32_t* v = m.find(PrefixKey(kv.first));
+    REQUIRE(v);
+    CHECK(*v == kv.second);
+  }
+  // Erasing everything shrinks the table back.
+  for (const auto& kv : ref) CHECK(m.erase(PrefixKey(kv.first)));
+  CHECK(m.empty());
+  CHECK(m.capacity() <= 32);
+}
+
+TEST_CASE("receive_if: the admit callback sees the path's state and can refuse a new path") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  bool seen_existed = true;
+  auto refuse = [&](bool existed, bool) {
+    seen_existed = existed;
+    return existed;
+  };
+  auto slot = f.rib.receive_if(kP, n1, 0, f.attrs(100), refuse);
+  CHECK_FALSE(seen_existed);
+  CHECK(slot.result == InResult::NoChange);
+  CHECK(f.rib.find(kP) == nullptr);  // nothing stored
+  (void)f.announce(kP, n1, 100);
+  bool accepted = false;
+  slot = f.rib.receive_if(kP, n1, 0, f.attrs(101), [&](bool existed, bool acc) {
+    accepted = acc;
+    return refuse(existed, acc);
+  });
+  CHECK(seen_existed);
+  CHECK(accepted);
+  CHECK(slot.result == InResult::Changed);
+}
+
+TEST_CASE("memory accounting follows the paths held") {
+  Fixture f;
+  const std::size_t empty = f.rib.memory_bytes();
+  std::vector<const RouteSource*> src;
+  for (uint32_t i = 1; i <= 4; ++i) src.push_back(f.source(i));
+  for (uint32_t j = 0; j < 1000; ++j)
+    for (const RouteSource* s : src) (void)f.announce(Prefix(IpAddress::v4(j << 8), 24), s, 100 + s->id);
+  const LocRib::Memory m = f.rib.memory();
+  CHECK(m.paths >= 4000 * sizeof(Path));
+  CHECK(m.paths <= 4000 * sizeof(Path) * 3 / 2);
+  CHECK(m.table >= 1000 * (sizeof(PrefixKey) + sizeof(Destination)));
+  CHECK(f.rib.memory_bytes() > empty);
+  for (uint32_t j = 0; j < 1000; ++j)
+    for (const RouteSource* s : src) (void)f.rib.withdraw(Prefix(IpAddress::v4(j << 8), 24), s, 0);
+  CHECK(f.rib.memory().paths == 0);
+  CHECK(f.rib.memory().table < m.table);
+}
+
+TEST_CASE("journal: a prefix is appended again only once some consumer read its entry") {
+  Fixture f;
+  auto* n1 = f.source(1);
+  auto* n2 = f.source(2);
+  auto second = f.journal.open_cursor();
+  const Prefix q = *Prefix::parse("198.51.100.0/24");
+  (void)f.announce(kP, n1, 100);
+  (void)f.announce(q, n1, 100);
+  (void)f.announce(kP, n2, 99);  // kP's entry is unread: not appended again
+  CHECK(f.journal.pending(second) == 2);
+  CHECK(f.changes().size() == 2);  // the first cursor reads both
+  (void)f.announce(kP, n1, 98);    // read by one cursor: appended again
+  CHECK(f.journal.pending(second) == 3);
+  std::vector<Prefix> out;
+  CHECK(f.journal.read(second, 10, out) == 3);
+  CHECK(out[0] == kP);
+  CHECK(out[1] == q);
+  CHECK(out[2] == kP);
+  CHECK(f.changes() == std::vector<Prefix>{kP});
+}
+
+TEST_CASE("paths are kept in canonical order whatever the arrival order, and the best follows") {
+  Fixture f;
+  std::vector<const RouteSource*> s;
+  for (uint32_t i = 1; i <= 6; ++i) s.push_back(f.source(i));
+  // Arrival order 4, 1, 6, 2, 5, 3; node 2 has the lowest MED.
+  for (uint32_t i : {4u, 1u, 6u, 2u, 5u, 3u}) (void)f.announce(kP, s[i - 1], i == 2 ? 10 : 100 + i);
+  const Destination* d = f.rib.find(kP);
+  REQUIRE(d);
+  REQUIRE(d->paths.size() == 6);
+  for (uint32_t i = 0; i < 6; ++i) CHECK(d->paths[i].route.source->id == i + 1);
+  CHECK(d->best_route()->source == s[1]);
+  (void)f.rib.withdraw(kP, s[0], 0);
+  d = f.rib.find(kP);
+  CHECK(d->best_route()->source == s[1]);
+  (void)f.announce(kP, s[0], 100);  // inserted before the best: its index moves
+  d = f.rib.find(kP);
+  CHECK(d->paths[0].route.source == s[0]);
+  CHECK(d->best_route()->source == s[1]);
+}
+
+TEST_CASE("memory accounting of the Loc-RIB and the attribute tables matches the heap growth") {
+  const std::size_t before = heap_in_use();
+  std::size_t accounted = 0, accounted_half = 0;
+  {
+    AttrTable table;
+    LocRib rib{DecisionConfig{}};
+    std::deque<RouteSource> sources;
+    for (uint32_t i = 1; i <= 10; ++i) {
+      RouteSource s;
+      s.id = i;
+      s.bgp_id = i;
+      sources.push_back(s);
+    }
+    const std::size_t sources_heap = heap_in_use() - before;
+    auto fill = [&](uint32_t from, uint32_t to) {
+      for (uint32_t j = from; j < to; ++j) {
+        const Prefix p(IpAddress::v4((16u << 24) + (j << 8)), 24);
+        for (const RouteSource& s : sources) {
+          AttrBuilder b;
+          b.set_origin(Origin::Igp);
+          b.as_path.prepend(65001);
+          b.set_present(AttrType::AsPath);
+          b.set_next_hop(IpAddress::v4(0x7f010000 + s.id));
+          b.set_med(100 + (s.id + j) % 10);
+          AttrRef a = table.intern(b);
+          auto slot = rib.receive(p, &s, 0, a);
+          (void)rib.import(p, slot, a, 1);
+        }
+      }
+    };
+    fill(0, 10000);
+    accounted_half = rib.memory_bytes() + table.memory().total();
+    fill(10000, 20000);
+    accounted = rib.memory_bytes() + table.memory().total();
+    CHECK(rib.paths() == 200000);
+    CHECK(accounted > accounted_half);
+    CHECK(accounted >= 200000 * sizeof(Path));
+    if (heap_measurable()) {
+      const double measured = static_cast<double>(heap_in_use() - before - sources_heap);
+      MESSAGE("accounted " << accounted << " bytes, heap grew by " << measured);
+      CHECK(static_cast<double>(accounted) >= 0.85 * measured);
+      CHECK(static_cast<double>(accounted) <= 1.15 * measured);
+    }
+  }
 }
