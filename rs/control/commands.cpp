@@ -19,6 +19,7 @@
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
 #include "rs/control/echo.hpp"
+#include "rs/history/store.hpp"
 #include "rs/events.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
@@ -271,7 +272,13 @@ std::unique_ptr<Output> Commands::show_memory() {
   w.line(code::kMemory, "Adj-RIB-Out:      " + size_text(d(m.adj_rib_out + m.add_path_ids)));
   w.line(code::kMemory, "Export buckets:   " + size_text(d(m.export_buckets)));
   w.line(code::kMemory, "Journal:          " + size_text(d(m.journal)));
-  w.line(code::kMemory, "Total:            " + size_text(d(m.total())));
+  std::size_t total = m.total();
+  if (ctx_.history) {  // the history writer's queue (preallocated slots and queued text)
+    const std::size_t q = ctx_.history->stats().queue_bytes;
+    w.line(code::kMemory, "History queue:    " + size_text(d(q)));
+    total += q;
+  }
+  w.line(code::kMemory, "Total:            " + size_text(d(total)));
   w.line(code::kMemory, "Resident (RSS):   " + size_text(rss));
   w.end();
   return reply(std::move(w));

@@ -70,6 +70,19 @@ void Store::start() {
   thread_ = std::thread([this] { run(); });
 }
 
+namespace {
+
+// Heap bytes a row's strings hold beyond the Row itself (short strings live inside it).
+std::size_t row_heap(const Row& r) {
+  std::size_t n = 0;
+  for (const std::string* x : {&r.kind, &r.protocol, &r.health, &r.prefix, &r.message, &r.old_best, &r.new_best,
+                               &r.cause})
+    if (x->capacity() > std::string().capacity()) n += x->capacity() + 1;
+  return n;
+}
+
+}  // namespace
+
 bool Store::enqueue(Row&& r) {
   bool wake = false;
   {
@@ -82,6 +95,7 @@ bool Store::enqueue(Row&& r) {
       return false;
     }
     auto push = [&](Row&& x) {
+      queued_heap_ += row_heap(x);
       ring_[(head_ + size_) % cap] = std::move(x);
       ++size_;
       ++seq_in_;
@@ -109,6 +123,7 @@ HistoryStats Store::stats() const {
   {
     std::lock_guard lk(mu_);
     s.queue_depth = size_;
+    s.queue_bytes = ring_.capacity() * sizeof(Row) + queued_heap_;
   }
   s.queue_capacity = ring_.size();
   s.enqueued = enqueued_.load(std::memory_order_relaxed);
@@ -365,7 +380,11 @@ void Store::run() {
       }
       const std::size_t n = std::min(size_, o_.batch_max);
       const std::size_t cap = ring_.size();
-      for (std::size_t i = 0; i < n; ++i) batch.push_back(std::move(ring_[(head_ + i) % cap]));
+      for (std::size_t i = 0; i < n; ++i) {
+        Row& x = ring_[(head_ + i) % cap];
+        queued_heap_ -= std::min(queued_heap_, row_heap(x));
+        batch.push_back(std::move(x));
+      }
       head_ = (head_ + n) % cap;
       size_ -= n;
       if (size_ > 0) first_at_ = std::chrono::steady_clock::now() - o_.batch_window;  // the rest is due now
@@ -384,6 +403,7 @@ void Store::run() {
       if (stop_ && size_ > 0) {
         dropped_.fetch_add(size_, std::memory_order_relaxed);
         for (std::size_t i = 0; i < size_; ++i) ring_[(head_ + i) % ring_.size()] = Row{};
+        queued_heap_ = 0;
         done += size_;
         head_ = (head_ + size_) % ring_.size();
         size_ = 0;

@@ -48,6 +48,7 @@ struct HistoryStats {
   uint64_t batches = 0;       // committed transactions
   uint64_t pruned = 0;        // rows deleted by retention
   uint64_t db_bytes = 0;      // database file plus its WAL
+  uint64_t queue_bytes = 0;   // heap held by the queue: its preallocated slots and the queued rows' text
   bool open = false;          // the writer holds an open, writable database
 };
 
@@ -103,6 +104,7 @@ class Store {
   std::condition_variable cv_, done_cv_;
   std::vector<Row> ring_;
   std::size_t head_ = 0, size_ = 0;
+  std::size_t queued_heap_ = 0;  // heap bytes of the queued rows' strings (beyond the slots)
   uint64_t pending_gap_ = 0;
   std::chrono::steady_clock::time_point first_at_{};
   bool stop_ = false;

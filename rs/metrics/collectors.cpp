@@ -180,6 +180,20 @@ void collect_rib(RouteServer& server, MetricsWriter& w) {
     w.sample({{"table", t.first}, {"result", "hit"}}, t.second->hits);
     w.sample({{"table", t.first}, {"result", "miss"}}, t.second->misses);
   }
+  // The same accounting as `show memory`: capacities plus the allocator's block overhead.
+  const RouteServer::MemoryReport m = server.memory();
+  const std::pair<std::string_view, std::size_t> parts[] = {
+      {"rib_prefix_table", m.rib.table},
+      {"rib_paths", m.rib.paths},
+      {"attribute_sets", m.attrs.attrs},
+      {"as_paths", m.attrs.as_paths},
+      {"communities", m.attrs.communities + m.attrs.ext_communities + m.attrs.large_communities},
+      {"other_attributes", m.attrs.cluster_lists + m.attrs.unknown},
+      {"adj_rib_out", m.adj_rib_out + m.add_path_ids},
+      {"export_buckets", m.export_buckets},
+      {"journal", m.journal}};
+  w.family("rsd_memory_bytes", "Heap bytes held by each of rsd's structures.", MetricType::Gauge);
+  for (const auto& p : parts) w.sample({{"structure", p.first}}, p.second);
 }
 
 void collect_health(const health::HealthManager& health, MetricsWriter& w) {
@@ -329,6 +343,8 @@ void collect_history(const history::HistoryStats& s, MetricsWriter& w) {
       .sample({}, s.pruned);
   w.family("rsd_history_database_bytes", "Size of the history database and its WAL.", MetricType::Gauge)
       .sample({}, s.db_bytes);
+  w.family("rsd_memory_bytes", "Heap bytes held by each of rsd's structures.", MetricType::Gauge)
+      .sample({{"structure", "history_queue"}}, s.queue_bytes);
   w.family("rsd_history_open", "1 when the history writer holds an open, writable database.", MetricType::Gauge)
       .sample({}, s.open ? 1 : 0);
 }

@@ -199,12 +199,20 @@ class HistoryCli(unittest.TestCase):
             db.close()
         self.assertEqual(final_code(self.c.cmd("maintenance web off")), 30)
 
+    def test_f2_show_memory_counts_the_queue(self):
+        # 65,536 preallocated queue slots: well over a megabyte, and part of the total.
+        lines = self.c.cmd("show memory")
+        q = [l for l in lines if "History queue:" in l]
+        self.assertEqual(len(q), 1, lines)
+        self.assertTrue(q[0].rstrip().endswith(" MB"), q)
+
     def test_g_not_configured(self):
         r = Rsd(ARGS.rsd, conf_text=base_conf())
         try:
             c = Conn(r.sock)
             self.assertEqual(final_code(c.cmd("show history")), 8003)
             self.assertEqual(final_code(c.cmd("show failovers")), 8003)
+            self.assertFalse([l for l in c.cmd("show memory") if "History queue:" in l])
             c.close()
         finally:
             r.stop()

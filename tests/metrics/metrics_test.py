@@ -219,7 +219,12 @@ def suite_promtool(args):
                                  ("rsd_health_failover_duration_seconds_count", {"check": "web"}),
                                  ("rsd_history_events_enqueued_total", {}),
                                  ("rsd_history_queue_capacity", {}),
-                                 ("rsd_history_database_bytes", {})]:
+                                 ("rsd_history_database_bytes", {}),
+                                 ("rsd_memory_bytes", {"structure": "history_queue"}),
+                                 ("rsd_memory_bytes", {"structure": "rib_prefix_table"}),
+                                 ("rsd_memory_bytes", {"structure": "rib_paths"}),
+                                 ("rsd_memory_bytes", {"structure": "attribute_sets"}),
+                                 ("rsd_memory_bytes", {"structure": "adj_rib_out"})]:
                 got = value(s, name, **labels)
                 if not got or got <= 0:
                     bad.append("%s%s = %r, expected > 0" % (name, labels, got))
