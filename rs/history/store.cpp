@@ -52,7 +52,6 @@ int64_t Store::now_us() {
 Store::Store(StoreOptions o) : o_(std::move(o)) {
   if (o_.capacity < 2) o_.capacity = 2;
   if (o_.batch_max < 1) o_.batch_max = 1;
-  ring_.resize(o_.capacity);
 }
 
 Store::~Store() {
@@ -87,20 +86,18 @@ bool Store::enqueue(Row&& r) {
   bool wake = false;
   {
     std::lock_guard lk(mu_);
-    const std::size_t cap = ring_.size();
     const std::size_t need = pending_gap_ ? 2 : 1;
-    if (size_ + need > cap) {
+    if (queue_.size() + need > o_.capacity) {
       ++pending_gap_;
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     auto push = [&](Row&& x) {
       queued_heap_ += row_heap(x);
-      ring_[(head_ + size_) % cap] = std::move(x);
-      ++size_;
+      queue_.push_back(std::move(x));
       ++seq_in_;
     };
-    if (size_ == 0) first_at_ = std::chrono::steady_clock::now(), wake = true;
+    if (queue_.empty()) first_at_ = std::chrono::steady_clock::now(), wake = true;
     if (pending_gap_) {
       Row g;
       g.ts_us = r.ts_us;
@@ -112,7 +109,7 @@ bool Store::enqueue(Row&& r) {
     }
     push(std::move(r));
     enqueued_.fetch_add(1, std::memory_order_relaxed);
-    if (size_ == o_.batch_max) wake = true;
+    if (queue_.size() == o_.batch_max) wake = true;
   }
   if (wake) cv_.notify_one();
   return true;
@@ -122,10 +119,11 @@ HistoryStats Store::stats() const {
   HistoryStats s;
   {
     std::lock_guard lk(mu_);
-    s.queue_depth = size_;
-    s.queue_bytes = ring_.capacity() * sizeof(Row) + queued_heap_;
+    s.queue_depth = queue_.size();
+    // std::deque keeps rows this large one per node: the node, its malloc header, the rows' text.
+    s.queue_bytes = queue_.size() * (sizeof(Row) + 16) + queued_heap_;
   }
-  s.queue_capacity = ring_.size();
+  s.queue_capacity = o_.capacity;
   s.enqueued = enqueued_.load(std::memory_order_relaxed);
   s.written = written_.load(std::memory_order_relaxed);
   s.dropped = dropped_.load(std::memory_order_relaxed);
@@ -372,22 +370,19 @@ void Store::run() {
     {
       std::unique_lock lk(mu_);
       const auto wake_at = std::min(next_retention_, db_ ? std::chrono::steady_clock::time_point::max() : next_open_);
-      cv_.wait_until(lk, wake_at, [&] { return stop_ || size_ > 0 || prune_requested_; });
+      cv_.wait_until(lk, wake_at, [&] { return stop_ || !queue_.empty() || prune_requested_; });
       // Batch window: until batch_max rows or batch_window after the first one.
-      if (!stop_ && size_ > 0 && size_ < o_.batch_max) {
+      if (!stop_ && !queue_.empty() && queue_.size() < o_.batch_max) {
         const auto deadline = first_at_ + o_.batch_window;
-        cv_.wait_until(lk, deadline, [&] { return stop_ || flush_req_ || size_ >= o_.batch_max; });
+        cv_.wait_until(lk, deadline, [&] { return stop_ || flush_req_ || queue_.size() >= o_.batch_max; });
       }
-      const std::size_t n = std::min(size_, o_.batch_max);
-      const std::size_t cap = ring_.size();
+      const std::size_t n = std::min(queue_.size(), o_.batch_max);
       for (std::size_t i = 0; i < n; ++i) {
-        Row& x = ring_[(head_ + i) % cap];
-        queued_heap_ -= std::min(queued_heap_, row_heap(x));
-        batch.push_back(std::move(x));
+        queued_heap_ -= std::min(queued_heap_, row_heap(queue_.front()));
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
-      head_ = (head_ + n) % cap;
-      size_ -= n;
-      if (size_ > 0) first_at_ = std::chrono::steady_clock::now() - o_.batch_window;  // the rest is due now
+      if (!queue_.empty()) first_at_ = std::chrono::steady_clock::now() - o_.batch_window;  // the rest is due now
       flush_req_ = false;
       prune = prune_requested_;
       prune_gen = prune_gen_;
@@ -400,13 +395,11 @@ void Store::run() {
     if (write_errors_.load(std::memory_order_relaxed) != failed_before) {
       // Stopping with a failing database: do not wait a busy timeout per remaining batch.
       std::lock_guard lk(mu_);
-      if (stop_ && size_ > 0) {
-        dropped_.fetch_add(size_, std::memory_order_relaxed);
-        for (std::size_t i = 0; i < size_; ++i) ring_[(head_ + i) % ring_.size()] = Row{};
+      if (stop_ && !queue_.empty()) {
+        dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
+        done += queue_.size();
+        queue_.clear();
         queued_heap_ = 0;
-        done += size_;
-        head_ = (head_ + size_) % ring_.size();
-        size_ = 0;
       }
     }
     batch.clear();

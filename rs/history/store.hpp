@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -102,8 +103,7 @@ class Store {
   // Queue (guarded by mu_).
   mutable std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  std::vector<Row> ring_;
-  std::size_t head_ = 0, size_ = 0;
+  std::deque<Row> queue_;  // bounded by o_.capacity; grows and shrinks with what is waiting
   std::size_t queued_heap_ = 0;  // heap bytes of the queued rows' strings (beyond the slots)
   uint64_t pending_gap_ = 0;
   std::chrono::steady_clock::time_point first_at_{};

@@ -16,6 +16,7 @@ rsd is started in a temp dir on its own socket and always stopped by its PID."""
 import argparse
 import json
 import os
+import re
 import random
 import shutil
 import signal
@@ -200,11 +201,11 @@ class HistoryCli(unittest.TestCase):
         self.assertEqual(final_code(self.c.cmd("maintenance web off")), 30)
 
     def test_f2_show_memory_counts_the_queue(self):
-        # 65,536 preallocated queue slots: well over a megabyte, and part of the total.
+        # The queue grows with what waits for the writer; idle it holds (almost) nothing.
         lines = self.c.cmd("show memory")
         q = [l for l in lines if "History queue:" in l]
         self.assertEqual(len(q), 1, lines)
-        self.assertTrue(q[0].rstrip().endswith(" MB"), q)
+        self.assertTrue(re.search(r"History queue:\s+[0-9.]+\s+(B|kB)$", q[0].rstrip()), q)
 
     def test_g_not_configured(self):
         r = Rsd(ARGS.rsd, conf_text=base_conf())

@@ -220,7 +220,6 @@ def suite_promtool(args):
                                  ("rsd_history_events_enqueued_total", {}),
                                  ("rsd_history_queue_capacity", {}),
                                  ("rsd_history_database_bytes", {}),
-                                 ("rsd_memory_bytes", {"structure": "history_queue"}),
                                  ("rsd_memory_bytes", {"structure": "rib_prefix_table"}),
                                  ("rsd_memory_bytes", {"structure": "rib_paths"}),
                                  ("rsd_memory_bytes", {"structure": "attribute_sets"}),
@@ -228,6 +227,8 @@ def suite_promtool(args):
                 got = value(s, name, **labels)
                 if not got or got <= 0:
                     bad.append("%s%s = %r, expected > 0" % (name, labels, got))
+            if value(s, "rsd_memory_bytes", structure="history_queue") is None:
+                bad.append("rsd_memory_bytes{structure=history_queue} missing")
             inf = value(s, "rsd_health_failover_duration_seconds_bucket", check="web", le="+Inf")
             if inf != value(s, "rsd_health_failover_duration_seconds_count", check="web"):
                 bad.append("failover histogram: +Inf bucket %r != count" % inf)
