@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_health_bird import BIRD, birdc, free_port, wait_until  # noqa: E402
+from test_health_bird import BIRD, birdc, edge_protocol, free_port, start_bird_edge, wait_until  # noqa: E402
 
 PREFIX = "203.0.113.60/32"
 PYTHON = "/usr/bin/python3"
@@ -102,43 +102,8 @@ process node_a {{
 process node_b {{
   run "{hc("b", flag_b, 200, 1, 0.2, "--next-hop 192.0.2.22")}";
 }}
-protocol bgp edge {{
-  local {rs_addr} port {rs_port} as 65000;
-  neighbor {edge_addr} port {edge_port} as 65100;
-  multihop 8;
-  rs client;
-  hold time 30;
-  connect delay time 1;
-  connect retry time 1;
-  ipv4 {{ import none; export all; next hop keep; }};
-}}
-""")
-        bird_conf = os.path.join(tmp, "bird.conf")
-        bird_sock = os.path.join(tmp, "bird.ctl")
-        with open(bird_conf, "w") as f:
-            f.write(f"""
-log "{tmp}/bird.log" all;
-router id 10.255.0.12;
-ipv4 table igp4;
-protocol device {{ scan time 10; }}
-protocol static igp_v4 {{ ipv4 {{ table igp4; }}; route 192.0.2.0/24 via "lo"; }}
-protocol bgp rsd1 {{
-  local {edge_addr} port {edge_port} as 65100;
-  neighbor {rs_addr} port {rs_port} as 65000;
-  multihop 8;
-  enforce first as off;
-  strict bind on;
-  hold time 30;
-  connect delay time 1;
-  connect retry time 1;
-  error wait time 1, 2;
-  ipv4 {{ import all; export none; igp table igp4; }};
-}}
-""")
-        bird = subprocess.Popen([BIRD, "-f", "-c", bird_conf, "-s", bird_sock, "-P", os.path.join(tmp, "bird.pid")],
-                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "bird.err"), "w"))
-        procs.append(bird)
-        wait_until(lambda: os.path.exists(bird_sock), 10, "bird control socket")
+{edge_protocol(rs_addr, rs_port, edge_addr, edge_port)}""")
+        bird_sock = start_bird_edge(tmp, "10.255.0.12", rs_addr, rs_port, edge_addr, edge_port, procs)
         rsd_log = open(os.path.join(tmp, "rsd.log"), "w")
         rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf, "-s", os.path.join(tmp, "rsd.ctl")], stdout=rsd_log,
                               stderr=subprocess.STDOUT)

@@ -41,6 +41,53 @@ def wait_until(pred, timeout, what):
         time.sleep(0.1)
     raise AssertionError("timed out waiting for " + what)
 
+def edge_protocol(rs_addr, rs_port, edge_addr, edge_port):
+    """rsd's side of the session to the BIRD edge (route-server client, next hop kept)."""
+    return f"""protocol bgp edge {{
+  local {rs_addr} port {rs_port} as 65000;
+  neighbor {edge_addr} port {edge_port} as 65100;
+  multihop 8;
+  rs client;
+  hold time 30;
+  connect delay time 1;
+  connect retry time 1;
+  ipv4 {{ import none; export all; next hop keep; }};
+}}
+"""
+
+
+def start_bird_edge(tmp, router_id, rs_addr, rs_port, edge_addr, edge_port, procs):
+    """Starts BIRD 2 as the edge router peering with rsd (192.0.2.0/24 resolvable via lo); the
+    process is appended to `procs` (the caller stops it). Returns BIRD's control socket path."""
+    bird_conf = os.path.join(tmp, "bird.conf")
+    bird_sock = os.path.join(tmp, "bird.ctl")
+    with open(bird_conf, "w") as f:
+        f.write(f"""
+log "{tmp}/bird.log" all;
+router id {router_id};
+ipv4 table igp4;
+protocol device {{ scan time 10; }}
+protocol static igp_v4 {{ ipv4 {{ table igp4; }}; route 192.0.2.0/24 via "lo"; }}
+protocol bgp rsd1 {{
+  local {edge_addr} port {edge_port} as 65100;
+  neighbor {rs_addr} port {rs_port} as 65000;
+  multihop 8;
+  enforce first as off;
+  strict bind on;
+  hold time 30;
+  connect delay time 1;
+  connect retry time 1;
+  error wait time 1, 2;
+  ipv4 {{ import all; export none; igp table igp4; }};
+}}
+""")
+    with open(os.path.join(tmp, "bird.err"), "w") as err:
+        procs.append(subprocess.Popen([BIRD, "-f", "-c", bird_conf, "-s", bird_sock, "-P",
+                                       os.path.join(tmp, "bird.pid")], stdout=subprocess.DEVNULL, stderr=err))
+    wait_until(lambda: os.path.exists(bird_sock), 10, "bird control socket")
+    return bird_sock
+
+
 
 def birdc(sock, cmd):
     r = subprocess.run([BIRDC, "-s", sock] + cmd.split(), capture_output=True, text=True, timeout=5)
@@ -91,43 +138,8 @@ healthcheck node_b {{
   route {PREFIX} next hop 192.0.2.12 med 200;
   increase 0;
 }}
-protocol bgp edge {{
-  local {rs_addr} port {rs_port} as 65000;
-  neighbor {edge_addr} port {edge_port} as 65100;
-  multihop 8;
-  rs client;
-  hold time 30;
-  connect delay time 1;
-  connect retry time 1;
-  ipv4 {{ import none; export all; next hop keep; }};
-}}
-""")
-        bird_conf = os.path.join(tmp, "bird.conf")
-        bird_sock = os.path.join(tmp, "bird.ctl")
-        with open(bird_conf, "w") as f:
-            f.write(f"""
-log "{tmp}/bird.log" all;
-router id 10.255.0.2;
-ipv4 table igp4;
-protocol device {{ scan time 10; }}
-protocol static igp_v4 {{ ipv4 {{ table igp4; }}; route 192.0.2.0/24 via "lo"; }}
-protocol bgp rsd1 {{
-  local {edge_addr} port {edge_port} as 65100;
-  neighbor {rs_addr} port {rs_port} as 65000;
-  multihop 8;
-  enforce first as off;
-  strict bind on;
-  hold time 30;
-  connect delay time 1;
-  connect retry time 1;
-  error wait time 1, 2;
-  ipv4 {{ import all; export none; igp table igp4; }};
-}}
-""")
-        bird = subprocess.Popen([BIRD, "-f", "-c", bird_conf, "-s", bird_sock, "-P", os.path.join(tmp, "bird.pid")],
-                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "bird.err"), "w"))
-        procs.append(bird)
-        wait_until(lambda: os.path.exists(bird_sock), 10, "bird control socket")
+{edge_protocol(rs_addr, rs_port, edge_addr, edge_port)}""")
+        bird_sock = start_bird_edge(tmp, "10.255.0.2", rs_addr, rs_port, edge_addr, edge_port, procs)
         rsd_log = open(os.path.join(tmp, "rsd.log"), "w")
         rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf], stdout=rsd_log, stderr=subprocess.STDOUT)
         procs.append(rs)
