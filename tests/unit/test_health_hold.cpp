@@ -53,10 +53,20 @@ rs::conf::Config config_with(const std::string& shell, rs::conf::Duration hold) 
   return cfg;
 }
 
+// What the manager's `ready` callback saw: when it came (after start) and the routes then.
 struct Started {
   bool ready = false;
   std::size_t routes_at_ready = 0;
   std::chrono::steady_clock::duration after{};
+
+  std::string start(HealthManager& m, const Sink& sink) {
+    const auto t0 = std::chrono::steady_clock::now();
+    return m.start([this, &sink, t0] {
+      ready = true;
+      routes_at_ready = sink.routes.size();
+      after = std::chrono::steady_clock::now() - t0;
+    });
+  }
 };
 
 }  // namespace
@@ -68,12 +78,7 @@ TEST_CASE("startup hold: the first export waits for a process's first announceme
   Sink sink;
   HealthManager m(io, cfg, sink);
   Started s;
-  const auto t0 = std::chrono::steady_clock::now();
-  CHECK(m.start([&] {
-          s.ready = true;
-          s.routes_at_ready = sink.routes.size();
-          s.after = std::chrono::steady_clock::now() - t0;
-        }).empty());
+  CHECK(s.start(m, sink).empty());
   CHECK_FALSE(run_until(io, [&] { return s.ready; }, 300ms));  // still quiet: held
   CHECK_FALSE(m.all_settled());
   REQUIRE(run_until(io, [&] { return s.ready; }));
@@ -109,10 +114,7 @@ TEST_CASE("startup hold: a burst of lines is taken whole before the export start
   Sink sink;
   HealthManager m(io, cfg, sink);
   Started s;
-  CHECK(m.start([&] {
-          s.ready = true;
-          s.routes_at_ready = sink.routes.size();
-        }).empty());
+  CHECK(s.start(m, sink).empty());
   REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
   CHECK(s.routes_at_ready == 3);
   m.stop();
@@ -124,11 +126,7 @@ TEST_CASE("startup hold: a silent process is waited for until the hold passes") 
   Sink sink;
   HealthManager m(io, cfg, sink);
   Started s;
-  const auto t0 = std::chrono::steady_clock::now();
-  CHECK(m.start([&] {
-          s.ready = true;
-          s.after = std::chrono::steady_clock::now() - t0;
-        }).empty());
+  CHECK(s.start(m, sink).empty());
   REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
   CHECK(s.after >= 350ms);
   CHECK_FALSE(m.all_settled());
@@ -141,11 +139,7 @@ TEST_CASE("startup hold: a malformed line does not count; a process that ends re
   Sink sink;
   HealthManager m(io, cfg, sink);
   Started s;
-  const auto t0 = std::chrono::steady_clock::now();
-  CHECK(m.start([&] {
-          s.ready = true;
-          s.after = std::chrono::steady_clock::now() - t0;
-        }).empty());
+  CHECK(s.start(m, sink).empty());
   REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
   CHECK(s.after >= 250ms);  // not at the malformed line
   CHECK(m.processes()[0].exits == 1);
