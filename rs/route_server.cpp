@@ -8,14 +8,14 @@
 // ones still there at End-of-RIB (or when the restart timer runs out) are removed.
 #include "rs/route_server.hpp"
 
-#include "rs/log/log_class.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
 
 #include <boost/asio/post.hpp>
+
+#include "rs/log/log_class.hpp"
 
 namespace rs {
 
