@@ -16,13 +16,16 @@ Asserted at the BIRD edge (own loopback addresses and ports, stopped by PID):
     never node_b's alone while node_a is still rising;
   * node_a's check fails: it announces its down MED (1000): the edge moves to node_b;
   * node_a recovers: back to node_a; node_a's disable file: disabled MED 500 > 200: node_b;
-  * the program is killed: rsd restarts it and the edge comes back to node_a.
+  * the program is killed: rsd restarts it and the edge comes back to node_a;
+  * rsd's history (`history ... routes where`, SQLite) lists each of those moves in `show failovers`
+    with old and new best path and the time to the UPDATE.
 
 Usage: test_exabgp_healthcheck_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass, 77 = skipped.
 """
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,6 +67,25 @@ def med_of_best(sock):
     return None
 
 
+def control(path, command):
+    """One command over rsd's control socket (BIRD's reply-code protocol); the reply's lines."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.settimeout(10)
+        c.connect(path)
+        f = c.makefile("rw", encoding="utf-8", newline="\n")
+        f.readline()  # 0001 welcome
+        f.write(command + "\n")
+        f.flush()
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                raise AssertionError(f"{command}: connection closed after {lines}")
+            lines.append(line.rstrip("\n"))
+            if len(line) > 4 and line[:4].isdigit() and line[4] == " ":
+                return lines
+
+
 def main():
     if not os.path.exists(BIRD) or len(sys.argv) < 3:
         print("bird2 not installed or arguments missing: skipped")
@@ -95,6 +117,7 @@ def main():
             f.write(f"""
 router id 10.255.0.11;
 health {{ startup hold 20 s; }}
+history "{tmp}/history.db" {{ routes where net ~ [ 203.0.113.0/24+ ]; }}
 process node_a {{
   run "{hc("a", flag_a, 100, 3, 0.4, "--disable " + disable_a)}";
   next hop 192.0.2.21;
@@ -105,7 +128,8 @@ process node_b {{
 {edge_protocol(rs_addr, rs_port, edge_addr, edge_port)}""")
         bird_sock = start_bird_edge(tmp, "10.255.0.12", rs_addr, rs_port, edge_addr, edge_port, procs)
         rsd_log = open(os.path.join(tmp, "rsd.log"), "w")
-        rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf, "-s", os.path.join(tmp, "rsd.ctl")], stdout=rsd_log,
+        rsd_ctl = os.path.join(tmp, "rsd.ctl")
+        rs = subprocess.Popen([rsd, "-f", "-c", rsd_conf, "-s", rsd_ctl], stdout=rsd_log,
                               stderr=subprocess.STDOUT)
         procs.append(rs)
 
@@ -138,6 +162,17 @@ process node_b {{
         os.kill(int(pids[0]), signal.SIGKILL)
         wait_until(lambda: best_next_hop(bird_sock) == "192.0.2.22", 20, "node_a's routes withdrawn at its exit")
         wait_until(lambda: best_next_hop(bird_sock) == "192.0.2.21", 30, "node_a restarted and back")
+        # The history (SQLite) kept every move of the service IP the edge saw: node_a -> node_b and back
+        # again, with old and new best path, cause and the time to the UPDATE.
+        def failovers():
+            rows = [l.lstrip(" ").split("\t") for l in control(rsd_ctl, "show failovers " + PREFIX)
+                    if l.startswith("1034-") or l.startswith(" ")]
+            return [r for r in rows if len(r) == 6]
+        def moved(old, new):
+            return [r for r in failovers() if old in r[2] and new in r[3]]
+        wait_until(lambda: len(moved("via 192.0.2.21", "via 192.0.2.22")) >= 3, 10, "failovers to node_b in history")
+        wait_until(lambda: len(moved("via 192.0.2.22", "via 192.0.2.21")) >= 3, 10, "failbacks to node_a in history")
+        assert all(r[4].endswith(" ms") for r in moved("via 192.0.2.21", "via 192.0.2.22")), failovers()
         with open(os.path.join(tmp, "rsd.log"), errors="replace") as f:
             text = f.read()
         assert "malformed" not in text, "rsd logged a malformed line from ExaBGP's program"
