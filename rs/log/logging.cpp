@@ -41,8 +41,10 @@ std::string configure(const conf::Config& cfg, bool foreground, const std::vecto
     }
     targets.push_back(std::make_shared<ClassFilterSink>(std::move(s), l.classes));
   }
-  if ((cfg.logs.empty() || foreground) && !has_stderr)
-    targets.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  // No `log` statement: syslog as BIRD does (a daemon's stderr is /dev/null); `-f` adds stderr.
+  if (cfg.logs.empty() && !foreground)
+    targets.push_back(std::make_shared<spdlog::sinks::syslog_sink_mt>("rsd", LOG_PID, LOG_DAEMON, false));
+  if (foreground && !has_stderr) targets.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   for (const auto& e : extra) targets.push_back(e);
 
   auto& d = current();

@@ -1,8 +1,8 @@
 // rsd's logger, built from the configuration's `log` statements (BIRD syntax):
 //   log "FILE" [SIZE "BACKUP"] CLASSES;   log syslog [name NAME] CLASSES;   log stderr CLASSES;
 // CLASSES is `all` or `{ debug, trace, info, remote, warning, error, auth, fatal, bug }`: each
-// target gets exactly the classes it lists (log_class.hpp). No `log` statement, or the
-// foreground (-f), adds stderr with every class. The process-wide spdlog default logger has one
+// target gets exactly the classes it lists (log_class.hpp). No `log` statement: syslog with every
+// class (BIRD's default); the foreground (-f) adds stderr with every class. The process-wide spdlog default logger has one
 // sink, a Dispatcher (sinks.hpp): repeats are suppressed and summarised, then each target writes.
 // configure() may be called again (SIGHUP, `configure`): the targets are rebuilt and files
 // reopened; reopen() (SIGUSR1, SIGHUP) reopens the files only, for logrotate.
