@@ -91,50 +91,87 @@ const Route* scan(std::span<const Route* const> sorted, const DecisionConfig& cf
 }
 }  // namespace
 
-Selection select_best(std::span<const Route* const> candidates, const DecisionConfig& cfg) {
-  // One buffer reused across calls (the decision runs on the event-loop thread, once per change).
+namespace {
+// The best of `eligible` (canonical order, none filtered).
+const Route* pick(std::vector<const Route*>& eligible, const DecisionConfig& cfg, bool& med_in_final) {
+  med_in_final = true;
+  if (!(cfg.deterministic_med && !cfg.med_metric)) return scan(eligible, cfg, true);
+  // Level 1: best per neighbour AS (stable: groups keep canonical order inside).
+  std::stable_sort(eligible.begin(), eligible.end(), [](const Route* a, const Route* b) {
+    return neighbor_as(*a) < neighbor_as(*b);
+  });
+  std::vector<const Route*> winners;
+  for (std::size_t i = 0; i < eligible.size();) {
+    std::size_t j = i;
+    while (j < eligible.size() && neighbor_as(*eligible[j]) == neighbor_as(*eligible[i])) ++j;
+    winners.push_back(scan({eligible.data() + i, j - i}, cfg, true));
+    i = j;
+  }
+  // Level 2: group winners without MED.
+  std::sort(winners.begin(), winners.end(), canonical_less);
+  med_in_final = false;
+  return scan(winners, cfg, false);
+}
+
+// One buffer reused across calls (the decision runs on the event-loop thread, once per change).
+std::vector<const Route*>& eligible_of(std::span<const Route* const> candidates) {
   thread_local std::vector<const Route*> eligible;
   eligible.clear();
   for (const Route* r : candidates)
     if (!r->filtered()) eligible.push_back(r);
+  return eligible;
+}
+
+int index_of(std::span<const Route* const> candidates, const Route* r) {
+  return r ? static_cast<int>(std::find(candidates.begin(), candidates.end(), r) - candidates.begin()) : -1;
+}
+}  // namespace
+
+int select_best_canonical(std::span<const Route* const> canonical, const DecisionConfig& cfg) {
+  if (!(cfg.deterministic_med && !cfg.med_metric)) {
+    // The common case: one scan, no copy.
+    int best = -1;
+    for (std::size_t i = 0; i < canonical.size(); ++i) {
+      const Route* r = canonical[i];
+      if (r->filtered()) continue;
+      if (best < 0 || compare(*r, *canonical[static_cast<std::size_t>(best)], cfg, true).order < 0)
+        best = static_cast<int>(i);
+    }
+    return best;
+  }
+  std::vector<const Route*>& eligible = eligible_of(canonical);
+  if (eligible.empty()) return -1;
+  bool med_in_final;
+  return index_of(canonical, pick(eligible, cfg, med_in_final));
+}
+
+Reason best_reason(std::span<const Route* const> candidates, int best_index, const DecisionConfig& cfg) {
+  if (best_index < 0 || static_cast<std::size_t>(best_index) >= candidates.size()) return Reason::OnlyPath;
+  const Route* best = candidates[static_cast<std::size_t>(best_index)];
+  const bool med_in_final = !(cfg.deterministic_med && !cfg.med_metric);
+  Reason reason = Reason::OnlyPath;
+  bool any_rival = false;
+  for (const Route* r : candidates) {
+    if (r == best || r->filtered()) continue;
+    bool same_group = neighbor_as(*r) == neighbor_as(*best);
+    auto c = compare(*best, *r, cfg, med_in_final || same_group);
+    if (!any_rival || c.reason > reason) reason = c.reason;
+    any_rival = true;
+  }
+  return reason;
+}
+
+Selection select_best(std::span<const Route* const> candidates, const DecisionConfig& cfg) {
+  std::vector<const Route*>& eligible = eligible_of(candidates);
   if (eligible.empty()) return {};
   // The Loc-RIB keeps its paths in canonical order already: check (n steps) before sorting.
   if (!std::is_sorted(eligible.begin(), eligible.end(), canonical_less))
     std::sort(eligible.begin(), eligible.end(), canonical_less);
-
-  const Route* best = nullptr;
-  bool med_in_final = true;
-  if (cfg.deterministic_med && !cfg.med_metric) {
-    // Level 1: best per neighbour AS (stable: groups keep canonical order inside).
-    std::stable_sort(eligible.begin(), eligible.end(), [](const Route* a, const Route* b) {
-      return neighbor_as(*a) < neighbor_as(*b);
-    });
-    std::vector<const Route*> winners;
-    for (std::size_t i = 0; i < eligible.size();) {
-      std::size_t j = i;
-      while (j < eligible.size() && neighbor_as(*eligible[j]) == neighbor_as(*eligible[i])) ++j;
-      winners.push_back(scan({eligible.data() + i, j - i}, cfg, true));
-      i = j;
-    }
-    // Level 2: group winners without MED.
-    std::sort(winners.begin(), winners.end(), canonical_less);
-    best = scan(winners, cfg, false);
-    med_in_final = false;
-  } else {
-    best = scan(eligible, cfg, true);
-  }
-
+  bool med_in_final;
+  const Route* best = pick(eligible, cfg, med_in_final);
   Selection sel;
-  sel.best = static_cast<int>(std::find(candidates.begin(), candidates.end(), best) - candidates.begin());
-  sel.reason = Reason::OnlyPath;
-  bool any_rival = false;
-  for (const Route* r : eligible) {
-    if (r == best) continue;
-    bool same_group = neighbor_as(*r) == neighbor_as(*best);
-    auto c = compare(*best, *r, cfg, med_in_final || same_group);
-    if (!any_rival || c.reason > sel.reason) sel.reason = c.reason;
-    any_rival = true;
-  }
+  sel.best = index_of(candidates, best);
+  sel.reason = best_reason(candidates, sel.best, cfg);
   return sel;
 }
 

@@ -55,5 +55,11 @@ struct Selection {
 
 // Filtered routes are not eligible. Pure and order-independent.
 Selection select_best(std::span<const Route* const> candidates, const DecisionConfig& cfg);
+// The Loc-RIB's form, run on every change: the candidates are in canonical order (source id, path
+// id) already, and the reason is not worked out (best_reason() does that when it is shown).
+// Returns the index of the best, -1 when none is eligible; the same best as select_best().
+int select_best_canonical(std::span<const Route* const> canonical, const DecisionConfig& cfg);
+// The step at which candidates[best] beat its closest rival (select_best()'s reason).
+Reason best_reason(std::span<const Route* const> candidates, int best, const DecisionConfig& cfg);
 
 }  // namespace rs::rib

@@ -118,12 +118,19 @@ void LocRib::journal(const Prefix& p, Destination& d) {
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
+  return remove(p, src, path_id).best;
+}
+
+LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t path_id) {
+  Removed out;
   const PrefixKey key(p);
   Destination* dp = table_.find(key);
-  if (!dp) return BestResult::Unchanged;
+  if (!dp) return out;
   Destination& d = *dp;
   int i = find_path(d, src, path_id);
-  if (i < 0) return BestResult::Unchanged;
+  if (i < 0) return out;
+  out.found = true;
+  out.filtered = d.paths[static_cast<std::size_t>(i)].route.filtered();
   path_bytes_ -= d.paths.memory_bytes();
   d.paths.erase(static_cast<std::size_t>(i));
   path_bytes_ += d.paths.memory_bytes();
@@ -134,12 +141,12 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
     const bool had_best = d.best != -1;
     if (had_best) journal(p, d);
     table_.erase(key);
-    if (had_best) return BestResult::Removed;
-    return BestResult::Unchanged;
+    if (had_best) out.best = BestResult::Removed;
+    return out;
   }
-  const BestResult result = decide(p, d);
-  if (result == BestResult::Unchanged && journal_all_) journal(p, d);
-  return result;
+  out.best = decide(p, d);
+  if (out.best == BestResult::Unchanged && journal_all_) journal(p, d);
+  return out;
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {
@@ -164,15 +171,13 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
 
   scratch_.clear();
   for (const Path& path : d.paths) scratch_.push_back(&path.route);
-  Selection sel = select_best(scratch_, cfg_);
-  d.best = sel.best;
-  d.reason = sel.reason;
+  d.best = select_best_canonical(scratch_, cfg_);
 
   BestResult result;
-  if (sel.best < 0) {
+  if (d.best < 0) {
     result = (old_best || forced) ? BestResult::Removed : BestResult::Unchanged;
   } else {
-    const Route& nb = d.paths[static_cast<std::size_t>(sel.best)].route;
+    const Route& nb = d.paths[static_cast<std::size_t>(d.best)].route;
     bool same = !forced && old_best && nb.source == old_src && nb.path_id == old_id &&
                 nb.attrs == old_attrs;
     result = same ? BestResult::Unchanged : BestResult::Changed;
@@ -182,6 +187,13 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
 }
 
 const Destination* LocRib::find(const Prefix& p) const { return table_.find(PrefixKey(p)); }
+
+Reason LocRib::reason(const Destination& d) const {
+  std::vector<const Route*> routes;
+  routes.reserve(d.paths.size());
+  for (const Path& path : d.paths) routes.push_back(&path.route);
+  return best_reason(routes, d.best, cfg_);
+}
 
 std::vector<Prefix> LocRib::snapshot() const {
   std::vector<Prefix> out;

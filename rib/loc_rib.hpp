@@ -74,7 +74,6 @@ class PathList {
 struct Destination {
   PathList paths;
   int32_t best = -1;                 // index into paths, -1 when none is eligible
-  Reason reason = Reason::OnlyPath;  // why paths[best] won
   uint64_t journaled = ~uint64_t{0};  // sequence of this prefix's last journal entry
 
   const Route* best_route() const {
@@ -117,10 +116,31 @@ class LocRib {
   [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);
+  struct Removed {
+    bool found = false;     // the source had this path
+    bool filtered = false;  // it was rejected by the import filter
+    BestResult best = BestResult::Unchanged;
+  };
+  // withdraw(), also saying what was removed (one table lookup for the withdrawal and its counters).
+  [[nodiscard]] Removed remove(const Prefix& p, const RouteSource* src, uint32_t path_id);
+  // Bulk work (an UPDATE's NLRI): hints to load a prefix's table slot, then, once that is near,
+  // its path block, a few prefixes ahead of the one being processed.
+  // always_inline: GCC would find a function that only prefetches "const" and drop its calls.
+  [[gnu::always_inline]] void prefetch(const Prefix& p) const { table_.prefetch(PrefixKey(p)); }
+  [[gnu::always_inline]] void prefetch_paths(const Prefix& p) const {
+    const Destination* d = table_.find(PrefixKey(p));
+    if (!d || d->paths.empty()) return;
+    const char* b = reinterpret_cast<const char*>(d->paths.begin());
+    const std::size_t bytes = d->paths.size() * sizeof(Path);
+    for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(b + o);
+  }
   // Marks a path stale or fresh (graceful restart) without changing its attributes.
   void set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale);
 
   const Destination* find(const Prefix& p) const;
+  // Why the best path of `d` won (the decision step against its closest rival): worked out when
+  // asked (`show route all`, history), not on every change.
+  Reason reason(const Destination& d) const;
   std::size_t prefixes() const { return table_.size(); }
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }

@@ -65,7 +65,7 @@ void RouteServer::note_best(const rib::Prefix& prefix, const rib::Destination* d
   }
   e.new_source = source;
   e.new_best = text;
-  if (best) e.reason = std::string(rib::to_string(d->reason));
+  if (best) e.reason = std::string(rib::to_string(rib_.reason(*d)));
   if (best) watched_[prefix] = {source, text};
   else watched_.erase(prefix);
   events_->best_path(e);

@@ -177,7 +177,7 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
       std::string why;
       const bool best = d->best == static_cast<int32_t>(i);
       if (r.filtered()) why = "filtered";
-      else if (best) why = "best (" + std::string(rib::to_string(d->reason)) + ")";
+      else if (best) why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
       else if (const rib::Route* b = d->best_route()) {
         rib::Comparison cmp = rib::compare(*b, r, rib.config());
         why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +

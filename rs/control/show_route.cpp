@@ -414,7 +414,7 @@ class RouteOutput final : public Output {
   std::string decision(const rib::Destination& d, const rib::Route& r, bool is_best) const {
     std::string s;
     if (r.filtered()) s = "filtered (rejected by the import filter)";
-    else if (is_best) s = "best (" + std::string(rib::to_string(d.reason)) + ")";
+    else if (is_best) s = "best (" + std::string(rib::to_string(server_.rib().reason(d))) + ")";
     else if (const rib::Route* b = d.best_route()) {
       rib::Comparison cmp = rib::compare(*b, r, server_.rib().config());
       s = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +

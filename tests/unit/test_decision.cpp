@@ -67,6 +67,13 @@ const Route* best_over_all_permutations(std::vector<const Route*> rs, const Deci
     ++perms;
   } while (std::next_permutation(rs.begin(), rs.end()));
   CHECK(perms > 1);
+  // The Loc-RIB's form (canonical order given, no reason) agrees.
+  std::sort(rs.begin(), rs.end(), [](const Route* a, const Route* b) {
+    return a->source->id != b->source->id ? a->source->id < b->source->id : a->path_id < b->path_id;
+  });
+  const int i = select_best_canonical(rs, cfg);
+  REQUIRE(i >= 0);
+  CHECK(rs[static_cast<std::size_t>(i)] == expected);
   return expected;
 }
 

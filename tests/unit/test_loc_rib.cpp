@@ -57,7 +57,7 @@ TEST_CASE("best path follows the lowest MED and every change is journaled (coale
   CHECK(f.announce(kP, n1, 101) == BestResult::Changed);
   CHECK(f.announce(kP, n2, 100) == BestResult::Changed);
   CHECK(f.rib.find(kP)->best_route()->source == n2);
-  CHECK(f.rib.find(kP)->reason == Reason::Med);
+  CHECK(f.rib.reason(*f.rib.find(kP)) == Reason::Med);
   CHECK(f.changes().size() == 1);  // the second change found the first entry still unread
   // Same attributes again: Adj-RIB-In says NoChange, nothing journaled.
   auto slot = f.rib.receive(kP, n2, 0, f.attrs(100));
