@@ -64,7 +64,15 @@ class Ref {
   void acquire() {
     if (node_) ++node_->refs;
   }
-  void release();
+  // Inline: a handle is copied and dropped several times per route; only the last drop is a call.
+  void release() {
+    if (node_) {
+      assert(node_->refs > 0);
+      if (--node_->refs == 0) destroy();
+      node_ = nullptr;
+    }
+  }
+  [[gnu::noinline]] void destroy();
   InternNode<T>* node_ = nullptr;
 };
 
@@ -137,14 +145,9 @@ class InternTable {
 };
 
 template <class T>
-void Ref<T>::release() {
-  if (!node_) return;
-  assert(node_->refs > 0);
-  if (--node_->refs == 0) {
-    if (node_->table) node_->table->erase(node_);
-    delete node_;
-  }
-  node_ = nullptr;
+void Ref<T>::destroy() {
+  if (node_->table) node_->table->erase(node_);
+  delete node_;
 }
 
 }  // namespace rs::rib

@@ -479,7 +479,8 @@ bool RouteServer::limit_allows(Protocol& p, int fam, const std::optional<conf::L
   return true;
 }
 
-void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received) {
+void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received,
+                              uint64_t now) {
   Channel& ch = p.channels[fam];
   ++ch.stats.received;
   // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
@@ -503,7 +504,7 @@ void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const A
   if (!imported && was_accepted) --ch.stats.current_accepted;
   if (p.debug & kDebugRoutes)
     log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered", n.prefix.to_string());
-  (void)rib_.import(n.prefix, slot, std::move(imported), now());
+  (void)rib_.import(n.prefix, slot, std::move(imported), now);
 }
 
 bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
@@ -571,14 +572,15 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
     return b;
   };
 
-  // One interned attribute set per message and family (design step 3).
+  // One interned attribute set per message and family (design step 3), one clock reading.
+  const uint64_t t = now();
   if (!u.nlri.empty()) {
     auto b = prepared(nullptr, nullptr);
     if (!b) {
       for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.filtered;
     } else if (p->channels[0].enabled) {
       AttrRef a = table_.intern(*b);
-      each_prefetched(u.nlri, [&](const wire::Nlri& n) { import_nlri(*p, 0, n, a); });
+      each_prefetched(u.nlri, [&](const wire::Nlri& n) { import_nlri(*p, 0, n, a, t); });
     }
   }
   if (u.mp_reach && !u.mp_reach->nlri.empty()) {
@@ -588,7 +590,7 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
       for (const auto& n : u.mp_reach->nlri) withdraw_nlri(*p, n), ++p->channels[fam].stats.filtered;
     } else if (p->channels[fam].enabled) {
       AttrRef a = table_.intern(*b);
-      each_prefetched(u.mp_reach->nlri, [&](const wire::Nlri& n) { import_nlri(*p, fam, n, a); });
+      each_prefetched(u.mp_reach->nlri, [&](const wire::Nlri& n) { import_nlri(*p, fam, n, a, t); });
     }
   }
   schedule_export();

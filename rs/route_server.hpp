@@ -178,7 +178,7 @@ class RouteServer final : public bgp::PeerHandler {
   bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port);
 
   // Import pipeline.
-  void import_nlri(Protocol& p, int fam, const bgp::wire::Nlri& n, const rib::AttrRef& received);
+  void import_nlri(Protocol& p, int fam, const bgp::wire::Nlri& n, const rib::AttrRef& received, uint64_t now);
   rib::AttrRef run_import_filter(Protocol& p, int fam, const rib::Prefix& prefix,
                                  const rib::AttrRef& received);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
