@@ -131,17 +131,27 @@ LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t
   if (i < 0) return out;
   out.found = true;
   out.filtered = d.paths[static_cast<std::size_t>(i)].route.filtered();
+  // A path that is not the best and took no part in the decision (filtered), or one removed from a
+  // set whose comparison is a total order (MED compared between any neighbour ASes, or every
+  // eligible path from the best's neighbour AS), leaves the best in place: no decision needed.
+  // MED between different ASes is not transitive, so there the scan's result may change.
+  const bool was_best = d.best == i;
+  const bool keep_best = !was_best && d.best >= 0 && (out.filtered || total_order(d));
   path_bytes_ -= d.paths.memory_bytes();
   d.paths.erase(static_cast<std::size_t>(i));
   path_bytes_ += d.paths.memory_bytes();
   --paths_;
-  if (d.best == i) d.best = -2;  // force "changed" in decide()
+  if (was_best) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;
   if (d.paths.empty()) {
     const bool had_best = d.best != -1;
     if (had_best) journal(p, d);
     table_.erase(key);
     if (had_best) out.best = BestResult::Removed;
+    return out;
+  }
+  if (keep_best) {
+    if (journal_all_) journal(p, d);
     return out;
   }
   out.best = decide(p, d);
@@ -156,6 +166,14 @@ void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id
   if (i < 0) return;
   auto& flags = d->paths[static_cast<std::size_t>(i)].route.flags;
   flags = stale ? (flags | kRouteStale) : (flags & static_cast<uint8_t>(~kRouteStale));
+}
+
+bool LocRib::total_order(const Destination& d) const {
+  if (cfg_.med_metric) return true;
+  const uint32_t as = d.paths[static_cast<std::size_t>(d.best)].route.attrs->first_as;
+  for (const Path& path : d.paths)
+    if (!path.route.filtered() && path.route.attrs->first_as != as) return false;
+  return true;
 }
 
 BestResult LocRib::decide(const Prefix& p, Destination& d) {

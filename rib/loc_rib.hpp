@@ -169,6 +169,8 @@ class LocRib {
 
  private:
   BestResult decide(const Prefix& p, Destination& d);
+  // True when comparing d's eligible paths is a total order (see remove()).
+  bool total_order(const Destination& d) const;
   // Appends the prefix to the journal unless an entry for it is still unread by every consumer.
   void journal(const Prefix& p, Destination& d);
   static int find_path(const Destination& d, const RouteSource* src, uint32_t path_id);

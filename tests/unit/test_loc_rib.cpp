@@ -323,3 +323,57 @@ TEST_CASE("memory accounting of the Loc-RIB and the attribute tables matches the
     }
   }
 }
+
+TEST_CASE("withdrawing a path that is not the best gives the decision's answer, MED across ASes too") {
+  // remove() keeps the best without deciding again when the comparison is a total order; with
+  // MEDs from two neighbour ASes (not transitive) it decides again. Either way the best must be
+  // what a fresh decision over the remaining paths picks.
+  for (const int mode : {0, 1, 2}) {  // plain, med metric, deterministic med
+    CAPTURE(mode);
+    DecisionConfig cfg;
+    cfg.med_metric = mode == 1;
+    cfg.deterministic_med = mode == 2;
+    AttrTable table;
+    LocRib rib{cfg};
+    std::deque<RouteSource> sources;
+    uint32_t seed = 12345;
+    auto rnd = [&seed](uint32_t n) {
+      seed = seed * 1103515245 + 12345;
+      return (seed >> 16) % n;
+    };
+    for (uint32_t id = 1; id <= 8; ++id) {
+      RouteSource s;
+      s.id = id;
+      s.kind = SourceKind::Ebgp;
+      s.bgp_id = 100 - id;
+      s.neighbor_address = IpAddress::v4(0x7f000000 + id);
+      sources.push_back(s);
+    }
+    int checked = 0;
+    for (int round = 0; round < 300; ++round) {
+      const Prefix p = Prefix::from_v4(0x0a000000 + (static_cast<uint32_t>(round) << 8), 24);
+      for (auto& s : sources) {
+        AttrBuilder b;
+        b.set_origin(Origin::Igp);
+        b.set_present(AttrType::AsPath);
+        b.as_path.segments.push_back({AsSegmentType::Sequence, {65001 + rnd(2)}});
+        b.set_next_hop(IpAddress::v4(0xC0000200 + s.id));
+        b.set_med(rnd(3));
+        AttrRef a = table.intern(b);
+        auto slot = rib.receive(p, &s, 0, a);
+        (void)rib.import(p, slot, rnd(5) == 0 ? AttrRef() : a, 1);
+      }
+      while (const Destination* d = rib.find(p)) {
+        const RouteSource* victim = d->paths[rnd(static_cast<uint32_t>(d->paths.size()))].route.source;
+        (void)rib.remove(p, victim, 0);
+        d = rib.find(p);
+        if (!d) break;
+        std::vector<const Route*> routes;
+        for (const Path& path : d->paths) routes.push_back(&path.route);
+        CHECK(d->best == select_best(routes, cfg).best);
+        ++checked;
+      }
+    }
+    CHECK(checked > 1000);
+  }
+}
