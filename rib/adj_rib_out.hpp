@@ -30,6 +30,13 @@ class AdjRibOut {
   // Sets what the peer should hold for `k` (null = nothing). True when this leaves work to send.
   bool update(const OutKey& k, AttrRef attrs);
 
+  // Bulk export: hints to load k's slots a few prefixes ahead of update() (see FlatMap::prefetch).
+  void prefetch(const OutKey& k) const {
+    const Key key(k.prefix, k.path_id);
+    sent_.prefetch(key);
+    pending_.prefetch(key);
+  }
+
   bool has_pending() const { return !pending_.empty(); }
   std::size_t pending() const { return pending_.size(); }
   std::size_t advertised() const { return sent_.size(); }

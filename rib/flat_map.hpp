@@ -44,12 +44,11 @@ class FlatMap {
   const V* find(const K& k) const { return const_cast<FlatMap*>(this)->find(k); }
   // Asks the CPU to load the cache lines of `k`'s home slot (a hint: nothing changes). Bulk
   // lookups issue it a few keys ahead, so that the misses of random probes overlap.
-  // always_inline: GCC finds a function that only prefetches "const" and drops calls to it.
-  [[gnu::always_inline]] void prefetch(const K& k) const {
+  void prefetch(const K& k) const {
     if (size_ == 0) return;
     const char* s = reinterpret_cast<const char*>(&slots_[H{}(k) & mask_]);
-    __builtin_prefetch(s);
-    __builtin_prefetch(s + sizeof(Slot) - 1);
+    prefetch_line(s);
+    prefetch_line(s + sizeof(Slot) - 1);
   }
 
   // The value for `k`, default-constructed when new (second: true).

@@ -125,14 +125,13 @@ class LocRib {
   [[nodiscard]] Removed remove(const Prefix& p, const RouteSource* src, uint32_t path_id);
   // Bulk work (an UPDATE's NLRI): hints to load a prefix's table slot, then, once that is near,
   // its path block, a few prefixes ahead of the one being processed.
-  // always_inline: GCC would find a function that only prefetches "const" and drop its calls.
-  [[gnu::always_inline]] void prefetch(const Prefix& p) const { table_.prefetch(PrefixKey(p)); }
-  [[gnu::always_inline]] void prefetch_paths(const Prefix& p) const {
+  void prefetch(const Prefix& p) const { table_.prefetch(PrefixKey(p)); }
+  void prefetch_paths(const Prefix& p) const {
     const Destination* d = table_.find(PrefixKey(p));
     if (!d || d->paths.empty()) return;
     const char* b = reinterpret_cast<const char*>(d->paths.begin());
     const std::size_t bytes = d->paths.size() * sizeof(Path);
-    for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(b + o);
+    for (std::size_t o = 0; o < bytes; o += 64) prefetch_line(b + o);
   }
   // Marks a path stale or fresh (graceful restart) without changing its attributes.
   void set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale);

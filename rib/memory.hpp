@@ -15,4 +15,12 @@ constexpr std::size_t heap_block(std::size_t n) {
   return std::max<std::size_t>(32, (n + 8 + 15) & ~std::size_t{15});
 }
 
+// A hint to load the cache line at `p` (bulk lookups issue it a few entries ahead). The empty
+// volatile asm marks the caller as having a side effect: GCC otherwise takes a function that only
+// prefetches for a pure one and drops calls to it (and so the hint).
+inline void prefetch_line(const void* p) {
+  __builtin_prefetch(p);
+  asm volatile("");
+}
+
 }  // namespace rs::rib

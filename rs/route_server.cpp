@@ -895,7 +895,27 @@ void RouteServer::export_step() {
   export_posted_ = false;
   scratch_.clear();
   (void)journal_.read(export_cursor_, kChunk, scratch_);
-  for (const Prefix& prefix : scratch_) {
+  // As on import: the Loc-RIB slot, the best path and each member's Adj-RIB-Out slots are random
+  // accesses; hint them a few prefixes ahead (members of small groups only: the hint is per member).
+  constexpr std::size_t kSlotAhead = 8, kPathsAhead = 4, kMembersHinted = 8;
+  auto hint_out = [this](const Prefix& prefix) {
+    for (auto& g : groups_) {
+      if (g->members().size() > kMembersHinted) continue;
+      for (const ExportMember* m : g->members()) m->out.prefetch({prefix, 0});
+    }
+  };
+  for (std::size_t i = 0; i < std::min(scratch_.size(), kSlotAhead); ++i) {
+    rib_.prefetch(scratch_[i]);
+    hint_out(scratch_[i]);
+  }
+  for (std::size_t i = 0; i < std::min(scratch_.size(), kPathsAhead); ++i) rib_.prefetch_paths(scratch_[i]);
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    const Prefix& prefix = scratch_[i];
+    if (i + kSlotAhead < scratch_.size()) {
+      rib_.prefetch(scratch_[i + kSlotAhead]);
+      hint_out(scratch_[i + kSlotAhead]);
+    }
+    if (i + kPathsAhead < scratch_.size()) rib_.prefetch_paths(scratch_[i + kPathsAhead]);
     const rib::Destination* d = rib_.find(prefix);
     if (events_) note_best(prefix, d);
     for (auto& g : groups_) {
