@@ -207,12 +207,13 @@ class RouteServer final : public bgp::PeerHandler {
   uint64_t now() const;
   // After bulk work (many journal entries exported) and once idle, hands the allocator's free
   // pages back to the kernel (malloc_trim): a full table that moved leaves freed path blocks
-  // behind. At most one trim per kTrimDelay.
+  // behind. Only after kTrimDelay without any export (never in the middle of a churn).
   void after_export(std::size_t entries);
   void trim_when_idle();
   std::unique_ptr<boost::asio::steady_timer> trim_timer_;
   std::size_t since_trim_ = 0;
   bool trim_armed_ = false;
+  std::chrono::steady_clock::time_point last_export_;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;

@@ -13,6 +13,7 @@ constexpr std::chrono::milliseconds kTrimDelay{100};
 }  // namespace
 
 void RouteServer::after_export(std::size_t entries) {
+  if (entries) last_export_ = std::chrono::steady_clock::now();
   since_trim_ += entries;
   if (since_trim_ < kTrimAfter || journal_.pending(export_cursor_) != 0) return;
   if (!trim_timer_) trim_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
@@ -25,7 +26,9 @@ void RouteServer::trim_when_idle() {
   trim_timer_->expires_after(kTrimDelay);
   trim_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    if (!idle()) {  // still packing or walking: look again later
+    // Only in a quiet period: a trim walks the whole heap (milliseconds at a million paths), so it
+    // must not land between the changes of a steady churn.
+    if (!idle() || std::chrono::steady_clock::now() - last_export_ < kTrimDelay) {
       trim_when_idle();
       return;
     }
