@@ -529,7 +529,7 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
 // block), each a likely cache and TLB miss: hint them a few NLRI ahead so that they overlap.
 template <class F>
 void RouteServer::each_prefetched(const std::vector<wire::Nlri>& list, F&& f) {
-  constexpr std::size_t kSlotAhead = 8, kPathsAhead = 4;
+  constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8;
   const std::size_t n = list.size();
   for (std::size_t i = 0; i < std::min(n, kSlotAhead); ++i) rib_.prefetch(list[i].prefix);
   for (std::size_t i = 0; i < std::min(n, kPathsAhead); ++i) rib_.prefetch_paths(list[i].prefix);
@@ -897,7 +897,7 @@ void RouteServer::export_step() {
   (void)journal_.read(export_cursor_, kChunk, scratch_);
   // As on import: the Loc-RIB slot, the best path and each member's Adj-RIB-Out slots are random
   // accesses; hint them a few prefixes ahead (members of small groups only: the hint is per member).
-  constexpr std::size_t kSlotAhead = 8, kPathsAhead = 4, kMembersHinted = 8;
+  constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8, kMembersHinted = 8;
   auto hint_out = [this](const Prefix& prefix) {
     for (auto& g : groups_) {
       if (g->members().size() > kMembersHinted) continue;
