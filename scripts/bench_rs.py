@@ -476,7 +476,7 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 3)))
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--daemons", default=os.environ.get("BENCH_DAEMONS", "rsd,bird"))
-    ap.add_argument("--w4-seconds", type=float, default=float(os.environ.get("BENCH_W4_SECONDS", 10)))
+    ap.add_argument("--w4-seconds", type=float, default=float(os.environ.get("BENCH_W4_SECONDS", 30)))
     ap.add_argument("--keep", action="store_true", help="keep the work directory (configs, logs)")
     a = ap.parse_args()
     want = set(w.upper() for w in a.workloads)
