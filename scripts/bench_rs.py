@@ -360,23 +360,42 @@ def run_feed(kind, port, want, results, workdir, w4_seconds):
 
 
 def probe_latencies(sent, got):
-    """Pairs each probe flip with the first later change to its next hop on each edge."""
+    """Per edge, the latency of each probe flip: from its send time to the first change the edge
+    saw that reflects it. A flip that makes feeder 0 best carries its own MED ((K/2) mod 50), so
+    the edge's record names it exactly; a flip back to feeder 1 is the first odd flip after the
+    one the previous record reflected. Flips the route server coalesced with later ones (an edge
+    only ever saw the newer state) get no latency and count as not seen; matching by identity
+    keeps one lost flip from shifting every later pairing (which read as a standing 10-40 ms
+    lag after any stall)."""
+    probes = [(int(f[1]), int(f[2]), f[3], int(f[4])) for f in sent]  # k, t, nh, med
+    probes.sort()
+    by_id = {}
+    for k, t, nh, med in probes:
+        if k % 2 == 0:
+            by_id.setdefault(med, []).append((t, k))
     by_edge = {}
     for f in got:
-        by_edge.setdefault(f[1], []).append((int(f[2]), f[3]))
+        by_edge.setdefault(f[1], []).append((int(f[2]), f[3], int(f[4])))
     out = []
+    feeder0 = probes[0][2] if probes else None
     for edge, recs in by_edge.items():
-        i = 0
-        for f in sent:
-            t, nh = int(f[2]), f[3]
-            while i < len(recs) and recs[i][0] < t:
-                i += 1
-            j = i
-            while j < len(recs) and recs[j][1] != nh:
-                j += 1
-            if j < len(recs):
-                out.append((recs[j][0] - t) / 1e9)
-                i = j + 1
+        last = -1  # index of the flip the previous record reflected
+        seen = set()
+        for r, nh, med in recs:
+            cause = None
+            if nh == feeder0:  # feeder 0 best: its MED names the flip
+                cands = [k for t, k in by_id.get(med, []) if t <= r and k > last]
+                cause = cands[-1] if cands else None
+            else:
+                k = last + 1 + ((last + 1) % 2 == 0)  # the next odd flip
+                if k < len(probes) and probes[k][1] <= r:
+                    cause = k
+            if cause is None:
+                continue
+            if cause not in seen:
+                seen.add(cause)
+                out.append((r - probes[cause][1]) / 1e9)
+            last = cause
     return out
 
 

@@ -11,8 +11,10 @@
 //   flip-meds                 -> every feeder re-announces with phase 1-phase: "step flip T0_NS"
 //   announce-probe            -> feeder 1 announces the probe prefix with MED 100, feeder 0 with
 //                                MED 150 ("step probe-setup T0_NS")
-//   probe INTERVAL_MS COUNT   -> feeder 0 flips the probe MED between 50 (best) and 150 (worse than
-//                                feeder 1) every INTERVAL_MS; then "probe K T_NS NEXT_HOP" lines
+//   probe INTERVAL_MS COUNT   -> feeder 0 flips the probe MED every INTERVAL_MS between a low one
+//                                (best; flip K even gets MED (K/2) mod 50, so an edge can tell
+//                                which flip it sees) and 150 (feeder 1's MED 100 wins); then
+//                                "probe K T_NS NEXT_HOP MED" lines (the best path the flip makes)
 //                                and "probe-done"
 //   churn RATE SECONDS        -> RATE MED changes per second spread over all feeders (each toggles
 //                                MED(i,j) by +med_mod on a random prefix), all encoded first:
@@ -162,8 +164,9 @@ class Blaster {
     } else if (cmd == "probe") {
       int interval = 10, count = 100;
       in >> interval >> count;
-      probe_msgs_[0] = probe_update(0, 50);
-      probe_msgs_[1] = probe_update(0, 150);
+      probe_msgs_.clear();
+      for (uint32_t med = 0; med < kProbeIds; ++med) probe_msgs_.push_back(probe_update(0, med));
+      probe_msgs_.push_back(probe_update(0, 150));
       probe_log_.clear();
       probe_interval_ = std::chrono::milliseconds(interval);
       probe_left_ = count;
@@ -271,18 +274,19 @@ class Blaster {
     if (e) return;
     unsigned k = probe_k_++;
     int64_t t = now_ns();
-    // Even flips make feeder 0 best (MED 50), odd ones feeder 1 (feeder 0 at 150 > 100).
-    feeders_[0].session->send_view(probe_msgs_[k % 2]);
-    probe_log_.push_back(
-        {t, k % 2 == 0 ? feeder_address(0).v4_value() : feeder_address(1).v4_value()});
+    // Even flips make feeder 0 best (MED (k/2) mod 50), odd ones feeder 1 (feeder 0 at 150 > 100).
+    const bool even = k % 2 == 0;
+    const uint32_t med = even ? (k / 2) % kProbeIds : 100;
+    feeders_[0].session->send_view(probe_msgs_[even ? med : kProbeIds]);
+    probe_log_.push_back({t, even ? feeder_address(0).v4_value() : feeder_address(1).v4_value(), med});
     if (--probe_left_ > 0) {
       probe_timer_.expires_at(probe_timer_.expiry() + probe_interval_);
       probe_timer_.async_wait([this](const boost::system::error_code& e2) { probe_tick(e2); });
       return;
     }
     for (std::size_t q = 0; q < probe_log_.size(); ++q)
-      emit("probe %zu %lld %s\n", q, static_cast<long long>(probe_log_[q].first),
-           format_v4(probe_log_[q].second).c_str());
+      emit("probe %zu %lld %s %u\n", q, static_cast<long long>(probe_log_[q].t),
+           format_v4(probe_log_[q].nh).c_str(), probe_log_[q].med);
     emit("probe-done\n");
   }
 
@@ -348,8 +352,13 @@ class Blaster {
   std::chrono::milliseconds probe_interval_{10};
   int probe_left_ = 0;
   unsigned probe_k_ = 0;
-  std::vector<uint8_t> probe_msgs_[2];
-  std::vector<std::pair<int64_t, uint32_t>> probe_log_;
+  static constexpr uint32_t kProbeIds = 50;
+  std::vector<std::vector<uint8_t>> probe_msgs_;  // MED 0..49, then 150
+  struct ProbeSent {
+    int64_t t;
+    uint32_t nh, med;  // the best path the flip makes (feeder 1's is MED 100)
+  };
+  std::vector<ProbeSent> probe_log_;
 
   asio::steady_timer churn_timer_;
   std::vector<std::pair<unsigned, std::vector<uint8_t>>> churn_msgs_;

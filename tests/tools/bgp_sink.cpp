@@ -15,9 +15,9 @@
 //   phase P                 -> MED phase (bgp_blaster's flip-meds)
 //   counters                -> "counters E UPDATES ANNOUNCED WITHDRAWN" per session, then
 //   "counters-end" reset-counters status                  -> "status E PRESENT CORRECT" per
-//   session, then "status-end" probe-dump              -> "probe E T_NS NEXT_HOP" for every next
-//   hop change of the probe
-//                              prefix, then "probe-end"
+//   session, then "status-end"
+//   probe-dump              -> "probe E T_NS NEXT_HOP MED" for every change of the probe prefix's
+//                              next hop or MED, then "probe-end"
 //   quit
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -41,8 +41,12 @@ struct Edge {
   uint32_t present = 0;
   uint32_t correct = 0;
   uint64_t updates = 0, announced = 0, withdrawn = 0;
-  uint32_t probe_nh = 0;
-  std::vector<std::pair<int64_t, uint32_t>> probe_log;
+  uint32_t probe_nh = 0, probe_med = 0;
+  struct ProbeSeen {
+    int64_t t;
+    uint32_t nh, med;
+  };
+  std::vector<ProbeSeen> probe_log;
   wire::UpdateMessage msg;
 };
 
@@ -113,8 +117,8 @@ class Sink {
       emit("status-end\n");
     } else if (cmd == "probe-dump") {
       for (std::size_t e = 0; e < edges_.size(); ++e)
-        for (auto& [t, nh] : edges_[e]->probe_log)
-          emit("probe %zu %lld %s\n", e, static_cast<long long>(t), format_v4(nh).c_str());
+        for (const auto& r : edges_[e]->probe_log)
+          emit("probe %zu %lld %s %u\n", e, static_cast<long long>(r.t), format_v4(r.nh).c_str(), r.med);
       for (auto& e : edges_) e->probe_log.clear();
       emit("probe-end\n");
     } else {
@@ -211,9 +215,10 @@ class Sink {
     if (j >= 0) {
       set(e, static_cast<uint32_t>(j), nh, med, t);
     } else if (p == plan_.probe_prefix()) {
-      if (nh != e.probe_nh) {
+      if (nh != e.probe_nh || med != e.probe_med) {
         e.probe_nh = nh;
-        e.probe_log.push_back({t, nh});
+        e.probe_med = med;
+        e.probe_log.push_back({t, nh, med});
       }
     }
   }
