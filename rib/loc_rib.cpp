@@ -93,13 +93,13 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
   // attributes, that comparison cannot see it, so remember them here.
   const bool was_best = slot.dest->best == static_cast<int32_t>(slot.index);
   const AttrRef before = was_best ? r.attrs : AttrRef();
-  r.flags &= static_cast<uint8_t>(~kRouteStale);
+  r.set_flag(kRouteStale, false);
   if (imported) {
-    r.flags &= static_cast<uint8_t>(~kRouteFiltered);
-    if (r.attrs != imported || slot.result == InResult::New) r.since = now;
+    r.set_flag(kRouteFiltered, false);
+    if (r.attrs != imported || slot.result == InResult::New) r.set_since(now);
     r.attrs = std::move(imported);
   } else {
-    r.flags |= kRouteFiltered;
+    r.set_flag(kRouteFiltered, true);
     r.attrs = path.received;
   }
   BestResult result = decide(p, *slot.dest);
@@ -147,8 +147,7 @@ void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id
   if (!d) return;
   int i = find_path(*d, src, path_id);
   if (i < 0) return;
-  auto& flags = d->paths[static_cast<std::size_t>(i)].route.flags;
-  flags = stale ? (flags | kRouteStale) : (flags & static_cast<uint8_t>(~kRouteStale));
+  d->paths[static_cast<std::size_t>(i)].route.set_flag(kRouteStale, stale);
 }
 
 BestResult LocRib::decide(const Prefix& p, Destination& d) {

@@ -4,9 +4,9 @@
 // change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
 // Storage: one open-addressing table (FlatMap) prefix -> destination, 48 bytes a slot; a
-// destination holds its paths in one heap block sized to fit (PathList). A path is 40 bytes
-// (source, path id, flags, age, two interned attribute handles that are the same node when the
-// import filter changed nothing).
+// destination holds its paths in one heap block sized to fit (PathList). A path is 32 bytes
+// (source, path id, flags and age in one word, two interned attribute handles that are the same
+// node when the import filter changed nothing).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,7 @@ struct Path {
   Route route;        // the candidate: post-policy attributes (received ones when filtered)
   AttrRef received;   // Adj-RIB-In: the attributes as the source sent them
 };
+static_assert(sizeof(Path) == 32, "Path: a Route and the received attribute handle");
 
 // The paths of one prefix, in canonical order (source id, path id: the decision's scan order, so
 // it never sorts): a vector that grows in small steps (a prefix has a handful of paths,
