@@ -21,6 +21,10 @@ class Journal {
   using Seq = uint64_t;
   using CursorId = uint32_t;
 
+  // `first`: the sequence number of the first entry (tests start near 2^32 to cross the wrap of
+  // the Loc-RIB's 32-bit record of it).
+  explicit Journal(Seq first = 0) : base_(first) {}
+
   // Returns the entry's sequence number.
   Seq append(const Prefix& p) {
     entries_.push_back(p);

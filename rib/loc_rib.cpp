@@ -87,6 +87,7 @@ LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t p
 }
 
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
+  if (!slot.dest) return BestResult::Unchanged;
   Path& path = slot.dest->paths[slot.index];
   Route& r = path.route;
   // decide() compares against the best as it is stored; when the best path itself changes its
@@ -113,8 +114,16 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
 }
 
 void LocRib::journal(const Prefix& p, Destination& d) {
-  if (!journal_ || journal_->unread_by_all(d.journaled, p)) return;
-  d.journaled = journal_->append(p);
+  if (!journal_) return;
+  // The destination keeps the low 32 bits of its last entry's sequence; the candidate is the
+  // newest sequence below head() with those bits. unread_by_all() checks that the entry there is
+  // this prefix and that no consumer has read it, so skipping the append is right whichever entry
+  // the candidate is; a candidate that is not the prefix's own entry (2^32 entries or more ago,
+  // or none yet) fails that check and costs at most one redundant entry, never a lost one.
+  const Journal::Seq last = journal_->head() - 1;  // wraps when empty: then nothing is held
+  const Journal::Seq s = last - static_cast<uint32_t>(static_cast<uint32_t>(last) - d.journaled);
+  if (journal_->unread_by_all(s, p)) return;
+  d.journaled = static_cast<uint32_t>(journal_->append(p));
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {

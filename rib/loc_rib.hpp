@@ -74,14 +74,19 @@ class PathList {
 
 struct Destination {
   PathList paths;
-  int32_t best = -1;                 // index into paths, -1 when none is eligible
-  Reason reason = Reason::OnlyPath;  // why paths[best] won
-  uint64_t journaled = ~uint64_t{0};  // sequence of this prefix's last journal entry
+  int32_t best : 24 = -1;                // index into paths, -1 when none is eligible
+  Reason reason : 8 = Reason::OnlyPath;  // why paths[best] won
+  // Low 32 bits of the sequence of this prefix's last journal entry (LocRib::journal widens it).
+  uint32_t journaled = ~uint32_t{0};
 
   const Route* best_route() const {
     return best < 0 ? nullptr : &paths[static_cast<std::size_t>(best)].route;
   }
 };
+static_assert(sizeof(Destination) == 24, "a prefix table slot is a 24-byte key and this");
+// A prefix holds at most this many paths (`best` is 24 bits); further ones are refused as if the
+// receive limit said no (8 M paths of one prefix would be 256 MB in one block).
+constexpr std::size_t kMaxPathsPerPrefix = (std::size_t{1} << 23) - 1;
 
 enum class InResult : uint8_t {
   NoChange,  // same attributes as already held from that source: nothing to do
@@ -114,7 +119,8 @@ class LocRib {
   [[nodiscard]] Slot receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
                                 AttrRef received, Admit&& admit);
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
-  // decision process. `now` orders paths for `prefer older`.
+  // decision process. `now` orders paths for `prefer older`. A slot without a destination (the
+  // path was refused) changes nothing.
   [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);
@@ -178,6 +184,7 @@ LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_
     path.received = std::move(received);
     return {InResult::Changed, d, static_cast<uint32_t>(i)};
   }
+  if (d && d->paths.size() >= kMaxPathsPerPrefix) return {InResult::NoChange, nullptr, 0};
   if (!admit(false, false)) return {InResult::NoChange, nullptr, 0};
   if (!d) d = table_.try_emplace(key).first;
   return add_path(*d, src, path_id, std::move(received));
