@@ -11,27 +11,27 @@
 
 namespace rs::rib {
 
-void PathList::reallocate(uint32_t cap) {
-  Path* data = cap ? static_cast<Path*>(::operator new(cap * sizeof(Path))) : nullptr;
+void PathList::reallocate(uint32_t cap, PathPool& pool) {
+  Path* data = cap ? static_cast<Path*>(pool.allocate(cap)) : nullptr;
   for (uint32_t i = 0; i < size_; ++i) {
     new (&data[i]) Path(std::move(data_[i]));
     data_[i].~Path();
   }
-  ::operator delete(data_);
+  pool.deallocate(data_, cap_);
   data_ = data;
   cap_ = cap;
 }
 
-void PathList::release() {
+void PathList::release(PathPool& pool) {
   for (uint32_t i = 0; i < size_; ++i) data_[i].~Path();
-  ::operator delete(data_);
+  pool.deallocate(data_, cap_);
   data_ = nullptr;
   size_ = cap_ = 0;
 }
 
-void PathList::insert(std::size_t i, Path&& p) {
+void PathList::insert(std::size_t i, Path&& p, PathPool& pool) {
   assert(i <= size_);
-  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4));
+  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4), pool);
   if (i == size_) {
     new (&data_[size_]) Path(std::move(p));
   } else {
@@ -42,15 +42,19 @@ void PathList::insert(std::size_t i, Path&& p) {
   ++size_;
 }
 
-void PathList::erase(std::size_t i) {
+void PathList::erase(std::size_t i, PathPool& pool) {
   assert(i < size_);
   for (std::size_t j = i; j + 1 < size_; ++j) data_[j] = std::move(data_[j + 1]);
   data_[--size_].~Path();
-  if (size_ == 0) release();
-  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1);
+  if (size_ == 0) release(pool);
+  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1, pool);
 }
 
-LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), path_bytes_}; }
+LocRib::~LocRib() {
+  table_.for_each([this](const PrefixKey&, Destination& d) { d.paths.release(pool_); });
+}
+
+LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), pool_.memory_bytes()}; }
 
 int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t path_id) {
   for (std::size_t i = 0; i < d.paths.size(); ++i) {
@@ -78,9 +82,7 @@ LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t p
     if (r.source->id < src->id || (r.source->id == src->id && r.path_id < path_id)) break;
     --pos;
   }
-  path_bytes_ -= d.paths.memory_bytes();
-  d.paths.insert(pos, std::move(path));
-  path_bytes_ += d.paths.memory_bytes();
+  d.paths.insert(pos, std::move(path), pool_);
   if (d.best >= static_cast<int32_t>(pos)) ++d.best;
   ++paths_;
   return {InResult::New, &d, static_cast<uint32_t>(pos)};
@@ -133,9 +135,7 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
   Destination& d = *dp;
   int i = find_path(d, src, path_id);
   if (i < 0) return BestResult::Unchanged;
-  path_bytes_ -= d.paths.memory_bytes();
-  d.paths.erase(static_cast<std::size_t>(i));
-  path_bytes_ += d.paths.memory_bytes();
+  d.paths.erase(static_cast<std::size_t>(i), pool_);
   --paths_;
   if (d.best == i) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;

@@ -9,6 +9,7 @@
 // node when the import filter changed nothing).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <utility>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "rib/decision.hpp"
 #include "rib/flat_map.hpp"
 #include "rib/journal.hpp"
+#include "rib/path_pool.hpp"
 #include "rib/route.hpp"
 
 namespace rs::rib {
@@ -29,7 +31,9 @@ static_assert(sizeof(Path) == 32, "Path: a Route and the received attribute hand
 
 // The paths of one prefix, in canonical order (source id, path id: the decision's scan order, so
 // it never sorts): a vector that grows in small steps (a prefix has a handful of paths,
-// and a doubling vector would waste a third of them) and shrinks when half empty.
+// and a doubling vector would waste a third of them) and shrinks when half empty. Its block comes
+// from the Loc-RIB's PathPool, so the operations that allocate take the pool; the owner releases
+// a list before it is destroyed (moves leave the source empty).
 class PathList {
  public:
   PathList() = default;
@@ -38,7 +42,7 @@ class PathList {
         cap_(std::exchange(o.cap_, 0)) {}
   PathList& operator=(PathList&& o) noexcept {
     if (this != &o) {
-      release();
+      assert(!data_ && "released before it is overwritten");
       data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
       cap_ = std::exchange(o.cap_, 0);
@@ -47,7 +51,7 @@ class PathList {
   }
   PathList(const PathList&) = delete;
   PathList& operator=(const PathList&) = delete;
-  ~PathList() { release(); }
+  ~PathList() { assert(!data_ && "released before it is destroyed"); }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -59,14 +63,12 @@ class PathList {
   const Path* begin() const { return data_; }
   const Path* end() const { return data_ + size_; }
 
-  void push_back(Path&& p) { insert(size_, std::move(p)); }
-  void insert(std::size_t i, Path&& p);
-  void erase(std::size_t i);
-  std::size_t memory_bytes() const { return heap_block(cap_ * sizeof(Path)); }
+  void insert(std::size_t i, Path&& p, PathPool& pool);
+  void erase(std::size_t i, PathPool& pool);
+  void release(PathPool& pool);
 
  private:
-  void reallocate(uint32_t cap);
-  void release();
+  void reallocate(uint32_t cap, PathPool& pool);
   Path* data_ = nullptr;
   uint32_t size_ = 0;
   uint32_t cap_ = 0;
@@ -103,6 +105,9 @@ enum class BestResult : uint8_t {
 class LocRib {
  public:
   explicit LocRib(DecisionConfig cfg, Journal* journal = nullptr) : cfg_(cfg), journal_(journal) {}
+  LocRib(const LocRib&) = delete;
+  LocRib& operator=(const LocRib&) = delete;
+  ~LocRib();
 
   struct Slot {
     InResult result = InResult::NoChange;
@@ -131,7 +136,7 @@ class LocRib {
   std::size_t prefixes() const { return table_.size(); }
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }
-  // Heap bytes held, from the capacities: the prefix table and the path blocks.
+  // Heap bytes held, from the capacities: the prefix table and the path pool's chunks.
   struct Memory {
     std::size_t table = 0;
     std::size_t paths = 0;
@@ -164,9 +169,9 @@ class LocRib {
   DecisionConfig cfg_;
   Journal* journal_;
   bool journal_all_ = false;
+  PathPool pool_;  // before table_: the lists are released into it
   FlatMap<PrefixKey, Destination, PrefixKeyHash> table_;
   std::size_t paths_ = 0;
-  std::size_t path_bytes_ = 0;  // sum of the PathLists' memory_bytes()
   std::vector<const Route*> scratch_;
 };
 
