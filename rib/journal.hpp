@@ -4,7 +4,7 @@
 // while a consumer was busy costs it one lookup of the newest state. Entries behind the slowest
 // cursor are trimmed.
 //
-// Storage: entries are 24-byte PrefixKeys in blocks of kBlockEntries (just under 128 KiB, so each
+// Storage: entries are 24-byte PrefixKeys in blocks of kBlockEntries (just over 128 KiB, so each
 // block is its own mapping: see rib/memory.hpp). A full table's worth of changes is about 2.4 MB
 // while the export catches up after a bulk import; with small blocks interleaved with the Loc-RIB's
 // allocations, that memory stayed behind as holes in the heap once read.
@@ -69,7 +69,8 @@ class Journal {
   Seq head() const { return base_ + size_; }
   std::size_t size() const { return size_; }
 
-  static constexpr std::size_t kBlockEntries = (128 * 1024 - 32) / sizeof(PrefixKey);
+  // A block is just over 128 KiB: glibc maps a request of that size (with its header) on its own.
+  static constexpr std::size_t kBlockEntries = (128 * 1024 + sizeof(PrefixKey) - 1) / sizeof(PrefixKey);
 
  private:
   void trim();
