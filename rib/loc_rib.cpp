@@ -51,10 +51,13 @@ void PathList::erase(std::size_t i, PathPool& pool) {
 }
 
 LocRib::~LocRib() {
-  table_.for_each([this](const PrefixKey&, Destination& d) { d.paths.release(pool_); });
+  v4_.for_each([this](const PrefixKeyV4&, Destination& d) { d.paths.release(pool_); });
+  v6_.for_each([this](const PrefixKey&, Destination& d) { d.paths.release(pool_); });
 }
 
-LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), pool_.memory_bytes()}; }
+LocRib::Memory LocRib::memory() const {
+  return {v4_.memory_bytes() + v6_.memory_bytes(), pool_.memory_bytes()};
+}
 
 int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t path_id) {
   for (std::size_t i = 0; i < d.paths.size(); ++i) {
@@ -129,8 +132,7 @@ void LocRib::journal(const Prefix& p, Destination& d) {
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
-  const PrefixKey key(p);
-  Destination* dp = table_.find(key);
+  Destination* dp = find_mut(p);
   if (!dp) return BestResult::Unchanged;
   Destination& d = *dp;
   int i = find_path(d, src, path_id);
@@ -142,7 +144,7 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
   if (d.paths.empty()) {
     const bool had_best = d.best != -1;
     if (had_best) journal(p, d);
-    table_.erase(key);
+    with_table(p, [](auto& t, const auto& k) { return t.erase(k); });
     if (had_best) return BestResult::Removed;
     return BestResult::Unchanged;
   }
@@ -152,7 +154,7 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {
-  Destination* d = table_.find(PrefixKey(p));
+  Destination* d = find_mut(p);
   if (!d) return;
   int i = find_path(*d, src, path_id);
   if (i < 0) return;
@@ -189,21 +191,25 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
   return result;
 }
 
-const Destination* LocRib::find(const Prefix& p) const { return table_.find(PrefixKey(p)); }
+const Destination* LocRib::find(const Prefix& p) const {
+  return const_cast<LocRib*>(this)->find_mut(p);
+}
 
 std::vector<Prefix> LocRib::snapshot() const {
   std::vector<Prefix> out;
-  out.reserve(table_.size());
-  table_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
+  out.reserve(prefixes());
+  v4_.for_each([&out](const PrefixKeyV4& k, const Destination&) { out.push_back(k.prefix()); });
+  v6_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
   return out;
 }
 
 void LocRib::for_each(const std::function<void(const Prefix&, const Destination&)>& f) const {
-  table_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
+  v4_.for_each([&f](const PrefixKeyV4& k, const Destination& d) { f(k.prefix(), d); });
+  v6_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
 }
 
 BestResult LocRib::recompute(const Prefix& p) {
-  Destination* d = table_.find(PrefixKey(p));
+  Destination* d = find_mut(p);
   if (!d) return BestResult::Unchanged;
   return decide(p, *d);
 }

@@ -3,7 +3,8 @@
 // form, the best path and the reason it won. A best-path change is appended to the journal (any
 // change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
-// Storage: one open-addressing table (FlatMap) prefix -> destination, 48 bytes a slot; a
+// Storage: open-addressing tables (FlatMap) prefix -> destination, one per family: 32 bytes a slot
+// for IPv4 (8-byte key), 48 for IPv6 (PrefixKey); a
 // destination holds its paths in one heap block sized to fit (PathList). A path is 32 bytes
 // (source, path id, flags and age in one word, two interned attribute handles that are the same
 // node when the import filter changed nothing).
@@ -85,10 +86,27 @@ struct Destination {
     return best < 0 ? nullptr : &paths[static_cast<std::size_t>(best)].route;
   }
 };
-static_assert(sizeof(Destination) == 24, "a prefix table slot is a 24-byte key and this");
+static_assert(sizeof(Destination) == 24, "a prefix table slot is a key (8 or 24 bytes) and this");
 // A prefix holds at most this many paths (`best` is 24 bits); further ones are refused as if the
 // receive limit said no (8 M paths of one prefix would be 256 MB in one block).
 constexpr std::size_t kMaxPathsPerPrefix = (std::size_t{1} << 23) - 1;
+
+// An IPv4 prefix as a Loc-RIB key: 8 bytes instead of PrefixKey's 24.
+struct PrefixKeyV4 {
+  uint32_t addr = 0;
+  uint8_t length = 0;
+  uint8_t used = 0;  // 0: empty slot
+
+  PrefixKeyV4() = default;
+  explicit PrefixKeyV4(const Prefix& p) : addr(p.address().v4_value()), length(p.length()), used(1) {}
+  bool empty() const { return used == 0; }
+  Prefix prefix() const { return Prefix::from_v4(addr, length); }
+  friend bool operator==(const PrefixKeyV4&, const PrefixKeyV4&) = default;
+};
+struct PrefixKeyV4Hash {
+  std::size_t operator()(const PrefixKeyV4& k) const { return mix64(uint64_t{k.addr} << 8 | k.length); }
+};
+static_assert(sizeof(PrefixKeyV4) == 8);
 
 enum class InResult : uint8_t {
   NoChange,  // same attributes as already held from that source: nothing to do
@@ -133,7 +151,7 @@ class LocRib {
   void set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale);
 
   const Destination* find(const Prefix& p) const;
-  std::size_t prefixes() const { return table_.size(); }
+  std::size_t prefixes() const { return v4_.size() + v6_.size(); }
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }
   // Heap bytes held, from the capacities: the prefix table and the path pool's chunks.
@@ -169,8 +187,19 @@ class LocRib {
   DecisionConfig cfg_;
   Journal* journal_;
   bool journal_all_ = false;
-  PathPool pool_;  // before table_: the lists are released into it
-  FlatMap<PrefixKey, Destination, PrefixKeyHash> table_;
+  // f(table, key) on the prefix's table with its key.
+  template <class F>
+  decltype(auto) with_table(const Prefix& p, F&& f) {
+    if (p.is_v4()) return f(v4_, PrefixKeyV4(p));
+    return f(v6_, PrefixKey(p));
+  }
+  Destination* find_mut(const Prefix& p) {
+    return with_table(p, [](auto& t, const auto& k) { return t.find(k); });
+  }
+
+  PathPool pool_;  // before the tables: their lists are released into it
+  FlatMap<PrefixKeyV4, Destination, PrefixKeyV4Hash> v4_;
+  FlatMap<PrefixKey, Destination, PrefixKeyHash> v6_;
   std::size_t paths_ = 0;
   std::vector<const Route*> scratch_;
 };
@@ -178,8 +207,7 @@ class LocRib {
 template <class Admit>
 LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
                                 AttrRef received, Admit&& admit) {
-  const PrefixKey key(p);
-  Destination* d = table_.find(key);
+  Destination* d = find_mut(p);
   int i = d ? find_path(*d, src, path_id) : -1;
   if (i >= 0) {
     Path& path = d->paths[static_cast<std::size_t>(i)];
@@ -191,7 +219,7 @@ LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_
   }
   if (d && d->paths.size() >= kMaxPathsPerPrefix) return {InResult::NoChange, nullptr, 0};
   if (!admit(false, false)) return {InResult::NoChange, nullptr, 0};
-  if (!d) d = table_.try_emplace(key).first;
+  if (!d) d = with_table(p, [](auto& t, const auto& k) { return t.try_emplace(k).first; });
   return add_path(*d, src, path_id, std::move(received));
 }
 
