@@ -65,7 +65,8 @@ Comparison compare(const Route& a, const Route& b, const DecisionConfig& cfg, bo
     return {o, Reason::ExternalOverInternal};
   // RFC 5004 applies to external paths only.
   if (cfg.prefer_older && a.source->kind != SourceKind::Ibgp && b.source->kind != SourceKind::Ibgp) {
-    if ((o = lower_wins(a.since, b.since))) return {o, Reason::Older};
+    // Ages in whole seconds: paths changed within the same second tie and fall through.
+    if ((o = lower_wins(a.since(), b.since()))) return {o, Reason::Older};
   }
   if ((o = lower_wins(router_id(a), router_id(b)))) return {o, Reason::RouterId};
   if ((o = lower_wins(cluster_len(a), cluster_len(b)))) return {o, Reason::ClusterListLength};

@@ -1,5 +1,5 @@
-// Journal implementation: a deque of prefixes with sequence numbers; trimming drops what every
-// open cursor has read.
+// Journal implementation: prefix keys in large blocks with sequence numbers; trimming drops what
+// every open cursor has read and frees the blocks left behind.
 #include "rib/journal.hpp"
 
 #include <algorithm>
@@ -27,9 +27,9 @@ void Journal::close_cursor(CursorId c) {
 std::size_t Journal::read(CursorId c, std::size_t max, std::vector<Prefix>& out) {
   assert(c < cursors_.size() && cursors_[c] != kClosed);
   Seq& pos = cursors_[c];
-  std::size_t n = std::min<std::size_t>(max, head() - pos);
-  auto first = entries_.begin() + static_cast<std::ptrdiff_t>(pos - base_);
-  out.insert(out.end(), first, first + static_cast<std::ptrdiff_t>(n));
+  const std::size_t n = std::min<std::size_t>(max, head() - pos);
+  const std::size_t from = static_cast<std::size_t>(pos - base_);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(entry(from + i).prefix());
   pos += n;
   trim();
   return n;
@@ -44,9 +44,18 @@ void Journal::trim() {
   Seq low = head();
   for (Seq s : cursors_)
     if (s != kClosed) low = std::min(low, s);
-  while (base_ < low) {
-    entries_.pop_front();
-    ++base_;
+  if (low <= base_) return;
+  const std::size_t n = static_cast<std::size_t>(low - base_);
+  base_ = low;
+  first_ += n;
+  size_ -= n;
+  while (first_ >= kBlockEntries) {
+    blocks_.pop_front();
+    first_ -= kBlockEntries;
+  }
+  if (size_ == 0) {  // empty: keep one block (its touched pages) for the next burst
+    while (blocks_.size() > 1) blocks_.pop_back();
+    first_ = 0;
   }
 }
 

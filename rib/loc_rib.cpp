@@ -11,27 +11,27 @@
 
 namespace rs::rib {
 
-void PathList::reallocate(uint32_t cap) {
-  Path* data = cap ? static_cast<Path*>(::operator new(cap * sizeof(Path))) : nullptr;
+void PathList::reallocate(uint32_t cap, PathPool& pool) {
+  Path* data = cap ? static_cast<Path*>(pool.allocate(cap)) : nullptr;
   for (uint32_t i = 0; i < size_; ++i) {
     new (&data[i]) Path(std::move(data_[i]));
     data_[i].~Path();
   }
-  ::operator delete(data_);
+  pool.deallocate(data_, cap_);
   data_ = data;
   cap_ = cap;
 }
 
-void PathList::release() {
+void PathList::release(PathPool& pool) {
   for (uint32_t i = 0; i < size_; ++i) data_[i].~Path();
-  ::operator delete(data_);
+  pool.deallocate(data_, cap_);
   data_ = nullptr;
   size_ = cap_ = 0;
 }
 
-void PathList::insert(std::size_t i, Path&& p) {
+void PathList::insert(std::size_t i, Path&& p, PathPool& pool) {
   assert(i <= size_);
-  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4));
+  if (size_ == cap_) reallocate(cap_ + std::max<uint32_t>(2, cap_ / 4), pool);
   if (i == size_) {
     new (&data_[size_]) Path(std::move(p));
   } else {
@@ -42,15 +42,22 @@ void PathList::insert(std::size_t i, Path&& p) {
   ++size_;
 }
 
-void PathList::erase(std::size_t i) {
+void PathList::erase(std::size_t i, PathPool& pool) {
   assert(i < size_);
   for (std::size_t j = i; j + 1 < size_; ++j) data_[j] = std::move(data_[j + 1]);
   data_[--size_].~Path();
-  if (size_ == 0) release();
-  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1);
+  if (size_ == 0) release(pool);
+  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1, pool);
 }
 
-LocRib::Memory LocRib::memory() const { return {table_.memory_bytes(), path_bytes_}; }
+LocRib::~LocRib() {
+  v4_.for_each([this](const PrefixKeyV4&, Destination& d) { d.paths.release(pool_); });
+  v6_.for_each([this](const PrefixKey&, Destination& d) { d.paths.release(pool_); });
+}
+
+LocRib::Memory LocRib::memory() const {
+  return {v4_.memory_bytes() + v6_.memory_bytes(), pool_.memory_bytes()};
+}
 
 int LocRib::find_path(const Destination& d, const RouteSource* src, uint32_t path_id) {
   for (std::size_t i = 0; i < d.paths.size(); ++i) {
@@ -78,28 +85,27 @@ LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t p
     if (r.source->id < src->id || (r.source->id == src->id && r.path_id < path_id)) break;
     --pos;
   }
-  path_bytes_ -= d.paths.memory_bytes();
-  d.paths.insert(pos, std::move(path));
-  path_bytes_ += d.paths.memory_bytes();
+  d.paths.insert(pos, std::move(path), pool_);
   if (d.best >= static_cast<int32_t>(pos)) ++d.best;
   ++paths_;
   return {InResult::New, &d, static_cast<uint32_t>(pos)};
 }
 
 BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
+  if (!slot.dest) return BestResult::Unchanged;
   Path& path = slot.dest->paths[slot.index];
   Route& r = path.route;
   // decide() compares against the best as it is stored; when the best path itself changes its
   // attributes, that comparison cannot see it, so remember them here.
   const bool was_best = slot.dest->best == static_cast<int32_t>(slot.index);
   const AttrRef before = was_best ? r.attrs : AttrRef();
-  r.flags &= static_cast<uint8_t>(~kRouteStale);
+  r.set_flag(kRouteStale, false);
   if (imported) {
-    r.flags &= static_cast<uint8_t>(~kRouteFiltered);
-    if (r.attrs != imported || slot.result == InResult::New) r.since = now;
+    r.set_flag(kRouteFiltered, false);
+    if (r.attrs != imported || slot.result == InResult::New) r.set_since(now);
     r.attrs = std::move(imported);
   } else {
-    r.flags |= kRouteFiltered;
+    r.set_flag(kRouteFiltered, true);
     r.attrs = path.received;
   }
   BestResult result = decide(p, *slot.dest);
@@ -113,8 +119,16 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
 }
 
 void LocRib::journal(const Prefix& p, Destination& d) {
-  if (!journal_ || journal_->unread_by_all(d.journaled, p)) return;
-  d.journaled = journal_->append(p);
+  if (!journal_) return;
+  // The destination keeps the low 32 bits of its last entry's sequence; the candidate is the
+  // newest sequence below head() with those bits. unread_by_all() checks that the entry there is
+  // this prefix and that no consumer has read it, so skipping the append is right whichever entry
+  // the candidate is; a candidate that is not the prefix's own entry (2^32 entries or more ago,
+  // or none yet) fails that check and costs at most one redundant entry, never a lost one.
+  const Journal::Seq last = journal_->head() - 1;  // wraps when empty: then nothing is held
+  const Journal::Seq s = last - static_cast<uint32_t>(static_cast<uint32_t>(last) - d.journaled);
+  if (journal_->unread_by_all(s, p)) return;
+  d.journaled = static_cast<uint32_t>(journal_->append(p));
 }
 
 BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id) {
@@ -123,8 +137,7 @@ BestResult LocRib::withdraw(const Prefix& p, const RouteSource* src, uint32_t pa
 
 LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t path_id) {
   Removed out;
-  const PrefixKey key(p);
-  Destination* dp = table_.find(key);
+  Destination* dp = find_mut(p);
   if (!dp) return out;
   Destination& d = *dp;
   int i = find_path(d, src, path_id);
@@ -137,16 +150,14 @@ LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t
   // MED between different ASes is not transitive, so there the scan's result may change.
   const bool was_best = d.best == i;
   const bool keep_best = !was_best && d.best >= 0 && (out.filtered || total_order(d));
-  path_bytes_ -= d.paths.memory_bytes();
-  d.paths.erase(static_cast<std::size_t>(i));
-  path_bytes_ += d.paths.memory_bytes();
+  d.paths.erase(static_cast<std::size_t>(i), pool_);
   --paths_;
   if (was_best) d.best = -2;  // force "changed" in decide()
   else if (d.best > i) --d.best;
   if (d.paths.empty()) {
     const bool had_best = d.best != -1;
     if (had_best) journal(p, d);
-    table_.erase(key);
+    with_table(p, [](auto& t, const auto& k) { return t.erase(k); });
     if (had_best) out.best = BestResult::Removed;
     return out;
   }
@@ -160,12 +171,11 @@ LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t
 }
 
 void LocRib::set_stale(const Prefix& p, const RouteSource* src, uint32_t path_id, bool stale) {
-  Destination* d = table_.find(PrefixKey(p));
+  Destination* d = find_mut(p);
   if (!d) return;
   int i = find_path(*d, src, path_id);
   if (i < 0) return;
-  auto& flags = d->paths[static_cast<std::size_t>(i)].route.flags;
-  flags = stale ? (flags | kRouteStale) : (flags & static_cast<uint8_t>(~kRouteStale));
+  d->paths[static_cast<std::size_t>(i)].route.set_flag(kRouteStale, stale);
 }
 
 bool LocRib::total_order(const Destination& d) const {
@@ -204,7 +214,9 @@ BestResult LocRib::decide(const Prefix& p, Destination& d) {
   return result;
 }
 
-const Destination* LocRib::find(const Prefix& p) const { return table_.find(PrefixKey(p)); }
+const Destination* LocRib::find(const Prefix& p) const {
+  return const_cast<LocRib*>(this)->find_mut(p);
+}
 
 Reason LocRib::reason(const Destination& d) const {
   std::vector<const Route*> routes;
@@ -215,17 +227,19 @@ Reason LocRib::reason(const Destination& d) const {
 
 std::vector<Prefix> LocRib::snapshot() const {
   std::vector<Prefix> out;
-  out.reserve(table_.size());
-  table_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
+  out.reserve(prefixes());
+  v4_.for_each([&out](const PrefixKeyV4& k, const Destination&) { out.push_back(k.prefix()); });
+  v6_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
   return out;
 }
 
 void LocRib::for_each(const std::function<void(const Prefix&, const Destination&)>& f) const {
-  table_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
+  v4_.for_each([&f](const PrefixKeyV4& k, const Destination& d) { f(k.prefix(), d); });
+  v6_.for_each([&f](const PrefixKey& k, const Destination& d) { f(k.prefix(), d); });
 }
 
 BestResult LocRib::recompute(const Prefix& p) {
-  Destination* d = table_.find(PrefixKey(p));
+  Destination* d = find_mut(p);
   if (!d) return BestResult::Unchanged;
   return decide(p, *d);
 }

@@ -3,12 +3,14 @@
 // form, the best path and the reason it won. A best-path change is appended to the journal (any
 // change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
-// Storage: one open-addressing table (FlatMap) prefix -> destination, 48 bytes a slot; a
-// destination holds its paths in one heap block sized to fit (PathList). A path is 40 bytes
-// (source, path id, flags, age, two interned attribute handles that are the same node when the
-// import filter changed nothing).
+// Storage: open-addressing tables (FlatMap) prefix -> destination, one per family: 32 bytes a slot
+// for IPv4 (8-byte key), 48 for IPv6 (PrefixKey); a
+// destination holds its paths in one heap block sized to fit (PathList). A path is 32 bytes
+// (source, path id, flags and age in one word, two interned attribute handles that are the same
+// node when the import filter changed nothing).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <utility>
 #include <functional>
@@ -17,6 +19,7 @@
 #include "rib/decision.hpp"
 #include "rib/flat_map.hpp"
 #include "rib/journal.hpp"
+#include "rib/path_pool.hpp"
 #include "rib/route.hpp"
 
 namespace rs::rib {
@@ -25,10 +28,13 @@ struct Path {
   Route route;        // the candidate: post-policy attributes (received ones when filtered)
   AttrRef received;   // Adj-RIB-In: the attributes as the source sent them
 };
+static_assert(sizeof(Path) == 32, "Path: a Route and the received attribute handle");
 
 // The paths of one prefix, in canonical order (source id, path id: the decision's scan order, so
 // it never sorts): a vector that grows in small steps (a prefix has a handful of paths,
-// and a doubling vector would waste a third of them) and shrinks when half empty.
+// and a doubling vector would waste a third of them) and shrinks when half empty. Its block comes
+// from the Loc-RIB's PathPool, so the operations that allocate take the pool; the owner releases
+// a list before it is destroyed (moves leave the source empty).
 class PathList {
  public:
   PathList() = default;
@@ -37,7 +43,7 @@ class PathList {
         cap_(std::exchange(o.cap_, 0)) {}
   PathList& operator=(PathList&& o) noexcept {
     if (this != &o) {
-      release();
+      assert(!data_ && "released before it is overwritten");
       data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
       cap_ = std::exchange(o.cap_, 0);
@@ -46,7 +52,7 @@ class PathList {
   }
   PathList(const PathList&) = delete;
   PathList& operator=(const PathList&) = delete;
-  ~PathList() { release(); }
+  ~PathList() { assert(!data_ && "released before it is destroyed"); }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -58,14 +64,12 @@ class PathList {
   const Path* begin() const { return data_; }
   const Path* end() const { return data_ + size_; }
 
-  void push_back(Path&& p) { insert(size_, std::move(p)); }
-  void insert(std::size_t i, Path&& p);
-  void erase(std::size_t i);
-  std::size_t memory_bytes() const { return heap_block(cap_ * sizeof(Path)); }
+  void insert(std::size_t i, Path&& p, PathPool& pool);
+  void erase(std::size_t i, PathPool& pool);
+  void release(PathPool& pool);
 
  private:
-  void reallocate(uint32_t cap);
-  void release();
+  void reallocate(uint32_t cap, PathPool& pool);
   Path* data_ = nullptr;
   uint32_t size_ = 0;
   uint32_t cap_ = 0;
@@ -73,13 +77,35 @@ class PathList {
 
 struct Destination {
   PathList paths;
-  int32_t best = -1;                 // index into paths, -1 when none is eligible
-  uint64_t journaled = ~uint64_t{0};  // sequence of this prefix's last journal entry
+  int32_t best = -1;  // index into paths, -1 when none is eligible
+  // Low 32 bits of the sequence of this prefix's last journal entry (LocRib::journal widens it).
+  uint32_t journaled = ~uint32_t{0};
 
   const Route* best_route() const {
     return best < 0 ? nullptr : &paths[static_cast<std::size_t>(best)].route;
   }
 };
+static_assert(sizeof(Destination) == 24, "a prefix table slot is a key (8 or 24 bytes) and this");
+// A prefix holds at most this many paths (`best` is 24 bits); further ones are refused as if the
+// receive limit said no (8 M paths of one prefix would be 256 MB in one block).
+constexpr std::size_t kMaxPathsPerPrefix = (std::size_t{1} << 23) - 1;
+
+// An IPv4 prefix as a Loc-RIB key: 8 bytes instead of PrefixKey's 24.
+struct PrefixKeyV4 {
+  uint32_t addr = 0;
+  uint8_t length = 0;
+  uint8_t used = 0;  // 0: empty slot
+
+  PrefixKeyV4() = default;
+  explicit PrefixKeyV4(const Prefix& p) : addr(p.address().v4_value()), length(p.length()), used(1) {}
+  bool empty() const { return used == 0; }
+  Prefix prefix() const { return Prefix::from_v4(addr, length); }
+  friend bool operator==(const PrefixKeyV4&, const PrefixKeyV4&) = default;
+};
+struct PrefixKeyV4Hash {
+  std::size_t operator()(const PrefixKeyV4& k) const { return mix64(uint64_t{k.addr} << 8 | k.length); }
+};
+static_assert(sizeof(PrefixKeyV4) == 8);
 
 enum class InResult : uint8_t {
   NoChange,  // same attributes as already held from that source: nothing to do
@@ -96,6 +122,9 @@ enum class BestResult : uint8_t {
 class LocRib {
  public:
   explicit LocRib(DecisionConfig cfg, Journal* journal = nullptr) : cfg_(cfg), journal_(journal) {}
+  LocRib(const LocRib&) = delete;
+  LocRib& operator=(const LocRib&) = delete;
+  ~LocRib();
 
   struct Slot {
     InResult result = InResult::NoChange;
@@ -112,7 +141,8 @@ class LocRib {
   [[nodiscard]] Slot receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
                                 AttrRef received, Admit&& admit);
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
-  // decision process. `now` orders paths for `prefer older`.
+  // decision process. `now` orders paths for `prefer older`. A slot without a destination (the
+  // path was refused) changes nothing.
   [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);
@@ -125,9 +155,12 @@ class LocRib {
   [[nodiscard]] Removed remove(const Prefix& p, const RouteSource* src, uint32_t path_id);
   // Bulk work (an UPDATE's NLRI): hints to load a prefix's table slot, then, once that is near,
   // its path block, a few prefixes ahead of the one being processed.
-  void prefetch(const Prefix& p) const { table_.prefetch(PrefixKey(p)); }
+  void prefetch(const Prefix& p) const {
+    if (p.is_v4()) v4_.prefetch(PrefixKeyV4(p));
+    else v6_.prefetch(PrefixKey(p));
+  }
   void prefetch_paths(const Prefix& p) const {
-    const Destination* d = table_.find(PrefixKey(p));
+    const Destination* d = const_cast<LocRib*>(this)->find_mut(p);
     if (!d || d->paths.empty()) return;
     const char* b = reinterpret_cast<const char*>(d->paths.begin());
     const std::size_t bytes = d->paths.size() * sizeof(Path);
@@ -140,10 +173,10 @@ class LocRib {
   // Why the best path of `d` won (the decision step against its closest rival): worked out when
   // asked (`show route all`, history), not on every change.
   Reason reason(const Destination& d) const;
-  std::size_t prefixes() const { return table_.size(); }
+  std::size_t prefixes() const { return v4_.size() + v6_.size(); }
   std::size_t paths() const { return paths_; }
   const DecisionConfig& config() const { return cfg_; }
-  // Heap bytes held, from the capacities: the prefix table and the path blocks.
+  // Heap bytes held, from the capacities: the prefix table and the path pool's chunks.
   struct Memory {
     std::size_t table = 0;
     std::size_t paths = 0;
@@ -178,17 +211,27 @@ class LocRib {
   DecisionConfig cfg_;
   Journal* journal_;
   bool journal_all_ = false;
-  FlatMap<PrefixKey, Destination, PrefixKeyHash> table_;
+  // f(table, key) on the prefix's table with its key.
+  template <class F>
+  decltype(auto) with_table(const Prefix& p, F&& f) {
+    if (p.is_v4()) return f(v4_, PrefixKeyV4(p));
+    return f(v6_, PrefixKey(p));
+  }
+  Destination* find_mut(const Prefix& p) {
+    return with_table(p, [](auto& t, const auto& k) { return t.find(k); });
+  }
+
+  PathPool pool_;  // before the tables: their lists are released into it
+  FlatMap<PrefixKeyV4, Destination, PrefixKeyV4Hash> v4_;
+  FlatMap<PrefixKey, Destination, PrefixKeyHash> v6_;
   std::size_t paths_ = 0;
-  std::size_t path_bytes_ = 0;  // sum of the PathLists' memory_bytes()
   std::vector<const Route*> scratch_;
 };
 
 template <class Admit>
 LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
                                 AttrRef received, Admit&& admit) {
-  const PrefixKey key(p);
-  Destination* d = table_.find(key);
+  Destination* d = find_mut(p);
   int i = d ? find_path(*d, src, path_id) : -1;
   if (i >= 0) {
     Path& path = d->paths[static_cast<std::size_t>(i)];
@@ -198,8 +241,9 @@ LocRib::Slot LocRib::receive_if(const Prefix& p, const RouteSource* src, uint32_
     path.received = std::move(received);
     return {InResult::Changed, d, static_cast<uint32_t>(i)};
   }
+  if (d && d->paths.size() >= kMaxPathsPerPrefix) return {InResult::NoChange, nullptr, 0};
   if (!admit(false, false)) return {InResult::NoChange, nullptr, 0};
-  if (!d) d = table_.try_emplace(key).first;
+  if (!d) d = with_table(p, [](auto& t, const auto& k) { return t.try_emplace(k).first; });
   return add_path(*d, src, path_id, std::move(received));
 }
 

@@ -8,7 +8,8 @@
 
 namespace rs::rib {
 
-// Requests from 128 KiB up (glibc's initial mmap threshold) get their own pages.
+// Requests from 128 KiB up (glibc's initial mmap threshold, which rsd's main() fixes) get their
+// own pages.
 constexpr std::size_t heap_block(std::size_t n) {
   if (n == 0) return 0;
   if (n >= 128 * 1024) return (n + 16 + 4095) & ~std::size_t{4095};

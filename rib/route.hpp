@@ -1,8 +1,10 @@
 // Route and its source. A RouteSource describes where paths come from (a BGP session, a health
 // process, a static protocol); it lives as long as the protocol and is shared by all its routes.
-// A Route is small (32 bytes): source pointer, ADD-PATH id, interned attributes, flags, age.
+// A Route is small (24 bytes): source pointer, ADD-PATH id, interned attributes, and one 32-bit
+// word holding the two flags and the age (whole seconds, 30 bits: 34 years).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -37,12 +39,25 @@ enum RouteFlag : uint8_t {
 struct Route {
   const RouteSource* source = nullptr;
   uint32_t path_id = 0;  // RFC 7911 path identifier (0 without ADD-PATH)
-  uint8_t flags = 0;
+  uint32_t state = 0;    // bits 0-1: RouteFlag; bits 2-31: since()
   AttrRef attrs;
-  uint64_t since = 0;    // when this path was last changed (monotonic sequence or time)
 
-  bool stale() const { return flags & kRouteStale; }
-  bool filtered() const { return flags & kRouteFiltered; }
+  static constexpr uint32_t kFlagBits = 2;
+  static constexpr uint32_t kFlagMask = (1u << kFlagBits) - 1;
+  static constexpr uint32_t kMaxSince = ~uint32_t{0} >> kFlagBits;
+
+  bool stale() const { return state & kRouteStale; }
+  bool filtered() const { return state & kRouteFiltered; }
+  void set_flag(RouteFlag f, bool on) { state = on ? (state | f) : (state & ~uint32_t{f}); }
+  // When this path was last changed: whole seconds on the owner's clock (the route server's:
+  // seconds after RouteServer::started_at()); saturates at kMaxSince.
+  uint32_t since() const { return state >> kFlagBits; }
+  void set_since(uint64_t seconds) {
+    state = (state & kFlagMask) |
+            static_cast<uint32_t>(std::min<uint64_t>(seconds, kMaxSince) << kFlagBits);
+  }
 };
+static_assert(sizeof(Route) == 24, "Route: pointer, path id, state word, attribute handle");
+static_assert(kRouteStale <= Route::kFlagMask && kRouteFiltered <= Route::kFlagMask);
 
 }  // namespace rs::rib

@@ -1,5 +1,7 @@
 // rsd: the route server daemon's entry point. Parses the command line (Boost.Program_options);
 // `--check` loads the configuration (conf/) and reports; otherwise the daemon runs (rs/daemon).
+#include <malloc.h>
+
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
@@ -54,6 +56,12 @@ int main(int argc, char** argv) {
     std::cout << "rsd: " << path << ": configuration OK\n";
     return 0;
   }
+  // Every heap block from 128 KiB up gets its own mapping and goes back to the kernel when freed
+  // (glibc's default raises that threshold after the first such block is freed, up to 32 MiB):
+  // the table arrays, the journal's blocks and large session buffers are transient at their old
+  // sizes, and in the heap they left holes that kept the peak up (issue 5). rib::heap_block()
+  // accounts for blocks this way.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   rs::DaemonOptions options;
   options.config_path = vm["config"].as<std::string>();
   if (vm.count("socket")) options.socket_path = vm["socket"].as<std::string>();

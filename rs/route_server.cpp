@@ -78,7 +78,7 @@ RouteServer::~RouteServer() {
 
 uint64_t RouteServer::now() const {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_)
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count());
 }
 

@@ -204,6 +204,7 @@ class RouteServer final : public bgp::PeerHandler {
   void remove_source_routes(std::unique_ptr<rib::RouteSource> src);
   void refresh_export(ExportGroup& g);
 
+  // The route age clock: whole seconds since started_at() (rib::Route::since).
   uint64_t now() const;
   // After bulk work (many journal entries exported) and once idle, hands the allocator's free
   // pages back to the kernel (malloc_trim): a full table that moved leaves freed path blocks
@@ -252,7 +253,7 @@ class RouteServer final : public bgp::PeerHandler {
   const bgp::Peer* peer(std::string_view name) const;
   // What protocol `name` advertises for `prefix` (its Adj-RIB-Out), null when nothing.
   const rib::PathAttributes* exported(std::string_view name, const rib::Prefix& prefix) const;
-  // Route ages (rib::Route::since) are milliseconds after this instant.
+  // Route ages (rib::Route::since) are whole seconds after this instant.
   std::chrono::steady_clock::time_point started_at() const { return started_; }
 
  private:

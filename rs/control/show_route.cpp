@@ -388,7 +388,7 @@ class RouteOutput final : public Output {
     const rib::RouteSource* src = r.source;
     const bool bgp = src && src->kind != rib::SourceKind::Local;
     std::string proto = src ? src->name : "?";
-    std::string when = format_time(to_system(server_.started_at() + std::chrono::milliseconds(r.since)));
+    std::string when = format_time(to_system(server_.started_at() + std::chrono::seconds(r.since())));
     std::string from;
     if (bgp && src->neighbor_address != a.next_hop) from = " from " + src->neighbor_address.to_string();
     std::string info;

@@ -137,12 +137,34 @@ TEST_CASE("prefer older applies to external paths") {
   auto* e2 = lab.source(SourceKind::Ebgp, 2, "10.0.0.2", 1);
   auto* a = lab.route(e1, {65001}, 100);
   auto* b = lab.route(e2, {65001}, 100);
-  a->since = 5;
-  b->since = 10;
+  a->set_since(5);
+  b->set_since(10);
   CHECK(compare(*a, *b, cfg).reason == Reason::RouterId);
   cfg.prefer_older = true;
   CHECK(compare(*a, *b, cfg).reason == Reason::Older);
   CHECK(compare(*a, *b, cfg).order < 0);
+  // Ages are whole seconds: paths of the same second tie and the next step decides.
+  b->set_since(5);
+  CHECK(compare(*a, *b, cfg).reason == Reason::RouterId);
+  CHECK(compare(*a, *b, cfg).order > 0);
+}
+
+TEST_CASE("a route's age and flags share one word without disturbing each other") {
+  Route r;
+  r.set_flag(kRouteStale, true);
+  r.set_since(12345);
+  r.set_flag(kRouteFiltered, true);
+  CHECK(r.since() == 12345);
+  CHECK(r.stale());
+  CHECK(r.filtered());
+  r.set_flag(kRouteStale, false);
+  CHECK(!r.stale());
+  CHECK(r.filtered());
+  CHECK(r.since() == 12345);
+  r.set_since(uint64_t{1} << 40);  // saturates instead of wrapping into the flags
+  CHECK(r.since() == Route::kMaxSince);
+  CHECK(r.filtered());
+  CHECK(!r.stale());
 }
 
 TEST_CASE("missing MED and LOCAL_PREF take the configured defaults") {
@@ -162,7 +184,7 @@ TEST_CASE("filtered routes are never best; no eligible route gives -1") {
   DecisionConfig cfg;
   auto* e1 = lab.source(SourceKind::Ebgp, 1, "10.0.0.1", 1);
   auto* a = lab.route(e1, {65001}, 1);
-  a->flags |= kRouteFiltered;
+  a->set_flag(kRouteFiltered, true);
   std::vector<const Route*> one{a};
   CHECK(select_best(one, cfg).best == -1);
   auto* b = lab.route(e1, {65001}, 500, 7);

@@ -12,6 +12,7 @@ using namespace rs::rib;
 
 namespace {
 struct Fixture {
+  explicit Fixture(Journal::Seq first = 0) : journal(first) {}
   AttrTable table;
   Journal journal;
   LocRib rib{DecisionConfig{}, &journal};
@@ -229,7 +230,7 @@ TEST_CASE("memory accounting follows the paths held") {
   const LocRib::Memory m = f.rib.memory();
   CHECK(m.paths >= 4000 * sizeof(Path));
   CHECK(m.paths <= 4000 * sizeof(Path) * 3 / 2);
-  CHECK(m.table >= 1000 * (sizeof(PrefixKey) + sizeof(Destination)));
+  CHECK(m.table >= 1000 * (sizeof(PrefixKeyV4) + sizeof(Destination)));  // IPv4: 32-byte slots
   CHECK(f.rib.memory_bytes() > empty);
   for (uint32_t j = 0; j < 1000; ++j)
     for (const RouteSource* s : src) (void)f.rib.withdraw(Prefix(IpAddress::v4(j << 8), 24), s, 0);
@@ -375,5 +376,29 @@ TEST_CASE("withdrawing a path that is not the best gives the decision's answer, 
       }
     }
     CHECK(checked > 1000);
+  }
+}
+
+TEST_CASE("journal coalescing holds across the 32-bit wrap of the destination's sequence record") {
+  const Prefix q = *Prefix::parse("198.51.100.0/24");
+  SUBCASE("an unread entry written before the wrap still coalesces after it") {
+    Fixture f((Journal::Seq{1} << 32) - 1);
+    auto* n1 = f.source(1);
+    auto* n2 = f.source(2);
+    CHECK(f.announce(kP, n1, 101) == BestResult::Changed);  // sequence 2^32 - 1
+    CHECK(f.announce(q, n1, 101) == BestResult::Changed);   // sequence 2^32: low bits 0
+    CHECK(f.announce(kP, n2, 100) == BestResult::Changed);  // unread: no second entry
+    CHECK(f.journal.size() == 2);
+    CHECK(f.changes() == std::vector<Prefix>{kP, q});
+    CHECK(f.announce(kP, n1, 99) == BestResult::Changed);  // read by now: a new entry
+    CHECK(f.changes() == std::vector<Prefix>{kP});
+  }
+  SUBCASE("low bits that match another prefix's entry never suppress an append") {
+    // The first entry's low 32 bits equal a new destination's initial record (all ones).
+    Fixture f((Journal::Seq{1} << 33) - 1);
+    auto* n1 = f.source(1);
+    CHECK(f.announce(q, n1, 101) == BestResult::Changed);
+    CHECK(f.announce(kP, n1, 101) == BestResult::Changed);
+    CHECK(f.changes() == std::vector<Prefix>{q, kP});
   }
 }
