@@ -6,7 +6,7 @@ namespace rs::rib {
 
 bool AdjRibOut::update(const OutKey& ok, AttrRef attrs) {
   const Key k = key(ok);
-  const AttrRef* s = sent_.find(k);
+  const AttrRef* s = find_sent(k);
   const bool held = s != nullptr;
   AttrRef* p = pending_.find(k);
   if (!p) {
@@ -48,7 +48,7 @@ std::size_t AdjRibOut::take_withdrawals(Family fam, std::size_t max, std::vector
     const AttrRef* p = pending_.find(q[i]);
     if (!p || *p) continue;  // state moved on
     out.push_back(out_key(q[i]));
-    sent_.erase(q[i]);
+    with_sent(q[i], [](auto& t, const auto& key) { return t.erase(key); });
     pending_.erase(q[i]);
     ++taken;
   }
@@ -68,7 +68,7 @@ bool AdjRibOut::take_bucket(Family fam, std::size_t max, AttrRef& attrs, std::ve
       const AttrRef* p = pending_.find(k);
       if (!p || *p != b.attrs) continue;
       out.push_back(out_key(k));
-      *sent_.try_emplace(k).first = b.attrs;
+      *with_sent(k, [](auto& t, const auto& key) { return t.try_emplace(key).first; }) = b.attrs;
       pending_.erase(k);
       ++taken;
     }
@@ -86,13 +86,14 @@ bool AdjRibOut::take_bucket(Family fam, std::size_t max, AttrRef& attrs, std::ve
 }
 
 const PathAttributes* AdjRibOut::sent(const OutKey& k) const {
-  const AttrRef* a = sent_.find(key(k));
+  const AttrRef* a = const_cast<AdjRibOut*>(this)->find_sent(key(k));
   return a ? a->get() : nullptr;
 }
 
 AdjRibOut::Memory AdjRibOut::memory() const {
+  static_assert(sizeof(decltype(sent_v4_)::Slot) == 24, "an IPv4 sent entry is 24 bytes");
   Memory m;
-  m.sent = sent_.memory_bytes();
+  m.sent = sent_v4_.memory_bytes() + sent_v6_.memory_bytes();
   m.pending = pending_.memory_bytes();
   for (int f = 0; f < 2; ++f) {
     m.pending += heap_block(withdrawals_[f].capacity() * sizeof(Key));
@@ -107,7 +108,8 @@ AdjRibOut::Memory AdjRibOut::memory() const {
 }
 
 void AdjRibOut::clear() {
-  sent_.clear();
+  sent_v4_.clear();
+  sent_v6_.clear();
   pending_.clear();
   for (int f = 0; f < 2; ++f) {
     std::vector<Key>().swap(withdrawals_[f]);
@@ -117,7 +119,7 @@ void AdjRibOut::clear() {
 }
 
 void AdjRibOut::refresh() {
-  sent_.for_each([this](const Key& k, const AttrRef& a) {
+  for_each_sent([this](const Key& k, const AttrRef& a) {
     auto [p, inserted] = pending_.try_emplace(k);
     if (inserted) {  // otherwise a newer state is queued already
       *p = a;

@@ -1,7 +1,9 @@
 // Adj-RIB-Out of one peer: what it was last sent, and what it should be sent next, grouped into
 // export buckets (one attribute set -> its prefixes) plus withdrawals (BIRD bgp_bucket, OpenBGPD
 // rde_adjout). The desired state per prefix is kept, not a queue of events: a slow peer coalesces to
-// the newest state, and the packer pulls withdrawals first, then one bucket at a time.
+// the newest state, and the packer pulls withdrawals first, then one bucket at a time. Storage:
+// open-addressing tables; what was sent is kept per family (24-byte slots for IPv4, 32 for IPv6),
+// the pending state in 32-byte slots, bucket queues of 24-byte keys.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +41,7 @@ class AdjRibOut {
 
   bool has_pending() const { return !pending_.empty(); }
   std::size_t pending() const { return pending_.size(); }
-  std::size_t advertised() const { return sent_.size(); }
+  std::size_t advertised() const { return sent_v4_.size() + sent_v6_.size(); }
 
   // Pull side. Taking marks the entries as sent (the packer hands them to the socket).
   // Withdrawals of one family, at most `max`.
@@ -81,7 +83,43 @@ class AdjRibOut {
   static int index(Family f) { return f == Family::Ipv4 ? 0 : 1; }
   void enqueue(const Key& k, const AttrRef& attrs);
 
-  FlatMap<Key, AttrRef, PrefixKeyHash> sent_;
+  // What the peer holds, per family: IPv4 keys are 12 bytes (a 24-byte slot instead of 32).
+  struct SentKeyV4 {
+    uint32_t addr = 0;
+    uint32_t path_id = 0;
+    uint8_t length = 0;
+    uint8_t used = 0;  // 0: empty slot
+    SentKeyV4() = default;
+    explicit SentKeyV4(const Key& k)
+        : addr(static_cast<uint32_t>(k.hi >> 32)), path_id(k.extra), length(k.length), used(1) {}
+    bool empty() const { return used == 0; }
+    Key key() const { return Key(Prefix::from_v4(addr, length), path_id); }
+    friend bool operator==(const SentKeyV4&, const SentKeyV4&) = default;
+  };
+  struct SentKeyV4Hash {
+    std::size_t operator()(const SentKeyV4& k) const {
+      return mix64((uint64_t{k.addr} << 8 | k.length) ^ (uint64_t{k.path_id} << 40));
+    }
+  };
+  static bool is_v4(const Key& k) { return k.family == static_cast<uint8_t>(Family::Ipv4); }
+  // f(table, key) on the key's sent table.
+  template <class F>
+  decltype(auto) with_sent(const Key& k, F&& f) {
+    if (is_v4(k)) return f(sent_v4_, SentKeyV4(k));
+    return f(sent_v6_, k);
+  }
+  AttrRef* find_sent(const Key& k) {
+    return with_sent(k, [](auto& t, const auto& key) { return t.find(key); });
+  }
+  // f(const Key&, const AttrRef&) for every key the peer holds.
+  template <class F>
+  void for_each_sent(F&& f) const {
+    sent_v4_.for_each([&f](const SentKeyV4& k, const AttrRef& a) { f(k.key(), a); });
+    sent_v6_.for_each([&f](const Key& k, const AttrRef& a) { f(k, a); });
+  }
+
+  FlatMap<SentKeyV4, AttrRef, SentKeyV4Hash> sent_v4_;
+  FlatMap<Key, AttrRef, PrefixKeyHash> sent_v6_;
   FlatMap<Key, AttrRef, PrefixKeyHash> pending_;  // null value: withdraw
   std::vector<Key> withdrawals_[2];
   BucketMap buckets_[2];

@@ -4,10 +4,10 @@
 // change of the prefix's paths with set_journal_all, for ADD-PATH export).
 //
 // Storage: open-addressing tables (FlatMap) prefix -> destination, one per family: 32 bytes a slot
-// for IPv4 (8-byte key), 48 for IPv6 (PrefixKey); a
-// destination holds its paths in one heap block sized to fit (PathList). A path is 32 bytes
-// (source, path id, flags and age in one word, two interned attribute handles that are the same
-// node when the import filter changed nothing).
+// for IPv4 (8-byte key), 48 for IPv6 (PrefixKey). A destination holds its paths in one block sized
+// to fit (PathList) from the Loc-RIB's PathPool. A path is 32 bytes (source, path id, flags and age
+// in one word, two interned attribute handles that are the same node when the import filter
+// changed nothing).
 #pragma once
 
 #include <cassert>
@@ -141,8 +141,8 @@ class LocRib {
   [[nodiscard]] Slot receive_if(const Prefix& p, const RouteSource* src, uint32_t path_id,
                                 AttrRef received, Admit&& admit);
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
-  // decision process. `now` orders paths for `prefer older`. A slot without a destination (the
-  // path was refused) changes nothing.
+  // decision process. `now` (whole seconds, Route::since) orders paths for `prefer older`. A slot
+  // without a destination (the path was refused) changes nothing.
   [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);

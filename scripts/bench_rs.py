@@ -114,9 +114,8 @@ def status_kib(pid, key):
     raise Fail(f"no {key} for {pid}")
 
 
-def show_memory_total(ctl):
-    """rsd's `show memory` over the control socket: the Total line in bytes, None on failure."""
-    units = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+def show_memory_text(ctl):
+    """rsd's `show memory` reply as text ('' on failure)."""
     try:
         with socket.socket(socket.AF_UNIX) as c:
             c.settimeout(5)
@@ -128,11 +127,32 @@ def show_memory_total(ctl):
                 if not chunk:
                     break
                 data += chunk
-        for line in data.decode().splitlines():
+        return data.decode()
+    except OSError:
+        return ""
+
+
+def dump_memory(pid, ctl, label):
+    """BENCH_MEMORY_DUMP=1: where rsd's memory is at W1's end (`show memory`, smaps_rollup), on
+    stderr."""
+    out = [f"== {label}: pid {pid}", show_memory_text(ctl)]
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            out.append(f.read())
+    except OSError:
+        pass
+    print("\n".join(out), file=sys.stderr, flush=True)
+
+
+def show_memory_total(ctl):
+    """rsd's `show memory` over the control socket: the Total line in bytes, None on failure."""
+    units = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    try:
+        for line in show_memory_text(ctl).splitlines():
             if "Total:" in line:
                 num, unit = line.split("Total:")[1].split()
                 return float(num) * units[unit]
-    except (OSError, ValueError, KeyError, IndexError):
+    except (ValueError, KeyError, IndexError):
         return None
     return None
 
@@ -293,6 +313,8 @@ def run_feed(kind, port, want, results, workdir, w4_seconds):
         cpu1 = wait_quiet(rs.pid)
         hwm = status_kib(rs.pid, "VmHWM")
         rss = status_kib(rs.pid, "VmRSS")
+        if kind == "rsd" and os.environ.get("BENCH_MEMORY_DUMP"):
+            dump_memory(rs.pid, os.path.join(workdir, "rsd.ctl"), "W1 end")
         sink.send("counters")
         _, cnt = sink.expect("counters-end", 10, collect="counters")
         add(results, "W1 feed: time to converge (s)", kind, (t1 - t0) / 1e9)
