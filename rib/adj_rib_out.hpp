@@ -35,7 +35,8 @@ class AdjRibOut {
   // Bulk export: hints to load k's slots a few prefixes ahead of update() (see FlatMap::prefetch).
   void prefetch(const OutKey& k) const {
     const Key key(k.prefix, k.path_id);
-    sent_.prefetch(key);
+    if (is_v4(key)) sent_v4_.prefetch(SentKeyV4(key));
+    else sent_v6_.prefetch(key);
     pending_.prefetch(key);
   }
 
