@@ -602,7 +602,7 @@ void RouteServer::reimport(Protocol& p, int fam) {
   const rib::RouteSource* src = p.source.get();
   const std::string name = p.name;
   Walk w;
-  w.prefixes = rib_.snapshot();
+  w.snapshot = true;
   w.step = [this, src, fam, name](const Prefix& prefix) {
     if (fam_index(prefix.family()) != fam) return;
     auto it = protocols_.find(name);
@@ -715,7 +715,7 @@ void RouteServer::start_initial_export(Protocol& proto) {
   const std::string name = p->name;
   const rib::RouteSource* src = p->source.get();
   Walk w;
-  w.prefixes = rib_.snapshot();
+  w.snapshot = true;
   w.step = [this, name, src](const Prefix& prefix) {
     auto it = protocols_.find(name);
     if (it == protocols_.end() || it->second->source.get() != src || !it->second->group) return;
@@ -768,7 +768,7 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
   const rib::RouteSource* src = p->source.get();
   const int fam = family.afi == wire::kAfiIpv6 ? 1 : 0;
   Walk w;
-  w.prefixes = rib_.snapshot();
+  w.snapshot = true;
   w.step = [this, src, fam](const Prefix& prefix) {
     if (fam_index(prefix.family()) != fam) return;
     const rib::Destination* d = rib_.find(prefix);
@@ -794,7 +794,7 @@ void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src) {
   const rib::RouteSource* raw = src.get();
   retired_.push_back(std::move(src));
   Walk w;
-  w.prefixes = rib_.snapshot();
+  w.snapshot = true;
   w.step = [this, raw](const Prefix& prefix) {
     const rib::Destination* d = rib_.find(prefix);
     while (d) {
@@ -834,7 +834,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
     // RFC 4724 helper: keep the routes, stale, for the peer's restart time.
     const rib::RouteSource* src = p->source.get();
     Walk w;
-    w.prefixes = rib_.snapshot();
+    w.snapshot = true;
     w.step = [this, src](const Prefix& prefix) {
       const rib::Destination* d = rib_.find(prefix);
       if (!d) return;
@@ -939,6 +939,10 @@ void RouteServer::walk_step() {
   walk_posted_ = false;
   if (walks_.empty()) return;
   Walk& w = walks_.front();
+  if (w.snapshot) {  // taken when the walk starts: queued walks hold no copy of the table
+    w.prefixes = rib_.snapshot();
+    w.snapshot = false;
+  }
   const std::size_t end = std::min(w.prefixes.size(), w.pos + kChunk);
   for (; w.pos < end; ++w.pos) w.step(w.prefixes[w.pos]);
   if (w.pos == w.prefixes.size()) {
@@ -964,7 +968,7 @@ void RouteServer::refresh_export(ExportGroup& g) {
   // The group's filter changed: recompute every prefix for its members.
   ExportGroup* gp = &g;
   Walk w;
-  w.prefixes = rib_.snapshot();
+  w.snapshot = true;
   w.step = [this, gp](const Prefix& prefix) {
     // The group may have been dropped by a later reconfiguration.
     if (std::none_of(groups_.begin(), groups_.end(), [gp](const auto& g) { return g.get() == gp; }))

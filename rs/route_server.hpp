@@ -162,6 +162,9 @@ class RouteServer final : public bgp::PeerHandler {
   };
   // A background walk over a snapshot of the table.
   struct Walk {
+    // Every prefix of the table, copied when the walk starts (not when it is queued: ten feeders
+    // going down at once queue ten walks, and ten copies of a million-prefix table were 32 MB).
+    bool snapshot = false;
     std::vector<rib::Prefix> prefixes;
     std::size_t pos = 0;
     std::function<void(const rib::Prefix&)> step;

@@ -284,10 +284,16 @@ class Blaster {
       probe_timer_.async_wait([this](const boost::system::error_code& e2) { probe_tick(e2); });
       return;
     }
-    for (std::size_t q = 0; q < probe_log_.size(); ++q)
-      emit("probe %zu %lld %s %u\n", q, static_cast<long long>(probe_log_[q].t),
-           format_v4(probe_log_[q].nh).c_str(), probe_log_[q].med);
-    emit("probe-done\n");
+    // The log (thousands of lines, and the reader that wakes up for them) waits 100 ms, until the
+    // last flip has reached the edges: it would compete with the route server for the CPU.
+    probe_timer_.expires_after(std::chrono::milliseconds(100));
+    probe_timer_.async_wait([this](const boost::system::error_code& e2) {
+      if (e2) return;
+      for (std::size_t q = 0; q < probe_log_.size(); ++q)
+        emit("probe %zu %lld %s %u\n", q, static_cast<long long>(probe_log_[q].t),
+             format_v4(probe_log_[q].nh).c_str(), probe_log_[q].med);
+      emit("probe-done\n");
+    });
   }
 
   void start_churn(double rate, double seconds) {
