@@ -525,17 +525,28 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
   if (!r.filtered) --ch.stats.current_accepted;
 }
 
-// The Loc-RIB lookups of an UPDATE's NLRI are random memory accesses (a table slot, then a path
-// block), each a likely cache and TLB miss: hint them a few NLRI ahead so that they overlap.
-template <class F>
-void RouteServer::each_prefetched(const std::vector<wire::Nlri>& list, F&& f) {
+// Bulk Loc-RIB work (an UPDATE's NLRI, a batch of journaled prefixes) makes random memory accesses
+// per prefix (a table slot, then a path block), each a likely cache and TLB miss: hint them 16 and
+// 8 entries ahead so that the misses overlap. `hint` adds the caller's own (export: the members'
+// Adj-RIB-Out slots) at the slot distance.
+namespace {
+const Prefix& prefix_of(const wire::Nlri& n) { return n.prefix; }
+const Prefix& prefix_of(const Prefix& p) { return p; }
+}  // namespace
+
+template <class T, class Hint, class F>
+void RouteServer::each_prefetched(const std::vector<T>& list, Hint&& hint, F&& f) {
   constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8;
   const std::size_t n = list.size();
-  for (std::size_t i = 0; i < std::min(n, kSlotAhead); ++i) rib_.prefetch(list[i].prefix);
-  for (std::size_t i = 0; i < std::min(n, kPathsAhead); ++i) rib_.prefetch_paths(list[i].prefix);
+  auto slot = [&](std::size_t i) {
+    rib_.prefetch(prefix_of(list[i]));
+    hint(prefix_of(list[i]));
+  };
+  for (std::size_t i = 0; i < std::min(n, kSlotAhead); ++i) slot(i);
+  for (std::size_t i = 0; i < std::min(n, kPathsAhead); ++i) rib_.prefetch_paths(prefix_of(list[i]));
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kSlotAhead < n) rib_.prefetch(list[i + kSlotAhead].prefix);
-    if (i + kPathsAhead < n) rib_.prefetch_paths(list[i + kPathsAhead].prefix);
+    if (i + kSlotAhead < n) slot(i + kSlotAhead);
+    if (i + kPathsAhead < n) rib_.prefetch_paths(prefix_of(list[i + kPathsAhead]));
     f(list[i]);
   }
 }
@@ -543,8 +554,10 @@ void RouteServer::each_prefetched(const std::vector<wire::Nlri>& list, F&& f) {
 void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
   Protocol* p = protocol_of(peer);
   if (!p) return;
-  each_prefetched(u.withdrawn, [&](const wire::Nlri& w) { withdraw_nlri(*p, w); });
-  if (u.mp_unreach) each_prefetched(u.mp_unreach->nlri, [&](const wire::Nlri& w) { withdraw_nlri(*p, w); });
+  auto no_hint = [](const Prefix&) {};
+  auto withdraw = [&](const wire::Nlri& w) { withdraw_nlri(*p, w); };
+  each_prefetched(u.withdrawn, no_hint, withdraw);
+  if (u.mp_unreach) each_prefetched(u.mp_unreach->nlri, no_hint, withdraw);
 
   if (u.treat_as_withdraw) {
     for (const auto& e : u.attr_errors)
@@ -580,7 +593,7 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
       for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.filtered;
     } else if (p->channels[0].enabled) {
       AttrRef a = table_.intern(*b);
-      each_prefetched(u.nlri, [&](const wire::Nlri& n) { import_nlri(*p, 0, n, a, t); });
+      each_prefetched(u.nlri, no_hint, [&](const wire::Nlri& n) { import_nlri(*p, 0, n, a, t); });
     }
   }
   if (u.mp_reach && !u.mp_reach->nlri.empty()) {
@@ -590,7 +603,7 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
       for (const auto& n : u.mp_reach->nlri) withdraw_nlri(*p, n), ++p->channels[fam].stats.filtered;
     } else if (p->channels[fam].enabled) {
       AttrRef a = table_.intern(*b);
-      each_prefetched(u.mp_reach->nlri, [&](const wire::Nlri& n) { import_nlri(*p, fam, n, a, t); });
+      each_prefetched(u.mp_reach->nlri, no_hint, [&](const wire::Nlri& n) { import_nlri(*p, fam, n, a, t); });
     }
   }
   schedule_export();
@@ -895,34 +908,23 @@ void RouteServer::export_step() {
   export_posted_ = false;
   scratch_.clear();
   (void)journal_.read(export_cursor_, kChunk, scratch_);
-  // As on import: the Loc-RIB slot, the best path and each member's Adj-RIB-Out slots are random
-  // accesses; hint them a few prefixes ahead (members of small groups only: the hint is per member).
-  constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8, kMembersHinted = 8;
+  // As on import, plus each member's Adj-RIB-Out slots (members of small groups only: the hint is
+  // per member).
+  constexpr std::size_t kMembersHinted = 8;
   auto hint_out = [this](const Prefix& prefix) {
     for (auto& g : groups_) {
       if (g->members().size() > kMembersHinted) continue;
       for (const ExportMember* m : g->members()) m->out.prefetch({prefix, 0});
     }
   };
-  for (std::size_t i = 0; i < std::min(scratch_.size(), kSlotAhead); ++i) {
-    rib_.prefetch(scratch_[i]);
-    hint_out(scratch_[i]);
-  }
-  for (std::size_t i = 0; i < std::min(scratch_.size(), kPathsAhead); ++i) rib_.prefetch_paths(scratch_[i]);
-  for (std::size_t i = 0; i < scratch_.size(); ++i) {
-    const Prefix& prefix = scratch_[i];
-    if (i + kSlotAhead < scratch_.size()) {
-      rib_.prefetch(scratch_[i + kSlotAhead]);
-      hint_out(scratch_[i + kSlotAhead]);
-    }
-    if (i + kPathsAhead < scratch_.size()) rib_.prefetch_paths(scratch_[i + kPathsAhead]);
+  each_prefetched(scratch_, hint_out, [this](const Prefix& prefix) {
     const rib::Destination* d = rib_.find(prefix);
     if (events_) note_best(prefix, d);
     for (auto& g : groups_) {
       if (g->members().empty()) continue;
       g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
     }
-  }
+  });
   after_export(scratch_.size());
   schedule_export();
 }

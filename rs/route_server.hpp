@@ -186,8 +186,8 @@ class RouteServer final : public bgp::PeerHandler {
                                  const rib::AttrRef& received);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
   void withdraw_nlri(Protocol& p, const bgp::wire::Nlri& n);
-  template <class F>
-  void each_prefetched(const std::vector<bgp::wire::Nlri>& list, F&& f);
+  template <class T, class Hint, class F>
+  void each_prefetched(const std::vector<T>& list, Hint&& hint, F&& f);
   // Receive / import limits (BIRD `receive limit`, `import limit`): false when the route must be
   // dropped (action block, or the session is going down).
   bool limit_allows(Protocol& p, int fam, const std::optional<conf::Limit>& limit, uint64_t count,
