@@ -570,6 +570,11 @@ class Compiler {
       emit(Op::PushBool, e.loc, 0);  // calls leave one value
       return Type::Void;
     }
+    if (n == "format") {
+      if (!argc(1) || !expr(*e.args[0])) return std::nullopt;
+      emit(Op::Format, e.loc);
+      return Type::String;
+    }
     if (n == "bt_assert") {
       if (!argc(1)) return std::nullopt;
       auto t = expr(*e.args[0]);
@@ -661,11 +666,29 @@ class Compiler {
       else return bad();
       return Type::Int;
     }
-    if (m == "empty") {  // as an expression: is the list empty
+    if (m == "empty") {  // BIRD 2.0 has no `.empty` test: only the statement that empties
+      error(e.loc, "'.empty' empties its object and can only be used as a statement");
+      return std::nullopt;
+    }
+    if (m == "asn" || m == "data" || m == "data1" || m == "data2") {
+      // pair: .asn .data; lc: .asn .data1 .data2. As BIRD, `.asn` of an ec or a prefix passes the
+      // type check and fails when run.
+      if (!no_args()) return std::nullopt;
+      const bool ok = ty == Type::Any || (m == "asn" && (ty == Type::Ec || ty == Type::Prefix)) ||
+                      (ty == Type::Pair && (m == "asn" || m == "data")) ||
+                      (ty == Type::Lc && m != "data");
+      if (!ok) return bad();
+      emit(Op::Field, e.loc, 0, m == "asn" ? 0 : m == "data2" ? 2 : 1);
+      return Type::Int;
+    }
+    if (m == "min" || m == "max") {  // of a bgppath: accepted, fails when run (as BIRD)
       if (!no_args()) return std::nullopt;
       if (!is_list(ty) && ty != Type::Any) return bad();
-      emit(Op::IsEmpty, e.loc);
-      return Type::Bool;
+      emit(Op::MinMax, e.loc, 0, m == "max");
+      return ty == Type::Clist    ? Type::Pair
+             : ty == Type::Eclist ? Type::Ec
+             : ty == Type::Lclist ? Type::Lc
+                                  : Type::Any;
     }
     if (m == "type" || m == "ip") {
       if (!no_args()) return std::nullopt;
@@ -803,6 +826,8 @@ class Compiler {
         }
         return;
       }
+      case StmtKind::For:
+        return for_stmt(s);
       case StmtKind::Local: {
         auto slot = declare(VarDecl{s.loc, s.var_type, s.name}, s.value == nullptr);
         if (!slot || !s.value) return;
@@ -828,11 +853,55 @@ class Compiler {
     return true;
   }
 
+  // for [TYPE] NAME in LIST do STMT: the list is evaluated once into a hidden local, followed by
+  // the index; Op::ForNext pushes each member in turn. A typed loop variable is scoped to the loop.
+  void for_stmt(const Stmt& s) {
+    auto lt = expr(*s.value);
+    if (!lt) return;
+    const Type elem = *lt == Type::Path     ? Type::Int
+                      : *lt == Type::Clist  ? Type::Pair
+                      : *lt == Type::Eclist ? Type::Ec
+                      : *lt == Type::Lclist ? Type::Lc
+                      : *lt == Type::Any    ? Type::Any
+                                            : Type::Void;
+    if (elem == Type::Void) {
+      error(s.value->loc, "a for loop needs a bgppath, clist, eclist or lclist, got " + tn(*lt));
+      return;
+    }
+    const uint16_t list = temp();
+    temp();  // list + 1: the index
+    emit(Op::Store, s.loc, list);
+    emit(Op::PushInt, s.loc, 0);
+    emit(Op::Store, s.loc, list + 1u);
+    const bool scoped = s.var_type != Type::Void;
+    std::optional<uint16_t> slot;
+    Type vt = s.var_type;
+    if (scoped) {
+      slot = declare(VarDecl{s.loc, s.var_type, s.name}, false);
+    } else if (const Local* l = find_local(s.name)) {
+      slot = l->slot, vt = l->type;
+    } else {
+      error(s.loc, "unknown variable '" + s.name + "'");
+    }
+    if (!slot) return;
+    if (elem != Type::Any && vt != elem && vt != Type::Any) {
+      error(s.loc, "loop variable '" + s.name + "' must be " + tn(elem) + ", is " + tn(vt));
+      return;
+    }
+    const uint32_t head = emit(Op::ForNext, s.loc, 0, 0, list);
+    emit(Op::Store, s.loc, *slot, 0,
+         elem == Type::Any && vt != Type::Any ? static_cast<uint16_t>(vt) + 1 : 0);
+    stmt(*s.body[0]);
+    emit(Op::Jump, s.loc, head);
+    patch(head);
+    if (scoped) std::erase_if(locals_, [&](const Local& l) { return l.slot == *slot; });
+  }
+
   void case_stmt(const Stmt& s) {
     auto t = expr(*s.cond);
     if (!t) return;
     uint16_t tmp = temp();
-    emit(Op::Store, s.loc, tmp);
+    emit(Op::Store, s.loc, tmp, 0, kStoreAnyValue);  // an undefined attribute takes `else`
     std::vector<uint32_t> ends;
     const CaseArm* else_arm = nullptr;
     for (const auto& arm : s.arms) {
@@ -853,7 +922,7 @@ class Compiler {
       }
       emit(Op::Load, arm.loc, tmp);
       emit_const(*set, arm.loc);
-      emit(Op::Match, arm.loc);
+      emit(Op::Match, arm.loc, 0, 1);
       uint32_t jf = emit(Op::JumpFalse, arm.loc);
       stmts(arm.body);
       ends.push_back(emit(Op::Jump, arm.loc));

@@ -197,9 +197,10 @@ class Parser {
     if (too_deep()) return nullptr;
     const Token& t = ts_.peek();
     if (t.kind == TokenKind::Minus || t.kind == TokenKind::Plus) {
-      if (auto e = empty_literal()) return e;
+      if (auto e = empty_literal()) return postfix_expr(std::move(e));
     }
-    if (t.kind == TokenKind::Not || t.kind == TokenKind::Minus) {
+    // BIRD 2.0 has no unary minus: `-5` and `-x` are syntax errors there, so they are here too.
+    if (t.kind == TokenKind::Not) {
       ts_.next();
       auto a = unary_expr();
       if (!a) return nullptr;
@@ -211,8 +212,8 @@ class Parser {
     return postfix_expr();
   }
 
-  ExprPtr postfix_expr() {
-    auto e = primary();
+  ExprPtr postfix_expr(ExprPtr e = nullptr) {
+    if (!e) e = primary();
     while (e && ts_.next_is(TokenKind::Dot)) {
       const Token& dot = ts_.next();
       auto name = expect_name("a member name after '.'");
@@ -660,6 +661,24 @@ class Parser {
       if (t.is_keyword("case")) {
         ts_.next();
         return case_stmt(t);
+      }
+      if (t.is_keyword("for")) {  // for [TYPE] NAME in EXPR do STATEMENT
+        ts_.next();
+        auto s = make_stmt(StmtKind::For, t);
+        if (auto ty = peek_type(); ty && ts_.next_is(TokenKind::Symbol, is_set(*ty) ? 2 : 1)) {
+          ts_.next();
+          if (is_set(*ty)) ts_.next();
+          s->var_type = *ty;
+        }
+        auto name = expect_name("a variable name after 'for'");
+        if (!name || !expect_keyword("in")) return nullptr;
+        s->name = *name;
+        s->value = expression();
+        if (!s->value || !expect_keyword("do")) return nullptr;
+        auto body = statement();
+        if (!body) return nullptr;
+        s->body.push_back(std::move(body));
+        return s;
       }
       if (t.is_keyword("accept") || t.is_keyword("reject")) {
         ts_.next();

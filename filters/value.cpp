@@ -240,17 +240,17 @@ std::string format(const Value& v) {
     case Type::Clist: {
       std::string s = "(clist";
       for (uint32_t c : v.clist().values) s += " " + format(Value::pair(c >> 16, c & 0xFFFF));
-      return s + ")";
+      return s + (v.clist().values.empty() ? " )" : ")");  // BIRD prints "(clist )"
     }
     case Type::Eclist: {
       std::string s = "(eclist";
       for (uint64_t c : v.eclist().values) s += " " + format_ec(c);
-      return s + ")";
+      return s + (v.eclist().values.empty() ? " )" : ")");
     }
     case Type::Lclist: {
       std::string s = "(lclist";
       for (const auto& c : v.lclist().values) s += " " + format(Value::large(c));
-      return s + ")";
+      return s + (v.lclist().values.empty() ? " )" : ")");
     }
     case Type::PrefixSet: return v.prefix_set().to_string();
     case Type::Any: return "(any)";
@@ -288,6 +288,9 @@ bool equal(const Value& a, const Value& b) {
 
 std::optional<int> compare(const Value& a, const Value& b) {
   auto sign = [](auto c) { return c < 0 ? -1 : c > 0 ? 1 : 0; };
+  // As BIRD 2: void (an undefined attribute) sorts before any value, and equals void.
+  if (a.type == Type::Void || b.type == Type::Void)
+    return sign(int{b.type == Type::Void} - int{a.type == Type::Void});
   if (a.type != b.type) {
     if (a.type == Type::Quad && b.type == Type::Ip && b.ip.is_v4())
       return sign(a.as_int() <=> b.ip.v4_value());

@@ -480,7 +480,9 @@ filter f {
   bt_assert(bgp_path ~ [= 65001 65002 65010 =]);
   bt_assert(bgp_path ~ [= 65001 65002 65011 =]);
   bt_assert(bgp_path ~ [= * ? =]);
-  bt_assert(!(bgp_path ~ [= * 65010 65011 =]));
+  # As BIRD 2.0.12: one AS_SET may be matched by several items in a row.
+  bt_assert(bgp_path ~ [= * 65010 65011 =]);
+  bt_assert(!(bgp_path ~ [= * 65010 65012 =]));
   bgp_path.delete([65010..65011]);
   bt_assert(bgp_path.len = 2 && bgp_path.last = 65002);
   accept;
@@ -528,9 +530,9 @@ filter f {
   CHECK(out.custom[0].id == 0);
   CHECK(out.custom[0].value.as_int() == 42);
   CHECK(out.custom[1].value.ip == *rib::IpAddress::parse("192.0.2.1"));
-  // Without the input custom attribute, reading `tag` is a run-time error.
+  // Without the input custom attribute, `tag` reads as void, and void + 1 is a run-time error.
   CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
-  CHECK(out.error == "t.conf:10:9: attribute tag is not defined");
+  CHECK(out.error == "t.conf:10:13: arithmetic needs int operands, got void and int");
 }
 
 TEST_CASE("entry points for the config parser: inline filters, where, constants") {
