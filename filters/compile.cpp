@@ -287,6 +287,7 @@ class Compiler {
       if (a == Type::Eclist && b == Type::EcSet) return true;
       if (a == Type::Lclist && b == Type::LcSet) return true;
       if (a == Type::Ip && b == Type::QuadSet) return true;
+      if (a == Type::Quad && b == Type::IpSet) return true;  // `bgp_originator_id ~ [1.2.3.4]`
       return false;
     }
     switch (b) {
@@ -552,8 +553,19 @@ class Compiler {
       const Expr& a = *e.args[0];
       const AttrInfo* ai = a.kind == ExprKind::Name ? find_attr(a.name) : nullptr;
       const CustomAttribute* ca = a.kind == ExprKind::Name && !ai ? syms_.attribute(a.name) : nullptr;
+      if (!ai && !ca && n == "defined") {  // of any value (BIRD): true unless it is void
+        if (!expr(a)) return std::nullopt;
+        emit(Op::Const, e.loc, add_const(Value{}));
+        emit(Op::Ne, e.loc);
+        return Type::Bool;
+      }
       if (!ai && !ca) {
         error(a.loc, n + "() needs a route attribute");
+        return std::nullopt;
+      }
+      if (ca && n == "unset") {  // not in BIRD 2.0's grammar
+        error(a.loc, "unset() of custom attribute '" + a.name +
+                         "' is not supported (BIRD 2.0 cannot unset it)");
         return std::nullopt;
       }
       uint8_t id = ai ? static_cast<uint8_t>(ai->attr) : static_cast<uint8_t>(Attr::Custom);
@@ -629,6 +641,12 @@ class Compiler {
       }
       auto tg = target(obj.name, obj.loc);
       if (!tg) return std::nullopt;
+      if (tg->local) {  // BIRD 2.0's grammar has these statements for route attributes only
+        error(obj.loc, "'." + m + "' can only change a route attribute; for a variable write " +
+                           (m == "empty" ? obj.name + " = <empty list>"
+                                         : obj.name + " = " + m + "(" + obj.name + ", ...)"));
+        return std::nullopt;
+      }
       if (m == "empty") {
         if (!is_list(tg->type)) {
           error(e.loc, "'.empty' cannot be applied to " + tn(tg->type));
@@ -713,7 +731,7 @@ class Compiler {
         error(e.loc, "'.mask()' takes 1 argument");
         return std::nullopt;
       }
-      if (ty != Type::Prefix && ty != Type::Ip && ty != Type::Any) return bad();
+      if (ty != Type::Ip && ty != Type::Any) return bad();  // BIRD 2.0: ip.mask() only
       auto a = expr(*e.args[1]);
       if (!a || !check(*a, Type::Int, e.args[1]->loc, "the argument of .mask()")) return std::nullopt;
       emit(Op::Mask, e.loc);

@@ -475,12 +475,14 @@ class Parser {
       // A parenthesised expression: fall back to the general path.
       ts_.reset(save);
     }
+    // BIRD 2.0: a set member is a term (a literal, a constant, a parenthesised expression):
+    // `[ base + 1 ]` is a syntax error there, `[ (base + 1) ]` is not.
     it.kind = SetItem::Kind::Value;
-    it.lo = expression();
+    it.lo = postfix_expr();
     if (!it.lo) return false;
     if (ts_.accept(TokenKind::DotDot)) {
       it.kind = SetItem::Kind::Range;
-      it.hi = expression();
+      it.hi = postfix_expr();
       if (!it.hi) return false;
     }
     return true;

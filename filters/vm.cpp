@@ -130,6 +130,10 @@ std::optional<bool> match(const Value& a, const Value& b) {
         if (b.type == Type::QuadSet) return a.ip.is_v4() && set_has(s, a.ip.v4_value());
         return s.contains(set_key(a));
       case Type::Prefix: return std::nullopt;
+      case Type::Quad:
+        if (b.type == Type::IpSet)
+          return s.contains(set_key(Value::address(rib::IpAddress::v4(a.as_int()))));
+        return s.contains(set_key(a));
       default: return s.contains(set_key(a));
     }
   }
