@@ -91,6 +91,7 @@ std::string_view to_string(Op op) {
   return kNames[static_cast<int>(op)];
 }
 
+using detail::first_asn;
 using detail::last_nonaggregated;
 using detail::list_edit;
 using detail::list_member_at;
@@ -545,7 +546,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::First: case Op::Last: case Op::LastNonAgg:
         if (st[sp - 1].type != Type::Path) return fail(at, "first/last of a value that is not a bgppath");
-        if (i.op == Op::First) st[sp - 1] = Value::integer(st[sp - 1].path().first_as());
+        if (i.op == Op::First)
+          st[sp - 1] = Value::integer(first_asn(st[sp - 1].path()));
         else if (i.op == Op::Last) st[sp - 1] = Value::integer(st[sp - 1].path().origin_as());
         else st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path()));
         break;

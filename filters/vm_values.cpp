@@ -205,13 +205,25 @@ std::optional<Value> list_min_max(const Value& l, bool max) {
   }
 }
 
+// As BIRD 2.0.12 (measured with confederation paths): the last ASN before the first AS_SET or
+// AS_CONFED_SET, AS_CONFED_SEQUENCE members included.
 uint32_t last_nonaggregated(const rib::AsPath& p) {
   uint32_t last = 0;
   for (const auto& s : p.segments) {
-    if (s.type != rib::AsSegmentType::Sequence) break;
+    if (s.type != rib::AsSegmentType::Sequence && s.type != rib::AsSegmentType::ConfedSequence)
+      break;
     if (!s.asns.empty()) last = s.asns.back();
   }
   return last;
+}
+
+// `.first` (BIRD): the first ASN when the path starts with an AS_SEQUENCE, else 0 (a leading
+// AS_SET or confederation segment gives 0, unlike the first-AS check, which skips confederations).
+uint32_t first_asn(const rib::AsPath& p) {
+  if (p.segments.empty() || p.segments.front().type != rib::AsSegmentType::Sequence ||
+      p.segments.front().asns.empty())
+    return 0;
+  return p.segments.front().asns.front();
 }
 
 void list_edit(const rib::CommunityList& in, rib::CommunityList& out, Op op, const Value& arg) {

@@ -24,5 +24,6 @@ void path_edit(const rib::AsPath& in, rib::AsPath& out, Op op, const Value& arg)
 bool list_member_at(const Value& l, uint32_t idx, Value& out);
 std::optional<Value> list_min_max(const Value& l, bool max);
 uint32_t last_nonaggregated(const rib::AsPath& p);
+uint32_t first_asn(const rib::AsPath& p);
 
 }  // namespace rs::filters::detail
