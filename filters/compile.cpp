@@ -426,13 +426,18 @@ class Compiler {
       if (!t) return std::nullopt;
       unknown_type = *t;
     }
+    std::optional<EcKind> kind = e.ec_kind;
     for (const auto& a : e.args) {
       auto t = expr(*a);
       if (!t) return std::nullopt;
+      if (*t == Type::Ip && a == e.args.front() && (kind == EcKind::Rt || kind == EcKind::Ro)) {
+        kind = kind == EcKind::Rt ? EcKind::RtIp : EcKind::RoIp;  // `(rt, my_ip, 5)`
+        continue;
+      }
       if (!check(*t, Type::Int, a->loc, "a tuple field")) return std::nullopt;
     }
-    if (e.ec_kind) {
-      emit(Op::MakeEc, e.loc, unknown_type, static_cast<uint8_t>(*e.ec_kind));
+    if (kind) {
+      emit(Op::MakeEc, e.loc, unknown_type, static_cast<uint8_t>(*kind));
       return Type::Ec;
     }
     if (e.args.size() == 2) {

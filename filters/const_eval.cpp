@@ -91,19 +91,30 @@ std::optional<uint32_t> ConstEval::eval_int(const Expr& e, const char* what) {
 
 std::optional<Value> ConstEval::tuple(const Expr& e) {
   std::vector<uint32_t> f;
+  std::optional<EcKind> kind = e.ec_kind;
   for (const auto& a : e.args) {
+    // `(rt, 192.0.2.1, 5)`: an IPv4 address as the global administrator (as BIRD).
+    if (f.empty() && (kind == EcKind::Rt || kind == EcKind::Ro)) {
+      auto v = eval(*a);
+      if (!v) return std::nullopt;
+      if (v->type == Type::Ip && v->ip.is_v4()) {
+        kind = kind == EcKind::Rt ? EcKind::RtIp : EcKind::RoIp;
+        f.push_back(v->ip.v4_value());
+        continue;
+      }
+    }
     auto v = eval_int(*a, "a tuple field");
     if (!v) return std::nullopt;
     f.push_back(*v);
   }
-  if (e.ec_kind) {
+  if (kind) {
     uint32_t t = 0;
     if (e.ec_unknown_type) {
       auto v = eval_int(*e.ec_unknown_type, "an extended community type");
       if (!v) return std::nullopt;
       t = *v;
     }
-    auto ec = make_ec(*e.ec_kind, static_cast<uint16_t>(t), f[0], f[1]);
+    auto ec = make_ec(*kind, static_cast<uint16_t>(t), f[0], f[1]);
     if (!ec || t > 0xFFFF) {
       error(e.loc, "extended community value out of range");
       return std::nullopt;

@@ -84,6 +84,10 @@ std::optional<uint64_t> make_ec(EcKind kind, uint16_t unknown_type, uint64_t a, 
       if (a > 0xFFFFFFFFu || b > 0xFFFFFFFFu) return std::nullopt;
       return (a << 32) | b;
     case EcKind::Unknown: type = unknown_type; break;
+    case EcKind::RtIp:
+    case EcKind::RoIp:
+      if (a > 0xFFFFFFFFu || b > 0xFFFF) return std::nullopt;
+      return (uint64_t{kind == EcKind::RtIp ? 0x0102u : 0x0103u} << 48) | (a << 16) | b;
   }
   if (kind == EcKind::Rt || kind == EcKind::Ro) {
     if (a <= 0xFFFF) {

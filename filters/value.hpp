@@ -53,8 +53,9 @@ enum Rtd : uint32_t { kRtdRouter = 0, kRtdDevice = 1, kRtdBlackhole = 2, kRtdUnr
                       kRtdProhibit = 4, kRtdMultipath = 5 };
 enum Roa : uint32_t { kRoaUnknown = 0, kRoaValid = 1, kRoaInvalid = 2 };
 
-// Extended communities (RFC 4360): `(rt, A, B)`, `(ro, A, B)`, `(generic, A, B)`, `(unknown T, A, B)`.
-enum class EcKind : uint8_t { Rt, Ro, Generic, Unknown };
+// Extended communities (RFC 4360): `(rt, A, B)`, `(ro, A, B)`, `(generic, A, B)`, `(unknown T, A,
+// B)`. RtIp / RoIp: `(rt, 192.0.2.1, 5)`, the IPv4-address-specific layout (RFC 4360 3.2).
+enum class EcKind : uint8_t { Rt, Ro, Generic, Unknown, RtIp, RoIp };
 // Builds the 8-octet value; nullopt when A or B do not fit the chosen layout. For rt/ro, A <= 65535
 // selects the two-octet-AS form (B: 32 bits), else the four-octet-AS form (B: 16 bits).
 std::optional<uint64_t> make_ec(EcKind kind, uint16_t unknown_type, uint64_t a, uint64_t b);

@@ -487,6 +487,11 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::MakeEc: {
         uint32_t b = st[--sp].as_int(), a = st[sp - 1].as_int();
+        if (st[sp - 1].type == Type::Ip) {
+          if (!st[sp - 1].ip.is_v4())
+            return fail(at, "an extended community needs an IPv4 address");
+          a = st[sp - 1].ip.v4_value();
+        }
         auto ec = make_ec(static_cast<EcKind>(i.a), static_cast<uint16_t>(i.arg), a, b);
         if (!ec) return fail(at, "extended community value out of range");
         st[sp - 1] = Value::ec(*ec);
