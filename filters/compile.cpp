@@ -117,7 +117,9 @@ class Compiler {
       if (it->name == n) return &*it;
     return nullptr;
   }
-  std::optional<uint16_t> declare(const VarDecl& d, bool init) {
+  // init: 0 none (parameters, loop variables), 1 void (BIRD 2.0 locals), 2 the type's zero value
+  // (BIRD 2.14 style `TYPE NAME;` inside a body, an rsd extension).
+  std::optional<uint16_t> declare(const VarDecl& d, int init) {
     for (const auto& l : locals_)
       if (l.name == d.name) {
         error(d.loc, "variable '" + d.name + "' is already declared in this function");
@@ -129,7 +131,10 @@ class Compiler {
     }
     uint16_t slot = frame_++;
     locals_.push_back({d.name, d.type, slot});
-    if (init) {
+    if (init == 1) {  // as BIRD 2.0.12: a local is void until assigned (`int x; x = 0` is false)
+      emit(Op::Const, d.loc, add_const(Value{}));
+      emit(Op::Store, d.loc, slot, 0, kStoreAnyValue);
+    } else if (init == 2) {
       emit_const(default_value(d.type, *syms_.pool()), d.loc);
       emit(Op::Store, d.loc, slot);
     }
@@ -852,7 +857,7 @@ class Compiler {
       case StmtKind::For:
         return for_stmt(s);
       case StmtKind::Local: {
-        auto slot = declare(VarDecl{s.loc, s.var_type, s.name}, s.value == nullptr);
+        auto slot = declare(VarDecl{s.loc, s.var_type, s.name}, s.value == nullptr ? 2 : 0);
         if (!slot || !s.value) return;
         auto t = expr(*s.value);
         if (!t) return;
@@ -900,7 +905,7 @@ class Compiler {
     std::optional<uint16_t> slot;
     Type vt = s.var_type;
     if (scoped) {
-      slot = declare(VarDecl{s.loc, s.var_type, s.name}, false);
+      slot = declare(VarDecl{s.loc, s.var_type, s.name}, 0);
     } else if (const Local* l = find_local(s.name)) {
       slot = l->slot, vt = l->type;
     } else {
@@ -997,8 +1002,8 @@ class Compiler {
     in_function_ = true;
     ret_type_ = f.return_type;
     seen_return_.reset();
-    for (const auto& p : f.params) declare(p, false);
-    for (const auto& l : f.locals) declare(l, true);
+    for (const auto& p : f.params) declare(p, 0);
+    for (const auto& l : f.locals) declare(l, 1);
     stmts(f.body);
     emit(Op::Return, f.loc, 0, 0);
     return frame_;
@@ -1018,7 +1023,7 @@ class Compiler {
     locals_.clear();
     frame_ = 0;
     in_function_ = false;
-    for (const auto& l : d.locals) declare(l, true);
+    for (const auto& l : d.locals) declare(l, 1);
     stmts(d.body);
     emit(Op::End, d.loc);
     prog_.frame = frame_;
