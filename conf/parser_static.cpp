@@ -6,7 +6,8 @@
 
 namespace rs::conf::detail {
 
-bool Parser::parse_common_protocol_option(bool& disabled, uint32_t& debug, std::string& description) {
+bool Parser::parse_common_protocol_option(bool& disabled, uint32_t& debug,
+                                          std::string& description) {
   if (accept_kw("disabled")) {
     auto v = parse_switch();
     if (!v) return false;
@@ -74,9 +75,9 @@ void Parser::parse_static(std::string name, const Location& loc) {
         family = p->family();
         channel_loc = t.loc;
       } else if (*family != p->family()) {
-        return error_at(t, "route " + p->to_string() + " is " +
-                               (p->is_v4() ? "IPv4" : "IPv6") + " but protocol static '" + sp.name +
-                               "' has an " + (*family == rib::Family::Ipv4 ? "ipv4" : "ipv6") + " channel");
+        return error_at(t, "route " + p->to_string() + " is " + (p->is_v4() ? "IPv4" : "IPv6") +
+                               " but protocol static '" + sp.name + "' has an " +
+                               (*family == rib::Family::Ipv4 ? "ipv4" : "ipv6") + " channel");
       }
       if (accept_kw("via")) {
         if (peek().kind == TokenKind::String) {
@@ -119,7 +120,9 @@ void Parser::parse_static(std::string name, const Location& loc) {
       return true;
     }
     if (t.is_keyword("import") || t.is_keyword("export") || t.is_keyword("table")) {
-      return error_at(t, "'" + t.text + "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
+      return error_at(
+          t,
+          "'" + t.text + "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
     }
     if (t.is_keyword("check") || t.is_keyword("igp") || t.is_keyword("preference")) {
       not_supported(t, "static option '" + t.text + "'");
@@ -132,6 +135,7 @@ void Parser::parse_static(std::string name, const Location& loc) {
   // Static routes: import all / export none unless written (BIRD's channel defaults).
   ChannelSettings s;
   s.table = sp.family == rib::Family::Ipv4 ? "master4" : "master6";
+  s.preference = 200;  // BIRD: static routes 200, BGP 100
   s.export_filter.kind = FilterSpec::Kind::None;
   if (copts.table) s.table = *copts.table;
   if (copts.import_filter) s.import_filter = *copts.import_filter;

@@ -54,8 +54,8 @@ std::map<std::string, std::array<RouteCounts, 2>> count_routes(const rib::LocRib
       const rib::Route& r = d.paths[i].route;
       if (!r.source) continue;
       RouteCounts& c = out[r.source->name][fam];
-      if (r.filtered()) ++c.filtered;
-      else ++c.imported;
+      if (!r.filtered()) ++c.imported;
+      else if (r.source->keep_filtered) ++c.filtered;  // otherwise gone, as far as BIRD would say
       if (static_cast<int32_t>(i) == d.best) ++c.preferred;
     }
   });
@@ -225,9 +225,14 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       if (pc) {
         for (const auto& ch : pc->channels) {
           const int fi = ch.family == rib::Family::Ipv4 ? 0 : 1;
-          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi], r.view->exported, &r.view->stats[fi],
-                        ch.settings.preference);
+          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi], r.view->exported_by_family[ch.family],
+                        &r.view->stats[ch.family], ch.settings.preference);
         }
+        // Announcements that could not be encoded for this peer (withdrawn instead): rsd's own
+        // line, BIRD has no such counter.
+        if (r.view->packed.unsendable)
+          w.line(code::kProtocolDetails, "  Unsendable:       " + std::to_string(r.view->packed.unsendable) +
+                                             " announcements withdrawn (too large, or no usable next hop)");
       }
     }
     w.line(code::kProtocolDetails, "");

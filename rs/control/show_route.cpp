@@ -371,6 +371,9 @@ class RouteOutput final : public Output {
     for (const rib::Path* path : order) {
       const rib::Route& r = path->route;
       if (r.filtered() != filtered_) continue;
+      // Without `import keep filtered` BIRD drops rejected routes: rsd keeps them (to re-run
+      // filters without a route refresh) but does not show them.
+      if (r.filtered() && !(r.source && r.source->keep_filtered)) continue;
       ++cnt.routes;
       const bool is_best = &r == best;
       if (primary_ && !is_best) continue;
@@ -380,6 +383,23 @@ class RouteOutput final : public Output {
       ++cnt.shown;
       if (!count_) show_path(w, p, d, r, *r.attrs, is_best, first);
     }
+  }
+
+  // "blackhole", "unreachable" or "prohibited" (BIRD's words) for a static route of `proto`.
+  const char* special_dest(const std::string& proto, const Prefix& p) const {
+    for (const auto& st : server_.config().statics) {
+      if (st.name != proto) continue;
+      for (const auto& r : st.routes) {
+        if (r.prefix != p) continue;
+        switch (r.kind) {
+          case conf::StaticRoute::Kind::Blackhole: return "blackhole";
+          case conf::StaticRoute::Kind::Unreachable: return "unreachable";
+          case conf::StaticRoute::Kind::Prohibit: return "prohibited";
+          case conf::StaticRoute::Kind::Via: return "unicast";
+        }
+      }
+    }
+    return "unicast";
   }
 
   void show_path(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d, const rib::Route& r,
@@ -398,13 +418,16 @@ class RouteOutput final : public Output {
       info = origin_as ? " [AS" + std::to_string(origin_as) + origin_char(a.origin) + "]"
                        : std::string(" [") + origin_char(a.origin) + "]";
     }
+    // A static route without a next hop is one of BIRD's special destinations.
+    const char* dest = "unicast";
+    if (!bgp && src && a.next_hop.is_zero()) dest = special_dest(src->name, p);
     char buf[512];
-    std::snprintf(buf, sizeof buf, "%-20s unicast [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "",
+    std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "", dest,
                   proto.c_str(), when.c_str(), from.c_str(), is_best ? " *" : "", src ? src->preference : 0,
                   info.c_str());
     first = false;
     w.line(code::kRouteList, buf);
-    w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
+    if (std::string_view(dest) == "unicast") w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
     if (!all_) return;
     w.line(code::kRouteDetails, bgp ? "\tType: BGP univ" : "\tType: static univ");
     w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best));

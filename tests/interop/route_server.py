@@ -32,6 +32,16 @@ class Neighbor:
     password: Optional[str] = None
     range_: bool = False            # addr is a `neighbor range` prefix
     local_port: Optional[int] = None  # own listening port for this neighbour (default: the RS's)
+    # Edge export policies per family (BIRD syntax after `export`); None: the defaults below.
+    export4: Optional[str] = None
+    export6: Optional[str] = None
+
+
+# Every edge gets a different export filter per family, each passing only its own family's
+# routes: were one family's routes ever run through the other family's channel filter (the
+# classic dual-stack mistake), every IPv4 or IPv6 check of every scenario would see it.
+EDGE_EXPORT_V4 = "filter { if net.type = NET_IP4 && net.len >= 24 then accept; reject; }"
+EDGE_EXPORT_V6 = "where net.type = NET_IP6 && net.len >= 48"
 
 
 @dataclass
@@ -79,7 +89,11 @@ class RouteServer:
             extra = f" igp table igp{afi[-1]}; import table on;"
         if nb.role == "node":
             return f"    {afi} {{ import filter {{ {flt} }}; export none;{extra} }};\n"
-        return f"    {afi} {{ import none; export all;{extra} }};\n"
+        if afi == "ipv4":
+            export = nb.export4 or EDGE_EXPORT_V4
+        else:
+            export = nb.export6 or EDGE_EXPORT_V6
+        return f"    {afi} {{ import none; export {export};{extra} }};\n"
 
     def protocol(self, nb: Neighbor) -> str:
         six = ":" in nb.addr
