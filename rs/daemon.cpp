@@ -127,6 +127,9 @@ int run_daemon(const DaemonOptions& o) {
     so.keep = std::chrono::microseconds(config->history->keep.us);
     so.max_size = config->history->max_size;
     so.log = [&io](const std::string& m) { boost::asio::post(io, [m] { spdlog::warn("{}", m); }); };
+    // An empty file is an empty SQLite database: made here for the user of `-u`, the writer
+    // thread does not create it as root while the privileges are being dropped.
+    if (credentials) os::prepare_file(so.path, *credentials);
     history_store = std::make_unique<history::Store>(std::move(so));
     history_store->start();
     recorder = std::make_unique<history::Recorder>(*history_store);

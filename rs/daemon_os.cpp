@@ -117,6 +117,13 @@ void give_files(const std::vector<std::string>& paths, const Credentials& c) {
   }
 }
 
+void prepare_file(const std::string& path, const Credentials& c) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return;  // reported by whoever opens it next
+  [[maybe_unused]] const int r = fchown(fd, c.uid, c.gid);
+  close(fd);
+}
+
 std::string drop_privileges(const Credentials& c) {
   if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) return errno_text("prctl(PR_SET_KEEPCAPS)");
   if (!c.user.empty() ? initgroups(c.user.c_str(), c.gid) != 0 : setgroups(0, nullptr) != 0)

@@ -42,6 +42,10 @@ std::string resolve_credentials(const std::string& user, const std::string& grou
 // that it can keep writing, rotating and reopening them. Missing files are skipped.
 void give_files(const std::vector<std::string>& paths, const Credentials& c);
 
+// Creates `path` (empty) when missing and gives it to the user: for a file another thread would
+// otherwise create as root while the privileges are being dropped (the history database).
+void prepare_file(const std::string& path, const Credentials& c);
+
 // Becomes c.uid / c.gid with their supplementary groups, keeping only CAP_NET_BIND_SERVICE
 // (a reload may add a listener on port 179). Returns an error text.
 std::string drop_privileges(const Credentials& c);

@@ -4,8 +4,9 @@
 Detach     detaching, `rsd` exits 0 only once everything is bound (pid file written, control socket
            answering); a BGP port, a metrics port or a control socket path that cannot be bound
            makes it exit non-zero with the reason on stderr.
-Privileges `-u nobody` (as root): the socket and port 179-style binds happen first, then the process
-           runs as nobody with CAP_NET_BIND_SERVICE only; `-u` with an unknown user fails at once.
+Privileges `-u nobody` (as root): the socket and port binds happen first, then the process runs as
+           nobody with CAP_NET_BIND_SERVICE only, its history database owned by nobody; `-u` with
+           an unknown user fails at once.
 Notify     under a $NOTIFY_SOCKET (as systemd's Type=notify gives), READY=1 arrives once the control
            socket exists, STOPPING=1 on SIGTERM.
 """
@@ -174,7 +175,11 @@ class Privileges(Base):
 
     def test_user_nobody(self):
         nobody = pwd.getpwnam("nobody")
-        self.write(conf_text(free_port(), free_port()))
+        state = os.path.join(self.dir, "state")  # as StateDirectory= would give it
+        os.mkdir(state)
+        os.chown(state, nobody.pw_uid, nobody.pw_gid)
+        db = os.path.join(state, "history.db")
+        self.write(conf_text(free_port(), free_port()) + 'history "%s";\n' % db)
         p = subprocess.Popen([ARGS.rsd, "-f", "-u", "nobody", "-c", self.conf, "-s", self.sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(p)
@@ -194,6 +199,10 @@ class Privileges(Base):
         r = self.rsc("show", "protocols")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("peer1", r.stdout)
+        # The history database is the user's, so that it still opens after a restart as that user.
+        self.assertEqual(os.stat(db).st_uid, nobody.pw_uid)
+        r = self.rsc("show", "history")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_unknown_user(self):
         self.write(conf_text(free_port()))
