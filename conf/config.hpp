@@ -324,7 +324,7 @@ struct CliSocket {
 
 struct MetricsConfig {
   rib::IpAddress listen = rib::IpAddress::v4(0x7f000001);
-  uint16_t port = 9324;
+  uint16_t port = 10179;
   Location loc;
 };
 

@@ -235,3 +235,12 @@ class Speaker:
             self.s.close()
         except OSError:
             pass
+
+
+def fail_on_skips(result) -> None:
+    """Exit code for a unittest run under ctest: 1 on any failure, error or skip (a test that cannot
+    run fails: scripts/setup installs everything the tests need), 0 otherwise."""
+    import sys
+    for t, why in result.skipped:
+        print(f"SKIPPED (counted as a failure): {t.id()}: {why}")
+    sys.exit(0 if result.wasSuccessful() and not result.skipped and result.testsRun else 1)

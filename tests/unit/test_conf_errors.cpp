@@ -380,7 +380,7 @@ TEST_CASE("mutated real configs never crash the loader") {
   // A deterministic poor man's fuzzer over a real config (libFuzzer runs the same in tests/fuzz):
   // byte flips, truncations, deleted and duplicated spans. Every result must load or fail cleanly
   // with located errors.
-  std::string path = std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf";
+  std::string path = std::string(RSD_TEST_DATA_DIR) + "/bird-configs/ixp-rs.conf";
   LoadResult base = load_file(path);
   REQUIRE(base.ok());
   std::string text;
