@@ -86,16 +86,17 @@ struct Expr {
 };
 
 enum class StmtKind : uint8_t {
-  Block,    // body
-  If,       // cond, body[0] then, body[1] else (optional)
-  Case,     // cond, arms
-  Assign,   // name = value
-  Expr,     // value (a call or a mutating method like bgp_community.add(...))
-  Accept,   // args: message parts
+  Block,   // body
+  If,      // cond, body[0] then, body[1] else (optional)
+  Case,    // cond, arms
+  Assign,  // name = value
+  Expr,    // value (a call or a mutating method like bgp_community.add(...))
+  Accept,  // args: message parts
   Reject,
-  Return,   // value (optional)
-  Print,    // args; newline
-  Local,    // 2.14 style declaration: var_type name [= value]
+  Return,  // value (optional)
+  Print,   // args; newline
+  Local,   // 2.14 style declaration: var_type name [= value]
+  For,     // for [var_type] name in value do body[0]
 };
 
 struct CaseArm {

@@ -287,6 +287,7 @@ class Compiler {
       if (a == Type::Eclist && b == Type::EcSet) return true;
       if (a == Type::Lclist && b == Type::LcSet) return true;
       if (a == Type::Ip && b == Type::QuadSet) return true;
+      if (a == Type::Quad && b == Type::IpSet) return true;  // `bgp_originator_id ~ [1.2.3.4]`
       return false;
     }
     switch (b) {
@@ -552,8 +553,19 @@ class Compiler {
       const Expr& a = *e.args[0];
       const AttrInfo* ai = a.kind == ExprKind::Name ? find_attr(a.name) : nullptr;
       const CustomAttribute* ca = a.kind == ExprKind::Name && !ai ? syms_.attribute(a.name) : nullptr;
+      if (!ai && !ca && n == "defined") {  // of any value (BIRD): true unless it is void
+        if (!expr(a)) return std::nullopt;
+        emit(Op::Const, e.loc, add_const(Value{}));
+        emit(Op::Ne, e.loc);
+        return Type::Bool;
+      }
       if (!ai && !ca) {
         error(a.loc, n + "() needs a route attribute");
+        return std::nullopt;
+      }
+      if (ca && n == "unset") {  // not in BIRD 2.0's grammar
+        error(a.loc, "unset() of custom attribute '" + a.name +
+                         "' is not supported (BIRD 2.0 cannot unset it)");
         return std::nullopt;
       }
       uint8_t id = ai ? static_cast<uint8_t>(ai->attr) : static_cast<uint8_t>(Attr::Custom);
@@ -569,6 +581,11 @@ class Compiler {
       emit(Op::UnsetAttr, e.loc, cid, id);
       emit(Op::PushBool, e.loc, 0);  // calls leave one value
       return Type::Void;
+    }
+    if (n == "format") {
+      if (!argc(1) || !expr(*e.args[0])) return std::nullopt;
+      emit(Op::Format, e.loc);
+      return Type::String;
     }
     if (n == "bt_assert") {
       if (!argc(1)) return std::nullopt;
@@ -624,6 +641,12 @@ class Compiler {
       }
       auto tg = target(obj.name, obj.loc);
       if (!tg) return std::nullopt;
+      if (tg->local) {  // BIRD 2.0's grammar has these statements for route attributes only
+        error(obj.loc, "'." + m + "' can only change a route attribute; for a variable write " +
+                           (m == "empty" ? obj.name + " = <empty list>"
+                                         : obj.name + " = " + m + "(" + obj.name + ", ...)"));
+        return std::nullopt;
+      }
       if (m == "empty") {
         if (!is_list(tg->type)) {
           error(e.loc, "'.empty' cannot be applied to " + tn(tg->type));
@@ -661,11 +684,29 @@ class Compiler {
       else return bad();
       return Type::Int;
     }
-    if (m == "empty") {  // as an expression: is the list empty
+    if (m == "empty") {  // BIRD 2.0 has no `.empty` test: only the statement that empties
+      error(e.loc, "'.empty' empties its object and can only be used as a statement");
+      return std::nullopt;
+    }
+    if (m == "asn" || m == "data" || m == "data1" || m == "data2") {
+      // pair: .asn .data; lc: .asn .data1 .data2. As BIRD, `.asn` of an ec or a prefix passes the
+      // type check and fails when run.
+      if (!no_args()) return std::nullopt;
+      const bool ok = ty == Type::Any || (m == "asn" && (ty == Type::Ec || ty == Type::Prefix)) ||
+                      (ty == Type::Pair && (m == "asn" || m == "data")) ||
+                      (ty == Type::Lc && m != "data");
+      if (!ok) return bad();
+      emit(Op::Field, e.loc, 0, m == "asn" ? 0 : m == "data2" ? 2 : 1);
+      return Type::Int;
+    }
+    if (m == "min" || m == "max") {  // of a bgppath: accepted, fails when run (as BIRD)
       if (!no_args()) return std::nullopt;
       if (!is_list(ty) && ty != Type::Any) return bad();
-      emit(Op::IsEmpty, e.loc);
-      return Type::Bool;
+      emit(Op::MinMax, e.loc, 0, m == "max");
+      return ty == Type::Clist    ? Type::Pair
+             : ty == Type::Eclist ? Type::Ec
+             : ty == Type::Lclist ? Type::Lc
+                                  : Type::Any;
     }
     if (m == "type" || m == "ip") {
       if (!no_args()) return std::nullopt;
@@ -690,7 +731,7 @@ class Compiler {
         error(e.loc, "'.mask()' takes 1 argument");
         return std::nullopt;
       }
-      if (ty != Type::Prefix && ty != Type::Ip && ty != Type::Any) return bad();
+      if (ty != Type::Ip && ty != Type::Any) return bad();  // BIRD 2.0: ip.mask() only
       auto a = expr(*e.args[1]);
       if (!a || !check(*a, Type::Int, e.args[1]->loc, "the argument of .mask()")) return std::nullopt;
       emit(Op::Mask, e.loc);
@@ -803,6 +844,8 @@ class Compiler {
         }
         return;
       }
+      case StmtKind::For:
+        return for_stmt(s);
       case StmtKind::Local: {
         auto slot = declare(VarDecl{s.loc, s.var_type, s.name}, s.value == nullptr);
         if (!slot || !s.value) return;
@@ -828,11 +871,55 @@ class Compiler {
     return true;
   }
 
+  // for [TYPE] NAME in LIST do STMT: the list is evaluated once into a hidden local, followed by
+  // the index; Op::ForNext pushes each member in turn. A typed loop variable is scoped to the loop.
+  void for_stmt(const Stmt& s) {
+    auto lt = expr(*s.value);
+    if (!lt) return;
+    const Type elem = *lt == Type::Path     ? Type::Int
+                      : *lt == Type::Clist  ? Type::Pair
+                      : *lt == Type::Eclist ? Type::Ec
+                      : *lt == Type::Lclist ? Type::Lc
+                      : *lt == Type::Any    ? Type::Any
+                                            : Type::Void;
+    if (elem == Type::Void) {
+      error(s.value->loc, "a for loop needs a bgppath, clist, eclist or lclist, got " + tn(*lt));
+      return;
+    }
+    const uint16_t list = temp();
+    temp();  // list + 1: the index
+    emit(Op::Store, s.loc, list);
+    emit(Op::PushInt, s.loc, 0);
+    emit(Op::Store, s.loc, list + 1u);
+    const bool scoped = s.var_type != Type::Void;
+    std::optional<uint16_t> slot;
+    Type vt = s.var_type;
+    if (scoped) {
+      slot = declare(VarDecl{s.loc, s.var_type, s.name}, false);
+    } else if (const Local* l = find_local(s.name)) {
+      slot = l->slot, vt = l->type;
+    } else {
+      error(s.loc, "unknown variable '" + s.name + "'");
+    }
+    if (!slot) return;
+    if (elem != Type::Any && vt != elem && vt != Type::Any) {
+      error(s.loc, "loop variable '" + s.name + "' must be " + tn(elem) + ", is " + tn(vt));
+      return;
+    }
+    const uint32_t head = emit(Op::ForNext, s.loc, 0, 0, list);
+    emit(Op::Store, s.loc, *slot, 0,
+         elem == Type::Any && vt != Type::Any ? static_cast<uint16_t>(vt) + 1 : 0);
+    stmt(*s.body[0]);
+    emit(Op::Jump, s.loc, head);
+    patch(head);
+    if (scoped) std::erase_if(locals_, [&](const Local& l) { return l.slot == *slot; });
+  }
+
   void case_stmt(const Stmt& s) {
     auto t = expr(*s.cond);
     if (!t) return;
     uint16_t tmp = temp();
-    emit(Op::Store, s.loc, tmp);
+    emit(Op::Store, s.loc, tmp, 0, kStoreAnyValue);  // an undefined attribute takes `else`
     std::vector<uint32_t> ends;
     const CaseArm* else_arm = nullptr;
     for (const auto& arm : s.arms) {
@@ -853,7 +940,7 @@ class Compiler {
       }
       emit(Op::Load, arm.loc, tmp);
       emit_const(*set, arm.loc);
-      emit(Op::Match, arm.loc);
+      emit(Op::Match, arm.loc, 0, 1);
       uint32_t jf = emit(Op::JumpFalse, arm.loc);
       stmts(arm.body);
       ends.push_back(emit(Op::Jump, arm.loc));

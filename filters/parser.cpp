@@ -197,9 +197,10 @@ class Parser {
     if (too_deep()) return nullptr;
     const Token& t = ts_.peek();
     if (t.kind == TokenKind::Minus || t.kind == TokenKind::Plus) {
-      if (auto e = empty_literal()) return e;
+      if (auto e = empty_literal()) return postfix_expr(std::move(e));
     }
-    if (t.kind == TokenKind::Not || t.kind == TokenKind::Minus) {
+    // BIRD 2.0 has no unary minus: `-5` and `-x` are syntax errors there, so they are here too.
+    if (t.kind == TokenKind::Not) {
       ts_.next();
       auto a = unary_expr();
       if (!a) return nullptr;
@@ -211,8 +212,8 @@ class Parser {
     return postfix_expr();
   }
 
-  ExprPtr postfix_expr() {
-    auto e = primary();
+  ExprPtr postfix_expr(ExprPtr e = nullptr) {
+    if (!e) e = primary();
     while (e && ts_.next_is(TokenKind::Dot)) {
       const Token& dot = ts_.next();
       auto name = expect_name("a member name after '.'");
@@ -474,12 +475,14 @@ class Parser {
       // A parenthesised expression: fall back to the general path.
       ts_.reset(save);
     }
+    // BIRD 2.0: a set member is a term (a literal, a constant, a parenthesised expression):
+    // `[ base + 1 ]` is a syntax error there, `[ (base + 1) ]` is not.
     it.kind = SetItem::Kind::Value;
-    it.lo = expression();
+    it.lo = postfix_expr();
     if (!it.lo) return false;
     if (ts_.accept(TokenKind::DotDot)) {
       it.kind = SetItem::Kind::Range;
-      it.hi = expression();
+      it.hi = postfix_expr();
       if (!it.hi) return false;
     }
     return true;
@@ -660,6 +663,24 @@ class Parser {
       if (t.is_keyword("case")) {
         ts_.next();
         return case_stmt(t);
+      }
+      if (t.is_keyword("for")) {  // for [TYPE] NAME in EXPR do STATEMENT
+        ts_.next();
+        auto s = make_stmt(StmtKind::For, t);
+        if (auto ty = peek_type(); ty && ts_.next_is(TokenKind::Symbol, is_set(*ty) ? 2 : 1)) {
+          ts_.next();
+          if (is_set(*ty)) ts_.next();
+          s->var_type = *ty;
+        }
+        auto name = expect_name("a variable name after 'for'");
+        if (!name || !expect_keyword("in")) return nullptr;
+        s->name = *name;
+        s->value = expression();
+        if (!s->value || !expect_keyword("do")) return nullptr;
+        auto body = statement();
+        if (!body) return nullptr;
+        s->body.push_back(std::move(body));
+        return s;
       }
       if (t.is_keyword("accept") || t.is_keyword("reject")) {
         ts_.next();

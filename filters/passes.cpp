@@ -1,5 +1,6 @@
 // Program passes (see passes.hpp). Both rely on the compiler's code shape: every jump goes
-// forward, the stack depth at a jump target is the same on every path, and functions are laid out
+// forward except the back edge of a `for` loop (to its Op::ForNext, with the stack as it was
+// there), the stack depth at a jump target is the same on every path, and functions are laid out
 // one after the other after the filter body.
 #include "filters/passes.hpp"
 
@@ -15,6 +16,7 @@ int stack_effect(const Insn& i) {
     case Op::Const: case Op::PushBool: case Op::PushInt: case Op::Load: case Op::LoadAttr:
     case Op::DefinedAttr: case Op::EmptyList: case Op::ConstMatchAttr: case Op::AttrMatchConst:
     case Op::LocalCmpInt:
+    case Op::ForNext:
       return 1;
     case Op::Store: case Op::Pop: case Op::StoreAttr: case Op::JumpFalse: case Op::Assert:
     case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Eq: case Op::Ne: case Op::Lt:
@@ -52,6 +54,9 @@ uint32_t max_stack(const Program& p, std::size_t begin, std::size_t end) {
       case Op::Jump: mark(i.arg, d); live = false; break;
       case Op::JumpFalse: mark(i.arg, d); break;
       case Op::AndJump: case Op::OrJump: mark(i.arg, d + 1); break;
+      case Op::ForNext:
+        mark(i.arg, d - 1);
+        break;  // the loop's exit: nothing pushed
       case Op::Return: case Op::Accept: case Op::Reject: case Op::Fail: case Op::End: live = false; break;
       default: break;
     }
@@ -78,7 +83,9 @@ void stack_bounds(Program& p) {
 void peephole(Program& p) {
   std::vector<bool> target(p.code.size() + 1, false);
   for (const Insn& i : p.code)
-    if (i.op == Op::Jump || i.op == Op::JumpFalse || i.op == Op::AndJump || i.op == Op::OrJump) target[i.arg] = true;
+    if (i.op == Op::Jump || i.op == Op::JumpFalse || i.op == Op::AndJump || i.op == Op::OrJump ||
+        i.op == Op::ForNext)
+      target[i.arg] = true;
   for (const auto& f : p.functions) target[f.entry] = true;
   for (std::size_t k = 0; k + 2 < p.code.size(); ++k) {
     Insn& a = p.code[k];

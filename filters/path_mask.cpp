@@ -1,6 +1,9 @@
-// bgpmask matching as a bit-parallel NFA simulation: state i means "the first i steps have matched".
-// `X+` is expanded to `X X*` and `*` is `?*`, so every step is "one element" or "zero or more";
-// one pass over the path elements, O(path length x steps), no allocation.
+// bgpmask matching as a bit-parallel NFA simulation: state i means "the first i steps have
+// matched". `X+` is expanded to `X X*` and `*` is `?*`, so every step is "one element" or "zero or
+// more"; one pass over the path elements, O(path length x steps), no allocation. AS_SET segments
+// follow BIRD 2.0.12's matcher, measured against it (docs/filters.md, "Path masks"): a set is
+// consumed by one or more items in a row, each matching one of its ASNs, and after a matched set
+// the sets that directly follow it may be skipped.
 #include "filters/path_mask.hpp"
 
 #include "filters/value.hpp"
@@ -41,51 +44,54 @@ bool PathMask::item_matches(const MaskItem& it, uint32_t asn) {
 }
 
 bool PathMask::matches(const rib::AsPath& path) const {
+  // Bit i of a state vector: the first i steps have matched the path so far (bit m: all of them).
+  using Bits = unsigned __int128;
   const std::size_t m = steps_.size();
-  // states: bit i set = i steps matched (i in 0..m); m <= 64 so 65 bits -> use two words.
-  auto closure = [&](uint64_t lo, bool& final_bit) {
-    // Star steps may match nothing: state i with steps_[i].star implies state i+1.
-    for (std::size_t i = 0; i < m; ++i) {
-      if ((lo >> i) & 1 && steps_[i].star) {
-        if (i + 1 < 64) lo |= uint64_t{1} << (i + 1);
-        if (i + 1 == m) final_bit = true;
-      }
-    }
-    return lo;
+  const Bits final_bit = Bits{1} << m;
+  // A star step may match nothing: state i of a star step implies state i+1.
+  auto closure = [&](Bits b) {
+    for (std::size_t i = 0; i < m; ++i)
+      if ((b >> i) & 1 && steps_[i].star) b |= Bits{1} << (i + 1);
+    return b;
   };
-  bool fin = (m == 0);
-  uint64_t cur = m == 0 ? 0 : 1;
-  cur = closure(cur, fin);
-  auto step = [&](auto&& matches_elem) {
-    uint64_t next = 0;
-    bool nfin = false;
+  // The states after one path element, given which items the element matches.
+  auto advance = [&](Bits cur, auto&& elem_matches) {
+    Bits next = 0;
     for (std::size_t i = 0; i < m; ++i) {
-      if (!((cur >> i) & 1)) continue;
-      const Step& s = steps_[i];
-      if (!matches_elem(s.item)) continue;
-      if (s.star) next |= uint64_t{1} << i;
-      else if (i + 1 == m) nfin = true;
-      else next |= uint64_t{1} << (i + 1);
+      if (!((cur >> i) & 1) || !elem_matches(steps_[i].item)) continue;
+      next |= Bits{1} << (steps_[i].star ? i : i + 1);
     }
-    cur = closure(next, nfin);
-    fin = nfin;
+    return closure(next);
   };
+  Bits cur = closure(1);
+  bool after_set = false;
   for (const auto& seg : path.segments) {
     if (seg.type == rib::AsSegmentType::Sequence || seg.type == rib::AsSegmentType::ConfedSequence) {
       for (uint32_t asn : seg.asns) {
-        step([&](const MaskItem& it) { return item_matches(it, asn); });
-        if (cur == 0 && !fin) return false;
+        cur = advance(cur, [&](const MaskItem& it) { return item_matches(it, asn); });
+        if (cur == 0) return false;
       }
-    } else {
-      step([&](const MaskItem& it) {
-        for (uint32_t asn : seg.asns)
-          if (item_matches(it, asn)) return true;
-        return false;
-      });
-      if (cur == 0 && !fin) return false;
+      after_set = false;
+      continue;
     }
+    // An AS_SET (as BIRD): one or more consecutive items may each match one of its ASNs, and
+    // once it has been matched, the AS_SETs that directly follow it may be skipped.
+    auto in_set = [&](const MaskItem& it) {
+      for (uint32_t asn : seg.asns)
+        if (item_matches(it, asn)) return true;
+      return false;
+    };
+    Bits r = advance(cur, in_set);
+    for (;;) {
+      const Bits more = r | advance(r, in_set);
+      if (more == r) break;
+      r = more;
+    }
+    cur = after_set ? (r | cur) : r;
+    after_set = true;
+    if (cur == 0) return false;
   }
-  return fin;
+  return (cur & final_bit) != 0;
 }
 
 std::string PathMask::to_string() const {

@@ -34,7 +34,7 @@ inline constexpr AttrInfo kAttrs[] = {
     {"bgp_large_community", Attr::BgpLargeCommunity, Type::Lclist, true},
     {"bgp_originator_id", Attr::BgpOriginatorId, Type::Quad, true},
     {"bgp_cluster_list", Attr::BgpClusterList, Type::Clist, true},
-    {"bgp_atomic_aggr", Attr::BgpAtomicAggr, Type::Bool, true},
+    {"bgp_atomic_aggr", Attr::BgpAtomicAggr, Type::Void, false},
     {"bgp_aggregator", Attr::BgpAggregator, Type::Void, false},
     {"bgp_otc", Attr::BgpOtc, Type::Int, true},
 };

@@ -189,22 +189,36 @@ struct EnumName {
   uint32_t value;
 };
 constexpr EnumName kEnums[] = {
-    {"NET_IP4", Type::EnumNetType, kNetIp4},   {"NET_IP6", Type::EnumNetType, kNetIp6},
-    {"RTS_DUMMY", Type::EnumRts, kRtsDummy},   {"RTS_STATIC", Type::EnumRts, kRtsStatic},
-    {"RTS_INHERIT", Type::EnumRts, kRtsInherit}, {"RTS_DEVICE", Type::EnumRts, kRtsDevice},
-    {"RTS_RIP", Type::EnumRts, kRtsRip},       {"RTS_OSPF", Type::EnumRts, kRtsOspf},
-    {"RTS_OSPF_IA", Type::EnumRts, kRtsOspfIa}, {"RTS_OSPF_EXT1", Type::EnumRts, kRtsOspfExt1},
-    {"RTS_OSPF_EXT2", Type::EnumRts, kRtsOspfExt2}, {"RTS_BGP", Type::EnumRts, kRtsBgp},
-    {"RTS_PIPE", Type::EnumRts, kRtsPipe},     {"RTS_BABEL", Type::EnumRts, kRtsBabel},
-    {"RTD_ROUTER", Type::EnumRtd, kRtdRouter}, {"RTD_DEVICE", Type::EnumRtd, kRtdDevice},
-    {"RTD_BLACKHOLE", Type::EnumRtd, kRtdBlackhole}, {"RTD_UNREACHABLE", Type::EnumRtd, kRtdUnreachable},
-    {"RTD_PROHIBIT", Type::EnumRtd, kRtdProhibit}, {"RTD_MULTIPATH", Type::EnumRtd, kRtdMultipath},
-    {"ORIGIN_IGP", Type::EnumOrigin, 0},       {"ORIGIN_EGP", Type::EnumOrigin, 1},
+    {"NET_IP4", Type::EnumNetType, kNetIp4},
+    {"NET_IP6", Type::EnumNetType, kNetIp6},
+    // BIRD 2.0.12's names (RTD_UNICAST: a route with a next hop; no
+    // RTD_ROUTER/RTD_DEVICE/RTS_DUMMY).
+    {"RTS_STATIC", Type::EnumRts, kRtsStatic},
+    {"RTS_INHERIT", Type::EnumRts, kRtsInherit},
+    {"RTS_DEVICE", Type::EnumRts, kRtsDevice},
+    {"RTS_STATIC_DEVICE", Type::EnumRts, kRtsStaticDevice},
+    {"RTS_RIP", Type::EnumRts, kRtsRip},
+    {"RTS_OSPF", Type::EnumRts, kRtsOspf},
+    {"RTS_OSPF_IA", Type::EnumRts, kRtsOspfIa},
+    {"RTS_OSPF_EXT1", Type::EnumRts, kRtsOspfExt1},
+    {"RTS_OSPF_EXT2", Type::EnumRts, kRtsOspfExt2},
+    {"RTS_BGP", Type::EnumRts, kRtsBgp},
+    {"RTS_PIPE", Type::EnumRts, kRtsPipe},
+    {"RTS_BABEL", Type::EnumRts, kRtsBabel},
+    {"RTD_UNICAST", Type::EnumRtd, kRtdRouter},
+    {"RTD_BLACKHOLE", Type::EnumRtd, kRtdBlackhole},
+    {"RTD_UNREACHABLE", Type::EnumRtd, kRtdUnreachable},
+    {"RTD_PROHIBIT", Type::EnumRtd, kRtdProhibit},
+    {"ORIGIN_IGP", Type::EnumOrigin, 0},
+    {"ORIGIN_EGP", Type::EnumOrigin, 1},
     {"ORIGIN_INCOMPLETE", Type::EnumOrigin, 2},
-    {"ROA_UNKNOWN", Type::EnumRoa, kRoaUnknown}, {"ROA_VALID", Type::EnumRoa, kRoaValid},
+    {"ROA_UNKNOWN", Type::EnumRoa, kRoaUnknown},
+    {"ROA_VALID", Type::EnumRoa, kRoaValid},
     {"ROA_INVALID", Type::EnumRoa, kRoaInvalid},
-    {"SCOPE_HOST", Type::EnumScope, 0},        {"SCOPE_LINK", Type::EnumScope, 1},
-    {"SCOPE_SITE", Type::EnumScope, 2},        {"SCOPE_ORGANIZATION", Type::EnumScope, 3},
+    {"SCOPE_HOST", Type::EnumScope, 0},
+    {"SCOPE_LINK", Type::EnumScope, 1},
+    {"SCOPE_SITE", Type::EnumScope, 2},
+    {"SCOPE_ORGANIZATION", Type::EnumScope, 3},
     {"SCOPE_UNIVERSE", Type::EnumScope, 4},
 };
 }  // namespace
@@ -240,17 +254,17 @@ std::string format(const Value& v) {
     case Type::Clist: {
       std::string s = "(clist";
       for (uint32_t c : v.clist().values) s += " " + format(Value::pair(c >> 16, c & 0xFFFF));
-      return s + ")";
+      return s + (v.clist().values.empty() ? " )" : ")");  // BIRD prints "(clist )"
     }
     case Type::Eclist: {
       std::string s = "(eclist";
       for (uint64_t c : v.eclist().values) s += " " + format_ec(c);
-      return s + ")";
+      return s + (v.eclist().values.empty() ? " )" : ")");
     }
     case Type::Lclist: {
       std::string s = "(lclist";
       for (const auto& c : v.lclist().values) s += " " + format(Value::large(c));
-      return s + ")";
+      return s + (v.lclist().values.empty() ? " )" : ")");
     }
     case Type::PrefixSet: return v.prefix_set().to_string();
     case Type::Any: return "(any)";
@@ -288,6 +302,9 @@ bool equal(const Value& a, const Value& b) {
 
 std::optional<int> compare(const Value& a, const Value& b) {
   auto sign = [](auto c) { return c < 0 ? -1 : c > 0 ? 1 : 0; };
+  // As BIRD 2: void (an undefined attribute) sorts before any value, and equals void.
+  if (a.type == Type::Void || b.type == Type::Void)
+    return sign(int{b.type == Type::Void} - int{a.type == Type::Void});
   if (a.type != b.type) {
     if (a.type == Type::Quad && b.type == Type::Ip && b.ip.is_v4())
       return sign(a.as_int() <=> b.ip.v4_value());

@@ -34,9 +34,21 @@ Type element_of(Type set);
 
 // Values of the enum types (numbers as BIRD's documentation lists them; only names are shown).
 enum NetType : uint32_t { kNetIp4 = 1, kNetIp6 = 2 };
-enum Rts : uint32_t { kRtsDummy = 0, kRtsStatic = 1, kRtsInherit = 2, kRtsDevice = 3, kRtsRip = 4,
-                      kRtsOspf = 5, kRtsOspfIa = 6, kRtsOspfExt1 = 7, kRtsOspfExt2 = 8, kRtsBgp = 9,
-                      kRtsPipe = 10, kRtsBabel = 11 };
+enum Rts : uint32_t {
+  kRtsDummy = 0,
+  kRtsStatic = 1,
+  kRtsInherit = 2,
+  kRtsDevice = 3,
+  kRtsRip = 4,
+  kRtsOspf = 5,
+  kRtsOspfIa = 6,
+  kRtsOspfExt1 = 7,
+  kRtsOspfExt2 = 8,
+  kRtsBgp = 9,
+  kRtsPipe = 10,
+  kRtsBabel = 11,
+  kRtsStaticDevice = 12
+};
 enum Rtd : uint32_t { kRtdRouter = 0, kRtdDevice = 1, kRtdBlackhole = 2, kRtdUnreachable = 3,
                       kRtdProhibit = 4, kRtdMultipath = 5 };
 enum Roa : uint32_t { kRoaUnknown = 0, kRoaValid = 1, kRoaInvalid = 2 };

@@ -24,17 +24,69 @@ std::string_view to_string(Verdict v) {
 }
 
 std::string_view to_string(Op op) {
-  static constexpr const char* kNames[] = {
-      "nop", "const", "push_bool", "push_int", "load", "store", "pop",
-      "load_attr", "store_attr", "unset_attr", "defined_attr",
-      "not", "neg", "add", "sub", "mul", "div",
-      "eq", "ne", "lt", "le", "gt", "ge", "match", "not_match",
-      "jump", "jump_false", "and_jump", "or_jump",
-      "make_pair", "make_lc", "make_ec", "make_mask", "empty_list",
-      "net_type", "net_len", "net_ip", "is_v4", "mask", "first", "last", "last_nonaggregated", "len", "is_empty",
-      "list_add", "list_delete", "list_filter", "prepend",
-      "call", "return", "accept", "reject", "print", "assert", "fail", "end",
-      "const_match_attr", "attr_match_const", "local_cmp_int"};
+  static constexpr const char* kNames[] = {"nop",
+                                           "const",
+                                           "push_bool",
+                                           "push_int",
+                                           "load",
+                                           "store",
+                                           "pop",
+                                           "load_attr",
+                                           "store_attr",
+                                           "unset_attr",
+                                           "defined_attr",
+                                           "not",
+                                           "neg",
+                                           "add",
+                                           "sub",
+                                           "mul",
+                                           "div",
+                                           "eq",
+                                           "ne",
+                                           "lt",
+                                           "le",
+                                           "gt",
+                                           "ge",
+                                           "match",
+                                           "not_match",
+                                           "jump",
+                                           "jump_false",
+                                           "and_jump",
+                                           "or_jump",
+                                           "make_pair",
+                                           "make_lc",
+                                           "make_ec",
+                                           "make_mask",
+                                           "empty_list",
+                                           "net_type",
+                                           "net_len",
+                                           "net_ip",
+                                           "is_v4",
+                                           "mask",
+                                           "first",
+                                           "last",
+                                           "last_nonaggregated",
+                                           "len",
+                                           "is_empty",
+                                           "list_add",
+                                           "list_delete",
+                                           "list_filter",
+                                           "prepend",
+                                           "field",
+                                           "min_max",
+                                           "format",
+                                           "for_next",
+                                           "call",
+                                           "return",
+                                           "accept",
+                                           "reject",
+                                           "print",
+                                           "assert",
+                                           "fail",
+                                           "end",
+                                           "const_match_attr",
+                                           "attr_match_const",
+                                           "local_cmp_int"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -52,6 +104,7 @@ bool set_has(const ValueSet& s, const rib::LargeCommunity& c) {
 }
 
 std::optional<bool> match(const Value& a, const Value& b) {
+  if (a.type == Type::Void || b.type == Type::Void) return std::nullopt;
   if (is_set(b.type) && b.type != Type::PrefixSet) {
     const ValueSet& s = b.set();
     if (s.ranges().empty()) return false;
@@ -77,6 +130,10 @@ std::optional<bool> match(const Value& a, const Value& b) {
         if (b.type == Type::QuadSet) return a.ip.is_v4() && set_has(s, a.ip.v4_value());
         return s.contains(set_key(a));
       case Type::Prefix: return std::nullopt;
+      case Type::Quad:
+        if (b.type == Type::IpSet)
+          return s.contains(set_key(Value::address(rib::IpAddress::v4(a.as_int()))));
+        return s.contains(set_key(a));
       default: return s.contains(set_key(a));
     }
   }
@@ -173,6 +230,51 @@ void path_edit(const rib::AsPath& in, rib::AsPath& out, Op op, const Value& arg)
   }
 }
 
+// Member `idx` of a list for a `for` loop (a bgppath: every ASN, AS_SET members included, in
+// order, as BIRD); false past the end.
+bool list_member_at(const Value& l, uint32_t idx, Value& out) {
+  switch (l.type) {
+    case Type::Path:
+      for (const auto& seg : l.path().segments) {
+        if (idx < seg.asns.size()) return out = Value::integer(seg.asns[idx]), true;
+        idx -= static_cast<uint32_t>(seg.asns.size());
+      }
+      return false;
+    case Type::Clist:
+      if (idx >= l.clist().values.size()) return false;
+      return out = Value::pair(l.clist().values[idx] >> 16, l.clist().values[idx] & 0xFFFF), true;
+    case Type::Eclist:
+      if (idx >= l.eclist().values.size()) return false;
+      return out = Value::ec(l.eclist().values[idx]), true;
+    case Type::Lclist:
+      if (idx >= l.lclist().values.size()) return false;
+      return out = Value::large(l.lclist().values[idx]), true;
+    default:
+      return false;
+  }
+}
+
+// `.min` / `.max` of a list; an empty list gives the zero member, as BIRD.
+std::optional<Value> list_min_max(const Value& l, bool max) {
+  auto pick = [&](const auto& vals) {
+    auto it = max ? std::max_element(vals.begin(), vals.end())
+                  : std::min_element(vals.begin(), vals.end());
+    return it == vals.end() ? std::decay_t<decltype(*it)>{} : *it;
+  };
+  switch (l.type) {
+    case Type::Clist: {
+      const uint32_t c = pick(l.clist().values);
+      return Value::pair(c >> 16, c & 0xFFFF);
+    }
+    case Type::Eclist:
+      return Value::ec(pick(l.eclist().values));
+    case Type::Lclist:
+      return Value::large(pick(l.lclist().values));
+    default:
+      return std::nullopt;
+  }
+}
+
 uint32_t last_nonaggregated(const rib::AsPath& p) {
   uint32_t last = 0;
   for (const auto& s : p.segments) {
@@ -207,10 +309,12 @@ enum ListBit : uint8_t { kPath = 1, kClist = 2, kEclist = 4, kLclist = 8, kClust
 
 bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
   const Attr a = static_cast<Attr>(i.a);
+  // BIRD 2: an attribute the route does not carry reads as void (lists read as empty lists).
+  // Void equals only void, sorts before every other value, and is an error in arithmetic, `~`,
+  // conditions and assignments (docs/filters.md, "Undefined attributes").
   auto undefined = [&]() {
-    if (a == Attr::Custom && i.b) err = "attribute " + cur_->consts[i.b - 1u].str() + " is not defined";
-    else err = "attribute " + std::string(attr_name(a)) + " is not defined";
-    return false;
+    v = Value{};
+    return true;
   };
   switch (a) {
     case Attr::Net: v = Value::prefix(route_->net); return true;
@@ -250,12 +354,14 @@ bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
       if (!scalars_.has(rib::AttrType::OriginatorId)) return undefined();
       v = Value::quad(scalars_.originator_id);
       return true;
-    case Attr::BgpAtomicAggr: v = Value::boolean(scalars_.has(rib::AttrType::AtomicAggregate)); return true;
     case Attr::BgpOtc:
       if (!scalars_.has(rib::AttrType::Otc)) return undefined();
       v = Value::integer(scalars_.otc);
       return true;
-    case Attr::BgpAggregator: return undefined();
+    case Attr::BgpAggregator:
+    case Attr::BgpAtomicAggr:
+      err = "attribute " + std::string(attr_name(a)) + " can only be tested with defined()";
+      return false;
     case Attr::Custom:
       for (const auto& c : custom_)
         if (c.id == i.arg) {
@@ -400,6 +506,9 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
     out.error = p.locs[at].to_string() + ": " + msg;
     return Verdict::Error;
   };
+  auto not_bool = [&](const Value& v) {
+    return fail(pc - 1, "condition needs a bool, got " + std::string(type_name(v.type)));
+  };
   auto message = [&](unsigned n) {
     std::string line;
     for (unsigned k = 0; k < n; ++k) line += format(st[sp - n + k]);
@@ -421,7 +530,9 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Load: st[sp++] = locals_[base + i.arg]; break;
       case Op::Store:
         --sp;
-        if (i.b && st[sp].type != static_cast<Type>(i.b - 1))
+        if (st[sp].type == Type::Void && i.b != kStoreAnyValue)
+          return fail(at, "cannot assign an undefined value (void)");
+        if (i.b && i.b != kStoreAnyValue && st[sp].type != static_cast<Type>(i.b - 1))
           return fail(at, "value of type " + std::string(type_name(st[sp].type)) + " where " +
                               std::string(type_name(static_cast<Type>(i.b - 1))) + " is expected");
         locals_[base + i.arg] = st[sp];
@@ -433,6 +544,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         break;
       case Op::StoreAttr:
         --sp;
+        if (st[sp].type == Type::Void) return fail(at, "cannot assign an undefined value (void)");
         if (i.b && st[sp].type != static_cast<Type>(i.b - 1))
           return fail(at, "value of type " + std::string(type_name(st[sp].type)) + " where " +
                               std::string(type_name(static_cast<Type>(i.b - 1))) + " is expected");
@@ -474,17 +586,26 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
           case Attr::BgpClusterList: d = !cluster_->empty(); break;
           case Attr::BgpAtomicAggr: d = scalars_.has(rib::AttrType::AtomicAggregate); break;
           case Attr::BgpAggregator: d = scalars_.has(rib::AttrType::Aggregator); break;
-          default: d = load_attr(i, tmp, e2); break;
+          default:
+            d = load_attr(i, tmp, e2) && tmp.type != Type::Void;
+            break;
         }
         st[sp++] = Value::boolean(d);
         break;
       }
-      case Op::Not: st[sp - 1].u = !st[sp - 1].u; break;
+      case Op::Not:
+        if (st[sp - 1].type != Type::Bool)
+          return fail(at,
+                      "operator ! needs a bool, got " + std::string(type_name(st[sp - 1].type)));
+        st[sp - 1].u = !st[sp - 1].u;
+        break;
       case Op::Neg: st[sp - 1] = Value::integer(0u - st[sp - 1].as_int()); break;
       case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
         const Value& b = st[--sp];
         Value& a = st[sp - 1];
-        if (a.type != Type::Int || b.type != Type::Int) return fail(at, "arithmetic needs int operands");
+        if (a.type != Type::Int || b.type != Type::Int)
+          return fail(at, "arithmetic needs int operands, got " + std::string(type_name(a.type)) +
+                              " and " + std::string(type_name(b.type)));
         uint32_t x = a.as_int(), y = b.as_int();
         if (i.op == Op::Div && y == 0) return fail(at, "division by zero");
         uint32_t r = i.op == Op::Add ? x + y : i.op == Op::Sub ? x - y : i.op == Op::Mul ? x * y : x / y;
@@ -507,7 +628,9 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         break;
       }
       case Op::Match: case Op::NotMatch: {
-        auto m = match(st[sp - 2], st[sp - 1]);
+        // A `case` label test (a = 1): an undefined value matches no label (it takes `else`).
+        auto m = i.a && st[sp - 2].type == Type::Void ? std::optional<bool>(false)
+                                                      : match(st[sp - 2], st[sp - 1]);
         if (!m) return fail(at, "operator ~ cannot be applied to " + std::string(type_name(st[sp - 2].type)) +
                                     " and " + std::string(type_name(st[sp - 1].type)));
         --sp;
@@ -516,13 +639,16 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::Jump: pc = i.arg; break;
       case Op::JumpFalse:
+        if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
         if (!st[--sp].u) pc = i.arg;
         break;
       case Op::AndJump:
+        if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
         if (!st[sp - 1].u) pc = i.arg;
         else --sp;
         break;
       case Op::OrJump:
+        if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
         if (st[sp - 1].u) pc = i.arg;
         else --sp;
         break;
@@ -654,6 +780,46 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         }
         break;
       }
+      case Op::Field: {
+        Value& v = st[sp - 1];
+        if (v.type == Type::Pair && i.a < 2)
+          v = Value::integer(i.a == 0 ? static_cast<uint32_t>(v.u >> 16) : v.u & 0xFFFF);
+        else if (v.type == Type::Lc)
+          v = Value::integer(i.a == 0 ? v.lc.global : i.a == 1 ? v.lc.local1 : v.lc.local2);
+        else
+          return fail(at,
+                      "this member needs a pair or an lc, got " + std::string(type_name(v.type)));
+        break;
+      }
+      case Op::MinMax: {
+        auto r = list_min_max(st[sp - 1], i.a != 0);
+        if (!r)
+          return fail(at, ".min and .max need a clist, eclist or lclist, got " +
+                              std::string(type_name(st[sp - 1].type)));
+        st[sp - 1] = *r;
+        break;
+      }
+      case Op::Format: {
+        std::string* s = arena_.string();
+        *s = format(st[sp - 1]);
+        st[sp - 1] = Value::object(Type::String, s);
+        break;
+      }
+      case Op::ForNext: {
+        const Value& l = locals_[base + i.b];
+        Value& idx = locals_[base + i.b + 1];
+        if (l.type != Type::Path && l.type != Type::Clist && l.type != Type::Eclist &&
+            l.type != Type::Lclist)
+          return fail(at, "a for loop needs a bgppath, clist, eclist or lclist, got " +
+                              std::string(type_name(l.type)));
+        if (!list_member_at(l, idx.as_int(), st[sp])) {
+          pc = i.arg;
+          break;
+        }
+        ++sp;
+        idx = Value::integer(idx.as_int() + 1);
+        break;
+      }
       case Op::Call: {
         const FunctionInfo& fn = p.functions[i.arg];
         if (depth + 1 >= kMaxDepth) return fail(at, "function calls nested too deeply");
@@ -663,7 +829,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         if (nb + fn.frame > kLocals) return fail(at, "out of local variable space");
         frames_[depth++] = Frame{pc, base};
         sp -= fn.params;
-        for (uint16_t k = 0; k < fn.params; ++k) locals_[nb + k] = st[sp + k];
+        for (uint16_t k = 0; k < fn.params; ++k) {
+          if (st[sp + k].type == Type::Void)
+            return fail(at, "argument " + std::to_string(k + 1) + " of " + fn.name +
+                                " is undefined (void)");
+          locals_[nb + k] = st[sp + k];
+        }
         base = nb;
         frame = fn.frame;
         pc = fn.entry;

@@ -31,15 +31,66 @@ enum class Attr : uint8_t {
 };
 
 enum class Op : uint8_t {
-  Nop, Const, PushBool, PushInt, Load, Store, Pop,
-  LoadAttr, StoreAttr, UnsetAttr, DefinedAttr,
-  Not, Neg, Add, Sub, Mul, Div,
-  Eq, Ne, Lt, Le, Gt, Ge, Match, NotMatch,
-  Jump, JumpFalse, AndJump, OrJump,
-  MakePair, MakeLc, MakeEc, MakeMask, EmptyList,
-  NetType, NetLen, NetIp, IsV4, Mask, First, Last, LastNonAgg, Len, IsEmpty,
-  ListAdd, ListDelete, ListFilter, Prepend,
-  Call, Return, Accept, Reject, Print, Assert, Fail, End,
+  Nop,
+  Const,
+  PushBool,
+  PushInt,
+  Load,
+  Store,
+  Pop,
+  LoadAttr,
+  StoreAttr,
+  UnsetAttr,
+  DefinedAttr,
+  Not,
+  Neg,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Match,
+  NotMatch,
+  Jump,
+  JumpFalse,
+  AndJump,
+  OrJump,
+  MakePair,
+  MakeLc,
+  MakeEc,
+  MakeMask,
+  EmptyList,
+  NetType,
+  NetLen,
+  NetIp,
+  IsV4,
+  Mask,
+  First,
+  Last,
+  LastNonAgg,
+  Len,
+  IsEmpty,
+  ListAdd,
+  ListDelete,
+  ListFilter,
+  Prepend,
+  Field,    // a: 0 `.asn`, 1 `.data` / `.data1`, 2 `.data2` of a pair or lc
+  MinMax,   // a: 0 `.min`, 1 `.max` of a clist, eclist or lclist
+  Format,   // format(x): BIRD's text of the value
+  ForNext,  // `for`: locals b (the list) and b+1 (the index); push the next member, or jump to arg
+  Call,
+  Return,
+  Accept,
+  Reject,
+  Print,
+  Assert,
+  Fail,
+  End,
   // Fused by the peephole pass; each replaces the first of 3 instructions and skips the other two
   // (which stay in place, unreachable except as jump targets, which the pass never fuses over).
   ConstMatchAttr,  // Const arg; LoadAttr a; Match (b=0) / NotMatch (b=1)
@@ -47,6 +98,9 @@ enum class Op : uint8_t {
   LocalCmpInt,     // Load b; PushInt arg; Eq Ne Lt Le Gt Ge (a = 0..5)
 };
 std::string_view to_string(Op op);
+// Op::Store's b: 0, or the expected type + 1 (a dynamically typed value), or this: any value,
+// even void (the scrutinee of a `case`, which may be an undefined attribute).
+inline constexpr uint16_t kStoreAnyValue = 0xFFFF;
 
 struct Insn {
   Op op = Op::Nop;

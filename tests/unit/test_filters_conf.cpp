@@ -9,6 +9,8 @@
 //  - `e_NAME()` must stop with a run-time error (division by zero, undefined attribute, ...).
 //  - a file whose first line is `# expect-error: LINE:COL: MESSAGE` must fail to load, with that
 //    first error (used for the type checker).
+//  - a line `# sample bgp_path: 65001 {65002 65003} 65004` replaces the sample routes' AS path for
+//    the tests of that file (braces: an AS_SET), as BIRD's own tests cannot build one.
 // Sample routes: net 10.1.0.0/16 (t_) or 2001:db8:30::/48 (t6_); from 192.0.2.1; proto "peer1";
 // source RTS_BGP; bgp_origin IGP; bgp_path 65001 65002 65003; bgp_next_hop 192.0.2.1 (t6_:
 // 2001:db8::1); bgp_med 10; bgp_local_pref 100; bgp_community (65000,1) (65000,2);
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "conf/lexer.hpp"
 #include "filters/compile.hpp"
@@ -29,10 +32,29 @@ using namespace rs::filters;
 
 namespace {
 
-rib::AttrBuilder sample_attrs(bool v6) {
+// "65001 {65002 65003} 65004": numbers are AS_SEQUENCE members, braces an AS_SET.
+rib::AsPath parse_path(const std::string& text) {
+  rib::AsPath p;
+  std::istringstream in(text);
+  std::string tok;
+  bool in_set = false;
+  while (in >> tok) {
+    const bool open = tok.front() == '{', close = tok.back() == '}';
+    if (open) tok.erase(0, 1), in_set = true;
+    if (close) tok.pop_back();
+    const auto type = in_set ? rib::AsSegmentType::Set : rib::AsSegmentType::Sequence;
+    if (open || p.segments.empty() || p.segments.back().type != type)
+      p.segments.push_back({type, {}});
+    if (!tok.empty()) p.segments.back().asns.push_back(static_cast<uint32_t>(std::stoul(tok)));
+    if (close) in_set = false;
+  }
+  return p;
+}
+
+rib::AttrBuilder sample_attrs(bool v6, const std::string& path = "65001 65002 65003") {
   rib::AttrBuilder b;
   b.set_origin(rib::Origin::Igp);
-  b.as_path.segments.push_back({rib::AsSegmentType::Sequence, {65001, 65002, 65003}});
+  b.as_path = parse_path(path);
   b.set_present(rib::AttrType::AsPath);
   b.set_next_hop(*rib::IpAddress::parse(v6 ? "2001:db8::1" : "192.0.2.1"));
   b.set_med(10);
@@ -105,6 +127,14 @@ TEST_CASE("filter language tests in tests/filters/*.conf") {
       continue;
     }
     REQUIRE_MESSAGE(ok, diags.to_string());
+    rib::AttrRef file4 = attrs4, file6 = attrs6;
+    for (std::string line = first_line; in; std::getline(in, line)) {
+      const std::string sample = "# sample bgp_path: ";
+      if (line.rfind(sample, 0) != 0) continue;
+      file4 = table.intern(sample_attrs(false, line.substr(sample.size())));
+      file6 = table.intern(sample_attrs(true, line.substr(sample.size())));
+      CHECK(file4->as_path->to_string() == line.substr(sample.size()));
+    }
     Vm vm;
     for (const auto& function : syms.functions()) {
       const auto& name = function.first;
@@ -115,7 +145,7 @@ TEST_CASE("filter language tests in tests/filters/*.conf") {
       auto f = caller(name, syms, diags);
       REQUIRE_MESSAGE(f, diags.to_string());
       RunOutput out;
-      Verdict v = vm.run(*f, sample_route(t6), t6 ? *attrs6 : *attrs4, out);
+      Verdict v = vm.run(*f, sample_route(t6), t6 ? *file6 : *file4, out);
       if (e) {
         CHECK_MESSAGE(v == Verdict::Error, "expected a run-time error");
       } else {

@@ -155,7 +155,10 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") == "2:14: argument 1 of 'g' must be ip, got int");
   CHECK(first_error("define c = 1;\nfilter f { c = 2; }") == "2:12: 'c' is a constant and cannot be assigned");
   CHECK(first_error("filter f { if bgp_path ~ [= [(1,2)] =] then accept; }") == "1:29: a set in a path mask must be an int set, got pair set");
-  CHECK(first_error("filter f { if net.mask(\"x\") = net then accept; }") == "1:24: the argument of .mask() must be int, got string");
+  CHECK(first_error("filter f { if from.mask(\"x\") = from then accept; }") ==
+        "1:25: the argument of .mask() must be int, got string");
+  CHECK(first_error("filter f { if net.mask(8) = net then accept; }") ==
+        "1:18: type prefix has no member 'mask'");
   CHECK(first_error("filter f { case net.len { 1.2.3.4: accept; } }") == "1:27: case label of type ip cannot match a value of type int");
   CHECK(first_error("filter f int a; int a; { accept; }") == "1:17: variable 'a' is already declared in this function");
   CHECK(first_error("filter f { int a = 1; string a; }") == "1:23: variable 'a' is already declared in this function");
@@ -167,7 +170,8 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("filter f { if 1 = 1 accept; }") == "1:21: expected 'then', got 'accept'");
   CHECK(first_error("filter f { if net ~ [ 10.0.0.0/8{1,40} ] then accept; }") == "1:36: prefix length out of range (0..32)");
   CHECK(first_error("function f() { int x; x = f(); }") == "1:27: cannot assign void to 'x' of type int");
-  CHECK(first_error("filter f { print defined(net.len); }") == "1:29: defined() needs a route attribute");
+  CHECK(first_error("filter f { print defined(net.len); }") == "(no error)");  // any value, as BIRD
+  CHECK(first_error("filter f { unset(net.len); }") == "1:21: unset() needs a route attribute");
   CHECK(first_error("filter f { unset(net); }") == "1:18: attribute 'net' cannot be unset");
   CHECK(first_error("filter f { if \"a\" < 1 then accept; }") == "1:19: operator < cannot be applied to string and int");
 }
@@ -288,7 +292,7 @@ filter f
 clist c;
 {
   c = add(-empty-, (65000, 1));
-  c.add((65000, 2));
+  c = add(c, (65000, 2));
   print 1, " ", true, " ", false, " ", (1, 2), " ", 192.0.2.1, " ", p, " ", "s";
   print (rt, 65000, 100), " ", (ro, 4200000000, 7), " ", (unknown 0x4300, 0, 2), " ", (1, 2, 3);
   print bgp_path, " ", c, " ", bgp_large_community;
@@ -324,7 +328,9 @@ filter f {
   bt_assert(bgp_path ~ [= 65001 65002 65010 =]);
   bt_assert(bgp_path ~ [= 65001 65002 65011 =]);
   bt_assert(bgp_path ~ [= * ? =]);
-  bt_assert(!(bgp_path ~ [= * 65010 65011 =]));
+  # As BIRD 2.0.12: one AS_SET may be matched by several items in a row.
+  bt_assert(bgp_path ~ [= * 65010 65011 =]);
+  bt_assert(!(bgp_path ~ [= * 65010 65012 =]));
   bgp_path.delete([65010..65011]);
   bt_assert(bgp_path.len = 2 && bgp_path.last = 65002);
   accept;
@@ -372,9 +378,9 @@ filter f {
   CHECK(out.custom[0].id == 0);
   CHECK(out.custom[0].value.as_int() == 42);
   CHECK(out.custom[1].value.ip == *rib::IpAddress::parse("192.0.2.1"));
-  // Without the input custom attribute, reading `tag` is a run-time error.
+  // Without the input custom attribute, `tag` reads as void, and void + 1 is a run-time error.
   CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
-  CHECK(out.error == "t.conf:10:9: attribute tag is not defined");
+  CHECK(out.error == "t.conf:10:13: arithmetic needs int operands, got void and int");
 }
 
 TEST_CASE("entry points for the config parser: inline filters, where, constants") {
