@@ -483,6 +483,8 @@ void Session::handle_update() {
   }
   for (const auto& e : update_.attr_errors)
     spdlog::warn("{}: UPDATE: {} ({})", cfg_.name, e.reason, wire::to_string(e.action));
+  for (const auto& p : update_.bogus)
+    spdlog::warn("{}: ignoring bogus route {}", cfg_.name, p.to_string());
   if (owner_) owner_->session_update(*this, update_);
 }
 

@@ -39,6 +39,8 @@ class Gen {
           Prefix(IpAddress::v6((uint64_t{u32()} << 32) | u32(), (uint64_t{u32()} << 32) | u32()),
                  static_cast<uint8_t>(below(129)));
     }
+    // The decoder ignores prefixes BIRD calls bogus (127/8, multicast, fe80::/10, ...): draw again.
+    if (rs::bgp::wire::is_bogus_route(n.prefix)) return prefix(f, add_path);
     if (add_path) n.path_id = u32();
     return n;
   }
