@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import collections
 import fnmatch
 import os
 import re
@@ -56,6 +57,8 @@ CHANNEL_FILTERS = {("feeder", "ipv4"): "import4", ("feeder", "ipv6"): "import6",
                    ("client", "ipv4"): "export4", ("client", "ipv6"): "export6",
                    ("observer", "ipv4"): "ibgp_export4", ("observer", "ipv6"): "ibgp_export6"}
 PROCS: list = []
+PARTIAL_QUIRK = (8, 16, 32)
+IGNORED: collections.Counter = collections.Counter()   # documented BIRD deviations, not diffs
 
 
 def log(msg: str) -> None:
@@ -263,6 +266,12 @@ def compare(receiver: str, rsd_rib: dict, bird_rib: dict) -> list:
             continue
         for t in sorted(set(a) | set(b)):
             va, vb = a.get(t), b.get(t)
+            if va and vb and va[1] == vb[1] and t in PARTIAL_QUIRK and \
+                    va[0] | w.PARTIAL == vb[0] and not va[0] & w.PARTIAL:
+                # BIRD 2.0.12 sets the Partial bit on a community attribute a filter created
+                # (measured; RFC 4271 5 keeps Partial for attributes passed on unrecognised).
+                IGNORED["BIRD: Partial bit on a community attribute created by a filter"] += 1
+                continue
             if va != vb:
                 fmt = (lambda v: "absent" if v is None else f"[{v[0]:02x}] {v[1]}")
                 out.append(Diff(receiver, p, w.attr_name(t), fmt(va), fmt(vb)))
@@ -270,9 +279,11 @@ def compare(receiver: str, rsd_rib: dict, bird_rib: dict) -> list:
 
 
 def diff_class(d: Diff) -> str:
+    fam = "IPv6" if ":" in d.prefix else ("IPv4" if d.prefix != "-" else "")
+    head = f"{d.receiver} {fam}".rstrip()
     if d.attr == "(route)":
-        return f"{d.receiver}: route {'only from rsd' if d.rsd != 'absent' else 'only from BIRD'}"
-    return f"{d.receiver}: {d.attr} differs"
+        return f"{head}: route {'only from rsd' if d.rsd != 'absent' else 'only from BIRD'}"
+    return f"{head}: {d.attr} differs"
 
 
 # ---------------------------------------------------------------------- a run --
@@ -417,6 +428,11 @@ def main() -> int:
             continue
         for d in r.diffs:
             classes.setdefault(diff_class(d), set()).add(name)
+        if name in known and re.fullmatch(r"\s*\[v6-export\]\s*", known[name]) and \
+                any(":" not in d.prefix for d in r.diffs):
+            # Listed for the IPv6 export filter bug only: an IPv4 difference is a new one.
+            log(f"DIFF  {name}: listed as [v6-export] only, but IPv4 routes differ too")
+            known.pop(name)
         tag = "KNOWN" if name in known else "DIFF "
         log(f"{tag} {name} ({r.routes} routes, {dt:.1f} s): {len(r.diffs)} differences"
             + (f" - known: {known[name]}" if name in known else ""))
@@ -431,6 +447,8 @@ def main() -> int:
         log("difference classes (entries):")
         for c, ns in sorted(classes.items()):
             log(f"  {c}: {', '.join(sorted(ns))}")
+    for what, n in IGNORED.items():
+        log(f"not counted as differences (documented BIRD deviation): {what}: {n} attributes")
     log(f"compared {total_routes} routes through {len(names)} filter entries in "
         f"{time.monotonic() - t0:.1f} s (seed {args.seed})")
     if args.keep or failed:
