@@ -707,6 +707,12 @@ void RouteServer::on_established(bgp::Peer& peer) {
     const auto& a = p->cfg->settings.next_hop.address;
     (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
   }
+  // `next hop address` in a channel (where BIRD 2 has it) wins for that channel's family.
+  for (const auto& c : p->channels) {
+    if (!c.enabled || c.settings.next_hop.mode != conf::NextHop::Mode::Address) continue;
+    const auto& a = c.settings.next_hop.address;
+    (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
+  }
   spdlog::info("{}: established ({})", p->name, p->source->neighbor_address.to_string());
   if (events_) emit_session(*p, nullptr);
   p->eor[0] = p->eor[1] = false;
