@@ -7,6 +7,7 @@ configuration text: the filter file's definitions plus three sessions,
   rs_feeder   eBGP route-server client AS 64500 (127.0.S.11, IPv4 transport, IPv4 + IPv6)
   rs_client   eBGP route-server client AS 64511 (127.0.S.12, IPv4 transport, IPv4 + IPv6)
   rs_observer iBGP observer AS 65000 over ::1 (its own port), IPv4 + IPv6
+  rs_peer     eBGP AS 64522, not a route-server client (127.0.S.14): the full eBGP rewrite
 
 BIRD runs in slot S and rsd in slot S+1 at the same time (addresses 127.0.S.0/24, ports
 20000+100*S...). Python speakers connect to both (the route servers are `passive on`), the feeder
@@ -52,10 +53,12 @@ import bgpwire as w  # noqa: E402
 from gen import Generator  # noqa: E402
 from speaker import Speaker  # noqa: E402
 
-RS_AS, FEEDER_AS, CLIENT_AS = 65000, 64500, 64511
+RS_AS, FEEDER_AS, CLIENT_AS, PEER_AS = 65000, 64500, 64511, 64522
 CHANNEL_FILTERS = {("feeder", "ipv4"): "import4", ("feeder", "ipv6"): "import6",
                    ("client", "ipv4"): "export4", ("client", "ipv6"): "export6",
-                   ("observer", "ipv4"): "ibgp_export4", ("observer", "ipv6"): "ibgp_export6"}
+                   ("observer", "ipv4"): "ibgp_export4", ("observer", "ipv6"): "ibgp_export6",
+                   ("peer", "ipv4"): "peer_export4", ("peer", "ipv6"): "peer_export6"}
+RECEIVERS = ("client", "observer", "peer")
 PROCS: list = []
 PARTIAL_QUIRK = (8, 16, 32)
 IGNORED: collections.Counter = collections.Counter()   # documented BIRD deviations, not diffs
@@ -156,8 +159,10 @@ def config_text(slot: Slot, filter_text: str, logpath: str) -> str:
     b = channel_bodies(filter_text)
 
     def ch(sess: str) -> str:
+        # The IPv6 channel of the IPv4-transport eBGP peer needs an IPv6 address for "next hop self".
+        nh6 = " next hop address 2001:db8:ffff::1;" if sess == "peer" else ""
         return (f"    ipv4 {{ {b[(sess, 'ipv4')]} }};\n"
-                f"    ipv6 {{ {b[(sess, 'ipv6')]} }};\n")
+                f"    ipv6 {{ {b[(sess, 'ipv6')]}{nh6} }};\n")
 
     return (f'log "{logpath}" all;\n'
             f"router id {slot.addr};\n"
@@ -174,7 +179,11 @@ def config_text(slot: Slot, filter_text: str, logpath: str) -> str:
             "protocol bgp rs_observer {\n"
             f"    local ::1 port {slot.port6} as {RS_AS};\n"
             f"    neighbor ::1 as {RS_AS};\n"
-            "    passive on;\n" + ch("observer") + "}\n")
+            "    passive on;\n" + ch("observer") + "}\n"
+            "protocol bgp rs_peer {\n"
+            f"    local {slot.addr} port {slot.port} as {RS_AS};\n"
+            f"    neighbor {slot.peer(14)} as {PEER_AS};\n"
+            "    multihop; passive on;\n" + ch("peer") + "}\n")
 
 
 # ---------------------------------------------------------------- one server --
@@ -213,6 +222,7 @@ class Instance:
                               s.port),
             "observer": Speaker(f"{self.impl}.observer", RS_AS, s.peer(13), "::1", "::1",
                                 s.port6),
+            "peer": Speaker(f"{self.impl}.peer", PEER_AS, s.peer(14), s.peer(14), s.addr, s.port),
         }
         for sp in self.speakers.values():
             sp.connect(timeout=20)
@@ -224,6 +234,18 @@ class Instance:
             if sp.closed:
                 raise RuntimeError(f"{sp.name}: session closed: {sp.closed}")
         return all(sp.established for sp in self.speakers.values())
+
+    def snapshot(self, recv: str) -> dict:
+        """What `recv` holds, the route server's own address in NEXT_HOP shown as "self"."""
+        own = {self.slot.addr, "::ffff:" + self.slot.addr}
+        out = {}
+        for p, attrs in self.speakers[recv].snapshot().items():
+            nh = attrs.get(3)
+            if nh and any(h in own for h in nh[1].split()):
+                attrs = dict(attrs)
+                attrs[3] = (nh[0], " ".join("self" if h in own else h for h in nh[1].split()))
+            out[p] = attrs
+        return out
 
     def quiet_for(self) -> float:
         now = time.monotonic()
@@ -330,9 +352,9 @@ def run_filter(name: str, text: str, args, workdir: str) -> Result:
         for i in insts:
             i.speakers["feeder"].send(feed)
         converge(insts, args.quiet, args.timeout)
-        for recv in ("client", "observer"):
-            res.diffs += [d for d in compare(recv, insts[1].speakers[recv].snapshot(),
-                                              insts[0].speakers[recv].snapshot())]
+        for recv in RECEIVERS:
+            res.diffs += [d for d in compare(recv, insts[1].snapshot(recv),
+                                              insts[0].snapshot(recv))]
         # Phase 2: withdraw a fifth, re-announce a tenth with other attributes.
         withdrawn = routes[::5]
         again = []
@@ -346,12 +368,12 @@ def run_filter(name: str, text: str, args, workdir: str) -> Result:
         for i in insts:
             i.speakers["feeder"].send(feed)
         converge(insts, args.quiet, args.timeout)
-        for recv in ("client", "observer"):
+        for recv in RECEIVERS:
             res.diffs += [Diff(d.receiver + " (after changes)", d.prefix, d.attr, d.rsd, d.bird)
-                          for d in compare(recv, insts[1].speakers[recv].snapshot(),
-                                           insts[0].speakers[recv].snapshot())]
+                          for d in compare(recv, insts[1].snapshot(recv),
+                                           insts[0].snapshot(recv))]
         res.exported = ", ".join(f"{k} {len(insts[0].speakers[k].snapshot())}"
-                                 for k in ("client", "observer"))
+                                 for k in RECEIVERS)
     except Exception as e:  # noqa: BLE001 - every failure is reported with the logs
         res.error = f"{type(e).__name__}: {e}\n" + "\n".join(i.log_tail() for i in insts)
     finally:
