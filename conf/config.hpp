@@ -147,7 +147,9 @@ enum DebugFlag : uint32_t {
   X(std::optional<Role>, local_role, std::nullopt)                   \
   X(bool, require_roles, false)                                      \
   X(bool, interpret_communities, true)                               \
-  X(bool, enforce_first_as, false)
+  X(bool, enforce_first_as, false)                                   \
+  X(bool, forward_unknown_attributes, false)                         \
+  X(uint32_t, max_as_path_length, 255u)
 
 #define RS_CONF_CHANNEL_OPTIONS(X)                       \
   X(std::string, table, std::string())                  \

@@ -61,6 +61,7 @@ const SwitchOption<BgpOptions> kBgpSwitches[] = {
     {{"require", "roles"}, &BgpOptions::require_roles},
     {{"interpret", "communities"}, &BgpOptions::interpret_communities},
     {{"enforce", "first", "as"}, &BgpOptions::enforce_first_as},
+    {{"forward", "unknown", "attributes"}, &BgpOptions::forward_unknown_attributes},
     {{"disabled"}, &BgpOptions::disabled},
 };
 
@@ -429,6 +430,13 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     auto n = parse_u32("a number");
     if (!n) return false;
     o.default_bgp_local_pref = *n;
+    return end_option();
+  }
+  if (match_words(*this, {"max", "as", "path", "length"})) {
+    // rsd's own option (BIRD has none): longer AS paths are treated as withdrawn; 0: no limit.
+    auto n = parse_u32("a number");
+    if (!n) return false;
+    o.max_as_path_length = *n;
     return end_option();
   }
   if (match_words(*this, {"allow", "local", "as"})) {

@@ -17,6 +17,9 @@ namespace {
 constexpr rib::Community kNoExport = 0xFFFFFF01;           // RFC 1997
 constexpr rib::Community kNoAdvertise = 0xFFFFFF02;        // RFC 1997
 constexpr rib::Community kNoExportSubconfed = 0xFFFFFF03;  // RFC 1997
+constexpr rib::Community kLlgrStale = 0xFFFF0006;          // RFC 9494 4.2
+// RFC 4360 2: the Transitive bit of an extended community's type octet (0: transitive).
+constexpr rib::ExtCommunity kExtNonTransitive = rib::ExtCommunity{0x40} << 56;
 
 bool has_community(const rib::PathAttributes& a, rib::Community c) {
   return a.communities && a.communities->contains(c);
@@ -26,6 +29,9 @@ bool has_community(const rib::PathAttributes& a, rib::Community c) {
 bool ExportGroup::eligible(const rib::Route& r) const {
   const rib::PathAttributes& a = *r.attrs;
   if (has_community(a, kNoAdvertise)) return false;
+  // RFC 9494 4.6: a stale long-lived route goes only to peers that negotiated long-lived graceful
+  // restart, which rsd never offers (BIRD, without `long lived graceful restart`, does the same).
+  if (has_community(a, kLlgrStale)) return false;
   if (rules_.ebgp && (has_community(a, kNoExport) || has_community(a, kNoExportSubconfed)))
     return false;
   // iBGP-learned routes go to iBGP peers only by reflection or route-server service.
@@ -45,6 +51,15 @@ void ExportGroup::rewrite(const rib::Route& r, rib::AttrBuilder& b) const {
       if (r.source->kind == rib::SourceKind::Ebgp) b.clear(AttrType::Med);
     }
     b.clear(AttrType::LocalPref);
+    // RFC 4360 2 / 6: non-transitive extended communities (type octet with 0x40 set) stay inside
+    // the AS: they are not passed on to an external peer.
+    if (b.has(AttrType::ExtCommunities)) {
+      auto& v = b.ext_communities.values;
+      v.erase(std::remove_if(v.begin(), v.end(),
+                             [](rib::ExtCommunity c) { return (c & kExtNonTransitive) != 0; }),
+              v.end());
+      if (v.empty()) b.clear(AttrType::ExtCommunities);
+    }
     b.clear(AttrType::OriginatorId);
     b.clear(AttrType::ClusterList);
     b.cluster_list.values.clear();

@@ -142,6 +142,8 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.advertise_hostname = s.advertise_hostname;
   pc.interpret_communities = s.interpret_communities;
   pc.enforce_first_as = s.enforce_first_as;
+  pc.forward_unknown_attributes = s.forward_unknown_attributes;
+  pc.max_as_path_length = s.max_as_path_length;
   pc.disabled = s.disabled;
   return pc;
 }

@@ -83,6 +83,10 @@ struct PeerConfig {
   std::string hostname;                  // empty: the system's host name
   bool interpret_communities = true;     // RFC 1997 well-known communities (used by the RIB)
   bool enforce_first_as = true;          // eBGP: first AS of AS_PATH must be the peer's
+  // Unrecognised optional transitive attributes from this neighbour: passed on (with the Partial
+  // bit) when true, dropped on receipt when false (the default; docs/config.md).
+  bool forward_unknown_attributes = false;
+  uint32_t max_as_path_length = 255;  // longer AS paths are treated as withdrawn; 0: no limit
   bool disabled = false;
 
   bool is_internal() const {

@@ -443,6 +443,8 @@ void Session::handle_open() {
   negotiated_ = wire::negotiate(local_open_, peer_open_, local);
   auto& n = negotiated_.negotiated;
   n.enforce_first_as = n.ebgp && cfg_.enforce_first_as;
+  n.forward_unknown_attributes = cfg_.forward_unknown_attributes;
+  n.max_as_path_length = cfg_.max_as_path_length;
   limits_ = wire::HeaderLimits::from(n);
   limits_.accept_route_refresh = cfg_.route_refresh;
   milliseconds hold{uint64_t{negotiated_.hold_time} * 1000};
@@ -483,6 +485,8 @@ void Session::handle_update() {
   }
   for (const auto& e : update_.attr_errors)
     spdlog::warn("{}: UPDATE: {} ({})", cfg_.name, e.reason, wire::to_string(e.action));
+  for (const auto& p : update_.bogus)
+    spdlog::warn("{}: ignoring bogus route {}", cfg_.name, p.to_string());
   if (owner_) owner_->session_update(*this, update_);
 }
 

@@ -62,6 +62,7 @@ inline rs::bgp::wire::Negotiated negotiated_for(const PeerConf& c) {
   n.extended_next_hop_ipv4 = c.extended_nexthop;
   n.extended_next_hop_ipv6 = c.ipv6_over_ipv4_nexthop;
   n.extended_message = true;
+  n.forward_unknown_attributes = true;  // the vectors' generic attributes are checked as kept
   return n;
 }
 

@@ -165,6 +165,8 @@ TEST_CASE("protocol bgp: every option") {
       require roles;
       interpret communities off;
       enforce first as on;
+      forward unknown attributes on;
+      max as path length 64;
       ipv4 {
         table master4;
         import filter in_f;
@@ -241,6 +243,8 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(s.require_roles);
   CHECK_FALSE(s.interpret_communities);
   CHECK(s.enforce_first_as);
+  CHECK(s.forward_unknown_attributes);
+  CHECK(s.max_as_path_length == 64);
   CHECK_FALSE(p.is_internal());
 
   REQUIRE(p.channels.size() == 2);
@@ -291,6 +295,8 @@ TEST_CASE("bgp defaults: eBGP vs iBGP, keepalive, multihop, RFC 8212 filters") {
   CHECK(e.settings.graceful_restart == GracefulRestart::Aware);
   CHECK(e.settings.enable_route_refresh);
   CHECK(e.settings.default_bgp_local_pref == 100);
+  CHECK_FALSE(e.settings.forward_unknown_attributes);  // rsd's own options (docs/config.md)
+  CHECK(e.settings.max_as_path_length == 255);
   CHECK(e.channel(Family::Ipv4)->settings.import_filter.kind == FilterSpec::Kind::None);
   CHECK(e.channel(Family::Ipv4)->settings.export_filter.kind == FilterSpec::Kind::None);
   const BgpProtocol& i = *r.config.find_bgp("i");

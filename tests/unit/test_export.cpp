@@ -234,6 +234,54 @@ TEST_CASE("NO_EXPORT stays inside the AS, NO_ADVERTISE goes nowhere") {
   CHECK_FALSE(ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
 }
 
+TEST_CASE("non-transitive extended communities stay inside the AS; LLGR_STALE goes nowhere") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ebgp);
+  AttrBuilder b;
+  b.set_origin(Origin::Igp);
+  b.set_present(AttrType::AsPath);
+  b.as_path.segments.push_back({AsSegmentType::Sequence, {65001}});
+  b.set_next_hop(IpAddress::v4(0xC0000201));
+  // RFC 4360 2: route target 2-octet AS (0x0002, transitive), the 0x40 generic form, RFC 8097's
+  // origin validation state (0x4300, non-transitive).
+  const ExtCommunity rt = 0x0002FDE900000064ULL, nt = 0x4002FDE900000001ULL, ov = 0x4300000000000002ULL;
+  b.ext_communities.values = {rt, nt, ov};
+  b.set_present(AttrType::ExtCommunities);
+  auto a = lab.table.intern(b);
+  (void)lab.rib.import(kV4, lab.rib.receive(kV4, n1, 0, a), a, 1);
+  ExportRules rules;
+  rules.local_as = 65000;
+  auto to_ibgp = ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(to_ibgp.attrs);
+  CHECK(to_ibgp.attrs->ext_communities->values == std::vector<ExtCommunity>{rt, nt, ov});
+  rules.ebgp = true;
+  rules.rs_client = true;
+  auto to_client = ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(to_client.attrs);
+  CHECK(to_client.attrs->ext_communities->values == std::vector<ExtCommunity>{rt});
+
+  // Only non-transitive ones: the attribute goes away altogether.
+  const Prefix other = *Prefix::parse("203.0.113.20/32");
+  b.ext_communities.values = {nt};
+  a = lab.table.intern(b);
+  (void)lab.rib.import(other, lab.rib.receive(other, n1, 0, a), a, 1);
+  auto only_nt = ExportGroup(rules, {}).compute(other, lab.rib.find(other), lab.table, lab.vm);
+  REQUIRE(only_nt.attrs);
+  CHECK_FALSE(only_nt.attrs->has(AttrType::ExtCommunities));
+
+  // RFC 9494 4.6: LLGR_STALE (65535:6) is never exported (rsd does not offer LLGR).
+  const Prefix stale = *Prefix::parse("203.0.113.30/32");
+  b.ext_communities.values.clear();
+  b.clear(AttrType::ExtCommunities);
+  b.communities.values = {0xFFFF0006};
+  b.set_present(AttrType::Communities);
+  a = lab.table.intern(b);
+  (void)lab.rib.import(stale, lab.rib.receive(stale, n1, 0, a), a, 1);
+  CHECK_FALSE(ExportGroup(rules, {}).compute(stale, lab.rib.find(stale), lab.table, lab.vm).attrs);
+  rules.ebgp = rules.rs_client = false;
+  CHECK_FALSE(ExportGroup(rules, {}).compute(stale, lab.rib.find(stale), lab.table, lab.vm).attrs);
+}
+
 TEST_CASE("packing many prefixes respects the budget and the message size") {
   Lab lab;
   auto* n1 = lab.source(1, SourceKind::Ibgp, true);
