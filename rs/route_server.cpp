@@ -113,6 +113,7 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.error_wait_min = ms(s.error_wait_min);
   pc.error_wait_max = ms(s.error_wait_max);
   pc.error_forget_time = ms(s.error_forget_time);
+  pc.open_hold_time = ms(s.startup_hold_time);
   pc.families.clear();
   for (const auto& ch : cfg.channels) {
     bgp::FamilyConfig fc;
@@ -121,10 +122,13 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
     fc.add_path_rx = ap == conf::AddPaths::Rx || ap == conf::AddPaths::RxTx;
     fc.add_path_tx = ap == conf::AddPaths::Tx || ap == conf::AddPaths::RxTx;
     fc.extended_next_hop = ch.settings.extended_next_hop;
+    fc.mandatory = ch.settings.mandatory;
     pc.families.push_back(fc);
   }
   pc.route_refresh = s.enable_route_refresh;
-  pc.enhanced_route_refresh = s.enable_route_refresh;
+  pc.enhanced_route_refresh = s.enable_enhanced_route_refresh;
+  pc.capabilities = s.capabilities;
+  pc.four_octet_as = s.enable_as4;
   pc.graceful_restart = s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
                         : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
                                                                               : bgp::GracefulRestartMode::On;
@@ -221,9 +225,11 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
   return ref;
 }
 
-bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port) {
+bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port,
+                                      std::optional<IpAddress> local) {
   for (const auto& cfg : config_->bgp) {
     if (!cfg.is_dynamic() || cfg.settings.local_port != local_port) continue;
+    if (cfg.settings.local_address != local) continue;
     if (!cfg.settings.neighbor_range->contains(remote)) continue;
     Protocol& p = add_protocol(cfg, remote);
     spdlog::info("{}: dynamic neighbour {} from range {}", p.name, remote.to_string(),
@@ -235,8 +241,10 @@ bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_po
 }
 
 std::string RouteServer::start() {
-  // Listeners: one per (local address, port); a protocol without a local address listens on the
-  // wildcard of its neighbour's family.
+  // Listeners: one per (address, port). As in BIRD, a protocol listens on the wildcard of its
+  // neighbour's family unless it has `strict bind` and a local address; the listener then
+  // matches each connection's local address to the protocol's. Wildcard and specific sockets on
+  // one port collide (EADDRINUSE), as BIRD warns: set strict bind on all such protocols or none.
   std::map<std::pair<IpAddress, uint16_t>, bgp::Listener*> by_endpoint;
   auto listener_for = [&](const IpAddress& addr, uint16_t port, std::string& err) -> bgp::Listener* {
     auto key = std::make_pair(addr, port);
@@ -254,18 +262,22 @@ std::string RouteServer::start() {
   for (const auto& cfg : config_->bgp) {
     if (cfg.is_template || cfg.incomplete) continue;
     const auto& s = cfg.settings;
-    IpAddress laddr = s.local_address.value_or(
-        (s.neighbor_address && s.neighbor_address->is_v6()) ||
-                (s.neighbor_range && !s.neighbor_range->is_v4())
-            ? IpAddress::v6(0, 0)
-            : IpAddress::v4(0));
+    const IpAddress wildcard = (s.neighbor_address && s.neighbor_address->is_v6()) ||
+                                       (s.neighbor_range && !s.neighbor_range->is_v4())
+                                   ? IpAddress::v6(0, 0)
+                                   : IpAddress::v4(0);
+    IpAddress laddr = s.strict_bind ? s.local_address.value_or(wildcard) : wildcard;
     bgp::Listener* l = listener_for(laddr, s.local_port, err);
     if (!l) return err;
     if (cfg.is_dynamic()) {
       const uint16_t port = s.local_port;
-      l->add_range(*s.neighbor_range, [this, port](const IpAddress& remote) {
-        return spawn_dynamic(remote, port);
-      }, s.password.value_or(""));
+      const auto local = s.local_address;
+      l->add_range(
+          *s.neighbor_range,
+          [this, port, local](const IpAddress& remote) {
+            return spawn_dynamic(remote, port, local);
+          },
+          s.password.value_or(""), local);
       continue;
     }
     Protocol& p = add_protocol(cfg, std::nullopt);
@@ -483,6 +495,7 @@ void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const A
                               uint64_t now) {
   Channel& ch = p.channels[fam];
   ++ch.stats.received;
+  p.refresh.received(fam, n.prefix, n.path_id);
   // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
   // table lookup as the Adj-RIB-In update.
   bool existed = false, was_accepted = false;
@@ -795,14 +808,6 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
   start_walk(std::move(w));
 }
 
-void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_t subtype) {
-  Protocol* p = protocol_of(peer);
-  if (!p || subtype != 0) return;  // BoRR/EoRR from the peer concern its own sending
-  spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
-  p->member.out.refresh();
-  peer.notify_export();
-}
-
 void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src) {
   const rib::RouteSource* raw = src.get();
   retired_.push_back(std::move(src));
@@ -839,6 +844,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   p->member.walking = false;
   p->member.end_of_rib_due = false;
   p->export_deferred = false;
+  p->refresh.reset();
   spdlog::info("{}: down: {}", p->name, info.reason);
   if (!was_up) return;
   if (events_) emit_session(*p, &info);
@@ -883,7 +889,9 @@ bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t b
   const auto* n = peer.negotiated();
   if (!n) return false;
   const std::size_t before = out.size();
-  const bool more = pack_updates(p->member, n->negotiated, out, budget, p->packed);
+  refresh_markers_before(*p, out);  // RFC 7313 BoRR, before the re-advertisement
+  bool more = pack_updates(p->member, n->negotiated, out, budget, p->packed);
+  more = refresh_markers_after(*p, out) || more;  // EoRR, after its last UPDATE
   if (export_observer_ && out.size() != before) export_observer_(p->name);
   return more;
 }

@@ -27,6 +27,7 @@
 #include "rs/events.hpp"
 #include "rs/export.hpp"
 #include "rs/export_pack.hpp"
+#include "rs/route_refresh.hpp"
 
 namespace rs {
 
@@ -154,6 +155,7 @@ class RouteServer final : public bgp::PeerHandler {
     std::string parent;  // dynamic children: the range protocol they were spawned from
     PackCounters packed;
     std::unique_ptr<boost::asio::steady_timer> stale_timer;  // graceful restart of the peer
+    RefreshState refresh;  // RFC 7313, both directions (route_refresh.cpp)
   };
   struct StaticSource {
     std::string name;
@@ -178,7 +180,16 @@ class RouteServer final : public bgp::PeerHandler {
   ExportGroup& group_for(const ExportRules& rules, const conf::FilterSpec& spec);
   void join_group(Protocol& p);
   void leave_group(Protocol& p);
-  bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port);
+  bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port,
+                           std::optional<rib::IpAddress> local);
+
+  // Route refresh (route_refresh.cpp).
+  Protocol* refresh_target(const std::string& name, const rib::RouteSource* src, int f,
+                           uint64_t generation);
+  void begin_refresh_in(Protocol& p, int f);
+  void end_refresh_in(Protocol& p, int f, bool timed_out);
+  void refresh_markers_before(Protocol& p, std::vector<uint8_t>& out);
+  bool refresh_markers_after(Protocol& p, std::vector<uint8_t>& out);
 
   // Import pipeline.
   void import_nlri(Protocol& p, int fam, const bgp::wire::Nlri& n, const rib::AttrRef& received, uint64_t now);
