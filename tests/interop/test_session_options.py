@@ -20,7 +20,7 @@ as the route server (RS_IMPL=bird), the reference, and against rsd:
   between BoRR and EoRR; a peer's BoRR ... EoRR removes the routes it did not send again.
 """
 
-import socket
+import os
 import time
 
 import bgp_raw as raw
@@ -283,6 +283,52 @@ class SessionOptions(h.InteropTest):
         with open(edge.log_path, errors="replace") as f:
             removed = [line for line in f if "rs1" in line and "removed" in line]
         self.assertEqual(removed, [], "routes removed by the refresh")
+
+
+    def test_bird_node_reload_out(self):
+        """A real peer's enhanced route refresh: `birdc reload out` on a BIRD node sends BoRR,
+        its routes again, EoRR; the route server keeps them all (no flap at the edge)."""
+        rs = self.rs()
+        node_port = self.lab.port()
+        node_addr = self.lab.addr(11)
+        rs.add(h.Neighbor("n1", node_addr, 65011, port=node_port))
+        edge = h.BirdRouter(self.lab, "edge_bird", self.lab.addr(21), 65021,
+                            [("rs1", rs.addr, rs.port, 65000)])
+        rs.add(h.Neighbor("edge_bird", edge.addr, 65021, port=edge.port, role="edge"))
+        routes = "".join(f"route {p} blackhole; " for p in V4)
+        sock = self.lab.path("node_bird.ctl")
+        conf = self.lab.write("node_bird.conf", f"""
+log "{self.lab.path('node_bird.log')}" all;
+router id {node_addr};
+debug protocols {{ states, events }};
+protocol static s4 {{ ipv4; {routes}}}
+protocol bgp rs1 {{
+    local {node_addr} port {node_port} as 65011;
+    neighbor {rs.addr} port {rs.port} as 65000;
+    multihop 8; strict bind on; connect delay time 1; connect retry time 2; error wait time 1, 2;
+    ipv4 {{ import none; export all; next hop address {NH4}; }};
+}}
+""")
+        rs.start()
+        edge.start()
+        node = self.lab.start("node_bird", [h.BIRD, "-f", "-c", conf, "-s", sock,
+                                            "-P", self.lab.path("node_bird.pid")])
+        h.wait_until(lambda: os.path.exists(sock) or not node.alive(), 10, "node control socket")
+        h.wait_until(lambda: set(V4) <= set(edge.routes("ipv4")), 40, "the node's routes at the edge")
+        out = h.birdc(sock, "reload out rs1")
+        self.assertIn("reloading", out)
+        if rs.impl == "rsd":
+            def logged(what):
+                with open(rs.log_path, errors="replace") as f:
+                    return what in f.read()
+            h.wait_until(lambda: logged("n1: the peer ended its route refresh of ipv4"), 20,
+                         "EoRR from the BIRD node")
+            self.assertTrue(logged("n1: the peer begins a route refresh of ipv4"))
+        time.sleep(2)  # the sweep after EoRR must leave every route in place
+        self.assertTrue(set(V4) <= set(edge.routes("ipv4")), "routes lost by the node's refresh")
+        with open(edge.log_path, errors="replace") as f:
+            removed = [line for line in f if "removed" in line]
+        self.assertEqual(removed, [], "routes flapped at the edge")
 
 
 def _try_connect(local: str, remote: str, port: int):
