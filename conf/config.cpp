@@ -157,6 +157,11 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
     if (*s.peer_type == PeerType::External && same)
       d.error(p.loc, who + " is 'external' but its neighbor AS equals the local AS " + std::to_string(*s.local_as));
   }
+  // As BIRD: without the 4-octet AS capability (RFC 6793) the peer's OPEN cannot carry a larger AS.
+  if ((!s.enable_as4 || !s.capabilities) && s.neighbor_as && *s.neighbor_as > 0xffff)
+    d.error(p.loc, who +
+                       ": neighbor AS number out of range (AS4 not available: 'enable as4' or "
+                       "'capabilities' is off)");
   bool ibgp = p.is_internal();
   if (s.rr_client && !ibgp) d.error(p.loc, who + ": 'rr client' needs an internal (iBGP) neighbor");
   if (s.rs_client && ibgp) d.error(p.loc, who + ": 'rs client' needs an external (eBGP) neighbor");

@@ -111,7 +111,6 @@ enum DebugFlag : uint32_t {
   X(std::optional<uint32_t>, neighbor_as, std::nullopt)              \
   X(std::optional<PeerType>, peer_type, std::nullopt)                \
   X(std::optional<std::string>, interface, std::nullopt)             \
-  X(std::optional<rib::IpAddress>, source_address, std::nullopt)    \
   X(std::optional<uint32_t>, multihop, std::nullopt)                 \
   X(bool, passive, false)                                            \
   X(bool, strict_bind, false)                                        \
@@ -137,6 +136,7 @@ enum DebugFlag : uint32_t {
   X(uint32_t, default_bgp_local_pref, 100u)                          \
   X(uint32_t, allow_local_as, 0u)                                    \
   X(bool, enable_route_refresh, true)                                \
+  X(bool, enable_enhanced_route_refresh, true)                       \
   X(GracefulRestart, graceful_restart, GracefulRestart::Aware)       \
   X(Duration, graceful_restart_time, Duration::seconds(120))         \
   X(AddPaths, add_paths, AddPaths::Off)                              \

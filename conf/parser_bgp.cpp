@@ -54,6 +54,7 @@ const SwitchOption<BgpOptions> kBgpSwitches[] = {
     {{"deterministic", "med"}, &BgpOptions::deterministic_med},
     {{"prefer", "older"}, &BgpOptions::prefer_older},
     {{"enable", "route", "refresh"}, &BgpOptions::enable_route_refresh},
+    {{"enable", "enhanced", "route", "refresh"}, &BgpOptions::enable_enhanced_route_refresh},
     {{"enable", "extended", "messages"}, &BgpOptions::enable_extended_messages},
     {{"enable", "as4"}, &BgpOptions::enable_as4},
     {{"capabilities"}, &BgpOptions::capabilities},
@@ -84,7 +85,7 @@ const Words kBgpUnsupported[] = {
     {"bfd"}, {"confederation"}, {"setkey"}, {"check", "link"}, {"gateway"}, {"long", "lived"},
     {"free", "bind"}, {"missing", "lladdr"}, {"allow", "bgp_local_pref"},
     {"allow", "bgp_med"}, {"allow", "as", "sets"}, {"igp", "table"}, {"igp", "metric"},
-    {"disable", "after"}, {"enable", "enhanced"}, {"require", "route"}, {"require", "as4"},
+    {"disable", "after"}, {"require", "route"}, {"require", "as4"},
     {"require", "extended"}, {"require", "hostname"}, {"require", "enhanced"}, {"require", "graceful"},
     {"require", "long"}, {"path", "metric"}, {"aigp"}, {"min", "keepalive"}, {"mrtdump"}, {"vrf"},
     {"hostname"}, {"onlink"}, {"authentication"}, {"multicast"},
@@ -376,9 +377,10 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     return end_option();
   }
   if (match_words(*this, {"source", "address"})) {
+    // The same setting as `local ADDRESS` in BIRD: whichever is written last wins.
     auto ip = parse_ip("an address");
     if (!ip) return false;
-    o.source_address.emplace(*ip);
+    o.local_address.emplace(*ip);
     return end_option();
   }
   if (accept_kw("multihop")) {

@@ -14,6 +14,7 @@
 #include "rib/prefix.hpp"
 #include "rib/route.hpp"
 #include "rs/export.hpp"
+#include "rs/route_refresh.hpp"
 
 namespace rs {
 
@@ -57,6 +58,7 @@ struct Channel {
   ExportMember member;
   ExportGroup* group = nullptr;
   bool eor_received = false;  // End-of-RIB from the peer since the session came up
+  RefreshState refresh;       // route refresh (RFC 2918, RFC 7313) of this family
   bool limit_warned = false;
 
   // Negotiated with the peer and configured: routes of this family flow both ways.

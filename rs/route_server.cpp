@@ -118,6 +118,7 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.error_wait_min = ms(s.error_wait_min);
   pc.error_wait_max = ms(s.error_wait_max);
   pc.error_forget_time = ms(s.error_forget_time);
+  pc.open_hold_time = ms(s.startup_hold_time);
   pc.families.clear();
   for (const auto& ch : cfg.channels) {
     bgp::FamilyConfig fc;
@@ -127,14 +128,16 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
     fc.add_path_rx = ap == conf::AddPaths::Rx || ap == conf::AddPaths::RxTx;
     fc.add_path_tx = ap == conf::AddPaths::Tx || ap == conf::AddPaths::RxTx;
     fc.extended_next_hop = ch.settings.extended_next_hop;
+    fc.mandatory = ch.settings.mandatory;
     pc.families.push_back(fc);
   }
   pc.route_refresh = s.enable_route_refresh;
-  pc.enhanced_route_refresh = s.enable_route_refresh;
-  pc.graceful_restart =
-      s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
-      : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
-                                                           : bgp::GracefulRestartMode::On;
+  pc.enhanced_route_refresh = s.enable_enhanced_route_refresh;
+  pc.capabilities = s.capabilities;
+  pc.four_octet_as = s.enable_as4;
+  pc.graceful_restart = s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
+                        : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
+                                                                              : bgp::GracefulRestartMode::On;
   pc.graceful_restart_time = secs16(s.graceful_restart_time);
   pc.extended_messages = s.enable_extended_messages;
   pc.local_role = to_wire(s.local_role);
@@ -207,9 +210,11 @@ void RouteServer::set_channel_settings(Protocol& p, const conf::BgpProtocol& cfg
   }
 }
 
-bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port) {
+bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port,
+                                      std::optional<IpAddress> local) {
   for (const auto& cfg : config_->bgp) {
     if (!cfg.is_dynamic() || cfg.settings.local_port != local_port) continue;
+    if (cfg.settings.local_address != local) continue;
     if (!cfg.settings.neighbor_range->contains(remote)) continue;
     Protocol& p = add_protocol(cfg, remote);
     spdlog::info("{}: dynamic neighbour {} from range {}", p.name, remote.to_string(),
@@ -221,8 +226,10 @@ bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_po
 }
 
 std::string RouteServer::start() {
-  // Listeners: one per (local address, port); a protocol without a local address listens on the
-  // wildcard of its neighbour's family.
+  // Listeners: one per (address, port). As in BIRD, a protocol listens on the wildcard of its
+  // neighbour's family unless it has `strict bind` and a local address; the listener then
+  // matches each connection's local address to the protocol's. Wildcard and specific sockets on
+  // one port collide (EADDRINUSE), as BIRD warns: set strict bind on all such protocols or none.
   std::map<std::pair<IpAddress, uint16_t>, bgp::Listener*> by_endpoint;
   auto listener_for = [&](const IpAddress& addr, uint16_t port,
                           std::string& err) -> bgp::Listener* {
@@ -242,19 +249,22 @@ std::string RouteServer::start() {
   for (const auto& cfg : config_->bgp) {
     if (cfg.is_template || cfg.incomplete) continue;
     const auto& s = cfg.settings;
-    IpAddress laddr =
-        s.local_address.value_or((s.neighbor_address && s.neighbor_address->is_v6()) ||
-                                         (s.neighbor_range && !s.neighbor_range->is_v4())
-                                     ? IpAddress::v6(0, 0)
-                                     : IpAddress::v4(0));
+    const IpAddress wildcard = (s.neighbor_address && s.neighbor_address->is_v6()) ||
+                                       (s.neighbor_range && !s.neighbor_range->is_v4())
+                                   ? IpAddress::v6(0, 0)
+                                   : IpAddress::v4(0);
+    IpAddress laddr = s.strict_bind ? s.local_address.value_or(wildcard) : wildcard;
     bgp::Listener* l = listener_for(laddr, s.local_port, err);
     if (!l) return err;
     if (cfg.is_dynamic()) {
       const uint16_t port = s.local_port;
+      const auto local = s.local_address;
       l->add_range(
           *s.neighbor_range,
-          [this, port](const IpAddress& remote) { return spawn_dynamic(remote, port); },
-          s.password.value_or(""));
+          [this, port, local](const IpAddress& remote) {
+            return spawn_dynamic(remote, port, local);
+          },
+          s.password.value_or(""), local);
       continue;
     }
     Protocol& p = add_protocol(cfg, std::nullopt);

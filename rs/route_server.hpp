@@ -173,7 +173,16 @@ class RouteServer final : public bgp::PeerHandler {
   void join_groups(Protocol& p);
   void leave_groups(Protocol& p);
   void set_channel_settings(Protocol& p, const conf::BgpProtocol& cfg);
-  bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port);
+  bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port,
+                           std::optional<rib::IpAddress> local);
+
+  // Route refresh (route_refresh.cpp).
+  Channel* refresh_target(const std::string& name, const rib::RouteSource* src, rib::Family f,
+                          uint64_t generation);
+  void begin_refresh_in(Protocol& p, Channel& ch);
+  void end_refresh_in(Protocol& p, Channel& ch, bool timed_out);
+  void refresh_markers_before(Protocol& p, std::vector<uint8_t>& out);
+  bool refresh_markers_after(Protocol& p, std::vector<uint8_t>& out);
 
   // Import pipeline.
   void import_nlri(Protocol& p, Channel& ch, const bgp::wire::Nlri& n, const rib::AttrRef& received,

@@ -148,7 +148,7 @@ void RouteServer::start_initial_export(Protocol& p, Channel& ch) {
 void RouteServer::refresh_channel(Protocol& p, Family f) {
   Channel& ch = p.channels[f];
   if (!ch.active() || !p.established) return;
-  ch.member.out.refresh();
+  ch.member.out.refresh(f);
   p.peer->notify_export();
 }
 
@@ -171,8 +171,10 @@ bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t b
   for (Channel& ch : p->channels)
     if (ch.active() && ch.group) members[count++] = &ch.member;
   const std::size_t before = out.size();
-  const bool more = pack_updates(std::span<ExportMember* const>(members, count), n->negotiated, out,
-                                 budget, p->packed, &RouteServer::log_unsendable, p);
+  refresh_markers_before(*p, out);  // RFC 7313 BoRR, before the re-advertisement
+  bool more = pack_updates(std::span<ExportMember* const>(members, count), n->negotiated, out,
+                           budget, p->packed, &RouteServer::log_unsendable, p);
+  more = refresh_markers_after(*p, out) || more;  // EoRR, after its last UPDATE
   if (export_observer_ && out.size() != before) export_observer_(p->name);
   return more;
 }

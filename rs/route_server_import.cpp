@@ -114,6 +114,7 @@ bool RouteServer::limit_allows(Protocol& p, Channel& ch, const std::optional<con
 void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
                               const AttrRef& received, uint64_t now) {
   ++ch.stats.received;
+  ch.refresh.received(n.prefix, n.path_id);
   // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
   // table lookup as the Adj-RIB-In update.
   bool existed = false, was_accepted = false;

@@ -105,14 +105,6 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
       [this] { schedule_export(); });
 }
 
-void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_t subtype) {
-  Protocol* p = protocol_of(peer);
-  if (!p || subtype != 0) return;  // BoRR/EoRR from the peer concern its own sending
-  spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
-  if (!family.is_unicast()) return;
-  refresh_channel(*p, family.afi == wire::kAfiIpv6 ? Family::Ipv6 : Family::Ipv4);
-}
-
 void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src,
                                        std::optional<Family> family) {
   const rib::RouteSource* raw = src.get();
@@ -169,6 +161,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
     ch.member.walking = false;
     ch.member.end_of_rib_due = false;
     ch.member.active = false;
+    ch.refresh.reset();
   }
   p->export_deferred = false;
   spdlog::info("{}: down: {}", p->name, info.reason);

@@ -120,6 +120,40 @@ TEST_CASE("filters and functions are captured whole") {
   CHECK(c.find_filter("g")->loc.line == 5);
 }
 
+TEST_CASE("protocol bgp: source address and local ADDRESS are one setting, the last one wins") {
+  auto r = load_ok(R"(
+    template bgp t { source address 192.0.2.9; }
+    protocol bgp a { local 192.0.2.1 as 65000; source address 192.0.2.5; neighbor 192.0.2.2 as 65001; }
+    protocol bgp b { source address 192.0.2.5; local 192.0.2.1 as 65000; neighbor 192.0.2.2 as 65001; }
+    protocol bgp c from t { local 192.0.2.1 as 65000; neighbor 192.0.2.2 as 65001; }
+    protocol bgp d from t { local as 65000; neighbor 192.0.2.2 as 65001; }
+  )");
+  REQUIRE(r.config.bgp.size() == 4);
+  CHECK(*r.config.bgp[0].settings.local_address == ip("192.0.2.5"));
+  CHECK(*r.config.bgp[1].settings.local_address == ip("192.0.2.1"));
+  CHECK(*r.config.bgp[2].settings.local_address == ip("192.0.2.1"));
+  CHECK(*r.config.bgp[3].settings.local_address == ip("192.0.2.9"));
+}
+
+TEST_CASE(
+    "protocol bgp: enhanced route refresh is an option; no 4-octet AS limits the neighbour AS") {
+  auto r = load_ok(R"(
+    protocol bgp a { local as 65000; neighbor 192.0.2.2 as 65001; enable enhanced route refresh off; }
+    protocol bgp b { local as 4200000000; neighbor 192.0.2.3 as 65001; enable as4 off; }
+  )");
+  CHECK_FALSE(r.config.bgp[0].settings.enable_enhanced_route_refresh);
+  CHECK(r.config.bgp[1].settings.enable_enhanced_route_refresh);
+  CHECK_FALSE(r.config.bgp[1].settings.enable_as4);
+  for (const char* opt : {"enable as4 off;", "capabilities off;"}) {
+    LoadResult bad = load_string(
+        std::string("protocol bgp a { local as 65000; neighbor 192.0.2.2 as 4200000001; ") + opt +
+            " }",
+        "t.conf");
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.diagnostics.to_string().find("neighbor AS number out of range") != std::string::npos);
+  }
+}
+
 TEST_CASE("protocol bgp: every option") {
   auto r = load_ok(R"(
     filter in_f { accept; }
@@ -207,7 +241,6 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(s.neighbor_port == 2179);
   CHECK(*s.neighbor_as == 65001);
   CHECK(*s.peer_type == PeerType::External);
-  CHECK(*s.source_address == ip("192.0.2.1"));
   CHECK(*s.multihop == 2);
   CHECK(s.passive);
   CHECK(s.strict_bind);
