@@ -128,7 +128,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
   for (const auto& v : views) by_name[v.name] = &v;
 
   std::vector<Row> rows;
-  const std::string boot = format_time(ctx.started);
+  const TimeFormatSpec tf = time_format(&cfg, conf::TimeFormat::Which::Protocol);
+  const std::string boot = format_time(ctx.started, tf);
   for (const auto& d : cfg.devices) {
     if (!wanted(d.name)) continue;
     rows.push_back({d.name, "Device", "---", d.disabled ? "down" : "up", boot, ""});
@@ -165,7 +166,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       else if (err.empty() || peer->phase() == bgp::Peer::Phase::Up) r.info = st;
       else r.info = printf_str("%-14s%s", st.c_str(), err.c_str());
     }
-    r.since = since == std::chrono::steady_clock::time_point{} ? boot : format_time(to_system(since));
+    r.since =
+        since == std::chrono::steady_clock::time_point{} ? boot : format_time(to_system(since), tf);
     rows.push_back(std::move(r));
   };
   for (const auto& pc : cfg.bgp)

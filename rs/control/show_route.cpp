@@ -57,7 +57,9 @@ enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
 class RouteOutput final : public Output {
  public:
-  RouteOutput(const ControlContext& ctx) : server_(ctx.server) {}
+  RouteOutput(const ControlContext& ctx)
+      : server_(ctx.server),
+        time_format_(time_format(&ctx.server.config(), conf::TimeFormat::Which::Route)) {}
 
   // Resolves the options; an error reply on failure.
   std::unique_ptr<Output> setup(const cli::Command& c) {
@@ -408,7 +410,8 @@ class RouteOutput final : public Output {
     const rib::RouteSource* src = r.source;
     const bool bgp = src && src->kind != rib::SourceKind::Local;
     std::string proto = src ? src->name : "?";
-    std::string when = format_time(to_system(server_.started_at() + std::chrono::seconds(r.since())));
+    std::string when = format_time(
+        to_system(server_.started_at() + std::chrono::seconds(r.since())), time_format_);
     std::string from;
     if (bgp && src->neighbor_address != a.next_hop) from = " from " + src->neighbor_address.to_string();
     std::string info;
@@ -492,6 +495,7 @@ class RouteOutput final : public Output {
   }
 
   const RouteServer& server_;
+  const TimeFormatSpec time_format_;  // `timeformat route`
   bool all_ = false, count_ = false, stats_ = false, primary_ = false, filtered_ = false;
   bool single_ = false, table_named_ = false;
   Mode mode_ = Mode::Table;

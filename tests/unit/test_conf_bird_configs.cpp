@@ -6,6 +6,8 @@
 // test_arouteserver.cpp.)
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
