@@ -2,8 +2,9 @@
 // ixp-rs.conf loads completely (config and every filter compiled, per-family sessions with their
 // own filters) and its policy gives the expected verdicts and attributes on sample routes of both
 // families; ixp-rs-rpki.conf adds RPKI, which rsd does not implement: exactly those statements are
-// rejected, each with its file:line:col. (The arouteserver-generated configs:
-// test_arouteserver.cpp.)
+// rejected, each with its file:line:col. The real BIRD gives the same verdicts and attributes on
+// the same routes (tests/interop/test_ixp_policy_bird.py). The arouteserver-generated configs:
+// test_arouteserver.cpp.
 #include <doctest/doctest.h>
 
 #include <fstream>
