@@ -221,6 +221,10 @@ const OptionStatus kStatuses[] = {
     refused("static", "a second route for a prefix",
             "route 192.0.2.0/24 blackhole; route 192.0.2.0/24 unreachable;"),
 
+    // ---- ipv4 / ipv6 table
+    honoured("table", "sorted", "sorted_table", "rs/control/show_route.cpp", "sorted on;"),
+    refused("table", "trie", "trie on;"),
+
     // ---- protocol device: rsd tracks no interfaces; the protocol is listed by `show protocols`.
     honoured("device", "protocol device", "devices", "rs/control/show_protocols.cpp", ""),
     honoured("device", "disabled", "disabled", "rs/control/show_protocols.cpp", "disabled;"),

@@ -249,9 +249,10 @@ void Parser::parse_table(rib::Family family) {
         t.sorted = *v;
         return end_option();
       }
-      if (accept_kw("trie")) {
-        if (!parse_switch()) return false;
-        return end_option();
+      if (is_kw("trie")) {
+        // A lookup structure with no effect rsd could show (its prefix table is always indexed).
+        not_supported(peek(), "table option 'trie'");
+        return false;
       }
       ok = false;
       return error_at(peek(), "unknown table option '" + peek().text + "' (expected 'sorted' or 'trie')");

@@ -82,10 +82,9 @@ void heading(cli::ReplyWriter& w) {
 }
 
 void row(cli::ReplyWriter& w, const Row& r) {
-  std::string s = printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", r.name.c_str(), r.proto.c_str(), r.table.c_str(),
-                             r.state.c_str(), r.since.c_str(), r.info.c_str());
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  w.line(code::kProtocolList, s);
+  std::string s = printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", r.name.c_str(), r.proto.c_str(),
+                             r.table.c_str(), r.state.c_str(), r.since.c_str(), r.info.c_str());
+  w.line(code::kProtocolList, s);  // with BIRD's trailing blanks when Info is empty
 }
 
 void channel_block(cli::ReplyWriter& w, rib::Family fam, bool up, const conf::ChannelSettings& s,

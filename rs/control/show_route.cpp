@@ -364,12 +364,23 @@ class RouteOutput final : public Output {
       if (!count_) show_path(w, p, d, *best, *attrs, true, first);
       return;
     }
-    // As BIRD: the best path first, then the others (in the Loc-RIB's canonical order).
+    // As BIRD: the best path first, then the others (in the Loc-RIB's canonical order; in
+    // decision order when the table is declared `sorted`, as BIRD keeps a sorted table).
     std::vector<const rib::Path*> order;
     order.reserve(d.paths.size());
     for (const auto& path : d.paths)
-      if (&path.route == best) order.insert(order.begin(), &path);
-      else order.push_back(&path);
+      if (&path.route == best)
+        order.insert(order.begin(), &path);
+      else
+        order.push_back(&path);
+    if (order.size() > 2 && sorted_table(p.family())) {
+      const rib::DecisionConfig& dc = server_.rib().config();
+      auto eligible = [](const rib::Route& r) { return !r.filtered() && r.attrs; };
+      std::stable_sort(order.begin() + 1, order.end(), [&](const rib::Path* a, const rib::Path* b) {
+        if (eligible(a->route) != eligible(b->route)) return eligible(a->route);
+        return eligible(a->route) && rib::compare(a->route, b->route, dc).order < 0;
+      });
+    }
     for (const rib::Path* path : order) {
       const rib::Route& r = path->route;
       if (r.filtered() != filtered_) continue;
@@ -496,6 +507,12 @@ class RouteOutput final : public Output {
 
   const RouteServer& server_;
   const TimeFormatSpec time_format_;  // `timeformat route`
+
+  bool sorted_table(Family f) const {
+    const conf::TableDecl* t =
+        server_.config().find_table(f == Family::Ipv4 ? "master4" : "master6");
+    return t && t->sorted;
+  }
   bool all_ = false, count_ = false, stats_ = false, primary_ = false, filtered_ = false;
   bool single_ = false, table_named_ = false;
   Mode mode_ = Mode::Table;

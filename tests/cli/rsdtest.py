@@ -155,8 +155,9 @@ class Speaker:
     """Connects to rsd, establishes, keeps the session up with KEEPALIVEs every second and records
     the largest gap between messages from rsd (hold time 3 s: a gap >= 3 s means starvation)."""
 
-    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9"):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9", source=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                          source_address=(source, 0) if source else None)
         self.s.sendall(open_msg(asn, hold, bgp_id))
         self.buf = b""
         self.kinds = []

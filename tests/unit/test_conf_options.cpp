@@ -57,6 +57,7 @@ std::string wrap(const OptionStatus& s) {
            "export all; " +
            ex + " };\n}\n";
   if (s.context == "static") return head + "protocol static s { ipv4;\n  " + ex + "\n}\n";
+  if (s.context == "table") return "ipv4 table t4 {\n  " + ex + "\n}\nprotocol device {}\n";
   if (s.context == "device") return "protocol device {\n  " + ex + "\n}\n";
   FAIL("unknown context " << s.context);
   return "";
