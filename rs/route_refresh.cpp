@@ -43,10 +43,9 @@ void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_
     case wire::route_refresh::kNormal:
       spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
       p->member.out.refresh(family_at(f));
-      if (enhanced) {
-        r.borr_due[f] = true;
-        r.eorr_due[f] = false;
-      }
+      // A refresh whose EoRR is still due goes on: it now covers these routes too, and the peer
+      // never sees a second BoRR before the first one's EoRR.
+      if (enhanced && !r.eorr_due[f]) r.borr_due[f] = true;
       peer.notify_export();
       return;
     case wire::route_refresh::kBeginOfRefresh:

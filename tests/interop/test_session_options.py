@@ -18,7 +18,9 @@ as the route server (RS_IMPL=bird), the reference, and against rsd:
   2/7; without `mandatory` the session comes up without that family; with no family in common
   it is refused with 2/7 too.
 * enhanced route refresh (RFC 7313): a refresh request re-sends only the family asked for,
-  between BoRR and EoRR; a peer's BoRR ... EoRR removes the routes it did not send again.
+  between BoRR and EoRR; a peer's BoRR ... EoRR removes the routes it did not send again; real
+  peers: `birdc reload in` / `reload out` (BIRD 2, enhanced route refresh). GoBGP's `neighbor
+  softresetin` re-reads its own Adj-RIB-In and sends no ROUTE-REFRESH, so it cannot serve here.
 """
 
 import os
