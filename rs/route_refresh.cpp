@@ -34,10 +34,9 @@ void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_
     case wire::route_refresh::kNormal:
       spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
       refresh_channel(*p, ch.family);
-      if (enhanced) {
-        r.borr_due = true;
-        r.eorr_due = false;
-      }
+      // A refresh whose EoRR is still due goes on: it now covers these routes too, and the peer
+      // never sees a second BoRR before the first one's EoRR.
+      if (enhanced && !r.eorr_due) r.borr_due = true;
       return;
     case wire::route_refresh::kBeginOfRefresh:
       if (enhanced) begin_refresh_in(*p, ch);

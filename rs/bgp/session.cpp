@@ -449,6 +449,19 @@ void Session::handle_open() {
   std::optional<rib::IpAddress> local;
   if (local_ep_) local = from_asio(local_ep_->address());
   negotiated_ = wire::negotiate(local_open_, peer_open_, local);
+  if (negotiated_.families.empty()) {
+    // As BIRD: no family in common, no session. 2/7 lists our Multiprotocol capabilities, none
+    // of which the peer has (RFC 5492 5).
+    std::vector<uint8_t> data;
+    for (wire::AfiSafi f : local_open_.caps.families())
+      data.insert(data.end(),
+                  {wire::capability::kMultiprotocol, 4, static_cast<uint8_t>(f.afi >> 8),
+                   static_cast<uint8_t>(f.afi), 0, f.safi});
+    fail(wire::NotificationMessage{wire::ErrorCode::Open, wire::subcode::kUnsupportedCapability,
+                                   std::move(data)},
+         "no address family in common with the peer");
+    return;
+  }
   auto& n = negotiated_.negotiated;
   // Our OPEN may carry AS_TRANS (no 4-octet AS capability): the session's AS is still ours.
   n.local_as = cfg_.local_as;

@@ -205,9 +205,13 @@ class RawPeer:
     def connect(cls, local: str, remote: str, port: int, timeout: float = 10) -> "RawPeer":
         fam = socket.AF_INET6 if ":" in remote else socket.AF_INET
         s = socket.socket(fam, socket.SOCK_STREAM)
-        s.bind((local, 0))
-        s.settimeout(timeout)
-        s.connect((remote, port))
+        try:
+            s.bind((local, 0))
+            s.settimeout(timeout)
+            s.connect((remote, port))
+        except OSError:
+            s.close()
+            raise
         return cls(s)
 
     @classmethod

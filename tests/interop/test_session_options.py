@@ -15,9 +15,12 @@ as the route server (RS_IMPL=bird), the reference, and against rsd:
   a 4-octet local AS is AS_TRANS in the OPEN.
 * `capabilities off`: an OPEN without optional parameters; IPv4 unicast only.
 * channel `mandatory`: a peer without the family's Multiprotocol capability is refused with
-  2/7; without `mandatory` the session comes up without that family.
+  2/7; without `mandatory` the session comes up without that family; with no family in common
+  it is refused with 2/7 too.
 * enhanced route refresh (RFC 7313): a refresh request re-sends only the family asked for,
-  between BoRR and EoRR; a peer's BoRR ... EoRR removes the routes it did not send again.
+  between BoRR and EoRR; a peer's BoRR ... EoRR removes the routes it did not send again; real
+  peers: `birdc reload in` / `reload out` (BIRD 2, enhanced route refresh). GoBGP's `neighbor
+  softresetin` re-reads its own Adj-RIB-In and sends no ROUTE-REFRESH, so it cannot serve here.
 """
 
 import os
@@ -185,6 +188,7 @@ class SessionOptions(h.InteropTest):
         rs.add(h.Neighbor("n1", self.lab.addr(11), 65011, passive=True,
                           channel_options={"ipv6": " mandatory;"}))
         rs.add(h.Neighbor("n2", self.lab.addr(12), 65012, passive=True))
+        rs.add(h.Neighbor("n3", self.lab.addr(13), 65013, passive=True, channels=("ipv6",)))
         rs.start()
         v4_only = [raw.mp(raw.AFI_IPV4), raw.as4(65011)]
         p = h.wait_until(lambda: _try_connect(self.lab.addr(11), rs.addr, rs.port), 20, "connect")
@@ -193,6 +197,12 @@ class SessionOptions(h.InteropTest):
         n = p.wait_for(lambda m: m.type == raw.NOTIFICATION, 10, "NOTIFICATION")
         self.assertEqual((n.code, n.subcode), (2, 7), "Unsupported Capability")
         self.assertFalse(rs.established("n1"))
+        # No family in common (IPv6 only against IPv4 only): refused the same way.
+        p3 = h.wait_until(lambda: _try_connect(self.lab.addr(13), rs.addr, rs.port), 20, "connect")
+        self.addCleanup(p3.close)
+        p3.send(raw.open_message(65013, self.lab.addr(13), [raw.mp(raw.AFI_IPV4), raw.as4(65013)]))
+        n3 = p3.wait_for(lambda m: m.type == raw.NOTIFICATION, 10, "NOTIFICATION")
+        self.assertEqual((n3.code, n3.subcode), (2, 7), "no family in common")
         # Not mandatory: the session comes up with IPv4 only.
         q = self.connect(rs, 12, 65012, [raw.mp(raw.AFI_IPV4), raw.as4(65012)])
         h.wait_until(lambda: rs.established("n2"), 20, "n2 established")

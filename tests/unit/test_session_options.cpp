@@ -130,6 +130,21 @@ TEST_CASE("mandatory family: a peer without it is refused with 2/7 naming it") {
   CHECK(n.data == std::vector<uint8_t>{1, 4, 0, 2, 0, 1});
 }
 
+TEST_CASE("no family in common: refused with 2/7 listing ours") {
+  Pair t;
+  t.make(ip("127.0.0.44"), ip("127.0.0.45"), [](PeerConfig& a, PeerConfig& b) {
+    a.families = {{wire::kIpv6Unicast}};
+    b.families = {{wire::kIpv4Unicast}};
+  });
+  // Both sides find it at once: what a sent is what counts.
+  REQUIRE(run_until(t.io, [&] { return t.a->counters().notifications_sent > 0; }));
+  CHECK_FALSE(t.a->established());
+  const auto& n = *t.a->counters().last_notification_sent;
+  CHECK(n.code == wire::ErrorCode::Open);
+  CHECK(n.subcode == wire::subcode::kUnsupportedCapability);
+  CHECK(n.data == std::vector<uint8_t>{1, 4, 0, 2, 0, 1});
+}
+
 TEST_CASE("family not mandatory: the session comes up without it") {
   Pair t;
   t.make(ip("127.0.0.36"), ip("127.0.0.37"), [](PeerConfig& a, PeerConfig& b) {
