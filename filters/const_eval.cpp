@@ -166,13 +166,12 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
       if (it.kind == SetItem::Kind::Pattern) {
         p = it.pattern;
       } else if (it.kind == SetItem::Kind::Value) {
+        // BIRD 2.0 takes prefix literals only ("set-incompatible type" for a prefix constant).
         auto v = eval(*it.lo);
         if (!v) return std::nullopt;
-        if (v->type != Type::Prefix) {
-          error(it.loc, "a prefix set cannot contain a value of type " + tn(v->type));
-          return std::nullopt;
-        }
-        p = {v->net, v->net.length(), v->net.length()};
+        error(it.loc, v->type == Type::Prefix ? "a prefix set member must be a prefix literal, not a constant"
+                                              : "a prefix set cannot contain a value of type " + tn(v->type));
+        return std::nullopt;
       } else {
         error(it.loc, "a prefix set cannot contain a range or a tuple");
         return std::nullopt;
@@ -209,8 +208,7 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
         auto lo = eval(*it.lo);
         if (!lo) return std::nullopt;
         if (lo->type == Type::Prefix) {
-          // A prefix from a define inside a value set: only all-prefix sets are allowed.
-          error(it.loc, "a set cannot mix prefixes and other values");
+          error(it.loc, "a prefix set member must be a prefix literal, not a constant");
           return std::nullopt;
         }
         Value hi = *lo;

@@ -105,7 +105,7 @@ std::string PathMask::to_string() const {
       case MaskItem::Kind::AnyOne: s += '?'; break;
       case MaskItem::Kind::AnyStar: s += '*'; break;
     }
-    if (it.plus) s += '+';
+    if (it.plus) s += " +";  // as BIRD prints it
   }
   return s + " =]";
 }

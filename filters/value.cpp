@@ -78,7 +78,11 @@ std::optional<uint64_t> make_ec(EcKind kind, uint16_t unknown_type, uint64_t a, 
   switch (kind) {
     case EcKind::Rt: type = 0x0002; break;
     case EcKind::Ro: type = 0x0003; break;
-    case EcKind::Generic: type = 0x8000; break;  // experimental generic, two-octet-AS layout
+    case EcKind::Generic:
+      // BIRD 2.0.12: the two halves of the 8 octets, as they are (`(generic, 0x43000000, 2)` is
+      // `(unknown 0x4300, 0, 2)`).
+      if (a > 0xFFFFFFFFu || b > 0xFFFFFFFFu) return std::nullopt;
+      return (a << 32) | b;
     case EcKind::Unknown: type = unknown_type; break;
   }
   if (kind == EcKind::Rt || kind == EcKind::Ro) {
@@ -93,20 +97,31 @@ std::optional<uint64_t> make_ec(EcKind kind, uint16_t unknown_type, uint64_t a, 
   return (type << 48) | (a << 32) | b;
 }
 
+// As BIRD 2.0.12 prints them: the two-octet-AS (type 0x00..), IPv4 (0x01..) and four-octet-AS
+// (0x02..) layouts by name (rt, ro) or as `(unknown 0xTYPE, A, B)`; any other type as
+// `(generic, 0xHIGH, 0xLOW)`, the two 32-bit halves.
 std::string format_ec(uint64_t ec) {
   const unsigned type = static_cast<unsigned>(ec >> 48);
+  const unsigned layout = type >> 8, sub = type & 0xFF;
   char buf[80];
-  const unsigned sub = type & 0xFF;
-  const bool four = (type >> 8) == 0x02;
-  if (((type >> 8) == 0x00 || four) && (sub == 0x02 || sub == 0x03)) {
-    const char* k = sub == 0x02 ? "rt" : "ro";
-    if (four) std::snprintf(buf, sizeof buf, "(%s, %u, %u)", k, unsigned(ec >> 16), unsigned(ec & 0xFFFF));
-    else std::snprintf(buf, sizeof buf, "(%s, %u, %u)", k, unsigned((ec >> 32) & 0xFFFF), unsigned(ec));
-  } else if (type == 0x8000) {
-    std::snprintf(buf, sizeof buf, "(generic, %u, %u)", unsigned((ec >> 32) & 0xFFFF), unsigned(ec));
-  } else {
-    std::snprintf(buf, sizeof buf, "(unknown 0x%x, %u, %u)", type, unsigned((ec >> 32) & 0xFFFF),
+  if (layout > 0x02) {
+    std::snprintf(buf, sizeof buf, "(generic, 0x%x, 0x%x)", unsigned(ec >> 32), unsigned(ec));
+    return buf;
+  }
+  char kind[24];
+  if (sub == 0x02 || sub == 0x03)
+    std::snprintf(kind, sizeof kind, "%s", sub == 0x02 ? "rt" : "ro");
+  else
+    std::snprintf(kind, sizeof kind, "unknown 0x%x", type);
+  if (layout == 0x00) {
+    std::snprintf(buf, sizeof buf, "(%s, %u, %u)", kind, unsigned((ec >> 32) & 0xFFFF),
                   unsigned(ec));
+  } else if (layout == 0x02) {
+    std::snprintf(buf, sizeof buf, "(%s, %u, %u)", kind, unsigned(ec >> 16), unsigned(ec & 0xFFFF));
+  } else {
+    const unsigned ip = unsigned(ec >> 16);
+    std::snprintf(buf, sizeof buf, "(%s, %u.%u.%u.%u, %u)", kind, ip >> 24, (ip >> 16) & 0xFF,
+                  (ip >> 8) & 0xFF, ip & 0xFF, unsigned(ec & 0xFFFF));
   }
   return buf;
 }

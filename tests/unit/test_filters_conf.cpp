@@ -10,7 +10,8 @@
 //  - a file whose first line is `# expect-error: LINE:COL: MESSAGE` must fail to load, with that
 //    first error (used for the type checker).
 //  - a line `# sample bgp_path: 65001 {65002 65003} 65004` replaces the sample routes' AS path for
-//    the tests of that file (braces: an AS_SET), as BIRD's own tests cannot build one.
+//    the tests of that file (braces: an AS_SET; parentheses: an AS_CONFED_SEQUENCE; brackets: an
+//    AS_CONFED_SET), as BIRD's own tests cannot build one.
 // Sample routes: net 10.1.0.0/16 (t_) or 2001:db8:30::/48 (t6_); from 192.0.2.1; proto "peer1";
 // source RTS_BGP; bgp_origin IGP; bgp_path 65001 65002 65003; bgp_next_hop 192.0.2.1 (t6_:
 // 2001:db8::1); bgp_med 10; bgp_local_pref 100; bgp_community (65000,1) (65000,2);
@@ -32,17 +33,25 @@ using namespace rs::filters;
 
 namespace {
 
-// "65001 {65002 65003} 65004": numbers are AS_SEQUENCE members, braces an AS_SET.
+// "(65010) [65011] 65001 {65002 65003} 65004": numbers are AS_SEQUENCE members, braces an AS_SET,
+// parentheses an AS_CONFED_SEQUENCE, brackets an AS_CONFED_SET.
 rib::AsPath parse_path(const std::string& text) {
   rib::AsPath p;
   std::istringstream in(text);
   std::string tok;
   bool in_set = false;
+  rib::AsSegmentType group = rib::AsSegmentType::Sequence;
   while (in >> tok) {
-    const bool open = tok.front() == '{', close = tok.back() == '}';
-    if (open) tok.erase(0, 1), in_set = true;
+    const char o = tok.front(), c = tok.back();
+    const bool open = o == '{' || o == '(' || o == '[', close = c == '}' || c == ')' || c == ']';
+    if (open) {
+      tok.erase(0, 1), in_set = true;
+      group = o == '{'   ? rib::AsSegmentType::Set
+              : o == '(' ? rib::AsSegmentType::ConfedSequence
+                         : rib::AsSegmentType::ConfedSet;
+    }
     if (close) tok.pop_back();
-    const auto type = in_set ? rib::AsSegmentType::Set : rib::AsSegmentType::Sequence;
+    const auto type = in_set ? group : rib::AsSegmentType::Sequence;
     if (open || p.segments.empty() || p.segments.back().type != type)
       p.segments.push_back({type, {}});
     if (!tok.empty()) p.segments.back().asns.push_back(static_cast<uint32_t>(std::stoul(tok)));
