@@ -24,7 +24,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -66,9 +65,7 @@ def run(impl: str, binary: str, slot: int, extra: str, workdir: str) -> dict:
         rd.wait_until(inst.ready, 30, f"{impl} sessions")
         feed = b"".join(w.encode_update(r) for r in routes()) + w.EOR_V4 + w.EOR_V6
         inst.speakers["feeder"].send(feed)
-        t0 = time.monotonic()
-        rd.wait_until(lambda: inst.ready() and time.monotonic() - t0 > 1.5 and
-                      inst.quiet_for() > 1.5, 60, f"{impl} to go quiet")
+        rd.converge([inst], 2.0, 60)
         return inst.speakers["client"].snapshot()
     finally:
         inst.stop()
