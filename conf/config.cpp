@@ -2,7 +2,8 @@
 // pass run after parsing: implicit master tables, defaults that depend on the session type (BIRD
 // 2: EBGP import and export default to `none` per RFC 8212, IBGP import to `all`; eBGP is direct,
 // iBGP multihop), and the checks BIRD makes when a protocol is configured (local AS, neighbor,
-// rr/rs client vs session type, hold time per RFC 4271 4.2, tables and filter names).
+// rr/rs client vs session type, hold time per RFC 4271 4.2, tables, the explicit import and
+// export policies of eBGP channels). Filter names are checked by the parser, where they are used.
 #include "conf/config.hpp"
 
 #include <algorithm>
@@ -117,16 +118,6 @@ ChannelSettings resolve_options(const ChannelOptions& o) {
   return s;
 }
 
-void check_filter_ref(const Config& c, const FilterSpec& f, Diagnostics& d) {
-  if (f.kind != FilterSpec::Kind::Named) return;
-  if (c.find_filter(f.name)) return;
-  if (c.find_function(f.name)) {
-    d.error(f.loc, "'" + f.name + "' is a function, not a filter");
-    return;
-  }
-  d.error(f.loc, "unknown filter '" + f.name + "'");
-}
-
 void check_table(const Config& c, const std::string& table, rib::Family family, const Location& loc,
                  Diagnostics& d) {
   const TableDecl* t = c.find_table(table);
@@ -157,6 +148,11 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
     if (*s.peer_type == PeerType::External && same)
       d.error(p.loc, who + " is 'external' but its neighbor AS equals the local AS " + std::to_string(*s.local_as));
   }
+  // As BIRD: without the 4-octet AS capability (RFC 6793) the peer's OPEN cannot carry a larger AS.
+  if ((!s.enable_as4 || !s.capabilities) && s.neighbor_as && *s.neighbor_as > 0xffff)
+    d.error(p.loc, who +
+                       ": neighbor AS number out of range (AS4 not available: 'enable as4' or "
+                       "'capabilities' is off)");
   bool ibgp = p.is_internal();
   if (s.rr_client && !ibgp) d.error(p.loc, who + ": 'rr client' needs an internal (iBGP) neighbor");
   if (s.rs_client && ibgp) d.error(p.loc, who + ": 'rs client' needs an external (eBGP) neighbor");
@@ -169,9 +165,26 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
   if (s.error_wait_min > s.error_wait_max)
     d.error(p.loc, who + ": error wait time minimum exceeds its maximum");
   if (!s.multihop) s.multihop = ibgp ? 64u : 0u;
+  // BIRD refuses a link-local neighbor without `interface`, and rsd refuses `interface`.
   if (s.neighbor_address && s.neighbor_address->is_link_local() && !s.interface)
-    d.warning(p.loc, who + ": a link-local neighbor usually needs 'interface \"NAME\"'");
+    d.error(p.loc, who +
+                       ": a link-local neighbor address needs an interface ('interface' is not "
+                       "supported by rsd)");
 
+  // BIRD 2 (RFC 8212): every channel written for an eBGP session names its import and export
+  // policy, itself or through its template; only the implicit channel of a protocol without
+  // channels defaults to none.
+  if (!ibgp) {
+    for (const BgpChannel& ch : p.channels) {
+      const char* fam = ch.family == rib::Family::Ipv4 ? "ipv4" : "ipv6";
+      if (!ch.options.import_filter)
+        d.error(ch.loc, who + ": EBGP requires an explicit import policy in its " + fam +
+                            " channel (RFC 8212)");
+      if (!ch.options.export_filter)
+        d.error(ch.loc, who + ": EBGP requires an explicit export policy in its " + fam +
+                            " channel (RFC 8212)");
+    }
+  }
   if (p.channels.empty() && (s.neighbor_address || s.neighbor_range)) {
     BgpChannel ch;
     ch.family = s.neighbor_address ? s.neighbor_address->family() : s.neighbor_range->family();
@@ -187,8 +200,6 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
     if (!ch.options.next_hop && p.options.next_hop) cs.next_hop = *p.options.next_hop;
     if (!ch.options.add_paths && p.options.add_paths) cs.add_paths = *p.options.add_paths;
     check_table(c, cs.table, ch.family, ch.loc, d);
-    check_filter_ref(c, cs.import_filter, d);
-    check_filter_ref(c, cs.export_filter, d);
   }
 }
 
@@ -233,8 +244,6 @@ void resolve(Config& config, Diagnostics& diags) {
   ibgp_lint(config, diags);
   for (StaticProtocol& sp : config.statics) {
     check_table(config, sp.channel.table, sp.family, sp.loc, diags);
-    check_filter_ref(config, sp.channel.import_filter, diags);
-    check_filter_ref(config, sp.channel.export_filter, diags);
     if (sp.debug == 0) sp.debug = config.debug_protocols;
   }
   validate_filter_sources(config, diags);

@@ -111,7 +111,6 @@ enum DebugFlag : uint32_t {
   X(std::optional<uint32_t>, neighbor_as, std::nullopt)              \
   X(std::optional<PeerType>, peer_type, std::nullopt)                \
   X(std::optional<std::string>, interface, std::nullopt)             \
-  X(std::optional<rib::IpAddress>, source_address, std::nullopt)    \
   X(std::optional<uint32_t>, multihop, std::nullopt)                 \
   X(bool, passive, false)                                            \
   X(bool, strict_bind, false)                                        \
@@ -137,6 +136,7 @@ enum DebugFlag : uint32_t {
   X(uint32_t, default_bgp_local_pref, 100u)                          \
   X(uint32_t, allow_local_as, 0u)                                    \
   X(bool, enable_route_refresh, true)                                \
+  X(bool, enable_enhanced_route_refresh, true)                       \
   X(GracefulRestart, graceful_restart, GracefulRestart::Aware)       \
   X(Duration, graceful_restart_time, Duration::seconds(120))         \
   X(AddPaths, add_paths, AddPaths::Off)                              \
@@ -147,7 +147,9 @@ enum DebugFlag : uint32_t {
   X(std::optional<Role>, local_role, std::nullopt)                   \
   X(bool, require_roles, false)                                      \
   X(bool, interpret_communities, true)                               \
-  X(bool, enforce_first_as, false)
+  X(bool, enforce_first_as, false)                                   \
+  X(bool, forward_unknown_attributes, false)                         \
+  X(uint32_t, max_as_path_length, 255u)
 
 #define RS_CONF_CHANNEL_OPTIONS(X)                       \
   X(std::string, table, std::string())                  \
@@ -324,7 +326,7 @@ struct CliSocket {
 
 struct MetricsConfig {
   rib::IpAddress listen = rib::IpAddress::v4(0x7f000001);
-  uint16_t port = 9324;
+  uint16_t port = 10179;
   Location loc;
 };
 

@@ -533,6 +533,13 @@ class Tokenizer {
       for (std::size_t k = 0; k < g.gl_pathc; ++k) files.emplace_back(g.gl_pathv[k]);
     }
     ::globfree(&g);
+    if (rc == GLOB_ABORTED) {
+      // A directory the pattern must read is missing or unreadable: BIRD refuses this too (a
+      // wildcard matching nothing in a readable directory is fine).
+      diags_.error(pattern.loc, "cannot match include pattern '" + full +
+                                    "': no such directory or not readable");
+      return;
+    }
     if (files.empty()) {
       if (!has_glob_chars(pattern.text)) {
         diags_.error(pattern.loc, "cannot open include file '" + full + "': No such file or directory");

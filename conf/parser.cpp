@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "conf/option_status.hpp"
 #include "conf/parser_impl.hpp"
 
 namespace rs::conf {
@@ -100,9 +101,83 @@ void Parser::skip_block() {
   } while (depth > 0);
 }
 
+// BIRD takes a parenthesised constant expression wherever it takes a number (`hold time (2 *
+// M);`). Integers with + - * / and parentheses, over numbers and numeric constants; the value
+// must stay within 0 .. 2^32-1 at every step (BIRD's integers are 32 bits).
+std::optional<uint64_t> Parser::parse_int_expression(int depth) {
+  auto factor = [&]() -> std::optional<uint64_t> {
+    const Token& t = peek();
+    if (t.kind == TokenKind::LParen) {
+      next();
+      if (depth > 32) {
+        error_at(t, "constant expression nested too deeply");
+        return std::nullopt;
+      }
+      auto v = parse_int_expression(depth + 1);
+      if (!v || !expect(TokenKind::RParen)) return std::nullopt;
+      return v;
+    }
+    if (t.kind == TokenKind::Number) return next().number;
+    if (t.kind == TokenKind::Symbol) {
+      const Define* d = config_.find_define(t.text);
+      if (d && std::holds_alternative<uint64_t>(d->value.literal)) {
+        next();
+        return std::get<uint64_t>(d->value.literal);
+      }
+    }
+    expected("a number");
+    return std::nullopt;
+  };
+  auto term = [&]() -> std::optional<uint64_t> {
+    auto v = factor();
+    while (v && (peek().kind == TokenKind::Star || peek().kind == TokenKind::Slash)) {
+      const Token& op = next();
+      auto r = factor();
+      if (!r) return std::nullopt;
+      if (op.kind == TokenKind::Slash) {
+        if (*r == 0) {
+          error_at(op, "division by zero in a constant expression");
+          return std::nullopt;
+        }
+        *v /= *r;
+      } else {
+        *v *= *r;
+      }
+      if (*v > UINT32_MAX) {
+        error_at(op, "constant expression out of range");
+        return std::nullopt;
+      }
+    }
+    return v;
+  };
+  auto v = term();
+  while (v && (peek().kind == TokenKind::Plus || peek().kind == TokenKind::Minus)) {
+    const Token& op = next();
+    auto r = term();
+    if (!r) return std::nullopt;
+    if (op.kind == TokenKind::Minus ? *r > *v : *v + *r > UINT32_MAX) {
+      error_at(op, "constant expression out of range");
+      return std::nullopt;
+    }
+    *v = op.kind == TokenKind::Minus ? *v - *r : *v + *r;
+  }
+  return v;
+}
+
 std::optional<uint64_t> Parser::parse_number(std::string_view what, uint64_t max) {
   const Token& t = peek();
   uint64_t v = 0;
+  if (t.kind == TokenKind::LParen) {
+    next();
+    auto e = parse_int_expression(0);
+    if (!e || !expect(TokenKind::RParen)) return std::nullopt;
+    if (*e > max) {
+      error_at(t, "value " + std::to_string(*e) + " is out of range (at most " +
+                      std::to_string(max) + ")");
+      return std::nullopt;
+    }
+    return e;
+  }
   if (t.kind == TokenKind::Number) {
     v = t.number;
   } else if (t.kind == TokenKind::Symbol) {
@@ -291,6 +366,15 @@ std::optional<FilterSpec> Parser::parse_filter_spec(std::string_view direction) 
       spec.kind = FilterSpec::Kind::Named;
       spec.loc = peek().loc;
       spec.name = next().text;
+      // As in BIRD, a filter is defined before a channel names it.
+      if (!config_.find_filter(spec.name)) {
+        if (config_.find_function(spec.name))
+          error_at(spec.loc, "'" + spec.name + "' is a function, not a filter");
+        else
+          error_at(spec.loc,
+                   "unknown filter '" + spec.name + "' (filters must be defined before use)");
+        return std::nullopt;
+      }
     } else {
       expected("a filter name or '{'");
       return std::nullopt;
@@ -332,6 +416,10 @@ std::optional<Limit> Parser::parse_limit() {
 }
 
 bool Parser::declare(const std::string& name, const Location& loc, std::string_view kind) {
+  if (is_reserved_word(name)) {
+    diags_.error(loc, "'" + name + "' is a keyword and cannot name " + std::string(kind));
+    return false;
+  }
   auto it = symbols_.find(name);
   if (it != symbols_.end()) {
     diags_.error(loc, "'" + name + "' is already defined (as " + it->second.kind + " at " +
@@ -346,6 +434,65 @@ void Parser::not_supported(const Token& at, std::string what) {
   error_at(at, what + " is not supported by rsd");
 }
 
+namespace {
+
+// The global statements: keyword phrase -> parser. option_status.cpp says, for each, who acts on
+// it (test_conf_options checks that every phrase here has an entry there).
+struct GlobalStatement {
+  std::string_view first, second;  // second: "" or the next word that must follow
+  void (*parse)(Parser&, const Token&);
+};
+
+void refuse_statement(Parser& p, const Token& t, std::string what) {
+  p.not_supported(t, std::move(what));
+  p.sync();
+}
+
+const GlobalStatement kGlobalStatements[] = {
+    {"router", "id", [](Parser& p, const Token&) { p.parse_router_id(); }},
+    {"define", "", [](Parser& p, const Token&) { p.parse_define(); }},
+    {"log", "", [](Parser& p, const Token&) { p.parse_log(); }},
+    {"timeformat", "", [](Parser& p, const Token&) { p.parse_timeformat(); }},
+    {"debug", "", [](Parser& p, const Token&) { p.parse_debug(); }},
+    {"ipv4", "table", [](Parser& p, const Token&) { p.parse_table(rib::Family::Ipv4); }},
+    {"ipv6", "table", [](Parser& p, const Token&) { p.parse_table(rib::Family::Ipv6); }},
+    {"attribute", "", [](Parser& p, const Token&) { p.parse_attribute(); }},
+    {"filter", "", [](Parser& p, const Token&) { p.parse_filter_decl(FilterDecl::Kind::Filter); }},
+    {"function", "",
+     [](Parser& p, const Token&) { p.parse_filter_decl(FilterDecl::Kind::Function); }},
+    {"protocol", "", [](Parser& p, const Token&) { p.parse_protocol(); }},
+    {"template", "", [](Parser& p, const Token&) { p.parse_template(); }},
+    {"control", "", [](Parser& p, const Token&) { p.parse_control(); }},
+    {"cli", "", [](Parser& p, const Token&) { p.parse_cli(); }},
+    {"metrics", "", [](Parser& p, const Token&) { p.parse_metrics(); }},
+    {"history", "", [](Parser& p, const Token&) { p.parse_history(); }},
+    {"process", "", [](Parser& p, const Token&) { p.parse_process(); }},
+    {"healthcheck", "", [](Parser& p, const Token&) { p.parse_healthcheck(); }},
+    {"health", "", [](Parser& p, const Token&) { p.parse_health(); }},
+    {"roa4", "table",
+     [](Parser& p, const Token& t) { refuse_statement(p, t, "'roa4 table' (RPKI/ROA)"); }},
+    {"roa6", "table",
+     [](Parser& p, const Token& t) { refuse_statement(p, t, "'roa6 table' (RPKI/ROA)"); }},
+    {"vpn4", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'vpn4 table'"); }},
+    {"vpn6", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'vpn6 table'"); }},
+    {"flow4", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'flow4 table'"); }},
+    {"flow6", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'flow6 table'"); }},
+    {"mpls", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'mpls table'"); }},
+    {"aspa", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'aspa table'"); }},
+    {"eth", "table", [](Parser& p, const Token& t) { refuse_statement(p, t, "'eth table'"); }},
+    {"mrtdump", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'mrtdump'"); }},
+    {"eval", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'eval'"); }},
+    {"mpls", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'mpls'"); }},
+    {"hostname", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'hostname'"); }},
+    {"graceful", "",
+     [](Parser& p, const Token& t) { refuse_statement(p, t, "'graceful restart wait'"); }},
+    {"watchdog", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'watchdog'"); }},
+    {"threads", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'threads'"); }},
+    {"thread", "", [](Parser& p, const Token& t) { refuse_statement(p, t, "'thread'"); }},
+};
+
+}  // namespace
+
 void Parser::parse_config() {
   while (peek().kind != TokenKind::End) {
     std::size_t before = ts_.position();
@@ -356,40 +503,17 @@ void Parser::parse_config() {
       continue;
     }
     if (t.kind == TokenKind::Symbol && !t.quoted) {
-      const std::string& kw = t.text;
-      if (kw == "router" && is_kw("id", 1)) parse_router_id();
-      else if (kw == "define") parse_define();
-      else if (kw == "log") parse_log();
-      else if (kw == "timeformat") parse_timeformat();
-      else if (kw == "debug") parse_debug();
-      else if (kw == "ipv4" && is_kw("table", 1)) parse_table(rib::Family::Ipv4);
-      else if (kw == "ipv6" && is_kw("table", 1)) parse_table(rib::Family::Ipv6);
-      else if (kw == "attribute") parse_attribute();
-      else if (kw == "filter") parse_filter_decl(FilterDecl::Kind::Filter);
-      else if (kw == "function") parse_filter_decl(FilterDecl::Kind::Function);
-      else if (kw == "protocol") parse_protocol();
-      else if (kw == "template") parse_template();
-      else if (kw == "control") parse_control();
-      else if (kw == "cli") parse_cli();
-      else if (kw == "metrics") parse_metrics();
-      else if (kw == "history") parse_history();
-      else if (kw == "process") parse_process();
-      else if (kw == "healthcheck") parse_healthcheck();
-      else if (kw == "health") parse_health();
-      else if ((kw == "roa4" || kw == "roa6") && is_kw("table", 1)) {
-        not_supported(t, "'" + kw + " table' (RPKI/ROA)");
-        sync();
-      } else if ((kw == "vpn4" || kw == "vpn6" || kw == "flow4" || kw == "flow6" || kw == "mpls" ||
-                  kw == "aspa" || kw == "eth") &&
-                 is_kw("table", 1)) {
-        not_supported(t, "'" + kw + " table'");
-        sync();
-      } else if (kw == "mrtdump" || kw == "eval" || kw == "mpls" || kw == "hostname" ||
-                 kw == "graceful" || kw == "watchdog" || kw == "threads" || kw == "thread") {
-        not_supported(t, "'" + kw + "'");
-        sync();
+      const GlobalStatement* found = nullptr;
+      for (const auto& g : kGlobalStatements) {
+        if (t.text == g.first && (g.second.empty() || is_kw(g.second, 1))) {
+          found = &g;
+          break;
+        }
+      }
+      if (found) {
+        found->parse(*this, t);
       } else {
-        error_at(t, "unknown statement '" + kw +
+        error_at(t, "unknown statement '" + t.text +
                         "' (expected router id, define, log, protocol, template, filter, function, "
                         "table, attribute, ...)");
         sync();
@@ -407,7 +531,9 @@ void Parser::parse_config() {
 
 namespace {
 
-LoadResult run(TokenStream tokens, Diagnostics lex_diags) {
+// `main_file`: a whole configuration file, which BIRD refuses without any protocol (a string
+// loaded by a test may be a fragment).
+LoadResult run(TokenStream tokens, Diagnostics lex_diags, const std::string* main_file = nullptr) {
   LoadResult result;
   result.diagnostics = std::move(lex_diags);
   // Files in the order their first token appears (the main file first).
@@ -420,12 +546,25 @@ LoadResult run(TokenStream tokens, Diagnostics lex_diags) {
   }
   detail::Parser parser(std::move(tokens), result.diagnostics, result.config);
   parser.parse_config();
+  const Config& c = result.config;
+  if (main_file && !result.diagnostics.has_errors() && c.bgp.empty() && c.statics.empty() &&
+      c.devices.empty())
+    result.diagnostics.error(Location{std::make_shared<const std::string>(*main_file), 1, 1},
+                             "no protocol is specified in the configuration");
   detail::resolve(result.config, result.diagnostics);
   result.diagnostics.sort_by_location(files);
   return result;
 }
 
 }  // namespace
+
+std::vector<std::string> global_statement_keywords() {
+  std::vector<std::string> out;
+  for (const auto& g : detail::kGlobalStatements)
+    out.push_back(g.second.empty() ? std::string(g.first)
+                                   : std::string(g.first) + " " + std::string(g.second));
+  return out;
+}
 
 LoadResult load_tokens(TokenStream tokens, Diagnostics lex_diagnostics) {
   return run(std::move(tokens), std::move(lex_diagnostics));
@@ -434,7 +573,7 @@ LoadResult load_tokens(TokenStream tokens, Diagnostics lex_diagnostics) {
 LoadResult load_file(const std::string& path, const LoadOptions& options) {
   Diagnostics d;
   TokenStream ts = tokenize_file(path, d, options.lex);
-  return run(std::move(ts), std::move(d));
+  return run(std::move(ts), std::move(d), &path);
 }
 
 LoadResult load_string(std::string_view text, const std::string& name, const LoadOptions& options) {

@@ -54,6 +54,7 @@ const SwitchOption<BgpOptions> kBgpSwitches[] = {
     {{"deterministic", "med"}, &BgpOptions::deterministic_med},
     {{"prefer", "older"}, &BgpOptions::prefer_older},
     {{"enable", "route", "refresh"}, &BgpOptions::enable_route_refresh},
+    {{"enable", "enhanced", "route", "refresh"}, &BgpOptions::enable_enhanced_route_refresh},
     {{"enable", "extended", "messages"}, &BgpOptions::enable_extended_messages},
     {{"enable", "as4"}, &BgpOptions::enable_as4},
     {{"capabilities"}, &BgpOptions::capabilities},
@@ -61,6 +62,7 @@ const SwitchOption<BgpOptions> kBgpSwitches[] = {
     {{"require", "roles"}, &BgpOptions::require_roles},
     {{"interpret", "communities"}, &BgpOptions::interpret_communities},
     {{"enforce", "first", "as"}, &BgpOptions::enforce_first_as},
+    {{"forward", "unknown", "attributes"}, &BgpOptions::forward_unknown_attributes},
     {{"disabled"}, &BgpOptions::disabled},
 };
 
@@ -80,13 +82,37 @@ const TimeOption kBgpTimes[] = {
 
 // BIRD options rsd does not implement (reported as "not supported", not as unknown).
 const Words kBgpUnsupported[] = {
-    {"bfd"}, {"confederation"}, {"setkey"}, {"check", "link"}, {"gateway"}, {"long", "lived"},
-    {"free", "bind"}, {"missing", "lladdr"}, {"allow", "bgp_local_pref"},
-    {"allow", "bgp_med"}, {"allow", "as", "sets"}, {"igp", "table"}, {"igp", "metric"},
-    {"disable", "after"}, {"enable", "enhanced"}, {"require", "route"}, {"require", "as4"},
-    {"require", "extended"}, {"require", "hostname"}, {"require", "enhanced"}, {"require", "graceful"},
-    {"require", "long"}, {"path", "metric"}, {"aigp"}, {"min", "keepalive"}, {"mrtdump"}, {"vrf"},
-    {"hostname"}, {"onlink"}, {"authentication"}, {"multicast"},
+    {"bfd"},
+    {"confederation"},
+    {"setkey"},
+    {"check", "link"},
+    {"gateway"},
+    {"long", "lived"},
+    {"free", "bind"},
+    {"missing", "lladdr"},
+    {"allow", "bgp_local_pref"},
+    {"allow", "bgp_med"},
+    {"allow", "as", "sets"},
+    {"igp", "table"},
+    {"igp", "metric"},
+    {"disable", "after"},
+    {"require", "route"},
+    {"require", "as4"},
+    {"require", "extended"},
+    {"require", "hostname"},
+    {"require", "enhanced"},
+    {"require", "graceful"},
+    {"require", "long"},
+    {"path", "metric"},
+    {"aigp"},
+    {"min", "keepalive"},
+    {"mrtdump"},
+    {"vrf"},
+    {"hostname"},
+    {"onlink"},
+    {"authentication"},
+    {"multicast"},
+    {"interface"},
 };
 
 std::optional<AddPaths> parse_add_paths(Parser& p) {
@@ -368,16 +394,11 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     if (!any) return expected("an address, 'range', 'port', 'as', 'internal' or 'external'");
     return end_option();
   }
-  if (accept_kw("interface")) {
-    auto s = parse_string("an interface name");
-    if (!s) return false;
-    o.interface.emplace(*s);
-    return end_option();
-  }
   if (match_words(*this, {"source", "address"})) {
+    // The same setting as `local ADDRESS` in BIRD: whichever is written last wins.
     auto ip = parse_ip("an address");
     if (!ip) return false;
-    o.source_address.emplace(*ip);
+    o.local_address.emplace(*ip);
     return end_option();
   }
   if (accept_kw("multihop")) {
@@ -413,12 +434,6 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     }
     return end_option();
   }
-  if (match_words(*this, {"next", "hop"})) {
-    auto nh = parse_next_hop(*this);
-    if (!nh) return false;
-    o.next_hop = *nh;
-    return end_option();
-  }
   if (match_words(*this, {"default", "bgp_med"})) {
     auto n = parse_u32("a number");
     if (!n) return false;
@@ -429,6 +444,13 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     auto n = parse_u32("a number");
     if (!n) return false;
     o.default_bgp_local_pref = *n;
+    return end_option();
+  }
+  if (match_words(*this, {"max", "as", "path", "length"})) {
+    // rsd's own option (BIRD has none): longer AS paths are treated as withdrawn; 0: no limit.
+    auto n = parse_u32("a number");
+    if (!n) return false;
+    o.max_as_path_length = *n;
     return end_option();
   }
   if (match_words(*this, {"allow", "local", "as"})) {
@@ -451,12 +473,6 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     }
     return end_option();
   }
-  if (match_words(*this, {"add", "paths"})) {
-    auto v = parse_add_paths(*this);
-    if (!v) return false;
-    o.add_paths = *v;
-    return end_option();
-  }
   for (const auto& words : kBgpUnsupported) {
     if (starts_with_words(*this, words)) {
       not_supported(peek(), "BGP option '" + join_words(words) + "'");
@@ -473,10 +489,17 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     }
     return false;
   }
-  if (is_kw("import") || is_kw("export") || is_kw("table") || is_kw("receive") || is_kw("mandatory") ||
-      is_kw("secondary") || is_kw("preference")) {
-    return error_at(peek(), "'" + peek().text +
-                                "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
+  // BIRD 2 has these per channel only (`next hop` and `add paths` were protocol options in BIRD 1).
+  if (is_kw("import") || is_kw("export") || is_kw("table") || is_kw("receive") ||
+      is_kw("mandatory") || is_kw("secondary") || is_kw("preference") ||
+      (is_kw("next") && is_kw("hop", 1)) || (is_kw("add") && is_kw("paths", 1)) ||
+      (is_kw("extended") && is_kw("next", 1))) {
+    return error_at(peek(),
+                    "'" + peek().text +
+                        (is_kw("next")  ? " hop"
+                         : is_kw("add") ? " paths"
+                                        : "") +
+                        "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
   }
   if (peek().kind == TokenKind::Symbol)
     return error_at(peek(), "unknown BGP option '" + peek().text + "'");
@@ -502,7 +525,8 @@ void Parser::parse_bgp_channel(BgpProtocol& proto, rib::Family family) {
   ch.family = family;
   ch.loc = kw.loc;
   if (peek().kind == TokenKind::LBrace) {
-    parse_block([&] { return parse_channel_option(ch.options, true); });
+    parse_block([&] { return parse_channel_option(ch.options, true); },
+                "the '" + kw.text + "' channel");
   } else if (!expect_semicolon()) {
     sync();
     return;
@@ -512,8 +536,16 @@ void Parser::parse_bgp_channel(BgpProtocol& proto, rib::Family family) {
 
 bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
   if (accept_kw("table")) {
+    const Token& at = peek();
     auto name = parse_name("a table name");
     if (!name) return false;
+    // rsd keeps one routing table per family.
+    if (*name != "master4" && *name != "master6") {
+      if (!config_.find_table(*name))
+        return error_at(at, "unknown table '" + *name + "' (tables must be declared before use)");
+      not_supported(at, "a channel table other than master4 / master6 ('table " + *name + "')");
+      return false;
+    }
     o.table = *name;
     return end_option();
   }
@@ -529,8 +561,16 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
   auto direction = [&](const char* what, auto& limit, auto& table, auto& filter) {
     if (accept_kw("limit")) return set_limit(limit);
     if (bgp && accept_kw("table")) {
+      // rsd always keeps every peer's Adj-RIB-In (reloads re-run the import filter over it, no
+      // route refresh) and Adj-RIB-Out: `on` is what it does; `off` it cannot do.
+      const Token& at = peek();
       auto v = parse_switch();
       if (!v) return false;
+      if (!*v) {
+        not_supported(at, std::string("'") + what + " table off' (rsd always keeps the " +
+                              (what[0] == 'i' ? "Adj-RIB-In" : "Adj-RIB-Out") + ")");
+        return false;
+      }
       table = *v;
       return end_option();
     }
@@ -561,9 +601,9 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
     return end_option();
   }
   if (bgp) {
-    static const std::pair<Words, std::optional<bool> ChannelOptions::*> switches[] = {{{"mandatory"}, &ChannelOptions::mandatory},
-                      {{"extended", "next", "hop"}, &ChannelOptions::extended_next_hop},
-                      {{"secondary"}, &ChannelOptions::secondary}};
+    static const std::pair<Words, std::optional<bool> ChannelOptions::*> switches[] = {
+        {{"mandatory"}, &ChannelOptions::mandatory},
+        {{"extended", "next", "hop"}, &ChannelOptions::extended_next_hop}};
     for (const auto& [words, field] : switches) {
       if (match_words(*this, words)) {
         auto v = parse_switch();
@@ -584,10 +624,20 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
       o.add_paths = *v;
       return end_option();
     }
-    static const Words unsupported[] = {
-        {"gateway"}, {"igp", "table"}, {"validate"}, {"base", "table"}, {"aigp"}, {"cost"},
-        {"graceful", "restart"}, {"long", "lived"}, {"require", "extended"}, {"link", "local"},
-        {"rpki", "reload"}, {"missing", "lladdr"}, {"debug"}};
+    static const Words unsupported[] = {{"gateway"},
+                                        {"igp", "table"},
+                                        {"validate"},
+                                        {"base", "table"},
+                                        {"aigp"},
+                                        {"cost"},
+                                        {"graceful", "restart"},
+                                        {"long", "lived"},
+                                        {"require", "extended"},
+                                        {"link", "local"},
+                                        {"rpki", "reload"},
+                                        {"missing", "lladdr"},
+                                        {"debug"},
+                                        {"secondary"}};
     for (const auto& words : unsupported) {
       if (starts_with_words(*this, words)) {
         not_supported(peek(), "channel option '" + join_words(words) + "'");

@@ -155,19 +155,20 @@ void Parser::parse_timeformat() {
       return sync();
     }
     tf.format = is_long ? "%F %T" : "%T";
-    if (accept_kw("ms")) tf.format += ".%3f";
-    else if (accept_kw("us")) tf.format += ".%6f";
-  } else if (accept_kw("old")) {
-    if (accept_kw("short")) tf.format = "%d-%m %T";
-    else if (accept_kw("long")) tf.format = "%F %T";
-    else {
-      expected("'short' or 'long'");
-      return sync();
+    if (accept_kw("ms"))
+      tf.format += ".%3f";
+    else if (accept_kw("us"))
+      tf.format += ".%6f";
+    // BIRD's short forms show the date alone for times 20 hours old or more.
+    if (!is_long) {
+      tf.limit = 72000;
+      tf.format_old = "%F";
     }
   } else if (peek().kind == TokenKind::String) {
+    // "FORMAT" [SECONDS "FORMAT-FOR-OLDER"]: BIRD 2 writes the limit as a bare number.
     tf.format = next().text;
-    if (accept_kw("limit")) {
-      auto n = parse_number("a number of seconds");
+    if (peek().kind != TokenKind::Semicolon) {
+      auto n = parse_number("a number of seconds or ';'");
       if (!n) return sync();
       tf.limit = *n;
       auto f2 = parse_string("a second time format");
@@ -175,7 +176,7 @@ void Parser::parse_timeformat() {
       tf.format_old = *f2;
     }
   } else {
-    expected("'iso', 'old' or a format string");
+    expected("'iso' or a format string");
     return sync();
   }
   if (!expect_semicolon()) return sync();
@@ -248,9 +249,10 @@ void Parser::parse_table(rib::Family family) {
         t.sorted = *v;
         return end_option();
       }
-      if (accept_kw("trie")) {
-        if (!parse_switch()) return false;
-        return end_option();
+      if (is_kw("trie")) {
+        // A lookup structure with no effect rsd could show (its prefix table is always indexed).
+        not_supported(peek(), "table option 'trie'");
+        return false;
       }
       ok = false;
       return error_at(peek(), "unknown table option '" + peek().text + "' (expected 'sorted' or 'trie')");

@@ -44,11 +44,13 @@ class Parser {
   // Skips a balanced { ... } block starting at the next token (which must be '{').
   void skip_block();
 
-  // `{ option; option; ... }` with an optional ';' after the '}'. `option` parses one option
-  // (begin_statement() already called) and returns false after reporting an error; the parser
-  // then skips to the end of that option. Returns false if the block could not be opened.
+  // `{ option; option; ... }` with an optional ';' after the '}' (a required one when
+  // `closing` names the block: BIRD's grammar ends channel blocks like any option, with ';').
+  // `option` parses one option (begin_statement() already called) and returns false after
+  // reporting an error; the parser then skips to the end of that option. Returns false if the
+  // block could not be opened.
   template <class F>
-  bool parse_block(F&& option) {
+  bool parse_block(F&& option, std::string_view closing = {}) {
     const Location open = peek().loc;
     if (!expect(TokenKind::LBrace)) {
       sync();
@@ -72,7 +74,9 @@ class Parser {
       if (ts_.position() == before) next();
     }
     next();
-    accept(TokenKind::Semicolon);
+    if (!accept(TokenKind::Semicolon) && !closing.empty())
+      error_at(peek(), "expected ';' after the '}' closing " + std::string(closing) + ", got " +
+                           peek().describe());
     return true;
   }
   // Ends an option: expects ';' (reporting "expected ';' after '...'").
@@ -80,6 +84,7 @@ class Parser {
 
   // Values. Each reports "expected ..." on failure and returns nullopt.
   std::optional<uint64_t> parse_number(std::string_view what, uint64_t max = UINT32_MAX);
+  std::optional<uint64_t> parse_int_expression(int depth);  // what stands between '(' and ')'
   std::optional<uint32_t> parse_u32(std::string_view what) {
     auto v = parse_number(what);
     return v ? std::optional<uint32_t>(static_cast<uint32_t>(*v)) : std::nullopt;
@@ -130,7 +135,6 @@ class Parser {
   bool parse_channel_option(ChannelOptions& o, bool bgp);
   void parse_static(std::string name, const Location& loc);
   void parse_device(std::string name, const Location& loc);
-  bool match_scan_time();
   bool parse_common_protocol_option(bool& disabled, uint32_t& debug, std::string& description);
   std::optional<uint32_t> parse_debug_flags();
 
@@ -163,6 +167,9 @@ class Parser {
   // BIRD names unnamed protocols by type: device1, static1, static2, bgp1, ...
   std::string anonymous_name(const std::string& base) { return base + std::to_string(++anonymous_[base]); }
 };
+
+// BIRD's keywords and built-in attribute names, which no user symbol may take.
+bool is_reserved_word(std::string_view name);
 
 // Semantic pass after parsing (config_resolve.cpp): template inheritance, defaults, references.
 void resolve(Config& config, Diagnostics& diags);

@@ -6,7 +6,8 @@
 
 namespace rs::conf::detail {
 
-bool Parser::parse_common_protocol_option(bool& disabled, uint32_t& debug, std::string& description) {
+bool Parser::parse_common_protocol_option(bool& disabled, uint32_t& debug,
+                                          std::string& description) {
   if (accept_kw("disabled")) {
     auto v = parse_switch();
     if (!v) return false;
@@ -58,7 +59,20 @@ void Parser::parse_static(std::string name, const Location& loc) {
       family = f;
       channel_loc = t.loc;
       if (peek().kind == TokenKind::LBrace) {
-        parse_block([&] { return parse_channel_option(copts, false); });
+        parse_block(
+            [&] {
+              // The import policy, `import keep filtered` and `preference` apply to static routes
+              // (rs/route_server.cpp load_statics); limits do not, and static exports do nothing,
+              // in BIRD too.
+              if ((is_kw("import") && is_kw("limit", 1)) || is_kw("receive") ||
+                  (is_kw("export") && is_kw("limit", 1))) {
+                not_supported(peek(), "'" + peek().text + " " + peek(1).text +
+                                          "' in a static channel (no limits)");
+                return false;
+              }
+              return parse_channel_option(copts, false);
+            },
+            "the '" + t.text + "' channel");
         return true;
       }
       return end_option();
@@ -74,9 +88,9 @@ void Parser::parse_static(std::string name, const Location& loc) {
         family = p->family();
         channel_loc = t.loc;
       } else if (*family != p->family()) {
-        return error_at(t, "route " + p->to_string() + " is " +
-                               (p->is_v4() ? "IPv4" : "IPv6") + " but protocol static '" + sp.name +
-                               "' has an " + (*family == rib::Family::Ipv4 ? "ipv4" : "ipv6") + " channel");
+        return error_at(t, "route " + p->to_string() + " is " + (p->is_v4() ? "IPv4" : "IPv6") +
+                               " but protocol static '" + sp.name + "' has an " +
+                               (*family == rib::Family::Ipv4 ? "ipv4" : "ipv6") + " channel");
       }
       if (accept_kw("via")) {
         if (peek().kind == TokenKind::String) {
@@ -87,7 +101,10 @@ void Parser::parse_static(std::string name, const Location& loc) {
         auto ip = parse_ip("a gateway address");
         if (!ip) return false;
         if (ip->family() != p->family()) {
-          return error_at(gw, "gateway " + gw.text + " is not of the family of " + p->to_string());
+          // BIRD accepts an IPv4 route via an IPv6 gateway (RFC 8950 next hops); rsd does not.
+          not_supported(gw, "a static route via a gateway of the other family (" + p->to_string() +
+                                " via " + gw.text + ")");
+          return false;
         }
         r.kind = StaticRoute::Kind::Via;
         r.via = *ip;
@@ -111,17 +128,22 @@ void Parser::parse_static(std::string name, const Location& loc) {
       if (!end_option()) return false;
       for (const auto& other : sp.routes) {
         if (other.prefix == r.prefix) {
-          return error_at(t, "duplicate static route " + r.prefix.to_string() + " (first at " +
-                                 other.loc.to_string() + ")");
+          // BIRD accepts the second route and keeps one of the two, silently.
+          not_supported(t, "a second static route for " + r.prefix.to_string() + " (first at " +
+                               other.loc.to_string() + ")");
+          return false;
         }
       }
       sp.routes.push_back(std::move(r));
       return true;
     }
     if (t.is_keyword("import") || t.is_keyword("export") || t.is_keyword("table")) {
-      return error_at(t, "'" + t.text + "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
+      return error_at(
+          t,
+          "'" + t.text + "' is a channel option: write it inside 'ipv4 { ... }' or 'ipv6 { ... }'");
     }
-    if (t.is_keyword("check") || t.is_keyword("igp") || t.is_keyword("preference")) {
+    if (t.is_keyword("check") || t.is_keyword("igp") || t.is_keyword("preference") ||
+        t.is_keyword("debug")) {
       not_supported(t, "static option '" + t.text + "'");
       return false;
     }
@@ -132,6 +154,7 @@ void Parser::parse_static(std::string name, const Location& loc) {
   // Static routes: import all / export none unless written (BIRD's channel defaults).
   ChannelSettings s;
   s.table = sp.family == rib::Family::Ipv4 ? "master4" : "master6";
+  s.preference = 200;  // BIRD: static routes 200, BGP 100
   s.export_filter.kind = FilterSpec::Kind::None;
   if (copts.table) s.table = *copts.table;
   if (copts.import_filter) s.import_filter = *copts.import_filter;
@@ -148,30 +171,21 @@ void Parser::parse_device(std::string name, const Location& loc) {
   d.name = std::move(name);
   d.loc = loc;
   parse_block([&] {
-    if (match_scan_time()) {
-      auto t = parse_time("a time");
-      if (!t) return false;
-      d.scan_time = *t;
-      return end_option();
-    }
-    if (is_kw("interface") || is_kw("primary")) {
-      not_supported(peek(), "device option '" + peek().text + "'");
+    // rsd tracks no interfaces: the device protocol only stands in `show protocols`.
+    if (is_kw("scan") || is_kw("interface") || is_kw("primary") || is_kw("debug") ||
+        is_kw("description")) {
+      not_supported(peek(), "device option '" + peek().text + (is_kw("scan") ? " time'" : "'"));
       return false;
     }
-    uint32_t debug = 0;
-    std::string description;
-    return parse_common_protocol_option(d.disabled, debug, description);
+    if (accept_kw("disabled")) {
+      auto v = parse_switch();
+      if (!v) return false;
+      d.disabled = *v;
+      return end_option();
+    }
+    return error_at(peek(), "unknown option '" + peek().text + "'");
   });
   config_.devices.push_back(std::move(d));
-}
-
-bool Parser::match_scan_time() {
-  if (is_kw("scan") && is_kw("time", 1)) {
-    next();
-    next();
-    return true;
-  }
-  return false;
 }
 
 }  // namespace rs::conf::detail

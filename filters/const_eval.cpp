@@ -171,6 +171,7 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
     if (const Value* v = syms_.constant(items[0].lo->name); v && v->type == Type::Prefix) prefixes = true;
   if (prefixes) {
     PrefixSet& ps = pool_.prefix_sets.emplace_back();
+    std::optional<rib::Family> ps_family;
     for (const auto& it : items) {
       PrefixPattern p;
       if (it.kind == SetItem::Kind::Pattern) {
@@ -186,6 +187,12 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
         error(it.loc, "a prefix set cannot contain a range or a tuple");
         return std::nullopt;
       }
+      // One family per set, as in BIRD (a set of both could never match a net of either).
+      if (ps_family && *ps_family != p.prefix.family()) {
+        error(it.loc, "a prefix set cannot mix IPv4 and IPv6 prefixes");
+        return std::nullopt;
+      }
+      ps_family = p.prefix.family();
       if (!ps.add(p)) {
         error(it.loc, "invalid prefix pattern");
         return std::nullopt;
@@ -199,8 +206,10 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
   std::vector<std::pair<SetKey, SetKey>> ranges;
   auto set_elem = [&](Type t, const SourceLocation& at) {
     if (elem == Type::Void) elem = t;
-    if (t == elem || (elem == Type::Quad && t == Type::Ip) || (elem == Type::Ip && t == Type::Quad)) return true;
-    error(at, "a set cannot mix " + tn(elem) + " and " + tn(t) + " values");
+    if (t == elem || (elem == Type::Quad && t == Type::Ip) || (elem == Type::Ip && t == Type::Quad))
+      return true;
+    // BIRD 2.0.12 accepts such a set (and compares by type at run time); rsd types its sets.
+    error(at, "a set mixing " + tn(elem) + " and " + tn(t) + " values is not supported by rsd");
     return false;
   };
   for (const auto& it : items) {

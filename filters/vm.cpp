@@ -739,6 +739,9 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::End:
         out.log += (f.name().empty() ? std::string("filter") : "filter " + f.name()) +
                    " reached its end without accept or reject\n";
+        // The attributes as set so far: a static route's attribute block applies them whether
+        // or not it ends in `accept` (filters proper drop a rejected route, attributes and all).
+        finish(out, in_builder, in_attrs);
         return Verdict::Reject;
     }
   }

@@ -128,4 +128,18 @@ void AdjRibOut::refresh() {
   });
 }
 
+void AdjRibOut::refresh(Family f) {
+  auto resend = [this](const Key& k, const AttrRef& a) {
+    auto [p, inserted] = pending_.try_emplace(k);
+    if (inserted) {  // otherwise a newer state is queued already
+      *p = a;
+      enqueue(k, a);
+    }
+  };
+  if (f == Family::Ipv4)
+    sent_v4_.for_each([&](const SentKeyV4& k, const AttrRef& a) { resend(k.key(), a); });
+  else
+    sent_v6_.for_each(resend);
+}
+
 }  // namespace rs::rib

@@ -69,6 +69,13 @@ class AdjRibOut {
   void clear();
   // Re-send everything held (route refresh from the peer): all sent entries become pending.
   void refresh();
+  // The same for one family (a ROUTE-REFRESH names its AFI/SAFI, RFC 2918 3).
+  void refresh(Family f);
+  // True while family f may have pending work; false once the packer drained it (an enhanced
+  // route refresh ends with EoRR then, RFC 7313 4).
+  bool queued(Family f) const {
+    return !withdrawals_[index(f)].empty() || !order_[index(f)].empty();
+  }
 
  private:
   // Keys are PrefixKeys with the path id in `extra` (24 bytes, inline in open-addressing tables).

@@ -1,6 +1,6 @@
 // Loc-RIB: receive (Adj-RIB-In) -> import verdict -> decision -> journal, per prefix
-// (design steps 4-6). The decision re-runs over all paths of the prefix, so the result never depends
-// on the order updates arrived in.
+// (design steps 4-6). The decision re-runs over all paths of the prefix, so the result never
+// depends on the order updates arrived in.
 #include "rib/loc_rib.hpp"
 
 #include <algorithm>
@@ -46,8 +46,10 @@ void PathList::erase(std::size_t i, PathPool& pool) {
   assert(i < size_);
   for (std::size_t j = i; j + 1 < size_; ++j) data_[j] = std::move(data_[j + 1]);
   data_[--size_].~Path();
-  if (size_ == 0) release(pool);
-  else if (cap_ > 4 && size_ * 2 <= cap_) reallocate(size_ + 1, pool);
+  if (size_ == 0)
+    release(pool);
+  else if (cap_ > 4 && size_ * 2 <= cap_)
+    reallocate(size_ + 1, pool);
 }
 
 LocRib::~LocRib() {
@@ -152,8 +154,10 @@ LocRib::Removed LocRib::remove(const Prefix& p, const RouteSource* src, uint32_t
   const bool keep_best = !was_best && d.best >= 0 && (out.filtered || total_order(d));
   d.paths.erase(static_cast<std::size_t>(i), pool_);
   --paths_;
-  if (was_best) d.best = -2;  // force "changed" in decide()
-  else if (d.best > i) --d.best;
+  if (was_best)
+    d.best = -2;  // force "changed" in decide()
+  else if (d.best > i)
+    --d.best;
   if (d.paths.empty()) {
     const bool had_best = d.best != -1;
     if (had_best) journal(p, d);
@@ -230,6 +234,18 @@ std::vector<Prefix> LocRib::snapshot() const {
   out.reserve(prefixes());
   v4_.for_each([&out](const PrefixKeyV4& k, const Destination&) { out.push_back(k.prefix()); });
   v6_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
+  return out;
+}
+
+std::vector<Prefix> LocRib::snapshot(Family f) const {
+  std::vector<Prefix> out;
+  if (f == Family::Ipv4) {
+    out.reserve(v4_.size());
+    v4_.for_each([&out](const PrefixKeyV4& k, const Destination&) { out.push_back(k.prefix()); });
+  } else {
+    out.reserve(v6_.size());
+    v6_.for_each([&out](const PrefixKey& k, const Destination&) { out.push_back(k.prefix()); });
+  }
   return out;
 }
 

@@ -12,8 +12,8 @@
 
 #include <cassert>
 #include <cstdint>
-#include <utility>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "rib/decision.hpp"
@@ -25,8 +25,8 @@
 namespace rs::rib {
 
 struct Path {
-  Route route;        // the candidate: post-policy attributes (received ones when filtered)
-  AttrRef received;   // Adj-RIB-In: the attributes as the source sent them
+  Route route;       // the candidate: post-policy attributes (received ones when filtered)
+  AttrRef received;  // Adj-RIB-In: the attributes as the source sent them
 };
 static_assert(sizeof(Path) == 32, "Path: a Route and the received attribute handle");
 
@@ -39,7 +39,8 @@ class PathList {
  public:
   PathList() = default;
   PathList(PathList&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
+      : data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)),
         cap_(std::exchange(o.cap_, 0)) {}
   PathList& operator=(PathList&& o) noexcept {
     if (this != &o) {
@@ -97,13 +98,16 @@ struct PrefixKeyV4 {
   uint8_t used = 0;  // 0: empty slot
 
   PrefixKeyV4() = default;
-  explicit PrefixKeyV4(const Prefix& p) : addr(p.address().v4_value()), length(p.length()), used(1) {}
+  explicit PrefixKeyV4(const Prefix& p)
+      : addr(p.address().v4_value()), length(p.length()), used(1) {}
   bool empty() const { return used == 0; }
   Prefix prefix() const { return Prefix::from_v4(addr, length); }
   friend bool operator==(const PrefixKeyV4&, const PrefixKeyV4&) = default;
 };
 struct PrefixKeyV4Hash {
-  std::size_t operator()(const PrefixKeyV4& k) const { return mix64(uint64_t{k.addr} << 8 | k.length); }
+  std::size_t operator()(const PrefixKeyV4& k) const {
+    return mix64(uint64_t{k.addr} << 8 | k.length);
+  }
 };
 static_assert(sizeof(PrefixKeyV4) == 8);
 
@@ -143,7 +147,8 @@ class LocRib {
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
   // decision process. `now` (whole seconds, Route::since) orders paths for `prefer older`. A slot
   // without a destination (the path was refused) changes nothing.
-  [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now);
+  [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported,
+                                  uint64_t now);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);
   struct Removed {
@@ -151,13 +156,16 @@ class LocRib {
     bool filtered = false;  // it was rejected by the import filter
     BestResult best = BestResult::Unchanged;
   };
-  // withdraw(), also saying what was removed (one table lookup for the withdrawal and its counters).
+  // withdraw(), also saying what was removed (one table lookup for the withdrawal and its
+  // counters).
   [[nodiscard]] Removed remove(const Prefix& p, const RouteSource* src, uint32_t path_id);
   // Bulk work (an UPDATE's NLRI): hints to load a prefix's table slot, then, once that is near,
   // its path block, a few prefixes ahead of the one being processed.
   void prefetch(const Prefix& p) const {
-    if (p.is_v4()) v4_.prefetch(PrefixKeyV4(p));
-    else v6_.prefetch(PrefixKey(p));
+    if (p.is_v4())
+      v4_.prefetch(PrefixKeyV4(p));
+    else
+      v6_.prefetch(PrefixKey(p));
   }
   void prefetch_paths(const Prefix& p) const {
     const Destination* d = const_cast<LocRib*>(this)->find_mut(p);
@@ -194,6 +202,8 @@ class LocRib {
 
   // Every prefix, in no particular order (a snapshot for chunked walks that resume later).
   std::vector<Prefix> snapshot() const;
+  // The same for one family.
+  std::vector<Prefix> snapshot(Family f) const;
   // Visits each prefix of the table (the caller must not modify the table meanwhile).
   void for_each(const std::function<void(const Prefix&, const Destination&)>& f) const;
   // Re-runs the decision for one prefix (after a config change); journals a change.

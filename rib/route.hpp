@@ -14,13 +14,13 @@
 namespace rs::rib {
 
 enum class SourceKind : uint8_t {
-  Ebgp,    // external BGP session
-  Ibgp,    // internal BGP session
-  Local,   // locally originated: static routes, health processes and checks
+  Ebgp,   // external BGP session
+  Ibgp,   // internal BGP session
+  Local,  // locally originated: static routes, health processes and checks
 };
 
 struct RouteSource {
-  std::string name;            // protocol name, as shown by the CLI
+  std::string name;  // protocol name, as shown by the CLI
   SourceKind kind = SourceKind::Ebgp;
   uint32_t id = 0;             // unique per daemon, stable while the protocol exists
   uint32_t neighbor_as = 0;    // the peer's AS (local AS for Local sources)
@@ -29,6 +29,10 @@ struct RouteSource {
   uint32_t preference = 100;   // BIRD route preference: higher wins before any BGP step
   bool rr_client = false;      // RFC 4456 client of ours
   bool rs_client = false;      // RFC 7947 client of ours
+  // BIRD `import keep filtered`: routes the import filter rejected are shown (`show route
+  // filtered`, the protocol's filtered count). rsd keeps them either way, so that a filter change
+  // re-runs without asking the peer; without the option they are not shown, as in BIRD.
+  bool keep_filtered = false;
 };
 
 enum RouteFlag : uint8_t {

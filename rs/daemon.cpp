@@ -1,4 +1,7 @@
-// Daemon lifecycle. A reload that fails to load keeps the running configuration and logs every
+// Daemon lifecycle. Start: load, detach (the started process waits), bind BGP listeners, control
+// sockets and metrics, drop root, start health checks, then say ready (the started process exits
+// 0, systemd gets READY=1); anything that cannot be bound ends rsd with a non-zero exit and the
+// reason on stderr. A reload that fails to load keeps the running configuration and logs every
 // error as file:line:col; a good one is applied softly (RouteServer::reconfigure).
 #include "rs/daemon.hpp"
 
@@ -12,11 +15,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include "conf/parser.hpp"
 #include "rs/control/commands.hpp"
 #include "rs/control/control_server.hpp"
 #include "rs/control/echo.hpp"
+#include "rs/daemon_os.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/health/server_sink.hpp"
 #include "rs/history/recorder.hpp"
@@ -38,6 +44,31 @@ void setup_logging(const conf::Config& cfg, bool foreground) {
   if (!problems.empty()) spdlog::error("log: {}", problems.substr(0, problems.size() - 1));
 }
 
+// A start that fails: the reason goes to the log and, while the starting command still waits
+// (detached child before ready()), to its stderr.
+int start_failed(const std::string& why, bool to_stderr) {
+  spdlog::error("{}", why);
+  if (to_stderr) std::cerr << "rsd: " << why << "\n";
+  os::sd_notify("STATUS=" + why + "\nERRNO=1");
+  return 1;
+}
+
+// Files rsd opens before dropping root and must still write, rotate or reopen afterwards.
+std::vector<std::string> files_to_give(const conf::Config& c,
+                                       const std::optional<std::string>& pidfile) {
+  std::vector<std::string> out;
+  if (c.history)
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      out.push_back(c.history->path + suffix);
+  for (const auto& l : c.logs)
+    if (l.kind == conf::LogTarget::Kind::File) {
+      out.push_back(l.path);
+      if (!l.backup.empty()) out.push_back(l.backup);
+    }
+  if (pidfile) out.push_back(*pidfile);
+  return out;
+}
+
 bool write_pidfile(const std::string& path) {
   std::ofstream f(path, std::ios::trunc);
   if (!f) return false;
@@ -55,21 +86,33 @@ int run_daemon(const DaemonOptions& o) {
   conf::LoadResult loaded = conf::load_file(o.config_path);
   if (!loaded.ok()) {
     std::cerr << loaded.diagnostics.to_string();
-    std::cerr << "rsd: " << o.config_path << ": " << loaded.diagnostics.error_count() << " error(s)\n";
+    std::cerr << "rsd: " << o.config_path << ": " << loaded.diagnostics.error_count()
+              << " error(s)\n";
     return 1;
   }
   if (loaded.diagnostics.warning_count()) std::cerr << loaded.diagnostics.to_string();
   auto config = std::make_shared<const conf::Config>(std::move(loaded.config));
+  std::optional<os::Credentials> credentials;
+  if (!o.user.empty() || !o.group.empty()) {
+    credentials.emplace();
+    if (std::string err = os::resolve_credentials(o.user, o.group, *credentials); !err.empty()) {
+      std::cerr << "rsd: " << err << "\n";
+      return 1;
+    }
+  }
 
-  if (!o.foreground && daemon(0, 0) != 0) {
-    std::cerr << "rsd: cannot daemonize\n";
-    return 1;
-  }
+  // Detach first, while rsd has no threads (fork keeps only the calling one); the started process
+  // waits for ready() and exits with the start's outcome.
+  os::Detacher detacher;
+  if (!o.foreground)
+    if (std::string err = detacher.detach(); !err.empty()) {
+      std::cerr << "rsd: " << err << "\n";
+      return 1;
+    }
+  const bool to_stderr = !o.foreground;  // in the foreground the log is stderr already
   setup_logging(*config, o.foreground);
-  if (o.pidfile && !write_pidfile(*o.pidfile)) {
-    spdlog::error("cannot write pid file {}", *o.pidfile);
-    return 1;
-  }
+  if (o.pidfile && !write_pidfile(*o.pidfile))
+    return start_failed("cannot write pid file " + *o.pidfile, to_stderr);
   std::signal(SIGPIPE, SIG_IGN);
 
   boost::asio::io_context io;
@@ -84,20 +127,19 @@ int run_daemon(const DaemonOptions& o) {
     so.keep = std::chrono::microseconds(config->history->keep.us);
     so.max_size = config->history->max_size;
     so.log = [&io](const std::string& m) { boost::asio::post(io, [m] { spdlog::warn("{}", m); }); };
+    // An empty file is an empty SQLite database: made here for the user of `-u`, the writer
+    // thread does not create it as root while the privileges are being dropped.
+    if (credentials) os::prepare_file(so.path, *credentials);
     history_store = std::make_unique<history::Store>(std::move(so));
     history_store->start();
     recorder = std::make_unique<history::Recorder>(*history_store);
     server.set_event_sink(recorder.get());
   }
-  if (std::string err = server.start(); !err.empty()) {
-    spdlog::error("{}", err);
-    return 1;
-  }
-  spdlog::info("rsd {} started with {}", kVersion, o.config_path);
+  if (std::string err = server.start(); !err.empty()) return start_failed(err, to_stderr);
 
   // Health ingestion: processes and checks feed local sources; the first export waits until
-  // every check and process reported or `startup hold` passed. Reconfiguration (SIGHUP or `configure`)
-  // reaches it through the route server's hook.
+  // every check and process reported or `startup hold` passed. Reconfiguration (SIGHUP or
+  // `configure`) reaches it through the route server's hook.
   health::RouteServerSink health_sink(server);
   health::HealthManager health(io, *config, health_sink);
   if (!config->healthchecks.empty() || !config->processes.empty()) server.hold_initial_export(true);
@@ -109,13 +151,11 @@ int run_daemon(const DaemonOptions& o) {
   std::function<void(const conf::Config&)> reconfigure_metrics;
   server.set_reconfigure_hook([&health, &o, &reconfigure_metrics](const conf::Config& c) {
     setup_logging(c, o.foreground);  // new `log` statements apply at once
-    if (std::string problems = health.reconfigure(c); !problems.empty()) spdlog::warn("health: {}", problems);
+    if (std::string problems = health.reconfigure(c); !problems.empty())
+      spdlog::warn("health: {}", problems);
     if (reconfigure_metrics) reconfigure_metrics(c);
   });
   log::Ticker log_ticker(io);  // summaries of suppressed repeats go out when their window ends
-  if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
-      !problems.empty())
-    spdlog::warn("health: {}", problems);
 
   boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
   boost::asio::signal_set reopen(io, SIGUSR1);
@@ -128,6 +168,7 @@ int run_daemon(const DaemonOptions& o) {
   auto stop_daemon = [&](std::string_view why, bool graceful = false) {
     if (stopping) return;
     stopping = true;
+    os::sd_notify("STOPPING=1");
     spdlog::info("{}: shutting down", why);
     for (auto& c : controls) c->stop();  // the socket files go now
     if (stop_metrics) stop_metrics();
@@ -150,7 +191,7 @@ int run_daemon(const DaemonOptions& o) {
   {
     std::vector<control::SocketOptions> sockets;
     control::SocketOptions main_socket;
-    main_socket.path = !o.socket_path.empty() ? o.socket_path
+    main_socket.path = !o.socket_path.empty()   ? o.socket_path
                        : config->control_socket ? *config->control_socket
                                                 : std::string("/run/rsd/rsd.ctl");
     if (config->control_options.mode) main_socket.mode = *config->control_options.mode;
@@ -167,10 +208,9 @@ int run_daemon(const DaemonOptions& o) {
     for (auto& so : sockets) {
       auto cs = std::make_unique<control::ControlServer>(io, commands, so);
       if (std::string err = cs->start(); !err.empty()) {
-        spdlog::error("control: {}", err);
         for (auto& c : controls) c->stop();
         server.shutdown("rsd could not start");
-        return 1;
+        return start_failed("control: " + err, to_stderr);
       }
       controls.push_back(std::move(cs));
     }
@@ -195,20 +235,38 @@ int run_daemon(const DaemonOptions& o) {
   };
   if (config->metrics) {
     if (std::string err = start_metrics(*config->metrics); !err.empty()) {
-      spdlog::error("metrics: {}", err);
       for (auto& c : controls) c->stop();
       server.shutdown("rsd could not start");
-      return 1;
+      return start_failed("metrics: " + err, to_stderr);
     }
   }
+
+  // Everything that needs root is bound: become the user (`-u`, `-g`) before any health-check
+  // program or process is started, so that those run unprivileged too.
+  if (credentials) {
+    os::give_files(files_to_give(*config, o.pidfile), *credentials);
+    if (std::string err = os::drop_privileges(*credentials); !err.empty()) {
+      for (auto& c : controls) c->stop();
+      server.shutdown("rsd could not start");
+      return start_failed("cannot drop privileges: " + err, to_stderr);
+    }
+  }
+  if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
+      !problems.empty())
+    spdlog::warn("health: {}", problems);
+  spdlog::info("rsd {} started with {}", kVersion, o.config_path);
+  detacher.ready();
+  os::sd_notify("READY=1\nMAINPID=" + std::to_string(getpid()) + "\nSTATUS=running");
   stop_metrics = [&] {
     if (metrics_server) metrics_server->stop();
   };
   // A reload that changes or removes the block rebinds; a failed bind leaves the endpoint off.
   std::optional<conf::MetricsConfig> metrics_config = config->metrics;
   reconfigure_metrics = [&](const conf::Config& c) {
-    auto same = [](const std::optional<conf::MetricsConfig>& a, const std::optional<conf::MetricsConfig>& b) {
-      return a.has_value() == b.has_value() && (!a || (a->listen == b->listen && a->port == b->port));
+    auto same = [](const std::optional<conf::MetricsConfig>& a,
+                   const std::optional<conf::MetricsConfig>& b) {
+      return a.has_value() == b.has_value() &&
+             (!a || (a->listen == b->listen && a->port == b->port));
     };
     if (same(metrics_config, c.metrics)) return;
     metrics_config = c.metrics;
@@ -217,7 +275,8 @@ int run_daemon(const DaemonOptions& o) {
       spdlog::info("metrics: endpoint closed");
       return;
     }
-    if (std::string err = start_metrics(*c.metrics); !err.empty()) spdlog::error("metrics: {}", err);
+    if (std::string err = start_metrics(*c.metrics); !err.empty())
+      spdlog::error("metrics: {}", err);
   };
 
   std::function<void()> wait_signal;
@@ -227,11 +286,13 @@ int run_daemon(const DaemonOptions& o) {
       if (sig == SIGHUP) {
         log::reopen();  // logrotate may send SIGHUP as well as SIGUSR1
         spdlog::info("SIGHUP: reloading {}", o.config_path);
+        os::sd_notify("RELOADING=1");
         // The same path as `configure`: a file with errors keeps the running configuration.
         cli::ReplyWriter w;
         auto out = commands.configure("", std::nullopt);
         out->next(w, SIZE_MAX);
         spdlog::info("SIGHUP: {}", w.text().substr(w.text().rfind('\n', w.text().size() - 2) + 1));
+        os::sd_notify("READY=1");
         if (recorder) {
           events::OperatorEvent e;
           e.command = "configure (SIGHUP)";

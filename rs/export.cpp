@@ -2,19 +2,24 @@
 // export filter run once per group, and the eBGP / route-server / route-reflector rewrites
 // (RFC 4271 5.1, RFC 7947 2.2, RFC 4456 8, RFC 9234 5), then the diff into each member's
 // Adj-RIB-Out (RFC 7911 ADD-PATH members: every exported path under its own identifier, and the
-// identifiers that disappeared withdrawn). The next hop for "next hop self" is put in when the UPDATE is packed, per member.
+// identifiers that disappeared withdrawn). The next hop for "next hop self" is put in when the
+// UPDATE is packed, per member.
 #include "rs/export.hpp"
 
 #include <algorithm>
 
 #include "filters/vm.hpp"
+#include "rib/decision.hpp"
 
 namespace rs {
 
 namespace {
-constexpr rib::Community kNoExport = 0xFFFFFF01;          // RFC 1997
-constexpr rib::Community kNoAdvertise = 0xFFFFFF02;       // RFC 1997
+constexpr rib::Community kNoExport = 0xFFFFFF01;           // RFC 1997
+constexpr rib::Community kNoAdvertise = 0xFFFFFF02;        // RFC 1997
 constexpr rib::Community kNoExportSubconfed = 0xFFFFFF03;  // RFC 1997
+constexpr rib::Community kLlgrStale = 0xFFFF0006;          // RFC 9494 4.2
+// RFC 4360 2: the Transitive bit of an extended community's type octet (0: transitive).
+constexpr rib::ExtCommunity kExtNonTransitive = rib::ExtCommunity{0x40} << 56;
 
 bool has_community(const rib::PathAttributes& a, rib::Community c) {
   return a.communities && a.communities->contains(c);
@@ -24,6 +29,9 @@ bool has_community(const rib::PathAttributes& a, rib::Community c) {
 bool ExportGroup::eligible(const rib::Route& r) const {
   const rib::PathAttributes& a = *r.attrs;
   if (has_community(a, kNoAdvertise)) return false;
+  // RFC 9494 4.6: a stale long-lived route goes only to peers that negotiated long-lived graceful
+  // restart, which rsd never offers (BIRD, without `long lived graceful restart`, does the same).
+  if (has_community(a, kLlgrStale)) return false;
   if (rules_.ebgp && (has_community(a, kNoExport) || has_community(a, kNoExportSubconfed)))
     return false;
   // iBGP-learned routes go to iBGP peers only by reflection or route-server service.
@@ -43,6 +51,15 @@ void ExportGroup::rewrite(const rib::Route& r, rib::AttrBuilder& b) const {
       if (r.source->kind == rib::SourceKind::Ebgp) b.clear(AttrType::Med);
     }
     b.clear(AttrType::LocalPref);
+    // RFC 4360 2 / 6: non-transitive extended communities (type octet with 0x40 set) stay inside
+    // the AS: they are not passed on to an external peer.
+    if (b.has(AttrType::ExtCommunities)) {
+      auto& v = b.ext_communities.values;
+      v.erase(std::remove_if(v.begin(), v.end(),
+                             [](rib::ExtCommunity c) { return (c & kExtNonTransitive) != 0; }),
+              v.end());
+      if (v.empty()) b.clear(AttrType::ExtCommunities);
+    }
     b.clear(AttrType::OriginatorId);
     b.clear(AttrType::ClusterList);
     b.cluster_list.values.clear();
@@ -115,16 +132,48 @@ rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
   return e.out;
 }
 
+const rib::Route* ExportGroup::next_best(std::vector<const rib::Route*>& candidates) const {
+  static const rib::DecisionConfig kDefault;
+  const rib::Selection sel = rib::select_best(candidates, decision_ ? *decision_ : kDefault);
+  if (sel.best < 0) return nullptr;
+  const rib::Route* r = candidates[sel.best];
+  candidates.erase(candidates.begin() + sel.best);
+  return r;
+}
+
 ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destination* d,
                                          rib::AttrTable& table, filters::Vm& vm) {
   Result res;
-  res.add_path = rules_.add_path(p.family());
-  if (!d || policy_.kind == ExportPolicy::Kind::None) return res;
+  res.add_path = rules_.add_path;
+  if (!d || policy_.kind == ExportPolicy::Kind::None || p.family() != rules_.family) return res;
   if (!res.add_path) {
     const rib::Route* best = d->best_route();
-    if (!best || !eligible(*best)) return res;
-    res.attrs = export_one(p, *best, table, vm);
+    if (!best) return res;
+    if (eligible(*best)) res.attrs = export_one(p, *best, table, vm);
     if (res.attrs) res.source = best->source;
+    if (!rules_.secondary || d->paths.size() < 2) return res;
+    // BIRD `secondary`: when the best path is refused (by the rules or the export filter), the
+    // next best in decision order that passes both goes out instead. A member never gets its own
+    // path back, so for the best path's own source the group also keeps the next accepted path
+    // of another source (`alt`).
+    std::vector<const rib::Route*> rest;
+    for (const rib::Path& path : d->paths)
+      if (&path.route != best && !path.route.filtered() && path.route.attrs)
+        rest.push_back(&path.route);
+    while (const rib::Route* r = next_best(rest)) {
+      if (res.attrs && r->source == res.source) continue;
+      if (!eligible(*r)) continue;
+      rib::AttrRef a = export_one(p, *r, table, vm);
+      if (!a) continue;
+      if (!res.attrs) {
+        res.attrs = std::move(a);
+        res.source = r->source;
+        continue;  // and look on for the alternative of res.source's own member
+      }
+      res.alt_attrs = std::move(a);
+      res.alt_source = r->source;
+      break;
+    }
     return res;
   }
   // RFC 7911 send: every path that took part in the decision (not rejected by the import filter),
@@ -149,20 +198,19 @@ ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destin
 namespace {
 // False when the export limit says a new prefix must not go out.
 bool limit_allows(ExportMember& m, const rib::OutKey& k) {
-  const int fam = k.prefix.is_v4() ? 0 : 1;
-  const uint32_t limit = m.export_limit[fam];
+  const uint32_t limit = m.export_limit;
   if (limit == 0 || m.out.sent(k)) return true;
   if (m.out.advertised() + m.out.pending() < limit) return true;
-  return !m.limit_hit || !m.limit_hit(fam);
+  return !m.limit_hit || !m.limit_hit();
 }
 }  // namespace
 
 void ExportGroup::apply(ExportMember& m, const rib::Prefix& p, const Result& r) {
-  if (p.is_v4() ? !m.ipv4 : !m.ipv6) return;
+  if (!m.active || p.family() != m.family) return;
   bool work = false;
   if (!r.add_path) {
     const bool own = r.source == m.source;
-    rib::AttrRef attrs = own ? rib::AttrRef() : r.attrs;
+    rib::AttrRef attrs = own ? r.alt_attrs : r.attrs;
     if (attrs && !limit_allows(m, {p, 0})) attrs = nullptr;
     work = m.out.update({p, 0}, std::move(attrs));
   } else {
@@ -179,8 +227,10 @@ void ExportGroup::apply(ExportMember& m, const rib::Prefix& p, const Result& r) 
       for (uint32_t old : it->second)
         if (std::find(ids.begin(), ids.end(), old) == ids.end())
           work |= m.out.update({p, old}, rib::AttrRef());
-      if (ids.empty()) m.path_ids.erase(it);
-      else it->second = std::move(ids);
+      if (ids.empty())
+        m.path_ids.erase(it);
+      else
+        it->second = std::move(ids);
     } else if (!ids.empty()) {
       m.path_ids.emplace(p, std::move(ids));
     }

@@ -42,19 +42,19 @@ struct ExportRules {
   bool rr_client = false;  // RFC 4456 client: receives reflected iBGP routes
   uint32_t local_as = 0;
   uint32_t router_id = 0;
-  uint32_t cluster_id = 0;       // RFC 4456 CLUSTER_ID (router id when 0)
+  uint32_t cluster_id = 0;  // RFC 4456 CLUSTER_ID (router id when 0)
   uint32_t default_local_pref = 100;
-  NextHopMode next_hop = NextHopMode::Default;
-  bool add_otc = false;          // RFC 9234 5: towards customers, peers, RS clients
-  bool add_path_v4 = false;      // RFC 7911: the session sends path identifiers for IPv4 unicast
-  bool add_path_v6 = false;      // ... for IPv6 unicast
+  rib::Family family = rib::Family::Ipv4;       // the channel's: a group exports one family only
+  NextHopMode next_hop = NextHopMode::Default;  // the channel's next-hop policy
+  bool add_otc = false;                         // RFC 9234 5: towards customers, peers, RS clients
+  bool add_path = false;   // RFC 7911: the session sends path identifiers for this family
+  bool secondary = false;  // BIRD `secondary`: the best route the export filter accepts
   friend bool operator==(const ExportRules&, const ExportRules&) = default;
 
   bool next_hop_self() const {
     return next_hop == NextHopMode::Self ||
            (next_hop == NextHopMode::Default && ebgp && !rs_client);
   }
-  bool add_path(rib::Family f) const { return f == rib::Family::Ipv4 ? add_path_v4 : add_path_v6; }
 };
 
 // The path identifier under which a path from `src` (received with `received_id`) is sent to
@@ -70,22 +70,24 @@ struct ExportPolicy {
   bool operator==(const ExportPolicy& o) const { return kind == o.kind && filter == o.filter; }
 };
 
-// One peer's export state (embedded in the route server's peer).
+// One channel's export state (embedded in the route server's channel): one family only.
 struct ExportMember {
+  rib::Family family = rib::Family::Ipv4;
   const rib::RouteSource* source = nullptr;  // its own routes are not sent back to it
   rib::AdjRibOut out;
-  bool self_next_hop = false;                // the group's rules say next hop self
-  rib::IpAddress self_v4, self_v6;           // ... with the session's local addresses
-  bool ipv4 = true, ipv6 = true;             // families negotiated
+  bool self_next_hop = false;  // the group's rules say next hop self
+  rib::IpAddress self;         // ... with this address (`next hop address`, or the
+                               // session's local address of the family)
+  bool active = false;         // the family was negotiated with the peer
   // ADD-PATH send: the path identifiers held (sent or pending) per prefix, to withdraw those that
   // disappear. Only prefixes of families with ADD-PATH send have an entry.
   std::unordered_map<rib::Prefix, std::vector<uint32_t>, rib::PrefixHash> path_ids;
-  std::function<void()> wake;                // called when `out` gains work
-  // Export limit (BIRD `export limit N action A`) per family, 0 for none; the prefixes held by the
-  // peer are counted over both families. When an announcement of a new prefix would pass it,
-  // `limit_hit(family index)` acts (warn, block, restart, disable) and says whether to drop it.
-  uint32_t export_limit[2] = {0, 0};
-  std::function<bool(int)> limit_hit;
+  std::function<void()> wake;  // called when `out` gains work
+  // Export limit (BIRD `export limit N action A`), 0 for none, over the prefixes of this channel.
+  // When an announcement of a new prefix would pass it, `limit_hit()` acts (warn, block, restart,
+  // disable) and says whether to drop it.
+  uint32_t export_limit = 0;
+  std::function<bool()> limit_hit;
   // Initial export after the session comes up: a snapshot walked in chunks, then End-of-RIB.
   std::vector<rib::Prefix> walk;
   std::size_t walk_pos = 0;
@@ -101,7 +103,9 @@ struct ExportCounters {
 
 class ExportGroup {
  public:
-  ExportGroup(ExportRules rules, ExportPolicy policy) : rules_(rules), policy_(std::move(policy)) {}
+  // `decision` (the Loc-RIB's) ranks the other paths when `secondary` passes over a rejected best.
+  ExportGroup(ExportRules rules, ExportPolicy policy, const rib::DecisionConfig* decision = nullptr)
+      : rules_(rules), policy_(std::move(policy)), decision_(decision) {}
 
   const ExportRules& rules() const { return rules_; }
   const ExportPolicy& policy() const { return policy_; }
@@ -113,9 +117,10 @@ class ExportGroup {
            rib::heap_block(rewrites_.capacity() * sizeof(RewriteEntry));
   }
 
-  // What the group should advertise for the prefix. Without ADD-PATH: the best path's exported
-  // attributes (null: nothing) and whose route it is. With ADD-PATH for the prefix's family
-  // (add_path set): every exported path with its identifier in `paths` (attrs/source unused).
+  // What the group should advertise for a prefix of its family. Without ADD-PATH: the best path's
+  // exported attributes (null: nothing) and whose route it is; with `secondary`, the best of the
+  // paths the export filter accepts. With ADD-PATH (add_path set): every exported path with its
+  // identifier in `paths` (attrs/source unused).
   struct Entry {
     rib::AttrRef attrs;
     const rib::RouteSource* source = nullptr;
@@ -124,6 +129,8 @@ class ExportGroup {
   struct Result {
     rib::AttrRef attrs;
     const rib::RouteSource* source = nullptr;
+    rib::AttrRef alt_attrs;  // `secondary`: what `source`'s own member gets instead (may be null)
+    const rib::RouteSource* alt_source = nullptr;
     bool add_path = false;
     std::vector<Entry> paths;
   };
@@ -140,8 +147,11 @@ class ExportGroup {
                           filters::Vm& vm);
   void rewrite(const rib::Route& r, rib::AttrBuilder& b) const;
 
+  const rib::Route* next_best(std::vector<const rib::Route*>& candidates) const;
+
   ExportRules rules_;
   ExportPolicy policy_;
+  const rib::DecisionConfig* decision_ = nullptr;
   std::vector<ExportMember*> members_;
   ExportCounters counters_;
   // Without an export filter the exported attributes are a function of the path's attributes and

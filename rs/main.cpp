@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     ("socket,s", po::value<std::string>(), "control socket path (default: `control socket` of the configuration, else /run/rsd/rsd.ctl)")
     ("foreground,f", "run in the foreground (do not daemonize)")
     ("pidfile,P", po::value<std::string>(), "write the process id to this file")
+    ("user,u", po::value<std::string>(), "run as this user once the sockets are bound (as bird -u)")
+    ("group,g", po::value<std::string>(), "run as this group (default: the user's primary group)")
     ("check", "parse the configuration, report errors as file:line:col and exit")
     ("parse,p", "same as --check (as bird -p)");
   // clang-format on
@@ -67,5 +69,7 @@ int main(int argc, char** argv) {
   if (vm.count("socket")) options.socket_path = vm["socket"].as<std::string>();
   options.foreground = vm.count("foreground") > 0;
   if (vm.count("pidfile")) options.pidfile = vm["pidfile"].as<std::string>();
+  if (vm.count("user")) options.user = vm["user"].as<std::string>();
+  if (vm.count("group")) options.group = vm["group"].as<std::string>();
   return rs::run_daemon(options);
 }

@@ -1,11 +1,8 @@
-// RouteServer: config -> protocols, the import pipeline (design steps 3-6), the export pipeline
-// (steps 7-8) and the background walks, all on the event-loop thread.
-//
-// Sources and generations: each session incarnation of a peer is a RouteSource of its own. When a
-// session goes down without graceful restart, its source is retired and its routes are removed by a
-// background walk, while a new session of the same peer already announces under a new source; the
-// two never mix. With graceful restart the source is kept, its routes marked stale, and the stale
-// ones still there at End-of-RIB (or when the restart timer runs out) are removed.
+// RouteServer, the hub: builds the protocols and their channels from the configuration, starts the
+// listeners, loads static routes, hosts the local sources of the health ingestion and applies
+// reconfigurations. The pipelines live in route_server_import.cpp (UPDATE -> Loc-RIB),
+// route_server_export.cpp (Loc-RIB -> Adj-RIB-Out -> UPDATEs) and route_server_sessions.cpp
+// (session events); all of it runs on the event-loop thread.
 #include "rs/route_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,7 +23,6 @@ using rib::IpAddress;
 using rib::Prefix;
 
 namespace {
-int fam_index(Family f) { return f == Family::Ipv4 ? 0 : 1; }
 
 wire::PeerAsMode as_mode(const conf::BgpProtocol& cfg) {
   if (cfg.settings.neighbor_as) return wire::PeerAsMode::Exact;
@@ -38,17 +34,26 @@ wire::PeerAsMode as_mode(const conf::BgpProtocol& cfg) {
 std::optional<wire::Role> to_wire(std::optional<conf::Role> r) {
   if (!r) return std::nullopt;
   switch (*r) {
-    case conf::Role::Provider: return wire::Role::Provider;
-    case conf::Role::RsServer: return wire::Role::RouteServer;
-    case conf::Role::RsClient: return wire::Role::RouteServerClient;
-    case conf::Role::Customer: return wire::Role::Customer;
-    case conf::Role::Peer: return wire::Role::Peer;
+    case conf::Role::Provider:
+      return wire::Role::Provider;
+    case conf::Role::RsServer:
+      return wire::Role::RouteServer;
+    case conf::Role::RsClient:
+      return wire::Role::RouteServerClient;
+    case conf::Role::Customer:
+      return wire::Role::Customer;
+    case conf::Role::Peer:
+      return wire::Role::Peer;
   }
   return std::nullopt;
 }
 
-bgp::Duration ms(conf::Duration d) { return std::chrono::milliseconds(d.us / 1000); }
-uint16_t secs16(conf::Duration d) { return static_cast<uint16_t>(std::min<uint64_t>(d.secs(), 65535)); }
+bgp::Duration ms(conf::Duration d) {
+  return std::chrono::milliseconds(d.us / 1000);
+}
+uint16_t secs16(conf::Duration d) {
+  return static_cast<uint16_t>(std::min<uint64_t>(d.secs(), 65535));
+}
 }  // namespace
 
 RouteServer::RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config)
@@ -113,18 +118,23 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.error_wait_min = ms(s.error_wait_min);
   pc.error_wait_max = ms(s.error_wait_max);
   pc.error_forget_time = ms(s.error_forget_time);
+  pc.open_hold_time = ms(s.startup_hold_time);
   pc.families.clear();
   for (const auto& ch : cfg.channels) {
     bgp::FamilyConfig fc;
     fc.afi_safi = wire::unicast(ch.family);
-    const auto ap = ch.settings.add_paths != conf::AddPaths::Off ? ch.settings.add_paths : s.add_paths;
+    const auto ap =
+        ch.settings.add_paths != conf::AddPaths::Off ? ch.settings.add_paths : s.add_paths;
     fc.add_path_rx = ap == conf::AddPaths::Rx || ap == conf::AddPaths::RxTx;
     fc.add_path_tx = ap == conf::AddPaths::Tx || ap == conf::AddPaths::RxTx;
     fc.extended_next_hop = ch.settings.extended_next_hop;
+    fc.mandatory = ch.settings.mandatory;
     pc.families.push_back(fc);
   }
   pc.route_refresh = s.enable_route_refresh;
-  pc.enhanced_route_refresh = s.enable_route_refresh;
+  pc.enhanced_route_refresh = s.enable_enhanced_route_refresh;
+  pc.capabilities = s.capabilities;
+  pc.four_octet_as = s.enable_as4;
   pc.graceful_restart = s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
                         : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
                                                                               : bgp::GracefulRestartMode::On;
@@ -135,45 +145,10 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.advertise_hostname = s.advertise_hostname;
   pc.interpret_communities = s.interpret_communities;
   pc.enforce_first_as = s.enforce_first_as;
+  pc.forward_unknown_attributes = s.forward_unknown_attributes;
+  pc.max_as_path_length = s.max_as_path_length;
   pc.disabled = s.disabled;
   return pc;
-}
-
-ExportRules RouteServer::export_rules(const conf::BgpProtocol& cfg) const {
-  const auto& s = cfg.settings;
-  ExportRules r;
-  r.ebgp = !cfg.is_internal();
-  r.rs_client = s.rs_client;
-  r.rr_client = s.rr_client;
-  r.local_as = s.local_as.value_or(0);
-  const auto rid = s.router_id ? s.router_id : config_->router_id;
-  r.router_id = rid ? rid->v4_value() : 0;
-  r.cluster_id = s.rr_cluster_id.value_or(0);
-  r.default_local_pref = s.default_bgp_local_pref;
-  switch (s.next_hop.mode) {
-    case conf::NextHop::Mode::Self: r.next_hop = NextHopMode::Self; break;
-    case conf::NextHop::Mode::Keep: r.next_hop = NextHopMode::Keep; break;
-    default: r.next_hop = NextHopMode::Default; break;
-  }
-  r.add_otc = s.local_role && (*s.local_role == conf::Role::RsServer ||
-                               *s.local_role == conf::Role::Provider || *s.local_role == conf::Role::Peer);
-  return r;
-}
-
-ExportGroup& RouteServer::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
-  ExportPolicy policy;
-  switch (spec.kind) {
-    case conf::FilterSpec::Kind::All: policy.kind = ExportPolicy::Kind::All; break;
-    case conf::FilterSpec::Kind::None: policy.kind = ExportPolicy::Kind::None; break;
-    default:
-      policy.kind = spec.compiled ? ExportPolicy::Kind::Filter : ExportPolicy::Kind::None;
-      policy.filter = spec.compiled;
-      break;
-  }
-  for (auto& g : groups_)
-    if (g->rules() == rules && g->policy() == policy) return *g;
-  groups_.push_back(std::make_unique<ExportGroup>(rules, policy));
-  return *groups_.back();
 }
 
 RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
@@ -187,43 +162,59 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
     if (num.size() < cfg.settings.dynamic_name_digits)
       num.insert(0, cfg.settings.dynamic_name_digits - num.size(), '0');
     p->name = cfg.settings.dynamic_name + num;
-    while (protocols_.count(p->name)) p->name = cfg.settings.dynamic_name + std::to_string(++dynamic_counter_[cfg.settings.dynamic_name]);
+    while (protocols_.count(p->name))
+      p->name =
+          cfg.settings.dynamic_name + std::to_string(++dynamic_counter_[cfg.settings.dynamic_name]);
     p->dynamic_child = true;
     p->parent = cfg.name;
   } else {
     p->name = cfg.name;
   }
   p->cfg = &cfg;
-  p->source = std::make_unique<rib::RouteSource>();
-  p->source->name = p->name;
-  p->source->id = next_source_id_++;
-  p->source->kind = cfg.is_internal() ? rib::SourceKind::Ibgp : rib::SourceKind::Ebgp;
-  p->source->rr_client = cfg.settings.rr_client;
-  p->source->rs_client = cfg.settings.rs_client;
-  for (const auto& ch : cfg.channels) {
-    Channel& c = p->channels[fam_index(ch.family)];
+  for (rib::Family f : PerFamily<Channel>::kFamilies) p->channels[f].family = p->channels[f].member.family = f;
+  for (const auto& bc : cfg.channels) {
+    Channel& c = p->channels[bc.family];
     c.enabled = true;
-    c.settings = ch.settings;
-    // RFC 8212 (as BIRD): an eBGP channel without an explicit policy imports and exports nothing.
+    c.source = std::make_unique<rib::RouteSource>();
+    c.source->name = p->name;
+    c.source->id = next_source_id_++;
+    c.source->kind = cfg.is_internal() ? rib::SourceKind::Ibgp : rib::SourceKind::Ebgp;
+    c.source->rr_client = cfg.settings.rr_client;
+    c.source->rs_client = cfg.settings.rs_client;
+    c.member.source = c.source.get();
   }
-  p->member.source = p->source.get();
-  p->member.ipv4 = p->channels[0].enabled;
-  p->member.ipv6 = p->channels[1].enabled;
+  set_channel_settings(*p, cfg);
   auto pc = peer_config(cfg, dynamic_peer);
   pc.name = p->name;
   p->peer = std::make_unique<bgp::Peer>(io_, std::move(pc), *this);
   p->peer->set_debug(p->debug);
   bgp::Peer* raw = p->peer.get();
-  p->member.wake = [raw] { raw->notify_export(); };
+  for (Channel& c : p->channels) c.member.wake = [raw] { raw->notify_export(); };
   by_peer_[raw] = p.get();
   Protocol& ref = *p;
   protocols_[p->name] = std::move(p);
   return ref;
 }
 
-bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port) {
+void RouteServer::set_channel_settings(Protocol& p, const conf::BgpProtocol& cfg) {
+  p.cfg = &cfg;
+  for (const auto& bc : cfg.channels) {
+    Channel& c = p.channels[bc.family];
+    c.settings = bc.settings;
+    // BIRD's channel `preference`: the imported routes' preference, the first step of the
+    // decision (RFC 8212 applies too: an eBGP channel without a policy imports nothing).
+    if (c.source) {
+      c.source->preference = bc.settings.preference;
+      c.source->keep_filtered = bc.settings.import_keep_filtered;
+    }
+  }
+}
+
+bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_port,
+                                      std::optional<IpAddress> local) {
   for (const auto& cfg : config_->bgp) {
     if (!cfg.is_dynamic() || cfg.settings.local_port != local_port) continue;
+    if (cfg.settings.local_address != local) continue;
     if (!cfg.settings.neighbor_range->contains(remote)) continue;
     Protocol& p = add_protocol(cfg, remote);
     spdlog::info("{}: dynamic neighbour {} from range {}", p.name, remote.to_string(),
@@ -235,15 +226,19 @@ bgp::Peer* RouteServer::spawn_dynamic(const IpAddress& remote, uint16_t local_po
 }
 
 std::string RouteServer::start() {
-  // Listeners: one per (local address, port); a protocol without a local address listens on the
-  // wildcard of its neighbour's family.
+  // Listeners: one per (address, port). As in BIRD, a protocol listens on the wildcard of its
+  // neighbour's family unless it has `strict bind` and a local address; the listener then
+  // matches each connection's local address to the protocol's. Wildcard and specific sockets on
+  // one port collide (EADDRINUSE), as BIRD warns: set strict bind on all such protocols or none.
   std::map<std::pair<IpAddress, uint16_t>, bgp::Listener*> by_endpoint;
-  auto listener_for = [&](const IpAddress& addr, uint16_t port, std::string& err) -> bgp::Listener* {
+  auto listener_for = [&](const IpAddress& addr, uint16_t port,
+                          std::string& err) -> bgp::Listener* {
     auto key = std::make_pair(addr, port);
     if (auto it = by_endpoint.find(key); it != by_endpoint.end()) return it->second;
     auto l = std::make_unique<bgp::Listener>(io_);
     if (auto ec = l->listen(addr, port)) {
-      err = "cannot listen on " + addr.to_string() + " port " + std::to_string(port) + ": " + ec.message();
+      err = "cannot listen on " + addr.to_string() + " port " + std::to_string(port) + ": " +
+            ec.message();
       return nullptr;
     }
     listeners_.push_back(std::move(l));
@@ -254,18 +249,22 @@ std::string RouteServer::start() {
   for (const auto& cfg : config_->bgp) {
     if (cfg.is_template || cfg.incomplete) continue;
     const auto& s = cfg.settings;
-    IpAddress laddr = s.local_address.value_or(
-        (s.neighbor_address && s.neighbor_address->is_v6()) ||
-                (s.neighbor_range && !s.neighbor_range->is_v4())
-            ? IpAddress::v6(0, 0)
-            : IpAddress::v4(0));
+    const IpAddress wildcard = (s.neighbor_address && s.neighbor_address->is_v6()) ||
+                                       (s.neighbor_range && !s.neighbor_range->is_v4())
+                                   ? IpAddress::v6(0, 0)
+                                   : IpAddress::v4(0);
+    IpAddress laddr = s.strict_bind ? s.local_address.value_or(wildcard) : wildcard;
     bgp::Listener* l = listener_for(laddr, s.local_port, err);
     if (!l) return err;
     if (cfg.is_dynamic()) {
       const uint16_t port = s.local_port;
-      l->add_range(*s.neighbor_range, [this, port](const IpAddress& remote) {
-        return spawn_dynamic(remote, port);
-      }, s.password.value_or(""));
+      const auto local = s.local_address;
+      l->add_range(
+          *s.neighbor_range,
+          [this, port, local](const IpAddress& remote) {
+            return spawn_dynamic(remote, port, local);
+          },
+          s.password.value_or(""), local);
       continue;
     }
     Protocol& p = add_protocol(cfg, std::nullopt);
@@ -273,15 +272,16 @@ std::string RouteServer::start() {
   }
   load_statics();
   // Graceful restart, restarting side (RFC 4724 4.1): when any protocol runs graceful restart, rsd
-  // may be coming back from a crash while the edges keep its routes as stale. It then says so in its
-  // OPENs (R and F bits) and defers its exports until the routes are back: every configured
+  // may be coming back from a crash while the edges keep its routes as stale. It then says so in
+  // its OPENs (R and F bits) and defers its exports until the routes are back: every configured
   // protocol that imports routes has sent End-of-RIB, or the deferral time has passed.
   // The deferral must end well before the edges give up on the stale routes (our restart time).
   std::chrono::seconds deferral = kSelectionDeferralMax;
   for (const auto& cfg : config_->bgp) {
     if (cfg.is_template || cfg.settings.graceful_restart != conf::GracefulRestart::On) continue;
     deferring_ = true;
-    deferral = std::min(deferral, std::chrono::seconds(cfg.settings.graceful_restart_time.secs() * 3 / 4));
+    deferral =
+        std::min(deferral, std::chrono::seconds(cfg.settings.graceful_restart_time.secs() * 3 / 4));
   }
   deferral = std::max(deferral, std::chrono::seconds(5));
   if (deferring_) {
@@ -295,7 +295,8 @@ std::string RouteServer::start() {
     });
   }
   for (auto& [name, p] : protocols_) p->peer->start();
-  spdlog::info("route server started: {} BGP protocols, {} listeners", protocols_.size(), listeners_.size());
+  spdlog::info("route server started: {} BGP protocols, {} listeners", protocols_.size(),
+               listeners_.size());
   return {};
 }
 
@@ -316,33 +317,65 @@ void RouteServer::load_statics() {
     s.source->name = st.name;
     s.source->id = next_source_id_++;
     s.source->kind = rib::SourceKind::Local;
-    s.source->preference = 200;  // BIRD: static routes 200, BGP 100
+    s.source->preference = st.channel.preference;  // BIRD's default for static: 200
+    s.source->keep_filtered = st.channel.import_keep_filtered;
     const auto rid = config_->router_id;
     s.source->bgp_id = rid ? rid->v4_value() : 0;
     for (const auto& r : st.routes) {
-      if (r.kind != conf::StaticRoute::Kind::Via) continue;  // blackhole etc. have no BGP next hop
+      // A blackhole, unreachable or prohibit route has no next hop of its own: BGP exports it with
+      // the session's local address (export_pack), as BIRD does.
+      const bool via = r.kind == conf::StaticRoute::Kind::Via;
       rib::AttrBuilder b;
       b.set_origin(rib::Origin::Igp);
       b.set_present(rib::AttrType::AsPath);
-      b.set_next_hop(r.via);
+      if (via) b.set_next_hop(r.via);
       AttrRef a = table_.intern(b);
+      filters::RouteInfo info;
+      info.net = r.prefix;
+      info.gw = via ? r.via : IpAddress();
+      info.proto = st.name;
+      info.source = filters::kRtsStatic;
+      info.preference = st.channel.preference;
+      switch (r.kind) {
+        case conf::StaticRoute::Kind::Via:
+          info.dest = filters::kRtdRouter;
+          break;
+        case conf::StaticRoute::Kind::Blackhole:
+          info.dest = filters::kRtdBlackhole;
+          break;
+        case conf::StaticRoute::Kind::Unreachable:
+          info.dest = filters::kRtdUnreachable;
+          break;
+        case conf::StaticRoute::Kind::Prohibit:
+          info.dest = filters::kRtdProhibit;
+          break;
+      }
       if (r.compiled_attributes) {
-        filters::RouteInfo info;
-        info.net = r.prefix;
-        info.gw = r.via;
-        info.proto = st.name;
-        info.source = filters::kRtsStatic;
         filters::RunOutput out;
         // The block sets attributes, as in BIRD; the route is installed whether or not it ends in
-        // `accept` (only a run-time error drops it).
+        // `accept` (only a run-time error drops it; the Vm hands over the attributes either way).
         if (vm_.run(*r.compiled_attributes, info, *a, out) == filters::Verdict::Error) {
           spdlog::error("{}: {}: {}", st.name, r.prefix.to_string(), out.error);
           continue;
         }
         if (out.modified) a = table_.intern(out.attrs);
       }
+      // The channel's import policy (BIRD: `import all` unless written).
+      AttrRef imported = a;
+      const auto& spec = st.channel.import_filter;
+      if (spec.kind == conf::FilterSpec::Kind::None) {
+        imported = nullptr;
+      } else if (spec.kind != conf::FilterSpec::Kind::All) {
+        filters::RunOutput out;
+        const filters::Verdict v =
+            spec.compiled ? vm_.run(*spec.compiled, info, *a, out) : filters::Verdict::Reject;
+        if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", st.name, out.error);
+        imported = v != filters::Verdict::Accept ? AttrRef()
+                   : out.modified                ? table_.intern(out.attrs)
+                                                 : a;
+      }
       auto slot = rib_.receive(r.prefix, s.source.get(), 0, a);
-      (void)rib_.import(r.prefix, slot, a, now());
+      (void)rib_.import(r.prefix, slot, std::move(imported), now());
     }
     statics_.push_back(std::move(s));
   }
@@ -392,613 +425,6 @@ void RouteServer::remove_local_source(rib::RouteSource* src) {
   remove_source_routes(std::move(owned));
 }
 
-// ---- import ------------------------------------------------------------------------------------
-
-RouteServer::Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {
-  auto it = by_peer_.find(&peer);
-  return it == by_peer_.end() ? nullptr : it->second;
-}
-
-bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const {
-  const auto& s = p.cfg->settings;
-  const uint32_t local_as = s.local_as.value_or(0);
-  if (!p.cfg->is_internal() && b.as_path.contains(local_as)) {
-    uint32_t seen = 0;
-    for (const auto& seg : b.as_path.segments)
-      for (uint32_t a : seg.asns) seen += a == local_as;
-    if (seen > s.allow_local_as) return true;
-  }
-  const auto rid = s.router_id ? s.router_id : config_->router_id;
-  const uint32_t router_id = rid ? rid->v4_value() : 0;
-  if (b.has(rib::AttrType::OriginatorId) && b.originator_id == router_id) return true;  // RFC 4456 8
-  const uint32_t cluster = s.rr_cluster_id.value_or(router_id);
-  if (b.cluster_list.contains(cluster)) return true;
-  return false;
-}
-
-AttrRef RouteServer::run_import_filter(Protocol& p, int fam, const Prefix& prefix, const AttrRef& received) {
-  const Channel& ch = p.channels[fam];
-  const auto& spec = ch.settings.import_filter;
-  switch (spec.kind) {
-    case conf::FilterSpec::Kind::All: return received;
-    case conf::FilterSpec::Kind::None: return {};
-    default: break;
-  }
-  if (!spec.compiled) return {};
-  filters::RouteInfo info;
-  info.net = prefix;
-  info.from = p.source->neighbor_address;
-  info.gw = received->next_hop;
-  info.proto = p.name;
-  info.preference = ch.settings.preference;
-  filters::RunOutput out;
-  const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
-  if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
-  if (p.debug & kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
-    log::trace("{} < {} {} by import filter {}", p.name, prefix.to_string(),
-               v == filters::Verdict::Accept ? (out.modified ? "accepted (modified)" : "accepted")
-               : v == filters::Verdict::Error ? "rejected (error)"
-                                              : "rejected",
-               spec.kind == conf::FilterSpec::Kind::Named ? spec.name
-               : spec.kind == conf::FilterSpec::Kind::Where ? std::string("where")
-                                                            : std::string("(inline)"));
-  if (v != filters::Verdict::Accept) return {};
-  return out.modified ? table_.intern(out.attrs) : received;
-}
-
-bool RouteServer::limit_allows(Protocol& p, int fam, const std::optional<conf::Limit>& limit,
-                               uint64_t count, const char* what) {
-  if (!limit || count < limit->max) return true;
-  ChannelStats& st = p.channels[fam].stats;
-  ++st.limit_hits;
-  const auto family = fam == 0 ? wire::kIpv4Unicast : wire::kIpv6Unicast;
-  switch (limit->action) {
-    case conf::LimitAction::Warn:
-      if (!p.limit_warned) spdlog::warn("{}: {} limit {} exceeded", p.name, what, limit->max);
-      p.limit_warned = true;
-      return true;
-    case conf::LimitAction::Block:
-      if (!p.limit_warned) spdlog::warn("{}: {} limit {} reached, blocking new routes", p.name, what, limit->max);
-      p.limit_warned = true;
-      return false;
-    case conf::LimitAction::Restart:
-    case conf::LimitAction::Disable: {
-      spdlog::warn("{}: {} limit {} exceeded, {}", p.name, what, limit->max,
-                   limit->action == conf::LimitAction::Restart ? "restarting" : "shutting down");
-      bgp::Peer* peer = p.peer.get();
-      const bool restart = limit->action == conf::LimitAction::Restart;
-      const uint32_t max = limit->max;
-      // Not from inside the session's read handler: post it.
-      boost::asio::post(io_, [peer, family, max, restart] {
-        peer->stop_max_prefix(family, max);
-        if (restart) peer->start();
-      });
-      return false;
-    }
-  }
-  return true;
-}
-
-void RouteServer::import_nlri(Protocol& p, int fam, const wire::Nlri& n, const AttrRef& received,
-                              uint64_t now) {
-  Channel& ch = p.channels[fam];
-  ++ch.stats.received;
-  // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
-  // table lookup as the Adj-RIB-In update.
-  bool existed = false, was_accepted = false;
-  auto slot = rib_.receive_if(n.prefix, p.source.get(), n.path_id, received,
-                              [&](bool e, bool accepted) {
-                                existed = e;
-                                was_accepted = accepted;
-                                return e || limit_allows(p, fam, ch.settings.receive_limit,
-                                                         ch.stats.current_received, "receive");
-                              });
-  if (slot.result == rib::InResult::NoChange) return;
-  if (slot.result == rib::InResult::New) ++ch.stats.current_received;
-  AttrRef imported = run_import_filter(p, fam, n.prefix, received);
-  if (imported && !was_accepted &&
-      !limit_allows(p, fam, ch.settings.import_limit, ch.stats.current_accepted, "import"))
-    imported = nullptr;
-  ++(imported ? ch.stats.accepted : ch.stats.filtered);
-  if (imported && !was_accepted) ++ch.stats.current_accepted;
-  if (!imported && was_accepted) --ch.stats.current_accepted;
-  if (p.debug & kDebugRoutes)
-    log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered", n.prefix.to_string());
-  (void)rib_.import(n.prefix, slot, std::move(imported), now);
-}
-
-bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
-  auto it = protocols_.find(name);
-  if (it == protocols_.end()) return false;
-  it->second->debug = flags;
-  if (it->second->peer) it->second->peer->set_debug(flags);  // events and packets are the session's
-  return true;
-}
-
-void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
-  Channel& ch = p.channels[fam_index(n.prefix.family())];
-  ++ch.stats.withdrawn;
-  if (p.debug & kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
-  const rib::LocRib::Removed r = rib_.remove(n.prefix, p.source.get(), n.path_id);
-  if (!r.found) return;
-  --ch.stats.current_received;
-  if (!r.filtered) --ch.stats.current_accepted;
-}
-
-// Bulk Loc-RIB work (an UPDATE's NLRI, a batch of journaled prefixes) makes random memory accesses
-// per prefix (a table slot, then a path block), each a likely cache and TLB miss: hint them 16 and
-// 8 entries ahead so that the misses overlap. `hint` adds the caller's own (export: the members'
-// Adj-RIB-Out slots) at the slot distance.
-namespace {
-const Prefix& prefix_of(const wire::Nlri& n) { return n.prefix; }
-const Prefix& prefix_of(const Prefix& p) { return p; }
-}  // namespace
-
-template <class T, class Hint, class F>
-void RouteServer::each_prefetched(const std::vector<T>& list, Hint&& hint, F&& f) {
-  constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8;
-  const std::size_t n = list.size();
-  auto slot = [&](std::size_t i) {
-    rib_.prefetch(prefix_of(list[i]));
-    hint(prefix_of(list[i]));
-  };
-  for (std::size_t i = 0; i < std::min(n, kSlotAhead); ++i) slot(i);
-  for (std::size_t i = 0; i < std::min(n, kPathsAhead); ++i) rib_.prefetch_paths(prefix_of(list[i]));
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i + kSlotAhead < n) slot(i + kSlotAhead);
-    if (i + kPathsAhead < n) rib_.prefetch_paths(prefix_of(list[i + kPathsAhead]));
-    f(list[i]);
-  }
-}
-
-void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
-  Protocol* p = protocol_of(peer);
-  if (!p) return;
-  auto no_hint = [](const Prefix&) {};
-  auto withdraw = [&](const wire::Nlri& w) { withdraw_nlri(*p, w); };
-  each_prefetched(u.withdrawn, no_hint, withdraw);
-  if (u.mp_unreach) each_prefetched(u.mp_unreach->nlri, no_hint, withdraw);
-
-  if (u.treat_as_withdraw) {
-    for (const auto& e : u.attr_errors)
-      spdlog::warn("{}: UPDATE treated as withdraw: {}", p->name, e.reason);
-    for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.treat_as_withdraw;
-    if (u.mp_reach)
-      for (const auto& n : u.mp_reach->nlri)
-        withdraw_nlri(*p, n), ++p->channels[fam_index(n.prefix.family())].stats.treat_as_withdraw;
-    schedule_export();
-    return;
-  }
-  for (const auto& e : u.attr_errors) spdlog::info("{}: attribute discarded: {}", p->name, e.reason);
-
-  auto prepared = [&](const IpAddress* nh, const IpAddress* ll) -> std::optional<rib::AttrBuilder> {
-    rib::AttrBuilder b = u.attrs;
-    if (nh) {
-      b.set_next_hop(*nh);
-      b.next_hop_link_local = ll ? *ll : IpAddress();
-    }
-    if (!p->cfg->is_internal()) {
-      // BIRD: routes from eBGP get the default LOCAL_PREF (the codec dropped a received one).
-      if (!b.has(rib::AttrType::LocalPref)) b.set_local_pref(p->cfg->settings.default_bgp_local_pref);
-    }
-    if (loop_detected(*p, b)) return std::nullopt;
-    return b;
-  };
-
-  // One interned attribute set per message and family (design step 3), one clock reading.
-  const uint64_t t = now();
-  if (!u.nlri.empty()) {
-    auto b = prepared(nullptr, nullptr);
-    if (!b) {
-      for (const auto& n : u.nlri) withdraw_nlri(*p, n), ++p->channels[0].stats.filtered;
-    } else if (p->channels[0].enabled) {
-      AttrRef a = table_.intern(*b);
-      each_prefetched(u.nlri, no_hint, [&](const wire::Nlri& n) { import_nlri(*p, 0, n, a, t); });
-    }
-  }
-  if (u.mp_reach && !u.mp_reach->nlri.empty()) {
-    const int fam = u.mp_reach->family.afi == wire::kAfiIpv6 ? 1 : 0;
-    auto b = prepared(&u.mp_reach->next_hop, &u.mp_reach->link_local);
-    if (!b) {
-      for (const auto& n : u.mp_reach->nlri) withdraw_nlri(*p, n), ++p->channels[fam].stats.filtered;
-    } else if (p->channels[fam].enabled) {
-      AttrRef a = table_.intern(*b);
-      each_prefetched(u.mp_reach->nlri, no_hint, [&](const wire::Nlri& n) { import_nlri(*p, fam, n, a, t); });
-    }
-  }
-  schedule_export();
-}
-
-void RouteServer::reimport(Protocol& p, int fam) {
-  // Re-run the import filter over what the peer sent (kept in the Adj-RIB-In): no route refresh,
-  // no session reset.
-  const rib::RouteSource* src = p.source.get();
-  const std::string name = p.name;
-  Walk w;
-  w.snapshot = true;
-  w.step = [this, src, fam, name](const Prefix& prefix) {
-    if (fam_index(prefix.family()) != fam) return;
-    auto it = protocols_.find(name);
-    if (it == protocols_.end() || it->second->source.get() != src) return;
-    const rib::Destination* d = rib_.find(prefix);
-    if (!d) return;
-    for (uint32_t i = 0; i < d->paths.size(); ++i) {
-      const rib::Path& path = d->paths[i];
-      if (path.route.source != src) continue;
-      AttrRef received = path.received;
-      const bool was_accepted = !path.route.filtered();
-      AttrRef imported = run_import_filter(*it->second, fam, prefix, received);
-      auto& st = it->second->channels[fam].stats;
-      if (imported && !was_accepted) ++st.current_accepted;
-      if (!imported && was_accepted) --st.current_accepted;
-      rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
-      (void)rib_.import(prefix, slot, std::move(imported), now());
-      d = rib_.find(prefix);
-    }
-  };
-  w.done = [this] { schedule_export(); };
-  start_walk(std::move(w));
-}
-
-// ---- sessions ----------------------------------------------------------------------------------
-
-void RouteServer::join_group(Protocol& p) {
-  // One group per (rules, export filter); a protocol with both families uses the IPv4 channel's
-  // export filter for the group key when they differ only if equal (kept simple: IPv4 first).
-  const conf::ChannelSettings* ch = p.channels[0].enabled ? &p.channels[0].settings
-                                                          : &p.channels[1].settings;
-  ExportRules rules = export_rules(*p.cfg);
-  // RFC 7911: whether we send path identifiers is known once the session is up; members that do
-  // get every path, so they form their own groups.
-  if (const auto* n = p.peer ? p.peer->negotiated() : nullptr) {
-    rules.add_path_v4 = n->negotiated.add_path_tx(rib::Family::Ipv4);
-    rules.add_path_v6 = n->negotiated.add_path_tx(rib::Family::Ipv6);
-    if (rules.add_path_v4 || rules.add_path_v6) rib_.set_journal_all(true);
-  }
-  ExportGroup& g = group_for(rules, ch->export_filter);
-  g.members().push_back(&p.member);
-  // Export limits, per channel (the actions as for the import side).
-  for (int f = 0; f < 2; ++f) {
-    const auto& lim = p.channels[f].settings.export_limit;
-    p.member.export_limit[f] = p.channels[f].enabled && lim ? lim->max : 0;
-  }
-  const std::string name = p.name;
-  p.member.limit_hit = [this, name](int fam) {
-    auto it = protocols_.find(name);
-    if (it == protocols_.end()) return true;
-    Protocol& q = *it->second;
-    const auto& lim = q.channels[fam].settings.export_limit;
-    return !limit_allows(q, fam, lim, lim ? lim->max : 0, "export");
-  };
-  p.group = &g;
-  p.member.self_next_hop = g.rules().next_hop_self();
-}
-
-void RouteServer::leave_group(Protocol& p) {
-  if (!p.group) return;
-  auto& m = p.group->members();
-  m.erase(std::remove(m.begin(), m.end(), &p.member), m.end());
-  p.group = nullptr;
-}
-
-void RouteServer::on_established(bgp::Peer& peer) {
-  Protocol* p = protocol_of(peer);
-  if (!p) return;
-  p->established = true;
-  if (p->debug & kDebugStates) log::trace("{}: state changed to up", p->name);
-  const auto* n = peer.negotiated();
-  if (auto ep = peer.remote_endpoint()) {
-    p->source->neighbor_address = *IpAddress::parse(ep->address().to_string());
-  }
-  if (n) {
-    p->source->neighbor_as = n->peer_as;
-    p->source->bgp_id = n->peer_bgp_id;
-    p->member.ipv4 = p->channels[0].enabled && n->negotiated.ipv4_unicast;
-    p->member.ipv6 = p->channels[1].enabled && n->negotiated.ipv6_unicast;
-  }
-  if (auto ep = peer.local_endpoint()) {
-    auto local = *IpAddress::parse(ep->address().to_string());
-    if (local.is_v4()) p->member.self_v4 = local;
-    else p->member.self_v6 = local;
-  }
-  if (p->cfg->settings.next_hop.mode == conf::NextHop::Mode::Address) {
-    const auto& a = p->cfg->settings.next_hop.address;
-    (a.is_v4() ? p->member.self_v4 : p->member.self_v6) = a;
-  }
-  spdlog::info("{}: established ({})", p->name, p->source->neighbor_address.to_string());
-  if (events_) emit_session(*p, nullptr);
-  p->eor[0] = p->eor[1] = false;
-  if (deferring_) {
-    // Selection deferral (RFC 4724 4.1): export once the table is complete.
-    p->export_deferred = true;
-    check_deferral();
-    return;
-  }
-  start_initial_export(*p);
-}
-
-void RouteServer::start_initial_export(Protocol& proto) {
-  Protocol* p = &proto;
-  p->export_deferred = false;
-  join_group(*p);
-
-  // Initial export: walk the table for this member, then End-of-RIB.
-  p->member.walking = true;
-  p->member.end_of_rib_due = true;
-  const std::string name = p->name;
-  const rib::RouteSource* src = p->source.get();
-  Walk w;
-  w.snapshot = true;
-  w.step = [this, name, src](const Prefix& prefix) {
-    auto it = protocols_.find(name);
-    if (it == protocols_.end() || it->second->source.get() != src || !it->second->group) return;
-    Protocol& q = *it->second;
-    ExportGroup::apply(q.member, prefix, q.group->compute(prefix, rib_.find(prefix), table_, vm_));
-  };
-  w.done = [this, name, src] {
-    auto it = protocols_.find(name);
-    if (it == protocols_.end() || it->second->source.get() != src) return;
-    it->second->member.walking = false;
-    it->second->peer->notify_export();
-  };
-  start_walk(std::move(w));
-}
-
-bool RouteServer::imports(const Protocol& p) {
-  for (const auto& ch : p.channels)
-    if (ch.enabled && ch.settings.import_filter.kind != conf::FilterSpec::Kind::None) return true;
-  return false;
-}
-
-void RouteServer::check_deferral() {
-  for (const auto& [name, p] : protocols_) {
-    if (p->dynamic_child || !imports(*p)) continue;
-    if (!p->established) return;
-    const auto* n = p->peer->negotiated();
-    if (!n) return;
-    if (p->channels[0].enabled && n->negotiated.ipv4_unicast && !p->eor[0]) return;
-    if (p->channels[1].enabled && n->negotiated.ipv6_unicast && !p->eor[1]) return;
-  }
-  spdlog::info("every importing peer sent End-of-RIB: exporting");
-  end_deferral();
-}
-
-void RouteServer::end_deferral() {
-  deferring_ = false;
-  if (defer_timer_) defer_timer_->cancel();
-  for (auto& [name, p] : protocols_) p->peer->set_restarting(false);
-  for (auto& [name, p] : protocols_)
-    if (p->established && p->export_deferred) start_initial_export(*p);
-}
-
-void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
-  Protocol* p = protocol_of(peer);
-  if (!p) return;
-  spdlog::debug("{}: End-of-RIB {}", p->name, wire::to_string(family));
-  p->eor[family.afi == wire::kAfiIpv6 ? 1 : 0] = true;
-  if (deferring_) check_deferral();
-  // Graceful restart: whatever is still stale from before the restart is gone now.
-  const rib::RouteSource* src = p->source.get();
-  const int fam = family.afi == wire::kAfiIpv6 ? 1 : 0;
-  Walk w;
-  w.snapshot = true;
-  w.step = [this, src, fam](const Prefix& prefix) {
-    if (fam_index(prefix.family()) != fam) return;
-    const rib::Destination* d = rib_.find(prefix);
-    if (!d) return;
-    std::vector<uint32_t> stale;  // ADD-PATH: a source may hold several paths
-    for (const auto& path : d->paths)
-      if (path.route.source == src && path.route.stale()) stale.push_back(path.route.path_id);
-    for (uint32_t id : stale) (void)rib_.withdraw(prefix, src, id);
-  };
-  w.done = [this] { schedule_export(); };
-  start_walk(std::move(w));
-}
-
-void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_t subtype) {
-  Protocol* p = protocol_of(peer);
-  if (!p || subtype != 0) return;  // BoRR/EoRR from the peer concern its own sending
-  spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
-  p->member.out.refresh();
-  peer.notify_export();
-}
-
-void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src) {
-  const rib::RouteSource* raw = src.get();
-  retired_.push_back(std::move(src));
-  Walk w;
-  w.snapshot = true;
-  w.step = [this, raw](const Prefix& prefix) {
-    const rib::Destination* d = rib_.find(prefix);
-    while (d) {
-      uint32_t id = 0;
-      bool found = false;
-      for (const auto& path : d->paths)
-        if (path.route.source == raw) found = true, id = path.route.path_id;
-      if (!found) break;
-      (void)rib_.withdraw(prefix, raw, id);
-      d = rib_.find(prefix);
-    }
-  };
-  w.done = [this, raw] {
-    std::erase_if(retired_, [raw](const auto& s) { return s.get() == raw; });
-    schedule_export();
-  };
-  start_walk(std::move(w));
-}
-
-void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
-  Protocol* p = protocol_of(peer);
-  if (!p) return;
-  const bool was_up = p->established;
-  p->established = false;
-  if (p->debug & kDebugStates) log::trace("{}: state changed to down", p->name);
-  leave_group(*p);
-  p->member.out.clear();
-  p->member.path_ids.clear();
-  p->member.walking = false;
-  p->member.end_of_rib_due = false;
-  p->export_deferred = false;
-  spdlog::info("{}: down: {}", p->name, info.reason);
-  if (!was_up) return;
-  if (events_) emit_session(*p, &info);
-
-  if (info.keep_stale) {
-    // RFC 4724 helper: keep the routes, stale, for the peer's restart time.
-    const rib::RouteSource* src = p->source.get();
-    Walk w;
-    w.snapshot = true;
-    w.step = [this, src](const Prefix& prefix) {
-      const rib::Destination* d = rib_.find(prefix);
-      if (!d) return;
-      for (const auto& path : d->paths)
-        if (path.route.source == src) rib_.set_stale(prefix, src, path.route.path_id, true);
-    };
-    start_walk(std::move(w));
-    p->stale_timer = std::make_unique<boost::asio::steady_timer>(io_, info.stale_time);
-    const std::string name = p->name;
-    p->stale_timer->async_wait([this, name, src](const boost::system::error_code& ec) {
-      if (ec) return;
-      auto it = protocols_.find(name);
-      if (it == protocols_.end() || it->second->source.get() != src) return;
-      spdlog::info("{}: graceful restart time over, stale routes removed", name);
-      for (auto f : {wire::kIpv4Unicast, wire::kIpv6Unicast}) on_end_of_rib(*it->second->peer, f);
-    });
-    return;
-  }
-  // A new generation for the next session; the old one's routes go in the background.
-  auto next = std::make_unique<rib::RouteSource>(*p->source);
-  next->id = next_source_id_++;
-  std::unique_ptr<rib::RouteSource> old = std::move(p->source);
-  p->source = std::move(next);
-  p->member.source = p->source.get();
-  for (auto& ch : p->channels) ch.stats.current_received = ch.stats.current_accepted = 0;
-  p->limit_warned = false;
-  remove_source_routes(std::move(old));
-}
-
-bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) {
-  Protocol* p = protocol_of(peer);
-  if (!p || !p->established || p->export_deferred || export_held_) return false;
-  const auto* n = peer.negotiated();
-  if (!n) return false;
-  const std::size_t before = out.size();
-  const bool more = pack_updates(p->member, n->negotiated, out, budget, p->packed);
-  if (export_observer_ && out.size() != before) export_observer_(p->name);
-  return more;
-}
-
-void RouteServer::hold_initial_export(bool hold) {
-  if (export_held_ == hold) return;
-  export_held_ = hold;
-  if (hold) return;
-  for (auto& [name, p] : protocols_)
-    if (p->established && p->peer) p->peer->notify_export();
-}
-
-// ---- export and walks --------------------------------------------------------------------------
-
-void RouteServer::schedule_export() {
-  if (export_posted_ || journal_.pending(export_cursor_) == 0) return;
-  export_posted_ = true;
-  boost::asio::post(io_, [this] { export_step(); });
-}
-
-void RouteServer::export_step() {
-  export_posted_ = false;
-  scratch_.clear();
-  (void)journal_.read(export_cursor_, kChunk, scratch_);
-  // As on import, plus each member's Adj-RIB-Out slots (members of small groups only: the hint is
-  // per member).
-  constexpr std::size_t kMembersHinted = 8;
-  auto hint_out = [this](const Prefix& prefix) {
-    for (auto& g : groups_) {
-      if (g->members().size() > kMembersHinted) continue;
-      for (const ExportMember* m : g->members()) m->out.prefetch({prefix, 0});
-    }
-  };
-  each_prefetched(scratch_, hint_out, [this](const Prefix& prefix) {
-    const rib::Destination* d = rib_.find(prefix);
-    if (events_) note_best(prefix, d);
-    for (auto& g : groups_) {
-      if (g->members().empty()) continue;
-      g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
-    }
-  });
-  after_export(scratch_.size());
-  schedule_export();
-}
-
-void RouteServer::start_walk(Walk w) {
-  walks_.push_back(std::move(w));
-  if (!walk_posted_) {
-    walk_posted_ = true;
-    boost::asio::post(io_, [this] { walk_step(); });
-  }
-}
-
-void RouteServer::walk_step() {
-  walk_posted_ = false;
-  if (walks_.empty()) return;
-  Walk& w = walks_.front();
-  if (w.snapshot) {  // taken when the walk starts: queued walks hold no copy of the table
-    w.prefixes = rib_.snapshot();
-    w.snapshot = false;
-  }
-  const std::size_t end = std::min(w.prefixes.size(), w.pos + kChunk);
-  for (; w.pos < end; ++w.pos) w.step(w.prefixes[w.pos]);
-  if (w.pos == w.prefixes.size()) {
-    auto done = std::move(w.done);
-    walks_.pop_front();
-    if (done) done();
-  }
-  schedule_export();
-  if (!walks_.empty() && !walk_posted_) {
-    walk_posted_ = true;
-    boost::asio::post(io_, [this] { walk_step(); });
-  }
-}
-
-bool RouteServer::idle() const {
-  if (!walks_.empty() || journal_.pending(export_cursor_) != 0) return false;
-  for (const auto& [name, p] : protocols_)
-    if (p->established && p->member.out.has_pending()) return false;
-  return true;
-}
-
-void RouteServer::refresh_export(ExportGroup& g) {
-  // The group's filter changed: recompute every prefix for its members.
-  ExportGroup* gp = &g;
-  Walk w;
-  w.snapshot = true;
-  w.step = [this, gp](const Prefix& prefix) {
-    // The group may have been dropped by a later reconfiguration.
-    if (std::none_of(groups_.begin(), groups_.end(), [gp](const auto& g) { return g.get() == gp; }))
-      return;
-    gp->apply_all(prefix, gp->compute(prefix, rib_.find(prefix), table_, vm_));
-  };
-  start_walk(std::move(w));
-}
-
-std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
-  std::vector<ProtocolView> out;
-  for (const auto& [name, p] : protocols_) {
-    ProtocolView v;
-    v.name = name;
-    v.state = std::string(bgp::to_string(p->peer->phase()));
-    v.peer = p->peer.get();
-    v.source = p->source.get();
-    v.stats[0] = p->channels[0].stats;
-    v.stats[1] = p->channels[1].stats;
-    v.exported = p->member.out.advertised();
-    v.channel_enabled[0] = p->channels[0].enabled;
-    v.channel_enabled[1] = p->channels[1].enabled;
-    v.packed = p->packed;
-    out.push_back(std::move(v));
-  }
-  return out;
-}
-
 // ---- reconfiguration ---------------------------------------------------------------------------
 
 conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> next) {
@@ -1019,24 +445,24 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
         if (change.reload_export) reload_export.insert(change.name);
         if (change.reload_import && it != protocols_.end() && cfg) {
           Protocol& p = *it->second;
-          p.cfg = cfg;
-          for (const auto& ch : cfg->channels) p.channels[fam_index(ch.family)].settings = ch.settings;
+          set_channel_settings(p, *cfg);
           spdlog::info("{}: soft reload of the import filter", p.name);
-          for (int f = 0; f < 2; ++f)
-            if (p.channels[f].enabled) reimport(p, f);
+          for (const Channel& ch : p.channels)
+            if (ch.enabled) reimport(p, ch.family);
         }
         break;
       case conf::ReconfigAction::Restart:
       case conf::ReconfigAction::Remove: {
         if (it != protocols_.end()) {
           Protocol& p = *it->second;
-          p.peer->stop(change.action == conf::ReconfigAction::Remove ? wire::subcode::kPeerDeconfigured
-                                                                     : wire::subcode::kOtherConfigurationChange,
+          p.peer->stop(change.action == conf::ReconfigAction::Remove
+                           ? wire::subcode::kPeerDeconfigured
+                           : wire::subcode::kOtherConfigurationChange,
                        "configuration changed");
           for (auto& l : listeners_) l->remove_peer(*p.peer);
           by_peer_.erase(p.peer.get());
-          leave_group(p);
-          if (p.source) remove_source_routes(std::move(p.source));
+          leave_groups(p);
+          remove_protocol_routes(p);
           protocols_.erase(it);
         }
         if (change.action == conf::ReconfigAction::Remove || !cfg) break;
@@ -1062,18 +488,24 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
       stale.push_back(&p);
       continue;
     }
-    p.cfg = cfg;
-    for (const auto& ch : cfg->channels) p.channels[fam_index(ch.family)].settings = ch.settings;
+    PerFamily<uint32_t> preference;
+    for (const Channel& ch : p.channels) preference[ch.family] = ch.settings.preference;
+    set_channel_settings(p, *cfg);
+    // A new preference changes the decision for every route of the channel.
+    for (const Channel& ch : p.channels)
+      if (ch.enabled && ch.settings.preference != preference[ch.family]) reimport(p, ch.family);
     if (!p.established) continue;
-    leave_group(p);
-    join_group(p);
-    if (reload_export.count(cfg->name)) refresh_export(*p.group);
+    leave_groups(p);
+    join_groups(p);
+    if (reload_export.count(cfg->name))
+      for (Channel& ch : p.channels)
+        if (ch.group) refresh_export(*ch.group);
   }
   for (Protocol* p : stale) {
     p->peer->stop(wire::subcode::kPeerDeconfigured, "configuration changed");
     by_peer_.erase(p->peer.get());
-    leave_group(*p);
-    if (p->source) remove_source_routes(std::move(p->source));
+    leave_groups(*p);
+    remove_protocol_routes(*p);
     protocols_.erase(p->name);
   }
   std::erase_if(groups_, [](const auto& g) { return g->members().empty(); });

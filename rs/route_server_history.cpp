@@ -15,11 +15,16 @@ void RouteServer::emit_session(const Protocol& p, const bgp::DownInfo* down) {
   events::SessionEvent e;
   e.kind = down ? events::SessionEvent::Kind::Down : events::SessionEvent::Kind::Up;
   e.protocol = p.name;
-  if (p.source) e.neighbor = p.source->neighbor_address.to_string();
+  for (const Channel& ch : p.channels)
+    if (ch.source) {
+      e.neighbor = ch.source->neighbor_address.to_string();
+      break;
+    }
   if (p.peer) e.establishments = p.peer->counters().establishments;
   if (down) {
     e.reason = down->reason;
-    const auto& n = down->notification_received ? down->notification_received : down->notification_sent;
+    const auto& n =
+        down->notification_received ? down->notification_received : down->notification_sent;
     if (n) {
       events::SessionEvent::Notification x;
       x.sent = !down->notification_received;
@@ -45,10 +50,13 @@ void RouteServer::note_best(const rib::Prefix& prefix, const rib::Destination* d
     info.from = best->source->neighbor_address;
     info.gw = best->attrs->next_hop;
     info.proto = best->source->name;
-    info.source = best->source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
+    info.source =
+        best->source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
     info.preference = best->source->preference;
     filters::RunOutput out;
-    if (vm_.run(*config_->history->routes_filter, info, *best->attrs, out) != filters::Verdict::Accept) return;
+    if (vm_.run(*config_->history->routes_filter, info, *best->attrs, out) !=
+        filters::Verdict::Accept)
+      return;
   }
   std::string source, text;
   if (best) {
@@ -59,15 +67,18 @@ void RouteServer::note_best(const rib::Prefix& prefix, const rib::Destination* d
   events::BestPathEvent e;
   e.prefix = prefix.to_string();
   if (it != watched_.end()) {
-    if (it->second.first == source && it->second.second == text) return;  // e.g. another path changed
+    if (it->second.first == source && it->second.second == text)
+      return;  // e.g. another path changed
     e.old_source = it->second.first;
     e.old_best = it->second.second;
   }
   e.new_source = source;
   e.new_best = text;
   if (best) e.reason = std::string(rib::to_string(rib_.reason(*d)));
-  if (best) watched_[prefix] = {source, text};
-  else watched_.erase(prefix);
+  if (best)
+    watched_[prefix] = {source, text};
+  else
+    watched_.erase(prefix);
   events_->best_path(e);
 }
 

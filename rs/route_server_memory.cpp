@@ -16,8 +16,10 @@ void RouteServer::after_export(std::size_t entries) {
   if (entries) last_export_ = std::chrono::steady_clock::now();
   since_trim_ += entries;
   if (since_trim_ < kTrimAfter || journal_.pending(export_cursor_) != 0) return;
-  if (!trim_timer_) trim_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
-  else if (trim_armed_) return;
+  if (!trim_timer_)
+    trim_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  else if (trim_armed_)
+    return;
   trim_when_idle();
 }
 
@@ -43,19 +45,20 @@ RouteServer::MemoryReport RouteServer::memory() const {
   m.rib = rib_.memory();
   m.attrs = table_.memory();
   m.journal = journal_.memory_bytes();
-  for (const auto& kv : protocols_) {
-    const ExportMember& em = kv.second->member;
-    const rib::AdjRibOut::Memory out = em.out.memory();
-    m.adj_rib_out += out.sent + out.pending;
-    m.export_buckets += out.buckets;
-    const auto& ids = em.path_ids;
-    m.add_path_ids += rib::heap_block(ids.bucket_count() * sizeof(void*));
-    for (const auto& e : ids) {
-      // A node: next pointer, the pair, the cached hash.
-      m.add_path_ids += rib::heap_block(sizeof(void*) + sizeof(e) + sizeof(std::size_t)) +
-                        rib::heap_block(e.second.capacity() * sizeof(uint32_t));
+  for (const auto& kv : protocols_)
+    for (const Channel& ch : kv.second->channels) {
+      const ExportMember& em = ch.member;
+      const rib::AdjRibOut::Memory out = em.out.memory();
+      m.adj_rib_out += out.sent + out.pending;
+      m.export_buckets += out.buckets;
+      const auto& ids = em.path_ids;
+      m.add_path_ids += rib::heap_block(ids.bucket_count() * sizeof(void*));
+      for (const auto& e : ids) {
+        // A node: next pointer, the pair, the cached hash.
+        m.add_path_ids += rib::heap_block(sizeof(void*) + sizeof(e) + sizeof(std::size_t)) +
+                          rib::heap_block(e.second.capacity() * sizeof(uint32_t));
+      }
     }
-  }
   for (const auto& g : groups_) m.export_buckets += g->memory_bytes();
   return m;
 }

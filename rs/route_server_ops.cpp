@@ -22,7 +22,8 @@ RouteServer::OpResult RouteServer::enable_protocol(std::string_view name) {
   return OpResult::Done;
 }
 
-RouteServer::OpResult RouteServer::disable_protocol(std::string_view name, std::string_view message) {
+RouteServer::OpResult RouteServer::disable_protocol(std::string_view name,
+                                                    std::string_view message) {
   auto it = protocols_.find(std::string(name));
   if (it == protocols_.end()) return OpResult::NotFound;
   bgp::Peer& peer = *it->second->peer;
@@ -33,7 +34,8 @@ RouteServer::OpResult RouteServer::disable_protocol(std::string_view name, std::
   return OpResult::Done;
 }
 
-RouteServer::OpResult RouteServer::restart_protocol(std::string_view name, std::string_view message) {
+RouteServer::OpResult RouteServer::restart_protocol(std::string_view name,
+                                                    std::string_view message) {
   auto it = protocols_.find(std::string(name));
   if (it == protocols_.end()) return OpResult::NotFound;
   bgp::Peer& peer = *it->second->peer;
@@ -48,12 +50,9 @@ RouteServer::OpResult RouteServer::reload_protocol(std::string_view name, bool i
   if (it == protocols_.end()) return OpResult::NotFound;
   Protocol& p = *it->second;
   if (p.peer->phase() == bgp::Peer::Phase::Down) return OpResult::Already;
-  if (in)
-    for (int f = 0; f < 2; ++f)
-      if (p.channels[f].enabled) reimport(p, f);
-  if (out && p.established) {
-    p.member.out.refresh();
-    p.peer->notify_export();
+  for (const Channel& ch : p.channels) {
+    if (in && ch.enabled) reimport(p, ch.family);
+    if (out) refresh_channel(p, ch.family);
   }
   return OpResult::Done;
 }
@@ -63,10 +62,11 @@ const bgp::Peer* RouteServer::peer(std::string_view name) const {
   return it == protocols_.end() ? nullptr : it->second->peer.get();
 }
 
-const rib::PathAttributes* RouteServer::exported(std::string_view name, const rib::Prefix& prefix) const {
+const rib::PathAttributes* RouteServer::exported(std::string_view name,
+                                                 const rib::Prefix& prefix) const {
   auto it = protocols_.find(std::string(name));
   if (it == protocols_.end()) return nullptr;
-  const ExportMember& m = it->second->member;
+  const ExportMember& m = it->second->channels[prefix.family()].member;
   // With ADD-PATH send, the first path held for the prefix.
   if (auto pit = m.path_ids.find(prefix); pit != m.path_ids.end() && !pit->second.empty())
     return m.out.sent(rib::OutKey{prefix, pit->second.front()});

@@ -45,7 +45,7 @@ std::error_code Listener::listen(const rib::IpAddress& address, uint16_t port, i
   address_ = address;
   port_ = acceptor_.local_endpoint(ec).port();
   // Keys of neighbours added before listen().
-  for (auto& [addr, peer] : peers_)
+  for (const auto& [addr, peer] : peers_)
     if (!peer->config().password.empty())
       if (auto e = set_md5_key(fd, addr, peer->config().password))
         spdlog::error("{}: TCP-MD5 key on listener: {}", peer->name(), e.message());
@@ -65,43 +65,62 @@ void Listener::close() {
 
 void Listener::add_peer(Peer& p) {
   const auto& addr = p.config().neighbor_address;
-  peers_[addr] = &p;
+  peers_.emplace(addr, &p);
   if (acceptor_.is_open() && !p.config().password.empty())
     if (auto e = set_md5_key(acceptor_.native_handle(), addr, p.config().password))
       spdlog::error("{}: TCP-MD5 key on listener: {}", p.name(), e.message());
 }
 
-void Listener::remove_peer(Peer& p) {
-  auto it = peers_.find(p.config().neighbor_address);
-  if (it == peers_.end() || it->second != &p) return;
-  peers_.erase(it);
-  if (acceptor_.is_open() && !p.config().password.empty()) {
-    // Keep the key when a range still covers the address with its own key.
-    bool covered = std::any_of(ranges_.begin(), ranges_.end(), [&](const Range& r) {
-      return !r.password.empty() && r.prefix.contains(p.config().neighbor_address);
-    });
-    if (!covered) (void)set_md5_key(acceptor_.native_handle(), p.config().neighbor_address, "");
-  }
+bool Listener::key_still_needed(const rib::IpAddress& remote, const Peer* except) const {
+  // Another Peer of this address (other local address) or a range with its own key.
+  auto [b, e] = peers_.equal_range(remote);
+  for (auto it = b; it != e; ++it)
+    if (it->second != except && !it->second->config().password.empty()) return true;
+  return std::any_of(ranges_.begin(), ranges_.end(), [&](const Range& r) {
+    return !r.password.empty() && r.prefix.contains(remote);
+  });
 }
 
-void Listener::add_range(const rib::Prefix& range, SpawnFn spawn, std::string password) {
-  remove_range(range);
+void Listener::remove_peer(Peer& p) {
+  const auto& addr = p.config().neighbor_address;
+  auto [b, e] = peers_.equal_range(addr);
+  auto it = std::find_if(b, e, [&](const auto& kv) { return kv.second == &p; });
+  if (it == e) return;
+  peers_.erase(it);
+  if (acceptor_.is_open() && !p.config().password.empty() && !key_still_needed(addr, &p))
+    (void)set_md5_key(acceptor_.native_handle(), addr, "");
+}
+
+void Listener::add_range(const rib::Prefix& range, SpawnFn spawn, std::string password,
+                         std::optional<rib::IpAddress> local) {
+  remove_range(range, local);
   if (acceptor_.is_open() && !password.empty())
     if (auto e = set_md5_key(acceptor_.native_handle(), range.address(), password, range.length()))
       spdlog::error("TCP-MD5 key for {} on listener: {}", range.to_string(), e.message());
-  ranges_.push_back(Range{range, std::move(spawn), std::move(password)});
+  ranges_.push_back(Range{range, std::move(spawn), std::move(password), local});
   std::stable_sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) {
     return a.prefix.length() > b.prefix.length();
   });
 }
 
-void Listener::remove_range(const rib::Prefix& range) {
+void Listener::remove_range(const rib::Prefix& range, std::optional<rib::IpAddress> local) {
   auto it = std::find_if(ranges_.begin(), ranges_.end(),
-                         [&](const Range& r) { return r.prefix == range; });
+                         [&](const Range& r) { return r.prefix == range && r.local == local; });
   if (it == ranges_.end()) return;
-  if (acceptor_.is_open() && !it->password.empty())
-    (void)set_md5_key(acceptor_.native_handle(), range.address(), "", range.length());
+  const bool keyed = !it->password.empty();
   ranges_.erase(it);
+  const bool shared = std::any_of(ranges_.begin(), ranges_.end(), [&](const Range& r) {
+    return r.prefix == range && !r.password.empty();
+  });
+  if (acceptor_.is_open() && keyed && !shared)
+    (void)set_md5_key(acceptor_.native_handle(), range.address(), "", range.length());
+}
+
+Peer* Listener::find_peer(const rib::IpAddress& remote, const rib::IpAddress& local) const {
+  auto [b, e] = peers_.equal_range(remote);
+  for (auto it = b; it != e; ++it)
+    if (local_matches(it->second->config().local_address, local)) return it->second;
+  return nullptr;
 }
 
 void Listener::start_accept() {
@@ -124,16 +143,22 @@ void Listener::dispatch(asio::ip::tcp::socket sock) {
   auto ep = sock.remote_endpoint(ec);
   if (ec) return;  // already gone
   rib::IpAddress remote = from_asio(ep.address());
-  if (auto it = peers_.find(remote); it != peers_.end()) {
+  auto lep = sock.local_endpoint(ec);
+  if (ec) return;
+  // A connection to a local address the protocol does not use is not its connection (BIRD
+  // matches the local address of incoming connections the same way).
+  rib::IpAddress local = from_asio(lep.address());
+  if (Peer* p = find_peer(remote, local)) {
     ++accepted_;
-    it->second->accept(std::move(sock));
+    p->accept(std::move(sock));
     return;
   }
   for (auto& r : ranges_) {
     if (r.prefix.family() != remote.family() || !r.prefix.contains(remote)) continue;
+    if (!local_matches(r.local, local)) continue;
     Peer* p = r.spawn(remote);
     if (!p) break;
-    peers_[remote] = p;
+    peers_.emplace(remote, p);
     ++accepted_;
     p->accept(std::move(sock));
     return;

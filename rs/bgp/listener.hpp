@@ -1,9 +1,12 @@
 // Listener: one TCP acceptor per local address:port (listen backlog 1024, docs/architecture.md
 // "Sockets"), handing each accepted connection to the Peer configured for the remote address.
-// Exact neighbour addresses are matched first, then dynamic `neighbor range` prefixes (longest
-// first), for which a callback asks the owner to spawn a Peer (the owner names it, as BIRD names
-// spawned protocols after their template). Connections from unknown addresses are closed, as
-// BIRD does ("Unexpected connect from unknown address"); optionally with Cease 5 first.
+// As in BIRD, the acceptor is bound to the wildcard address unless `strict bind` is on, so the
+// connection's local address is matched too: a Peer (or range) with a local address takes only
+// connections made to that address. Exact neighbour addresses are matched first, then dynamic
+// `neighbor range` prefixes (longest first), for which a callback asks the owner to spawn a Peer
+// (the owner names it, as BIRD names spawned protocols after their template). Connections from
+// unknown addresses are closed, as BIRD does ("Unexpected connect from unknown address");
+// optionally with Cease 5 first.
 #pragma once
 
 #include <cstdint>
@@ -45,13 +48,16 @@ class Listener {
   uint16_t port() const { return port_; }
   const rib::IpAddress& address() const { return address_; }
 
-  // Configured neighbours; their TCP-MD5 keys are installed on the listening socket.
+  // Configured neighbours; their TCP-MD5 keys are installed on the listening socket. A Peer
+  // takes connections made to its PeerConfig::local_address (any, when unset).
   // A Peer must be removed before it is destroyed.
   void add_peer(Peer& p);
   void remove_peer(Peer& p);
-  // Dynamic neighbours (`neighbor range`); `password` keys the whole range (TCP_MD5SIG_EXT).
-  void add_range(const rib::Prefix& range, SpawnFn spawn, std::string password = {});
-  void remove_range(const rib::Prefix& range);
+  // Dynamic neighbours (`neighbor range`); `password` keys the whole range (TCP_MD5SIG_EXT);
+  // `local`: only connections made to this address (BIRD's `local ADDRESS` of the protocol).
+  void add_range(const rib::Prefix& range, SpawnFn spawn, std::string password = {},
+                 std::optional<rib::IpAddress> local = {});
+  void remove_range(const rib::Prefix& range, std::optional<rib::IpAddress> local = {});
   // Send Cease / Connection Rejected (6/5) to unknown addresses before closing (default: no,
   // as BIRD).
   void set_reject_with_cease(bool on) { reject_with_cease_ = on; }
@@ -64,7 +70,14 @@ class Listener {
     rib::Prefix prefix;
     SpawnFn spawn;
     std::string password;
+    std::optional<rib::IpAddress> local;
   };
+  static bool local_matches(const std::optional<rib::IpAddress>& want,
+                            const rib::IpAddress& local) {
+    return !want || *want == local;
+  }
+  Peer* find_peer(const rib::IpAddress& remote, const rib::IpAddress& local) const;
+  bool key_still_needed(const rib::IpAddress& remote, const Peer* except) const;
   void start_accept();
   void dispatch(boost::asio::ip::tcp::socket sock);
   void reject(boost::asio::ip::tcp::socket sock, const rib::IpAddress& remote);
@@ -73,7 +86,8 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   rib::IpAddress address_;
   uint16_t port_ = 0;
-  std::unordered_map<rib::IpAddress, Peer*, rib::IpAddressHash> peers_;
+  // Several Peers may share a remote address when their local addresses differ.
+  std::unordered_multimap<rib::IpAddress, Peer*, rib::IpAddressHash> peers_;
   std::vector<Range> ranges_;  // longest prefix first
   bool reject_with_cease_ = false;
   uint64_t accepted_ = 0;

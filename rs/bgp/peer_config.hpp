@@ -25,6 +25,8 @@ struct FamilyConfig {
   bool add_path_rx = false;        // RFC 7911: we accept path identifiers
   bool add_path_tx = false;        // RFC 7911: we send path identifiers
   bool extended_next_hop = false;  // RFC 8950 (IPv4 NLRI with an IPv6 next hop)
+  // BIRD's `mandatory`: a peer whose OPEN lacks this family is refused with 2/7 (RFC 5492 5).
+  bool mandatory = false;
   friend bool operator==(const FamilyConfig&, const FamilyConfig&) = default;
 };
 
@@ -67,11 +69,18 @@ struct PeerConfig {
   Duration error_forget_time = std::chrono::seconds(300);
   // RFC 9687; unset: max(8 minutes, 2 x negotiated hold time). Zero disables it.
   std::optional<Duration> send_hold_time;
-  // Hold timer while waiting for the peer's OPEN (RFC 4271 8.2.2 suggests 4 minutes).
+  // Hold timer while waiting for the peer's OPEN (RFC 4271 8.2.2 suggests 4 minutes); BIRD's
+  // `startup hold time`, 240 s by default as there.
   Duration open_hold_time = std::chrono::minutes(4);
 
   std::vector<FamilyConfig> families = std::vector<FamilyConfig>(1);  // IPv4 unicast
 
+  // BIRD's `capabilities off`: an OPEN without optional parameters (RFC 5492 absent), so the
+  // session is IPv4 unicast with 2-octet AS numbers only (RFC 4760 1, RFC 6793 4.1).
+  bool capabilities = true;
+  // BIRD's `enable as4`: advertise the 4-octet AS capability (RFC 6793); without it the session
+  // carries 2-octet AS_PATHs with AS4_PATH / AS4_AGGREGATOR, and AS_TRANS in the OPEN.
+  bool four_octet_as = true;
   bool route_refresh = true;           // RFC 2918
   bool enhanced_route_refresh = true;  // RFC 7313
   GracefulRestartMode graceful_restart = GracefulRestartMode::Aware;
@@ -83,6 +92,10 @@ struct PeerConfig {
   std::string hostname;                  // empty: the system's host name
   bool interpret_communities = true;     // RFC 1997 well-known communities (used by the RIB)
   bool enforce_first_as = true;          // eBGP: first AS of AS_PATH must be the peer's
+  // Unrecognised optional transitive attributes from this neighbour: passed on (with the Partial
+  // bit) when true, dropped on receipt when false (the default; docs/config.md).
+  bool forward_unknown_attributes = false;
+  uint32_t max_as_path_length = 255;  // longer AS paths are treated as withdrawn; 0: no limit
   bool disabled = false;
 
   bool is_internal() const {

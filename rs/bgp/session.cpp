@@ -56,7 +56,13 @@ wire::OpenMessage make_local_open(const PeerConfig& cfg, bool restarting) {
   o.set_as(cfg.local_as);
   o.hold_time = cfg.hold_time;
   o.bgp_id = cfg.router_id;
+  if (!cfg.capabilities) {
+    // No optional parameters at all: IPv4 unicast, 2-octet AS (AS_TRANS when it does not fit).
+    o.caps = {};
+    return o;
+  }
   auto& c = o.caps;
+  if (!cfg.four_octet_as) c.four_octet_as.reset();
   for (const auto& f : cfg.families) c.multiprotocol.push_back(f.afi_safi);
   c.route_refresh = cfg.route_refresh;
   c.enhanced_route_refresh = cfg.route_refresh && cfg.enhanced_route_refresh;
@@ -99,6 +105,8 @@ wire::OpenPolicy make_open_policy(const PeerConfig& cfg) {
   p.min_hold_time = cfg.min_hold_time;
   p.local_role = cfg.local_role;
   p.role_strict = cfg.require_roles;
+  for (const auto& f : cfg.families)
+    if (f.mandatory) p.required_families.push_back(f.afi_safi);
   return p;
 }
 
@@ -441,8 +449,26 @@ void Session::handle_open() {
   std::optional<rib::IpAddress> local;
   if (local_ep_) local = from_asio(local_ep_->address());
   negotiated_ = wire::negotiate(local_open_, peer_open_, local);
+  if (negotiated_.families.empty()) {
+    // As BIRD: no family in common, no session. 2/7 lists our Multiprotocol capabilities, none
+    // of which the peer has (RFC 5492 5).
+    std::vector<uint8_t> data;
+    for (wire::AfiSafi f : local_open_.caps.families())
+      data.insert(data.end(),
+                  {wire::capability::kMultiprotocol, 4, static_cast<uint8_t>(f.afi >> 8),
+                   static_cast<uint8_t>(f.afi), 0, f.safi});
+    fail(wire::NotificationMessage{wire::ErrorCode::Open, wire::subcode::kUnsupportedCapability,
+                                   std::move(data)},
+         "no address family in common with the peer");
+    return;
+  }
   auto& n = negotiated_.negotiated;
+  // Our OPEN may carry AS_TRANS (no 4-octet AS capability): the session's AS is still ours.
+  n.local_as = cfg_.local_as;
+  n.ebgp = n.local_as != n.peer_as;
   n.enforce_first_as = n.ebgp && cfg_.enforce_first_as;
+  n.forward_unknown_attributes = cfg_.forward_unknown_attributes;
+  n.max_as_path_length = cfg_.max_as_path_length;
   limits_ = wire::HeaderLimits::from(n);
   limits_.accept_route_refresh = cfg_.route_refresh;
   milliseconds hold{uint64_t{negotiated_.hold_time} * 1000};
@@ -483,6 +509,8 @@ void Session::handle_update() {
   }
   for (const auto& e : update_.attr_errors)
     spdlog::warn("{}: UPDATE: {} ({})", cfg_.name, e.reason, wire::to_string(e.action));
+  for (const auto& p : update_.bogus)
+    spdlog::warn("{}: ignoring bogus route {}", cfg_.name, p.to_string());
   if (owner_) owner_->session_update(*this, update_);
 }
 

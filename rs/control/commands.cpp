@@ -36,31 +36,70 @@ std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_
 }
 
 namespace {
-std::string strftime_ms(std::chrono::system_clock::time_point t, const char* fmt, bool ms) {
+// strftime plus BIRD's fraction conversion: `%Nf` is the first N (1-6) digits of the second's
+// fraction, `%f` six of them.
+std::string format_with_fraction(std::chrono::system_clock::time_point t, const std::string& fmt) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   localtime_r(&tt, &tm);
-  char buf[64];
-  std::size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
-  std::string s(buf, n);
-  if (ms) {
-    auto m = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-    char b[8];
-    std::snprintf(b, sizeof b, ".%03d", static_cast<int>(m));
-    s += b;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1000000;
+  std::string expanded;
+  for (std::size_t i = 0; i < fmt.size(); ++i) {
+    if (fmt[i] == '%' && i + 1 < fmt.size()) {
+      std::size_t j = i + 1;
+      int digits = 6;
+      if (fmt[j] >= '1' && fmt[j] <= '6' && j + 1 < fmt.size() && fmt[j + 1] == 'f')
+        digits = fmt[j++] - '0';
+      if (fmt[j] == 'f') {
+        char b[8];
+        std::snprintf(b, sizeof b, "%06d", static_cast<int>(us < 0 ? us + 1000000 : us));
+        expanded.append(b, static_cast<std::size_t>(digits));
+        i = j;
+        continue;
+      }
+      expanded += fmt[i];
+      expanded += fmt[++i];  // keep `%%` and every other conversion for strftime
+      continue;
+    }
+    expanded += fmt[i];
   }
-  return s;
+  if (expanded.empty()) return "";
+  char buf[256];
+  std::size_t n = std::strftime(buf, sizeof buf, expanded.c_str(), &tm);
+  return std::string(buf, n);
 }
 }  // namespace
 
-std::string format_time(std::chrono::system_clock::time_point t) {
+TimeFormatSpec default_time_format(conf::TimeFormat::Which which) {
+  // BIRD 2.0.12: route and protocol times `iso short ms` (the date alone after 20 hours), base and
+  // log times `iso long ms`.
+  if (which == conf::TimeFormat::Which::Route || which == conf::TimeFormat::Which::Protocol)
+    return {"%T.%3f", "%F", 72000};
+  return {"%F %T.%3f", "", 0};
+}
+
+TimeFormatSpec time_format(const conf::Config* config, conf::TimeFormat::Which which) {
+  TimeFormatSpec spec = default_time_format(which);
+  if (!config) return spec;
+  for (const auto& tf : config->timeformats)  // the last statement of a kind wins, as in BIRD
+    if (tf.which == which) spec = {tf.format, tf.format_old, tf.limit};
+  return spec;
+}
+
+std::string format_time(std::chrono::system_clock::time_point t, const TimeFormatSpec& spec) {
   auto now = std::chrono::system_clock::now();
-  if (now - t < std::chrono::hours(20)) return strftime_ms(t, "%H:%M:%S", true);
-  return strftime_ms(t, "%Y-%m-%d", false);
+  if (spec.limit && !spec.format_old.empty() && now - t >= std::chrono::seconds(spec.limit))
+    return format_with_fraction(t, spec.format_old);
+  return format_with_fraction(t, spec.format);
+}
+
+std::string format_time(std::chrono::system_clock::time_point t) {
+  return format_time(t, default_time_format(conf::TimeFormat::Which::Protocol));
 }
 
 std::string format_datetime(std::chrono::system_clock::time_point t) {
-  return strftime_ms(t, "%Y-%m-%d %H:%M:%S", true);
+  return format_time(t, default_time_format(conf::TimeFormat::Which::Base));
 }
 
 Commands::Commands(ControlContext ctx) : ctx_(std::move(ctx)), undo_timer_(ctx_.io) {}
@@ -192,9 +231,11 @@ std::unique_ptr<Output> Commands::show_status() {
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
   w.line(code::kUptime, std::string("Hostname is ") + host);
-  w.line(code::kUptime, "Current server time is " + format_datetime(std::chrono::system_clock::now()));
-  w.line(code::kUptime, "Last reboot on " + format_datetime(ctx_.started));
-  w.line(code::kUptime, "Last reconfiguration on " + format_datetime(ctx_.reconfigured));
+  const TimeFormatSpec base = time_format(ctx_.config.get(), conf::TimeFormat::Which::Base);
+  w.line(code::kUptime,
+         "Current server time is " + format_time(std::chrono::system_clock::now(), base));
+  w.line(code::kUptime, "Last reboot on " + format_time(ctx_.started, base));
+  w.line(code::kUptime, "Last reconfiguration on " + format_time(ctx_.reconfigured, base));
   w.end(code::kStatus, "Daemon is up and running");
   return reply(std::move(w));
 }

@@ -114,9 +114,22 @@ std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr
 
 // Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
 bool pattern_match(std::string_view pattern, std::string_view text);
-// "HH:MM:SS.mmm" today, "YYYY-MM-DD" before (BIRD's default `timeformat protocol`).
+// A `timeformat` in force: strftime `format` (with BIRD's `%Nf` second fractions), or
+// `format_old` for times at least `limit` seconds old (limit 0: never).
+struct TimeFormatSpec {
+  std::string format;
+  std::string format_old;
+  uint64_t limit = 0;
+};
+// BIRD 2.0.12's defaults: route and protocol `iso short ms`, base and log `iso long ms`.
+TimeFormatSpec default_time_format(conf::TimeFormat::Which which);
+// The configuration's last `timeformat` of that kind, or the default.
+TimeFormatSpec time_format(const conf::Config* config, conf::TimeFormat::Which which);
+std::string format_time(std::chrono::system_clock::time_point t, const TimeFormatSpec& spec);
+// With the defaults: "HH:MM:SS.mmm" within 20 hours, "YYYY-MM-DD" before (protocol); "YYYY-MM-DD
+// HH:MM:SS.mmm" (base).
 std::string format_time(std::chrono::system_clock::time_point t);
-std::string format_datetime(std::chrono::system_clock::time_point t);  // "YYYY-MM-DD HH:MM:SS.mmm"
+std::string format_datetime(std::chrono::system_clock::time_point t);
 // A steady-clock instant as wall-clock time.
 std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t);
 

@@ -54,8 +54,8 @@ std::map<std::string, std::array<RouteCounts, 2>> count_routes(const rib::LocRib
       const rib::Route& r = d.paths[i].route;
       if (!r.source) continue;
       RouteCounts& c = out[r.source->name][fam];
-      if (r.filtered()) ++c.filtered;
-      else ++c.imported;
+      if (!r.filtered()) ++c.imported;
+      else if (r.source->keep_filtered) ++c.filtered;  // otherwise gone, as far as BIRD would say
       if (static_cast<int32_t>(i) == d.best) ++c.preferred;
     }
   });
@@ -82,10 +82,9 @@ void heading(cli::ReplyWriter& w) {
 }
 
 void row(cli::ReplyWriter& w, const Row& r) {
-  std::string s = printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", r.name.c_str(), r.proto.c_str(), r.table.c_str(),
-                             r.state.c_str(), r.since.c_str(), r.info.c_str());
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  w.line(code::kProtocolList, s);
+  std::string s = printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", r.name.c_str(), r.proto.c_str(),
+                             r.table.c_str(), r.state.c_str(), r.since.c_str(), r.info.c_str());
+  w.line(code::kProtocolList, s);  // with BIRD's trailing blanks when Info is empty
 }
 
 void channel_block(cli::ReplyWriter& w, rib::Family fam, bool up, const conf::ChannelSettings& s,
@@ -128,7 +127,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
   for (const auto& v : views) by_name[v.name] = &v;
 
   std::vector<Row> rows;
-  const std::string boot = format_time(ctx.started);
+  const TimeFormatSpec tf = time_format(&cfg, conf::TimeFormat::Which::Protocol);
+  const std::string boot = format_time(ctx.started, tf);
   for (const auto& d : cfg.devices) {
     if (!wanted(d.name)) continue;
     rows.push_back({d.name, "Device", "---", d.disabled ? "down" : "up", boot, ""});
@@ -165,7 +165,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       else if (err.empty() || peer->phase() == bgp::Peer::Phase::Up) r.info = st;
       else r.info = printf_str("%-14s%s", st.c_str(), err.c_str());
     }
-    r.since = since == std::chrono::steady_clock::time_point{} ? boot : format_time(to_system(since));
+    r.since =
+        since == std::chrono::steady_clock::time_point{} ? boot : format_time(to_system(since), tf);
     rows.push_back(std::move(r));
   };
   for (const auto& pc : cfg.bgp)
@@ -225,9 +226,14 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       if (pc) {
         for (const auto& ch : pc->channels) {
           const int fi = ch.family == rib::Family::Ipv4 ? 0 : 1;
-          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi], r.view->exported, &r.view->stats[fi],
-                        ch.settings.preference);
+          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi], r.view->exported_by_family[ch.family],
+                        &r.view->stats[ch.family], ch.settings.preference);
         }
+        // Announcements that could not be encoded for this peer (withdrawn instead): rsd's own
+        // line, BIRD has no such counter.
+        if (r.view->packed.unsendable)
+          w.line(code::kProtocolDetails, "  Unsendable:       " + std::to_string(r.view->packed.unsendable) +
+                                             " announcements withdrawn (too large, or no usable next hop)");
       }
     }
     w.line(code::kProtocolDetails, "");

@@ -57,7 +57,9 @@ enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
 class RouteOutput final : public Output {
  public:
-  RouteOutput(const ControlContext& ctx) : server_(ctx.server) {}
+  RouteOutput(const ControlContext& ctx)
+      : server_(ctx.server),
+        time_format_(time_format(&ctx.server.config(), conf::TimeFormat::Which::Route)) {}
 
   // Resolves the options; an error reply on failure.
   std::unique_ptr<Output> setup(const cli::Command& c) {
@@ -362,15 +364,29 @@ class RouteOutput final : public Output {
       if (!count_) show_path(w, p, d, *best, *attrs, true, first);
       return;
     }
-    // As BIRD: the best path first, then the others (in the Loc-RIB's canonical order).
+    // As BIRD: the best path first, then the others (in the Loc-RIB's canonical order; in
+    // decision order when the table is declared `sorted`, as BIRD keeps a sorted table).
     std::vector<const rib::Path*> order;
     order.reserve(d.paths.size());
     for (const auto& path : d.paths)
-      if (&path.route == best) order.insert(order.begin(), &path);
-      else order.push_back(&path);
+      if (&path.route == best)
+        order.insert(order.begin(), &path);
+      else
+        order.push_back(&path);
+    if (order.size() > 2 && sorted_table(p.family())) {
+      const rib::DecisionConfig& dc = server_.rib().config();
+      auto eligible = [](const rib::Route& r) { return !r.filtered() && r.attrs; };
+      std::stable_sort(order.begin() + 1, order.end(), [&](const rib::Path* a, const rib::Path* b) {
+        if (eligible(a->route) != eligible(b->route)) return eligible(a->route);
+        return eligible(a->route) && rib::compare(a->route, b->route, dc).order < 0;
+      });
+    }
     for (const rib::Path* path : order) {
       const rib::Route& r = path->route;
       if (r.filtered() != filtered_) continue;
+      // Without `import keep filtered` BIRD drops rejected routes: rsd keeps them (to re-run
+      // filters without a route refresh) but does not show them.
+      if (r.filtered() && !(r.source && r.source->keep_filtered)) continue;
       ++cnt.routes;
       const bool is_best = &r == best;
       if (primary_ && !is_best) continue;
@@ -382,13 +398,31 @@ class RouteOutput final : public Output {
     }
   }
 
+  // "blackhole", "unreachable" or "prohibited" (BIRD's words) for a static route of `proto`.
+  const char* special_dest(const std::string& proto, const Prefix& p) const {
+    for (const auto& st : server_.config().statics) {
+      if (st.name != proto) continue;
+      for (const auto& r : st.routes) {
+        if (r.prefix != p) continue;
+        switch (r.kind) {
+          case conf::StaticRoute::Kind::Blackhole: return "blackhole";
+          case conf::StaticRoute::Kind::Unreachable: return "unreachable";
+          case conf::StaticRoute::Kind::Prohibit: return "prohibited";
+          case conf::StaticRoute::Kind::Via: return "unicast";
+        }
+      }
+    }
+    return "unicast";
+  }
+
   void show_path(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d, const rib::Route& r,
                  const rib::PathAttributes& a, bool is_best, bool& first) {
     if (!stats_) header(w, p.family());
     const rib::RouteSource* src = r.source;
     const bool bgp = src && src->kind != rib::SourceKind::Local;
     std::string proto = src ? src->name : "?";
-    std::string when = format_time(to_system(server_.started_at() + std::chrono::seconds(r.since())));
+    std::string when = format_time(
+        to_system(server_.started_at() + std::chrono::seconds(r.since())), time_format_);
     std::string from;
     if (bgp && src->neighbor_address != a.next_hop) from = " from " + src->neighbor_address.to_string();
     std::string info;
@@ -398,13 +432,16 @@ class RouteOutput final : public Output {
       info = origin_as ? " [AS" + std::to_string(origin_as) + origin_char(a.origin) + "]"
                        : std::string(" [") + origin_char(a.origin) + "]";
     }
+    // A static route without a next hop is one of BIRD's special destinations.
+    const char* dest = "unicast";
+    if (!bgp && src && a.next_hop.is_zero()) dest = special_dest(src->name, p);
     char buf[512];
-    std::snprintf(buf, sizeof buf, "%-20s unicast [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "",
+    std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "", dest,
                   proto.c_str(), when.c_str(), from.c_str(), is_best ? " *" : "", src ? src->preference : 0,
                   info.c_str());
     first = false;
     w.line(code::kRouteList, buf);
-    w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
+    if (std::string_view(dest) == "unicast") w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
     if (!all_) return;
     w.line(code::kRouteDetails, bgp ? "\tType: BGP univ" : "\tType: static univ");
     w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best));
@@ -469,6 +506,13 @@ class RouteOutput final : public Output {
   }
 
   const RouteServer& server_;
+  const TimeFormatSpec time_format_;  // `timeformat route`
+
+  bool sorted_table(Family f) const {
+    const conf::TableDecl* t =
+        server_.config().find_table(f == Family::Ipv4 ? "master4" : "master6");
+    return t && t->sorted;
+  }
   bool all_ = false, count_ = false, stats_ = false, primary_ = false, filtered_ = false;
   bool single_ = false, table_named_ = false;
   Mode mode_ = Mode::Table;

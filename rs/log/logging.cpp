@@ -1,10 +1,13 @@
 // The logger set-up (logging.hpp): Dispatcher -> ClassFilterSink -> file / syslog / stderr.
 #include "rs/log/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
+
+#include "rs/control/commands.hpp"
 
 namespace rs::log {
 
@@ -13,6 +16,24 @@ std::shared_ptr<Dispatcher>& current() {
   static std::shared_ptr<Dispatcher> d;
   return d;
 }
+// `timeformat log`: the time of each line as `show` commands print times (BIRD's forms).
+class LogTime final : public spdlog::custom_flag_formatter {
+ public:
+  explicit LogTime(control::TimeFormatSpec spec) : spec_(std::move(spec)) {}
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string s = control::format_time(
+        std::chrono::time_point_cast<std::chrono::system_clock::duration>(msg.time), spec_);
+    dest.append(s.data(), s.data() + s.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LogTime>(spec_);
+  }
+
+ private:
+  control::TimeFormatSpec spec_;
+};
+
 }  // namespace
 
 std::shared_ptr<Dispatcher> dispatcher() { return current(); }
@@ -46,6 +67,17 @@ std::string configure(const conf::Config& cfg, bool foreground, const std::vecto
     targets.push_back(std::make_shared<spdlog::sinks::syslog_sink_mt>("rsd", LOG_PID, LOG_DAEMON, false));
   if (foreground && !has_stderr) targets.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   for (const auto& e : extra) targets.push_back(e);
+  // Without `timeformat log` spdlog's own stamp stays: it is BIRD's default, iso long ms.
+  bool custom_time = false;
+  for (const auto& tf : cfg.timeformats) custom_time |= tf.which == conf::TimeFormat::Which::Log;
+  if (custom_time) {
+    const control::TimeFormatSpec spec = control::time_format(&cfg, conf::TimeFormat::Which::Log);
+    for (const auto& t : targets) {
+      auto f = std::make_unique<spdlog::pattern_formatter>();
+      f->add_flag<LogTime>('*', spec).set_pattern("[%*] [%n] [%l] %v");
+      t->set_formatter(std::move(f));
+    }
+  }
 
   auto& d = current();
   if (!d) {

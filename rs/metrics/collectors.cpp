@@ -26,7 +26,6 @@ namespace rs::metrics {
 
 namespace {
 
-constexpr std::string_view kAfi[2] = {"ipv4", "ipv6"};
 constexpr std::string_view kMessageType[6] = {"", "open", "update", "notification", "keepalive", "route_refresh"};
 
 double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -51,8 +50,8 @@ void per_channel(MetricsWriter& w, const Views& views, std::string_view name, st
                  MetricType type, F value) {
   w.family(name, help, type);
   for (const auto& v : views)
-    for (int f = 0; f < 2; ++f)
-      if (v.channel_enabled[f]) w.sample({{"protocol", v.name}, {"afi", kAfi[f]}}, value(v.stats[f]));
+    for (rib::Family f : PerFamily<bool>::kFamilies)
+      if (v.channel_enabled[f]) w.sample({{"protocol", v.name}, {"afi", rib::to_string(f)}}, value(v.stats[f]));
 }
 
 void notifications(MetricsWriter& w, const Views& views, bool sent) {

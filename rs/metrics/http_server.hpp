@@ -21,7 +21,7 @@ namespace rs::metrics {
 
 struct HttpOptions {
   rib::IpAddress address = rib::IpAddress::v4(0x7f000001);
-  uint16_t port = 9324;  // 0: any free port (tests); port() tells which
+  uint16_t port = 10179;  // 0: any free port (tests); port() tells which
   std::size_t max_connections = 32;
   std::size_t max_request_bytes = 8 * 1024;           // request line + headers; no body accepted
   std::chrono::milliseconds request_timeout{60'000};  // to receive a whole request (idle keep-alive too)
@@ -45,7 +45,7 @@ class MetricsServer {
   // Closes the listening socket and every connection. Idempotent; the destructor calls it.
   void stop();
   uint16_t port() const;
-  std::string endpoint() const;  // "127.0.0.1:9324", "[::1]:9324"
+  std::string endpoint() const;  // "127.0.0.1:10179", "[::1]:10179"
 
   struct Stats {
     uint64_t connections = 0;           // accepted

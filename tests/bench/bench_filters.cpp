@@ -1,9 +1,12 @@
 // Filter VM micro-benchmarks (Google Benchmark), run by `scripts/bench filters`:
 //  - net_match: `if net ~ [ 2001:db8:30::/48+ ] then accept; reject;` on a mix of IPv6 prefixes,
 //    half of them inside the set (the reference filter).
-//  - arouteserver_default / arouteserver_rich: the first client's import filter of the arouteserver
-//    route-server configs in ../shared/data/bird-configs, on a mix of routes (valid, bogon, too
-//    long, wrong first AS, long AS path, with communities). rsd does not implement RPKI: for the
+//  - ixp_rs: the IPv4 import filter of AS64501 in our own route-server config
+//    (tests/data/bird-configs/ixp-rs.conf), on a mix of routes (valid, bogon, too long, wrong first
+//    AS, long AS path, with communities).
+//  - arouteserver_default / arouteserver_rich: the same for the first client's import filter of the
+//    arouteserver route-server configs, read from ../shared/data/bird-configs when it is there
+//    (skipped with an error line otherwise). rsd does not implement RPKI: for the
 //    rich config, its ROA tables are cut out and roa_check() reads as ROA_UNKNOWN (documented in
 //    docs/performance.md); everything else of the filter runs as written.
 // Items per second = filter runs per second on one core.
@@ -129,6 +132,13 @@ void net_match(benchmark::State& state) {
   run_mix(state, l, mix);
 }
 BENCHMARK(net_match);
+
+void ixp_rs(benchmark::State& state) {
+  Loaded l = load(read_file(std::string(RSD_TEST_DATA_DIR) + "/bird-configs/ixp-rs.conf"), "receive_from_AS64501_1");
+  rs::rib::AttrTable table;
+  run_mix(state, l, route_mix(table, 64501, "192.0.2.11", {"203.0.113.0/24", "203.0.113.0/24", "198.51.100.0/24"}));
+}
+BENCHMARK(ixp_rs);
 
 void arouteserver_default(benchmark::State& state) {
   Loaded l = load(read_file(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.0.conf"),

@@ -29,6 +29,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rsdtest  # noqa: E402
 from rsdtest import DATA, Conn, Rsd, Speaker, bgp_msg, final_code, update_msg  # noqa: E402
 
 ARGS = None
@@ -308,8 +309,7 @@ class HistoryDegraded(unittest.TestCase):
 
     def test_immutable_directory(self):
         tmp = tempfile.mkdtemp(prefix="rsd-hist-ro-")
-        if not chattr("+i", tmp):
-            self.skipTest("chattr not available")
+        self.assertTrue(chattr("+i", tmp), "chattr +i failed: this test needs root on a file system with immutable flags")
         try:
             log = self.routes_flow(base_conf() + 'history "%s/h.db" { routes where net ~ [ 10.0.0.0/8+ ]; }\n' % tmp)
             self.assertIn("history " + tmp + "/h.db: cannot", log)
@@ -323,8 +323,7 @@ class HistoryDegraded(unittest.TestCase):
         c = sqlite3.connect(db)
         c.execute("CREATE TABLE t(x)")
         c.close()
-        if not chattr("+i", db):
-            self.skipTest("chattr not available")
+        self.assertTrue(chattr("+i", db), "chattr +i failed: this test needs root on a file system with immutable flags")
         try:
             log = self.routes_flow(base_conf() + 'history "%s" { routes where net ~ [ 10.0.0.0/8+ ]; }\n' % db)
             self.assertIn("history " + db + ": ", log)
@@ -370,7 +369,7 @@ def main():
     ap.add_argument("--rsd", required=True)
     ap.add_argument("--rsc", required=True)
     ARGS, rest = ap.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    rsdtest.fail_on_skips(unittest.main(argv=[sys.argv[0]] + rest, verbosity=2, exit=False).result)
 
 
 if __name__ == "__main__":

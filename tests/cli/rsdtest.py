@@ -155,8 +155,9 @@ class Speaker:
     """Connects to rsd, establishes, keeps the session up with KEEPALIVEs every second and records
     the largest gap between messages from rsd (hold time 3 s: a gap >= 3 s means starvation)."""
 
-    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9"):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9", source=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                          source_address=(source, 0) if source else None)
         self.s.sendall(open_msg(asn, hold, bgp_id))
         self.buf = b""
         self.kinds = []
@@ -235,3 +236,12 @@ class Speaker:
             self.s.close()
         except OSError:
             pass
+
+
+def fail_on_skips(result) -> None:
+    """Exit code for a unittest run under ctest: 1 on any failure, error or skip (a test that cannot
+    run fails: scripts/setup installs everything the tests need), 0 otherwise."""
+    import sys
+    for t, why in result.skipped:
+        print(f"SKIPPED (counted as a failure): {t.id()}: {why}")
+    sys.exit(0 if result.wasSuccessful() and not result.skipped and result.testsRun else 1)

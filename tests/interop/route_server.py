@@ -2,9 +2,9 @@
 
 RouteServer describes neighbours, filters and options once and writes BIRD 2
 syntax, which rsd reads too.  BirdRouteServer runs BIRD 2 (adding BIRD-only
-lines: an IGP table for next-hop resolution, `import table on`, `strict bind`,
-debug; -R when restarted); RsdRouteServer runs $RSD_BIN after `rsd --check`
-and raises RsdUnavailable (a unittest skip) when rsd cannot run yet.
+lines: an IGP table for next-hop resolution, `import table on`, debug; -R when
+restarted); RsdRouteServer runs $RSD_BIN after `rsd --check` and raises RsdUnavailable (a test
+failure) when rsd cannot run.
 make_route_server() picks one from $RS_IMPL.  Python 3 stdlib only.
 """
 
@@ -32,6 +32,19 @@ class Neighbor:
     password: Optional[str] = None
     range_: bool = False            # addr is a `neighbor range` prefix
     local_port: Optional[int] = None  # own listening port for this neighbour (default: the RS's)
+    options: list[str] = field(default_factory=list)  # extra protocol statements, as written
+    channel_options: dict[str, str] = field(default_factory=dict)  # afi -> extra channel statements
+    channels: tuple[str, ...] = ("ipv4", "ipv6")
+    # Edge export policies per family (BIRD syntax after `export`); None: the defaults below.
+    export4: Optional[str] = None
+    export6: Optional[str] = None
+
+
+# Every edge gets a different export filter per family, each passing only its own family's
+# routes: were one family's routes ever run through the other family's channel filter (the
+# classic dual-stack mistake), every IPv4 or IPv6 check of every scenario would see it.
+EDGE_EXPORT_V4 = "filter { if net.type = NET_IP4 && net.len >= 24 then accept; reject; }"
+EDGE_EXPORT_V6 = "where net.type = NET_IP6 && net.len >= 48"
 
 
 @dataclass
@@ -51,6 +64,7 @@ class RouteServer:
     addr6: Optional[str] = None     # local address for IPv6-transport neighbours
     port6: Optional[int] = None
     debug: str = "states, events"   # BIRD `debug protocols` classes (BIRD only)
+    strict_bind: bool = True        # listen on the local address only (BIRD's default: off)
     impl = "abstract"
 
     def __post_init__(self):
@@ -77,9 +91,14 @@ class RouteServer:
         extra = ""
         if self.bird_extras():
             extra = f" igp table igp{afi[-1]}; import table on;"
+        extra += nb.channel_options.get(afi, "")
         if nb.role == "node":
             return f"    {afi} {{ import filter {{ {flt} }}; export none;{extra} }};\n"
-        return f"    {afi} {{ import none; export all;{extra} }};\n"
+        if afi == "ipv4":
+            export = nb.export4 or EDGE_EXPORT_V4
+        else:
+            export = nb.export6 or EDGE_EXPORT_V6
+        return f"    {afi} {{ import none; export {export};{extra} }};\n"
 
     def protocol(self, nb: Neighbor) -> str:
         six = ":" in nb.addr
@@ -102,9 +121,11 @@ class RouteServer:
             lines.append(f"    password \"{nb.password}\";")
         if self.graceful_restart:
             lines.append("    graceful restart on;")
-        if self.bird_extras():
+        # Each route server listens on its own address only (BIRD's default is the wildcard).
+        if self.strict_bind:
             lines.append("    strict bind on;")
-        body = "\n".join(lines) + "\n" + self.channel("ipv4", nb) + self.channel("ipv6", nb) + "}\n"
+        lines += [f"    {o}" for o in nb.options]
+        body = "\n".join(lines) + "\n" + "".join(self.channel(afi, nb) for afi in nb.channels) + "}\n"
         return body
 
     def config_text(self) -> str:
@@ -170,8 +191,8 @@ class BirdRouteServer(RouteServer):
         return self
 
 
-class RsdUnavailable(unittest.SkipTest):
-    pass
+class RsdUnavailable(AssertionError):
+    """rsd cannot run the scenario (no binary, or a feature it lacks): the test fails."""
 
 
 def rsd_bin() -> str:

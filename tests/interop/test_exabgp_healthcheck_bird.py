@@ -20,7 +20,7 @@ Asserted at the BIRD edge (own loopback addresses and ports, stopped by PID):
   * rsd's history (`history ... routes where`, SQLite) lists each of those moves in `show failovers`
     with old and new best path and the time to the UPDATE.
 
-Usage: test_exabgp_healthcheck_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass, 77 = skipped.
+Usage: test_exabgp_healthcheck_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass; a missing program fails.
 """
 import os
 import shutil
@@ -87,12 +87,15 @@ def control(path, command):
 
 
 def main():
-    if not os.path.exists(BIRD) or len(sys.argv) < 3:
-        print("bird2 not installed or arguments missing: skipped")
-        return 77
+    if len(sys.argv) < 3:
+        print("FAIL: usage: test_exabgp_healthcheck_bird.py RSD_BINARY SOURCE_DIR")
+        return 2
+    if not os.path.exists(BIRD):
+        print("FAIL: bird2 not installed (scripts/setup installs it)")
+        return 1
     if not exabgp_healthcheck_available():
-        print("ExaBGP 4.2 (python3 -m exabgp healthcheck) not installed: skipped")
-        return 77
+        print("FAIL: ExaBGP 4.2 (python3 -m exabgp healthcheck) not installed (scripts/setup installs it)")
+        return 1
     rsd = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="rsd_exa_hc_")
     procs = []

@@ -46,15 +46,14 @@ class Sampler(threading.Thread):
         self.star, self.edge = star, edge
         self.stop_ev = threading.Event()
         self.samples: list[tuple[float, dict]] = []
-        self.errors = 0
+        self.poller = h.Poller("graceful-restart sampler")
 
     def run(self):
         while not self.stop_ev.is_set():
-            try:
-                v = {**self.star.edge_view(self.edge, "ipv4"), **self.star.edge_view(self.edge, "ipv6")}
+            ok, v = self.poller.sample(
+                lambda: {**self.star.edge_view(self.edge, "ipv4"), **self.star.edge_view(self.edge, "ipv6")})
+            if ok:
                 self.samples.append((time.monotonic(), v))
-            except Exception:           # noqa: BLE001 - edge busy: no sample
-                self.errors += 1
             time.sleep(0.05)
 
     def stop(self):
@@ -101,6 +100,7 @@ class GracefulRestart(h.InteropTest):
             h.wait_until(lambda: len(sampler.samples) >= n + 5, 20, "samples after convergence")
         finally:
             sampler.stop()
+        sampler.poller.check(self)
         self.assertGreater(len(sampler.samples), 10, "sampler got no readings")
         return star, final, sampler, text
 

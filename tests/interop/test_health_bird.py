@@ -8,7 +8,7 @@ and port, stopped by PID) must prefer A while A is healthy, move to B when A's c
 back to A when it recovers. Also checked: the first export waits for the health checks (startup
 hold): the edge never sees B alone while A is healthy at start.
 
-Usage: test_health_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass, 77 = skipped (no bird).
+Usage: test_health_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass; no bird is a failure.
 """
 import os
 import shutil
@@ -109,9 +109,12 @@ def best_next_hop(sock):
 
 
 def main():
-    if not os.path.exists(BIRD) or len(sys.argv) < 3:
-        print("bird2 not installed or arguments missing: skipped")
-        return 77
+    if len(sys.argv) < 3:
+        print("FAIL: usage: test_health_bird.py RSD_BINARY SOURCE_DIR")
+        return 2
+    if not os.path.exists(BIRD):
+        print("FAIL: bird2 not installed (scripts/setup installs it)")
+        return 1
     rsd, src = sys.argv[1], sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="rsd_health_bird_")
     procs = []

@@ -10,8 +10,8 @@ Prometheus  a real Prometheus server (own port and tmp dir, 1 s scrape interval)
             series.
 Scale       N protocols (default 1000, RSD_METRICS_PROTOCOLS): scrape time and size, printed.
 
-Every process is started here and stopped by its PID. Exit 77 (skip) when promtool or prometheus
-is missing."""
+Every process is started here and stopped by its PID. A missing promtool or prometheus is a
+failure, not a skip."""
 import argparse
 import json
 import os
@@ -30,7 +30,6 @@ import http.client
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 import rsdtest  # noqa: E402
 
-SKIP = 77
 ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples", "rsd-alerts.yml")
 
 BASE_CONF = """
@@ -141,8 +140,8 @@ def check_promtool(text):
 
 def suite_promtool(args):
     if not shutil.which("promtool"):
-        print("promtool not installed (Debian package prometheus): skipped")
-        return SKIP
+        print("FAIL: promtool not installed (Debian package prometheus; scripts/setup installs it)")
+        return 1
     with MetricsRsd(args.rsd, BASE_CONF) as r:
         sp = rsdtest.Speaker(r.port)
         try:
@@ -350,8 +349,8 @@ def prom_api(port, path, **params):
 def suite_prometheus(args):
     prom = shutil.which("prometheus")
     if not prom:
-        print("prometheus not installed (Debian package prometheus): skipped")
-        return SKIP
+        print("FAIL: prometheus not installed (Debian package prometheus; scripts/setup installs it)")
+        return 1
     with MetricsRsd(args.rsd, BASE_CONF) as r:
         sp = rsdtest.Speaker(r.port)
         d = tempfile.mkdtemp(prefix="rsd-prometheus-")

@@ -123,6 +123,31 @@ TEST_CASE("refresh re-sends everything held; clear forgets everything") {
   CHECK_FALSE(f.out.has_pending());
 }
 
+TEST_CASE("refresh of one family re-sends only that family; queued says when it is drained") {
+  Fixture f;
+  for (uint32_t i = 0; i < 3; ++i) (void)f.out.update(f.key(i), f.attrs(100));
+  for (uint32_t i = 0; i < 2; ++i) (void)f.out.update(f.key6(i), f.attrs(100));
+  AttrRef a;
+  std::vector<OutKey> keys;
+  REQUIRE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  REQUIRE(f.out.take_bucket(Family::Ipv6, 100, a, keys));
+  CHECK_FALSE(f.out.queued(Family::Ipv4));
+  CHECK_FALSE(f.out.queued(Family::Ipv6));
+  f.out.refresh(Family::Ipv6);
+  CHECK(f.out.pending() == 2);
+  CHECK(f.out.queued(Family::Ipv6));
+  CHECK_FALSE(f.out.queued(Family::Ipv4));
+  keys.clear();
+  CHECK_FALSE(f.out.take_bucket(Family::Ipv4, 100, a, keys));
+  REQUIRE(f.out.take_bucket(Family::Ipv6, 100, a, keys));
+  CHECK(keys.size() == 2);
+  CHECK_FALSE(f.out.take_bucket(Family::Ipv6, 100, a, keys));
+  CHECK_FALSE(f.out.queued(Family::Ipv6));
+  f.out.refresh(Family::Ipv4);
+  CHECK(f.out.pending() == 3);
+  CHECK(f.out.queued(Family::Ipv4));
+}
+
 TEST_CASE("memory accounting of an Adj-RIB-Out matches the heap growth") {
   Fixture f;
   std::vector<AttrRef> attrs;

@@ -31,7 +31,7 @@ TEST_CASE("global statements") {
   auto r = load_ok(R"(
     router id 192.0.2.2;
     define rs_as = 999;
-    define name = "x";
+    define name_ = "x";
     define nh = 192.0.2.1;
     define net1 = 10.0.0.0/8;
     define yes_ = true;
@@ -45,7 +45,7 @@ TEST_CASE("global statements") {
     timeformat base iso long;
     timeformat log iso long ms;
     timeformat protocol iso short;
-    timeformat route "%F %T" limit 86400 "%F";
+    timeformat route "%F %T" 86400 "%F";
     ipv4 table master4 sorted;
     ipv6 table master6;
     ipv4 table t4 { sorted on; };
@@ -57,7 +57,7 @@ TEST_CASE("global statements") {
   CHECK(*c.router_id == ip("192.0.2.2"));
   REQUIRE(c.defines.size() == 6);
   CHECK(std::get<uint64_t>(c.find_define("rs_as")->value.literal) == 999);
-  CHECK(std::get<std::string>(c.find_define("name")->value.literal) == "x");
+  CHECK(std::get<std::string>(c.find_define("name_")->value.literal) == "x");
   CHECK(std::get<IpAddress>(c.find_define("nh")->value.literal) == ip("192.0.2.1"));
   CHECK(std::get<Prefix>(c.find_define("net1")->value.literal) == pfx("10.0.0.0/8"));
   CHECK(std::get<bool>(c.find_define("yes_")->value.literal) == true);
@@ -80,7 +80,9 @@ TEST_CASE("global statements") {
   CHECK(c.timeformats[0].format == "%F %T");
   CHECK(c.timeformats[1].which == TimeFormat::Which::Log);
   CHECK(c.timeformats[1].format == "%F %T.%3f");
-  CHECK(c.timeformats[2].format == "%T");
+  CHECK(c.timeformats[2].format == "%T");  // iso short: the date alone after 20 hours
+  CHECK(c.timeformats[2].format_old == "%F");
+  CHECK(c.timeformats[2].limit == 72000);
   CHECK(c.timeformats[3].format_old == "%F");
   CHECK(c.timeformats[3].limit == 86400);
   REQUIRE(c.tables.size() == 3);
@@ -120,6 +122,40 @@ TEST_CASE("filters and functions are captured whole") {
   CHECK(c.find_filter("g")->loc.line == 5);
 }
 
+TEST_CASE("protocol bgp: source address and local ADDRESS are one setting, the last one wins") {
+  auto r = load_ok(R"(
+    template bgp t { source address 192.0.2.9; }
+    protocol bgp a { local 192.0.2.1 as 65000; source address 192.0.2.5; neighbor 192.0.2.2 as 65001; }
+    protocol bgp b { source address 192.0.2.5; local 192.0.2.1 as 65000; neighbor 192.0.2.2 as 65001; }
+    protocol bgp c from t { local 192.0.2.1 as 65000; neighbor 192.0.2.2 as 65001; }
+    protocol bgp d from t { local as 65000; neighbor 192.0.2.2 as 65001; }
+  )");
+  REQUIRE(r.config.bgp.size() == 4);
+  CHECK(*r.config.bgp[0].settings.local_address == ip("192.0.2.5"));
+  CHECK(*r.config.bgp[1].settings.local_address == ip("192.0.2.1"));
+  CHECK(*r.config.bgp[2].settings.local_address == ip("192.0.2.1"));
+  CHECK(*r.config.bgp[3].settings.local_address == ip("192.0.2.9"));
+}
+
+TEST_CASE(
+    "protocol bgp: enhanced route refresh is an option; no 4-octet AS limits the neighbour AS") {
+  auto r = load_ok(R"(
+    protocol bgp a { local as 65000; neighbor 192.0.2.2 as 65001; enable enhanced route refresh off; }
+    protocol bgp b { local as 4200000000; neighbor 192.0.2.3 as 65001; enable as4 off; }
+  )");
+  CHECK_FALSE(r.config.bgp[0].settings.enable_enhanced_route_refresh);
+  CHECK(r.config.bgp[1].settings.enable_enhanced_route_refresh);
+  CHECK_FALSE(r.config.bgp[1].settings.enable_as4);
+  for (const char* opt : {"enable as4 off;", "capabilities off;"}) {
+    LoadResult bad = load_string(
+        std::string("protocol bgp a { local as 65000; neighbor 192.0.2.2 as 4200000001; ") + opt +
+            " }",
+        "t.conf");
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.diagnostics.to_string().find("neighbor AS number out of range") != std::string::npos);
+  }
+}
+
 TEST_CASE("protocol bgp: every option") {
   auto r = load_ok(R"(
     filter in_f { accept; }
@@ -146,7 +182,6 @@ TEST_CASE("protocol bgp: every option") {
       password "secret";
       ttl security off;
       rs client;
-      next hop self;
       med metric on;
       deterministic med;
       prefer older;
@@ -156,7 +191,6 @@ TEST_CASE("protocol bgp: every option") {
       enable route refresh off;
       graceful restart aware;
       graceful restart time 60;
-      add paths tx;
       enable extended messages;
       enable as4 on;
       capabilities on;
@@ -165,6 +199,8 @@ TEST_CASE("protocol bgp: every option") {
       require roles;
       interpret communities off;
       enforce first as on;
+      forward unknown attributes on;
+      max as path length 64;
       ipv4 {
         table master4;
         import filter in_f;
@@ -174,7 +210,6 @@ TEST_CASE("protocol bgp: every option") {
         next hop keep;
         extended next hop off;
         add paths rx;
-        secondary;
         import table on;
         export table on;
         preference 150;
@@ -187,6 +222,7 @@ TEST_CASE("protocol bgp: every option") {
         export filter { if net ~ [ 2001:db8::/32+ ] then accept; reject; };
         next hop address 2001:db8::1;
         import limit off;
+        add paths tx;
       };
     }
   )");
@@ -205,7 +241,6 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(s.neighbor_port == 2179);
   CHECK(*s.neighbor_as == 65001);
   CHECK(*s.peer_type == PeerType::External);
-  CHECK(*s.source_address == ip("192.0.2.1"));
   CHECK(*s.multihop == 2);
   CHECK(s.passive);
   CHECK(s.strict_bind);
@@ -222,7 +257,6 @@ TEST_CASE("protocol bgp: every option") {
   CHECK_FALSE(s.ttl_security);
   CHECK(s.rs_client);
   CHECK_FALSE(s.rr_client);
-  CHECK(s.next_hop.mode == NextHop::Mode::Self);
   CHECK(s.med_metric);
   CHECK(s.deterministic_med);
   CHECK(s.prefer_older);
@@ -232,7 +266,6 @@ TEST_CASE("protocol bgp: every option") {
   CHECK_FALSE(s.enable_route_refresh);
   CHECK(s.graceful_restart == GracefulRestart::Aware);
   CHECK(s.graceful_restart_time == Duration::seconds(60));
-  CHECK(s.add_paths == AddPaths::Tx);
   CHECK(s.enable_extended_messages);
   CHECK(s.enable_as4);
   CHECK(s.capabilities);
@@ -241,6 +274,8 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(s.require_roles);
   CHECK_FALSE(s.interpret_communities);
   CHECK(s.enforce_first_as);
+  CHECK(s.forward_unknown_attributes);
+  CHECK(s.max_as_path_length == 64);
   CHECK_FALSE(p.is_internal());
 
   REQUIRE(p.channels.size() == 2);
@@ -254,7 +289,6 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(c4.next_hop.mode == NextHop::Mode::Keep);
   CHECK_FALSE(c4.extended_next_hop);
   CHECK(c4.add_paths == AddPaths::Rx);
-  CHECK(c4.secondary);
   CHECK(c4.import_table);
   CHECK(c4.export_table);
   CHECK(c4.preference == 150);
@@ -273,12 +307,12 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(c6.next_hop.mode == NextHop::Mode::Address);
   CHECK(c6.next_hop.address == ip("2001:db8::1"));
   CHECK_FALSE(c6.import_limit);
-  CHECK(c6.add_paths == AddPaths::Tx);  // from the protocol level
+  CHECK(c6.add_paths == AddPaths::Tx);
 }
 
 TEST_CASE("bgp defaults: eBGP vs iBGP, keepalive, multihop, RFC 8212 filters") {
   auto r = load_ok(R"(
-    protocol bgp e { local as 65000; neighbor 192.0.2.2 as 65001; ipv4; }
+    protocol bgp e { local as 65000; neighbor 192.0.2.2 as 65001; }
     protocol bgp i { local as 65000; neighbor 2001:db8::2 as 65000; rr client; }
     protocol bgp d { local as 65000; neighbor range 192.0.2.0/24 external; ipv4 { import all; export all; }; }
   )");
@@ -291,6 +325,8 @@ TEST_CASE("bgp defaults: eBGP vs iBGP, keepalive, multihop, RFC 8212 filters") {
   CHECK(e.settings.graceful_restart == GracefulRestart::Aware);
   CHECK(e.settings.enable_route_refresh);
   CHECK(e.settings.default_bgp_local_pref == 100);
+  CHECK_FALSE(e.settings.forward_unknown_attributes);  // rsd's own options (docs/config.md)
+  CHECK(e.settings.max_as_path_length == 255);
   CHECK(e.channel(Family::Ipv4)->settings.import_filter.kind == FilterSpec::Kind::None);
   CHECK(e.channel(Family::Ipv4)->settings.export_filter.kind == FilterSpec::Kind::None);
   const BgpProtocol& i = *r.config.find_bgp("i");
@@ -310,23 +346,23 @@ TEST_CASE("template inheritance: options, chains and per-family channels") {
   auto r = load_ok(R"(
     filter f1 { accept; }
     filter f2 { accept; }
-    template bgp base {
+    template bgp tbase {
       local as 65000;
       hold time 60;
       passive on;
       ipv4 { import filter f1; export filter f1; import limit 10; };
     }
-    template bgp clients from base {
+    template bgp clients from tbase {
       rs client;
       hold time 30;
-      ipv6 { import all; };
+      ipv6 { import all; export none; };
     }
     protocol bgp c1 from clients {
       neighbor 192.0.2.10 as 65010;
       passive off;
       ipv4 { export filter f2; };
     }
-    protocol bgp c2 from base { neighbor 192.0.2.11 as 65011; }
+    protocol bgp c2 from tbase { neighbor 192.0.2.11 as 65011; }
   )");
   const Config& c = r.config;
   CHECK(c.templates.size() == 2);
@@ -384,7 +420,7 @@ TEST_CASE("defines stand for numbers and addresses") {
 TEST_CASE("protocol static and device") {
   auto r = load_ok(R"(
     protocol device {};
-    protocol device dev2 { scan time 10; }
+    protocol device dev2 { disabled; }
     protocol static {
       ipv4;
       route 10.0.0.0/8 via 192.0.2.1;
@@ -404,7 +440,7 @@ TEST_CASE("protocol static and device") {
   REQUIRE(c.devices.size() == 2);
   CHECK(c.devices[0].name == "device1");
   CHECK(c.devices[0].scan_time == Duration::seconds(60));
-  CHECK(c.devices[1].scan_time == Duration::seconds(10));
+  CHECK(c.devices[1].disabled);
   REQUIRE(c.statics.size() == 3);
   const StaticProtocol& s = c.statics[0];
   CHECK(s.name == "static1");
@@ -562,7 +598,7 @@ TEST_CASE("filters are compiled and attached; symbols shared") {
     filter f { if ok_len() then accept; reject; }
     protocol bgp p { local as 1; neighbor 192.0.2.1 as 2;
       ipv4 { import filter f; export where ok_len(); };
-      ipv6 { import filter { accept; }; };
+      ipv6 { import filter { accept; }; export none; };
     }
     protocol static { route 10.0.0.0/8 blackhole { bgp_med = 5; }; }
   )");

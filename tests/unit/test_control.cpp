@@ -43,8 +43,8 @@ struct Fixture {
   std::unique_ptr<control::Commands> commands;
   control::SessionState session;
 
-  Fixture() {
-    conf::LoadResult r = conf::load_string(kConfig, "t.conf");
+  explicit Fixture(const char* text = kConfig) {
+    conf::LoadResult r = conf::load_string(text, "t.conf");
     REQUIRE_MESSAGE(r.ok(), r.diagnostics.to_string());
     config = std::make_shared<const conf::Config>(std::move(r.config));
     server = std::make_unique<RouteServer>(io, config);
@@ -102,11 +102,14 @@ TEST_CASE("show route: layout, order, for, count, errors") {
   CHECK(f.run("show route for 172.16.0.1") == "8001 Network not found\n");
   CHECK(f.run("show route 10.1.0.0/24") == "8001 Network not found\n");
   CHECK(f.run("show route count") ==
-        "1007-6 of 6 routes for 6 networks in table master4\n 1 of 1 routes for 1 networks in table master6\n"
+        "1007-6 of 6 routes for 6 networks in table master4\n 1 of 1 routes for 1 networks in "
+        "table master6\n"
         "0014 Total: 7 of 7 routes for 7 networks in 2 tables\n");
-  CHECK(f.run("show route count table master6") == "1007-1 of 1 routes for 1 networks in table master6\n0000 \n");
+  CHECK(f.run("show route count table master6") ==
+        "1007-1 of 1 routes for 1 networks in table master6\n0000 \n");
   CHECK(f.run("sh ro where bgp_med = 10 count") ==
-        "1007-1 of 6 routes for 6 networks in table master4\n 0 of 1 routes for 1 networks in table master6\n"
+        "1007-1 of 6 routes for 6 networks in table master4\n 0 of 1 routes for 1 networks in "
+        "table master6\n"
         "0014 Total: 1 of 7 routes for 7 networks in 2 tables\n");
   CHECK(f.run("show route filter high_med").find("203.0.113.0/24") != std::string::npos);
   CHECK(f.run("show route filter nope").rfind("9001 ", 0) == 0);
@@ -114,7 +117,8 @@ TEST_CASE("show route: layout, order, for, count, errors") {
   CHECK(f.run("show route where bgp_med ===").rfind("9001 ", 0) == 0);
   CHECK(f.run("show route protocol nope").rfind("9001 ", 0) == 0);
   r = f.run("show route for 203.0.113.1 all");
-  CHECK(r.find("1008-\tType: static univ\n \tDecision: best (only path)\n1012-") != std::string::npos);
+  CHECK(r.find("1008-\tType: static univ\n \tDecision: best (only path)\n1012-") !=
+        std::string::npos);
   CHECK(r.find(" \tBGP.med: 10\n") != std::string::npos);
 }
 
@@ -130,13 +134,16 @@ TEST_CASE("show route streams in slices that add up to the whole reply") {
 TEST_CASE("show protocols, symbols, status, eval") {
   Fixture f;
   std::string p = f.run("show protocols");
-  CHECK(p.rfind("2002-Name       Proto      Table      State  Since         Info\n1002-st1        Static     master4    up", 0) == 0);
+  CHECK(p.rfind("2002-Name       Proto      Table      State  Since         Info\n1002-st1        "
+                "Static     master4    up",
+                0) == 0);
   CHECK(p.find("\n peer1      BGP        ---        down ") != std::string::npos);
   CHECK(f.run("show protocols \"st*\"").find("peer1") == std::string::npos);
   CHECK(f.run("show protocols \"zz*\"") == "8003 No protocols match\n");
   CHECK(f.run("show protocols zz").rfind("9001 ", 0) == 0);
   std::string a = f.run("show protocols all peer1");
-  CHECK(a.find("1006-  BGP state:          Idle\n     Neighbor address: 127.0.0.2\n") != std::string::npos);
+  CHECK(a.find("1006-  BGP state:          Idle\n     Neighbor address: 127.0.0.2\n") !=
+        std::string::npos);
   CHECK(a.find("    Input filter:   ACCEPT") != std::string::npos);
   std::string s = f.run("show symbols");
   CHECK(s.find("high_med\tfilter") != std::string::npos);
@@ -176,8 +183,8 @@ TEST_CASE("show memory: the structures' accounting in BIRD's layout, a Total and
   Fixture f;
   const std::string m = f.run("show memory");
   CHECK(m.rfind("1018-rsd memory usage\n", 0) == 0);
-  for (const char* part : {"Routing tables:", "Route attributes:", "Adj-RIB-Out:", "Export buckets:",
-                           "Journal:", "Total:", "Resident (RSS):"})
+  for (const char* part : {"Routing tables:", "Route attributes:", "Adj-RIB-Out:",
+                           "Export buckets:", "Journal:", "Total:", "Resident (RSS):"})
     CHECK_MESSAGE(m.find(part) != std::string::npos, part);
   // The static routes are in the Loc-RIB: the accounting is not zero and matches memory().
   const RouteServer::MemoryReport r = f.server->memory();
@@ -185,4 +192,52 @@ TEST_CASE("show memory: the structures' accounting in BIRD's layout, a Total and
   CHECK(r.rib.table > 0);
   CHECK(r.attrs.total() > 0);
   CHECK(r.total() >= r.rib.table + r.rib.paths + r.attrs.total());
+}
+
+TEST_CASE("import keep filtered: rejected routes are shown only when kept, per channel") {
+  // Two static protocols with the same import filter; only the first keeps what it rejects.
+  const char* text = R"(
+router id 192.0.2.1;
+protocol static kept {
+  ipv4 { import where bgp_med > 5; import keep filtered; };
+  route 203.0.113.0/24 via 192.0.2.2 { bgp_med = 10; };
+  route 203.0.113.128/25 via 192.0.2.2 { bgp_med = 1; };
+}
+protocol static dropped {
+  ipv6 { import where bgp_med > 5; };
+  route 2001:db8:1::/48 via 2001:db8::2 { bgp_med = 10; };
+  route 2001:db8:2::/48 via 2001:db8::2 { bgp_med = 1; };
+}
+)";
+  Fixture f(text);
+  const std::string filtered = f.run("show route filtered");
+  CHECK(filtered.find("203.0.113.128/25") != std::string::npos);
+  CHECK(filtered.find("2001:db8:2::/48") == std::string::npos);
+  const std::string shown = f.run("show route");
+  CHECK(shown.find("203.0.113.0/24") != std::string::npos);
+  CHECK(shown.find("2001:db8:1::/48") != std::string::npos);
+  CHECK(shown.find("203.0.113.128/25") == std::string::npos);
+  CHECK(shown.find("2001:db8:2::/48") == std::string::npos);
+  const std::string protos = f.run("show protocols all");
+  CHECK(protos.find("1 imported, 1 filtered") != std::string::npos);
+  CHECK(protos.find("1 imported, 0 filtered") != std::string::npos);
+}
+
+TEST_CASE("static blackhole, unreachable and prohibit routes are in the table") {
+  const char* text = R"(
+router id 192.0.2.1;
+protocol static sinks { ipv4; route 198.51.100.0/24 blackhole; route 198.51.101.0/24 unreachable; }
+protocol static sinks6 { ipv6 { preference 150; }; route 2001:db8:dead::/48 prohibit; }
+)";
+  Fixture f(text);
+  const std::string shown = f.run("show route");
+  CHECK(shown.find("198.51.100.0/24") != std::string::npos);
+  CHECK(shown.find("198.51.101.0/24") != std::string::npos);
+  CHECK(shown.find("2001:db8:dead::/48") != std::string::npos);
+  // BIRD's layout: the destination instead of `unicast`, no `via` line.
+  CHECK(shown.find("198.51.100.0/24      blackhole [sinks ") != std::string::npos);
+  CHECK(shown.find("198.51.101.0/24      unreachable [sinks ") != std::string::npos);
+  CHECK(shown.find("prohibited [sinks6 ") != std::string::npos);
+  CHECK(shown.find("(150)") != std::string::npos);
+  CHECK(shown.find("via 0.0.0.0") == std::string::npos);
 }

@@ -1,5 +1,5 @@
 // The ExaBGP text API parser: every unicast `cmd` line of ExaBGP's encoding vectors
-// (../shared/data/exabgp-qa, BSD licence) must yield the route and attributes of the `raw` UPDATE
+// (tests/data/exabgp-qa, BSD licence: LICENCE.txt there) must yield the route and attributes of the `raw` UPDATE
 // ExaBGP sent for it; plus hand-written cases for the selector, attributes nlri, and bad lines.
 #include <doctest/doctest.h>
 
@@ -54,7 +54,7 @@ void compare(const ApiCommand& cmd, const wire::UpdateMessage& u, const wire::Ne
 }  // namespace
 
 TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes of its raw UPDATE") {
-  const fs::path root = fs::path(RSD_SHARED_DATA_DIR) / "exabgp-qa";
+  const fs::path root = fs::path(RSD_TEST_DATA_DIR) / "exabgp-qa";
   REQUIRE(fs::exists(root / "encoding"));
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(root / "encoding")) files.push_back(e.path());

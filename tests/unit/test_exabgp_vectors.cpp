@@ -1,4 +1,4 @@
-// ExaBGP's own encoding vectors (../shared/data/exabgp-qa, BSD licence): every raw message ExaBGP
+// ExaBGP's own encoding vectors (tests/data/exabgp-qa, BSD licence: LICENCE.txt there): every raw message ExaBGP
 // produced for its test configurations is decoded by rsd as the receiving side and compared with
 // ExaBGP's JSON rendering of the same message: attributes, next hops, NLRI, path ids, withdrawals.
 // Families rsd does not carry (VPN, flow) must be recognised and skipped (RFC 4760 6), never fail.
@@ -143,7 +143,7 @@ bool has_other_family(const json& j) {
 }  // namespace
 
 TEST_CASE("every ExaBGP encoding vector decodes to what ExaBGP's JSON says") {
-  const fs::path root = fs::path(RSD_SHARED_DATA_DIR) / "exabgp-qa";
+  const fs::path root = fs::path(RSD_TEST_DATA_DIR) / "exabgp-qa";
   REQUIRE(fs::exists(root / "encoding"));
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(root / "encoding")) files.push_back(e.path());

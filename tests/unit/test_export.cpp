@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 
 #include "filters/vm.hpp"
@@ -40,8 +41,10 @@ struct Lab {
     AttrBuilder b;
     b.set_origin(Origin::Igp);
     b.set_present(AttrType::AsPath);
-    if (s->kind == SourceKind::Ebgp) b.as_path.segments.push_back({AsSegmentType::Sequence, {65001}});
-    b.set_next_hop(p.is_v4() ? IpAddress::v4(0xC0000200 + s->id) : IpAddress::v6(0x20010db800000000ULL, s->id));
+    if (s->kind == SourceKind::Ebgp)
+      b.as_path.segments.push_back({AsSegmentType::Sequence, {65001}});
+    b.set_next_hop(p.is_v4() ? IpAddress::v4(0xC0000200 + s->id)
+                             : IpAddress::v6(0x20010db800000000ULL, s->id));
     b.set_med(med);
     auto a = table.intern(b);
     auto slot = rib.receive(p, s, 0, a);
@@ -53,8 +56,8 @@ const Prefix kV4 = *Prefix::parse("203.0.113.10/32");
 const Prefix kV6 = *Prefix::parse("2001:db8:30::1/128");
 
 // Decodes every UPDATE in `bytes` and applies it to a prefix -> attributes view.
-std::map<Prefix, AttrBuilder> receive_all(const std::vector<uint8_t>& bytes, const wire::Negotiated& n,
-                                          int* eor = nullptr) {
+std::map<Prefix, AttrBuilder> receive_all(const std::vector<uint8_t>& bytes,
+                                          const wire::Negotiated& n, int* eor = nullptr) {
   std::map<Prefix, AttrBuilder> held;
   wire::Framer f(bytes, wire::HeaderLimits::from(n));
   wire::UpdateMessage u;
@@ -74,6 +77,47 @@ std::map<Prefix, AttrBuilder> receive_all(const std::vector<uint8_t>& bytes, con
   }
   return held;
 }
+
+// A session's channels: one export member per family.
+struct Member {
+  ExportMember v4, v6;
+  Member() {
+    v4.family = Family::Ipv4;
+    v6.family = Family::Ipv6;
+    v4.active = v6.active = true;
+  }
+  void set_source(const RouteSource* s) { v4.source = v6.source = s; }
+  void set_wake(std::function<void()> f) { v4.wake = v6.wake = std::move(f); }
+  ExportMember& operator[](const Prefix& p) { return p.is_v4() ? v4 : v6; }
+  std::size_t pending() const { return v4.out.pending() + v6.out.pending(); }
+  std::size_t advertised() const { return v4.out.advertised() + v6.out.advertised(); }
+  bool has_pending() const { return v4.out.has_pending() || v6.out.has_pending(); }
+  bool pack(const wire::Negotiated& n, std::vector<uint8_t>& out, std::size_t budget,
+            PackCounters& k) {
+    ExportMember* m[] = {&v4, &v6};
+    return pack_updates(m, n, out, budget, k);
+  }
+};
+
+// The export groups of one policy: one per family.
+struct Groups {
+  ExportGroup v4, v6;
+  explicit Groups(ExportRules r, ExportPolicy policy = {})
+      : v4(with(r, Family::Ipv4), policy), v6(with(r, Family::Ipv6), policy) {}
+  static ExportRules with(ExportRules r, Family f) {
+    r.family = f;
+    return r;
+  }
+  ExportGroup& operator[](const Prefix& p) { return p.is_v4() ? v4 : v6; }
+  void add(Member& m) {
+    v4.members().push_back(&m.v4);
+    v6.members().push_back(&m.v6);
+  }
+  ExportGroup::Result compute(const Prefix& p, Lab& lab) {
+    return (*this)[p].compute(p, lab.rib.find(p), lab.table, lab.vm);
+  }
+  void run(const Prefix& p, Lab& lab) { (*this)[p].apply_all(p, compute(p, lab)); }
+};
 
 wire::Negotiated session(bool ebgp) {
   wire::Negotiated n;
@@ -98,23 +142,24 @@ TEST_CASE("iBGP route server: reflection to rr clients, never back to the source
   rules.local_as = 65000;
   rules.router_id = 0x0a0000fe;
   rules.rr_client = true;
-  ExportGroup g(rules, {});
-  ExportMember edge, node1;
-  edge.source = lab.source(9, SourceKind::Ibgp);
-  node1.source = n1;
+  Groups g(rules);
+  Member edge, node1;
+  edge.set_source(lab.source(9, SourceKind::Ibgp));
+  node1.set_source(n1);
   int wakes = 0;
-  edge.wake = [&] { ++wakes; };
-  g.members() = {&edge, &node1};
+  edge.set_wake([&] { ++wakes; });
+  g.add(edge);
+  g.add(node1);
 
-  for (const Prefix& p : {kV4, kV6}) g.apply_all(p, g.compute(p, lab.rib.find(p), lab.table, lab.vm));
+  for (const Prefix& p : {kV4, kV6}) g.run(p, lab);
   CHECK(wakes == 2);
-  CHECK(edge.out.pending() == 2);
-  CHECK(node1.out.pending() == 1);  // only the v6 route: the v4 best is its own
+  CHECK(edge.pending() == 2);
+  CHECK(node1.pending() == 1);  // only the v6 route: the v4 best is its own
 
   PackCounters k;
   std::vector<uint8_t> bytes;
-  edge.end_of_rib_due = true;
-  CHECK_FALSE(pack_updates(edge, session(false), bytes, 1 << 20, k));
+  edge.v4.end_of_rib_due = edge.v6.end_of_rib_due = true;
+  CHECK_FALSE(edge.pack(session(false), bytes, 1 << 20, k));
   int eor = 0;
   auto held = receive_all(bytes, session(false), &eor);
   CHECK(eor == 2);
@@ -122,21 +167,21 @@ TEST_CASE("iBGP route server: reflection to rr clients, never back to the source
   REQUIRE(held.count(kV6));
   CHECK(held[kV4].med == 100);
   CHECK(held[kV4].next_hop == IpAddress::v4(0xC0000201));  // unchanged
-  CHECK(held[kV4].local_pref == 100);                       // default added for iBGP
-  CHECK(held[kV4].originator_id == n1->bgp_id);             // RFC 4456
+  CHECK(held[kV4].local_pref == 100);                      // default added for iBGP
+  CHECK(held[kV4].originator_id == n1->bgp_id);            // RFC 4456
   CHECK(held[kV4].cluster_list.values == std::vector<uint32_t>{0x0a0000fe});
   CHECK(held[kV6].next_hop == IpAddress::v6(0x20010db800000000ULL, 2));
 
   // n1 fails (withdraws): the edge moves to n2, withdrawals and announcements in one pull.
   CHECK(lab.rib.withdraw(kV4, n1, 0) == BestResult::Changed);
-  g.apply_all(kV4, g.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm));
+  g.run(kV4, lab);
   bytes.clear();
-  CHECK_FALSE(pack_updates(edge, session(false), bytes, 1 << 20, k));
+  CHECK_FALSE(edge.pack(session(false), bytes, 1 << 20, k));
   auto after = receive_all(bytes, session(false));
   CHECK(after[kV4].med == 101);
   CHECK(after[kV4].originator_id == n2->bgp_id);
   // node1 now gets n2's v4 route; n2 itself got nothing for v4 (its own route).
-  CHECK(node1.out.pending() == 2);
+  CHECK(node1.pending() == 2);
 }
 
 TEST_CASE("iBGP routes are not sent to iBGP non-clients; eBGP rewrites") {
@@ -153,9 +198,9 @@ TEST_CASE("iBGP routes are not sent to iBGP non-clients; eBGP rewrites") {
   ExportGroup eg(ebgp, {});
   auto r = eg.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
   REQUIRE(r.attrs);
-  CHECK(r.attrs->as_path->first_as() == 65000);       // prepended
-  CHECK_FALSE(r.attrs->has(AttrType::LocalPref));     // not sent over eBGP
-  CHECK(r.attrs->has(AttrType::Med));                 // iBGP-learned MED may go out
+  CHECK(r.attrs->as_path->first_as() == 65000);    // prepended
+  CHECK_FALSE(r.attrs->has(AttrType::LocalPref));  // not sent over eBGP
+  CHECK(r.attrs->has(AttrType::Med));              // iBGP-learned MED may go out
   CHECK(ebgp.next_hop_self());
 
   ExportRules rs_client = ebgp;
@@ -163,7 +208,7 @@ TEST_CASE("iBGP routes are not sent to iBGP non-clients; eBGP rewrites") {
   ExportGroup rsg(rs_client, {});
   auto rr = rsg.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
   REQUIRE(rr.attrs);
-  CHECK_FALSE(rr.attrs->as_path);                     // RFC 7947: no prepend
+  CHECK_FALSE(rr.attrs->as_path);  // RFC 7947: no prepend
   CHECK_FALSE(rs_client.next_hop_self());
 
   ExportGroup none(rs_client, {ExportPolicy::Kind::None, nullptr});
@@ -189,27 +234,75 @@ TEST_CASE("NO_EXPORT stays inside the AS, NO_ADVERTISE goes nowhere") {
   CHECK_FALSE(ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm).attrs);
 }
 
+TEST_CASE("non-transitive extended communities stay inside the AS; LLGR_STALE goes nowhere") {
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ebgp);
+  AttrBuilder b;
+  b.set_origin(Origin::Igp);
+  b.set_present(AttrType::AsPath);
+  b.as_path.segments.push_back({AsSegmentType::Sequence, {65001}});
+  b.set_next_hop(IpAddress::v4(0xC0000201));
+  // RFC 4360 2: route target 2-octet AS (0x0002, transitive), the 0x40 generic form, RFC 8097's
+  // origin validation state (0x4300, non-transitive).
+  const ExtCommunity rt = 0x0002FDE900000064ULL, nt = 0x4002FDE900000001ULL, ov = 0x4300000000000002ULL;
+  b.ext_communities.values = {rt, nt, ov};
+  b.set_present(AttrType::ExtCommunities);
+  auto a = lab.table.intern(b);
+  (void)lab.rib.import(kV4, lab.rib.receive(kV4, n1, 0, a), a, 1);
+  ExportRules rules;
+  rules.local_as = 65000;
+  auto to_ibgp = ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(to_ibgp.attrs);
+  CHECK(to_ibgp.attrs->ext_communities->values == std::vector<ExtCommunity>{rt, nt, ov});
+  rules.ebgp = true;
+  rules.rs_client = true;
+  auto to_client = ExportGroup(rules, {}).compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  REQUIRE(to_client.attrs);
+  CHECK(to_client.attrs->ext_communities->values == std::vector<ExtCommunity>{rt});
+
+  // Only non-transitive ones: the attribute goes away altogether.
+  const Prefix other = *Prefix::parse("203.0.113.20/32");
+  b.ext_communities.values = {nt};
+  a = lab.table.intern(b);
+  (void)lab.rib.import(other, lab.rib.receive(other, n1, 0, a), a, 1);
+  auto only_nt = ExportGroup(rules, {}).compute(other, lab.rib.find(other), lab.table, lab.vm);
+  REQUIRE(only_nt.attrs);
+  CHECK_FALSE(only_nt.attrs->has(AttrType::ExtCommunities));
+
+  // RFC 9494 4.6: LLGR_STALE (65535:6) is never exported (rsd does not offer LLGR).
+  const Prefix stale = *Prefix::parse("203.0.113.30/32");
+  b.ext_communities.values.clear();
+  b.clear(AttrType::ExtCommunities);
+  b.communities.values = {0xFFFF0006};
+  b.set_present(AttrType::Communities);
+  a = lab.table.intern(b);
+  (void)lab.rib.import(stale, lab.rib.receive(stale, n1, 0, a), a, 1);
+  CHECK_FALSE(ExportGroup(rules, {}).compute(stale, lab.rib.find(stale), lab.table, lab.vm).attrs);
+  rules.ebgp = rules.rs_client = false;
+  CHECK_FALSE(ExportGroup(rules, {}).compute(stale, lab.rib.find(stale), lab.table, lab.vm).attrs);
+}
+
 TEST_CASE("packing many prefixes respects the budget and the message size") {
   Lab lab;
   auto* n1 = lab.source(1, SourceKind::Ibgp, true);
   ExportRules rules;
   rules.local_as = 65000;
   rules.rr_client = true;
-  ExportGroup g(rules, {});
-  ExportMember edge;
-  edge.source = lab.source(9, SourceKind::Ibgp);
-  g.members() = {&edge};
+  Groups g(rules);
+  Member edge;
+  edge.set_source(lab.source(9, SourceKind::Ibgp));
+  g.add(edge);
   for (uint32_t i = 0; i < 20000; ++i) {
     Prefix p(IpAddress::v4(0x0a000000 + (i << 8)), 24);
     lab.announce(p, n1, 100 + i % 3);
-    g.apply_all(p, g.compute(p, lab.rib.find(p), lab.table, lab.vm));
+    g.run(p, lab);
   }
   PackCounters k;
   std::vector<uint8_t> all;
   int pulls = 0;
   while (true) {
     std::vector<uint8_t> chunk;
-    bool more = pack_updates(edge, session(false), chunk, 16 * 1024, k);
+    bool more = edge.pack(session(false), chunk, 16 * 1024, k);
     CHECK(chunk.size() <= 16 * 1024 + 4096);
     all.insert(all.end(), chunk.begin(), chunk.end());
     ++pulls;
@@ -219,13 +312,14 @@ TEST_CASE("packing many prefixes respects the budget and the message size") {
   auto held = receive_all(all, session(false));
   CHECK(held.size() == 20000);
   CHECK(k.prefixes_announced == 20000);
-  CHECK(edge.out.advertised() == 20000);
+  CHECK(edge.advertised() == 20000);
 }
 
 namespace {
 // Decodes every UPDATE with ADD-PATH receive: (prefix, path id) -> attributes; counts withdrawals.
 using PathKey = std::pair<Prefix, uint32_t>;
-std::map<PathKey, AttrBuilder> receive_paths(const std::vector<uint8_t>& bytes, const wire::Negotiated& n,
+std::map<PathKey, AttrBuilder> receive_paths(const std::vector<uint8_t>& bytes,
+                                             const wire::Negotiated& n,
                                              std::vector<PathKey>* withdrawn = nullptr) {
   std::map<PathKey, AttrBuilder> held;
   wire::Framer f(bytes, wire::HeaderLimits::from(n));
@@ -285,37 +379,39 @@ TEST_CASE("ADD-PATH send (RFC 7911): every eligible path to add-path members, th
   rules.router_id = 0x0a0000fe;
   rules.rr_client = true;
   ExportRules ap_rules = rules;
-  ap_rules.add_path_v4 = ap_rules.add_path_v6 = true;
+  ap_rules.add_path = true;
   CHECK_FALSE(ap_rules == rules);  // separate groups
-  ExportGroup plain(rules, {}), ap(ap_rules, {});
-  ExportMember edge_plain, edge_ap, node1;
-  edge_plain.source = lab.source(9, SourceKind::Ibgp);
-  edge_ap.source = lab.source(10, SourceKind::Ibgp);
-  node1.source = n1;
-  plain.members() = {&edge_plain};
-  ap.members() = {&edge_ap, &node1};
+  Groups plain(rules), ap(ap_rules);
+  Member edge_plain, edge_ap, node1;
+  edge_plain.set_source(lab.source(9, SourceKind::Ibgp));
+  edge_ap.set_source(lab.source(10, SourceKind::Ibgp));
+  node1.set_source(n1);
+  plain.add(edge_plain);
+  ap.add(edge_ap);
+  ap.add(node1);
 
   auto run = [&](const Prefix& p) {
-    plain.apply_all(p, plain.compute(p, lab.rib.find(p), lab.table, lab.vm));
-    ap.apply_all(p, ap.compute(p, lab.rib.find(p), lab.table, lab.vm));
+    plain.run(p, lab);
+    ap.run(p, lab);
   };
-  auto r = ap.compute(kV4, lab.rib.find(kV4), lab.table, lab.vm);
+  auto r = ap.compute(kV4, lab);
   REQUIRE(r.add_path);
   CHECK(r.paths.size() == 3);
   for (const Prefix& p : {kV4, kV6}) run(p);
-  CHECK(edge_plain.out.pending() == 2);
-  CHECK(edge_ap.out.pending() == 4);
-  CHECK(node1.out.pending() == 3);  // n2 and n3 for v4 (never its own path), n2 for v6
+  CHECK(edge_plain.pending() == 2);
+  CHECK(edge_ap.pending() == 4);
+  CHECK(node1.pending() == 3);  // n2 and n3 for v4 (never its own path), n2 for v6
 
   wire::Negotiated tx = session(false), rx = session(false);
   tx.add_path_tx_ipv4 = tx.add_path_tx_ipv6 = true;
   rx.add_path_rx_ipv4 = rx.add_path_rx_ipv6 = true;
   PackCounters k;
   std::vector<uint8_t> bytes;
-  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  CHECK_FALSE(edge_ap.pack(tx, bytes, 1 << 20, k));
   auto held = receive_paths(bytes, rx);
   REQUIRE(held.size() == 4);
-  const uint32_t id1 = export_path_id(*n1, 0), id2 = export_path_id(*n2, 0), id3 = export_path_id(*n3, 0);
+  const uint32_t id1 = export_path_id(*n1, 0), id2 = export_path_id(*n2, 0),
+                 id3 = export_path_id(*n3, 0);
   REQUIRE(held.count({kV4, id1}));
   REQUIRE(held.count({kV4, id2}));
   REQUIRE(held.count({kV4, id3}));
@@ -326,14 +422,14 @@ TEST_CASE("ADD-PATH send (RFC 7911): every eligible path to add-path members, th
   CHECK(held[{kV4, id3}].originator_id == n3->bgp_id);  // rewritten per path
 
   bytes.clear();
-  CHECK_FALSE(pack_updates(node1, tx, bytes, 1 << 20, k));
+  CHECK_FALSE(node1.pack(tx, bytes, 1 << 20, k));
   auto node_held = receive_paths(bytes, rx);
   CHECK(node_held.size() == 3);
   CHECK_FALSE(node_held.count({kV4, id1}));
 
   // The non-add-path member: the best only, with path id 0.
   bytes.clear();
-  CHECK_FALSE(pack_updates(edge_plain, session(false), bytes, 1 << 20, k));
+  CHECK_FALSE(edge_plain.pack(session(false), bytes, 1 << 20, k));
   auto plain_held = receive_all(bytes, session(false));
   CHECK(plain_held.size() == 2);
   CHECK(plain_held[kV4].med == 100);
@@ -347,30 +443,30 @@ TEST_CASE("ADD-PATH send (RFC 7911): every eligible path to add-path members, th
   CHECK(lab.journal.pending(reader) == 1);
   lab.journal.close_cursor(reader);
   run(kV4);
-  CHECK_FALSE(edge_plain.out.has_pending());
-  CHECK(edge_ap.out.pending() == 1);
+  CHECK_FALSE(edge_plain.has_pending());
+  CHECK(edge_ap.pending() == 1);
   bytes.clear();
-  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  CHECK_FALSE(edge_ap.pack(tx, bytes, 1 << 20, k));
   std::vector<PathKey> gone;
   auto delta = receive_paths(bytes, rx, &gone);
   CHECK(delta.empty());
   REQUIRE(gone.size() == 1);
   CHECK(gone[0] == PathKey{kV4, id2});
-  CHECK(edge_ap.out.advertised() == 3);
-  CHECK(edge_ap.out.sent({kV4, id1}));
-  CHECK_FALSE(edge_ap.out.sent({kV4, id2}));
+  CHECK(edge_ap.advertised() == 3);
+  CHECK(edge_ap.v4.out.sent({kV4, id1}));
+  CHECK_FALSE(edge_ap.v4.out.sent({kV4, id2}));
 
   // The last paths go: every remaining id is withdrawn and the member forgets the prefix.
   CHECK(lab.rib.withdraw(kV4, n1, 0) == BestResult::Changed);
   CHECK(lab.rib.withdraw(kV4, n3, 0) != BestResult::Unchanged);
   run(kV4);
   bytes.clear();
-  CHECK_FALSE(pack_updates(edge_ap, tx, bytes, 1 << 20, k));
+  CHECK_FALSE(edge_ap.pack(tx, bytes, 1 << 20, k));
   gone.clear();
   (void)receive_paths(bytes, rx, &gone);
   CHECK(gone.size() == 2);
-  CHECK(edge_ap.path_ids.count(kV4) == 0);
-  CHECK(edge_ap.out.advertised() == 1);  // the v6 path
+  CHECK(edge_ap.v4.path_ids.count(kV4) == 0);
+  CHECK(edge_ap.advertised() == 1);  // the v6 path
 }
 
 TEST_CASE("export limit: the action is asked once the peer would hold more than the limit") {
@@ -379,14 +475,15 @@ TEST_CASE("export limit: the action is asked once the peer would hold more than 
   ExportRules rules;
   rules.local_as = 65000;
   rules.rr_client = true;
+  rules.family = Family::Ipv4;
   ExportGroup g(rules, {});
   ExportMember edge;
+  edge.active = true;
   edge.source = lab.source(9, SourceKind::Ibgp);
-  edge.export_limit[0] = 3;
+  edge.export_limit = 3;
   int hits = 0;
   bool block = true;
-  edge.limit_hit = [&](int fam) {
-    CHECK(fam == 0);
+  edge.limit_hit = [&] {
     ++hits;
     return block;
   };
@@ -402,12 +499,13 @@ TEST_CASE("export limit: the action is asked once the peer would hold more than 
   // A prefix the peer already holds may change without asking.
   PackCounters k;
   std::vector<uint8_t> bytes;
-  (void)pack_updates(edge, session(false), bytes, 1 << 20, k);
+  ExportMember* one[] = {&edge};
+  (void)pack_updates(one, session(false), bytes, 1 << 20, k);
   CHECK(edge.out.advertised() == 3);
   lab.announce(Prefix(IpAddress::v4(0x0a000000), 24), n1, 150);
   g.apply_all(Prefix(IpAddress::v4(0x0a000000), 24),
-              g.compute(Prefix(IpAddress::v4(0x0a000000), 24), lab.rib.find(Prefix(IpAddress::v4(0x0a000000), 24)),
-                        lab.table, lab.vm));
+              g.compute(Prefix(IpAddress::v4(0x0a000000), 24),
+                        lab.rib.find(Prefix(IpAddress::v4(0x0a000000), 24)), lab.table, lab.vm));
   CHECK(hits == 2);
   CHECK(edge.out.pending() == 1);
   // Warn: the action is told, the route goes out.

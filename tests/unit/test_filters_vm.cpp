@@ -1,5 +1,5 @@
 // VM and compiler: results on sample routes, copy-on-write of attributes, errors with line:col,
-// and the real route-server configs in ../shared/data/bird-configs.
+// and mutated copies of tests/data/bird-configs/ixp-rs.conf (the whole config: test_conf_bird_configs).
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -13,26 +13,14 @@
 #include "filters/lint.hpp"
 #include "filters/same.hpp"
 #include "filters/vm.hpp"
+#include "filter_test_util.hpp"
 
 using namespace rs;
 using namespace rs::filters;
+using namespace rs::filters::test;
+
 
 namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
-namespace {
-
-struct Loaded {
-  SymbolTable syms;
-  conf::Diagnostics diags;
-  bool ok = false;
-};
 
 std::unique_ptr<Loaded> load(std::string_view text) {
   auto l = std::make_unique<Loaded>();
@@ -45,29 +33,6 @@ std::string first_error(std::string_view text) {
   auto l = load(text);
   const auto* e = l->diags.first_error();
   return e ? e->short_string() : std::string("(no error)");
-}
-
-rib::AttrBuilder sample_attrs() {
-  rib::AttrBuilder b;
-  b.set_origin(rib::Origin::Igp);
-  b.as_path.segments.push_back({rib::AsSegmentType::Sequence, {65001, 65002, 65003}});
-  b.set_present(rib::AttrType::AsPath);
-  b.set_next_hop(*rib::IpAddress::parse("192.0.2.1"));
-  b.set_med(10);
-  b.set_local_pref(100);
-  b.communities.values = {(65000u << 16) | 1, (65000u << 16) | 2};
-  b.set_present(rib::AttrType::Communities);
-  b.large_communities.values = {{65000, 1, 2}};
-  b.set_present(rib::AttrType::LargeCommunities);
-  return b;
-}
-
-RouteInfo route(const char* net) {
-  RouteInfo r;
-  r.net = *rib::Prefix::parse(net);
-  r.from = *rib::IpAddress::parse("192.0.2.1");
-  r.proto = "peer1";
-  return r;
 }
 
 }  // namespace
@@ -183,8 +148,10 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("filter f { if bgp_path ~ [= 1 2 =] then accept }") == "1:48: expected an expression, got '}'");
   CHECK(first_error("filter f { return 1; }") == "1:12: return outside a function (use accept or reject in a filter)");
   CHECK(first_error("define a = 1;\ndefine a = 2;") == "2:8: 'a' is already defined at t.conf:1:8");
-  CHECK(first_error("filter f { if bgp_path.foo = 1 then accept; }") == "1:23: type bgppath has no member 'foo'");
-  CHECK(first_error("filter f { int set s; s = [1, (1,2)]; }") == "1:31: a set cannot mix int and pair values");
+  CHECK(first_error("filter f { if bgp_path.foo = 1 then accept; }") ==
+        "1:23: type bgppath has no member 'foo'");
+  CHECK(first_error("filter f { int set s; s = [1, (1,2)]; }") ==
+        "1:31: a set mixing int and pair values is not supported by rsd");
   CHECK(first_error("filter f { if net ~ [(10, 1..2, 3)] then accept; }") ==
         "1:22: in a large community set item, fields after a range or '*' must be '*'");
   CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") == "2:14: argument 1 of 'g' must be ip, got int");
@@ -211,60 +178,6 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("filter f { if \"a\" < 1 then accept; }") == "1:19: operator < cannot be applied to string and int");
 }
 
-namespace {
-// Loads the filter-language parts of a full BIRD config: define / function / filter; every other
-// top-level statement is skipped. Returns the diagnostics.
-std::unique_ptr<Loaded> load_bird_tokens(std::unique_ptr<Loaded> l, conf::TokenStream ts);
-std::unique_ptr<Loaded> load_bird_config(const std::string& path) {
-  auto l = std::make_unique<Loaded>();
-  auto ts = conf::tokenize_file(path, l->diags);
-  return load_bird_tokens(std::move(l), std::move(ts));
-}
-std::unique_ptr<Loaded> load_bird_tokens(std::unique_ptr<Loaded> l, conf::TokenStream ts) {
-  while (!ts.at_end() && !ts.next_is(conf::TokenKind::End)) {
-    const auto& t = ts.peek();
-    const std::size_t before = ts.position();
-    bool r = true;
-    if (t.is_keyword("function")) r = parse_function_definition(ts, l->syms, l->diags);
-    else if (t.is_keyword("filter")) r = parse_filter_definition(ts, l->syms, l->diags) != nullptr;
-    else if (t.is_keyword("define")) r = parse_define(ts, l->syms, l->diags);
-    else skip_construct(ts);
-    if (!r) {
-      ts.reset(before);
-      skip_construct(ts);
-    }
-    if (ts.position() == before) ts.next();
-  }
-  return l;
-}
-}  // namespace
-
-TEST_CASE("arouteserver configs: every function and filter loads; roa_check is the only error") {
-  for (const char* name : {"arouteserver-default-bird2.0.conf", "arouteserver-default-bird2.conf",
-                           "arouteserver-rich-bird2.0.conf", "arouteserver-rich-bird2.conf"}) {
-    CAPTURE(name);
-    auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/" + name);
-    const bool rich = std::string(name).find("rich") != std::string::npos;
-    for (const auto& d : l->diags.items()) {
-      CAPTURE(d.to_string());
-      CHECK(d.message.find("roa_check is not supported") != std::string::npos);
-    }
-    if (rich) {
-      CHECK(l->diags.error_count() == 2);  // perform_rpki_validation, prefix_in_rpki_roas_as_route_objects
-      // Filters that call them are registered as stubs that fail when run: no cascade of errors.
-      auto f = l->syms.filter("receive_from_AS10745_1");
-      REQUIRE(f);
-      rib::AttrTable table;
-      auto attrs = table.intern(sample_attrs());
-      Vm vm;
-      RunOutput out;
-      CHECK(vm.run(*f, route("10.0.0.0/8"), *attrs, out) == Verdict::Error);
-    } else {
-      CHECK(l->diags.error_count() == 0);
-      CHECK(l->syms.filters().size() >= 8);
-    }
-  }
-}
 
 TEST_CASE("same(): equal text compiles to the same program, any change differs") {
   auto a = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
@@ -297,7 +210,7 @@ TEST_CASE("hostile input: deep nesting, long chains, random mutations never cras
   std::string blocks = "filter f " + std::string(3000, '{') + std::string(3000, '}');
   CHECK(first_error(blocks).find("nesting too deep") != std::string::npos);
 
-  const std::string text = slurp(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf");
+  const std::string text = slurp(std::string(RSD_TEST_DATA_DIR) + "/bird-configs/ixp-rs.conf");
   REQUIRE(text.size() > 10000);
   std::mt19937 rng(7);
   int loaded = 0;
@@ -326,56 +239,6 @@ TEST_CASE("hostile input: deep nesting, long chains, random mutations never cras
   MESSAGE(loaded << " of 300 mutated configs still loaded");
 }
 
-TEST_CASE("arouteserver default config: import and export filters on sample routes") {
-  auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.conf");
-  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
-  auto in = l->syms.filter("receive_from_AS10745_1");
-  auto exp = l->syms.filter("announce_to_AS10745_1");
-  REQUIRE(in);
-  REQUIRE(exp);
-  rib::AttrTable table;
-  auto make = [&](std::vector<uint32_t> path, const char* nh) {
-    rib::AttrBuilder b;
-    b.set_origin(rib::Origin::Igp);
-    b.as_path.segments.push_back({rib::AsSegmentType::Sequence, std::move(path)});
-    b.set_present(rib::AttrType::AsPath);
-    b.set_next_hop(*rib::IpAddress::parse(nh));
-    return table.intern(b);
-  };
-  Vm vm;
-  RunOutput out;
-  auto run = [&](const FilterRef& f, const char* net, const rib::AttrRef& a) {
-    out.clear_text();
-    return vm.run(*f, route(net), *a, out);
-  };
-  auto good = make({10745}, "192.0.2.22");
-  CHECK(run(in, "192.136.136.0/24", good) == Verdict::Accept);
-  CHECK(out.log.empty());
-  CHECK(run(in, "192.136.137.0/24", good) == Verdict::Reject);
-  CHECK(out.log == "prefix not in client's r_set - REJECTING 192.136.137.0/24\n");
-  CHECK(run(in, "10.0.0.0/24", good) == Verdict::Reject);
-  CHECK(out.log == "prefix is bogon - REJECTING 10.0.0.0/24\n");
-  CHECK(run(in, "192.0.2.0/25", good) == Verdict::Reject);
-  CHECK(out.log == "prefix is bogon - REJECTING 192.0.2.0/25\n");  // TEST-NET-1; no global blacklist here
-  CHECK(run(in, "2001:500:4::/48", good) == Verdict::Reject);
-  CHECK(out.log == "AFI not enabled for this peer - REJECTING 2001:500:4::/48\n");
-  CHECK(run(in, "192.136.136.0/24", make({10745}, "192.0.2.23")) == Verdict::Reject);
-  CHECK(out.log == "NEXT_HOP [192.0.2.23] not allowed - REJECTING 192.136.136.0/24\n");
-  CHECK(run(in, "192.136.136.0/24", make({3333, 10745}, "192.0.2.22")) == Verdict::Reject);
-  CHECK(out.log == "invalid left-most ASN [3333] - REJECTING 192.136.136.0/24\n");
-  CHECK(run(in, "192.136.136.0/24", make({10745, 64512, 10745}, "192.0.2.22")) == Verdict::Reject);
-  CHECK(out.log == "AS_PATH [(path 10745 64512 10745)] contains invalid ASN - REJECTING 192.136.136.0/24\n");
-  CHECK(run(in, "192.136.136.0/24", make({10745, 174, 10745}, "192.0.2.22")) == Verdict::Reject);
-  CHECK(run(in, "192.136.136.0/24", make({10745, 3333}, "192.0.2.22")) == Verdict::Reject);
-  CHECK(out.log == "origin ASN [3333] not in allowed as-sets - REJECTING 192.136.136.0/24\n");
-  std::vector<uint32_t> long_path(33, 10745);
-  CHECK(run(in, "192.136.136.0/24", make(long_path, "192.0.2.22")) == Verdict::Reject);
-  CHECK(out.log == "AS_PATH len [33] longer than 32 - REJECTING 192.136.136.0/24\n");
-  // Export to the same client: accepted, unmodified.
-  CHECK(run(exp, "192.136.136.0/24", good) == Verdict::Accept);
-  CHECK_FALSE(out.modified);
-}
-
 TEST_CASE("family lint: one-family prefix sets in a channel of the other family") {
   auto l = load(R"(
 function in_v4() -> bool
@@ -400,10 +263,6 @@ filter wiki_style {
   if net ~ [ 10.0.0.0/8+, 192.168.0.0/16+ ] then accept;
   reject;
 }
-filter both {
-  if net ~ [ 10.0.0.0/8+, 2001:db8::/32+ ] then accept;
-  reject;
-}
 )");
   REQUIRE_MESSAGE(l->ok, l->diags.to_string());
   auto lint = [&](const char* name, rib::Family fam) {
@@ -416,29 +275,11 @@ filter both {
   CHECK(lint("early_exit", rib::Family::Ipv6).empty());
   CHECK(lint("early_exit", rib::Family::Ipv4).empty());  // the test is unreachable there
   CHECK(lint("wiki_style", rib::Family::Ipv4).empty());
-  CHECK(lint("both", rib::Family::Ipv6).empty());
   auto d = lint("wiki_style", rib::Family::Ipv6);
   REQUIRE(d.warning_count() == 1);
   CHECK(d.items()[0].short_string() ==
         "21:10: warning: this prefix set has only IPv4 prefixes, but filter 'wiki_style' runs in the IPv6 "
         "channel of protocol p: the test never matches");
-}
-
-TEST_CASE("family lint is silent on the arouteserver configs (all their tests are guarded)") {
-  for (const char* name : {"arouteserver-default-bird2.conf", "arouteserver-default-bird2.0.conf"}) {
-    CAPTURE(name);
-    auto l = load_bird_config(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/" + name);
-    REQUIRE_FALSE(l->diags.has_errors());
-    int tests = 0;
-    for (const auto& [fname, f] : l->syms.filters()) {
-      tests += static_cast<int>(f->program().net_set_tests.size());
-      conf::Diagnostics d;
-      lint_channel_family(*f, rib::Family::Ipv4, "p", d);
-      lint_channel_family(*f, rib::Family::Ipv6, "p", d);
-      CHECK_MESSAGE(d.empty(), d.to_string());
-    }
-    CHECK(tests > 10);
-  }
 }
 
 TEST_CASE("print formats values as BIRD does") {
@@ -566,57 +407,4 @@ TEST_CASE("entry points for the config parser: inline filters, where, constants"
   CHECK(vm.run(*where_f, route("10.1.0.0/16"), *attrs, out) == Verdict::Accept);
   CHECK(vm.run(*where_f, route("10.1.1.0/25"), *attrs, out) == Verdict::Reject);
   CHECK(vm.run(*where_f, route("11.0.0.0/16"), *attrs, out) == Verdict::Reject);
-}
-
-TEST_CASE("arouteserver rich config (roa_check replaced by ROA_UNKNOWN): communities and prepends") {
-  std::string text = slurp(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-rich-bird2.conf");
-  for (const char* roa : {"roa_check(RPKI4)", "roa_check(RPKI6)"})
-    for (std::size_t p; (p = text.find(roa)) != std::string::npos;) text.replace(p, std::strlen(roa), "ROA_UNKNOWN");
-  auto l0 = std::make_unique<Loaded>();
-  auto ts = conf::tokenize_string(text, "rich.conf", l0->diags);
-  auto l = load_bird_tokens(std::move(l0), std::move(ts));
-  REQUIRE_MESSAGE(!l->diags.has_errors(), l->diags.to_string());
-  auto in = l->syms.filter("receive_from_AS10745_1");
-  auto exp = l->syms.filter("announce_to_AS10745_1");
-  REQUIRE(in);
-  REQUIRE(exp);
-  rib::AttrTable table;
-  Vm vm;
-  RunOutput out;
-  rib::AttrBuilder b;
-  b.set_origin(rib::Origin::Igp);
-  b.as_path.segments.push_back({rib::AsSegmentType::Sequence, {10745}});
-  b.set_present(rib::AttrType::AsPath);
-  b.set_next_hop(*rib::IpAddress::parse("192.0.2.22"));
-  b.communities.values = {(65535u << 16) | 0, (65530u << 16) | 0};  // GRACEFUL_SHUTDOWN, and a scrubbed one
-  b.set_present(rib::AttrType::Communities);
-  b.set_local_pref(100);
-  auto a = table.intern(b);
-  REQUIRE_MESSAGE(vm.run(*in, route("192.136.136.0/24"), *a, out) == Verdict::Accept, (out.error + out.log));
-  REQUIRE(out.modified);
-  CHECK(out.attrs.communities.values ==
-        std::vector<uint32_t>{(65535u << 16) | 0, (65534u << 16) | 2, (65530u << 16) | 1});
-  CHECK(out.attrs.large_communities.values ==
-        std::vector<rib::LargeCommunity>{{999, 65534, 2}, {999, 65530, 1}});
-  CHECK(out.attrs.ext_communities.values ==
-        std::vector<uint64_t>{*make_ec(EcKind::Rt, 0, 65534, 2), *make_ec(EcKind::Unknown, 0x4300, 0, 1)});
-  CHECK(out.attrs.local_pref == 0);  // honor_graceful_shutdown
-
-  // Export: (0, 10745) = do not announce to AS10745; (65501, 999) = prepend once to any.
-  rib::AttrBuilder e = b;
-  e.communities.values = {(0u << 16) | 10745};
-  auto ea = table.intern(e);
-  CHECK(vm.run(*exp, route("192.136.136.0/24"), *ea, out) == Verdict::Reject);
-  e.communities.values = {(65501u << 16) | 999, (65000u << 16) | 1};
-  e.as_path.segments = {{rib::AsSegmentType::Sequence, {3333, 3333}}};
-  auto eb = table.intern(e);
-  REQUIRE_MESSAGE(vm.run(*exp, route("193.0.0.0/21"), *eb, out) == Verdict::Accept, (out.error + out.log));
-  CHECK(out.attrs.as_path.to_string() == "3333 3333 3333");
-  CHECK(out.attrs.communities.values == std::vector<uint32_t>{(65000u << 16) | 1});  // scrubbed (65501, 999)
-  // A blackhole request gets the blackhole next hop and NO_EXPORT.
-  e.communities.values = {(65535u << 16) | 666};
-  auto ec = table.intern(e);
-  REQUIRE(vm.run(*exp, route("193.0.0.0/32"), *ec, out) == Verdict::Accept);
-  CHECK(out.attrs.next_hop == *rib::IpAddress::parse("192.0.2.66"));
-  CHECK(out.attrs.communities.contains((65535u << 16) | 65281));
 }

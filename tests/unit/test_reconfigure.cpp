@@ -146,7 +146,7 @@ TEST_CASE("added, removed, channel changes and static routes") {
   ReconfigPlan back = plan_for(added, kBase);
   CHECK(back.find("c")->action == ReconfigAction::Remove);
 
-  std::string v6 = replace(kBase, "ipv4 { import all;", "ipv6 { import all; }; ipv4 { import all;");
+  std::string v6 = replace(kBase, "ipv4 { import all;", "ipv6 { import all; export none; }; ipv4 { import all;");
   ReconfigPlan plan_b = plan_for(kBase, v6);
   const ProtocolChange* b = plan_b.find("b");
   CHECK(b->action == ReconfigAction::Restart);

@@ -4,103 +4,20 @@
 // applied by reconfigure re-evaluates routes without resetting any session.
 #include <doctest/doctest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <algorithm>
-#include <chrono>
-#include <functional>
-#include <map>
-#include <memory>
 
-#include "conf/parser.hpp"
-#include "rs/bgp/peer.hpp"
-#include "rs/bgp/wire/update.hpp"
-#include "rs/route_server.hpp"
+#include "route_server_lab.hpp"
 
-namespace bgp = rs::bgp;
-namespace wire = rs::bgp::wire;
-using rs::rib::AttrBuilder;
-using rs::rib::AttrType;
-using rs::rib::IpAddress;
-using rs::rib::Prefix;
+using namespace lab;
 
 namespace {
-
-// A BGP speaker for tests: sends queued UPDATEs, records what it receives.
-struct Speaker : bgp::PeerHandler {
-  std::unique_ptr<bgp::Peer> peer;
-  std::vector<uint8_t> pending;
-  std::map<Prefix, AttrBuilder> held;
-  std::map<std::pair<Prefix, uint32_t>, uint32_t> paths;  // (prefix, path id) -> MED
-  int establishments = 0;
-
-  void on_established(bgp::Peer& p) override {
-    ++establishments;
-    p.notify_export();
-  }
-  void on_update(bgp::Peer&, const wire::UpdateMessage& u) override {
-    for (const auto& w : u.withdrawn) held.erase(w.prefix), paths.erase({w.prefix, w.path_id});
-    if (u.mp_unreach)
-      for (const auto& w : u.mp_unreach->nlri) held.erase(w.prefix), paths.erase({w.prefix, w.path_id});
-    for (const auto& n : u.nlri) held[n.prefix] = u.attrs, paths[{n.prefix, n.path_id}] = u.attrs.med;
-    if (u.mp_reach) {
-      for (const auto& n : u.mp_reach->nlri) {
-        paths[{n.prefix, n.path_id}] = u.attrs.med;
-        held[n.prefix] = u.attrs;
-        held[n.prefix].set_next_hop(u.mp_reach->next_hop);
-      }
-    }
-  }
-  void on_end_of_rib(bgp::Peer&, wire::AfiSafi) override {}
-  void on_route_refresh(bgp::Peer&, wire::AfiSafi, uint8_t) override {}
-  void on_down(bgp::Peer&, const bgp::DownInfo&) override {}
-  bool fill(bgp::Peer&, std::vector<uint8_t>& out, std::size_t) override {
-    out.insert(out.end(), pending.begin(), pending.end());
-    pending.clear();
-    return false;
-  }
-
-  void announce(const Prefix& p, const IpAddress& next_hop, uint32_t med) {
-    wire::UpdateMessage u;
-    u.attrs.set_origin(rs::rib::Origin::Igp);
-    u.attrs.set_present(AttrType::AsPath);
-    u.attrs.set_med(med);
-    u.attrs.set_local_pref(100);
-    wire::Negotiated n;
-    n.ebgp = false;
-    n.ipv6_unicast = true;
-    if (p.is_v4()) {
-      u.attrs.set_next_hop(next_hop);
-      u.nlri.push_back({p, 0});
-    } else {
-      u.mp_reach = wire::MpReach{wire::kIpv6Unicast, next_hop, {}, {{p, 0}}};
-    }
-    REQUIRE(wire::encode_update(u, n, pending) == wire::EncodeResult::Ok);
-    if (peer) peer->notify_export();
-  }
-};
-
-bgp::PeerConfig speaker_config(const char* name, const char* local, const char* remote, uint16_t port) {
-  bgp::PeerConfig c;
-  c.name = name;
-  c.local_address = IpAddress::parse(local);
-  c.local_port = 0;
-  c.local_as = 65000;
-  c.router_id = IpAddress::parse(local)->v4_value();
-  c.neighbor_address = *IpAddress::parse(remote);
-  c.neighbor_port = port;
-  c.peer_as = 65000;
-  c.connect_delay_time = std::chrono::milliseconds(10);
-  c.connect_retry_time = std::chrono::milliseconds(200);
-  c.error_wait_min = c.error_wait_max = std::chrono::milliseconds(100);
-  c.families = {bgp::FamilyConfig{wire::kIpv4Unicast}, bgp::FamilyConfig{wire::kIpv6Unicast}};
-  return c;
-}
 
 std::string rsd_config(const std::string& import_set, const std::string& edge_channel = "") {
   return R"(
 router id 192.0.2.254;
 filter services {
-  if net ~ )" + import_set + R"( then accept;
+  if net ~ )" +
+         import_set + R"( then accept;
   reject;
 }
 template bgp node {
@@ -118,52 +35,13 @@ protocol bgp edge1 {
   neighbor 127.0.3.21 as 65000;
   rr client;
   passive;
-  ipv4 { import none; export all; )" + edge_channel + R"( };
-  ipv6 { import none; export all; )" + edge_channel + R"( };
+  ipv4 { import none; export all; )" +
+         edge_channel + R"( };
+  ipv6 { import none; export all; )" +
+         edge_channel + R"( };
 }
 )";
 }
-
-struct Lab {
-  boost::asio::io_context io;
-  std::unique_ptr<rs::RouteServer> server;
-  Speaker nodes[3];
-  Speaker edge;
-
-  explicit Lab(const std::string& config_text, bool edge_add_path_rx = false) {
-    auto loaded = rs::conf::load_string(config_text, "test.conf");
-    REQUIRE_MESSAGE(loaded.ok(), loaded.diagnostics.to_string());
-    server = std::make_unique<rs::RouteServer>(io, std::make_shared<rs::conf::Config>(std::move(loaded.config)));
-    REQUIRE(server->start().empty());
-    const char* addrs[] = {"127.0.3.11", "127.0.3.12", "127.0.3.13"};
-    for (int i = 0; i < 3; ++i) {
-      nodes[i].peer = std::make_unique<bgp::Peer>(io, speaker_config("n", addrs[i], "127.0.3.1", 17391), nodes[i]);
-      nodes[i].peer->start();
-    }
-    auto edge_cfg = speaker_config("edge", "127.0.3.21", "127.0.3.1", 17391);
-    for (auto& f : edge_cfg.families) f.add_path_rx = edge_add_path_rx;
-    edge.peer = std::make_unique<bgp::Peer>(io, edge_cfg, edge);
-    edge.peer->start();
-  }
-  ~Lab() {
-    for (auto& n : nodes) n.peer.reset();
-    edge.peer.reset();
-    server.reset();
-  }
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      io.run_for(std::chrono::milliseconds(5));
-      if (done()) return true;
-    }
-    return false;
-  }
-  // Next hop of the edge's route for `p`, or "" when it holds none.
-  std::string at_edge(const char* p) {
-    auto it = edge.held.find(*Prefix::parse(p));
-    return it == edge.held.end() ? "" : it->second.next_hop.to_string();
-  }
-};
 
 const char* kIps[] = {"203.0.113.10/32", "203.0.113.11/32", "203.0.113.12/32"};
 const char* kIps6[] = {"2001:db8:30::1/128", "2001:db8:30::2/128", "2001:db8:30::3/128"};
@@ -173,14 +51,17 @@ const char* kNh6[] = {"2001:db8::11", "2001:db8::12", "2001:db8::13"};
 
 void announce_all(Lab& lab, int node, uint32_t extra) {
   for (int ip = 0; ip < 3; ++ip) {
-    lab.nodes[node].announce(*Prefix::parse(kIps[ip]), *IpAddress::parse(kNh[node]), kMed[node][ip] + extra);
-    lab.nodes[node].announce(*Prefix::parse(kIps6[ip]), *IpAddress::parse(kNh6[node]), kMed[node][ip] + extra);
+    lab.nodes[node].announce(*Prefix::parse(kIps[ip]), *IpAddress::parse(kNh[node]),
+                             kMed[node][ip] + extra);
+    lab.nodes[node].announce(*Prefix::parse(kIps6[ip]), *IpAddress::parse(kNh6[node]),
+                             kMed[node][ip] + extra);
   }
 }
 
 }  // namespace
 
-TEST_CASE("the wiki's MED table: each service IP is served by its primary node, failover moves it") {
+TEST_CASE(
+    "the wiki's MED table: each service IP is served by its primary node, failover moves it") {
   Lab lab(rsd_config("[ 203.0.113.0/24{32,32}, 2001:db8:30::/48{128,128} ]"));
   REQUIRE(lab.run_until([&] {
     return lab.edge.peer->established() && lab.nodes[0].peer->established() &&
@@ -213,11 +94,13 @@ TEST_CASE("the wiki's MED table: each service IP is served by its primary node, 
 
 TEST_CASE("a filter change is applied softly: routes re-evaluated, no session reset") {
   Lab lab(rsd_config("[ 203.0.113.0/24{32,32}, 2001:db8:30::/48{128,128} ]"));
-  REQUIRE(lab.run_until([&] { return lab.edge.peer->established() && lab.nodes[0].peer->established(); }));
+  REQUIRE(lab.run_until(
+      [&] { return lab.edge.peer->established() && lab.nodes[0].peer->established(); }));
   announce_all(lab, 0, 0);
   REQUIRE(lab.run_until([&] { return lab.edge.held.size() == 6 && lab.server->idle(); }));
 
-  auto next = rs::conf::load_string(rsd_config("[ 203.0.113.10/32, 2001:db8:30::1/128 ]"), "test.conf");
+  auto next =
+      rs::conf::load_string(rsd_config("[ 203.0.113.10/32, 2001:db8:30::1/128 ]"), "test.conf");
   REQUIRE(next.ok());
   auto plan = lab.server->reconfigure(std::make_shared<rs::conf::Config>(std::move(next.config)));
   CHECK(plan.find("node1")->action == rs::conf::ReconfigAction::SoftReload);
@@ -231,7 +114,8 @@ TEST_CASE("a filter change is applied softly: routes re-evaluated, no session re
 }
 
 TEST_CASE("ADD-PATH send (RFC 7911): an edge with `add paths tx` holds every node's path") {
-  Lab lab(rsd_config("[ 203.0.113.0/24{32,32}, 2001:db8:30::/48{128,128} ]", "add paths tx;"), true);
+  Lab lab(rsd_config("[ 203.0.113.0/24{32,32}, 2001:db8:30::/48{128,128} ]", "add paths tx;"),
+          true);
   REQUIRE(lab.run_until([&] {
     return lab.edge.peer->established() && lab.nodes[0].peer->established() &&
            lab.nodes[1].peer->established() && lab.nodes[2].peer->established();

@@ -39,6 +39,8 @@ class Gen {
           Prefix(IpAddress::v6((uint64_t{u32()} << 32) | u32(), (uint64_t{u32()} << 32) | u32()),
                  static_cast<uint8_t>(below(129)));
     }
+    // The decoder ignores prefixes BIRD calls bogus (127/8, multicast, fe80::/10, ...): draw again.
+    if (rs::bgp::wire::is_bogus_route(n.prefix)) return prefix(f, add_path);
     if (add_path) n.path_id = u32();
     return n;
   }
@@ -138,7 +140,8 @@ class Gen {
     if (chance(30)) {
       // Unknown optional transitive attributes as the decoder keeps them (Partial set, since the
       // encoder sets it); IPv6 extended communities keep their flags.
-      const uint8_t types[] = {22, 23, 25, 40, 99, 200, 254};
+      // Not 23: random bytes are rarely a well-formed Tunnel Encapsulation, which is dropped.
+      const uint8_t types[] = {22, 25, 40, 99, 200, 254};
       for (uint8_t t : types) {
         if (!chance(30)) continue;
         rs::rib::RawAttribute r;

@@ -349,7 +349,7 @@ TEST_CASE("ExaBGP decoding vectors ipv4-unicast-1 and -2 match their JSON") {
   for (const char* name : {"ipv4-unicast-1", "ipv4-unicast-2"}) {
     CAPTURE(name);
     std::istringstream in(
-        read_file(std::string(RSD_SHARED_DATA_DIR) + "/exabgp-qa/decoding/" + name));
+        read_file(std::string(RSD_TEST_DATA_DIR) + "/exabgp-qa/decoding/" + name));
     std::string kind, raw, json_text;
     std::getline(in, kind);
     std::getline(in, raw);
@@ -397,7 +397,7 @@ struct CiResult {
 // Decodes every raw UPDATE of one .ci file with a session shaped like its ExaBGP config and, when
 // a JSON line follows, compares the unicast NLRI and withdrawals with it.
 CiResult sweep(const std::string& file) {
-  const std::string dir = std::string(RSD_SHARED_DATA_DIR) + "/exabgp-qa/";
+  const std::string dir = std::string(RSD_TEST_DATA_DIR) + "/exabgp-qa/";
   std::istringstream in(read_file(dir + "encoding/" + file));
   std::string line, conf;
   CiResult r;

@@ -37,6 +37,9 @@ inline Negotiated baseline() {
   n.ipv4_unicast = true;
   n.ipv6_unicast = true;
   n.local_address = IpAddress::v4(0x0A000001);  // 10.0.0.1
+  // The codec cases check what is kept and re-sent when forwarding is on; the default (off) has
+  // cases of its own.
+  n.forward_unknown_attributes = true;
   return n;
 }
 

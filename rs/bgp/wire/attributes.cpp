@@ -26,6 +26,9 @@ constexpr uint8_t kPolicy = 0;
 bool flags_are(uint8_t flags, uint8_t expected) {
   return (flags & (attr_flag::kOptional | attr_flag::kTransitive)) == expected;
 }
+uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 uint32_t be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
@@ -103,6 +106,31 @@ void keep_unknown(DecodeState& s, uint8_t flags, uint8_t type, Bytes value) {
   raw.type = type;
   raw.value.assign(value.begin(), value.end());
   list.insert(it, std::move(raw));
+}
+
+// RFC 9012 2: TLVs of Tunnel Type (2 octets), Length (2 octets) and sub-TLVs, each sub-TLV a type
+// octet and a length of 1 octet (types 0-127) or 2 octets (128-255); every length must land on
+// the end of its container exactly.
+bool tunnel_encap_well_formed(Bytes v) {
+  if (v.empty()) return false;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    if (v.size() - i < 4) return false;
+    const std::size_t tlv_len = be16(v.data() + i + 2);
+    i += 4;
+    if (tlv_len > v.size() - i) return false;
+    const std::size_t end = i + tlv_len;
+    while (i < end) {
+      const uint8_t sub_type = v[i];
+      const std::size_t hdr = sub_type < 128 ? 2 : 3;
+      if (end - i < hdr) return false;
+      const std::size_t sub_len = sub_type < 128 ? v[i + 1] : be16(v.data() + i + 1);
+      i += hdr;
+      if (sub_len > end - i) return false;
+      i += sub_len;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -327,6 +355,16 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
   if (!(flags & attr_flag::kTransitive))
     return s.discard(kPolicy,
                      "unrecognised optional non-transitive " + name(type));
+  // Passing on what we cannot check is the operator's choice (`forward unknown attributes`),
+  // off by default: a route server would otherwise carry a malformed attribute to every client.
+  if (!n.forward_unknown_attributes)
+    return s.discard(kPolicy, "unrecognised optional transitive " + name(type) +
+                                  " not forwarded (forward unknown attributes is off)");
+  // RFC 9012 2: we do not use Tunnel Encapsulation, but one whose TLV structure is broken is
+  // never passed on (the shape of CVE-2023-38802 and CVE-2024-44070).
+  if (type == 23 && !tunnel_encap_well_formed(v))
+    return s.discard(sub::kOptionalAttributeError,
+                     "TUNNEL_ENCAP: a TLV or sub-TLV overruns the attribute, not forwarded");
   keep_unknown(s, flags, type, v);
 }
 
@@ -362,6 +400,13 @@ void finish_attributes(DecodeState& s) {
   }
 
   if (a.has(AttrType::AsPath)) {
+    // Policy, not RFC: a path longer than `max as path length` (counted as RFC 4271 9.1.2.2 a
+    // does) is treated as withdrawn, whatever the filters say.
+    if (n.max_as_path_length && a.as_path.length() > n.max_as_path_length)
+      s.treat_as_withdraw(sub::kMalformedAsPath, "AS_PATH length " +
+                                                     std::to_string(a.as_path.length()) +
+                                                     " exceeds max as path length " +
+                                                     std::to_string(n.max_as_path_length));
     // RFC 7607 2: AS 0 makes the AS_PATH malformed.
     if (a.as_path.contains(0)) s.treat_as_withdraw(sub::kMalformedAsPath, "AS_PATH contains AS 0");
     if (n.ebgp) {

@@ -89,4 +89,26 @@ void encode_nlri(const Nlri& n, bool add_path, std::vector<uint8_t>& out) {
   encode_nlri_to(n, add_path, out.data() + at);
 }
 
+namespace {
+// The IPv4 rule on a (non-zero) address.
+bool bogus_v4(uint32_t a) {
+  const uint32_t top = a >> 24;
+  return top == 0 || top == 127 || (top >= 224 && top <= 239) || a == 0xFFFFFFFF;
+}
+}  // namespace
+
+bool is_bogus_route(const rib::Prefix& p) {
+  const rib::IpAddress& a = p.address();
+  if (a.is_zero()) return false;  // default routes and 0.0.0.0/N, ::/N
+  if (a.is_v4()) return bogus_v4(a.v4_value());
+  const uint64_t hi = a.hi(), lo = a.lo();
+  if (hi == 0 && (lo >> 32) == 0) return bogus_v4(static_cast<uint32_t>(lo));  // ::a.b.c.d
+  if (hi == 0 && (lo >> 32) == 0xFFFF) {                                       // ::ffff:a.b.c.d
+    const auto v4 = static_cast<uint32_t>(lo);
+    return v4 == 0 || bogus_v4(v4);
+  }
+  if ((hi >> 54) == (0xFE80ULL >> 6)) return true;  // fe80::/10 link-local
+  return (hi >> 56) == 0xFF;                        // ff00::/8 multicast
+}
+
 }  // namespace rs::bgp::wire

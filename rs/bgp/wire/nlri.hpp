@@ -30,6 +30,13 @@ enum class NlriStatus : uint8_t {
 [[nodiscard]] NlriStatus decode_nlri(Bytes field, rib::Family family, bool add_path,
                                      std::vector<Nlri>& out);
 
+// A prefix whose network address cannot name a unicast destination beyond this host: 0.x.x.x
+// other than 0.0.0.0, 127/8, multicast, 255.255.255.255, and in IPv6 the same inside
+// IPv4-compatible / IPv4-mapped addresses (::0.0.0.0 is the unspecified address and stays valid,
+// ::ffff:0.0.0.0 does not), fe80::/10 and ff00::/8. BIRD 2 ignores such announcements ("Ignoring
+// bogus route"): neither imported nor a withdrawal. rsd does the same, so both export the same set.
+bool is_bogus_route(const rib::Prefix& p);
+
 // Bytes one entry takes on the wire.
 inline std::size_t nlri_wire_size(const Nlri& n, bool add_path) {
   return (add_path ? 5u : 1u) + n.prefix.wire_bytes();

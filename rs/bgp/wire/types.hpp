@@ -140,6 +140,8 @@ struct Negotiated {
   bool route_refresh = false;
   bool enhanced_route_refresh = false;
   bool enforce_first_as = true;    // eBGP: first AS of AS_PATH must be the peer's
+  bool forward_unknown_attributes = false;  // keep unrecognised optional transitive attributes
+  uint32_t max_as_path_length = 0;          // AS_PATH longer (RFC 4271 9.1.2.2 a): TaW; 0: none
   std::optional<Role> peer_role;   // RFC 9234, for OTC leak checks
   std::optional<rib::IpAddress> local_address;  // a NEXT_HOP equal to it is invalid (RFC 4271 6.3)
 

@@ -200,6 +200,18 @@ Status<WireError> decode_update(Bytes body, const Negotiated& n, UpdateMessage& 
     s.treat_as_withdraw(sub::kMalformedAttributeList, "attribute overruns the attribute field");
   }
   detail::finish_attributes(s);
+  // Announcements of prefixes that cannot be routed are ignored, not withdrawn (as BIRD does).
+  auto drop_bogus = [&out](std::vector<Nlri>& v) {
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&out](const Nlri& x) {
+                             if (!is_bogus_route(x.prefix)) return false;
+                             out.bogus.push_back(x.prefix);
+                             return true;
+                           }),
+            v.end());
+  };
+  drop_bogus(out.nlri);
+  if (out.mp_reach) drop_bogus(out.mp_reach->nlri);
   return Ok{};
 }
 
@@ -217,6 +229,7 @@ void UpdateMessage::clear() {
   }
   treat_as_withdraw = false;
   attr_errors.clear();
+  bogus.clear();
   skipped_families.clear();
 }
 

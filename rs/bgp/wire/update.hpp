@@ -77,6 +77,7 @@ struct UpdateMessage {
   bool treat_as_withdraw = false;         // RFC 7606 2: all NLRI of this message are withdrawn
   std::vector<WireError> attr_errors;     // TaW causes and discarded attributes (logs, counters)
   std::vector<AfiSafi> skipped_families;  // MP_* attributes of families not negotiated
+  std::vector<rib::Prefix> bogus;         // announcements ignored (is_bogus_route), for the log
 
   // Empties the message, keeping vector capacity (one message object is reused per session).
   void clear();

@@ -1,0 +1,255 @@
+// RouteServer's import pipeline (design steps 3-6): the NLRI of an UPDATE go, per family, to the
+// protocol's channel of that family: Adj-RIB-In, the channel's import filter and limits, then the
+// Loc-RIB under the channel's route source. NLRI of a family the protocol has no channel for are
+// dropped here.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "rs/log/log_class.hpp"
+#include "rs/route_server.hpp"
+#include "rs/route_server_prefetch.hpp"
+
+namespace rs {
+
+namespace wire = bgp::wire;
+using rib::AttrRef;
+using rib::Family;
+using rib::IpAddress;
+using rib::Prefix;
+
+RouteServer::Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {
+  auto it = by_peer_.find(&peer);
+  return it == by_peer_.end() ? nullptr : it->second;
+}
+
+bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const {
+  const auto& s = p.cfg->settings;
+  const uint32_t local_as = s.local_as.value_or(0);
+  if (!p.cfg->is_internal() && b.as_path.contains(local_as)) {
+    uint32_t seen = 0;
+    for (const auto& seg : b.as_path.segments)
+      for (uint32_t a : seg.asns) seen += a == local_as;
+    if (seen > s.allow_local_as) return true;
+  }
+  const auto rid = s.router_id ? s.router_id : config_->router_id;
+  const uint32_t router_id = rid ? rid->v4_value() : 0;
+  if (b.has(rib::AttrType::OriginatorId) && b.originator_id == router_id)
+    return true;  // RFC 4456 8
+  const uint32_t cluster = s.rr_cluster_id.value_or(router_id);
+  if (b.cluster_list.contains(cluster)) return true;
+  return false;
+}
+
+AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& prefix,
+                                       const AttrRef& received) {
+  const auto& spec = ch.settings.import_filter;
+  switch (spec.kind) {
+    case conf::FilterSpec::Kind::All:
+      return received;
+    case conf::FilterSpec::Kind::None:
+      return {};
+    default:
+      break;
+  }
+  if (!spec.compiled) return {};
+  filters::RouteInfo info;
+  info.net = prefix;
+  info.from = ch.source->neighbor_address;
+  info.gw = received->next_hop;
+  info.proto = p.name;
+  info.preference = ch.settings.preference;
+  filters::RunOutput out;
+  const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
+  if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
+  if (p.debug & kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
+    log::trace("{}.{} < {} {} by import filter {}", p.name, rib::to_string(ch.family),
+               prefix.to_string(),
+               v == filters::Verdict::Accept  ? (out.modified ? "accepted (modified)" : "accepted")
+               : v == filters::Verdict::Error ? "rejected (error)"
+                                              : "rejected",
+               spec.kind == conf::FilterSpec::Kind::Named   ? spec.name
+               : spec.kind == conf::FilterSpec::Kind::Where ? std::string("where")
+                                                            : std::string("(inline)"));
+  if (v != filters::Verdict::Accept) return {};
+  return out.modified ? table_.intern(out.attrs) : received;
+}
+
+bool RouteServer::limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit,
+                               uint64_t count, const char* what) {
+  if (!limit || count < limit->max) return true;
+  ++ch.stats.limit_hits;
+  const auto family = wire::unicast(ch.family);
+  const std::string fam(rib::to_string(ch.family));
+  switch (limit->action) {
+    case conf::LimitAction::Warn:
+      if (!ch.limit_warned)
+        spdlog::warn("{}.{}: {} limit {} exceeded", p.name, fam, what, limit->max);
+      ch.limit_warned = true;
+      return true;
+    case conf::LimitAction::Block:
+      if (!ch.limit_warned)
+        spdlog::warn("{}.{}: {} limit {} reached, blocking new routes", p.name, fam, what,
+                     limit->max);
+      ch.limit_warned = true;
+      return false;
+    case conf::LimitAction::Restart:
+    case conf::LimitAction::Disable: {
+      spdlog::warn("{}.{}: {} limit {} exceeded, {}", p.name, fam, what, limit->max,
+                   limit->action == conf::LimitAction::Restart ? "restarting" : "shutting down");
+      bgp::Peer* peer = p.peer.get();
+      const bool restart = limit->action == conf::LimitAction::Restart;
+      const uint32_t max = limit->max;
+      // Not from inside the session's read handler: post it.
+      boost::asio::post(io_, [peer, family, max, restart] {
+        peer->stop_max_prefix(family, max);
+        if (restart) peer->start();
+      });
+      return false;
+    }
+  }
+  return true;
+}
+
+void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
+                              const AttrRef& received, uint64_t now) {
+  ++ch.stats.received;
+  ch.refresh.received(n.prefix, n.path_id);
+  // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
+  // table lookup as the Adj-RIB-In update.
+  bool existed = false, was_accepted = false;
+  auto slot =
+      rib_.receive_if(n.prefix, ch.source.get(), n.path_id, received, [&](bool e, bool accepted) {
+        existed = e;
+        was_accepted = accepted;
+        return e ||
+               limit_allows(p, ch, ch.settings.receive_limit, ch.stats.current_received, "receive");
+      });
+  if (slot.result == rib::InResult::NoChange) return;
+  if (slot.result == rib::InResult::New) ++ch.stats.current_received;
+  AttrRef imported = run_import_filter(p, ch, n.prefix, received);
+  if (imported && !was_accepted &&
+      !limit_allows(p, ch, ch.settings.import_limit, ch.stats.current_accepted, "import"))
+    imported = nullptr;
+  ++(imported ? ch.stats.accepted : ch.stats.filtered);
+  if (imported && !was_accepted) ++ch.stats.current_accepted;
+  if (!imported && was_accepted) --ch.stats.current_accepted;
+  if (p.debug & kDebugRoutes)
+    log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered",
+               n.prefix.to_string());
+  (void)rib_.import(n.prefix, slot, std::move(imported), now);
+}
+
+bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
+  auto it = protocols_.find(name);
+  if (it == protocols_.end()) return false;
+  it->second->debug = flags;
+  if (it->second->peer) it->second->peer->set_debug(flags);  // events and packets are the session's
+  return true;
+}
+
+void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
+  Channel& ch = p.channels[n.prefix.family()];
+  if (!ch.enabled) return;
+  ++ch.stats.withdrawn;
+  if (p.debug & kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
+  const rib::LocRib::Removed r = rib_.remove(n.prefix, ch.source.get(), n.path_id);
+  if (!r.found) return;
+  --ch.stats.current_received;
+  if (!r.filtered) --ch.stats.current_accepted;
+}
+
+void RouteServer::import_reach(Protocol& p, Family f, const std::vector<wire::Nlri>& nlri,
+                               std::optional<rib::AttrBuilder> attrs, uint64_t t) {
+  Channel& ch = p.channels[f];
+  if (!ch.enabled) return;
+  if (!attrs) {  // a loop: as a withdrawal (RFC 4271 9.1.2)
+    for (const auto& n : nlri) withdraw_nlri(p, n), ++ch.stats.filtered;
+    return;
+  }
+  AttrRef a = table_.intern(*attrs);
+  auto no_hint = [](const Prefix&) {};
+  each_prefetched(nlri, no_hint, [&](const wire::Nlri& n) {
+    if (n.prefix.family() == f) import_nlri(p, ch, n, a, t);
+  });
+}
+
+void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
+  Protocol* p = protocol_of(peer);
+  if (!p) return;
+  auto no_hint = [](const Prefix&) {};
+  auto withdraw = [&](const wire::Nlri& w) { withdraw_nlri(*p, w); };
+  each_prefetched(u.withdrawn, no_hint, withdraw);
+  if (u.mp_unreach) each_prefetched(u.mp_unreach->nlri, no_hint, withdraw);
+
+  if (u.treat_as_withdraw) {
+    for (const auto& e : u.attr_errors)
+      spdlog::warn("{}: UPDATE treated as withdraw: {}", p->name, e.reason);
+    auto taw = [&](const wire::Nlri& n) {
+      withdraw_nlri(*p, n);
+      ++p->channels[n.prefix.family()].stats.treat_as_withdraw;
+    };
+    for (const auto& n : u.nlri) taw(n);
+    if (u.mp_reach)
+      for (const auto& n : u.mp_reach->nlri) taw(n);
+    schedule_export();
+    return;
+  }
+  for (const auto& e : u.attr_errors)
+    spdlog::info("{}: attribute discarded: {}", p->name, e.reason);
+
+  auto prepared = [&](const IpAddress* nh, const IpAddress* ll) -> std::optional<rib::AttrBuilder> {
+    rib::AttrBuilder b = u.attrs;
+    if (nh) {
+      b.set_next_hop(*nh);
+      b.next_hop_link_local = ll ? *ll : IpAddress();
+    }
+    if (!p->cfg->is_internal()) {
+      // BIRD: routes from eBGP get the default LOCAL_PREF (the codec dropped a received one).
+      if (!b.has(rib::AttrType::LocalPref))
+        b.set_local_pref(p->cfg->settings.default_bgp_local_pref);
+    }
+    if (loop_detected(*p, b)) return std::nullopt;
+    return b;
+  };
+
+  // One interned attribute set per message and family (design step 3), one clock reading.
+  const uint64_t t = now();
+  if (!u.nlri.empty()) import_reach(*p, Family::Ipv4, u.nlri, prepared(nullptr, nullptr), t);
+  if (u.mp_reach && !u.mp_reach->nlri.empty()) {
+    const Family f = u.mp_reach->family.afi == wire::kAfiIpv6 ? Family::Ipv6 : Family::Ipv4;
+    import_reach(*p, f, u.mp_reach->nlri, prepared(&u.mp_reach->next_hop, &u.mp_reach->link_local),
+                 t);
+  }
+  schedule_export();
+}
+
+void RouteServer::reimport(Protocol& p, Family f) {
+  // Re-run the channel's import filter over what the peer sent (kept in the Adj-RIB-In): no route
+  // refresh, no session reset.
+  const rib::RouteSource* src = p.channels[f].source.get();
+  const std::string name = p.name;
+  walk_family(f, [this, src, f, name](const Prefix& prefix) {
+    auto it = protocols_.find(name);
+    if (it == protocols_.end()) return;
+    Protocol& q = *it->second;
+    Channel& ch = q.channels[f];
+    if (ch.source.get() != src) return;
+    const rib::Destination* d = rib_.find(prefix);
+    if (!d) return;
+    for (uint32_t i = 0; i < d->paths.size(); ++i) {
+      const rib::Path& path = d->paths[i];
+      if (path.route.source != src) continue;
+      AttrRef received = path.received;
+      const bool was_accepted = !path.route.filtered();
+      AttrRef imported = run_import_filter(q, ch, prefix, received);
+      if (imported && !was_accepted) ++ch.stats.current_accepted;
+      if (!imported && was_accepted) --ch.stats.current_accepted;
+      rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
+      (void)rib_.import(prefix, slot, std::move(imported), now());
+      d = rib_.find(prefix);
+    }
+  });
+}
+
+}  // namespace rs
