@@ -76,14 +76,15 @@ def log(msg):
     sys.stderr.flush()
 
 
-def rs_config(lab, impl, port, peer_port):
+def rs_config(lab, impl, port, peer_port, iso_long=True):
     """The route server's config; BIRD also gets what it needs to resolve next hops (IGP tables,
     which rsd refuses: its next hops are opaque). Those extra protocols are left out of the
     comparison by name."""
     igp4 = " igp table igp4;" if impl == "bird" else ""
     igp6 = " igp table igp6;" if impl == "bird" else ""
-    head = [f'log "{lab.path(impl + ".log")}" all;', f"router id {lab.addr(1)};",
-            "timeformat protocol iso long;"]
+    head = [f'log "{lab.path(impl + ".log")}" all;', f"router id {lab.addr(1)};"]
+    if iso_long:
+        head.append("timeformat protocol iso long;")
     if impl == "bird":
         head += ["ipv4 table igp4;", "ipv6 table igp6;", "protocol device { scan time 10; }",
                  'protocol static igp_v6 { ipv6 { table igp6; }; route 2001:db8::/32 via "lo"; }']
@@ -198,11 +199,13 @@ def routes_lines(text):
 class Run:
     """One route server (rsd or BIRD) with its BIRD peer and an exporter on its control socket."""
 
-    def __init__(self, lab, impl, rsd):
+    def __init__(self, lab, impl, rsd, iso_long=True):
         self.lab, self.impl = lab, impl
         self.port, self.peer_port, self.mport = lab.port(), lab.port(), lab.port()
         self.sock = lab.path(f"{impl}.ctl")
-        conf = lab.write(f"{impl}.conf", rs_config(lab, impl, self.port, self.peer_port))
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)  # left by the previous run of the same daemon
+        conf = lab.write(f"{impl}.conf", rs_config(lab, impl, self.port, self.peer_port, iso_long))
         env = {"TZ": TZ}
         if impl == "rsd":
             r = subprocess.run([rsd, "--check", "-c", conf], capture_output=True, text=True, timeout=30)
@@ -220,6 +223,8 @@ class Run:
         assert self.proc.alive(), f"{impl} exited at start (see {self.proc.log_path})"
         peer_conf = lab.write(f"peer-{impl}.conf", peer_config(lab, self.peer_port, self.port))
         self.peer_sock = lab.path(f"peer-{impl}.ctl")
+        if os.path.exists(self.peer_sock):
+            os.unlink(self.peer_sock)
         self.peer = lab.start(f"peer-{impl}", [BIRD, "-f", "-c", peer_conf, "-s", self.peer_sock,
                                                "-P", lab.path(f"peer-{impl}.pid")], env)
         wait_until(lambda: os.path.exists(self.peer_sock) or not self.peer.alive(), 20, "peer control socket")
@@ -239,14 +244,20 @@ class Run:
             p.stop()
 
 
-def settled(run):
-    """A scrape once every count has its expected value and the uptime has passed 1 s."""
+def settled_counts(run):
+    """A scrape once every count has its expected value."""
     s = run.scrape()
     for (name, version), want in EXPECTED.items():
         for key, metric in COUNT_METRICS.items():
             if find(s, metric, name=name, ip_version=version) != [want[key]]:
                 return None
-    if any(v < 1 for v in find(s, "bird_protocol_uptime", name="peer1")):
+    return s
+
+
+def settled(run):
+    """A scrape once every count has its expected value and the uptime has passed 1 s."""
+    s = settled_counts(run)
+    if not s or any(v < 1 for v in find(s, "bird_protocol_uptime", name="peer1")):
         return None
     return s
 
@@ -289,6 +300,25 @@ def check_run(run):
     log(f"{run.impl}: {len(s)} bird_* series; uptime of peer1 {one(s, 'bird_protocol_uptime', name='peer1', ip_version='4'):.0f} s "
         f"after {elapsed:.1f} s")
     return s
+
+
+def check_default_timeformat(lab, impl, rsd):
+    """Without `timeformat protocol iso long;` the Since column is BIRD's default `iso short ms`
+    (HH:MM:SS.mmm), which the exporter cannot read: uptime 0, for BIRD and rsd alike."""
+    run = Run(lab, impl, rsd, iso_long=False)
+    try:
+        wait_until(lambda: "Established" in birdc(run.sock, "show protocols peer1"), 60,
+                   f"{impl}: peer1 established (default timeformat)")
+        rows = [line for line in birdc(run.sock, "show protocols").splitlines()
+                if re.match(r"^(peer1|static4|static6)\s", line)]
+        assert len(rows) == 3 and all(re.search(r"\s\d\d:\d\d:\d\d\.\d{3}(\s|$)", r) for r in rows), \
+            f"{impl}: Since column with the default timeformat: {rows}"
+        wait_until(lambda: settled_counts(run), 60, f"{impl}: counts (default timeformat)")
+        ups = [v for name, version in EXPECTED
+               for v in find(run.scrape(), "bird_protocol_uptime", name=name, ip_version=version)]
+        assert len(ups) == 4 and set(ups) == {0.0}, f"{impl}: uptimes with the default timeformat: {ups}"
+    finally:
+        run.stop()
 
 
 def common(samples, names):
@@ -338,6 +368,9 @@ def main():
         assert not strict, "route counts or import statistics differ from BIRD's (above)"
         log(f"same {len(rsd)} series (names and labels) as BIRD for {sorted(names)}; "
             f"{len(differ)} change-statistics values differ")
+        for impl in ("rsd", "bird"):
+            check_default_timeformat(lab, impl, args.rsd)
+        log("default timeformat: BIRD and rsd both print HH:MM:SS.mmm, the exporter reads uptime 0")
         ok = True
     finally:
         if not ok:
