@@ -19,6 +19,7 @@ Addresses 127.0.47.0/24, ports 24700-24799 (interop slot 47). Every process runs
 group and is stopped by Lab.close(), even on failure. The exporter, bird or birdc missing is a
 failure, never a skip."""
 import argparse
+import json
 import os
 import re
 import shutil
@@ -262,6 +263,27 @@ def settled(run):
     return s
 
 
+def check_rsc(rsc, run, samples):
+    """`rsc --json show protocols all` (rsd's own client) reads the same rows and counts: the Since
+    column of `iso long` is one value (date and time), and the route counts are the exporter's."""
+    out = subprocess.run([rsc, "-s", run.sock, "--json", "show", "protocols", "all"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0, f"rsc: rc {out.returncode}: {out.stdout}{out.stderr}"
+    doc = {p["name"]: p for p in json.loads(out.stdout)["protocols"]}
+    for (name, version), want in EXPECTED.items():
+        p = doc[name]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", p["since"]), f"rsc: since of {name}: {p['since']!r}"
+        assert p["state"] == "up" and p["info"] == ("Established" if name == "peer1" else ""), p
+        ch = next(c for c in p["channels"] if c["name"] == "ipv" + version)
+        m = re.fullmatch(r"(\d+) imported, (?:(\d+) filtered, )?(\d+) exported, (\d+) preferred", ch["routes"])
+        assert m, f"rsc: routes of {name} ipv{version}: {ch['routes']!r}"
+        got = dict(imported=int(m.group(1)), filtered=int(m.group(2) or 0), exported=int(m.group(3)),
+                   preferred=int(m.group(4)))
+        for key, metric in COUNT_METRICS.items():
+            assert got[key] == one(samples, metric, name=name, ip_version=version), \
+                f"rsc {name} ipv{version}: {got}, exporter's {key} differs"
+
+
 def check_run(run):
     """Everything the exporter yields for one route server, against known numbers."""
     try:
@@ -328,9 +350,11 @@ def common(samples, names):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rsd", required=True)
+    ap.add_argument("--rsc", required=True)
     args = ap.parse_args()
     args.rsd = os.path.abspath(args.rsd)  # the daemons run in the lab's directory
-    missing = [p for p in (EXPORTER, BIRD, BIRDC, args.rsd) if not os.access(p, os.X_OK)]
+    args.rsc = os.path.abspath(args.rsc)
+    missing = [p for p in (EXPORTER, BIRD, BIRDC, args.rsd, args.rsc) if not os.access(p, os.X_OK)]
     missing += [] if os.path.exists(ZONEINFO) else [ZONEINFO]
     if missing:
         print("FAIL: missing " + ", ".join(missing) +
@@ -346,6 +370,8 @@ def main():
                 wait_until(lambda: "Established" in birdc(run.sock, "show protocols peer1"), 60,
                            f"{impl}: peer1 established")
                 results[impl] = check_run(run)
+                if impl == "rsd":
+                    check_rsc(args.rsc, run, results[impl])
             finally:
                 run.stop()
         names = {n for n, _ in EXPECTED}

@@ -226,13 +226,16 @@ protocol static dropped {
   CHECK(protos.find("0 filtered") == std::string::npos);
   // A static channel's change statistics, as BIRD 2 shows them for this config: the two routes
   // are the updates received, one filtered, one accepted; nothing exported.
-  const std::string updates = "      Import updates:              2          0          1          0          1\n";
-  const std::string exports = "      Export updates:              0          0          0        ---          0\n";
+  const std::string updates =
+      "      Import updates:              2          0          1          0          1\n";
+  const std::string exports =
+      "      Export updates:              0          0          0        ---          0\n";
   const auto first = protos.find(updates);
   CHECK(first != std::string::npos);
   CHECK(protos.find(updates, first + 1) != std::string::npos);  // both channels
   CHECK(protos.find(exports) != std::string::npos);
-  CHECK(protos.find("      Export withdraws:            0        ---        ---        ---          0\n") !=
+  CHECK(protos.find(
+            "      Export withdraws:            0        ---        ---        ---          0\n") !=
         std::string::npos);
 }
 
