@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <vector>
 
 namespace rs::cli {
 
@@ -123,20 +124,35 @@ json show_protocols(const Reply& r) {
   for (const auto& l : r.lines) {
     const std::string& t = l.text;
     if (l.code == 1002) {
-      // Fixed columns: Name(10) Proto(10) Table(10) State(5) Since(12) Info.
-      auto col = [&](std::size_t from, std::size_t len) { return from < t.size() ? trim(t.substr(from, len)) : std::string(); };
-      json p = {{"name", col(0, 10)},  {"proto", col(11, 10)}, {"table", col(22, 10)}, {"state", col(33, 5)},
-                {"since", col(40, 12)}, {"info", col(54, std::string::npos)}, {"details", json::object()},
-                {"channels", json::array()}};
-      // Names longer than the column push the rest right: fall back to splitting on blanks.
-      if (t.size() > 10 && t[10] != ' ') {
-        char n[256], pr[64], tb[64], st[16], si[64];
-        if (std::sscanf(t.c_str(), "%255s %63s %63s %15s %63s", n, pr, tb, st, si) == 5) {
-          p["name"] = n, p["proto"] = pr, p["table"] = tb, p["state"] = st, p["since"] = si;
-          std::string rest = t.substr(t.find(si) + std::string(si).size());
-          p["info"] = trim(rest);
+      // Columns by blanks: a name longer than its column pushes the rest right, and Since is one
+      // word, or two with `timeformat protocol iso long` (date and time, as the Prometheus BIRD
+      // exporter needs), which overflows its 12-character column.
+      std::vector<std::string> words;
+      std::size_t pos = 0;
+      while (words.size() < 6) {
+        while (pos < t.size() && t[pos] == ' ') ++pos;
+        if (pos >= t.size()) break;
+        std::size_t e = t.find(' ', pos);
+        if (e == std::string::npos) e = t.size();
+        words.push_back(t.substr(pos, e - pos));
+        pos = e;
+        // A date followed by a time is one Since value.
+        const std::string& w = words.back();
+        if (words.size() == 5 && w.size() == 10 && w[4] == '-' && w[7] == '-' &&
+            pos + 3 < t.size() && std::isdigit(static_cast<unsigned char>(t[pos + 1])) &&
+            t[pos + 3] == ':') {
+          std::size_t e2 = t.find(' ', pos + 1);
+          if (e2 == std::string::npos) e2 = t.size();
+          words.back() = t.substr(pos - 10, e2 - (pos - 10));
+          pos = e2;
         }
+        if (words.size() == 5) break;
       }
+      words.resize(5);
+      json p = {{"name", words[0]},          {"proto", words[1]},
+                {"table", words[2]},         {"state", words[3]},
+                {"since", words[4]},         {"info", trim(t.substr(std::min(pos, t.size())))},
+                {"details", json::object()}, {"channels", json::array()}};
       protocols.push_back(std::move(p));
       cur = &protocols.back();
       channel = nullptr;

@@ -43,6 +43,7 @@ std::string table_of(const conf::ChannelSettings& s, rib::Family f) {
 
 struct RouteCounts {
   uint64_t imported = 0, filtered = 0, preferred = 0;
+  uint64_t rejected = 0;  // refused by the import filter, whether or not they are kept (`filtered`)
 };
 
 // Current routes per source name (one pass over the table, only for `all`).
@@ -56,6 +57,7 @@ std::map<std::string, std::array<RouteCounts, 2>> count_routes(const rib::LocRib
       RouteCounts& c = out[r.source->name][fam];
       if (!r.filtered()) ++c.imported;
       else if (r.source->keep_filtered) ++c.filtered;  // otherwise gone, as far as BIRD would say
+      if (r.filtered()) ++c.rejected;
       if (static_cast<int32_t>(i) == d.best) ++c.preferred;
     }
   });
@@ -87,28 +89,60 @@ void row(cli::ReplyWriter& w, const Row& r) {
   w.line(code::kProtocolList, s);  // with BIRD's trailing blanks when Info is empty
 }
 
+// BIRD's `Route change stats` table: four rows, counts right-aligned in 10 columns, `---` where a
+// column does not apply. The Prometheus BIRD exporter reads every row by its label.
+std::string stats_row(const char* label, const std::array<const char*, 5>& cols) {
+  return printf_str("      %-20s%10s %10s %10s %10s %10s", label, cols[0], cols[1], cols[2],
+                    cols[3], cols[4]);
+}
+
+void import_stats(cli::ReplyWriter& w, uint64_t received, uint64_t rejected, uint64_t filtered,
+                  uint64_t accepted, uint64_t withdrawn) {
+  const std::string n[] = {std::to_string(received), std::to_string(rejected),
+                           std::to_string(filtered), std::to_string(accepted),
+                           std::to_string(withdrawn)};
+  w.line(code::kProtocolDetails,
+         "    Route change stats:     received   rejected   filtered    ignored   accepted");
+  w.line(code::kProtocolDetails, stats_row("Import updates:", {n[0].c_str(), n[1].c_str(),
+                                                               n[2].c_str(), "0", n[3].c_str()}));
+  w.line(code::kProtocolDetails,
+         stats_row("Import withdraws:", {n[4].c_str(), "0", "---", "0", n[4].c_str()}));
+}
+
+// `stats`: a BGP channel's import counters. Static protocols (stats == nullptr) have none: their
+// routes are loaded once at start, so the routes held (imported, and refused by the import filter)
+// are exactly the updates received, and no withdraw ever happens. A static channel exports nothing:
+// BIRD shows its export rows as zeros, and so does rsd; a BGP channel's export side has no
+// counters in rsd, so those two rows are left out rather than shown as zeros.
 void channel_block(cli::ReplyWriter& w, rib::Family fam, bool up, const conf::ChannelSettings& s,
-                   const RouteCounts& rc, std::size_t exported, const ChannelStats* st, uint32_t preference) {
-  w.line(code::kProtocolDetails, std::string("  Channel ") + (fam == rib::Family::Ipv4 ? "ipv4" : "ipv6"));
+                   const RouteCounts& rc, std::size_t exported, const ChannelStats* st,
+                   uint32_t preference) {
+  w.line(code::kProtocolDetails,
+         std::string("  Channel ") + (fam == rib::Family::Ipv4 ? "ipv4" : "ipv6"));
   w.line(code::kProtocolDetails, std::string("    State:          ") + (up ? "UP" : "DOWN"));
   w.line(code::kProtocolDetails, "    Table:          " + table_of(s, fam));
   w.line(code::kProtocolDetails, "    Preference:     " + std::to_string(preference));
   w.line(code::kProtocolDetails, "    Input filter:   " + filter_name(s.import_filter));
   w.line(code::kProtocolDetails, "    Output filter:  " + filter_name(s.export_filter));
   if (!up) return;
-  w.line(code::kProtocolDetails,
-         printf_str("    Routes:         %llu imported, %llu filtered, %zu exported, %llu preferred",
-                    (unsigned long long)rc.imported, (unsigned long long)rc.filtered, exported,
-                    (unsigned long long)rc.preferred));
-  if (!st) return;
-  w.line(code::kProtocolDetails, "    Route change stats:     received   rejected   filtered    ignored   accepted");
-  w.line(code::kProtocolDetails,
-         printf_str("      Import updates:     %10llu %10llu %10llu %10llu %10llu", (unsigned long long)st->received,
-                    (unsigned long long)st->treat_as_withdraw, (unsigned long long)st->filtered, 0ull,
-                    (unsigned long long)st->accepted));
-  w.line(code::kProtocolDetails,
-         printf_str("      Import withdraws:   %10llu %10llu        --- %10llu %10llu", (unsigned long long)st->withdrawn,
-                    0ull, 0ull, (unsigned long long)st->withdrawn));
+  // BIRD shows the `filtered` count only when the channel keeps filtered routes.
+  if (s.import_keep_filtered)
+    w.line(
+        code::kProtocolDetails,
+        printf_str("    Routes:         %llu imported, %llu filtered, %zu exported, %llu preferred",
+                   (unsigned long long)rc.imported, (unsigned long long)rc.filtered, exported,
+                   (unsigned long long)rc.preferred));
+  else
+    w.line(code::kProtocolDetails,
+           printf_str("    Routes:         %llu imported, %zu exported, %llu preferred",
+                      (unsigned long long)rc.imported, exported, (unsigned long long)rc.preferred));
+  if (st) {
+    import_stats(w, st->received, st->treat_as_withdraw, st->filtered, st->accepted, st->withdrawn);
+    return;
+  }
+  import_stats(w, rc.imported + rc.rejected, 0, rc.rejected, rc.imported, 0);
+  w.line(code::kProtocolDetails, stats_row("Export updates:", {"0", "0", "0", "---", "0"}));
+  w.line(code::kProtocolDetails, stats_row("Export withdraws:", {"0", "---", "---", "---", "0"}));
 }
 
 }  // namespace

@@ -219,8 +219,24 @@ protocol static dropped {
   CHECK(shown.find("203.0.113.128/25") == std::string::npos);
   CHECK(shown.find("2001:db8:2::/48") == std::string::npos);
   const std::string protos = f.run("show protocols all");
-  CHECK(protos.find("1 imported, 1 filtered") != std::string::npos);
-  CHECK(protos.find("1 imported, 0 filtered") != std::string::npos);
+  // BIRD's layout: the `filtered` count only where filtered routes are kept.
+  CHECK(protos.find("Routes:         1 imported, 1 filtered, 0 exported, 1 preferred") !=
+        std::string::npos);
+  CHECK(protos.find("Routes:         1 imported, 0 exported, 1 preferred") != std::string::npos);
+  CHECK(protos.find("0 filtered") == std::string::npos);
+  // A static channel's change statistics, as BIRD 2 shows them for this config: the two routes
+  // are the updates received, one filtered, one accepted; nothing exported.
+  const std::string updates =
+      "      Import updates:              2          0          1          0          1\n";
+  const std::string exports =
+      "      Export updates:              0          0          0        ---          0\n";
+  const auto first = protos.find(updates);
+  CHECK(first != std::string::npos);
+  CHECK(protos.find(updates, first + 1) != std::string::npos);  // both channels
+  CHECK(protos.find(exports) != std::string::npos);
+  CHECK(protos.find(
+            "      Export withdraws:            0        ---        ---        ---          0\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("static blackhole, unreachable and prohibit routes are in the table") {
