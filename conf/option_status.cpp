@@ -10,6 +10,7 @@ namespace {
 using K = OptionStatus::Kind;
 constexpr std::string_view kRs = "rs/route_server.cpp";
 constexpr std::string_view kRsExport = "rs/route_server_export.cpp";
+constexpr std::string_view kRsImport = "rs/route_server_import.cpp";
 
 constexpr OptionStatus honoured(std::string_view ctx, std::string_view opt, std::string_view field,
                                 std::string_view reader, std::string_view example,
@@ -115,7 +116,7 @@ const OptionStatus kStatuses[] = {
     honoured("bgp", "password", "password", kRs, "password \"x\";"),
     honoured("bgp", "ttl security", "ttl_security", kRs, "ttl security off;"),
     honoured("bgp", "rr client", "rr_client", kRs, "rr client off;"),
-    honoured("bgp", "rr cluster id", "rr_cluster_id", kRs, "rr cluster id 1.2.3.4;"),
+    honoured("bgp", "rr cluster id", "rr_cluster_id", kRsExport, "rr cluster id 1.2.3.4;"),
     honoured("bgp", "rs client", "rs_client", kRs, "rs client;"),
     invalid("bgp", "next hop (protocol level; a channel option in BIRD 2)", "next hop self;",
             "next_hop"),
@@ -125,7 +126,7 @@ const OptionStatus kStatuses[] = {
     honoured("bgp", "default bgp_med", "default_bgp_med", kRs, "default bgp_med 5;"),
     honoured("bgp", "default bgp_local_pref", "default_bgp_local_pref", kRs,
              "default bgp_local_pref 50;"),
-    honoured("bgp", "allow local as", "allow_local_as", kRs, "allow local as 2;"),
+    honoured("bgp", "allow local as", "allow_local_as", kRsImport, "allow local as 2;"),
     honoured("bgp", "enable route refresh", "enable_route_refresh", kRs,
              "enable route refresh off;"),
     honoured("bgp", "graceful restart", "graceful_restart", kRs, "graceful restart on;"),
@@ -143,6 +144,9 @@ const OptionStatus kStatuses[] = {
     honoured("bgp", "interpret communities", "interpret_communities", kRs,
              "interpret communities off;"),
     honoured("bgp", "enforce first as", "enforce_first_as", kRs, "enforce first as;"),
+    honoured("bgp", "forward unknown attributes", "forward_unknown_attributes", kRs,
+             "forward unknown attributes on;"),
+    honoured("bgp", "max as path length", "max_as_path_length", kRs, "max as path length 100;"),
     refused("bgp", "bfd", "bfd on;"),
     refused("bgp", "confederation", "confederation 65500;"),
     refused("bgp", "setkey", "setkey off;"),
@@ -174,7 +178,7 @@ const OptionStatus kStatuses[] = {
              "table master4;"),
     refused("channel", "table (other than master4 / master6)", "table t2;"),
     honoured("channel", "import", "import_filter", kRs, "import all;"),
-    honoured("channel", "export", "export_filter", kRs, "export all;"),
+    honoured("channel", "export", "export_filter", kRsExport, "export all;"),
     honoured("channel", "import keep filtered", "import_keep_filtered", kRs,
              "import keep filtered;"),
     honoured("channel", "mandatory", "mandatory", kRs, "mandatory;"),
@@ -184,14 +188,14 @@ const OptionStatus kStatuses[] = {
     honoured("channel", "secondary", "secondary", kRsExport, "secondary;"),
     // rsd always keeps the Adj-RIB-In (a reload re-runs the import filter over it, no route
     // refresh) and the Adj-RIB-Out: `on` is what it does, `off` is refused.
-    honoured("channel", "import table on", "Adj-RIB-In", kRs, "import table on;"),
+    honoured("channel", "import table on", "Adj-RIB-In", kRsImport, "import table on;"),
     refused("channel", "import table off", "import table off;", "import_table"),
     honoured("channel", "export table on", "Adj-RIB-Out", kRs, "export table on;"),
     refused("channel", "export table off", "export table off;", "export_table"),
     honoured("channel", "preference", "preference", kRs, "preference 120;"),
-    honoured("channel", "import limit", "import_limit", kRs, "import limit 10 action warn;"),
-    honoured("channel", "receive limit", "receive_limit", kRs, "receive limit 10 action warn;"),
-    honoured("channel", "export limit", "export_limit", kRs, "export limit 10 action warn;"),
+    honoured("channel", "import limit", "import_limit", kRsImport, "import limit 10 action warn;"),
+    honoured("channel", "receive limit", "receive_limit", kRsImport, "receive limit 10 action warn;"),
+    honoured("channel", "export limit", "export_limit", kRsExport, "export limit 10 action warn;"),
     refused("channel", "gateway", "gateway direct;"),
     refused("channel", "igp table", "igp table master4;"),
     refused("channel", "validate", "validate on;"),

@@ -603,6 +603,7 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
   if (bgp) {
     static const std::pair<Words, std::optional<bool> ChannelOptions::*> switches[] = {
         {{"mandatory"}, &ChannelOptions::mandatory},
+        {{"secondary"}, &ChannelOptions::secondary},
         {{"extended", "next", "hop"}, &ChannelOptions::extended_next_hop}};
     for (const auto& [words, field] : switches) {
       if (match_words(*this, words)) {
@@ -636,8 +637,7 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
                                         {"link", "local"},
                                         {"rpki", "reload"},
                                         {"missing", "lladdr"},
-                                        {"debug"},
-                                        {"secondary"}};
+                                        {"debug"}};
     for (const auto& words : unsupported) {
       if (starts_with_words(*this, words)) {
         not_supported(peek(), "channel option '" + join_words(words) + "'");
