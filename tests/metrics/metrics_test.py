@@ -37,6 +37,11 @@ router id 192.0.2.1;
 metrics { listen 127.0.0.1 port @MPORT@; }
 history "@DIR@/history.db" { keep 1 d; }
 
+filter no_small {
+  if net.len > 24 then reject;
+  accept;
+}
+
 protocol bgp peer1 {
   description "test speaker";
   local 127.0.0.1 port @PORT@ as 65000;
@@ -45,11 +50,6 @@ protocol bgp peer1 {
   hold time 3;
   min hold time 3;
   ipv4 { import filter no_small; export all; };
-}
-
-filter no_small {
-  if net.len > 24 then reject;
-  accept;
 }
 
 protocol bgp peer2 {
