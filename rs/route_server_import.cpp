@@ -63,8 +63,7 @@ AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& p
   const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
   if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
   if (p.debug & kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
-    log::trace("{}.{} < {} {} by import filter {}", p.name, rib::to_string(ch.family),
-               prefix.to_string(),
+    log::trace("{} < {} {} by import filter {}", p.name, prefix.to_string(),
                v == filters::Verdict::Accept  ? (out.modified ? "accepted (modified)" : "accepted")
                : v == filters::Verdict::Error ? "rejected (error)"
                                               : "rejected",

@@ -309,7 +309,7 @@ def suite_promtool(args):
         try:
             conf2 = os.path.join(second, "rsd.conf")
             with open(conf2, "w") as f:
-                f.write("router id 192.0.2.2;\nmetrics { listen 127.0.0.1 port %d; }\n" % new)
+                f.write("router id 192.0.2.2;\nprotocol device { }\nmetrics { listen 127.0.0.1 port %d; }\n" % new)
             p = subprocess.run([args.rsd, "-f", "-c", conf2, "-s", os.path.join(second, "rsd.ctl")],
                                capture_output=True, timeout=30)
             err = (p.stdout + p.stderr).decode()
