@@ -293,7 +293,7 @@ def compare(receiver: str, rsd_rib: dict, bird_rib: dict, sent: dict) -> list:
             src = sent.get(p)
             if va and vb and va[1] == vb[1] and t in PARTIAL_QUIRK and \
                     va[0] | w.PARTIAL == vb[0] and not va[0] & w.PARTIAL and \
-                    not (src and t in src.partial):
+                    not (src and t in getattr(src, "partial", ())):
                 # BIRD 2.0.12 sets the Partial bit on a community attribute a filter created
                 # (measured; RFC 4271 5 keeps Partial for attributes passed on unrecognised).
                 IGNORED["BIRD: Partial bit on a community attribute created by a filter"] += 1
