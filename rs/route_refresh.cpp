@@ -33,10 +33,11 @@ void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_
   switch (subtype) {
     case wire::route_refresh::kNormal:
       spdlog::info("{}: route refresh requested for {}", p->name, wire::to_string(family));
-      refresh_channel(*p, ch.family);
       // A refresh whose EoRR is still due goes on: it now covers these routes too, and the peer
-      // never sees a second BoRR before the first one's EoRR.
+      // never sees a second BoRR before the first one's EoRR. Due before the re-send starts, so
+      // that the pull it wakes writes BoRR first.
       if (enhanced && !r.eorr_due) r.borr_due = true;
+      refresh_channel(*p, ch.family);
       return;
     case wire::route_refresh::kBeginOfRefresh:
       if (enhanced) begin_refresh_in(*p, ch);
