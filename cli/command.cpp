@@ -15,82 +15,237 @@ using A = ArgType;
 using N = NameKind;
 
 std::vector<OptionSpec> route_options() {
-  return {{"for", A::Prefix},        {"table", A::Name, N::Table},     {"filter", A::Name, N::Filter},
-          {"where", A::Expr},        {"export", A::Name, N::Protocol}, {"preexport", A::Name, N::Protocol},
-          {"noexport", A::Name, N::Protocol}, {"protocol", A::Name, N::Protocol},
-          {"primary"},  {"filtered"}, {"all"}, {"count"}, {"stats"}};
+  return {{"for", A::Prefix},
+          {"table", A::Name, N::Table},
+          {"filter", A::Name, N::Filter},
+          {"where", A::Expr},
+          {"export", A::Name, N::Protocol},
+          {"preexport", A::Name, N::Protocol},
+          {"noexport", A::Name, N::Protocol},
+          {"protocol", A::Name, N::Protocol},
+          {"primary"},
+          {"filtered"},
+          {"all"},
+          {"count"},
+          {"stats"}};
 }
 
 std::vector<CommandSpec> build() {
   std::vector<CommandSpec> c;
   auto add = [&](CommandSpec s) { c.push_back(std::move(s)); };
-  add({"show status", "show status", "Show router status", {}, A::None, N::None, false, false, true});
-  add({"show protocols", "show protocols [all] [<name> | \"<pattern>\"]", "Show routing protocols",
-       {{"all"}}, A::Pattern, N::Protocol, false, false, true});
+  add({"show status",
+       "show status",
+       "Show router status",
+       {},
+       A::None,
+       N::None,
+       false,
+       false,
+       true});
+  add({"show protocols",
+       "show protocols [all] [<name> | \"<pattern>\"]",
+       "Show routing protocols",
+       {{"all"}},
+       A::Pattern,
+       N::Protocol,
+       false,
+       false,
+       true});
   add({"show route",
        "show route [[for] <prefix>|for <ip>] [table <t>] [filter <f>|where <cond>] "
        "[(export|preexport|noexport) <p>] [protocol <p>] [primary] [filtered] [all] [count|stats]",
        "Show routing table", route_options(), A::Prefix, N::None, false, false, true});
   add({"show symbols",
-       "show symbols [table|filter|function|protocol|template|constant|attribute|healthcheck|roa] [<name>]",
+       "show symbols [table|filter|function|protocol|template|constant|attribute|healthcheck|roa] "
+       "[<name>]",
        "Show all known symbolic names",
-       {{"table"}, {"filter"}, {"function"}, {"protocol"}, {"template"}, {"constant"}, {"attribute"},
-        {"healthcheck"}, {"roa"}},
+       {{"table"},
+        {"filter"},
+        {"function"},
+        {"protocol"},
+        {"template"},
+        {"constant"},
+        {"attribute"},
+        {"healthcheck"},
+        {"roa"}},
        A::Name,
-       N::Symbol, false, false, true});
-  add({"show memory", "show memory", "Show memory usage", {}, A::None, N::None, false, false, true});
-  add({"show health", "show health [<check>]", "Show health checks and processes", {}, A::Name, N::None,
-       false, false, true});
-  add({"show services", "show services", "Show every service IP, its nodes and the best one", {},
-       A::None, N::None, false, false, true});
-  add({"drain", "drain <check> [over <sec> s] [steps <n>]", "Drain a service: MED rising stepwise, then withdraw",
-       {{"over", A::Number}, {"s"}, {"steps", A::Number}}, A::Name, N::None, true});
+       N::Symbol,
+       false,
+       false,
+       true});
+  add({"show memory",
+       "show memory",
+       "Show memory usage",
+       {},
+       A::None,
+       N::None,
+       false,
+       false,
+       true});
+  add({"show health",
+       "show health [<check>]",
+       "Show health checks and processes",
+       {},
+       A::Name,
+       N::None,
+       false,
+       false,
+       true});
+  add({"show services",
+       "show services",
+       "Show every service IP, its nodes and the best one",
+       {},
+       A::None,
+       N::None,
+       false,
+       false,
+       true});
+  add({"drain",
+       "drain <check> [over <sec> s] [steps <n>]",
+       "Drain a service: MED rising stepwise, then withdraw",
+       {{"over", A::Number}, {"s"}, {"steps", A::Number}},
+       A::Name,
+       N::None,
+       true});
   add({"undrain", "undrain <check>", "Stop or undo a drain", {}, A::Name, N::None, true});
-  add({"maintenance", "maintenance <check> (on | off)", "Put a service in maintenance or take it out",
-       {{"on"}, {"off"}}, A::Name, N::None, true, true});
-  add({"enable health", "enable health <check>", "Start a health check again", {}, A::Name, N::None, true});
-  add({"disable health", "disable health <check>", "Stop a health check (its routes are withdrawn)", {},
-       A::Name, N::None, true});
-  add({"configure", "configure [soft] [\"<file>\"] [timeout [<sec>]]", "Reload configuration",
-       {{"soft"}, {"timeout", A::OptNumber}}, A::String});
+  add({"maintenance",
+       "maintenance <check> (on | off)",
+       "Put a service in maintenance or take it out",
+       {{"on"}, {"off"}},
+       A::Name,
+       N::None,
+       true,
+       true});
+  add({"enable health",
+       "enable health <check>",
+       "Start a health check again",
+       {},
+       A::Name,
+       N::None,
+       true});
+  add({"disable health",
+       "disable health <check>",
+       "Stop a health check (its routes are withdrawn)",
+       {},
+       A::Name,
+       N::None,
+       true});
+  add({"configure",
+       "configure [soft] [\"<file>\"] [timeout [<sec>]]",
+       "Reload configuration",
+       {{"soft"}, {"timeout", A::OptNumber}},
+       A::String});
   add({"configure confirm", "configure confirm", "Confirm last configuration change"});
   add({"configure undo", "configure undo", "Undo last configuration change"});
-  add({"configure check", "configure check [\"<file>\"]",
-       "Parse a configuration and report what it would change", {}, A::String});
-  add({"enable", "enable (<protocol> | \"<pattern>\" | all)", "Enable protocol", {}, A::Pattern,
-       N::Protocol, true});
-  add({"disable", "disable (<protocol> | \"<pattern>\" | all) [\"<message>\"]", "Disable protocol", {},
-       A::Pattern, N::Protocol, true, false, false, true});
-  add({"restart", "restart (<protocol> | \"<pattern>\" | all) [\"<message>\"]", "Restart protocol", {},
-       A::Pattern, N::Protocol, true, false, false, true});
-  add({"reload", "reload [in|out] (<protocol> | \"<pattern>\" | all)", "Reload protocol",
-       {{"in"}, {"out"}}, A::Pattern, N::Protocol, true});
-  add({"debug", "debug (<protocol> | \"<pattern>\" | all) (all | off | { states|routes|filters|events|packets })",
+  add({"configure check",
+       "configure check [\"<file>\"]",
+       "Parse a configuration and report what it would change",
+       {},
+       A::String});
+  add({"enable",
+       "enable (<protocol> | \"<pattern>\" | all)",
+       "Enable protocol",
+       {},
+       A::Pattern,
+       N::Protocol,
+       true});
+  add({"disable",
+       "disable (<protocol> | \"<pattern>\" | all) [\"<message>\"]",
+       "Disable protocol",
+       {},
+       A::Pattern,
+       N::Protocol,
+       true,
+       false,
+       false,
+       true});
+  add({"restart",
+       "restart (<protocol> | \"<pattern>\" | all) [\"<message>\"]",
+       "Restart protocol",
+       {},
+       A::Pattern,
+       N::Protocol,
+       true,
+       false,
+       false,
+       true});
+  add({"reload",
+       "reload [in|out] (<protocol> | \"<pattern>\" | all)",
+       "Reload protocol",
+       {{"in"}, {"out"}},
+       A::Pattern,
+       N::Protocol,
+       true});
+  add({"debug",
+       "debug (<protocol> | \"<pattern>\" | all) (all | off | { "
+       "states|routes|filters|events|packets })",
        "Control protocol debugging",
-       {{"all"}, {"off"}, {"states"}, {"routes"}, {"filters"}, {"interfaces"}, {"events"}, {"packets"}},
-       A::Pattern, N::Protocol, true, true});
-  add({"echo", "echo (all | off | { debug|trace|info|remote|warning|error|auth }) [<buffer-size>]",
+       {{"all"},
+        {"off"},
+        {"states"},
+        {"routes"},
+        {"filters"},
+        {"interfaces"},
+        {"events"},
+        {"packets"}},
+       A::Pattern,
+       N::Protocol,
+       true,
+       true});
+  add({"echo",
+       "echo (all | off | { debug|trace|info|remote|warning|error|auth }) [<buffer-size>]",
        "Control echoing of log messages",
-       {{"all"}, {"off"}, {"debug"}, {"trace"}, {"info"}, {"remote"}, {"warning"}, {"error"}, {"auth"}},
+       {{"all"},
+        {"off"},
+        {"debug"},
+        {"trace"},
+        {"info"},
+        {"remote"},
+        {"warning"},
+        {"error"},
+        {"auth"}},
        A::Number});
   add({"eval", "eval <expr>", "Evaluate an expression", {}, A::Expr, N::None, true});
   add({"down", "down", "Shut the daemon down"});
   add({"graceful restart", "graceful restart", "Shut the daemon down for a graceful restart"});
-  add({"restrict", "restrict", "Restrict current CLI session to safe commands", {}, A::None,
-       N::None, false, false, true});
+  add({"restrict",
+       "restrict",
+       "Restrict current CLI session to safe commands",
+       {},
+       A::None,
+       N::None,
+       false,
+       false,
+       true});
   add({"show history",
-       "show history [<prefix> | protocol <p> | health <check>] [since <time>] [until <time>] [limit <n>]",
+       "show history [<prefix> | protocol <p> | health <check>] [since <time>] [until <time>] "
+       "[limit <n>]",
        "Show the event history (time: \"2026-11-25 03:12\", 10 min ago, -10m)",
-       {{"protocol", A::Name, N::Protocol}, {"health", A::Name}, {"since", A::Expr}, {"until", A::Expr},
+       {{"protocol", A::Name, N::Protocol},
+        {"health", A::Name},
+        {"since", A::Expr},
+        {"until", A::Expr},
         {"limit", A::Number}},
-       A::Prefix, N::None, false, false, true});
-  add({"show failovers", "show failovers [<prefix>] [since <time>] [until <time>] [limit <n>]",
+       A::Prefix,
+       N::None,
+       false,
+       false,
+       true});
+  add({"show failovers",
+       "show failovers [<prefix>] [since <time>] [until <time>] [limit <n>]",
        "Show recorded failovers (old best, new best, cause, time to UPDATE)",
-       {{"since", A::Expr}, {"until", A::Expr}, {"limit", A::Number}}, A::Prefix, N::None, false, false, true});
+       {{"since", A::Expr}, {"until", A::Expr}, {"limit", A::Number}},
+       A::Prefix,
+       N::None,
+       false,
+       false,
+       true});
   for (auto& s : c) {
     static const std::string_view changing[] = {
-        "drain", "undrain", "maintenance", "enable health", "disable health", "configure", "configure confirm",
-        "configure undo", "enable", "disable", "restart", "reload", "down", "graceful restart"};
+        "drain",          "undrain",         "maintenance",       "enable health",
+        "disable health", "configure",       "configure confirm", "configure undo",
+        "enable",         "disable",         "restart",           "reload",
+        "down",           "graceful restart"};
     for (auto p : changing) s.changes_state |= s.path == p;
   }
   return c;
@@ -98,8 +253,8 @@ std::vector<CommandSpec> build() {
 
 struct Walk {
   const CommandSpec* spec = nullptr;
-  std::string path;       // keywords matched so far
-  std::size_t next = 0;   // first token after the path
+  std::string path;      // keywords matched so far
+  std::size_t next = 0;  // first token after the path
   std::string error;
 };
 
@@ -109,7 +264,8 @@ std::vector<std::string_view> children(std::string_view path) {
   for (const auto& s : commands()) {
     std::string_view p = s.path;
     if (!path.empty()) {
-      if (p.size() <= path.size() || p.substr(0, path.size()) != path || p[path.size()] != ' ') continue;
+      if (p.size() <= path.size() || p.substr(0, path.size()) != path || p[path.size()] != ' ')
+        continue;
       p.remove_prefix(path.size() + 1);
     }
     p = p.substr(0, p.find(' '));
@@ -126,8 +282,8 @@ const CommandSpec* find_spec(std::string_view path) {
 
 enum class Match : uint8_t { None, One, Ambiguous };
 // Exact match wins; otherwise a unique prefix.
-Match match(std::string_view word, const std::vector<std::string_view>& cands, std::string_view& out,
-            std::string* ambiguous) {
+Match match(std::string_view word, const std::vector<std::string_view>& cands,
+            std::string_view& out, std::string* ambiguous) {
   for (auto c : cands)
     if (c == word) return out = c, Match::One;
   std::vector<std::string_view> hits;
@@ -180,50 +336,70 @@ Walk walk_path(const std::vector<Token>& toks, std::size_t limit) {
     break;  // options of w.spec start here
   }
   if (!w.spec && w.error.empty()) {
-    w.error = w.path.empty() ? "syntax error, unexpected end" : "syntax error, '" + w.path + "' is incomplete";
+    w.error = w.path.empty() ? "syntax error, unexpected end"
+                             : "syntax error, '" + w.path + "' is incomplete";
   }
   return w;
 }
 
 bool is_number(std::string_view s) {
-  return !s.empty() && s.size() <= 10 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() <= 10 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool looks_like_prefix(std::string_view s) {
   if (s.empty()) return false;
   bool colon = false, dot = false;
   for (char c : s) {
-    if (c == ':') colon = true;
-    else if (c == '.') dot = true;
-    else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '/')) return false;
+    if (c == ':')
+      colon = true;
+    else if (c == '.')
+      dot = true;
+    else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == '/'))
+      return false;
   }
   return colon || dot;
 }
 
 bool accepts(ArgType t, const Token& tok) {
   switch (t) {
-    case A::None: return false;
-    case A::Name: return !tok.quoted;
-    case A::Pattern: return true;
-    case A::String: return tok.quoted;
-    case A::Prefix: return !tok.quoted && looks_like_prefix(tok.text);
+    case A::None:
+      return false;
+    case A::Name:
+      return !tok.quoted;
+    case A::Pattern:
+      return true;
+    case A::String:
+      return tok.quoted;
+    case A::Prefix:
+      return !tok.quoted && looks_like_prefix(tok.text);
     case A::Number:
-    case A::OptNumber: return !tok.quoted && is_number(tok.text);
-    case A::Expr: return true;
+    case A::OptNumber:
+      return !tok.quoted && is_number(tok.text);
+    case A::Expr:
+      return true;
   }
   return false;
 }
 
 const char* describe(ArgType t) {
   switch (t) {
-    case A::Name: return "a name";
-    case A::Pattern: return "a name, a \"pattern\" or all";
-    case A::String: return "a \"quoted string\"";
-    case A::Prefix: return "a prefix or an address";
+    case A::Name:
+      return "a name";
+    case A::Pattern:
+      return "a name, a \"pattern\" or all";
+    case A::String:
+      return "a \"quoted string\"";
+    case A::Prefix:
+      return "a prefix or an address";
     case A::Number:
-    case A::OptNumber: return "a number";
-    case A::Expr: return "an expression";
-    case A::None: break;
+    case A::OptNumber:
+      return "a number";
+    case A::Expr:
+      return "an expression";
+    case A::None:
+      break;
   }
   return "nothing";
 }
@@ -367,7 +543,8 @@ ParseResult parse_command(std::string_view line) {
       continue;
     }
     r.error = "syntax error, unexpected " + (t.quoted ? "\"" + t.text + "\"" : "'" + t.text + "'");
-    if (spec.positional != A::None && !cmd.positional) r.error += ", expecting " + std::string(describe(spec.positional));
+    if (spec.positional != A::None && !cmd.positional)
+      r.error += ", expecting " + std::string(describe(spec.positional));
     return r;
   }
   if (spec.positional_required && !cmd.positional) {

@@ -54,7 +54,7 @@ struct CommandSpec {
 const std::vector<CommandSpec>& commands();
 
 struct Token {
-  std::string text;     // unquoted
+  std::string text;  // unquoted
   bool quoted = false;
   std::size_t begin = 0;  // offsets in the line (quotes included)
   std::size_t end = 0;
@@ -87,7 +87,7 @@ struct ParseResult {
 struct Completion {
   std::vector<std::string> keywords;  // sorted
   NameKind names = NameKind::None;
-  std::string partial;                // the word being completed
+  std::string partial;  // the word being completed
 };
 Completion complete(std::string_view line);
 

@@ -79,8 +79,12 @@ inline constexpr int kFailoversHeader = 2034;
 inline constexpr int kHistoryUnavailable = 8030;
 }  // namespace code
 
-inline bool is_error(int c) { return c >= 8000; }
-inline bool is_parse_error(int c) { return c >= 9000; }
+inline bool is_error(int c) {
+  return c >= 8000;
+}
+inline bool is_parse_error(int c) {
+  return c >= 9000;
+}
 
 // Builds the text of one reply. Lines of the same code after the first become continuations.
 class ReplyWriter {
@@ -104,8 +108,8 @@ class ReplyWriter {
 
 // One line of a reply as received.
 struct ReplyLine {
-  int code = 0;          // the line's code (a continuation inherits the previous one)
-  bool last = false;     // "CCCC " : the reply ends here
+  int code = 0;       // the line's code (a continuation inherits the previous one)
+  bool last = false;  // "CCCC " : the reply ends here
   bool continuation = false;
   std::string text;
 };

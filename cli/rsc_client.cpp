@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include <cstring>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <cstring>
 
 namespace rs::cli {
 
@@ -31,13 +31,20 @@ bool Client::connect(const std::string& path) {
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     const int e = errno;
     switch (e) {
-      case ENOENT: error_ = "cannot connect to " + path + ": no such socket (is rsd running?)"; break;
-      case ECONNREFUSED: error_ = "cannot connect to " + path + ": connection refused (rsd is not running)"; break;
+      case ENOENT:
+        error_ = "cannot connect to " + path + ": no such socket (is rsd running?)";
+        break;
+      case ECONNREFUSED:
+        error_ = "cannot connect to " + path + ": connection refused (rsd is not running)";
+        break;
       case EACCES:
       case EPERM:
-        error_ = "cannot connect to " + path + ": permission denied (check the socket's mode and group)";
+        error_ =
+            "cannot connect to " + path + ": permission denied (check the socket's mode and group)";
         break;
-      default: error_ = "cannot connect to " + path + ": " + strerror(e); break;
+      default:
+        error_ = "cannot connect to " + path + ": " + strerror(e);
+        break;
     }
     ::close(fd_);
     fd_ = -1;
@@ -63,8 +70,10 @@ bool Client::read_line(ReplyLine& out, std::string& raw) {
       p.feed(raw + "\n");
       auto l = p.next();
       if (!l) return false;
-      if (l->continuation) l->code = last_code_;
-      else if (l->code >= 0) last_code_ = l->code;
+      if (l->continuation)
+        l->code = last_code_;
+      else if (l->code >= 0)
+        last_code_ = l->code;
       out = *l;
       return true;
     }
@@ -76,9 +85,9 @@ bool Client::read_line(ReplyLine& out, std::string& raw) {
   }
 }
 
-std::optional<Reply> Client::run(const std::string& command,
-                                 const std::function<void(const ReplyLine&, const std::string&)>& on_line,
-                                 bool keep) {
+std::optional<Reply> Client::run(
+    const std::string& command,
+    const std::function<void(const ReplyLine&, const std::string&)>& on_line, bool keep) {
   if (fd_ < 0) return std::nullopt;
   std::string line = command + "\n";
   std::size_t off = 0;

@@ -33,9 +33,10 @@ class Client {
   // Sends `command` and reads the whole reply; `on_line` (optional) sees each line as it comes,
   // raw text included. nullopt when the connection broke.
   // `keep` false: lines are only passed to on_line, not stored (long outputs in constant memory).
-  std::optional<Reply> run(const std::string& command,
-                           const std::function<void(const ReplyLine&, const std::string& raw)>& on_line = {},
-                           bool keep = true);
+  std::optional<Reply> run(
+      const std::string& command,
+      const std::function<void(const ReplyLine&, const std::string& raw)>& on_line = {},
+      bool keep = true);
 
  private:
   bool read_line(ReplyLine& out, std::string& raw);

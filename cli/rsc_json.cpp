@@ -28,8 +28,10 @@ std::string key_of(std::string s) {
   if (!s.empty() && s.back() == ':') s.pop_back();
   std::string k;
   for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c))) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else if (!k.empty() && k.back() != '_') k += '_';
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!k.empty() && k.back() != '_')
+      k += '_';
   }
   while (!k.empty() && k.back() == '_') k.pop_back();
   return k;
@@ -54,7 +56,8 @@ json show_route(const Reply& r) {
         table = t.substr(6, t.size() - 7);
         continue;
       }
-      if (std::sscanf(t.c_str(), "%llu of %llu routes for %llu networks in table %127s", &a, &b, &c, tb) == 4) {
+      if (std::sscanf(t.c_str(), "%llu of %llu routes for %llu networks in table %127s", &a, &b, &c,
+                      tb) == 4) {
         counts.push_back({{"table", tb}, {"shown", a}, {"routes", b}, {"networks", c}});
         continue;
       }
@@ -68,9 +71,18 @@ json show_route(const Reply& r) {
       if (!trim(head).empty()) prefix = trim(head);
       const auto lb = t.find('['), rb = t.find(']');
       if (lb == std::string::npos || rb == std::string::npos || rb < lb) continue;
-      json route = {{"table", table}, {"prefix", prefix}, {"protocol", nullptr}, {"since", nullptr},
-                    {"from", nullptr}, {"best", false}, {"preference", nullptr}, {"origin_as", nullptr},
-                    {"origin", nullptr}, {"next_hop", nullptr}, {"type", nullptr}, {"decision", nullptr},
+      json route = {{"table", table},
+                    {"prefix", prefix},
+                    {"protocol", nullptr},
+                    {"since", nullptr},
+                    {"from", nullptr},
+                    {"best", false},
+                    {"preference", nullptr},
+                    {"origin_as", nullptr},
+                    {"origin", nullptr},
+                    {"next_hop", nullptr},
+                    {"type", nullptr},
+                    {"decision", nullptr},
                     {"attributes", json::object()}};
       route["kind"] = trim(t.substr(20, lb - 20));
       std::string inside = t.substr(lb + 1, rb - lb - 1);
@@ -84,7 +96,8 @@ json show_route(const Reply& r) {
       }
       std::string tail = t.substr(rb + 1);
       route["best"] = tail.rfind(" *", 0) == 0;
-      if (auto p = tail.find('('); p != std::string::npos) route["preference"] = std::stoul(tail.substr(p + 1));
+      if (auto p = tail.find('('); p != std::string::npos)
+        route["preference"] = std::stoul(tail.substr(p + 1));
       if (auto p = tail.find("[AS"); p != std::string::npos) {
         std::string as = tail.substr(p + 3, tail.find(']', p) - p - 3);
         if (!as.empty()) {
@@ -99,8 +112,10 @@ json show_route(const Reply& r) {
       cur = &routes.back();
     } else if (l.code == 1008 && cur) {
       std::string s = trim(t);
-      if (s.rfind("Type: ", 0) == 0) (*cur)["type"] = s.substr(6);
-      else if (s.rfind("Decision: ", 0) == 0) (*cur)["decision"] = s.substr(10);
+      if (s.rfind("Type: ", 0) == 0)
+        (*cur)["type"] = s.substr(6);
+      else if (s.rfind("Decision: ", 0) == 0)
+        (*cur)["decision"] = s.substr(10);
     } else if (l.code == 1012 && cur) {
       std::string s = trim(t);
       auto c = s.find(':');
@@ -110,7 +125,8 @@ json show_route(const Reply& r) {
       (*cur)["attributes"][name] = trim(s.substr(c + 1));
     } else if (l.code == 14) {
       unsigned long long a, b, c, n;
-      if (std::sscanf(t.c_str(), "Total: %llu of %llu routes for %llu networks in %llu tables", &a, &b, &c, &n) == 4)
+      if (std::sscanf(t.c_str(), "Total: %llu of %llu routes for %llu networks in %llu tables", &a,
+                      &b, &c, &n) == 4)
         total = {{"shown", a}, {"routes", b}, {"networks", c}, {"tables", n}};
     }
   }
@@ -170,7 +186,8 @@ json show_protocols(const Reply& r) {
       std::string v = trim(s.substr(c + 1));
       json& target = channel ? *channel : (*cur)["details"];
       if (k == "route_change_stats") continue;
-      if (k == "import_updates" || k == "import_withdraws" || k == "export_updates" || k == "export_withdraws") {
+      if (k == "import_updates" || k == "import_withdraws" || k == "export_updates" ||
+          k == "export_withdraws") {
         json cols = json::object();
         const char* names[] = {"received", "rejected", "filtered", "ignored", "accepted"};
         std::size_t i = 0, pos = 0;
@@ -191,8 +208,9 @@ json show_protocols(const Reply& r) {
 }
 
 json show_status(const Reply& r) {
-  json o = {{"version", nullptr},     {"router_id", nullptr},   {"hostname", nullptr}, {"server_time", nullptr},
-            {"last_reboot", nullptr}, {"last_reconfiguration", nullptr}, {"status", nullptr}};
+  json o = {{"version", nullptr},     {"router_id", nullptr},   {"hostname", nullptr},
+            {"server_time", nullptr}, {"last_reboot", nullptr}, {"last_reconfiguration", nullptr},
+            {"status", nullptr}};
   for (const auto& l : r.lines) {
     const std::string& t = l.text;
     auto after = [&](const char* p) -> std::optional<std::string> {
@@ -200,13 +218,20 @@ json show_status(const Reply& r) {
       if (t.rfind(s, 0) == 0) return t.substr(s.size());
       return std::nullopt;
     };
-    if (l.code == 1000) o["version"] = t;
-    else if (auto v = after("Router ID is ")) o["router_id"] = *v;
-    else if (auto v = after("Hostname is ")) o["hostname"] = *v;
-    else if (auto v = after("Current server time is ")) o["server_time"] = *v;
-    else if (auto v = after("Last reboot on ")) o["last_reboot"] = *v;
-    else if (auto v = after("Last reconfiguration on ")) o["last_reconfiguration"] = *v;
-    else if (l.code == 13) o["status"] = t;
+    if (l.code == 1000)
+      o["version"] = t;
+    else if (auto v = after("Router ID is "))
+      o["router_id"] = *v;
+    else if (auto v = after("Hostname is "))
+      o["hostname"] = *v;
+    else if (auto v = after("Current server time is "))
+      o["server_time"] = *v;
+    else if (auto v = after("Last reboot on "))
+      o["last_reboot"] = *v;
+    else if (auto v = after("Last reconfiguration on "))
+      o["last_reconfiguration"] = *v;
+    else if (l.code == 13)
+      o["status"] = t;
   }
   return o;
 }
@@ -248,7 +273,8 @@ json show_health(const Reply& r) {
       json& arr = proc ? procs : checks;
       arr.push_back({{"name", proc ? name.substr(8) : name}});
       // A process's "Routes: N" is its count: its "Route" lines go to route_list.
-      arr.back().update({{proc ? "route_list" : "routes", json::array()}, {"failovers", json::array()}});
+      arr.back().update(
+          {{proc ? "route_list" : "routes", json::array()}, {"failovers", json::array()}});
       if (!proc) arr.back()["probes"] = json::array();
       cur = &arr.back();
       cur_proc = proc;
@@ -259,11 +285,15 @@ json show_health(const Reply& r) {
     if (c == std::string::npos) continue;
     std::string k = key_of(l.text.substr(0, c));
     std::string v = l.text.substr(c + 2);
-    if (k == "route" && cur_proc) (*cur)["route_list"].push_back(v);
-    else if (k == "probe" || k == "route" || k == "failover") (*cur)[k + "s"].push_back(v);
-    else if (!v.empty() && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    if (k == "route" && cur_proc)
+      (*cur)["route_list"].push_back(v);
+    else if (k == "probe" || k == "route" || k == "failover")
+      (*cur)[k + "s"].push_back(v);
+    else if (!v.empty() &&
+             std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       (*cur)[k] = std::stoull(v);
-    else (*cur)[k] = v;
+    else
+      (*cur)[k] = v;
   }
   return {{"health", checks}, {"processes", procs}};
 }
@@ -288,8 +318,8 @@ json show_services(const Reply& r) {
       pos = t + 1;
     }
     if (col.size() != 5 || col[0] == "-") continue;
-    json p = {{"source", col[0]}, {"next_hop", col[1]}, {"med", nullptr}, {"health", nullptr},
-              {"decision", col[4]}, {"best", col[4].rfind("best", 0) == 0}};
+    json p = {{"source", col[0]},  {"next_hop", col[1]}, {"med", nullptr},
+              {"health", nullptr}, {"decision", col[4]}, {"best", col[4].rfind("best", 0) == 0}};
     if (col[2] != "-") p["med"] = std::stoul(col[2]);
     if (col[3] != "-") p["health"] = col[3];
     svcs.back()["paths"].push_back(p);
@@ -308,7 +338,9 @@ std::vector<std::string> tab_columns(const std::string& t) {
   }
   return col;
 }
-json dash_null(const std::string& s) { return s == "-" ? json(nullptr) : json(s); }
+json dash_null(const std::string& s) {
+  return s == "-" ? json(nullptr) : json(s);
+}
 
 // `show history`: TIME, KIND, SUBJECT, EVENT separated by tabs (code 1033).
 json show_history(const Reply& r) {
@@ -331,8 +363,12 @@ json show_failovers(const Reply& r) {
     if (c.size() != 6) continue;
     json lat = nullptr;
     if (c[4] != "-") lat = std::strtod(c[4].c_str(), nullptr);
-    fo.push_back({{"time", c[0]}, {"prefix", c[1]}, {"old_best", dash_null(c[2])}, {"new_best", dash_null(c[3])},
-                  {"latency_ms", lat}, {"cause", dash_null(c[5])}});
+    fo.push_back({{"time", c[0]},
+                  {"prefix", c[1]},
+                  {"old_best", dash_null(c[2])},
+                  {"new_best", dash_null(c[3])},
+                  {"latency_ms", lat},
+                  {"cause", dash_null(c[5])}});
   }
   return {{"failovers", fo}};
 }
@@ -345,15 +381,24 @@ json reply_to_json(const std::string& path, const std::string& command, const Re
     out["error"] = r.lines.empty() ? std::string() : r.lines.back().text;
     return out;
   }
-  if (path == "show route") out.update(show_route(r));
-  else if (path == "show protocols") out.update(show_protocols(r));
-  else if (path == "show status") out.update(show_status(r));
-  else if (path == "show symbols") out.update(show_symbols(r));
-  else if (path == "show memory") out.update(show_memory(r));
-  else if (path == "show health") out.update(show_health(r));
-  else if (path == "show services") out.update(show_services(r));
-  else if (path == "show history") out.update(show_history(r));
-  else if (path == "show failovers") out.update(show_failovers(r));
+  if (path == "show route")
+    out.update(show_route(r));
+  else if (path == "show protocols")
+    out.update(show_protocols(r));
+  else if (path == "show status")
+    out.update(show_status(r));
+  else if (path == "show symbols")
+    out.update(show_symbols(r));
+  else if (path == "show memory")
+    out.update(show_memory(r));
+  else if (path == "show health")
+    out.update(show_health(r));
+  else if (path == "show services")
+    out.update(show_services(r));
+  else if (path == "show history")
+    out.update(show_history(r));
+  else if (path == "show failovers")
+    out.update(show_failovers(r));
   else {
     json msgs = json::array();
     for (const auto& l : r.lines)

@@ -11,6 +11,7 @@
 namespace rs::cli {
 
 // `path` is the canonical command path ("show route"); `command` the line sent.
-nlohmann::json reply_to_json(const std::string& path, const std::string& command, const Reply& reply);
+nlohmann::json reply_to_json(const std::string& path, const std::string& command,
+                             const Reply& reply);
 
 }  // namespace rs::cli

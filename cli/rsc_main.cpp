@@ -127,7 +127,8 @@ int interactive(Client& c, const Settings& s) {
     std::string word = line.substr(first, line.find_first_of(" \t", first) - first);
     if (word == "quit" || word == "exit") break;
     if (word == "help" || word == "?") {
-      for (const auto& spec : commands()) std::cout << "  " << spec.syntax << "\n      " << spec.help << "\n";
+      for (const auto& spec : commands())
+        std::cout << "  " << spec.syntax << "\n      " << spec.help << "\n";
       continue;
     }
     rc = run_command(c, line, s);
@@ -205,7 +206,8 @@ int main(int argc, char** argv) {
     int rc = 0;
     std::string line;
     while (std::getline(std::cin, line))
-      if (line.find_first_not_of(" \t") != std::string::npos && run_command(c, line, s) != 0) rc = 1;
+      if (line.find_first_not_of(" \t") != std::string::npos && run_command(c, line, s) != 0)
+        rc = 1;
     return rc;
   }
   return interactive(c, s);

@@ -15,8 +15,10 @@ namespace rs::conf {
 #define RS_CONF_INHERIT(T, name, def) \
   if (!name) name = parent.name;
 
-void BgpOptions::inherit(const BgpOptions& parent) { RS_CONF_BGP_OPTIONS(RS_CONF_INHERIT) }
-void ChannelOptions::inherit(const ChannelOptions& parent) { RS_CONF_CHANNEL_OPTIONS(RS_CONF_INHERIT) }
+void BgpOptions::inherit(const BgpOptions& parent) {
+  RS_CONF_BGP_OPTIONS(RS_CONF_INHERIT)
+}
+void ChannelOptions::inherit(const ChannelOptions& parent){RS_CONF_CHANNEL_OPTIONS(RS_CONF_INHERIT)}
 
 std::string FilterSource::text() const {
   std::string s;
@@ -63,10 +65,18 @@ auto find_named(const V& v, std::string_view name) -> decltype(&v.front()) {
 }
 }  // namespace
 
-const BgpProtocol* Config::find_bgp(std::string_view name) const { return find_named(bgp, name); }
-const BgpProtocol* Config::find_template(std::string_view name) const { return find_named(templates, name); }
-const TableDecl* Config::find_table(std::string_view name) const { return find_named(tables, name); }
-const Define* Config::find_define(std::string_view name) const { return find_named(defines, name); }
+const BgpProtocol* Config::find_bgp(std::string_view name) const {
+  return find_named(bgp, name);
+}
+const BgpProtocol* Config::find_template(std::string_view name) const {
+  return find_named(templates, name);
+}
+const TableDecl* Config::find_table(std::string_view name) const {
+  return find_named(tables, name);
+}
+const Define* Config::find_define(std::string_view name) const {
+  return find_named(defines, name);
+}
 const FilterDecl* Config::find_filter(std::string_view name) const {
   for (const auto& f : filters)
     if (f.kind == FilterDecl::Kind::Filter && f.name == name) return &f;
@@ -80,21 +90,30 @@ const FilterDecl* Config::find_function(std::string_view name) const {
 
 std::string_view to_string(LimitAction a) {
   switch (a) {
-    case LimitAction::Warn: return "warn";
-    case LimitAction::Block: return "block";
-    case LimitAction::Restart: return "restart";
-    case LimitAction::Disable: return "disable";
+    case LimitAction::Warn:
+      return "warn";
+    case LimitAction::Block:
+      return "block";
+    case LimitAction::Restart:
+      return "restart";
+    case LimitAction::Disable:
+      return "disable";
   }
   return "?";
 }
 
 std::string_view to_string(Role r) {
   switch (r) {
-    case Role::Provider: return "provider";
-    case Role::RsServer: return "rs_server";
-    case Role::RsClient: return "rs_client";
-    case Role::Customer: return "customer";
-    case Role::Peer: return "peer";
+    case Role::Provider:
+      return "provider";
+    case Role::RsServer:
+      return "rs_server";
+    case Role::RsClient:
+      return "rs_client";
+    case Role::Customer:
+      return "customer";
+    case Role::Peer:
+      return "peer";
   }
   return "?";
 }
@@ -125,7 +144,8 @@ void check_table(const Config& c, const std::string& table, rib::Family family, 
     d.error(loc, "unknown table '" + table + "'");
   } else if (t->family != family) {
     d.error(loc, "table '" + table + "' is an " + std::string(rib::to_string(t->family)) +
-                     " table, the channel needs an " + std::string(rib::to_string(family)) + " table");
+                     " table, the channel needs an " + std::string(rib::to_string(family)) +
+                     " table");
   }
 }
 
@@ -146,7 +166,8 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
       d.error(p.loc, who + " is 'internal' but its neighbor AS " + std::to_string(*s.neighbor_as) +
                          " differs from the local AS " + std::to_string(*s.local_as));
     if (*s.peer_type == PeerType::External && same)
-      d.error(p.loc, who + " is 'external' but its neighbor AS equals the local AS " + std::to_string(*s.local_as));
+      d.error(p.loc, who + " is 'external' but its neighbor AS equals the local AS " +
+                         std::to_string(*s.local_as));
   }
   // As BIRD: without the 4-octet AS capability (RFC 6793) the peer's OPEN cannot carry a larger AS.
   if ((!s.enable_as4 || !s.capabilities) && s.neighbor_as && *s.neighbor_as > 0xffff)
@@ -159,7 +180,8 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
   uint64_t hold = s.hold_time.us;
   if (hold != 0 && hold < Duration::seconds(3).us)
     d.error(p.loc, who + ": hold time must be 0 or at least 3 seconds (RFC 4271 4.2)");
-  if (hold > Duration::seconds(65535).us) d.error(p.loc, who + ": hold time must be at most 65535 seconds");
+  if (hold > Duration::seconds(65535).us)
+    d.error(p.loc, who + ": hold time must be at most 65535 seconds");
   if (s.keepalive_time && hold != 0 && s.keepalive_time->us > hold)
     d.error(p.loc, who + ": keepalive time must not exceed the hold time");
   if (s.error_wait_min > s.error_wait_max)
@@ -195,7 +217,8 @@ void resolve_bgp(const Config& c, BgpProtocol& p, Diagnostics& d) {
     ChannelSettings& cs = ch.settings;
     cs = resolve_options(ch.options);
     if (!ch.options.table) cs.table = ch.family == rib::Family::Ipv4 ? "master4" : "master6";
-    if (!ch.options.import_filter) cs.import_filter.kind = ibgp ? FilterSpec::Kind::All : FilterSpec::Kind::None;
+    if (!ch.options.import_filter)
+      cs.import_filter.kind = ibgp ? FilterSpec::Kind::All : FilterSpec::Kind::None;
     if (!ch.options.export_filter) cs.export_filter.kind = FilterSpec::Kind::None;
     if (!ch.options.next_hop && p.options.next_hop) cs.next_hop = *p.options.next_hop;
     if (!ch.options.add_paths && p.options.add_paths) cs.add_paths = *p.options.add_paths;
@@ -219,10 +242,11 @@ void ibgp_lint(const Config& c, Diagnostics& d) {
         if (!dst.is_internal() || dst.settings.rr_client) receiver = true;
       }
       if (!receiver) {
-        d.warning(src.loc, "routes learned over iBGP from '" + src.name + "' (" +
-                               std::string(rib::to_string(fam)) +
-                               ") can reach no peer: iBGP routes are re-advertised only to eBGP peers and "
-                               "to 'rr client' iBGP peers");
+        d.warning(src.loc,
+                  "routes learned over iBGP from '" + src.name + "' (" +
+                      std::string(rib::to_string(fam)) +
+                      ") can reach no peer: iBGP routes are re-advertised only to eBGP peers and "
+                      "to 'rr client' iBGP peers");
       }
     }
   }
@@ -232,12 +256,14 @@ void ibgp_lint(const Config& c, Diagnostics& d) {
 
 void resolve(Config& config, Diagnostics& diags) {
   // master4 and master6 exist even when not declared.
-  for (auto [family, name] : {std::pair{rib::Family::Ipv4, "master4"}, std::pair{rib::Family::Ipv6, "master6"}}) {
+  for (auto [family, name] :
+       {std::pair{rib::Family::Ipv4, "master4"}, std::pair{rib::Family::Ipv6, "master6"}}) {
     if (!config.find_table(name)) {
       TableDecl t;
       t.family = family;
       t.name = name;
-      config.tables.insert(config.tables.begin() + (family == rib::Family::Ipv4 ? 0 : 1), std::move(t));
+      config.tables.insert(config.tables.begin() + (family == rib::Family::Ipv4 ? 0 : 1),
+                           std::move(t));
     }
   }
   for (BgpProtocol& p : config.bgp) resolve_bgp(config, p, diags);

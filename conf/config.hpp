@@ -50,7 +50,9 @@ struct FilterSource {
   Location loc;
   // Tokens joined by single spaces (strings re-quoted): equal text <=> same source.
   std::string text() const;
-  friend bool operator==(const FilterSource& a, const FilterSource& b) { return a.text() == b.text(); }
+  friend bool operator==(const FilterSource& a, const FilterSource& b) {
+    return a.text() == b.text();
+  }
 };
 
 // import / export of a channel: all | none | filter NAME | filter { ... } | where EXPR
@@ -64,7 +66,8 @@ struct FilterSpec {
   // Equality is on the source, not on the compiled program.
   friend bool operator==(const FilterSpec& a, const FilterSpec& b) {
     return a.kind == b.kind && a.name == b.name &&
-           (a.kind == Kind::All || a.kind == Kind::None || a.kind == Kind::Named || a.source == b.source);
+           (a.kind == Kind::All || a.kind == Kind::None || a.kind == Kind::Named ||
+            a.source == b.source);
   }
 };
 
@@ -90,82 +93,87 @@ struct NextHop {
 
 // `debug protocols` / per-protocol `debug` flags.
 enum DebugFlag : uint32_t {
-  kDebugStates = 1, kDebugRoutes = 2, kDebugFilters = 4, kDebugInterfaces = 8, kDebugEvents = 16,
-  kDebugPackets = 32, kDebugAll = 63,
+  kDebugStates = 1,
+  kDebugRoutes = 2,
+  kDebugFilters = 4,
+  kDebugInterfaces = 8,
+  kDebugEvents = 16,
+  kDebugPackets = 32,
+  kDebugAll = 63,
 };
 
 // type, name, default. Fields whose type is std::optional<...> have no default (unset).
-#define RS_CONF_BGP_OPTIONS(X)                                        \
-  X(std::string, description, std::string())                         \
-  X(bool, disabled, false)                                           \
-  X(uint32_t, debug, 0u)                                             \
-  X(std::optional<rib::IpAddress>, router_id, std::nullopt)         \
-  X(std::optional<rib::IpAddress>, local_address, std::nullopt)     \
-  X(uint16_t, local_port, uint16_t{179})                             \
-  X(std::optional<uint32_t>, local_as, std::nullopt)                 \
-  X(std::optional<rib::IpAddress>, neighbor_address, std::nullopt)  \
-  X(std::optional<rib::Prefix>, neighbor_range, std::nullopt)       \
-  X(std::string, dynamic_name, std::string("dynbgp"))                \
-  X(uint32_t, dynamic_name_digits, 0u)                                \
-  X(uint16_t, neighbor_port, uint16_t{179})                          \
-  X(std::optional<uint32_t>, neighbor_as, std::nullopt)              \
-  X(std::optional<PeerType>, peer_type, std::nullopt)                \
-  X(std::optional<std::string>, interface, std::nullopt)             \
-  X(std::optional<uint32_t>, multihop, std::nullopt)                 \
-  X(bool, passive, false)                                            \
-  X(bool, strict_bind, false)                                        \
-  X(Duration, hold_time, Duration::seconds(240))                     \
-  X(Duration, min_hold_time, Duration::seconds(3))                   \
-  X(Duration, startup_hold_time, Duration::seconds(240))             \
-  X(std::optional<Duration>, keepalive_time, std::nullopt)           \
-  X(Duration, connect_delay_time, Duration::seconds(5))              \
-  X(Duration, connect_retry_time, Duration::seconds(120))            \
-  X(Duration, error_wait_min, Duration::seconds(60))                 \
-  X(Duration, error_wait_max, Duration::seconds(300))                \
-  X(Duration, error_forget_time, Duration::seconds(300))             \
-  X(std::optional<std::string>, password, std::nullopt)              \
-  X(bool, ttl_security, false)                                       \
-  X(bool, rr_client, false)                                          \
-  X(std::optional<uint32_t>, rr_cluster_id, std::nullopt)            \
-  X(bool, rs_client, false)                                          \
-  X(NextHop, next_hop, NextHop{})                                    \
-  X(bool, med_metric, false)                                         \
-  X(bool, deterministic_med, false)                                  \
-  X(bool, prefer_older, false)                                       \
-  X(uint32_t, default_bgp_med, 0u)                                   \
-  X(uint32_t, default_bgp_local_pref, 100u)                          \
-  X(uint32_t, allow_local_as, 0u)                                    \
-  X(bool, enable_route_refresh, true)                                \
-  X(bool, enable_enhanced_route_refresh, true)                       \
-  X(GracefulRestart, graceful_restart, GracefulRestart::Aware)       \
-  X(Duration, graceful_restart_time, Duration::seconds(120))         \
-  X(AddPaths, add_paths, AddPaths::Off)                              \
-  X(bool, enable_extended_messages, false)                           \
-  X(bool, enable_as4, true)                                          \
-  X(bool, capabilities, true)                                        \
-  X(bool, advertise_hostname, false)                                 \
-  X(std::optional<Role>, local_role, std::nullopt)                   \
-  X(bool, require_roles, false)                                      \
-  X(bool, interpret_communities, true)                               \
-  X(bool, enforce_first_as, false)                                   \
-  X(bool, forward_unknown_attributes, false)                         \
+#define RS_CONF_BGP_OPTIONS(X)                                     \
+  X(std::string, description, std::string())                       \
+  X(bool, disabled, false)                                         \
+  X(uint32_t, debug, 0u)                                           \
+  X(std::optional<rib::IpAddress>, router_id, std::nullopt)        \
+  X(std::optional<rib::IpAddress>, local_address, std::nullopt)    \
+  X(uint16_t, local_port, uint16_t{179})                           \
+  X(std::optional<uint32_t>, local_as, std::nullopt)               \
+  X(std::optional<rib::IpAddress>, neighbor_address, std::nullopt) \
+  X(std::optional<rib::Prefix>, neighbor_range, std::nullopt)      \
+  X(std::string, dynamic_name, std::string("dynbgp"))              \
+  X(uint32_t, dynamic_name_digits, 0u)                             \
+  X(uint16_t, neighbor_port, uint16_t{179})                        \
+  X(std::optional<uint32_t>, neighbor_as, std::nullopt)            \
+  X(std::optional<PeerType>, peer_type, std::nullopt)              \
+  X(std::optional<std::string>, interface, std::nullopt)           \
+  X(std::optional<uint32_t>, multihop, std::nullopt)               \
+  X(bool, passive, false)                                          \
+  X(bool, strict_bind, false)                                      \
+  X(Duration, hold_time, Duration::seconds(240))                   \
+  X(Duration, min_hold_time, Duration::seconds(3))                 \
+  X(Duration, startup_hold_time, Duration::seconds(240))           \
+  X(std::optional<Duration>, keepalive_time, std::nullopt)         \
+  X(Duration, connect_delay_time, Duration::seconds(5))            \
+  X(Duration, connect_retry_time, Duration::seconds(120))          \
+  X(Duration, error_wait_min, Duration::seconds(60))               \
+  X(Duration, error_wait_max, Duration::seconds(300))              \
+  X(Duration, error_forget_time, Duration::seconds(300))           \
+  X(std::optional<std::string>, password, std::nullopt)            \
+  X(bool, ttl_security, false)                                     \
+  X(bool, rr_client, false)                                        \
+  X(std::optional<uint32_t>, rr_cluster_id, std::nullopt)          \
+  X(bool, rs_client, false)                                        \
+  X(NextHop, next_hop, NextHop{})                                  \
+  X(bool, med_metric, false)                                       \
+  X(bool, deterministic_med, false)                                \
+  X(bool, prefer_older, false)                                     \
+  X(uint32_t, default_bgp_med, 0u)                                 \
+  X(uint32_t, default_bgp_local_pref, 100u)                        \
+  X(uint32_t, allow_local_as, 0u)                                  \
+  X(bool, enable_route_refresh, true)                              \
+  X(bool, enable_enhanced_route_refresh, true)                     \
+  X(GracefulRestart, graceful_restart, GracefulRestart::Aware)     \
+  X(Duration, graceful_restart_time, Duration::seconds(120))       \
+  X(AddPaths, add_paths, AddPaths::Off)                            \
+  X(bool, enable_extended_messages, false)                         \
+  X(bool, enable_as4, true)                                        \
+  X(bool, capabilities, true)                                      \
+  X(bool, advertise_hostname, false)                               \
+  X(std::optional<Role>, local_role, std::nullopt)                 \
+  X(bool, require_roles, false)                                    \
+  X(bool, interpret_communities, true)                             \
+  X(bool, enforce_first_as, false)                                 \
+  X(bool, forward_unknown_attributes, false)                       \
   X(uint32_t, max_as_path_length, 255u)
 
-#define RS_CONF_CHANNEL_OPTIONS(X)                       \
-  X(std::string, table, std::string())                  \
-  X(FilterSpec, import_filter, FilterSpec{})            \
-  X(FilterSpec, export_filter, FilterSpec{})            \
-  X(bool, import_keep_filtered, false)                  \
-  X(bool, mandatory, false)                             \
-  X(NextHop, next_hop, NextHop{})                       \
-  X(bool, extended_next_hop, false)                     \
-  X(AddPaths, add_paths, AddPaths::Off)                 \
-  X(bool, secondary, false)                             \
-  X(bool, import_table, false)                          \
-  X(bool, export_table, false)                          \
-  X(uint32_t, preference, 100u)                         \
-  X(std::optional<Limit>, import_limit, std::nullopt)   \
-  X(std::optional<Limit>, receive_limit, std::nullopt)  \
+#define RS_CONF_CHANNEL_OPTIONS(X)                     \
+  X(std::string, table, std::string())                 \
+  X(FilterSpec, import_filter, FilterSpec{})           \
+  X(FilterSpec, export_filter, FilterSpec{})           \
+  X(bool, import_keep_filtered, false)                 \
+  X(bool, mandatory, false)                            \
+  X(NextHop, next_hop, NextHop{})                      \
+  X(bool, extended_next_hop, false)                    \
+  X(AddPaths, add_paths, AddPaths::Off)                \
+  X(bool, secondary, false)                            \
+  X(bool, import_table, false)                         \
+  X(bool, export_table, false)                         \
+  X(uint32_t, preference, 100u)                        \
+  X(std::optional<Limit>, import_limit, std::nullopt)  \
+  X(std::optional<Limit>, receive_limit, std::nullopt) \
   X(std::optional<Limit>, export_limit, std::nullopt)
 
 #define RS_CONF_DECLARE_OPTIONAL(T, name, def) std::optional<T> name;
@@ -203,15 +211,15 @@ struct BgpChannel {
 struct BgpProtocol {
   std::string name;
   Location loc;
-  std::string from;           // template name, "" if none
+  std::string from;  // template name, "" if none
   bool is_template = false;
-  bool incomplete = false;    // had syntax errors: the semantic checks are skipped (no cascades)
-  BgpOptions options;         // as written, then merged with the template chain
+  bool incomplete = false;  // had syntax errors: the semantic checks are skipped (no cascades)
+  BgpOptions options;       // as written, then merged with the template chain
   std::vector<BgpChannel> channels;
-  BgpSettings settings;       // resolved (protocols only)
+  BgpSettings settings;  // resolved (protocols only)
 
   // Resolved helpers.
-  bool is_internal() const;   // iBGP: peer_type internal or neighbor as == local as
+  bool is_internal() const;  // iBGP: peer_type internal or neighbor as == local as
   bool is_dynamic() const { return settings.neighbor_range.has_value(); }
   Duration keepalive_time() const;  // keepalive_time or hold_time / 3
   const BgpChannel* channel(rib::Family f) const;
@@ -227,7 +235,8 @@ struct StaticRoute {
   CompiledFilter compiled_attributes;      // the block, compiled as a filter body
   Location loc;
   friend bool operator==(const StaticRoute& a, const StaticRoute& b) {
-    return a.prefix == b.prefix && a.kind == b.kind && a.via == b.via && a.attributes == b.attributes;
+    return a.prefix == b.prefix && a.kind == b.kind && a.via == b.via &&
+           a.attributes == b.attributes;
   }
 };
 
@@ -258,8 +267,16 @@ struct TableDecl {
 };
 
 enum LogClass : uint32_t {
-  kLogDebug = 1, kLogTrace = 2, kLogInfo = 4, kLogRemote = 8, kLogWarning = 16, kLogError = 32,
-  kLogAuth = 64, kLogFatal = 128, kLogBug = 256, kLogAll = 511,
+  kLogDebug = 1,
+  kLogTrace = 2,
+  kLogInfo = 4,
+  kLogRemote = 8,
+  kLogWarning = 16,
+  kLogError = 32,
+  kLogAuth = 64,
+  kLogFatal = 128,
+  kLogBug = 256,
+  kLogAll = 511,
 };
 
 struct LogTarget {
@@ -276,9 +293,9 @@ struct LogTarget {
 struct TimeFormat {
   enum class Which : uint8_t { Route, Protocol, Base, Log };
   Which which = Which::Base;
-  std::string format;        // strftime format ("iso long" etc. are translated)
-  std::string format_old;    // second format for times older than `limit`
-  uint64_t limit = 0;        // seconds
+  std::string format;      // strftime format ("iso long" etc. are translated)
+  std::string format_old;  // second format for times older than `limit`
+  uint64_t limit = 0;      // seconds
   Location loc;
 };
 
@@ -341,8 +358,8 @@ struct HistoryConfig {
 
 struct ProcessConfig {
   std::string name;
-  std::string run;                  // argv, split on blanks (no shell)
-  std::optional<std::string> shell; // explicit shell command
+  std::string run;                   // argv, split on blanks (no shell)
+  std::optional<std::string> shell;  // explicit shell command
   enum class Encoder : uint8_t { Text, Json };
   Encoder encoder = Encoder::Text;
   std::optional<rib::IpAddress> next_hop;
@@ -383,7 +400,7 @@ struct HealthCheckConfig {
   uint32_t disabled_med = 500;
   bool withdraw_on_down = false;
   std::optional<std::string> disable_file;
-  uint32_t increase = 1;  // MED added per extra route of the service (ExaBGP --increase)
+  uint32_t increase = 1;            // MED added per extra route of the service (ExaBGP --increase)
   StateCommunities communities[3];  // indexed by State
   // Flap hold-down: more than flap_count transitions within flap_window hold the service down
   // for flap_hold (0 = off).
@@ -413,7 +430,7 @@ struct Config {
   uint32_t debug_commands = 0;
   std::vector<TableDecl> tables;  // master4 and master6 always present
   std::vector<AttributeDecl> attributes;
-  std::vector<FilterDecl> filters;    // filters and functions, in file order
+  std::vector<FilterDecl> filters;  // filters and functions, in file order
   std::vector<BgpProtocol> templates;
   std::vector<BgpProtocol> bgp;
   std::vector<StaticProtocol> statics;

@@ -1,5 +1,6 @@
 // Diagnostics: formatting of `file:line:col: message` and the collector. Errors past
-// kMaxStoredErrors are counted only, so a fuzzed or binary input cannot grow the list without bound.
+// kMaxStoredErrors are counted only, so a fuzzed or binary input cannot grow the list without
+// bound.
 #include "conf/diagnostic.hpp"
 
 #include <algorithm>

@@ -31,11 +31,13 @@ auto run_on(const TokenRange& range, Diagnostics& diags, F&& parse) {
 // "got ';'" rather than "got end of file".
 TokenRange with_semicolon(const TokenRange& r) {
   TokenRange out = r;
-  if (r.tokens && r.end < r.tokens->size() && (*r.tokens)[r.end].kind == TokenKind::Semicolon) ++out.end;
+  if (r.tokens && r.end < r.tokens->size() && (*r.tokens)[r.end].kind == TokenKind::Semicolon)
+    ++out.end;
   return out;
 }
 
-CompiledFilter compile_where(const FilterSource& src, filters::SymbolTable& symbols, Diagnostics& diags) {
+CompiledFilter compile_where(const FilterSource& src, filters::SymbolTable& symbols,
+                             Diagnostics& diags) {
   return run_on(with_semicolon(src.tokens), diags, [&](TokenStream& ts) {
     auto f = filters::parse_where(ts, symbols, diags);
     ts.accept(TokenKind::Semicolon);
@@ -52,18 +54,22 @@ struct Item {
 CompiledFilter compile_spec(FilterSpec& spec, filters::SymbolTable& symbols, Diagnostics& diags) {
   switch (spec.kind) {
     case FilterSpec::Kind::All:
-    case FilterSpec::Kind::None: return nullptr;
-    case FilterSpec::Kind::Named: return symbols.filter(spec.name);
+    case FilterSpec::Kind::None:
+      return nullptr;
+    case FilterSpec::Kind::Named:
+      return symbols.filter(spec.name);
     case FilterSpec::Kind::Inline:
       return run_on(spec.source.tokens, diags, [&](TokenStream& ts) {
         return filters::parse_filter_body(ts, symbols, diags);
       });
-    case FilterSpec::Kind::Where: return compile_where(spec.source, symbols, diags);
+    case FilterSpec::Kind::Where:
+      return compile_where(spec.source, symbols, diags);
   }
   return nullptr;
 }
 
-void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto, Diagnostics& diags) {
+void family_lint(const FilterSpec& spec, rib::Family family, const std::string& proto,
+                 Diagnostics& diags) {
   if (!spec.compiled) return;
   filters::lint_channel_family(*spec.compiled, family, "protocol '" + proto + "'", diags);
 }
@@ -81,16 +87,18 @@ void validate_filter_sources(Config& config, Diagnostics& diags) {
     items.push_back({config.attributes[i].statement.tokens.begin, Item::Kind::Attribute, i});
   for (std::size_t i = 0; i < config.filters.size(); ++i) {
     items.push_back({config.filters[i].source.tokens.begin,
-                     config.filters[i].kind == FilterDecl::Kind::Filter ? Item::Kind::Filter : Item::Kind::Function, i});
+                     config.filters[i].kind == FilterDecl::Kind::Filter ? Item::Kind::Filter
+                                                                        : Item::Kind::Function,
+                     i});
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.position < b.position; });
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.position < b.position; });
 
   for (const Item& it : items) {
     switch (it.kind) {
       case Item::Kind::Define:
-        (void)run_on(config.defines[it.index].statement.tokens, diags, [&](TokenStream& ts) {
-          return filters::parse_define(ts, *symbols, diags);
-        });
+        (void)run_on(config.defines[it.index].statement.tokens, diags,
+                     [&](TokenStream& ts) { return filters::parse_define(ts, *symbols, diags); });
         break;
       case Item::Kind::Attribute:
         (void)run_on(config.attributes[it.index].statement.tokens, diags, [&](TokenStream& ts) {

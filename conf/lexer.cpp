@@ -21,61 +21,105 @@ namespace rs::conf {
 
 std::string_view to_string(TokenKind kind) {
   switch (kind) {
-    case TokenKind::End: return "end of file";
-    case TokenKind::Invalid: return "invalid token";
-    case TokenKind::Symbol: return "symbol";
-    case TokenKind::Number: return "number";
-    case TokenKind::String: return "string";
-    case TokenKind::Ipv4: return "IPv4 address";
-    case TokenKind::Ipv6: return "IPv6 address";
-    case TokenKind::Prefix: return "prefix";
-    case TokenKind::LBrace: return "'{'";
-    case TokenKind::RBrace: return "'}'";
-    case TokenKind::LParen: return "'('";
-    case TokenKind::RParen: return "')'";
-    case TokenKind::LBracket: return "'['";
-    case TokenKind::RBracket: return "']'";
-    case TokenKind::Semicolon: return "';'";
-    case TokenKind::Comma: return "','";
-    case TokenKind::Colon: return "':'";
-    case TokenKind::Dot: return "'.'";
-    case TokenKind::DotDot: return "'..'";
-    case TokenKind::Plus: return "'+'";
-    case TokenKind::Minus: return "'-'";
-    case TokenKind::Star: return "'*'";
-    case TokenKind::Slash: return "'/'";
-    case TokenKind::Percent: return "'%'";
-    case TokenKind::Lt: return "'<'";
-    case TokenKind::Gt: return "'>'";
-    case TokenKind::Le: return "'<='";
-    case TokenKind::Ge: return "'>='";
-    case TokenKind::Assign: return "'='";
-    case TokenKind::Eq: return "'=='";
-    case TokenKind::Ne: return "'!='";
-    case TokenKind::Not: return "'!'";
-    case TokenKind::Tilde: return "'~'";
-    case TokenKind::NotTilde: return "'!~'";
-    case TokenKind::And: return "'&&'";
-    case TokenKind::Or: return "'||'";
-    case TokenKind::Arrow: return "'->'";
-    case TokenKind::Question: return "'?'";
-    case TokenKind::PathMaskOpen: return "'[='";
-    case TokenKind::PathMaskClose: return "'=]'";
+    case TokenKind::End:
+      return "end of file";
+    case TokenKind::Invalid:
+      return "invalid token";
+    case TokenKind::Symbol:
+      return "symbol";
+    case TokenKind::Number:
+      return "number";
+    case TokenKind::String:
+      return "string";
+    case TokenKind::Ipv4:
+      return "IPv4 address";
+    case TokenKind::Ipv6:
+      return "IPv6 address";
+    case TokenKind::Prefix:
+      return "prefix";
+    case TokenKind::LBrace:
+      return "'{'";
+    case TokenKind::RBrace:
+      return "'}'";
+    case TokenKind::LParen:
+      return "'('";
+    case TokenKind::RParen:
+      return "')'";
+    case TokenKind::LBracket:
+      return "'['";
+    case TokenKind::RBracket:
+      return "']'";
+    case TokenKind::Semicolon:
+      return "';'";
+    case TokenKind::Comma:
+      return "','";
+    case TokenKind::Colon:
+      return "':'";
+    case TokenKind::Dot:
+      return "'.'";
+    case TokenKind::DotDot:
+      return "'..'";
+    case TokenKind::Plus:
+      return "'+'";
+    case TokenKind::Minus:
+      return "'-'";
+    case TokenKind::Star:
+      return "'*'";
+    case TokenKind::Slash:
+      return "'/'";
+    case TokenKind::Percent:
+      return "'%'";
+    case TokenKind::Lt:
+      return "'<'";
+    case TokenKind::Gt:
+      return "'>'";
+    case TokenKind::Le:
+      return "'<='";
+    case TokenKind::Ge:
+      return "'>='";
+    case TokenKind::Assign:
+      return "'='";
+    case TokenKind::Eq:
+      return "'=='";
+    case TokenKind::Ne:
+      return "'!='";
+    case TokenKind::Not:
+      return "'!'";
+    case TokenKind::Tilde:
+      return "'~'";
+    case TokenKind::NotTilde:
+      return "'!~'";
+    case TokenKind::And:
+      return "'&&'";
+    case TokenKind::Or:
+      return "'||'";
+    case TokenKind::Arrow:
+      return "'->'";
+    case TokenKind::Question:
+      return "'?'";
+    case TokenKind::PathMaskOpen:
+      return "'[='";
+    case TokenKind::PathMaskClose:
+      return "'=]'";
   }
   return "token";
 }
 
 std::string Token::describe() const {
   switch (kind) {
-    case TokenKind::End: return "end of file";
-    case TokenKind::String: return "string \"" + text + "\"";
+    case TokenKind::End:
+      return "end of file";
+    case TokenKind::String:
+      return "string \"" + text + "\"";
     case TokenKind::Symbol:
     case TokenKind::Number:
     case TokenKind::Ipv4:
     case TokenKind::Ipv6:
     case TokenKind::Prefix:
-    case TokenKind::Invalid: return "'" + text + "'";
-    default: return std::string(to_string(kind));
+    case TokenKind::Invalid:
+      return "'" + text + "'";
+    default:
+      return std::string(to_string(kind));
   }
 }
 
@@ -119,7 +163,9 @@ bool TokenStream::accept_keyword(std::string_view kw) {
   return true;
 }
 
-void TokenStream::reset(std::size_t pos) { pos_ = std::clamp(pos, range_.begin, range_.end); }
+void TokenStream::reset(std::size_t pos) {
+  pos_ = std::clamp(pos, range_.begin, range_.end);
+}
 
 TokenRange TokenStream::slice(std::size_t begin, std::size_t end) const {
   begin = std::clamp(begin, range_.begin, range_.end);
@@ -132,11 +178,21 @@ TokenRange TokenStream::slice(std::size_t begin, std::size_t end) const {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string printable(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -237,40 +293,60 @@ class Scanner {
     if (c == '"') return scan_string(loc);
 
     switch (c) {
-      case '.': return d == '.' ? make(TokenKind::DotDot, 2, loc) : make(TokenKind::Dot, 1, loc);
+      case '.':
+        return d == '.' ? make(TokenKind::DotDot, 2, loc) : make(TokenKind::Dot, 1, loc);
       case '!':
         if (d == '=') return make(TokenKind::Ne, 2, loc);
         if (d == '~') return make(TokenKind::NotTilde, 2, loc);
         return make(TokenKind::Not, 1, loc);
-      case '<': return d == '=' ? make(TokenKind::Le, 2, loc) : make(TokenKind::Lt, 1, loc);
-      case '>': return d == '=' ? make(TokenKind::Ge, 2, loc) : make(TokenKind::Gt, 1, loc);
+      case '<':
+        return d == '=' ? make(TokenKind::Le, 2, loc) : make(TokenKind::Lt, 1, loc);
+      case '>':
+        return d == '=' ? make(TokenKind::Ge, 2, loc) : make(TokenKind::Gt, 1, loc);
       case '=':
         if (d == '=') return make(TokenKind::Eq, 2, loc);
         if (d == ']') return make(TokenKind::PathMaskClose, 2, loc);
         return make(TokenKind::Assign, 1, loc);
-      case '[': return d == '=' ? make(TokenKind::PathMaskOpen, 2, loc) : make(TokenKind::LBracket, 1, loc);
+      case '[':
+        return d == '=' ? make(TokenKind::PathMaskOpen, 2, loc) : make(TokenKind::LBracket, 1, loc);
       case '&':
         if (d == '&') return make(TokenKind::And, 2, loc);
         return invalid(1, loc, "unexpected character '&' (did you mean '&&'?)");
       case '|':
         if (d == '|') return make(TokenKind::Or, 2, loc);
         return invalid(1, loc, "unexpected character '|' (did you mean '||'?)");
-      case '-': return d == '>' ? make(TokenKind::Arrow, 2, loc) : make(TokenKind::Minus, 1, loc);
-      case '{': return make(TokenKind::LBrace, 1, loc);
-      case '}': return make(TokenKind::RBrace, 1, loc);
-      case '(': return make(TokenKind::LParen, 1, loc);
-      case ')': return make(TokenKind::RParen, 1, loc);
-      case ']': return make(TokenKind::RBracket, 1, loc);
-      case ';': return make(TokenKind::Semicolon, 1, loc);
-      case ',': return make(TokenKind::Comma, 1, loc);
-      case ':': return make(TokenKind::Colon, 1, loc);
-      case '+': return make(TokenKind::Plus, 1, loc);
-      case '*': return make(TokenKind::Star, 1, loc);
-      case '/': return make(TokenKind::Slash, 1, loc);
-      case '%': return make(TokenKind::Percent, 1, loc);
-      case '~': return make(TokenKind::Tilde, 1, loc);
-      case '?': return make(TokenKind::Question, 1, loc);
-      default: break;
+      case '-':
+        return d == '>' ? make(TokenKind::Arrow, 2, loc) : make(TokenKind::Minus, 1, loc);
+      case '{':
+        return make(TokenKind::LBrace, 1, loc);
+      case '}':
+        return make(TokenKind::RBrace, 1, loc);
+      case '(':
+        return make(TokenKind::LParen, 1, loc);
+      case ')':
+        return make(TokenKind::RParen, 1, loc);
+      case ']':
+        return make(TokenKind::RBracket, 1, loc);
+      case ';':
+        return make(TokenKind::Semicolon, 1, loc);
+      case ',':
+        return make(TokenKind::Comma, 1, loc);
+      case ':':
+        return make(TokenKind::Colon, 1, loc);
+      case '+':
+        return make(TokenKind::Plus, 1, loc);
+      case '*':
+        return make(TokenKind::Star, 1, loc);
+      case '/':
+        return make(TokenKind::Slash, 1, loc);
+      case '%':
+        return make(TokenKind::Percent, 1, loc);
+      case '~':
+        return make(TokenKind::Tilde, 1, loc);
+      case '?':
+        return make(TokenKind::Question, 1, loc);
+      default:
+        break;
     }
     return invalid(1, loc, "unexpected character '" + printable(c) + "'");
   }
@@ -313,7 +389,8 @@ class Scanner {
     if (at(j) == '.' && is_digit(at(j + 1))) {
       std::size_t k = j;
       int dots = 0;
-      while (k < s_.size() && (is_digit(s_[k]) || (s_[k] == '.' && dots < 3 && is_digit(at(k + 1))))) {
+      while (k < s_.size() &&
+             (is_digit(s_[k]) || (s_[k] == '.' && dots < 3 && is_digit(at(k + 1))))) {
         if (s_[k] == '.') ++dots;
         ++k;
       }
@@ -362,7 +439,9 @@ class Scanner {
         value = (value << 4) | v;
         ++j;
       }
-      if (j == start) return invalid(j - i_, loc, "invalid hexadecimal number '" + std::string(s_.substr(i_, j - i_)) + "'");
+      if (j == start)
+        return invalid(j - i_, loc,
+                       "invalid hexadecimal number '" + std::string(s_.substr(i_, j - i_)) + "'");
     } else {
       while (j < s_.size() && is_digit(s_[j])) {
         uint64_t v = uint64_t(s_[j] - '0');
@@ -372,7 +451,8 @@ class Scanner {
       }
     }
     if (overflow) {
-      return invalid(j - i_, loc, "number '" + std::string(s_.substr(i_, j - i_)) + "' is too large");
+      return invalid(j - i_, loc,
+                     "number '" + std::string(s_.substr(i_, j - i_)) + "' is too large");
     }
     Token t = make(TokenKind::Number, j - i_, loc);
     t.number = value;
@@ -383,7 +463,9 @@ class Scanner {
     std::size_t j = i_ + 1;
     while (j < s_.size() && (is_alnum(s_[j]) || s_[j] == '-' || s_[j] == '.' || s_[j] == ':')) ++j;
     if (at(j) != '\'') {
-      return invalid(j - i_, loc, "unterminated quoted symbol (allowed inside '...': letters, digits, '_', '-', '.', ':')");
+      return invalid(
+          j - i_, loc,
+          "unterminated quoted symbol (allowed inside '...': letters, digits, '_', '-', '.', ':')");
     }
     if (j == i_ + 1) return invalid(2, loc, "empty quoted symbol ''");
     Token t = make(TokenKind::Symbol, j + 1 - i_, loc);
@@ -399,10 +481,18 @@ class Scanner {
       if (s_[j] == '\\' && j + 1 < s_.size()) {
         char e = s_[j + 1];
         switch (e) {
-          case 'n': value += '\n'; break;
-          case 't': value += '\t'; break;
-          case 'r': value += '\r'; break;
-          default: value += e; break;
+          case 'n':
+            value += '\n';
+            break;
+          case 't':
+            value += '\t';
+            break;
+          case 'r':
+            value += '\r';
+            break;
+          default:
+            value += e;
+            break;
         }
         j += 2;
       } else {
@@ -423,7 +513,9 @@ class Scanner {
   uint32_t col_ = 1;
 };
 
-bool has_glob_chars(std::string_view p) { return p.find_first_of("*?[") != std::string_view::npos; }
+bool has_glob_chars(std::string_view p) {
+  return p.find_first_of("*?[") != std::string_view::npos;
+}
 
 std::string dir_of(const std::string& path) {
   auto slash = path.rfind('/');
@@ -517,7 +609,8 @@ class Tokenizer {
       return;
     }
     if (depth + 1 >= options_.max_include_depth) {
-      diags_.error(pattern.loc, "include depth limit (" + std::to_string(options_.max_include_depth) +
+      diags_.error(pattern.loc, "include depth limit (" +
+                                    std::to_string(options_.max_include_depth) +
                                     ") exceeded by 'include \"" + pattern.text + "\"'");
       return;
     }
@@ -542,7 +635,8 @@ class Tokenizer {
     }
     if (files.empty()) {
       if (!has_glob_chars(pattern.text)) {
-        diags_.error(pattern.loc, "cannot open include file '" + full + "': No such file or directory");
+        diags_.error(pattern.loc,
+                     "cannot open include file '" + full + "': No such file or directory");
       }
       return;
     }

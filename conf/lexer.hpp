@@ -30,12 +30,13 @@
 //    characters are adjacent (BIRD path masks `[= * 65001 ? =]`).
 //  - Anything else is an Invalid token; the lexer has already reported it, so a parser that stops
 //    on it should not report a second error (see Token::kind == TokenKind::Invalid).
-//  - `include "pattern";` (an unquoted `include` Symbol followed by a String and `;`) is replaced by
+//  - `include "pattern";` (an unquoted `include` Symbol followed by a String and `;`) is replaced
+//  by
 //    the tokens of every file matching the glob pattern, in alphabetical order; a relative pattern
 //    is relative to the including file's directory. A pattern without wildcards must match a file.
 //    Maximum depth 8 (as BIRD); a file including itself (directly or not) is an error.
-//    Includes can appear anywhere, as in BIRD. tokenize_string(..., LexOptions{.allow_include=false})
-//    reports any include as an error (used by the fuzzer).
+//    Includes can appear anywhere, as in BIRD. tokenize_string(...,
+//    LexOptions{.allow_include=false}) reports any include as an error (used by the fuzzer).
 // Errors go to the Diagnostics given; tokenizing never throws and never crashes.
 #pragma once
 
@@ -62,12 +63,38 @@ enum class TokenKind : uint8_t {
   Ipv6,     // `ip`
   Prefix,   // `ip` + `prefix_len`
   // Operators
-  LBrace, RBrace, LParen, RParen, LBracket, RBracket,  // { } ( ) [ ]
-  Semicolon, Comma, Colon, Dot, DotDot,                // ; , : . ..
-  Plus, Minus, Star, Slash, Percent,                   // + - * / %
-  Lt, Gt, Le, Ge, Assign, Eq, Ne,                      // < > <= >= = == !=
-  Not, Tilde, NotTilde, And, Or, Arrow, Question,      // ! ~ !~ && || -> ?
-  PathMaskOpen, PathMaskClose,                         // [= =]
+  LBrace,
+  RBrace,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,  // { } ( ) [ ]
+  Semicolon,
+  Comma,
+  Colon,
+  Dot,
+  DotDot,  // ; , : . ..
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,  // + - * / %
+  Lt,
+  Gt,
+  Le,
+  Ge,
+  Assign,
+  Eq,
+  Ne,  // < > <= >= = == !=
+  Not,
+  Tilde,
+  NotTilde,
+  And,
+  Or,
+  Arrow,
+  Question,  // ! ~ !~ && || -> ?
+  PathMaskOpen,
+  PathMaskClose,  // [= =]
 };
 
 // Human-readable spelling for messages: "'{'", "symbol", "number", "end of file", ...
@@ -75,11 +102,11 @@ std::string_view to_string(TokenKind kind);
 
 struct Token {
   TokenKind kind = TokenKind::End;
-  bool quoted = false;   // Symbol written as 'name'
+  bool quoted = false;  // Symbol written as 'name'
   uint8_t prefix_len = 0;
-  std::string text;      // symbol name, string value, or the literal's spelling
-  uint64_t number = 0;   // Number
-  rib::IpAddress ip;     // Ipv4, Ipv6, Prefix
+  std::string text;     // symbol name, string value, or the literal's spelling
+  uint64_t number = 0;  // Number
+  rib::IpAddress ip;    // Ipv4, Ipv6, Prefix
   Location loc;
 
   bool is(TokenKind k) const { return kind == k; }

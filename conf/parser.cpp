@@ -16,8 +16,10 @@ namespace rs::conf {
 namespace detail {
 
 bool Parser::error_at(const Token& at, std::string message) {
-  if (at.kind != TokenKind::Invalid) diags_.error(at.loc, std::move(message));
-  else ++suppressed_errors_;
+  if (at.kind != TokenKind::Invalid)
+    diags_.error(at.loc, std::move(message));
+  else
+    ++suppressed_errors_;
   return false;
 }
 
@@ -204,7 +206,9 @@ std::optional<uint64_t> Parser::parse_number(std::string_view what, uint64_t max
   return v;
 }
 
-std::optional<uint32_t> Parser::parse_asn() { return parse_u32("an AS number"); }
+std::optional<uint32_t> Parser::parse_asn() {
+  return parse_u32("an AS number");
+}
 
 std::optional<Duration> Parser::parse_time(std::string_view what, uint64_t default_unit_us) {
   auto n = parse_number(what, UINT32_MAX);
@@ -212,9 +216,12 @@ std::optional<Duration> Parser::parse_time(std::string_view what, uint64_t defau
   uint64_t unit = default_unit_us;
   const Token& u = peek();
   if (u.kind == TokenKind::Symbol && !u.quoted) {
-    static const std::pair<std::string_view, uint64_t> units[] = {
-        {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"min", 60000000ull}, {"h", 3600000000ull},
-        {"d", 86400000000ull}};
+    static const std::pair<std::string_view, uint64_t> units[] = {{"us", 1},
+                                                                  {"ms", 1000},
+                                                                  {"s", 1000000},
+                                                                  {"min", 60000000ull},
+                                                                  {"h", 3600000000ull},
+                                                                  {"d", 86400000000ull}};
     for (const auto& [name, mult] : units) {
       if (u.text == name) {
         unit = mult;
@@ -271,7 +278,8 @@ std::optional<rib::Prefix> Parser::parse_prefix(std::string_view what) {
   if (t.kind == TokenKind::Prefix) {
     next();
     if (t.ip.masked(t.prefix_len) != t.ip) {
-      error_at(t, "prefix '" + t.text + "' has host bits set (did you mean '" + t.prefix().to_string() + "'?)");
+      error_at(t, "prefix '" + t.text + "' has host bits set (did you mean '" +
+                      t.prefix().to_string() + "'?)");
       return std::nullopt;
     }
     return t.prefix();
@@ -308,11 +316,11 @@ std::optional<FilterSource> Parser::capture_expression(std::string_view what) {
     const Token& t = peek();
     if (t.kind == TokenKind::End) break;
     if (depth == 0 && t.kind == TokenKind::Semicolon) break;
-    if (t.kind == TokenKind::LBrace || t.kind == TokenKind::LParen || t.kind == TokenKind::LBracket ||
-        t.kind == TokenKind::PathMaskOpen)
+    if (t.kind == TokenKind::LBrace || t.kind == TokenKind::LParen ||
+        t.kind == TokenKind::LBracket || t.kind == TokenKind::PathMaskOpen)
       ++depth;
-    if (t.kind == TokenKind::RBrace || t.kind == TokenKind::RParen || t.kind == TokenKind::RBracket ||
-        t.kind == TokenKind::PathMaskClose) {
+    if (t.kind == TokenKind::RBrace || t.kind == TokenKind::RParen ||
+        t.kind == TokenKind::RBracket || t.kind == TokenKind::PathMaskClose) {
       if (depth == 0) break;
       --depth;
     }
@@ -403,10 +411,14 @@ std::optional<Limit> Parser::parse_limit() {
     l.max = *n;
   }
   if (accept_kw("action")) {
-    if (accept_kw("warn")) l.action = LimitAction::Warn;
-    else if (accept_kw("block")) l.action = LimitAction::Block;
-    else if (accept_kw("restart")) l.action = LimitAction::Restart;
-    else if (accept_kw("disable")) l.action = LimitAction::Disable;
+    if (accept_kw("warn"))
+      l.action = LimitAction::Warn;
+    else if (accept_kw("block"))
+      l.action = LimitAction::Block;
+    else if (accept_kw("restart"))
+      l.action = LimitAction::Restart;
+    else if (accept_kw("disable"))
+      l.action = LimitAction::Disable;
     else {
       expected("'warn', 'block', 'restart' or 'disable'");
       return std::nullopt;
@@ -520,8 +532,10 @@ void Parser::parse_config() {
       }
     } else {
       expected("a statement");
-      if (peek().kind == TokenKind::RBrace) next();  // unbalanced '}' at top level
-      else sync();
+      if (peek().kind == TokenKind::RBrace)
+        next();  // unbalanced '}' at top level
+      else
+        sync();
     }
     if (ts_.position() == before) next();  // always make progress
   }

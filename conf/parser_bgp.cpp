@@ -1,8 +1,8 @@
-// `protocol bgp`, `template bgp` and BGP channels (`ipv4 { ... }` / `ipv6 { ... }`), after the BIRD 2
-// user guide's BGP section. Each option sets one std::optional field of BgpOptions/ChannelOptions;
-// `from TEMPLATE` is applied right after the block, because BIRD requires a template to be defined
-// before it is used: a protocol copies its template's options and channels, then its own options
-// win (channels are merged per family).
+// `protocol bgp`, `template bgp` and BGP channels (`ipv4 { ... }` / `ipv6 { ... }`), after the BIRD
+// 2 user guide's BGP section. Each option sets one std::optional field of
+// BgpOptions/ChannelOptions; `from TEMPLATE` is applied right after the block, because BIRD
+// requires a template to be defined before it is used: a protocol copies its template's options and
+// channels, then its own options win (channels are merged per family).
 #include <algorithm>
 #include <array>
 
@@ -167,8 +167,10 @@ void Parser::parse_template() {
   begin_statement();
   const Token& kw = next();  // template
   if (!is_kw("bgp")) {
-    if (peek().kind == TokenKind::Symbol) not_supported(peek(), "'template " + peek().text + "'");
-    else expected("'bgp'");
+    if (peek().kind == TokenKind::Symbol)
+      not_supported(peek(), "'template " + peek().text + "'");
+    else
+      expected("'bgp'");
     return sync();
   }
   next();
@@ -194,9 +196,9 @@ void Parser::parse_protocol() {
   }
   std::string kind = type.text;
   if (kind != "bgp" && kind != "static" && kind != "device") {
-    static const std::string_view known[] = {"kernel", "ospf", "rip", "babel", "bfd", "direct",
-                                             "pipe", "radv", "rpki", "mrt", "perf", "l3vpn",
-                                             "aggregator", "bmp", "evpn"};
+    static const std::string_view known[] = {"kernel", "ospf",  "rip",        "babel", "bfd",
+                                             "direct", "pipe",  "radv",       "rpki",  "mrt",
+                                             "perf",   "l3vpn", "aggregator", "bmp",   "evpn"};
     for (auto k : known) {
       if (kind == k) {
         not_supported(type, "'protocol " + kind + "'");
@@ -238,7 +240,8 @@ void Parser::parse_bgp(BgpProtocol proto) {
     next();
     proto.from = t.text;
     tmpl = config_.find_template(t.text);
-    if (!tmpl) error_at(t, "unknown template '" + t.text + "' (templates must be defined before use)");
+    if (!tmpl)
+      error_at(t, "unknown template '" + t.text + "' (templates must be defined before use)");
   }
   parse_block([&] {
     if (is_kw("ipv4") || is_kw("ipv6")) {
@@ -261,8 +264,10 @@ void Parser::parse_bgp(BgpProtocol proto) {
     }
   }
   if (proto.name.empty()) return;  // duplicate name, already reported
-  if (proto.is_template) config_.templates.push_back(std::move(proto));
-  else config_.bgp.push_back(std::move(proto));
+  if (proto.is_template)
+    config_.templates.push_back(std::move(proto));
+  else
+    config_.bgp.push_back(std::move(proto));
 }
 
 bool Parser::parse_bgp_option(BgpOptions& o) {
@@ -329,9 +334,11 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
     return end_option();
   }
   if (match_words(*this, {"local", "role"})) {
-    static const std::pair<std::string_view, Role> roles[] = {
-        {"provider", Role::Provider}, {"rs_server", Role::RsServer}, {"rs_client", Role::RsClient},
-        {"customer", Role::Customer}, {"peer", Role::Peer}};
+    static const std::pair<std::string_view, Role> roles[] = {{"provider", Role::Provider},
+                                                              {"rs_server", Role::RsServer},
+                                                              {"rs_client", Role::RsClient},
+                                                              {"customer", Role::Customer},
+                                                              {"peer", Role::Peer}};
     for (const auto& [w, r] : roles) {
       if (accept_kw(w)) {
         o.local_role.emplace(r);
@@ -479,7 +486,8 @@ bool Parser::parse_bgp_option(BgpOptions& o) {
       return false;
     }
   }
-  if (is_kw("vpn4") || is_kw("vpn6") || is_kw("flow4") || is_kw("flow6") || is_kw("mpls") || is_kw("l2vpn")) {
+  if (is_kw("vpn4") || is_kw("vpn6") || is_kw("flow4") || is_kw("flow6") || is_kw("mpls") ||
+      is_kw("l2vpn")) {
     not_supported(peek(), "channel '" + peek().text + "'");
     if (peek(1).kind == TokenKind::LBrace) {
       next();
@@ -553,8 +561,10 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
   auto set_limit = [&](auto& slot) {
     auto l = parse_limit();
     if (!l) return false;
-    if (l->max == UINT32_MAX) slot.emplace(std::nullopt);
-    else slot.emplace(*l);
+    if (l->max == UINT32_MAX)
+      slot.emplace(std::nullopt);
+    else
+      slot.emplace(*l);
     return end_option();
   };
   // `import|export limit ...`, `import|export table SWITCH` (BGP), `import|export FILTER`.
@@ -589,7 +599,8 @@ bool Parser::parse_channel_option(ChannelOptions& o, bool bgp) {
     }
     return direction("import", o.import_limit, o.import_table, o.import_filter);
   }
-  if (accept_kw("export")) return direction("export", o.export_limit, o.export_table, o.export_filter);
+  if (accept_kw("export"))
+    return direction("export", o.export_limit, o.export_table, o.export_filter);
   if (accept_kw("receive")) {
     if (!expect_kw("limit")) return false;
     return set_limit(o.receive_limit);

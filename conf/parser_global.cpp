@@ -42,17 +42,29 @@ void Parser::parse_define() {
   if (src->tokens.size() == 1) {
     const Token& v = src->tokens[0];
     switch (v.kind) {
-      case TokenKind::Number: d.value.literal = v.number; break;
-      case TokenKind::String: d.value.literal = v.text; break;
-      case TokenKind::Ipv4:
-      case TokenKind::Ipv6: d.value.literal = v.ip; break;
-      case TokenKind::Prefix: d.value.literal = v.prefix(); break;
-      case TokenKind::Symbol:
-        if (v.is_keyword("true")) d.value.literal = true;
-        else if (v.is_keyword("false")) d.value.literal = false;
-        else if (const Define* other = config_.find_define(v.text)) d.value.literal = other->value.literal;
+      case TokenKind::Number:
+        d.value.literal = v.number;
         break;
-      default: break;
+      case TokenKind::String:
+        d.value.literal = v.text;
+        break;
+      case TokenKind::Ipv4:
+      case TokenKind::Ipv6:
+        d.value.literal = v.ip;
+        break;
+      case TokenKind::Prefix:
+        d.value.literal = v.prefix();
+        break;
+      case TokenKind::Symbol:
+        if (v.is_keyword("true"))
+          d.value.literal = true;
+        else if (v.is_keyword("false"))
+          d.value.literal = false;
+        else if (const Define* other = config_.find_define(v.text))
+          d.value.literal = other->value.literal;
+        break;
+      default:
+        break;
     }
   }
   if (declare(*name, name_tok.loc, "a constant")) config_.defines.push_back(std::move(d));
@@ -64,12 +76,12 @@ struct NamedFlag {
   uint32_t bit;
 };
 constexpr NamedFlag kLogClasses[] = {
-    {"debug", kLogDebug}, {"trace", kLogTrace},   {"info", kLogInfo},   {"remote", kLogRemote},
-    {"warning", kLogWarning}, {"error", kLogError}, {"auth", kLogAuth}, {"fatal", kLogFatal},
-    {"bug", kLogBug}};
-constexpr NamedFlag kDebugFlags[] = {{"states", kDebugStates}, {"routes", kDebugRoutes},
+    {"debug", kLogDebug},   {"trace", kLogTrace},     {"info", kLogInfo},
+    {"remote", kLogRemote}, {"warning", kLogWarning}, {"error", kLogError},
+    {"auth", kLogAuth},     {"fatal", kLogFatal},     {"bug", kLogBug}};
+constexpr NamedFlag kDebugFlags[] = {{"states", kDebugStates},   {"routes", kDebugRoutes},
                                      {"filters", kDebugFilters}, {"interfaces", kDebugInterfaces},
-                                     {"events", kDebugEvents}, {"packets", kDebugPackets}};
+                                     {"events", kDebugEvents},   {"packets", kDebugPackets}};
 }  // namespace
 
 void Parser::parse_log() {
@@ -138,18 +150,24 @@ void Parser::parse_log() {
 void Parser::parse_timeformat() {
   TimeFormat tf;
   tf.loc = next().loc;
-  if (accept_kw("route")) tf.which = TimeFormat::Which::Route;
-  else if (accept_kw("protocol")) tf.which = TimeFormat::Which::Protocol;
-  else if (accept_kw("base")) tf.which = TimeFormat::Which::Base;
-  else if (accept_kw("log")) tf.which = TimeFormat::Which::Log;
+  if (accept_kw("route"))
+    tf.which = TimeFormat::Which::Route;
+  else if (accept_kw("protocol"))
+    tf.which = TimeFormat::Which::Protocol;
+  else if (accept_kw("base"))
+    tf.which = TimeFormat::Which::Base;
+  else if (accept_kw("log"))
+    tf.which = TimeFormat::Which::Log;
   else {
     expected("'route', 'protocol', 'base' or 'log'");
     return sync();
   }
   if (accept_kw("iso")) {
     bool is_long;
-    if (accept_kw("short")) is_long = false;
-    else if (accept_kw("long")) is_long = true;
+    if (accept_kw("short"))
+      is_long = false;
+    else if (accept_kw("long"))
+      is_long = true;
     else {
       expected("'short' or 'long'");
       return sync();
@@ -255,7 +273,8 @@ void Parser::parse_table(rib::Family family) {
         return false;
       }
       ok = false;
-      return error_at(peek(), "unknown table option '" + peek().text + "' (expected 'sorted' or 'trie')");
+      return error_at(peek(),
+                      "unknown table option '" + peek().text + "' (expected 'sorted' or 'trie')");
     });
     (void)ok;
   } else if (!expect_semicolon()) {
@@ -269,11 +288,11 @@ void Parser::parse_attribute() {
   AttributeDecl a;
   a.loc = next().loc;
   static const std::pair<std::string_view, AttributeDecl::Type> types[] = {
-      {"int", AttributeDecl::Type::Int},         {"ip", AttributeDecl::Type::Ip},
-      {"quad", AttributeDecl::Type::Quad},       {"pair", AttributeDecl::Type::Pair},
-      {"string", AttributeDecl::Type::String},   {"bgppath", AttributeDecl::Type::Bgppath},
-      {"clist", AttributeDecl::Type::Clist},     {"eclist", AttributeDecl::Type::Eclist},
-      {"lclist", AttributeDecl::Type::Lclist},   {"bool", AttributeDecl::Type::Bool}};
+      {"int", AttributeDecl::Type::Int},       {"ip", AttributeDecl::Type::Ip},
+      {"quad", AttributeDecl::Type::Quad},     {"pair", AttributeDecl::Type::Pair},
+      {"string", AttributeDecl::Type::String}, {"bgppath", AttributeDecl::Type::Bgppath},
+      {"clist", AttributeDecl::Type::Clist},   {"eclist", AttributeDecl::Type::Eclist},
+      {"lclist", AttributeDecl::Type::Lclist}, {"bool", AttributeDecl::Type::Bool}};
   bool found = false;
   for (const auto& [kw, type] : types) {
     if (is_kw(kw)) {
@@ -284,7 +303,8 @@ void Parser::parse_attribute() {
     }
   }
   if (!found) {
-    expected("an attribute type (int, ip, quad, pair, string, bool, bgppath, clist, eclist, lclist)");
+    expected(
+        "an attribute type (int, ip, quad, pair, string, bool, bgppath, clist, eclist, lclist)");
     return sync();
   }
   const Token& name_tok = peek();
@@ -310,14 +330,16 @@ void Parser::parse_filter_decl(FilterDecl::Kind kind) {
   for (;;) {
     const Token& t = peek();
     if (t.kind == TokenKind::End) {
-      error_at(t, std::string("expected '{' to start the body of ") + what + " '" + f.name + "', got end of file");
+      error_at(t, std::string("expected '{' to start the body of ") + what + " '" + f.name +
+                      "', got end of file");
       return;
     }
     if (t.kind == TokenKind::LParen) ++parens;
     if (t.kind == TokenKind::RParen) --parens;
     if (t.kind == TokenKind::LBrace && parens <= 0) break;
     if (t.kind == TokenKind::RBrace) {
-      error_at(t, std::string("expected '{' to start the body of ") + what + " '" + f.name + "', got '}'");
+      error_at(t, std::string("expected '{' to start the body of ") + what + " '" + f.name +
+                      "', got '}'");
       next();
       return;
     }
@@ -327,7 +349,8 @@ void Parser::parse_filter_decl(FilterDecl::Kind kind) {
   if (!body) return;
   f.source = FilterSource{ts_.slice(begin, ts_.position()), f.loc};
   accept(TokenKind::Semicolon);
-  if (declare(f.name, name_tok.loc, std::string("a ") + what)) config_.filters.push_back(std::move(f));
+  if (declare(f.name, name_tok.loc, std::string("a ") + what))
+    config_.filters.push_back(std::move(f));
 }
 
 // `mode N` (octal digits as written, e.g. 0660) or `group "NAME"` inside a socket block.
@@ -349,7 +372,8 @@ bool Parser::parse_socket_option(CliSocket& c) {
     c.group = *g;
     return end_option();
   }
-  return error_at(peek(), "unknown socket option '" + peek().text + "' (expected 'mode' or 'group')");
+  return error_at(peek(),
+                  "unknown socket option '" + peek().text + "' (expected 'mode' or 'group')");
 }
 
 void Parser::parse_control() {
@@ -379,7 +403,8 @@ void Parser::parse_cli() {
       }
       if (peek().kind == TokenKind::Symbol && (peek().text == "mode" || peek().text == "group"))
         return parse_socket_option(c);
-      return error_at(peek(), "unknown cli option '" + peek().text + "' (expected 'restrict', 'mode' or 'group')");
+      return error_at(peek(), "unknown cli option '" + peek().text +
+                                  "' (expected 'restrict', 'mode' or 'group')");
     });
   } else if (!expect_semicolon()) {
     return sync();
@@ -392,7 +417,8 @@ void Parser::parse_metrics() {
   const Token kw = peek();
   m.loc = kw.loc;
   if (config_.metrics)
-    error_at(kw, "a second 'metrics' block (the first is at " + std::to_string(config_.metrics->loc.line) + ":" +
+    error_at(kw, "a second 'metrics' block (the first is at " +
+                     std::to_string(config_.metrics->loc.line) + ":" +
                      std::to_string(config_.metrics->loc.col) + "); one endpoint per daemon");
   next();
   parse_block([&] {
@@ -404,7 +430,8 @@ void Parser::parse_metrics() {
         const Token at = peek();
         auto p = parse_number("a port number", 65535);
         if (!p) return false;
-        if (*p == 0) return error_at(at, "metrics port 0: give the port Prometheus will scrape (1-65535)");
+        if (*p == 0)
+          return error_at(at, "metrics port 0: give the port Prometheus will scrape (1-65535)");
         m.port = static_cast<uint16_t>(*p);
       }
       return end_option();
@@ -437,9 +464,12 @@ void Parser::parse_history() {
       auto n = parse_number("a size", UINT32_MAX);
       if (!n) return false;
       uint64_t mult = 1;
-      if (accept_kw("KB")) mult = 1ull << 10;
-      else if (accept_kw("MB")) mult = 1ull << 20;
-      else if (accept_kw("GB")) mult = 1ull << 30;
+      if (accept_kw("KB"))
+        mult = 1ull << 10;
+      else if (accept_kw("MB"))
+        mult = 1ull << 20;
+      else if (accept_kw("GB"))
+        mult = 1ull << 30;
       h.max_size = *n * mult;
       return end_option();
     }
@@ -450,7 +480,8 @@ void Parser::parse_history() {
       h.routes_where = *e;
       return end_option();
     }
-    return error_at(peek(), "unknown history option '" + peek().text + "' (expected keep, max size, routes where)");
+    return error_at(peek(), "unknown history option '" + peek().text +
+                                "' (expected keep, max size, routes where)");
   });
   config_.history = std::move(h);
 }
@@ -479,9 +510,12 @@ void Parser::parse_process() {
       return end_option();
     }
     if (accept_kw("encoder")) {
-      if (accept_kw("text")) p.encoder = ProcessConfig::Encoder::Text;
-      else if (accept_kw("json")) p.encoder = ProcessConfig::Encoder::Json;
-      else return expected("'text' or 'json'");
+      if (accept_kw("text"))
+        p.encoder = ProcessConfig::Encoder::Text;
+      else if (accept_kw("json"))
+        p.encoder = ProcessConfig::Encoder::Json;
+      else
+        return expected("'text' or 'json'");
       return end_option();
     }
     if (accept_kw("next")) {
@@ -507,7 +541,8 @@ void Parser::parse_process() {
     return error_at(peek(), "unknown process option '" + peek().text +
                                 "' (expected run, shell, encoder, next hop, ack, keep routes)");
   });
-  if (!has_run) error_at(name_tok, "process '" + p.name + "' needs 'run \"COMMAND\";' or 'shell \"COMMAND\";'");
+  if (!has_run)
+    error_at(name_tok, "process '" + p.name + "' needs 'run \"COMMAND\";' or 'shell \"COMMAND\";'");
   if (declare(p.name, name_tok.loc, "a process")) config_.processes.push_back(std::move(p));
 }
 
@@ -530,7 +565,8 @@ void Parser::parse_health() {
       hs.state_file = *s;
       return end_option();
     }
-    return error_at(peek(), "unknown health option '" + peek().text + "' (expected startup hold, state file)");
+    return error_at(
+        peek(), "unknown health option '" + peek().text + "' (expected startup hold, state file)");
   });
 }
 
@@ -600,7 +636,8 @@ void Parser::parse_healthcheck() {
         r.med = *n;
       }
       if (!r.prefix.is_v4() && !r.next_hop)
-        return error_at(prefix_loc, "an IPv6 route needs 'next hop ADDRESS' (the default is the router id)");
+        return error_at(prefix_loc,
+                        "an IPv6 route needs 'next hop ADDRESS' (the default is the router id)");
       h.routes.push_back(r);
       return end_option();
     }
@@ -631,10 +668,14 @@ void Parser::parse_healthcheck() {
         next();
       }
       std::size_t st = 0;
-      if (accept_kw("up")) st = 0;
-      else if (accept_kw("down")) st = 1;
-      else if (accept_kw("disabled")) st = 2;
-      else return expected("'up', 'down' or 'disabled'");
+      if (accept_kw("up"))
+        st = 0;
+      else if (accept_kw("down"))
+        st = 1;
+      else if (accept_kw("disabled"))
+        st = 2;
+      else
+        return expected("'up', 'down' or 'disabled'");
       auto& sc = h.communities[st];
       do {
         if (!expect(TokenKind::LParen)) return false;
@@ -647,7 +688,8 @@ void Parser::parse_healthcheck() {
           if (!expect(TokenKind::Comma)) return false;
           auto c = parse_number("a number", UINT32_MAX);
           if (!c) return false;
-          sc.large.push_back({static_cast<uint32_t>(*a), static_cast<uint32_t>(*b), static_cast<uint32_t>(*c)});
+          sc.large.push_back(
+              {static_cast<uint32_t>(*a), static_cast<uint32_t>(*b), static_cast<uint32_t>(*c)});
         } else {
           if (*a > 0xFFFF || *b > 0xFFFF)
             return error_at(at, "community parts must be 0-65535 (use 'large community' for more)");
@@ -681,7 +723,8 @@ void Parser::parse_healthcheck() {
     return error_at(peek(), "unknown healthcheck option '" + peek().text + "'");
   });
   if (h.checks.empty() && diags_.error_count() == errors_before)
-    error_at(name_tok, "healthcheck '" + h.name + "' needs at least one check (command, http or tcp)");
+    error_at(name_tok,
+             "healthcheck '" + h.name + "' needs at least one check (command, http or tcp)");
   if (h.rise == 0) error_at(name_tok, "healthcheck '" + h.name + "': rise must be at least 1");
   if (h.fall == 0) error_at(name_tok, "healthcheck '" + h.name + "': fall must be at least 1");
   if (declare(h.name, name_tok.loc, "a healthcheck")) config_.healthchecks.push_back(std::move(h));

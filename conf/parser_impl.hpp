@@ -165,7 +165,9 @@ class Parser {
 
  public:
   // BIRD names unnamed protocols by type: device1, static1, static2, bgp1, ...
-  std::string anonymous_name(const std::string& base) { return base + std::to_string(++anonymous_[base]); }
+  std::string anonymous_name(const std::string& base) {
+    return base + std::to_string(++anonymous_[base]);
+  }
 };
 
 // BIRD's keywords and built-in attribute names, which no user symbol may take.

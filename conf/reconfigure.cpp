@@ -3,9 +3,10 @@
 // programs (filters::same: functions are compiled into the filters that call them and constants
 // are folded, so only filters whose behaviour can differ count as changed). Without compiled
 // programs the canonical source text is compared, and then every filter counts as changed when any
-// function, define or attribute declaration changed. BIRD's documented rules: a changed import filter reloads imports (from the Adj-RIB-In,
-// or by route refresh), a changed export filter re-exports; anything touching the session, its
-// capabilities or its tables restarts the protocol; a router id change restarts every BGP session.
+// function, define or attribute declaration changed. BIRD's documented rules: a changed import
+// filter reloads imports (from the Adj-RIB-In, or by route refresh), a changed export filter
+// re-exports; anything touching the session, its capabilities or its tables restarts the protocol;
+// a router id change restarts every BGP session.
 #include "conf/reconfigure.hpp"
 
 #include <algorithm>
@@ -16,11 +17,16 @@ namespace rs::conf {
 
 std::string_view to_string(ReconfigAction a) {
   switch (a) {
-    case ReconfigAction::Keep: return "keep";
-    case ReconfigAction::SoftReload: return "soft reload";
-    case ReconfigAction::Restart: return "restart";
-    case ReconfigAction::Add: return "add";
-    case ReconfigAction::Remove: return "remove";
+    case ReconfigAction::Keep:
+      return "keep";
+    case ReconfigAction::SoftReload:
+      return "soft reload";
+    case ReconfigAction::Restart:
+      return "restart";
+    case ReconfigAction::Add:
+      return "add";
+    case ReconfigAction::Remove:
+      return "remove";
   }
   return "?";
 }
@@ -50,7 +56,8 @@ std::string filter_environment(const Config& c) {
   for (const auto& f : c.filters)
     if (f.kind == FilterDecl::Kind::Function) env += f.source.text() + "\n";
   for (const auto& d : c.defines) env += d.name + "=" + d.value.source.text() + "\n";
-  for (const auto& a : c.attributes) env += a.name + ":" + std::to_string(static_cast<int>(a.type)) + "\n";
+  for (const auto& a : c.attributes)
+    env += a.name + ":" + std::to_string(static_cast<int>(a.type)) + "\n";
   return env;
 }
 
@@ -78,11 +85,14 @@ bool filter_changed(const FilterContext& ctx, const FilterSpec& a, const FilterS
 
 void set_action(ProtocolChange& c, ReconfigAction a) {
   // Restart > SoftReload > Keep.
-  auto rank = [](ReconfigAction x) { return x == ReconfigAction::Restart ? 2 : x == ReconfigAction::SoftReload ? 1 : 0; };
+  auto rank = [](ReconfigAction x) {
+    return x == ReconfigAction::Restart ? 2 : x == ReconfigAction::SoftReload ? 1 : 0;
+  };
   if (rank(a) > rank(c.action)) c.action = a;
 }
 
-void diff_channel(const FilterContext& ctx, const BgpChannel& o, const BgpChannel& n, ProtocolChange& c) {
+void diff_channel(const FilterContext& ctx, const BgpChannel& o, const BgpChannel& n,
+                  ProtocolChange& c) {
   const ChannelSettings& a = o.settings;
   const ChannelSettings& b = n.settings;
   const std::string fam(rib::to_string(n.family));
@@ -98,8 +108,8 @@ void diff_channel(const FilterContext& ctx, const BgpChannel& o, const BgpChanne
   restart_if(a.secondary != b.secondary, "secondary");
   restart_if(a.import_table != b.import_table, "import table");
   restart_if(a.export_table != b.export_table, "export table");
-  if (filter_changed(ctx, a.import_filter, b.import_filter) || a.import_keep_filtered != b.import_keep_filtered ||
-      a.preference != b.preference) {
+  if (filter_changed(ctx, a.import_filter, b.import_filter) ||
+      a.import_keep_filtered != b.import_keep_filtered || a.preference != b.preference) {
     c.reasons.push_back(fam + " import filter changed");
     c.reload_import = true;
     set_action(c, ReconfigAction::SoftReload);
@@ -110,7 +120,8 @@ void diff_channel(const FilterContext& ctx, const BgpChannel& o, const BgpChanne
     set_action(c, ReconfigAction::SoftReload);
   }
   // Limits apply in place (a newly exceeded limit triggers its action).
-  if (a.import_limit != b.import_limit || a.receive_limit != b.receive_limit || a.export_limit != b.export_limit)
+  if (a.import_limit != b.import_limit || a.receive_limit != b.receive_limit ||
+      a.export_limit != b.export_limit)
     c.reasons.push_back(fam + " limits changed");
 }
 
@@ -120,12 +131,12 @@ ProtocolChange diff_bgp(const FilterContext& ctx, const BgpProtocol& o, const Bg
   c.kind = ProtocolKind::Bgp;
   const BgpSettings& a = o.settings;
   const BgpSettings& b = n.settings;
-#define RS_CONF_SESSION_DIFF(T, field, def)                                                    \
-  if (std::string_view(#field) != "description" && std::string_view(#field) != "debug" &&      \
-      std::string_view(#field) != "next_hop" && std::string_view(#field) != "add_paths" &&    \
-      !(a.field == b.field)) {                                                                 \
-    c.reasons.push_back(spaced(#field) + " changed");                                          \
-    set_action(c, ReconfigAction::Restart);                                                    \
+#define RS_CONF_SESSION_DIFF(T, field, def)                                                \
+  if (std::string_view(#field) != "description" && std::string_view(#field) != "debug" &&  \
+      std::string_view(#field) != "next_hop" && std::string_view(#field) != "add_paths" && \
+      !(a.field == b.field)) {                                                             \
+    c.reasons.push_back(spaced(#field) + " changed");                                      \
+    set_action(c, ReconfigAction::Restart);                                                \
   }
   RS_CONF_BGP_OPTIONS(RS_CONF_SESSION_DIFF)
 #undef RS_CONF_SESSION_DIFF
@@ -155,7 +166,8 @@ ProtocolChange diff_bgp(const FilterContext& ctx, const BgpProtocol& o, const Bg
   return c;
 }
 
-ProtocolChange diff_static(const FilterContext& ctx, const StaticProtocol& o, const StaticProtocol& n) {
+ProtocolChange diff_static(const FilterContext& ctx, const StaticProtocol& o,
+                           const StaticProtocol& n) {
   ProtocolChange c;
   c.name = n.name;
   c.kind = ProtocolKind::Static;
@@ -169,7 +181,9 @@ ProtocolChange diff_static(const FilterContext& ctx, const StaticProtocol& o, co
   }
   bool routes_changed = o.routes != n.routes ||
                         (ctx.environment_changed &&
-                         std::any_of(n.routes.begin(), n.routes.end(), [](const StaticRoute& r) { return r.attributes.has_value(); }));
+                         std::any_of(n.routes.begin(), n.routes.end(), [](const StaticRoute& r) {
+                           return r.attributes.has_value();
+                         }));
   if (routes_changed) {
     c.reasons.push_back("routes changed");
     c.reload_import = true;
@@ -212,7 +226,8 @@ auto find_by_name(const V& v, const std::string& name) -> decltype(&v.front()) {
 }  // namespace
 
 ReconfigPlan diff(const Config& old_config, const Config& new_config) {
-  FilterContext ctx{old_config, new_config, filter_environment(old_config) != filter_environment(new_config)};
+  FilterContext ctx{old_config, new_config,
+                    filter_environment(old_config) != filter_environment(new_config)};
   ReconfigPlan plan;
   auto add = [&](std::string name, ProtocolKind kind, ReconfigAction action, std::string reason) {
     ProtocolChange c;
@@ -228,19 +243,28 @@ ReconfigPlan diff(const Config& old_config, const Config& new_config) {
            (kind != ProtocolKind::Device && find_by_name(c.devices, name));
   };
   for (const auto& p : new_config.bgp) {
-    if (const auto* o = find_by_name(old_config.bgp, p.name)) plan.protocols.push_back(diff_bgp(ctx, *o, p));
-    else if (other_kind_exists(old_config, p.name, ProtocolKind::Bgp)) add(p.name, ProtocolKind::Bgp, ReconfigAction::Restart, "protocol type changed");
-    else add(p.name, ProtocolKind::Bgp, ReconfigAction::Add, "new protocol");
+    if (const auto* o = find_by_name(old_config.bgp, p.name))
+      plan.protocols.push_back(diff_bgp(ctx, *o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Bgp))
+      add(p.name, ProtocolKind::Bgp, ReconfigAction::Restart, "protocol type changed");
+    else
+      add(p.name, ProtocolKind::Bgp, ReconfigAction::Add, "new protocol");
   }
   for (const auto& p : new_config.statics) {
-    if (const auto* o = find_by_name(old_config.statics, p.name)) plan.protocols.push_back(diff_static(ctx, *o, p));
-    else if (other_kind_exists(old_config, p.name, ProtocolKind::Static)) add(p.name, ProtocolKind::Static, ReconfigAction::Restart, "protocol type changed");
-    else add(p.name, ProtocolKind::Static, ReconfigAction::Add, "new protocol");
+    if (const auto* o = find_by_name(old_config.statics, p.name))
+      plan.protocols.push_back(diff_static(ctx, *o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Static))
+      add(p.name, ProtocolKind::Static, ReconfigAction::Restart, "protocol type changed");
+    else
+      add(p.name, ProtocolKind::Static, ReconfigAction::Add, "new protocol");
   }
   for (const auto& p : new_config.devices) {
-    if (const auto* o = find_by_name(old_config.devices, p.name)) plan.protocols.push_back(diff_device(*o, p));
-    else if (other_kind_exists(old_config, p.name, ProtocolKind::Device)) add(p.name, ProtocolKind::Device, ReconfigAction::Restart, "protocol type changed");
-    else add(p.name, ProtocolKind::Device, ReconfigAction::Add, "new protocol");
+    if (const auto* o = find_by_name(old_config.devices, p.name))
+      plan.protocols.push_back(diff_device(*o, p));
+    else if (other_kind_exists(old_config, p.name, ProtocolKind::Device))
+      add(p.name, ProtocolKind::Device, ReconfigAction::Restart, "protocol type changed");
+    else
+      add(p.name, ProtocolKind::Device, ReconfigAction::Add, "new protocol");
   }
   auto removed = [&](const std::string& name, ProtocolKind kind) {
     if (!plan.find(name)) add(name, kind, ReconfigAction::Remove, "no longer configured");

@@ -25,7 +25,20 @@ using StmtPtr = std::unique_ptr<Stmt>;
 
 enum class UnaryOp : uint8_t { Not, Neg };
 enum class BinaryOp : uint8_t {
-  Or, And, Eq, Ne, Lt, Le, Gt, Ge, Match, NotMatch, Add, Sub, Mul, Div,
+  Or,
+  And,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Match,
+  NotMatch,
+  Add,
+  Sub,
+  Mul,
+  Div,
 };
 std::string_view to_string(BinaryOp op);
 
@@ -40,40 +53,40 @@ struct TupleField {
 struct SetItem {
   SourceLocation loc;
   enum class Kind : uint8_t { Value, Range, Tuple, Pattern } kind = Kind::Value;
-  ExprPtr lo, hi;                   // Value (lo), Range (lo, hi)
-  std::vector<TupleField> fields;   // Tuple
-  std::optional<EcKind> ec_kind;    // Tuple that is an EC: (rt, ...)
-  ExprPtr ec_unknown_type;          // (unknown T, ...)
-  PrefixPattern pattern;            // Pattern
+  ExprPtr lo, hi;                  // Value (lo), Range (lo, hi)
+  std::vector<TupleField> fields;  // Tuple
+  std::optional<EcKind> ec_kind;   // Tuple that is an EC: (rt, ...)
+  ExprPtr ec_unknown_type;         // (unknown T, ...)
+  PrefixPattern pattern;           // Pattern
 };
 
 struct MaskElem {
   SourceLocation loc;
   MaskItem::Kind kind = MaskItem::Kind::Asn;
   bool plus = false;
-  ExprPtr lo, hi;                  // Asn (lo: an int expression, maybe a variable), Range
-  std::vector<SetItem> set;        // Set
+  ExprPtr lo, hi;            // Asn (lo: an int expression, maybe a variable), Range
+  std::vector<SetItem> set;  // Set
 };
 
 enum class ExprKind : uint8_t {
-  Literal,  // value: a scalar or string literal (string owned by `text`)
-  Set,      // set_items
-  Mask,     // mask
-  Name,     // name: a local, a define, an enum constant, a route or custom attribute
-  Unary,    // uop, args[0]
-  Binary,   // bop, args[0..1]
-  Tuple,    // (a, b) pair, (a, b, c) lc, (rt, a, b) ec: args, ec_kind / ec_unknown_type
-  Call,     // name(args): a function or a builtin (add, delete, filter, prepend, defined, ...)
-  Member,   // args[0].name, or args[0].name(args[1..]) when has_parens
+  Literal,    // value: a scalar or string literal (string owned by `text`)
+  Set,        // set_items
+  Mask,       // mask
+  Name,       // name: a local, a define, an enum constant, a route or custom attribute
+  Unary,      // uop, args[0]
+  Binary,     // bop, args[0..1]
+  Tuple,      // (a, b) pair, (a, b, c) lc, (rt, a, b) ec: args, ec_kind / ec_unknown_type
+  Call,       // name(args): a function or a builtin (add, delete, filter, prepend, defined, ...)
+  Member,     // args[0].name, or args[0].name(args[1..]) when has_parens
   EmptyList,  // -empty- (clist), --empty-- (eclist), ---empty--- (lclist), +empty+ (bgppath)
 };
 
 struct Expr {
   ExprKind kind = ExprKind::Literal;
   SourceLocation loc;
-  Value value;        // Literal
-  std::string text;   // Literal string payload
-  std::string name;   // Name, Call, Member
+  Value value;       // Literal
+  std::string text;  // Literal string payload
+  std::string name;  // Name, Call, Member
   UnaryOp uop = UnaryOp::Not;
   BinaryOp bop = BinaryOp::Eq;
   bool has_parens = false;

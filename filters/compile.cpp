@@ -19,31 +19,45 @@ namespace rs::filters {
 
 std::string_view to_string(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Or: return "||";
-    case BinaryOp::And: return "&&";
-    case BinaryOp::Eq: return "=";
-    case BinaryOp::Ne: return "!=";
-    case BinaryOp::Lt: return "<";
-    case BinaryOp::Le: return "<=";
-    case BinaryOp::Gt: return ">";
-    case BinaryOp::Ge: return ">=";
-    case BinaryOp::Match: return "~";
-    case BinaryOp::NotMatch: return "!~";
-    case BinaryOp::Add: return "+";
-    case BinaryOp::Sub: return "-";
-    case BinaryOp::Mul: return "*";
-    case BinaryOp::Div: return "/";
+    case BinaryOp::Or:
+      return "||";
+    case BinaryOp::And:
+      return "&&";
+    case BinaryOp::Eq:
+      return "=";
+    case BinaryOp::Ne:
+      return "!=";
+    case BinaryOp::Lt:
+      return "<";
+    case BinaryOp::Le:
+      return "<=";
+    case BinaryOp::Gt:
+      return ">";
+    case BinaryOp::Ge:
+      return ">=";
+    case BinaryOp::Match:
+      return "~";
+    case BinaryOp::NotMatch:
+      return "!~";
+    case BinaryOp::Add:
+      return "+";
+    case BinaryOp::Sub:
+      return "-";
+    case BinaryOp::Mul:
+      return "*";
+    case BinaryOp::Div:
+      return "/";
   }
   return "?";
 }
 
 std::optional<Type> type_from_keyword(std::string_view kw, bool set) {
   static const std::pair<std::string_view, Type> kTypes[] = {
-      {"int", Type::Int},        {"bool", Type::Bool},       {"pair", Type::Pair},
-      {"quad", Type::Quad},      {"ip", Type::Ip},           {"prefix", Type::Prefix},
-      {"string", Type::String},  {"bgppath", Type::Path},    {"bgpmask", Type::PathMask},
-      {"clist", Type::Clist},    {"eclist", Type::Eclist},   {"lclist", Type::Lclist},
-      {"ec", Type::Ec},          {"lc", Type::Lc},
+      {"int", Type::Int},       {"bool", Type::Bool},     {"pair", Type::Pair},
+      {"quad", Type::Quad},     {"ip", Type::Ip},         {"prefix", Type::Prefix},
+      {"string", Type::String}, {"bgppath", Type::Path},  {"bgpmask", Type::PathMask},
+      {"clist", Type::Clist},   {"eclist", Type::Eclist}, {"lclist", Type::Lclist},
+      {"ec", Type::Ec},         {"lc", Type::Lc},
   };
   for (const auto& [name, t] : kTypes) {
     if (kw != name) continue;
@@ -56,7 +70,6 @@ std::optional<Type> type_from_keyword(std::string_view kw, bool set) {
 }
 
 namespace {
-
 
 bool assignable(Type to, Type from) {
   return to == from || from == Type::Any || to == Type::Any ||
@@ -99,9 +112,12 @@ class Compiler {
     return static_cast<uint32_t>(prog_.consts.size() - 1);
   }
   void emit_const(const Value& v, const SourceLocation& loc) {
-    if (v.type == Type::Int) emit(Op::PushInt, loc, v.as_int());
-    else if (v.type == Type::Bool) emit(Op::PushBool, loc, v.as_bool());
-    else emit(Op::Const, loc, add_const(v));
+    if (v.type == Type::Int)
+      emit(Op::PushInt, loc, v.as_int());
+    else if (v.type == Type::Bool)
+      emit(Op::PushBool, loc, v.as_bool());
+    else
+      emit(Op::Const, loc, add_const(v));
   }
 
   // ---- scopes ----
@@ -152,35 +168,43 @@ class Compiler {
         auto v = ce_.eval(e);
         if (!v) return std::nullopt;
         emit_const(*v, e.loc);
-        if (e.kind == ExprKind::Set && is_set(v->type) && v->type != Type::PrefixSet && v->set().ranges().empty())
+        if (e.kind == ExprKind::Set && is_set(v->type) && v->type != Type::PrefixSet &&
+            v->set().ranges().empty())
           return Type::Any;  // `[]` fits any set type
         return v->type;
       }
-      case ExprKind::Mask: return mask(e);
-      case ExprKind::Name: return name(e);
+      case ExprKind::Mask:
+        return mask(e);
+      case ExprKind::Name:
+        return name(e);
       case ExprKind::Unary: {
         auto t = expr(*e.args[0]);
         if (!t) return std::nullopt;
         Type want = e.uop == UnaryOp::Not ? Type::Bool : Type::Int;
         if (*t != want && *t != Type::Any) {
-          error(e.loc, std::string("operator ") + (e.uop == UnaryOp::Not ? "!" : "-") + " needs " + tn(want) +
-                           ", got " + tn(*t));
+          error(e.loc, std::string("operator ") + (e.uop == UnaryOp::Not ? "!" : "-") + " needs " +
+                           tn(want) + ", got " + tn(*t));
           return std::nullopt;
         }
         emit(e.uop == UnaryOp::Not ? Op::Not : Op::Neg, e.loc);
         return want;
       }
-      case ExprKind::Binary: return binary(e);
-      case ExprKind::Tuple: return tuple(e);
-      case ExprKind::Call: return call(e, false);
-      case ExprKind::Member: return member(e, false);
+      case ExprKind::Binary:
+        return binary(e);
+      case ExprKind::Tuple:
+        return tuple(e);
+      case ExprKind::Call:
+        return call(e, false);
+      case ExprKind::Member:
+        return member(e, false);
     }
     return std::nullopt;
   }
 
   bool all_const(const Expr& e) const {
     if (e.kind == ExprKind::Literal) return true;
-    if (e.kind == ExprKind::Name) return !find_local(e.name) && (syms_.constant(e.name) || builtin_constant(e.name));
+    if (e.kind == ExprKind::Name)
+      return !find_local(e.name) && (syms_.constant(e.name) || builtin_constant(e.name));
     if (e.kind == ExprKind::Unary || e.kind == ExprKind::Binary || e.kind == ExprKind::Tuple) {
       if (e.ec_unknown_type && !all_const(*e.ec_unknown_type)) return false;
       for (const auto& a : e.args)
@@ -239,7 +263,8 @@ class Compiler {
         return std::nullopt;
       }
     }
-    emit(Op::MakeMask, e.loc, add_const(Value::object(Type::PathMask, &m)), static_cast<uint8_t>(n));
+    emit(Op::MakeMask, e.loc, add_const(Value::object(Type::PathMask, &m)),
+         static_cast<uint8_t>(n));
     return Type::PathMask;
   }
 
@@ -296,19 +321,28 @@ class Compiler {
       return false;
     }
     switch (b) {
-      case Type::Prefix: return a == Type::Prefix || a == Type::Ip;
-      case Type::PathMask: return a == Type::Path;
-      case Type::Path: return a == Type::Int;
-      case Type::Clist: return a == Type::Pair || a == Type::Quad || a == Type::Ip;
-      case Type::Eclist: return a == Type::Ec;
-      case Type::Lclist: return a == Type::Lc;
-      case Type::String: return a == Type::String;
-      default: return false;
+      case Type::Prefix:
+        return a == Type::Prefix || a == Type::Ip;
+      case Type::PathMask:
+        return a == Type::Path;
+      case Type::Path:
+        return a == Type::Int;
+      case Type::Clist:
+        return a == Type::Pair || a == Type::Quad || a == Type::Ip;
+      case Type::Eclist:
+        return a == Type::Ec;
+      case Type::Lclist:
+        return a == Type::Lc;
+      case Type::String:
+        return a == Type::String;
+      default:
+        return false;
     }
   }
   static bool ordered(Type t) {
-    return t == Type::Int || t == Type::Pair || t == Type::Quad || t == Type::Ip || t == Type::Prefix ||
-           t == Type::String || t == Type::Ec || t == Type::Lc || t == Type::Bool || is_enum(t) || t == Type::Any;
+    return t == Type::Int || t == Type::Pair || t == Type::Quad || t == Type::Ip ||
+           t == Type::Prefix || t == Type::String || t == Type::Ec || t == Type::Lc ||
+           t == Type::Bool || is_enum(t) || t == Type::Any;
   }
   static bool comparable(Type a, Type b) {
     return a == b || a == Type::Any || b == Type::Any || (a == Type::Quad && b == Type::Ip) ||
@@ -319,7 +353,9 @@ class Compiler {
     if (e.bop == BinaryOp::And || e.bop == BinaryOp::Or) {
       auto l = expr(*e.args[0]);
       if (!l) return std::nullopt;
-      if (!check(*l, Type::Bool, e.args[0]->loc, "left operand of " + std::string(to_string(e.bop)))) return std::nullopt;
+      if (!check(*l, Type::Bool, e.args[0]->loc,
+                 "left operand of " + std::string(to_string(e.bop))))
+        return std::nullopt;
       uint32_t j = emit(e.bop == BinaryOp::And ? Op::AndJump : Op::OrJump, e.loc);
       const uint8_t saved = guard_;
       if (e.bop == BinaryOp::And)
@@ -327,7 +363,9 @@ class Compiler {
       auto r = expr(*e.args[1]);
       guard_ = saved;
       if (!r) return std::nullopt;
-      if (!check(*r, Type::Bool, e.args[1]->loc, "right operand of " + std::string(to_string(e.bop)))) return std::nullopt;
+      if (!check(*r, Type::Bool, e.args[1]->loc,
+                 "right operand of " + std::string(to_string(e.bop))))
+        return std::nullopt;
       patch(j);
       return Type::Bool;
     }
@@ -347,23 +385,29 @@ class Compiler {
       return std::nullopt;
     };
     switch (e.bop) {
-      case BinaryOp::Eq: case BinaryOp::Ne:
+      case BinaryOp::Eq:
+      case BinaryOp::Ne:
         if (!comparable(*l, *r)) return mismatch();
         emit(e.bop == BinaryOp::Eq ? Op::Eq : Op::Ne, e.loc);
         return Type::Bool;
-      case BinaryOp::Lt: case BinaryOp::Le: case BinaryOp::Gt: case BinaryOp::Ge: {
+      case BinaryOp::Lt:
+      case BinaryOp::Le:
+      case BinaryOp::Gt:
+      case BinaryOp::Ge: {
         if (!comparable(*l, *r) || !ordered(*l) || !ordered(*r)) return mismatch();
         static constexpr Op ops[] = {Op::Lt, Op::Le, Op::Gt, Op::Ge};
         emit(ops[static_cast<int>(e.bop) - static_cast<int>(BinaryOp::Lt)], e.loc);
         return Type::Bool;
       }
-      case BinaryOp::Match: case BinaryOp::NotMatch:
+      case BinaryOp::Match:
+      case BinaryOp::NotMatch:
         if (!matchable(*l, *r)) return mismatch();
         if (*r == Type::PrefixSet) note_net_test(e);
         emit(e.bop == BinaryOp::Match ? Op::Match : Op::NotMatch, e.loc);
         return Type::Bool;
       default: {
-        if ((*l != Type::Int && *l != Type::Any) || (*r != Type::Int && *r != Type::Any)) return mismatch();
+        if ((*l != Type::Int && *l != Type::Any) || (*r != Type::Int && *r != Type::Any))
+          return mismatch();
         static constexpr Op ops[] = {Op::Add, Op::Sub, Op::Mul, Op::Div};
         emit(ops[static_cast<int>(e.bop) - static_cast<int>(BinaryOp::Add)], e.loc);
         return Type::Int;
@@ -372,7 +416,7 @@ class Compiler {
   }
 
   // ---- facts for the family lint ----
-  uint8_t guard_ = 0;                          // 4 / 6 inside a net.type guard
+  uint8_t guard_ = 0;                                // 4 / 6 inside a net.type guard
   std::map<uint16_t, const PrefixSet*> local_sets_;  // prefix-set constants assigned to locals
 
   void note_net_test(const Expr& e) {
@@ -380,8 +424,10 @@ class Compiler {
     if (l.kind != ExprKind::Name || l.name != "net" || find_local("net")) return;
     const PrefixSet* ps = nullptr;
     const Insn& last = prog_.code.back();
-    if (last.op == Op::Const && prog_.consts[last.arg].type == Type::PrefixSet) ps = &prog_.consts[last.arg].prefix_set();
-    else if (last.op == Op::Load && local_sets_.count(static_cast<uint16_t>(last.arg))) ps = local_sets_[static_cast<uint16_t>(last.arg)];
+    if (last.op == Op::Const && prog_.consts[last.arg].type == Type::PrefixSet)
+      ps = &prog_.consts[last.arg].prefix_set();
+    else if (last.op == Op::Load && local_sets_.count(static_cast<uint16_t>(last.arg)))
+      ps = local_sets_[static_cast<uint16_t>(last.arg)];
     if (!ps || ps->empty()) return;
     prog_.net_set_tests.push_back(
         {e.loc, ps->has_family(rib::Family::Ipv4), ps->has_family(rib::Family::Ipv6), guard_});
@@ -472,7 +518,8 @@ class Compiler {
       return Target{false, 0, static_cast<uint8_t>(a->attr), 0, a->type};
     }
     if (const CustomAttribute* c = syms_.attribute(n))
-      return Target{false, 0, static_cast<uint8_t>(Attr::Custom), c->id, c->type, custom_name(c->name)};
+      return Target{false, 0,       static_cast<uint8_t>(Attr::Custom),
+                    c->id, c->type, custom_name(c->name)};
     if (syms_.constant(n) || builtin_constant(n)) {
       error(loc, "'" + n + "' is a constant and cannot be assigned");
       return std::nullopt;
@@ -485,23 +532,31 @@ class Compiler {
     auto it = custom_names_.find(name);
     if (it != custom_names_.end()) return it->second;
     if (prog_.consts.size() >= 0xFFFE) return 0;
-    uint16_t k = static_cast<uint16_t>(add_const(Value::object(Type::String, &syms_.pool()->strings.emplace_back(name))) + 1);
+    uint16_t k = static_cast<uint16_t>(
+        add_const(Value::object(Type::String, &syms_.pool()->strings.emplace_back(name))) + 1);
     custom_names_[name] = k;
     return k;
   }
   std::map<std::string, uint16_t> custom_names_;
   void load(const Target& t, const SourceLocation& loc) {
-    if (t.local) emit(Op::Load, loc, t.slot);
-    else emit(Op::LoadAttr, loc, t.custom, t.attr, t.name_const);
+    if (t.local)
+      emit(Op::Load, loc, t.slot);
+    else
+      emit(Op::LoadAttr, loc, t.custom, t.attr, t.name_const);
   }
   // `from` is the static type of the stored value: Any gets a run-time type check.
   void store(const Target& t, const SourceLocation& loc, Type from = Type::Void) {
-    const uint16_t check = from == Type::Any && t.type != Type::Any ? static_cast<uint16_t>(t.type) + 1 : 0;
-    if (t.local) emit(Op::Store, loc, t.slot, 0, check);
-    else emit(Op::StoreAttr, loc, t.custom, t.attr, check);
+    const uint16_t check =
+        from == Type::Any && t.type != Type::Any ? static_cast<uint16_t>(t.type) + 1 : 0;
+    if (t.local)
+      emit(Op::Store, loc, t.slot, 0, check);
+    else
+      emit(Op::StoreAttr, loc, t.custom, t.attr, check);
   }
 
-  static bool is_list(Type t) { return t == Type::Clist || t == Type::Eclist || t == Type::Lclist || t == Type::Path; }
+  static bool is_list(Type t) {
+    return t == Type::Clist || t == Type::Eclist || t == Type::Lclist || t == Type::Path;
+  }
 
   // Type check for add/delete/filter/prepend's second argument.
   bool list_arg_ok(const std::string& op, Type list, Type arg) {
@@ -513,19 +568,22 @@ class Compiler {
         if (op == "filter") return arg == Type::IntSet;
         return false;
       case Type::Clist:
-        if (op == "add") return arg == Type::Pair || arg == Type::Quad || arg == Type::Clist || arg == Type::Ip;
-        return arg == Type::Pair || arg == Type::Quad || arg == Type::PairSet || arg == Type::QuadSet ||
-               arg == Type::Clist || arg == Type::Ip;
+        if (op == "add")
+          return arg == Type::Pair || arg == Type::Quad || arg == Type::Clist || arg == Type::Ip;
+        return arg == Type::Pair || arg == Type::Quad || arg == Type::PairSet ||
+               arg == Type::QuadSet || arg == Type::Clist || arg == Type::Ip;
       case Type::Eclist:
         if (op == "add") return arg == Type::Ec || arg == Type::Eclist;
         return arg == Type::Ec || arg == Type::EcSet || arg == Type::Eclist;
       case Type::Lclist:
         if (op == "add") return arg == Type::Lc || arg == Type::Lclist;
         return arg == Type::Lc || arg == Type::LcSet || arg == Type::Lclist;
-      default: return false;
+      default:
+        return false;
     }
   }
-  std::optional<Type> list_op(const std::string& op, Type list, const Expr& arg, const SourceLocation& loc) {
+  std::optional<Type> list_op(const std::string& op, Type list, const Expr& arg,
+                              const SourceLocation& loc) {
     if (!is_list(list) && list != Type::Any) {
       error(loc, op + " cannot be applied to " + tn(list));
       return std::nullopt;
@@ -544,7 +602,10 @@ class Compiler {
       error(arg.loc, op + " on " + tn(list) + " cannot take " + tn(*at));
       return std::nullopt;
     }
-    Op o = op == "add" ? Op::ListAdd : op == "delete" ? Op::ListDelete : op == "filter" ? Op::ListFilter : Op::Prepend;
+    Op o = op == "add"      ? Op::ListAdd
+           : op == "delete" ? Op::ListDelete
+           : op == "filter" ? Op::ListFilter
+                            : Op::Prepend;
     emit(o, loc);
     return list;
   }
@@ -553,8 +614,8 @@ class Compiler {
     const std::string& n = e.name;
     auto argc = [&](std::size_t k) {
       if (e.args.size() == k) return true;
-      error(e.loc, n + "() takes " + std::to_string(k) + " argument" + (k == 1 ? "" : "s") + ", got " +
-                       std::to_string(e.args.size()));
+      error(e.loc, n + "() takes " + std::to_string(k) + " argument" + (k == 1 ? "" : "s") +
+                       ", got " + std::to_string(e.args.size()));
       return false;
     };
     if (n == "roa_check" || n == "aspa_check") return unsupported_roa(e.loc);
@@ -562,7 +623,8 @@ class Compiler {
       if (!argc(1)) return std::nullopt;
       const Expr& a = *e.args[0];
       const AttrInfo* ai = a.kind == ExprKind::Name ? find_attr(a.name) : nullptr;
-      const CustomAttribute* ca = a.kind == ExprKind::Name && !ai ? syms_.attribute(a.name) : nullptr;
+      const CustomAttribute* ca =
+          a.kind == ExprKind::Name && !ai ? syms_.attribute(a.name) : nullptr;
       if (!ai && !ca && n == "defined") {  // of any value (BIRD): true unless it is void
         if (!expr(a)) return std::nullopt;
         emit(Op::Const, e.loc, add_const(Value{}));
@@ -613,13 +675,16 @@ class Compiler {
     }
     const FunctionDecl* f = syms_.function(n);
     if (!f) {
-      if (find_attr(n) || syms_.constant(n) || find_local(n)) error(e.loc, "'" + n + "' is not a function");
-      else error(e.loc, "unknown function '" + n + "'");
+      if (find_attr(n) || syms_.constant(n) || find_local(n))
+        error(e.loc, "'" + n + "' is not a function");
+      else
+        error(e.loc, "unknown function '" + n + "'");
       return std::nullopt;
     }
     if (e.args.size() != f->params.size()) {
       error(e.loc, "function '" + n + "' takes " + std::to_string(f->params.size()) + " argument" +
-                       (f->params.size() == 1 ? "" : "s") + ", got " + std::to_string(e.args.size()));
+                       (f->params.size() == 1 ? "" : "s") + ", got " +
+                       std::to_string(e.args.size()));
       return std::nullopt;
     }
     for (std::size_t i = 0; i < e.args.size(); ++i) {
@@ -689,9 +754,12 @@ class Compiler {
     const Type ty = *t;
     if (m == "len") {
       if (!no_args()) return std::nullopt;
-      if (ty == Type::Prefix) emit(Op::NetLen, e.loc);
-      else if (is_list(ty) || ty == Type::Any) emit(Op::Len, e.loc);
-      else return bad();
+      if (ty == Type::Prefix)
+        emit(Op::NetLen, e.loc);
+      else if (is_list(ty) || ty == Type::Any)
+        emit(Op::Len, e.loc);
+      else
+        return bad();
       return Type::Int;
     }
     if (m == "empty") {  // BIRD 2.0 has no `.empty` test: only the statement that empties
@@ -743,7 +811,8 @@ class Compiler {
       }
       if (ty != Type::Ip && ty != Type::Any) return bad();  // BIRD 2.0: ip.mask() only
       auto a = expr(*e.args[1]);
-      if (!a || !check(*a, Type::Int, e.args[1]->loc, "the argument of .mask()")) return std::nullopt;
+      if (!a || !check(*a, Type::Int, e.args[1]->loc, "the argument of .mask()"))
+        return std::nullopt;
       emit(Op::Mask, e.loc);
       return ty;
     }
@@ -763,7 +832,9 @@ class Compiler {
 
   void stmt(const Stmt& s) {
     switch (s.kind) {
-      case StmtKind::Block: stmts(s.body); return;
+      case StmtKind::Block:
+        stmts(s.body);
+        return;
       case StmtKind::If: {
         auto t = expr(*s.cond);
         if (!t || !check(*t, Type::Bool, s.cond->loc, "the condition of if")) return;
@@ -782,14 +853,15 @@ class Compiler {
         }
         return;
       }
-      case StmtKind::Case: return case_stmt(s);
+      case StmtKind::Case:
+        return case_stmt(s);
       case StmtKind::Assign: {
         auto tg = target(s.name, s.loc);
         if (!tg) return;
         std::optional<Type> t;
         // A dotted-quad literal assigned to a quad is a quad.
-        if (tg->type == Type::Quad && s.value->kind == ExprKind::Literal && s.value->value.type == Type::Ip &&
-            s.value->value.ip.is_v4()) {
+        if (tg->type == Type::Quad && s.value->kind == ExprKind::Literal &&
+            s.value->value.type == Type::Ip && s.value->value.ip.is_v4()) {
           emit_const(Value::quad(s.value->value.ip.v4_value()), s.value->loc);
           t = Type::Quad;
         } else {
@@ -797,7 +869,8 @@ class Compiler {
         }
         if (!t) return;
         if (!assignable(tg->type, *t)) {
-          error(s.value->loc, "cannot assign " + tn(*t) + " to '" + s.name + "' of type " + tn(tg->type));
+          error(s.value->loc,
+                "cannot assign " + tn(*t) + " to '" + s.name + "' of type " + tn(tg->type));
           return;
         }
         store(*tg, s.loc, *t);
@@ -810,10 +883,13 @@ class Compiler {
       case StmtKind::Expr: {
         const Expr& e = *s.value;
         std::optional<Type> t;
-        if (e.kind == ExprKind::Call) t = call(e, true);
-        else if (e.kind == ExprKind::Member) t = member(e, true);
+        if (e.kind == ExprKind::Call)
+          t = call(e, true);
+        else if (e.kind == ExprKind::Member)
+          t = member(e, true);
         else {
-          error(e.loc, "expression statement has no effect (expected a call or a method like .add())");
+          error(e.loc,
+                "expression statement has no effect (expected a call or a method like .add())");
           return;
         }
         if (!t) return;
@@ -823,7 +899,8 @@ class Compiler {
       case StmtKind::Accept:
       case StmtKind::Reject: {
         if (!parts(s.args)) return;
-        emit(s.kind == StmtKind::Accept ? Op::Accept : Op::Reject, s.loc, 0, static_cast<uint8_t>(s.args.size()));
+        emit(s.kind == StmtKind::Accept ? Op::Accept : Op::Reject, s.loc, 0,
+             static_cast<uint8_t>(s.args.size()));
         return;
       }
       case StmtKind::Print: {
@@ -840,7 +917,8 @@ class Compiler {
           auto t = expr(*s.value);
           if (!t) return;
           if (ret_type_ && !assignable(*ret_type_, *t)) {
-            error(s.value->loc, "function returns " + tn(*ret_type_) + ", but this returns " + tn(*t));
+            error(s.value->loc,
+                  "function returns " + tn(*ret_type_) + ", but this returns " + tn(*t));
             return;
           }
           if (!seen_return_ && *t != Type::Any) seen_return_ = *t;
@@ -862,10 +940,12 @@ class Compiler {
         auto t = expr(*s.value);
         if (!t) return;
         if (!assignable(s.var_type, *t)) {
-          error(s.value->loc, "cannot initialise '" + s.name + "' of type " + tn(s.var_type) + " with " + tn(*t));
+          error(s.value->loc,
+                "cannot initialise '" + s.name + "' of type " + tn(s.var_type) + " with " + tn(*t));
           return;
         }
-        emit(Op::Store, s.loc, *slot, 0, *t == Type::Any ? static_cast<uint16_t>(s.var_type) + 1 : 0);
+        emit(Op::Store, s.loc, *slot, 0,
+             *t == Type::Any ? static_cast<uint16_t>(s.var_type) + 1 : 0);
         return;
       }
     }
@@ -944,8 +1024,10 @@ class Compiler {
       auto set = ce_.set(arm.labels, arm.loc);
       if (!set) return;
       if (!matchable(*t, set->type)) {
-        error(arm.loc, "case label of type " + tn(element_of(set->type) == Type::Any ? Type::EnumSet : element_of(set->type)) +
-                           " cannot match a value of type " + tn(*t));
+        error(arm.loc,
+              "case label of type " +
+                  tn(element_of(set->type) == Type::Any ? Type::EnumSet : element_of(set->type)) +
+                  " cannot match a value of type " + tn(*t));
         return;
       }
       emit(Op::Load, arm.loc, tmp);
@@ -1041,7 +1123,8 @@ class Compiler {
 
 }  // namespace
 
-FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {
+FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols,
+                         conf::Diagnostics& diags) {
   InferCache cache;
   Compiler c(symbols, diags, cache);
   c.filter_body(decl);
@@ -1056,7 +1139,8 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
     Program stub;
     stub.pool = symbols.pool();
     stub.consts.push_back(Value::object(
-        Type::String, &symbols.pool()->strings.emplace_back("filter uses a function that has errors")));
+        Type::String,
+        &symbols.pool()->strings.emplace_back("filter uses a function that has errors")));
     stub.code.push_back(Insn{Op::Fail, 0, 0, 0});
     stub.locs.push_back(decl.loc);
     stub.max_stack = 1;
@@ -1073,14 +1157,16 @@ FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, con
   return f;
 }
 
-bool check_function(const FunctionDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags) {
+bool check_function(const FunctionDecl& decl, const SymbolTable& symbols,
+                    conf::Diagnostics& diags) {
   InferCache cache;
   Compiler c(symbols, diags, cache);
   c.function_body(decl);
   return !c.failed();
 }
 
-std::optional<Value> eval_constant(const Expr& e, const SymbolTable& symbols, conf::Diagnostics& diags) {
+std::optional<Value> eval_constant(const Expr& e, const SymbolTable& symbols,
+                                   conf::Diagnostics& diags) {
   ConstEval ce(symbols, diags, *symbols.pool());
   return ce.eval(e);
 }

@@ -11,11 +11,13 @@
 
 namespace rs::filters {
 
-FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags);
+FilterRef compile_filter(const FilterDecl& decl, const SymbolTable& symbols,
+                         conf::Diagnostics& diags);
 // Type-checks a function on its own (at definition time).
 bool check_function(const FunctionDecl& decl, const SymbolTable& symbols, conf::Diagnostics& diags);
 // Evaluates a constant expression (literals, defines, arithmetic, sets, tuples).
-std::optional<Value> eval_constant(const Expr& e, const SymbolTable& symbols, conf::Diagnostics& diags);
+std::optional<Value> eval_constant(const Expr& e, const SymbolTable& symbols,
+                                   conf::Diagnostics& diags);
 // The type named by a type keyword (`int`, `prefix`, ... and `X set`), for parsers.
 std::optional<Type> type_from_keyword(std::string_view kw, bool set);
 

@@ -5,19 +5,30 @@
 
 namespace rs::filters {
 
-std::string tn(Type t) { return std::string(type_name(t)); }
+std::string tn(Type t) {
+  return std::string(type_name(t));
+}
 
 Value default_value(Type t, ObjectPool& pool) {
   switch (t) {
-    case Type::String: return Value::object(t, &pool.strings.emplace_back());
-    case Type::Path: return Value::object(t, &pool.paths.emplace_back());
-    case Type::Clist: return Value::object(t, &pool.clists.emplace_back());
-    case Type::Eclist: return Value::object(t, &pool.eclists.emplace_back());
-    case Type::Lclist: return Value::object(t, &pool.lclists.emplace_back());
-    case Type::PathMask: return Value::object(t, &pool.masks.emplace_back());
-    case Type::PrefixSet: return Value::object(t, &pool.prefix_sets.emplace_back());
-    case Type::Ip: return Value::address(rib::IpAddress());
-    case Type::Prefix: return Value::prefix(rib::Prefix());
+    case Type::String:
+      return Value::object(t, &pool.strings.emplace_back());
+    case Type::Path:
+      return Value::object(t, &pool.paths.emplace_back());
+    case Type::Clist:
+      return Value::object(t, &pool.clists.emplace_back());
+    case Type::Eclist:
+      return Value::object(t, &pool.eclists.emplace_back());
+    case Type::Lclist:
+      return Value::object(t, &pool.lclists.emplace_back());
+    case Type::PathMask:
+      return Value::object(t, &pool.masks.emplace_back());
+    case Type::PrefixSet:
+      return Value::object(t, &pool.prefix_sets.emplace_back());
+    case Type::Ip:
+      return Value::address(rib::IpAddress());
+    case Type::Prefix:
+      return Value::prefix(rib::Prefix());
     default:
       if (is_set(t)) return Value::object(t, &pool.sets.emplace_back(element_of(t)));
       Value v;
@@ -30,7 +41,8 @@ Value default_value(Type t, ObjectPool& pool) {
 std::optional<Value> ConstEval::eval(const Expr& e) {
   switch (e.kind) {
     case ExprKind::Literal:
-      if (e.value.type == Type::String) return Value::object(Type::String, &pool_.strings.emplace_back(e.text));
+      if (e.value.type == Type::String)
+        return Value::object(Type::String, &pool_.strings.emplace_back(e.text));
       return e.value;
     case ExprKind::Name: {
       if (const Value* v = syms_.constant(e.name)) return *v;
@@ -54,25 +66,34 @@ std::optional<Value> ConstEval::eval(const Expr& e) {
       if (a->type == Type::Int && b->type == Type::Int) {
         uint32_t x = a->as_int(), y = b->as_int();
         switch (e.bop) {
-          case BinaryOp::Add: return Value::integer(x + y);
-          case BinaryOp::Sub: return Value::integer(x - y);
-          case BinaryOp::Mul: return Value::integer(x * y);
+          case BinaryOp::Add:
+            return Value::integer(x + y);
+          case BinaryOp::Sub:
+            return Value::integer(x - y);
+          case BinaryOp::Mul:
+            return Value::integer(x * y);
           case BinaryOp::Div:
             if (y == 0) {
               error(e.loc, "division by zero");
               return std::nullopt;
             }
             return Value::integer(x / y);
-          default: break;
+          default:
+            break;
         }
       }
-      error(e.loc, "operator " + std::string(to_string(e.bop)) + " is not allowed in a constant expression");
+      error(e.loc, "operator " + std::string(to_string(e.bop)) +
+                       " is not allowed in a constant expression");
       return std::nullopt;
     }
-    case ExprKind::Tuple: return tuple(e);
-    case ExprKind::Set: return set(e.set_items, e.loc);
-    case ExprKind::Mask: return mask(e);
-    case ExprKind::EmptyList: return default_value(e.empty_type, pool_);
+    case ExprKind::Tuple:
+      return tuple(e);
+    case ExprKind::Set:
+      return set(e.set_items, e.loc);
+    case ExprKind::Mask:
+      return mask(e);
+    case ExprKind::EmptyList:
+      return default_value(e.empty_type, pool_);
     default:
       error(e.loc, "constant expression expected");
       return std::nullopt;
@@ -156,7 +177,8 @@ std::optional<Value> ConstEval::mask(const Expr& e) {
       it.set = &s->set();
     }
     if (!m.add(it)) {
-      error(el.loc, "path mask too long (at most " + std::to_string(PathMask::kMaxSteps) + " elements)");
+      error(el.loc,
+            "path mask too long (at most " + std::to_string(PathMask::kMaxSteps) + " elements)");
       return std::nullopt;
     }
   }
@@ -167,8 +189,10 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
   bool prefixes = false, others = false;
   for (const auto& it : items) (it.kind == SetItem::Kind::Pattern ? prefixes : others) = true;
   // `[ p ]` where p is a prefix constant is a prefix set too.
-  if (!prefixes && !items.empty() && items[0].kind == SetItem::Kind::Value && items[0].lo->kind == ExprKind::Name)
-    if (const Value* v = syms_.constant(items[0].lo->name); v && v->type == Type::Prefix) prefixes = true;
+  if (!prefixes && !items.empty() && items[0].kind == SetItem::Kind::Value &&
+      items[0].lo->kind == ExprKind::Name)
+    if (const Value* v = syms_.constant(items[0].lo->name); v && v->type == Type::Prefix)
+      prefixes = true;
   if (prefixes) {
     PrefixSet& ps = pool_.prefix_sets.emplace_back();
     std::optional<rib::Family> ps_family;
@@ -180,8 +204,9 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
         // BIRD 2.0 takes prefix literals only ("set-incompatible type" for a prefix constant).
         auto v = eval(*it.lo);
         if (!v) return std::nullopt;
-        error(it.loc, v->type == Type::Prefix ? "a prefix set member must be a prefix literal, not a constant"
-                                              : "a prefix set cannot contain a value of type " + tn(v->type));
+        error(it.loc, v->type == Type::Prefix
+                          ? "a prefix set member must be a prefix literal, not a constant"
+                          : "a prefix set cannot contain a value of type " + tn(v->type));
         return std::nullopt;
       } else {
         error(it.loc, "a prefix set cannot contain a range or a tuple");
@@ -227,7 +252,8 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
           auto h = eval(*it.hi);
           if (!h) return std::nullopt;
           if (h->type != lo->type) {
-            error(it.loc, "range ends have different types (" + tn(lo->type) + ", " + tn(h->type) + ")");
+            error(it.loc,
+                  "range ends have different types (" + tn(lo->type) + ", " + tn(h->type) + ")");
             return std::nullopt;
           }
           hi = *h;
@@ -248,7 +274,8 @@ std::optional<Value> ConstEval::set(const std::vector<SetItem>& items, const Sou
       case SetItem::Kind::Tuple:
         if (!tuple_item(it, ranges, set_elem)) return std::nullopt;
         break;
-      case SetItem::Kind::Pattern: break;
+      case SetItem::Kind::Pattern:
+        break;
     }
   }
   ValueSet& vs = pool_.sets.emplace_back(elem == Type::Void ? Type::Int : elem);
@@ -274,7 +301,8 @@ std::optional<std::pair<uint32_t, uint32_t>> ConstEval::field(const TupleField& 
 }
 
 template <class SetElem>
-bool ConstEval::tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetKey>>& ranges, SetElem&& set_elem) {
+bool ConstEval::tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetKey>>& ranges,
+                           SetElem&& set_elem) {
   auto bad = [&](const char* what) {
     error(it.loc, what);
     return false;
@@ -287,7 +315,8 @@ bool ConstEval::tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetK
       if (!v) return false;
       t = *v;
     }
-    if (it.fields[0].wildcard || it.fields[0].hi) return bad("the AS field of an extended community set item must be a single value");
+    if (it.fields[0].wildcard || it.fields[0].hi)
+      return bad("the AS field of an extended community set item must be a single value");
     auto a = eval_int(*it.fields[0].lo, "a tuple field");
     if (!a) return false;
     const bool two = *it.ec_kind == EcKind::Rt || *it.ec_kind == EcKind::Ro ? *a <= 0xFFFF : true;
@@ -308,13 +337,15 @@ bool ConstEval::tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetK
     if (!a) return false;
     auto b = field(f[1], 0xFFFF);
     if (!b) return false;
-    if (a->first > a->second || b->first > b->second) return bad("pair field out of range (0..65535)");
+    if (a->first > a->second || b->first > b->second)
+      return bad("pair field out of range (0..65535)");
     if (a->first == a->second || (b->first == 0 && b->second == 0xFFFF)) {
       ranges.emplace_back(SetKey{0, 0, (uint64_t{a->first} << 16) | b->first},
                           SetKey{0, 0, (uint64_t{a->second} << 16) | b->second});
     } else {
       for (uint64_t x = a->first; x <= a->second; ++x)
-        ranges.emplace_back(SetKey{0, 0, (x << 16) | b->first}, SetKey{0, 0, (x << 16) | b->second});
+        ranges.emplace_back(SetKey{0, 0, (x << 16) | b->first},
+                            SetKey{0, 0, (x << 16) | b->second});
     }
     return true;
   }
@@ -326,7 +357,8 @@ bool ConstEval::tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetK
     auto x = field(f[i], 0xFFFFFFFFu);
     if (!x) return false;
     if (x->first > x->second) return bad("large community field out of range");
-    if (open && !is_full(f[i])) return bad("in a large community set item, fields after a range or '*' must be '*'");
+    if (open && !is_full(f[i]))
+      return bad("in a large community set item, fields after a range or '*' must be '*'");
     if (x->first != x->second) open = true;
     r[i] = *x;
   }

@@ -23,7 +23,8 @@ Value default_value(Type t, ObjectPool& pool);
 
 class ConstEval {
  public:
-  ConstEval(const SymbolTable& s, conf::Diagnostics& d, ObjectPool& pool) : syms_(s), diags_(d), pool_(pool) {}
+  ConstEval(const SymbolTable& s, conf::Diagnostics& d, ObjectPool& pool)
+      : syms_(s), diags_(d), pool_(pool) {}
 
   bool failed = false;
   bool quiet = false;  // count errors but do not report them (already reported elsewhere)
@@ -47,13 +48,13 @@ class ConstEval {
   std::optional<std::pair<uint32_t, uint32_t>> field(const TupleField& f, uint32_t max);
 
   template <class SetElem>
-  bool tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetKey>>& ranges, SetElem&& set_elem);
+  bool tuple_item(const SetItem& it, std::vector<std::pair<SetKey, SetKey>>& ranges,
+                  SetElem&& set_elem);
 
  private:
   const SymbolTable& syms_;
   conf::Diagnostics& diags_;
   ObjectPool& pool_;
 };
-
 
 }  // namespace rs::filters

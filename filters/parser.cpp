@@ -90,7 +90,8 @@ class Parser {
     auto l = and_expr();
     while (l && ts_.next_is(TokenKind::Or)) {
       if (++chain_ > kMaxChain) {
-        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        error(ts_.peek(),
+              "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
         return nullptr;
       }
       const Token& t = ts_.next();
@@ -104,7 +105,8 @@ class Parser {
     auto l = cmp_expr();
     while (l && ts_.next_is(TokenKind::And)) {
       if (++chain_ > kMaxChain) {
-        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        error(ts_.peek(),
+              "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
         return nullptr;
       }
       const Token& t = ts_.next();
@@ -119,15 +121,33 @@ class Parser {
     if (!l) return nullptr;
     std::optional<BinaryOp> op;
     switch (ts_.peek().kind) {
-      case TokenKind::Assign: case TokenKind::Eq: op = BinaryOp::Eq; break;
-      case TokenKind::Ne: op = BinaryOp::Ne; break;
-      case TokenKind::Lt: op = BinaryOp::Lt; break;
-      case TokenKind::Le: op = BinaryOp::Le; break;
-      case TokenKind::Gt: op = BinaryOp::Gt; break;
-      case TokenKind::Ge: op = BinaryOp::Ge; break;
-      case TokenKind::Tilde: op = BinaryOp::Match; break;
-      case TokenKind::NotTilde: op = BinaryOp::NotMatch; break;
-      default: return l;
+      case TokenKind::Assign:
+      case TokenKind::Eq:
+        op = BinaryOp::Eq;
+        break;
+      case TokenKind::Ne:
+        op = BinaryOp::Ne;
+        break;
+      case TokenKind::Lt:
+        op = BinaryOp::Lt;
+        break;
+      case TokenKind::Le:
+        op = BinaryOp::Le;
+        break;
+      case TokenKind::Gt:
+        op = BinaryOp::Gt;
+        break;
+      case TokenKind::Ge:
+        op = BinaryOp::Ge;
+        break;
+      case TokenKind::Tilde:
+        op = BinaryOp::Match;
+        break;
+      case TokenKind::NotTilde:
+        op = BinaryOp::NotMatch;
+        break;
+      default:
+        return l;
     }
     const Token& t = ts_.next();
     auto r = add_expr();
@@ -139,13 +159,15 @@ class Parser {
     while (l && (ts_.next_is(TokenKind::Plus) || ts_.next_is(TokenKind::Minus))) {
       // `P+` / `P-` never reach here: patterns are only parsed inside set literals.
       if (++chain_ > kMaxChain) {
-        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        error(ts_.peek(),
+              "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
         return nullptr;
       }
       const Token& t = ts_.next();
       auto r = mul_expr();
       if (!r) return nullptr;
-      l = binary(t.kind == TokenKind::Plus ? BinaryOp::Add : BinaryOp::Sub, std::move(l), std::move(r), t);
+      l = binary(t.kind == TokenKind::Plus ? BinaryOp::Add : BinaryOp::Sub, std::move(l),
+                 std::move(r), t);
     }
     return l;
   }
@@ -153,13 +175,15 @@ class Parser {
     auto l = unary_expr();
     while (l && (ts_.next_is(TokenKind::Star) || ts_.next_is(TokenKind::Slash))) {
       if (++chain_ > kMaxChain) {
-        error(ts_.peek(), "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
+        error(ts_.peek(),
+              "expression too long (more than " + std::to_string(kMaxChain) + " operators)");
         return nullptr;
       }
       const Token& t = ts_.next();
       auto r = unary_expr();
       if (!r) return nullptr;
-      l = binary(t.kind == TokenKind::Star ? BinaryOp::Mul : BinaryOp::Div, std::move(l), std::move(r), t);
+      l = binary(t.kind == TokenKind::Star ? BinaryOp::Mul : BinaryOp::Div, std::move(l),
+                 std::move(r), t);
     }
     return l;
   }
@@ -175,7 +199,10 @@ class Parser {
       if (!ts_.next_is(sign, n + 1 + i)) return nullptr;
     if (sign == TokenKind::Plus && n != 1) return nullptr;
     auto e = make(ExprKind::EmptyList, t);
-    e->empty_type = sign == TokenKind::Plus ? Type::Path : n == 1 ? Type::Clist : n == 2 ? Type::Eclist : Type::Lclist;
+    e->empty_type = sign == TokenKind::Plus ? Type::Path
+                    : n == 1                ? Type::Clist
+                    : n == 2                ? Type::Eclist
+                                            : Type::Lclist;
     for (std::size_t i = 0; i < 2 * n + 1; ++i) ts_.next();
     return e;
   }
@@ -253,7 +280,8 @@ class Parser {
   bool at_ec_tuple() const {
     const Token& k = ts_.peek(1);
     if (!ec_keyword(k)) return false;
-    if (k.is_keyword("unknown")) return !ts_.next_is(TokenKind::Comma, 2) && !ts_.next_is(TokenKind::RParen, 2);
+    if (k.is_keyword("unknown"))
+      return !ts_.next_is(TokenKind::Comma, 2) && !ts_.next_is(TokenKind::RParen, 2);
     return ts_.next_is(TokenKind::Comma, 2);
   }
 
@@ -277,7 +305,8 @@ class Parser {
         e->text = t.text;
         return e;
       }
-      case TokenKind::Ipv4: case TokenKind::Ipv6: {
+      case TokenKind::Ipv4:
+      case TokenKind::Ipv6: {
         ts_.next();
         auto e = make(ExprKind::Literal, t);
         e->value = Value::address(t.ip);
@@ -295,7 +324,8 @@ class Parser {
         if (!set_items(e->set_items, TokenKind::RBracket)) return nullptr;
         return e;
       }
-      case TokenKind::PathMaskOpen: return mask_literal();
+      case TokenKind::PathMaskOpen:
+        return mask_literal();
       case TokenKind::LParen: {
         if (at_ec_tuple()) return ec_tuple();
         ts_.next();
@@ -311,7 +341,8 @@ class Parser {
         }
         if (!expect(TokenKind::RParen, "',' or ')'")) return nullptr;
         if (e->args.size() > 3) {
-          error(t, "a tuple has 2 (pair) or 3 (large community) fields, not " + std::to_string(e->args.size()));
+          error(t, "a tuple has 2 (pair) or 3 (large community) fields, not " +
+                       std::to_string(e->args.size()));
           return nullptr;
         }
         return e;
@@ -409,7 +440,8 @@ class Parser {
         if (!expect(TokenKind::Number, "a prefix length")) return false;
         if (!expect(TokenKind::RBrace, "'}'")) return false;
         if (a.number > max || b.number > max) {
-          error(a.number > max ? a : b, "prefix length out of range (0.." + std::to_string(max) + ")");
+          error(a.number > max ? a : b,
+                "prefix length out of range (0.." + std::to_string(max) + ")");
           return false;
         }
         if (a.number > b.number) {
@@ -518,7 +550,8 @@ class Parser {
       } else if (ts_.accept(TokenKind::LBracket)) {
         m.kind = MaskItem::Kind::Set;
         if (!set_items(m.set, TokenKind::RBracket)) return nullptr;
-      } else if (t.kind == TokenKind::Number || t.kind == TokenKind::Symbol || t.kind == TokenKind::LParen) {
+      } else if (t.kind == TokenKind::Number || t.kind == TokenKind::Symbol ||
+                 t.kind == TokenKind::LParen) {
         m.kind = MaskItem::Kind::Asn;
         if (t.kind == TokenKind::LParen) {
           ts_.next();
@@ -579,15 +612,21 @@ class Parser {
   bool is_case_label_start() const {
     const Token& t = ts_.peek();
     switch (t.kind) {
-      case TokenKind::Number: case TokenKind::Ipv4: case TokenKind::Ipv6: case TokenKind::Prefix:
-      case TokenKind::LParen: case TokenKind::Minus: case TokenKind::String:
+      case TokenKind::Number:
+      case TokenKind::Ipv4:
+      case TokenKind::Ipv6:
+      case TokenKind::Prefix:
+      case TokenKind::LParen:
+      case TokenKind::Minus:
+      case TokenKind::String:
         return true;
       case TokenKind::Symbol: {
         if (t.is_keyword("else")) return ts_.next_is(TokenKind::Colon, 1);
         TokenKind k = ts_.peek(1).kind;
         return k == TokenKind::Colon || k == TokenKind::DotDot || k == TokenKind::Comma;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -820,7 +859,8 @@ void skip_construct(conf::TokenStream& ts) {
   int depth = 0;
   while (!ts.at_end() && !ts.next_is(TokenKind::End)) {
     const Token& t = ts.next();
-    if (t.kind == TokenKind::LBrace) ++depth;
+    if (t.kind == TokenKind::LBrace)
+      ++depth;
     else if (t.kind == TokenKind::RBrace) {
       if (--depth <= 0) return;
     } else if (t.kind == TokenKind::Semicolon && depth == 0 && !braced) {
@@ -829,7 +869,8 @@ void skip_construct(conf::TokenStream& ts) {
   }
 }
 
-FilterRef parse_filter_definition(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags) {
+FilterRef parse_filter_definition(conf::TokenStream& ts, SymbolTable& symbols,
+                                  conf::Diagnostics& diags) {
   Parser p(ts, diags);
   auto decl = p.filter_def(true);
   if (!decl) return nullptr;
@@ -839,7 +880,8 @@ FilterRef parse_filter_definition(conf::TokenStream& ts, SymbolTable& symbols, c
   return f;
 }
 
-bool parse_function_definition(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags) {
+bool parse_function_definition(conf::TokenStream& ts, SymbolTable& symbols,
+                               conf::Diagnostics& diags) {
   Parser p(ts, diags);
   auto f = p.function_def();
   if (!f) return false;
@@ -885,7 +927,8 @@ ExprPtr parse_expression(conf::TokenStream& ts, conf::Diagnostics& diags) {
   return p.expression();
 }
 
-std::optional<Value> parse_constant(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags) {
+std::optional<Value> parse_constant(conf::TokenStream& ts, SymbolTable& symbols,
+                                    conf::Diagnostics& diags) {
   auto e = parse_expression(ts, diags);
   if (!e) return std::nullopt;
   return eval_constant(*e, symbols, diags);
@@ -911,12 +954,19 @@ bool parse_attribute(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnost
   auto name = p.expect_name("an attribute name");
   if (!name || !p.expect(TokenKind::Semicolon, "';'")) return false;
   switch (*ty) {
-    case Type::Int: case Type::Bool: case Type::Ip: case Type::Pair: case Type::Quad: case Type::Ec:
-    case Type::Lc: case Type::Prefix:
+    case Type::Int:
+    case Type::Bool:
+    case Type::Ip:
+    case Type::Pair:
+    case Type::Quad:
+    case Type::Ec:
+    case Type::Lc:
+    case Type::Prefix:
       break;
     default:
-      diags.error(name_tok.loc, "custom attributes of type " + std::string(type_name(*ty)) +
-                                    " are not supported (int, bool, ip, prefix, pair, quad, ec, lc)");
+      diags.error(name_tok.loc,
+                  "custom attributes of type " + std::string(type_name(*ty)) +
+                      " are not supported (int, bool, ip, prefix, pair, quad, ec, lc)");
       return false;
   }
   return symbols.add_attribute(*name, *ty, name_tok.loc, diags);
@@ -928,13 +978,18 @@ bool parse_filter_file(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagno
     const Token& t = ts.peek();
     const std::size_t before = ts.position();
     bool r;
-    if (t.is_keyword("function")) r = parse_function_definition(ts, symbols, diags);
-    else if (t.is_keyword("filter")) r = parse_filter_definition(ts, symbols, diags) != nullptr;
-    else if (t.is_keyword("define")) r = parse_define(ts, symbols, diags);
-    else if (t.is_keyword("attribute")) r = parse_attribute(ts, symbols, diags);
+    if (t.is_keyword("function"))
+      r = parse_function_definition(ts, symbols, diags);
+    else if (t.is_keyword("filter"))
+      r = parse_filter_definition(ts, symbols, diags) != nullptr;
+    else if (t.is_keyword("define"))
+      r = parse_define(ts, symbols, diags);
+    else if (t.is_keyword("attribute"))
+      r = parse_attribute(ts, symbols, diags);
     else {
       if (t.kind != TokenKind::Invalid)
-        diags.error(t.loc, "expected 'function', 'filter', 'define' or 'attribute', got " + t.describe());
+        diags.error(t.loc,
+                    "expected 'function', 'filter', 'define' or 'attribute', got " + t.describe());
       r = false;
     }
     if (!r) {

@@ -16,9 +16,11 @@
 namespace rs::filters {
 
 // `filter NAME [locals] { ... }` (at `filter`); registers the compiled filter in `symbols`.
-FilterRef parse_filter_definition(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags);
+FilterRef parse_filter_definition(conf::TokenStream& ts, SymbolTable& symbols,
+                                  conf::Diagnostics& diags);
 // `function NAME(args) [-> type] [locals] { ... }` (at `function`); registers it.
-bool parse_function_definition(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags);
+bool parse_function_definition(conf::TokenStream& ts, SymbolTable& symbols,
+                               conf::Diagnostics& diags);
 // The `{ ... }` of `import filter { ... }` (at `{`): an anonymous compiled filter.
 FilterRef parse_filter_body(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags);
 // `where EXPR` (at EXPR): a filter that accepts when EXPR is true.
@@ -30,7 +32,8 @@ bool parse_attribute(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnost
 // An expression, as an AST (not evaluated).
 ExprPtr parse_expression(conf::TokenStream& ts, conf::Diagnostics& diags);
 // A constant expression, evaluated (for `define` and option values that take one).
-std::optional<Value> parse_constant(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags);
+std::optional<Value> parse_constant(conf::TokenStream& ts, SymbolTable& symbols,
+                                    conf::Diagnostics& diags);
 // A file made only of define / function / filter / attribute statements (tests, tools).
 bool parse_filter_file(conf::TokenStream& ts, SymbolTable& symbols, conf::Diagnostics& diags);
 

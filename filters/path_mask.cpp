@@ -11,7 +11,9 @@
 namespace rs::filters {
 
 bool operator==(const MaskItem& a, const MaskItem& b) {
-  if (a.kind != b.kind || a.plus != b.plus || a.dynamic != b.dynamic || a.lo != b.lo || a.hi != b.hi) return false;
+  if (a.kind != b.kind || a.plus != b.plus || a.dynamic != b.dynamic || a.lo != b.lo ||
+      a.hi != b.hi)
+    return false;
   if (a.kind != MaskItem::Kind::Set) return true;
   return *a.set == *b.set;
 }
@@ -34,11 +36,15 @@ bool PathMask::add(const MaskItem& item) {
 
 bool PathMask::item_matches(const MaskItem& it, uint32_t asn) {
   switch (it.kind) {
-    case MaskItem::Kind::Asn: return asn == it.lo;
-    case MaskItem::Kind::Range: return asn >= it.lo && asn <= it.hi;
-    case MaskItem::Kind::Set: return it.set->contains(SetKey{0, 0, asn});
+    case MaskItem::Kind::Asn:
+      return asn == it.lo;
+    case MaskItem::Kind::Range:
+      return asn >= it.lo && asn <= it.hi;
+    case MaskItem::Kind::Set:
+      return it.set->contains(SetKey{0, 0, asn});
     case MaskItem::Kind::AnyOne:
-    case MaskItem::Kind::AnyStar: return true;
+    case MaskItem::Kind::AnyStar:
+      return true;
   }
   return false;
 }
@@ -66,7 +72,8 @@ bool PathMask::matches(const rib::AsPath& path) const {
   Bits cur = closure(1);
   bool after_set = false;
   for (const auto& seg : path.segments) {
-    if (seg.type == rib::AsSegmentType::Sequence || seg.type == rib::AsSegmentType::ConfedSequence) {
+    if (seg.type == rib::AsSegmentType::Sequence ||
+        seg.type == rib::AsSegmentType::ConfedSequence) {
       for (uint32_t asn : seg.asns) {
         cur = advance(cur, [&](const MaskItem& it) { return item_matches(it, asn); });
         if (cur == 0) return false;
@@ -99,11 +106,21 @@ std::string PathMask::to_string() const {
   for (const auto& it : items_) {
     s += ' ';
     switch (it.kind) {
-      case MaskItem::Kind::Asn: s += std::to_string(it.lo); break;
-      case MaskItem::Kind::Range: s += std::to_string(it.lo) + ".." + std::to_string(it.hi); break;
-      case MaskItem::Kind::Set: s += it.set->to_string(); break;
-      case MaskItem::Kind::AnyOne: s += '?'; break;
-      case MaskItem::Kind::AnyStar: s += '*'; break;
+      case MaskItem::Kind::Asn:
+        s += std::to_string(it.lo);
+        break;
+      case MaskItem::Kind::Range:
+        s += std::to_string(it.lo) + ".." + std::to_string(it.hi);
+        break;
+      case MaskItem::Kind::Set:
+        s += it.set->to_string();
+        break;
+      case MaskItem::Kind::AnyOne:
+        s += '?';
+        break;
+      case MaskItem::Kind::AnyStar:
+        s += '*';
+        break;
     }
     if (it.plus) s += " +";  // as BIRD prints it
   }

@@ -17,7 +17,7 @@ class ValueSet;
 struct MaskItem {
   enum class Kind : uint8_t { Asn, Range, Set, AnyOne, AnyStar };
   Kind kind = Kind::Asn;
-  bool plus = false;  // `X+`
+  bool plus = false;     // `X+`
   bool dynamic = false;  // Asn filled in when the mask is built at run time (a variable)
   uint32_t lo = 0, hi = 0;
   const ValueSet* set = nullptr;  // Kind::Set; owned by the program

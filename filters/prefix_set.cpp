@@ -15,8 +15,12 @@
 namespace rs::filters {
 
 namespace {
-constexpr uint64_t hi_mask(unsigned k) { return k == 0 ? 0 : k >= 64 ? ~0ULL : ~0ULL << (64 - k); }
-constexpr uint64_t lo_mask(unsigned k) { return k <= 64 ? 0 : k >= 128 ? ~0ULL : ~0ULL << (128 - k); }
+constexpr uint64_t hi_mask(unsigned k) {
+  return k == 0 ? 0 : k >= 64 ? ~0ULL : ~0ULL << (64 - k);
+}
+constexpr uint64_t lo_mask(unsigned k) {
+  return k <= 64 ? 0 : k >= 128 ? ~0ULL : ~0ULL << (128 - k);
+}
 inline bool same_bits(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo, unsigned k) {
   return ((ahi ^ bhi) & hi_mask(k)) == 0 && ((alo ^ blo) & lo_mask(k)) == 0;
 }
@@ -24,11 +28,15 @@ inline unsigned bit_at(uint64_t hi, uint64_t lo, unsigned i) {
   return i < 64 ? (hi >> (63 - i)) & 1 : (lo >> (127 - i)) & 1;
 }
 // Number of leading equal bits, at most `limit`.
-inline unsigned common_bits(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo, unsigned limit) {
+inline unsigned common_bits(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo,
+                            unsigned limit) {
   unsigned n;
-  if (uint64_t x = ahi ^ bhi) n = static_cast<unsigned>(__builtin_clzll(x));
-  else if (uint64_t y = alo ^ blo) n = 64 + static_cast<unsigned>(__builtin_clzll(y));
-  else n = 128;
+  if (uint64_t x = ahi ^ bhi)
+    n = static_cast<unsigned>(__builtin_clzll(x));
+  else if (uint64_t y = alo ^ blo)
+    n = 64 + static_cast<unsigned>(__builtin_clzll(y));
+  else
+    n = 128;
   return std::min(n, limit);
 }
 }  // namespace

@@ -1,6 +1,7 @@
-// PrefixSet: a BIRD prefix set, i.e. a set of prefix patterns `P/len{low,high}`, as a path-compressed
-// binary trie with two length masks per node. Membership costs one walk down the trie (O(prefix
-// length)), whatever the number of patterns. Both families live in one object (separate roots).
+// PrefixSet: a BIRD prefix set, i.e. a set of prefix patterns `P/len{low,high}`, as a
+// path-compressed binary trie with two length masks per node. Membership costs one walk down the
+// trie (O(prefix length)), whatever the number of patterns. Both families live in one object
+// (separate roots).
 //
 // Semantics (BIRD 2 user guide, "prefix set"): a prefix Q/len1 matches the pattern P/len2{l,h} when
 // l <= len1 <= h and the first min(len1, len2) bits of Q and P are equal. `P+` is P{len,max},
@@ -43,7 +44,9 @@ class PrefixSet {
   // "[10.0.0.0/8+, 2001:db8::/32{48,64}]"
   std::string to_string() const;
 
-  friend bool operator==(const PrefixSet& a, const PrefixSet& b) { return a.patterns_ == b.patterns_; }
+  friend bool operator==(const PrefixSet& a, const PrefixSet& b) {
+    return a.patterns_ == b.patterns_;
+  }
 
  private:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
@@ -60,15 +63,18 @@ class PrefixSet {
   struct Node {
     uint64_t hi = 0, lo = 0;  // address bits, zero past len
     uint32_t child[2] = {kNone, kNone};
-    uint32_t masks = kNone;   // index into masks_
+    uint32_t masks = kNone;  // index into masks_
     uint8_t len = 0;
   };
   struct Masks {
     LenMask accept;  // query lengths accepted for queries inside this node's prefix
-    LenMask below;   // union, over this subtree, of query lengths (< node length) matched as supernets
+    LenMask
+        below;  // union, over this subtree, of query lengths (< node length) matched as supernets
   };
   static const Masks kNoMasks;
-  const Masks& masks_of(const Node& n) const { return n.masks == kNone ? kNoMasks : masks_[n.masks]; }
+  const Masks& masks_of(const Node& n) const {
+    return n.masks == kNone ? kNoMasks : masks_[n.masks];
+  }
   Masks& own_masks(uint32_t node);
   uint32_t insert_node(const rib::Prefix& p);
   uint32_t new_node(uint64_t hi, uint64_t lo, uint8_t len);

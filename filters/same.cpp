@@ -1,6 +1,6 @@
-// f_same for rsd: programs are flat and self-contained (each filter carries the functions it calls),
-// so equality is a walk over the instruction table and the constant table; constants compare by
-// value (filters::equal), which compares sets, prefix sets and path masks by content.
+// f_same for rsd: programs are flat and self-contained (each filter carries the functions it
+// calls), so equality is a walk over the instruction table and the constant table; constants
+// compare by value (filters::equal), which compares sets, prefix sets and path masks by content.
 #include "filters/same.hpp"
 
 namespace rs::filters {

@@ -19,7 +19,8 @@ const SourceLocation* SymbolTable::defined_at(const std::string& name) const {
   return it == where_.end() ? nullptr : &it->second;
 }
 
-bool SymbolTable::claim(const std::string& name, const SourceLocation& loc, conf::Diagnostics& diags) {
+bool SymbolTable::claim(const std::string& name, const SourceLocation& loc,
+                        conf::Diagnostics& diags) {
   if (auto* at = defined_at(name)) {
     diags.error(loc, "'" + name + "' is already defined at " + at->to_string());
     return false;

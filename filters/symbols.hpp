@@ -51,15 +51,19 @@ class SymbolTable {
   bool add_constant(const std::string& name, const Value& v, const SourceLocation& loc,
                     conf::Diagnostics& diags);
   bool add_function(std::shared_ptr<const FunctionDecl> f, conf::Diagnostics& diags);
-  bool add_filter(std::shared_ptr<const Filter> f, const SourceLocation& loc, conf::Diagnostics& diags);
-  bool add_attribute(const std::string& name, Type t, const SourceLocation& loc, conf::Diagnostics& diags);
+  bool add_filter(std::shared_ptr<const Filter> f, const SourceLocation& loc,
+                  conf::Diagnostics& diags);
+  bool add_attribute(const std::string& name, Type t, const SourceLocation& loc,
+                     conf::Diagnostics& diags);
 
   const Value* constant(const std::string& name) const;
   const FunctionDecl* function(const std::string& name) const;
   std::shared_ptr<const Filter> filter(const std::string& name) const;
   const CustomAttribute* attribute(const std::string& name) const;
   const std::map<std::string, std::shared_ptr<const Filter>>& filters() const { return filters_; }
-  const std::map<std::string, std::shared_ptr<const FunctionDecl>>& functions() const { return functions_; }
+  const std::map<std::string, std::shared_ptr<const FunctionDecl>>& functions() const {
+    return functions_;
+  }
 
   const std::shared_ptr<ObjectPool>& pool() const { return pool_; }
 

@@ -12,78 +12,131 @@ namespace rs::filters {
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::Void: return "void";
-    case Type::Bool: return "bool";
-    case Type::Int: return "int";
-    case Type::Pair: return "pair";
-    case Type::Quad: return "quad";
-    case Type::Ip: return "ip";
-    case Type::Prefix: return "prefix";
-    case Type::String: return "string";
-    case Type::Ec: return "ec";
-    case Type::Lc: return "lc";
-    case Type::Path: return "bgppath";
-    case Type::PathMask: return "bgpmask";
-    case Type::Clist: return "clist";
-    case Type::Eclist: return "eclist";
-    case Type::Lclist: return "lclist";
-    case Type::EnumNetType: return "enum net_type";
-    case Type::EnumRts: return "enum rts";
-    case Type::EnumRtd: return "enum rtd";
-    case Type::EnumOrigin: return "enum bgp_origin";
-    case Type::EnumRoa: return "enum roa";
-    case Type::EnumScope: return "enum scope";
-    case Type::IntSet: return "int set";
-    case Type::PairSet: return "pair set";
-    case Type::QuadSet: return "quad set";
-    case Type::EcSet: return "ec set";
-    case Type::LcSet: return "lc set";
-    case Type::IpSet: return "ip set";
-    case Type::PrefixSet: return "prefix set";
-    case Type::EnumSet: return "enum set";
-    case Type::Any: return "any";
+    case Type::Void:
+      return "void";
+    case Type::Bool:
+      return "bool";
+    case Type::Int:
+      return "int";
+    case Type::Pair:
+      return "pair";
+    case Type::Quad:
+      return "quad";
+    case Type::Ip:
+      return "ip";
+    case Type::Prefix:
+      return "prefix";
+    case Type::String:
+      return "string";
+    case Type::Ec:
+      return "ec";
+    case Type::Lc:
+      return "lc";
+    case Type::Path:
+      return "bgppath";
+    case Type::PathMask:
+      return "bgpmask";
+    case Type::Clist:
+      return "clist";
+    case Type::Eclist:
+      return "eclist";
+    case Type::Lclist:
+      return "lclist";
+    case Type::EnumNetType:
+      return "enum net_type";
+    case Type::EnumRts:
+      return "enum rts";
+    case Type::EnumRtd:
+      return "enum rtd";
+    case Type::EnumOrigin:
+      return "enum bgp_origin";
+    case Type::EnumRoa:
+      return "enum roa";
+    case Type::EnumScope:
+      return "enum scope";
+    case Type::IntSet:
+      return "int set";
+    case Type::PairSet:
+      return "pair set";
+    case Type::QuadSet:
+      return "quad set";
+    case Type::EcSet:
+      return "ec set";
+    case Type::LcSet:
+      return "lc set";
+    case Type::IpSet:
+      return "ip set";
+    case Type::PrefixSet:
+      return "prefix set";
+    case Type::EnumSet:
+      return "enum set";
+    case Type::Any:
+      return "any";
   }
   return "?";
 }
 
 Type set_of(Type e) {
   switch (e) {
-    case Type::Int: return Type::IntSet;
-    case Type::Pair: return Type::PairSet;
-    case Type::Quad: return Type::QuadSet;
-    case Type::Ec: return Type::EcSet;
-    case Type::Lc: return Type::LcSet;
-    case Type::Ip: return Type::IpSet;
-    case Type::Prefix: return Type::PrefixSet;
-    default: return is_enum(e) ? Type::EnumSet : Type::Void;
+    case Type::Int:
+      return Type::IntSet;
+    case Type::Pair:
+      return Type::PairSet;
+    case Type::Quad:
+      return Type::QuadSet;
+    case Type::Ec:
+      return Type::EcSet;
+    case Type::Lc:
+      return Type::LcSet;
+    case Type::Ip:
+      return Type::IpSet;
+    case Type::Prefix:
+      return Type::PrefixSet;
+    default:
+      return is_enum(e) ? Type::EnumSet : Type::Void;
   }
 }
 
 Type element_of(Type s) {
   switch (s) {
-    case Type::IntSet: return Type::Int;
-    case Type::PairSet: return Type::Pair;
-    case Type::QuadSet: return Type::Quad;
-    case Type::EcSet: return Type::Ec;
-    case Type::LcSet: return Type::Lc;
-    case Type::IpSet: return Type::Ip;
-    case Type::PrefixSet: return Type::Prefix;
-    case Type::EnumSet: return Type::Any;
-    default: return Type::Void;
+    case Type::IntSet:
+      return Type::Int;
+    case Type::PairSet:
+      return Type::Pair;
+    case Type::QuadSet:
+      return Type::Quad;
+    case Type::EcSet:
+      return Type::Ec;
+    case Type::LcSet:
+      return Type::Lc;
+    case Type::IpSet:
+      return Type::Ip;
+    case Type::PrefixSet:
+      return Type::Prefix;
+    case Type::EnumSet:
+      return Type::Any;
+    default:
+      return Type::Void;
   }
 }
 
 std::optional<uint64_t> make_ec(EcKind kind, uint16_t unknown_type, uint64_t a, uint64_t b) {
   uint64_t type = 0;
   switch (kind) {
-    case EcKind::Rt: type = 0x0002; break;
-    case EcKind::Ro: type = 0x0003; break;
+    case EcKind::Rt:
+      type = 0x0002;
+      break;
+    case EcKind::Ro:
+      type = 0x0003;
+      break;
     case EcKind::Generic:
       // BIRD 2.0.12: the two halves of the 8 octets, as they are (`(generic, 0x43000000, 2)` is
       // `(unknown 0x4300, 0, 2)`).
       if (a > 0xFFFFFFFFu || b > 0xFFFFFFFFu) return std::nullopt;
       return (a << 32) | b;
-    case EcKind::Unknown: type = unknown_type; break;
+    case EcKind::Unknown:
+      type = unknown_type;
+      break;
     case EcKind::RtIp:
     case EcKind::RoIp:
       if (a > 0xFFFFFFFFu || b > 0xFFFF) return std::nullopt;
@@ -132,9 +185,12 @@ std::string format_ec(uint64_t ec) {
 
 SetKey set_key(const Value& v) {
   switch (v.type) {
-    case Type::Lc: return {0, v.lc.global, (uint64_t{v.lc.local1} << 32) | v.lc.local2};
-    case Type::Ip: return {static_cast<uint64_t>(v.ip.family()), v.ip.hi(), v.ip.lo()};
-    default: return {0, 0, v.u};
+    case Type::Lc:
+      return {0, v.lc.global, (uint64_t{v.lc.local1} << 32) | v.lc.local2};
+    case Type::Ip:
+      return {static_cast<uint64_t>(v.ip.family()), v.ip.hi(), v.ip.lo()};
+    default:
+      return {0, 0, v.u};
   }
 }
 
@@ -157,7 +213,9 @@ Value value_of(Type elem, const SetKey& k) {
 }
 }  // namespace
 
-void ValueSet::add_range(SetKey lo, SetKey hi) { ranges_.emplace_back(lo, hi); }
+void ValueSet::add_range(SetKey lo, SetKey hi) {
+  ranges_.emplace_back(lo, hi);
+}
 
 void ValueSet::finish() {
   std::sort(ranges_.begin(), ranges_.end());
@@ -167,7 +225,8 @@ void ValueSet::finish() {
       auto& last = out.back();
       // Merge overlapping or touching ranges (touching only in the last word, no carries).
       SetKey next = last.second;
-      bool touch = next.c != ~0ULL && r.first.a == next.a && r.first.b == next.b && r.first.c <= next.c + 1;
+      bool touch =
+          next.c != ~0ULL && r.first.a == next.a && r.first.b == next.b && r.first.c <= next.c + 1;
       if (r.first <= last.second || touch) {
         if (last.second < r.second) last.second = r.second;
         continue;
@@ -187,7 +246,9 @@ bool ValueSet::contains(const SetKey& k) const {
   return !(it->second < k);
 }
 
-bool ValueSet::contains(const Value& v) const { return contains(set_key(v)); }
+bool ValueSet::contains(const Value& v) const {
+  return contains(set_key(v));
+}
 
 std::string ValueSet::to_string() const {
   std::string s = "[";
@@ -256,20 +317,31 @@ std::optional<Value> builtin_constant(std::string_view name) {
 
 std::string format(const Value& v) {
   switch (v.type) {
-    case Type::Void: return "(void)";
-    case Type::Bool: return v.as_bool() ? "TRUE" : "FALSE";
-    case Type::Int: return std::to_string(v.as_int());
-    case Type::Pair: return "(" + std::to_string(v.u >> 16) + "," + std::to_string(v.u & 0xFFFF) + ")";
-    case Type::Quad: return rib::IpAddress::v4(v.as_int()).to_string();
-    case Type::Ip: return v.ip.to_string();
-    case Type::Prefix: return v.net.to_string();
-    case Type::String: return v.str();
-    case Type::Ec: return format_ec(v.u);
+    case Type::Void:
+      return "(void)";
+    case Type::Bool:
+      return v.as_bool() ? "TRUE" : "FALSE";
+    case Type::Int:
+      return std::to_string(v.as_int());
+    case Type::Pair:
+      return "(" + std::to_string(v.u >> 16) + "," + std::to_string(v.u & 0xFFFF) + ")";
+    case Type::Quad:
+      return rib::IpAddress::v4(v.as_int()).to_string();
+    case Type::Ip:
+      return v.ip.to_string();
+    case Type::Prefix:
+      return v.net.to_string();
+    case Type::String:
+      return v.str();
+    case Type::Ec:
+      return format_ec(v.u);
     case Type::Lc:
       return "(" + std::to_string(v.lc.global) + ", " + std::to_string(v.lc.local1) + ", " +
              std::to_string(v.lc.local2) + ")";
-    case Type::Path: return "(path " + v.path().to_string() + ")";
-    case Type::PathMask: return v.mask().to_string();
+    case Type::Path:
+      return "(path " + v.path().to_string() + ")";
+    case Type::PathMask:
+      return v.mask().to_string();
     case Type::Clist: {
       std::string s = "(clist";
       for (uint32_t c : v.clist().values) s += " " + format(Value::pair(c >> 16, c & 0xFFFF));
@@ -285,8 +357,10 @@ std::string format(const Value& v) {
       for (const auto& c : v.lclist().values) s += " " + format(Value::large(c));
       return s + (v.lclist().values.empty() ? " )" : ")");
     }
-    case Type::PrefixSet: return v.prefix_set().to_string();
-    case Type::Any: return "(any)";
+    case Type::PrefixSet:
+      return v.prefix_set().to_string();
+    case Type::Any:
+      return "(any)";
     default:
       if (is_enum(v.type)) return enum_name(v.type, v.as_int());
       if (is_set(v.type)) return v.set().to_string();
@@ -297,22 +371,34 @@ std::string format(const Value& v) {
 bool equal(const Value& a, const Value& b) {
   if (a.type != b.type) {
     // A dotted quad literal is an IPv4 address; it equals the quad with the same bits.
-    if (a.type == Type::Quad && b.type == Type::Ip) return b.ip.is_v4() && b.ip.v4_value() == a.as_int();
+    if (a.type == Type::Quad && b.type == Type::Ip)
+      return b.ip.is_v4() && b.ip.v4_value() == a.as_int();
     if (a.type == Type::Ip && b.type == Type::Quad) return equal(b, a);
     return false;
   }
   switch (a.type) {
-    case Type::Void: return true;
-    case Type::Lc: return a.lc == b.lc;
-    case Type::Ip: return a.ip == b.ip;
-    case Type::Prefix: return a.net == b.net;
-    case Type::String: return a.str() == b.str();
-    case Type::Path: return a.path() == b.path();
-    case Type::PathMask: return a.mask() == b.mask();
-    case Type::Clist: return a.clist() == b.clist();
-    case Type::Eclist: return a.eclist() == b.eclist();
-    case Type::Lclist: return a.lclist() == b.lclist();
-    case Type::PrefixSet: return a.prefix_set() == b.prefix_set();
+    case Type::Void:
+      return true;
+    case Type::Lc:
+      return a.lc == b.lc;
+    case Type::Ip:
+      return a.ip == b.ip;
+    case Type::Prefix:
+      return a.net == b.net;
+    case Type::String:
+      return a.str() == b.str();
+    case Type::Path:
+      return a.path() == b.path();
+    case Type::PathMask:
+      return a.mask() == b.mask();
+    case Type::Clist:
+      return a.clist() == b.clist();
+    case Type::Eclist:
+      return a.eclist() == b.eclist();
+    case Type::Lclist:
+      return a.lclist() == b.lclist();
+    case Type::PrefixSet:
+      return a.prefix_set() == b.prefix_set();
     default:
       if (is_set(a.type)) return a.set() == b.set();
       return a.u == b.u;
@@ -332,12 +418,20 @@ std::optional<int> compare(const Value& a, const Value& b) {
     return std::nullopt;
   }
   switch (a.type) {
-    case Type::Bool: case Type::Int: case Type::Pair: case Type::Quad: case Type::Ec:
+    case Type::Bool:
+    case Type::Int:
+    case Type::Pair:
+    case Type::Quad:
+    case Type::Ec:
       return sign(a.u <=> b.u);
-    case Type::Lc: return sign(a.lc <=> b.lc);
-    case Type::Ip: return sign(a.ip <=> b.ip);
-    case Type::Prefix: return sign(a.net <=> b.net);
-    case Type::String: return sign(a.str().compare(b.str()));
+    case Type::Lc:
+      return sign(a.lc <=> b.lc);
+    case Type::Ip:
+      return sign(a.ip <=> b.ip);
+    case Type::Prefix:
+      return sign(a.net <=> b.net);
+    case Type::String:
+      return sign(a.str().compare(b.str()));
     default:
       if (is_enum(a.type)) return sign(a.u <=> b.u);
       return std::nullopt;

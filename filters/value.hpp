@@ -18,16 +18,45 @@
 namespace rs::filters {
 
 enum class Type : uint8_t {
-  Void, Bool, Int, Pair, Quad, Ip, Prefix, String, Ec, Lc,
-  Path, PathMask, Clist, Eclist, Lclist,
+  Void,
+  Bool,
+  Int,
+  Pair,
+  Quad,
+  Ip,
+  Prefix,
+  String,
+  Ec,
+  Lc,
+  Path,
+  PathMask,
+  Clist,
+  Eclist,
+  Lclist,
   // enums: each kind is its own type (BIRD: "enumeration types are incompatible with each other")
-  EnumNetType, EnumRts, EnumRtd, EnumOrigin, EnumRoa, EnumScope,
-  IntSet, PairSet, QuadSet, EcSet, LcSet, IpSet, PrefixSet, EnumSet,
+  EnumNetType,
+  EnumRts,
+  EnumRtd,
+  EnumOrigin,
+  EnumRoa,
+  EnumScope,
+  IntSet,
+  PairSet,
+  QuadSet,
+  EcSet,
+  LcSet,
+  IpSet,
+  PrefixSet,
+  EnumSet,
   Any,  // statically unknown (a BIRD 2.0 function without `-> type`); checked when run
 };
 std::string_view type_name(Type t);
-constexpr bool is_enum(Type t) { return t >= Type::EnumNetType && t <= Type::EnumScope; }
-constexpr bool is_set(Type t) { return t >= Type::IntSet && t <= Type::EnumSet; }
+constexpr bool is_enum(Type t) {
+  return t >= Type::EnumNetType && t <= Type::EnumScope;
+}
+constexpr bool is_set(Type t) {
+  return t >= Type::IntSet && t <= Type::EnumSet;
+}
 // The set type whose members are `elem` (Void if none), and back.
 Type set_of(Type elem);
 Type element_of(Type set);
@@ -49,8 +78,14 @@ enum Rts : uint32_t {
   kRtsBabel = 11,
   kRtsStaticDevice = 12
 };
-enum Rtd : uint32_t { kRtdRouter = 0, kRtdDevice = 1, kRtdBlackhole = 2, kRtdUnreachable = 3,
-                      kRtdProhibit = 4, kRtdMultipath = 5 };
+enum Rtd : uint32_t {
+  kRtdRouter = 0,
+  kRtdDevice = 1,
+  kRtdBlackhole = 2,
+  kRtdUnreachable = 3,
+  kRtdProhibit = 4,
+  kRtdMultipath = 5
+};
 enum Roa : uint32_t { kRoaUnknown = 0, kRoaValid = 1, kRoaInvalid = 2 };
 
 // Extended communities (RFC 4360): `(rt, A, B)`, `(ro, A, B)`, `(generic, A, B)`, `(unknown T, A,
@@ -75,7 +110,7 @@ class ValueSet {
   explicit ValueSet(Type elem = Type::Void) : elem_(elem) {}
   Type element() const { return elem_; }
   void add_range(SetKey lo, SetKey hi);  // lo <= hi
-  void finish();                          // sorts and merges; call once after the adds
+  void finish();                         // sorts and merges; call once after the adds
   bool contains(const SetKey& k) const;
   bool contains(const Value& v) const;
   const std::vector<std::pair<SetKey, SetKey>>& ranges() const { return ranges_; }
@@ -102,16 +137,66 @@ struct Value {
   };
 
   Value() : u(0) {}
-  static Value boolean(bool v) { Value x; x.type = Type::Bool; x.u = v; return x; }
-  static Value integer(uint32_t v) { Value x; x.type = Type::Int; x.u = v; return x; }
-  static Value pair(uint32_t a, uint32_t b) { Value x; x.type = Type::Pair; x.u = (a << 16) | b; return x; }
-  static Value quad(uint32_t v) { Value x; x.type = Type::Quad; x.u = v; return x; }
-  static Value ec(uint64_t v) { Value x; x.type = Type::Ec; x.u = v; return x; }
-  static Value large(rib::LargeCommunity v) { Value x; x.type = Type::Lc; x.lc = v; return x; }
-  static Value address(const rib::IpAddress& a) { Value x; x.type = Type::Ip; x.ip = a; return x; }
-  static Value prefix(const rib::Prefix& p) { Value x; x.type = Type::Prefix; x.net = p; return x; }
-  static Value enumeration(Type t, uint32_t v) { Value x; x.type = t; x.u = v; return x; }
-  static Value object(Type t, const void* p) { Value x; x.type = t; x.ptr = p; return x; }
+  static Value boolean(bool v) {
+    Value x;
+    x.type = Type::Bool;
+    x.u = v;
+    return x;
+  }
+  static Value integer(uint32_t v) {
+    Value x;
+    x.type = Type::Int;
+    x.u = v;
+    return x;
+  }
+  static Value pair(uint32_t a, uint32_t b) {
+    Value x;
+    x.type = Type::Pair;
+    x.u = (a << 16) | b;
+    return x;
+  }
+  static Value quad(uint32_t v) {
+    Value x;
+    x.type = Type::Quad;
+    x.u = v;
+    return x;
+  }
+  static Value ec(uint64_t v) {
+    Value x;
+    x.type = Type::Ec;
+    x.u = v;
+    return x;
+  }
+  static Value large(rib::LargeCommunity v) {
+    Value x;
+    x.type = Type::Lc;
+    x.lc = v;
+    return x;
+  }
+  static Value address(const rib::IpAddress& a) {
+    Value x;
+    x.type = Type::Ip;
+    x.ip = a;
+    return x;
+  }
+  static Value prefix(const rib::Prefix& p) {
+    Value x;
+    x.type = Type::Prefix;
+    x.net = p;
+    return x;
+  }
+  static Value enumeration(Type t, uint32_t v) {
+    Value x;
+    x.type = t;
+    x.u = v;
+    return x;
+  }
+  static Value object(Type t, const void* p) {
+    Value x;
+    x.type = t;
+    x.ptr = p;
+    return x;
+  }
 
   bool as_bool() const { return u != 0; }
   uint32_t as_int() const { return static_cast<uint32_t>(u); }
@@ -119,8 +204,12 @@ struct Value {
   const rib::AsPath& path() const { return *static_cast<const rib::AsPath*>(ptr); }
   const PathMask& mask() const { return *static_cast<const PathMask*>(ptr); }
   const rib::CommunityList& clist() const { return *static_cast<const rib::CommunityList*>(ptr); }
-  const rib::ExtCommunityList& eclist() const { return *static_cast<const rib::ExtCommunityList*>(ptr); }
-  const rib::LargeCommunityList& lclist() const { return *static_cast<const rib::LargeCommunityList*>(ptr); }
+  const rib::ExtCommunityList& eclist() const {
+    return *static_cast<const rib::ExtCommunityList*>(ptr);
+  }
+  const rib::LargeCommunityList& lclist() const {
+    return *static_cast<const rib::LargeCommunityList*>(ptr);
+  }
   const ValueSet& set() const { return *static_cast<const ValueSet*>(ptr); }
   const PrefixSet& prefix_set() const { return *static_cast<const PrefixSet*>(ptr); }
 };
@@ -162,7 +251,9 @@ class Arena {
   }
   static void clear(rib::AsPath& p) { p.segments.clear(); }
   template <class V>
-  static void clear(rib::ValueList<V>& l) { l.values.clear(); }
+  static void clear(rib::ValueList<V>& l) {
+    l.values.clear();
+  }
   static void clear(std::string& s) { s.clear(); }
   std::deque<rib::AsPath> paths_;
   std::deque<rib::CommunityList> clists_;

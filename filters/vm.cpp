@@ -17,9 +17,12 @@ namespace rs::filters {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::Accept: return "accept";
-    case Verdict::Reject: return "reject";
-    case Verdict::Error: return "error";
+    case Verdict::Accept:
+      return "accept";
+    case Verdict::Reject:
+      return "reject";
+    case Verdict::Error:
+      return "error";
   }
   return "?";
 }
@@ -108,8 +111,8 @@ const rib::LargeCommunityList kEmptyLclist;
 
 }  // namespace
 
-Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& a, RunOutput& out,
-                const std::vector<CustomValue>* custom_in) {
+Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& a,
+                RunOutput& out, const std::vector<CustomValue>* custom_in) {
   Input in{&a,
            a.as_path ? a.as_path.get() : &kEmptyPath,
            a.communities ? a.communities.get() : &kEmptyClist,
@@ -121,7 +124,8 @@ Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::PathAttribut
 
 Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder& b, RunOutput& out,
                 const std::vector<CustomValue>* custom_in) {
-  Input in{&b, &b.as_path, &b.communities, &b.ext_communities, &b.large_communities, &b.cluster_list};
+  Input in{
+      &b, &b.as_path, &b.communities, &b.ext_communities, &b.large_communities, &b.cluster_list};
   return exec(f, route, in, out, custom_in, &b, nullptr);
 }
 
@@ -139,23 +143,38 @@ bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
     return true;
   };
   switch (a) {
-    case Attr::Net: v = Value::prefix(route_->net); return true;
-    case Attr::From: v = Value::address(route_->from); return true;
-    case Attr::Gw: v = Value::address(out_->route_modified ? out_->gw : route_->gw); return true;
-    case Attr::Proto: case Attr::Ifname: {
+    case Attr::Net:
+      v = Value::prefix(route_->net);
+      return true;
+    case Attr::From:
+      v = Value::address(route_->from);
+      return true;
+    case Attr::Gw:
+      v = Value::address(out_->route_modified ? out_->gw : route_->gw);
+      return true;
+    case Attr::Proto:
+    case Attr::Ifname: {
       std::string* s = arena_.string();
       s->assign(a == Attr::Proto ? route_->proto : route_->ifname);
       v = Value::object(Type::String, s);
       return true;
     }
-    case Attr::Source: v = Value::enumeration(Type::EnumRts, route_->source); return true;
-    case Attr::Dest: v = Value::enumeration(Type::EnumRtd, out_->route_modified ? out_->dest : route_->dest); return true;
-    case Attr::Preference: v = Value::integer(out_->route_modified ? out_->preference : route_->preference); return true;
+    case Attr::Source:
+      v = Value::enumeration(Type::EnumRts, route_->source);
+      return true;
+    case Attr::Dest:
+      v = Value::enumeration(Type::EnumRtd, out_->route_modified ? out_->dest : route_->dest);
+      return true;
+    case Attr::Preference:
+      v = Value::integer(out_->route_modified ? out_->preference : route_->preference);
+      return true;
     case Attr::BgpOrigin:
       if (!scalars_.has(rib::AttrType::Origin)) return undefined();
       v = Value::enumeration(Type::EnumOrigin, static_cast<uint32_t>(scalars_.origin));
       return true;
-    case Attr::BgpPath: v = Value::object(Type::Path, path_); return true;
+    case Attr::BgpPath:
+      v = Value::object(Type::Path, path_);
+      return true;
     case Attr::BgpNextHop:
       if (!scalars_.has(rib::AttrType::NextHop) && scalars_.next_hop.is_zero()) return undefined();
       v = Value::address(scalars_.next_hop);
@@ -168,10 +187,18 @@ bool Vm::load_attr(const Insn& i, Value& v, std::string& err) {
       if (!scalars_.has(rib::AttrType::LocalPref)) return undefined();
       v = Value::integer(scalars_.local_pref);
       return true;
-    case Attr::BgpCommunity: v = Value::object(Type::Clist, clist_); return true;
-    case Attr::BgpExtCommunity: v = Value::object(Type::Eclist, eclist_); return true;
-    case Attr::BgpLargeCommunity: v = Value::object(Type::Lclist, lclist_); return true;
-    case Attr::BgpClusterList: v = Value::object(Type::Clist, cluster_); return true;
+    case Attr::BgpCommunity:
+      v = Value::object(Type::Clist, clist_);
+      return true;
+    case Attr::BgpExtCommunity:
+      v = Value::object(Type::Eclist, eclist_);
+      return true;
+    case Attr::BgpLargeCommunity:
+      v = Value::object(Type::Lclist, lclist_);
+      return true;
+    case Attr::BgpClusterList:
+      v = Value::object(Type::Clist, cluster_);
+      return true;
     case Attr::BgpOriginatorId:
       if (!scalars_.has(rib::AttrType::OriginatorId)) return undefined();
       v = Value::quad(scalars_.originator_id);
@@ -206,8 +233,14 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
     }
   };
   switch (a) {
-    case Attr::Gw: route_field(); out_->gw = v.ip; return true;
-    case Attr::Dest: route_field(); out_->dest = v.as_int(); return true;
+    case Attr::Gw:
+      route_field();
+      out_->gw = v.ip;
+      return true;
+    case Attr::Dest:
+      route_field();
+      out_->dest = v.as_int();
+      return true;
     case Attr::Preference:
       if (v.as_int() > 65535) {
         err = "preference out of range (0..65535)";
@@ -216,8 +249,13 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
       route_field();
       out_->preference = v.as_int();
       return true;
-    case Attr::From: err = "attribute from cannot be changed by rsd"; return false;
-    case Attr::BgpOrigin: scalars_.origin = static_cast<rib::Origin>(v.as_int()); scalars_.set_present(rib::AttrType::Origin); break;
+    case Attr::From:
+      err = "attribute from cannot be changed by rsd";
+      return false;
+    case Attr::BgpOrigin:
+      scalars_.origin = static_cast<rib::Origin>(v.as_int());
+      scalars_.set_present(rib::AttrType::Origin);
+      break;
     case Attr::BgpNextHop:
       if (v.type != Type::Ip) {
         err = "bgp_next_hop needs an ip";
@@ -226,22 +264,48 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
       scalars_.next_hop = v.ip;
       scalars_.set_present(rib::AttrType::NextHop);
       break;
-    case Attr::BgpMed: scalars_.med = v.as_int(); scalars_.set_present(rib::AttrType::Med); break;
-    case Attr::BgpLocalPref: scalars_.local_pref = v.as_int(); scalars_.set_present(rib::AttrType::LocalPref); break;
+    case Attr::BgpMed:
+      scalars_.med = v.as_int();
+      scalars_.set_present(rib::AttrType::Med);
+      break;
+    case Attr::BgpLocalPref:
+      scalars_.local_pref = v.as_int();
+      scalars_.set_present(rib::AttrType::LocalPref);
+      break;
     case Attr::BgpOriginatorId:
       scalars_.originator_id = v.type == Type::Ip ? v.ip.v4_value() : v.as_int();
       scalars_.set_present(rib::AttrType::OriginatorId);
       break;
-    case Attr::BgpOtc: scalars_.otc = v.as_int(); scalars_.set_present(rib::AttrType::Otc); break;
-    case Attr::BgpAtomicAggr:
-      if (v.as_bool()) scalars_.set_present(rib::AttrType::AtomicAggregate);
-      else scalars_.clear(rib::AttrType::AtomicAggregate);
+    case Attr::BgpOtc:
+      scalars_.otc = v.as_int();
+      scalars_.set_present(rib::AttrType::Otc);
       break;
-    case Attr::BgpPath: path_ = &v.path(); lists_dirty_ |= kPath; return true;
-    case Attr::BgpCommunity: clist_ = &v.clist(); lists_dirty_ |= kClist; return true;
-    case Attr::BgpExtCommunity: eclist_ = &v.eclist(); lists_dirty_ |= kEclist; return true;
-    case Attr::BgpLargeCommunity: lclist_ = &v.lclist(); lists_dirty_ |= kLclist; return true;
-    case Attr::BgpClusterList: cluster_ = &v.clist(); lists_dirty_ |= kCluster; return true;
+    case Attr::BgpAtomicAggr:
+      if (v.as_bool())
+        scalars_.set_present(rib::AttrType::AtomicAggregate);
+      else
+        scalars_.clear(rib::AttrType::AtomicAggregate);
+      break;
+    case Attr::BgpPath:
+      path_ = &v.path();
+      lists_dirty_ |= kPath;
+      return true;
+    case Attr::BgpCommunity:
+      clist_ = &v.clist();
+      lists_dirty_ |= kClist;
+      return true;
+    case Attr::BgpExtCommunity:
+      eclist_ = &v.eclist();
+      lists_dirty_ |= kEclist;
+      return true;
+    case Attr::BgpLargeCommunity:
+      lclist_ = &v.lclist();
+      lists_dirty_ |= kLclist;
+      return true;
+    case Attr::BgpClusterList:
+      cluster_ = &v.clist();
+      lists_dirty_ |= kCluster;
+      return true;
     case Attr::Custom:
       for (auto& c : custom_)
         if (c.id == i.arg) {
@@ -250,13 +314,16 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
         }
       custom_.push_back({static_cast<uint16_t>(i.arg), v});
       return true;
-    default: err = "attribute " + std::string(attr_name(a)) + " is read-only"; return false;
+    default:
+      err = "attribute " + std::string(attr_name(a)) + " is read-only";
+      return false;
   }
   attrs_dirty_ = true;
   return true;
 }
 
-void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs) {
+void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder,
+                const rib::PathAttributes* in_attrs) {
   out.custom = custom_;
   if (!attrs_dirty_ && !lists_dirty_) return;
   // Copy-assign into the caller's builder: its vectors keep their capacity, so a caller that
@@ -266,11 +333,15 @@ void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::P
   } else {
     const rib::PathAttributes& a = *in_attrs;
     auto copy = [](auto& dst, const auto& ref) {
-      if (ref) dst = *ref;
-      else dst.values.clear();
+      if (ref)
+        dst = *ref;
+      else
+        dst.values.clear();
     };
-    if (a.as_path) out.attrs.as_path = *a.as_path;
-    else out.attrs.as_path.segments.clear();
+    if (a.as_path)
+      out.attrs.as_path = *a.as_path;
+    else
+      out.attrs.as_path.segments.clear();
     copy(out.attrs.communities, a.communities);
     copy(out.attrs.ext_communities, a.ext_communities);
     copy(out.attrs.large_communities, a.large_communities);
@@ -279,15 +350,20 @@ void Vm::finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::P
   }
   static_cast<rib::AttrScalars&>(out.attrs) = scalars_;
   auto presence = [&](rib::AttrType t, bool nonempty) {
-    if (nonempty) out.attrs.set_present(t);
-    else out.attrs.clear(t);
+    if (nonempty)
+      out.attrs.set_present(t);
+    else
+      out.attrs.clear(t);
   };
   if (lists_dirty_ & kPath) out.attrs.as_path = *path_, presence(rib::AttrType::AsPath, true);
-  if (lists_dirty_ & kClist) out.attrs.communities = *clist_, presence(rib::AttrType::Communities, !clist_->empty());
+  if (lists_dirty_ & kClist)
+    out.attrs.communities = *clist_, presence(rib::AttrType::Communities, !clist_->empty());
   if (lists_dirty_ & kEclist)
-    out.attrs.ext_communities = *eclist_, presence(rib::AttrType::ExtCommunities, !eclist_->empty());
+    out.attrs.ext_communities = *eclist_,
+    presence(rib::AttrType::ExtCommunities, !eclist_->empty());
   if (lists_dirty_ & kLclist)
-    out.attrs.large_communities = *lclist_, presence(rib::AttrType::LargeCommunities, !lclist_->empty());
+    out.attrs.large_communities = *lclist_,
+    presence(rib::AttrType::LargeCommunities, !lclist_->empty());
   if (lists_dirty_ & kCluster)
     out.attrs.cluster_list = *cluster_, presence(rib::AttrType::ClusterList, !cluster_->empty());
   out.modified = true;
@@ -311,12 +387,14 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
   cluster_ = in.cluster;
   attrs_dirty_ = false;
   lists_dirty_ = 0;
-  if (custom_in) custom_ = *custom_in;
-  else custom_.clear();
+  if (custom_in)
+    custom_ = *custom_in;
+  else
+    custom_.clear();
   arena_.reset();
 
-  std::size_t sp = 0;       // stack depth
-  uint32_t base = 0;        // locals base of the running frame
+  std::size_t sp = 0;        // stack depth
+  uint32_t base = 0;         // locals base of the running frame
   uint32_t frame = p.frame;  // its size
   std::size_t depth = 0;
   uint32_t pc = 0;
@@ -345,11 +423,20 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
     const uint32_t at = pc;
     const Insn& i = code[pc++];
     switch (i.op) {
-      case Op::Nop: break;
-      case Op::Const: st[sp++] = p.consts[i.arg]; break;
-      case Op::PushBool: st[sp++] = Value::boolean(i.arg != 0); break;
-      case Op::PushInt: st[sp++] = Value::integer(i.arg); break;
-      case Op::Load: st[sp++] = locals_[base + i.arg]; break;
+      case Op::Nop:
+        break;
+      case Op::Const:
+        st[sp++] = p.consts[i.arg];
+        break;
+      case Op::PushBool:
+        st[sp++] = Value::boolean(i.arg != 0);
+        break;
+      case Op::PushInt:
+        st[sp++] = Value::integer(i.arg);
+        break;
+      case Op::Load:
+        st[sp++] = locals_[base + i.arg];
+        break;
       case Op::Store:
         --sp;
         if (st[sp].type == Type::Void && i.b != kStoreAnyValue)
@@ -359,7 +446,9 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
                               std::string(type_name(static_cast<Type>(i.b - 1))) + " is expected");
         locals_[base + i.arg] = st[sp];
         break;
-      case Op::Pop: --sp; break;
+      case Op::Pop:
+        --sp;
+        break;
       case Op::LoadAttr:
         if (!load_attr(i, st[sp], err)) return fail(at, err);
         ++sp;
@@ -375,23 +464,64 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::UnsetAttr: {
         const Attr a = static_cast<Attr>(i.a);
         switch (a) {
-          case Attr::BgpOrigin: scalars_.clear(rib::AttrType::Origin); attrs_dirty_ = true; break;
-          case Attr::BgpNextHop: scalars_.clear(rib::AttrType::NextHop); scalars_.next_hop = {}; attrs_dirty_ = true; break;
-          case Attr::BgpMed: scalars_.clear(rib::AttrType::Med); attrs_dirty_ = true; break;
-          case Attr::BgpLocalPref: scalars_.clear(rib::AttrType::LocalPref); attrs_dirty_ = true; break;
-          case Attr::BgpOriginatorId: scalars_.clear(rib::AttrType::OriginatorId); attrs_dirty_ = true; break;
-          case Attr::BgpAtomicAggr: scalars_.clear(rib::AttrType::AtomicAggregate); attrs_dirty_ = true; break;
-          case Attr::BgpAggregator: scalars_.clear(rib::AttrType::Aggregator); attrs_dirty_ = true; break;
-          case Attr::BgpOtc: scalars_.clear(rib::AttrType::Otc); attrs_dirty_ = true; break;
-          case Attr::BgpPath: path_ = &kEmptyPath; lists_dirty_ |= kPath; break;
-          case Attr::BgpCommunity: clist_ = &kEmptyClist; lists_dirty_ |= kClist; break;
-          case Attr::BgpExtCommunity: eclist_ = &kEmptyEclist; lists_dirty_ |= kEclist; break;
-          case Attr::BgpLargeCommunity: lclist_ = &kEmptyLclist; lists_dirty_ |= kLclist; break;
-          case Attr::BgpClusterList: cluster_ = &kEmptyClist; lists_dirty_ |= kCluster; break;
+          case Attr::BgpOrigin:
+            scalars_.clear(rib::AttrType::Origin);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpNextHop:
+            scalars_.clear(rib::AttrType::NextHop);
+            scalars_.next_hop = {};
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpMed:
+            scalars_.clear(rib::AttrType::Med);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpLocalPref:
+            scalars_.clear(rib::AttrType::LocalPref);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpOriginatorId:
+            scalars_.clear(rib::AttrType::OriginatorId);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpAtomicAggr:
+            scalars_.clear(rib::AttrType::AtomicAggregate);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpAggregator:
+            scalars_.clear(rib::AttrType::Aggregator);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpOtc:
+            scalars_.clear(rib::AttrType::Otc);
+            attrs_dirty_ = true;
+            break;
+          case Attr::BgpPath:
+            path_ = &kEmptyPath;
+            lists_dirty_ |= kPath;
+            break;
+          case Attr::BgpCommunity:
+            clist_ = &kEmptyClist;
+            lists_dirty_ |= kClist;
+            break;
+          case Attr::BgpExtCommunity:
+            eclist_ = &kEmptyEclist;
+            lists_dirty_ |= kEclist;
+            break;
+          case Attr::BgpLargeCommunity:
+            lclist_ = &kEmptyLclist;
+            lists_dirty_ |= kLclist;
+            break;
+          case Attr::BgpClusterList:
+            cluster_ = &kEmptyClist;
+            lists_dirty_ |= kCluster;
+            break;
           case Attr::Custom:
             std::erase_if(custom_, [&](const CustomValue& c) { return c.id == i.arg; });
             break;
-          default: return fail(at, "attribute cannot be unset");
+          default:
+            return fail(at, "attribute cannot be unset");
         }
         break;
       }
@@ -401,13 +531,27 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         const Attr a = static_cast<Attr>(i.a);
         bool d;
         switch (a) {
-          case Attr::BgpPath: d = scalars_.has(rib::AttrType::AsPath) || !path_->empty(); break;
-          case Attr::BgpCommunity: d = !clist_->empty(); break;
-          case Attr::BgpExtCommunity: d = !eclist_->empty(); break;
-          case Attr::BgpLargeCommunity: d = !lclist_->empty(); break;
-          case Attr::BgpClusterList: d = !cluster_->empty(); break;
-          case Attr::BgpAtomicAggr: d = scalars_.has(rib::AttrType::AtomicAggregate); break;
-          case Attr::BgpAggregator: d = scalars_.has(rib::AttrType::Aggregator); break;
+          case Attr::BgpPath:
+            d = scalars_.has(rib::AttrType::AsPath) || !path_->empty();
+            break;
+          case Attr::BgpCommunity:
+            d = !clist_->empty();
+            break;
+          case Attr::BgpExtCommunity:
+            d = !eclist_->empty();
+            break;
+          case Attr::BgpLargeCommunity:
+            d = !lclist_->empty();
+            break;
+          case Attr::BgpClusterList:
+            d = !cluster_->empty();
+            break;
+          case Attr::BgpAtomicAggr:
+            d = scalars_.has(rib::AttrType::AtomicAggregate);
+            break;
+          case Attr::BgpAggregator:
+            d = scalars_.has(rib::AttrType::Aggregator);
+            break;
           default:
             d = load_attr(i, tmp, e2) && tmp.type != Type::Void;
             break;
@@ -421,8 +565,13 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
                       "operator ! needs a bool, got " + std::string(type_name(st[sp - 1].type)));
         st[sp - 1].u = !st[sp - 1].u;
         break;
-      case Op::Neg: st[sp - 1] = Value::integer(0u - st[sp - 1].as_int()); break;
-      case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
+      case Op::Neg:
+        st[sp - 1] = Value::integer(0u - st[sp - 1].as_int());
+        break;
+      case Op::Add:
+      case Op::Sub:
+      case Op::Mul:
+      case Op::Div: {
         const Value& b = st[--sp];
         Value& a = st[sp - 1];
         if (a.type != Type::Int || b.type != Type::Int)
@@ -430,49 +579,69 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
                               " and " + std::string(type_name(b.type)));
         uint32_t x = a.as_int(), y = b.as_int();
         if (i.op == Op::Div && y == 0) return fail(at, "division by zero");
-        uint32_t r = i.op == Op::Add ? x + y : i.op == Op::Sub ? x - y : i.op == Op::Mul ? x * y : x / y;
+        uint32_t r = i.op == Op::Add   ? x + y
+                     : i.op == Op::Sub ? x - y
+                     : i.op == Op::Mul ? x * y
+                                       : x / y;
         a = Value::integer(r);
         break;
       }
-      case Op::Eq: case Op::Ne: {
+      case Op::Eq:
+      case Op::Ne: {
         bool e = equal(st[sp - 2], st[sp - 1]);
         --sp;
         st[sp - 1] = Value::boolean(i.op == Op::Eq ? e : !e);
         break;
       }
-      case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: {
+      case Op::Lt:
+      case Op::Le:
+      case Op::Gt:
+      case Op::Ge: {
         auto c = compare(st[sp - 2], st[sp - 1]);
-        if (!c) return fail(at, "cannot compare " + std::string(type_name(st[sp - 2].type)) + " and " +
-                                    std::string(type_name(st[sp - 1].type)));
+        if (!c)
+          return fail(at, "cannot compare " + std::string(type_name(st[sp - 2].type)) + " and " +
+                              std::string(type_name(st[sp - 1].type)));
         --sp;
-        bool r = i.op == Op::Lt ? *c < 0 : i.op == Op::Le ? *c <= 0 : i.op == Op::Gt ? *c > 0 : *c >= 0;
+        bool r = i.op == Op::Lt   ? *c < 0
+                 : i.op == Op::Le ? *c <= 0
+                 : i.op == Op::Gt ? *c > 0
+                                  : *c >= 0;
         st[sp - 1] = Value::boolean(r);
         break;
       }
-      case Op::Match: case Op::NotMatch: {
+      case Op::Match:
+      case Op::NotMatch: {
         // A `case` label test (a = 1): an undefined value matches no label (it takes `else`).
         auto m = i.a && st[sp - 2].type == Type::Void ? std::optional<bool>(false)
                                                       : match(st[sp - 2], st[sp - 1]);
-        if (!m) return fail(at, "operator ~ cannot be applied to " + std::string(type_name(st[sp - 2].type)) +
-                                    " and " + std::string(type_name(st[sp - 1].type)));
+        if (!m)
+          return fail(at, "operator ~ cannot be applied to " +
+                              std::string(type_name(st[sp - 2].type)) + " and " +
+                              std::string(type_name(st[sp - 1].type)));
         --sp;
         st[sp - 1] = Value::boolean(i.op == Op::Match ? *m : !*m);
         break;
       }
-      case Op::Jump: pc = i.arg; break;
+      case Op::Jump:
+        pc = i.arg;
+        break;
       case Op::JumpFalse:
         if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
         if (!st[--sp].u) pc = i.arg;
         break;
       case Op::AndJump:
         if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
-        if (!st[sp - 1].u) pc = i.arg;
-        else --sp;
+        if (!st[sp - 1].u)
+          pc = i.arg;
+        else
+          --sp;
         break;
       case Op::OrJump:
         if (st[sp - 1].type != Type::Bool) return not_bool(st[sp - 1]);
-        if (st[sp - 1].u) pc = i.arg;
-        else --sp;
+        if (st[sp - 1].u)
+          pc = i.arg;
+        else
+          --sp;
         break;
       case Op::MakePair: {
         uint32_t b = st[--sp].as_int(), a = st[sp - 1].as_int();
@@ -514,16 +683,18 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       }
       case Op::EmptyList: {
         const Type t = static_cast<Type>(i.a);
-        const void* e = t == Type::Path ? static_cast<const void*>(&kEmptyPath)
-                        : t == Type::Clist ? static_cast<const void*>(&kEmptyClist)
+        const void* e = t == Type::Path     ? static_cast<const void*>(&kEmptyPath)
+                        : t == Type::Clist  ? static_cast<const void*>(&kEmptyClist)
                         : t == Type::Eclist ? static_cast<const void*>(&kEmptyEclist)
                                             : static_cast<const void*>(&kEmptyLclist);
         st[sp++] = Value::object(t, e);
         break;
       }
       case Op::NetType:
-        if (st[sp - 1].type != Type::Prefix) return fail(at, "net type of a value that is not a prefix");
-        st[sp - 1] = Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
+        if (st[sp - 1].type != Type::Prefix)
+          return fail(at, "net type of a value that is not a prefix");
+        st[sp - 1] =
+            Value::enumeration(Type::EnumNetType, st[sp - 1].net.is_v4() ? kNetIp4 : kNetIp6);
         break;
       case Op::IsV4:
         if (st[sp - 1].type != Type::Ip) return fail(at, "is_v4 of a value that is not an ip");
@@ -531,14 +702,17 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         break;
       case Op::NetLen:
         if (st[sp - 1].type != Type::Prefix) return fail(at, "len of a value that is not a prefix");
-        st[sp - 1] = Value::integer(st[sp - 1].net.length()); break;
+        st[sp - 1] = Value::integer(st[sp - 1].net.length());
+        break;
       case Op::NetIp:
         if (st[sp - 1].type != Type::Prefix) return fail(at, "ip of a value that is not a prefix");
-        st[sp - 1] = Value::address(st[sp - 1].net.address()); break;
+        st[sp - 1] = Value::address(st[sp - 1].net.address());
+        break;
       case Op::Mask: {
         uint32_t n = st[--sp].as_int();
         Value& v = st[sp - 1];
-        if (v.type != Type::Prefix && v.type != Type::Ip) return fail(at, "mask of a value that is not an ip or prefix");
+        if (v.type != Type::Prefix && v.type != Type::Ip)
+          return fail(at, "mask of a value that is not an ip or prefix");
         const rib::Family fam = v.type == Type::Prefix ? v.net.family() : v.ip.family();
         if (n > rib::max_length(fam)) return fail(at, "mask length out of range");
         if (v.type == Type::Prefix) {
@@ -549,22 +723,37 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         }
         break;
       }
-      case Op::First: case Op::Last: case Op::LastNonAgg:
-        if (st[sp - 1].type != Type::Path) return fail(at, "first/last of a value that is not a bgppath");
+      case Op::First:
+      case Op::Last:
+      case Op::LastNonAgg:
+        if (st[sp - 1].type != Type::Path)
+          return fail(at, "first/last of a value that is not a bgppath");
         if (i.op == Op::First)
           st[sp - 1] = Value::integer(first_asn(st[sp - 1].path()));
-        else if (i.op == Op::Last) st[sp - 1] = Value::integer(st[sp - 1].path().origin_as());
-        else st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path()));
+        else if (i.op == Op::Last)
+          st[sp - 1] = Value::integer(st[sp - 1].path().origin_as());
+        else
+          st[sp - 1] = Value::integer(last_nonaggregated(st[sp - 1].path()));
         break;
-      case Op::Len: case Op::IsEmpty: {
+      case Op::Len:
+      case Op::IsEmpty: {
         const Value& v = st[sp - 1];
         std::size_t n = 0;
         switch (v.type) {
-          case Type::Path: n = v.path().length(); break;
-          case Type::Clist: n = v.clist().size(); break;
-          case Type::Eclist: n = v.eclist().size(); break;
-          case Type::Lclist: n = v.lclist().size(); break;
-          default: return fail(at, "len of a value of type " + std::string(type_name(v.type)));
+          case Type::Path:
+            n = v.path().length();
+            break;
+          case Type::Clist:
+            n = v.clist().size();
+            break;
+          case Type::Eclist:
+            n = v.eclist().size();
+            break;
+          case Type::Lclist:
+            n = v.lclist().size();
+            break;
+          default:
+            return fail(at, "len of a value of type " + std::string(type_name(v.type)));
         }
         if (i.op == Op::IsEmpty) {
           bool empty = v.type == Type::Path ? v.path().empty() : n == 0;
@@ -574,10 +763,14 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         }
         break;
       }
-      case Op::ListAdd: case Op::ListDelete: case Op::ListFilter: case Op::Prepend: {
+      case Op::ListAdd:
+      case Op::ListDelete:
+      case Op::ListFilter:
+      case Op::Prepend: {
         const Value arg = st[--sp];
         if (arg.type == Type::PrefixSet || arg.type == Type::PathMask || arg.type == Type::String)
-          return fail(at, "list operation with an argument of type " + std::string(type_name(arg.type)));
+          return fail(
+              at, "list operation with an argument of type " + std::string(type_name(arg.type)));
         Value& l = st[sp - 1];
         switch (l.type) {
           case Type::Path: {
@@ -604,7 +797,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
             l = Value::object(Type::Lclist, o);
             break;
           }
-          default: return fail(at, "list operation on a value of type " + std::string(type_name(l.type)));
+          default:
+            return fail(at, "list operation on a value of type " + std::string(type_name(l.type)));
         }
         break;
       }
@@ -680,7 +874,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         st[sp++] = r;
         break;
       }
-      case Op::Accept: case Op::Reject: {
+      case Op::Accept:
+      case Op::Reject: {
         if (i.a) {
           out.log += message(i.a);
           out.log += '\n';
@@ -696,7 +891,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
       case Op::Assert:
         if (!st[--sp].u) return fail(at, "assertion failed");
         break;
-      case Op::ConstMatchAttr: case Op::AttrMatchConst: {
+      case Op::ConstMatchAttr:
+      case Op::AttrMatchConst: {
         Insn li{Op::LoadAttr, i.a, 0, 0};
         Value attr;
         if (!load_attr(li, attr, err)) return fail(at, err);
@@ -713,12 +909,24 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         if (v.type == Type::Int) {
           const uint32_t x = v.as_int(), y = i.arg;
           switch (i.a) {
-            case 0: r = x == y; break;
-            case 1: r = x != y; break;
-            case 2: r = x < y; break;
-            case 3: r = x <= y; break;
-            case 4: r = x > y; break;
-            default: r = x >= y; break;
+            case 0:
+              r = x == y;
+              break;
+            case 1:
+              r = x != y;
+              break;
+            case 2:
+              r = x < y;
+              break;
+            case 3:
+              r = x <= y;
+              break;
+            case 4:
+              r = x > y;
+              break;
+            default:
+              r = x >= y;
+              break;
           }
         } else {
           // Not an int (a dynamically typed local): the general comparison.
@@ -727,7 +935,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
             r = equal(v, y) == (i.a == 0);
           } else {
             auto c = compare(v, y);
-            if (!c) return fail(at, "cannot compare " + std::string(type_name(v.type)) + " and int");
+            if (!c)
+              return fail(at, "cannot compare " + std::string(type_name(v.type)) + " and int");
             r = i.a == 2 ? *c < 0 : i.a == 3 ? *c <= 0 : i.a == 4 ? *c > 0 : *c >= 0;
           }
         }
@@ -735,7 +944,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         pc = at + 3;
         break;
       }
-      case Op::Fail: return fail(at, p.consts[i.arg].str());
+      case Op::Fail:
+        return fail(at, p.consts[i.arg].str());
       case Op::End:
         out.log += (f.name().empty() ? std::string("filter") : "filter " + f.name()) +
                    " reached its end without accept or reject\n";

@@ -24,9 +24,27 @@ namespace rs::filters {
 
 // Route attributes the language knows (custom attributes come after kCustomBase).
 enum class Attr : uint8_t {
-  Net, From, Gw, Proto, Source, Dest, Preference, Ifname,
-  BgpOrigin, BgpPath, BgpNextHop, BgpMed, BgpLocalPref, BgpCommunity, BgpExtCommunity,
-  BgpLargeCommunity, BgpOriginatorId, BgpClusterList, BgpAtomicAggr, BgpAggregator, BgpOtc,
+  Net,
+  From,
+  Gw,
+  Proto,
+  Source,
+  Dest,
+  Preference,
+  Ifname,
+  BgpOrigin,
+  BgpPath,
+  BgpNextHop,
+  BgpMed,
+  BgpLocalPref,
+  BgpCommunity,
+  BgpExtCommunity,
+  BgpLargeCommunity,
+  BgpOriginatorId,
+  BgpClusterList,
+  BgpAtomicAggr,
+  BgpAggregator,
+  BgpOtc,
   Custom,
 };
 
@@ -131,8 +149,8 @@ struct Program {
   std::vector<SourceLocation> locs;  // one per instruction
   std::vector<Value> consts;
   std::vector<FunctionInfo> functions;
-  uint16_t frame = 0;      // locals of the filter body
-  uint32_t max_stack = 0;  // deepest expression stack of the filter body
+  uint16_t frame = 0;                // locals of the filter body
+  uint32_t max_stack = 0;            // deepest expression stack of the filter body
   std::shared_ptr<ObjectPool> pool;  // owns the objects the constants point to
 };
 
@@ -158,11 +176,11 @@ using FilterRef = std::shared_ptr<const Filter>;
 // Route data that is not a BGP path attribute.
 struct RouteInfo {
   rib::Prefix net;
-  rib::IpAddress from;             // address of the neighbour the route came from
-  rib::IpAddress gw;               // next hop as resolved
-  std::string_view proto;          // protocol instance name
-  uint32_t source = kRtsBgp;       // RTS_*
-  uint32_t dest = kRtdRouter;      // RTD_*
+  rib::IpAddress from;         // address of the neighbour the route came from
+  rib::IpAddress gw;           // next hop as resolved
+  std::string_view proto;      // protocol instance name
+  uint32_t source = kRtsBgp;   // RTS_*
+  uint32_t dest = kRtdRouter;  // RTD_*
   uint32_t preference = 100;
   std::string_view ifname;
 };
@@ -172,21 +190,21 @@ struct CustomValue {
   Value value;  // scalar types only
 };
 
-enum class [[nodiscard]] Verdict : uint8_t { Accept, Reject, Error };
+enum class [[nodiscard]] Verdict : uint8_t{Accept, Reject, Error};
 std::string_view to_string(Verdict v);
 
 // Filled by Vm::run. `attrs`, `custom` and the route fields are meaningful only after Accept;
 // `log` is appended to (the caller clears it), `error` is set on Error.
 struct RunOutput {
-  bool modified = false;         // attrs below holds the modified attributes
-  rib::AttrBuilder attrs;        // written only when modified
-  bool route_modified = false;   // preference / gw / dest changed
+  bool modified = false;        // attrs below holds the modified attributes
+  rib::AttrBuilder attrs;       // written only when modified
+  bool route_modified = false;  // preference / gw / dest changed
   uint32_t preference = 0;
   rib::IpAddress gw;
   uint32_t dest = 0;
   std::vector<CustomValue> custom;  // custom attributes after the run (input ones included)
-  std::string log;               // print / printn / accept "msg" / reject "msg" output, one line each
-  std::string error;             // `file:line:col: message` when the verdict is Error
+  std::string log;    // print / printn / accept "msg" / reject "msg" output, one line each
+  std::string error;  // `file:line:col: message` when the verdict is Error
   void clear_text() { log.clear(), error.clear(); }
 };
 
@@ -201,10 +219,10 @@ class Vm {
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
-  Verdict run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& attrs, RunOutput& out,
-              const std::vector<CustomValue>* custom_in = nullptr);
-  Verdict run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder& attrs, RunOutput& out,
-              const std::vector<CustomValue>* custom_in = nullptr);
+  Verdict run(const Filter& f, const RouteInfo& route, const rib::PathAttributes& attrs,
+              RunOutput& out, const std::vector<CustomValue>* custom_in = nullptr);
+  Verdict run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder& attrs,
+              RunOutput& out, const std::vector<CustomValue>* custom_in = nullptr);
 
  private:
   struct Frame {
@@ -224,7 +242,8 @@ class Vm {
                const rib::PathAttributes* in_attrs);
   bool load_attr(const Insn& i, Value& v, std::string& err);
   bool store_attr(const Insn& i, const Value& v, std::string& err);
-  void finish(RunOutput& out, const rib::AttrBuilder* in_builder, const rib::PathAttributes* in_attrs);
+  void finish(RunOutput& out, const rib::AttrBuilder* in_builder,
+              const rib::PathAttributes* in_attrs);
 
   Value stack_[kStack];
   Value locals_[kLocals];

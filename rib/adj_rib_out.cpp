@@ -100,7 +100,8 @@ AdjRibOut::Memory AdjRibOut::memory() const {
     // unordered_map: a node (next pointer, key, bucket) per bucket plus the bucket array.
     m.buckets += heap_block(buckets_[f].bucket_count() * sizeof(void*)) +
                  buckets_[f].size() * heap_block(sizeof(BucketMap::value_type) + sizeof(void*));
-    for (const auto& kv : buckets_[f]) m.buckets += heap_block(kv.second.keys.capacity() * sizeof(Key));
+    for (const auto& kv : buckets_[f])
+      m.buckets += heap_block(kv.second.keys.capacity() * sizeof(Key));
     // std::deque: 512-byte blocks.
     m.buckets += heap_block(512) * (order_[f].size() * sizeof(const PathAttributes*) / 512 + 1);
   }

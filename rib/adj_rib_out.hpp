@@ -1,7 +1,7 @@
 // Adj-RIB-Out of one peer: what it was last sent, and what it should be sent next, grouped into
 // export buckets (one attribute set -> its prefixes) plus withdrawals (BIRD bgp_bucket, OpenBGPD
-// rde_adjout). The desired state per prefix is kept, not a queue of events: a slow peer coalesces to
-// the newest state, and the packer pulls withdrawals first, then one bucket at a time. Storage:
+// rde_adjout). The desired state per prefix is kept, not a queue of events: a slow peer coalesces
+// to the newest state, and the packer pulls withdrawals first, then one bucket at a time. Storage:
 // open-addressing tables; what was sent is kept per family (24-byte slots for IPv4, 32 for IPv6),
 // the pending state in 32-byte slots, bucket queues of 24-byte keys.
 #pragma once
@@ -35,8 +35,10 @@ class AdjRibOut {
   // Bulk export: hints to load k's slots a few prefixes ahead of update() (see FlatMap::prefetch).
   void prefetch(const OutKey& k) const {
     const Key key(k.prefix, k.path_id);
-    if (is_v4(key)) sent_v4_.prefetch(SentKeyV4(key));
-    else sent_v6_.prefetch(key);
+    if (is_v4(key))
+      sent_v4_.prefetch(SentKeyV4(key));
+    else
+      sent_v6_.prefetch(key);
     pending_.prefetch(key);
   }
 

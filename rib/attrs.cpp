@@ -8,9 +8,12 @@ namespace rs::rib {
 
 std::string_view to_string(Origin o) {
   switch (o) {
-    case Origin::Igp: return "IGP";
-    case Origin::Egp: return "EGP";
-    case Origin::Incomplete: return "Incomplete";
+    case Origin::Igp:
+      return "IGP";
+    case Origin::Egp:
+      return "EGP";
+    case Origin::Incomplete:
+      return "Incomplete";
   }
   return "?";
 }
@@ -18,8 +21,10 @@ std::string_view to_string(Origin o) {
 uint32_t AsPath::length() const {
   uint32_t n = 0;
   for (const auto& s : segments) {
-    if (s.type == AsSegmentType::Sequence) n += static_cast<uint32_t>(s.asns.size());
-    else if (s.type == AsSegmentType::Set) n += 1;
+    if (s.type == AsSegmentType::Sequence)
+      n += static_cast<uint32_t>(s.asns.size());
+    else if (s.type == AsSegmentType::Set)
+      n += 1;
   }
   return n;
 }
@@ -70,10 +75,17 @@ std::string AsPath::to_string() const {
     const char* open = "";
     const char* close = "";
     switch (s.type) {
-      case AsSegmentType::Set: open = "{", close = "}"; break;
-      case AsSegmentType::ConfedSequence: open = "(", close = ")"; break;
-      case AsSegmentType::ConfedSet: open = "[", close = "]"; break;
-      case AsSegmentType::Sequence: break;
+      case AsSegmentType::Set:
+        open = "{", close = "}";
+        break;
+      case AsSegmentType::ConfedSequence:
+        open = "(", close = ")";
+        break;
+      case AsSegmentType::ConfedSet:
+        open = "[", close = "]";
+        break;
+      case AsSegmentType::Sequence:
+        break;
     }
     if (!out.empty()) out += ' ';
     out += open;
@@ -96,8 +108,12 @@ uint64_t AsPath::hash() const {
 }
 
 namespace {
-uint64_t value_hash(uint32_t v) { return v; }
-uint64_t value_hash(uint64_t v) { return v; }
+uint64_t value_hash(uint32_t v) {
+  return v;
+}
+uint64_t value_hash(uint64_t v) {
+  return v;
+}
 uint64_t value_hash(const LargeCommunity& c) {
   return hash_combine(hash_combine(c.global, c.local1), c.local2);
 }
@@ -173,7 +189,7 @@ AttrRef AttrTable::intern(const AttrBuilder& b) {
 }
 
 AttrTable::Counters AttrTable::counters() const {
-  return {attrs_.counters(),           as_paths_.counters(),      communities_.counters(),
+  return {attrs_.counters(),           as_paths_.counters(),          communities_.counters(),
           ext_communities_.counters(), large_communities_.counters(), cluster_lists_.counters(),
           unknown_.counters()};
 }

@@ -88,7 +88,7 @@ struct ValueList {
   uint64_t hash() const;
   friend bool operator==(const ValueList&, const ValueList&) = default;
 };
-using Community = uint32_t;  // RFC 1997: ASN << 16 | value
+using Community = uint32_t;     // RFC 1997: ASN << 16 | value
 using ExtCommunity = uint64_t;  // RFC 4360: 8 octets, big-endian
 using CommunityList = ValueList<Community>;
 using ExtCommunityList = ValueList<ExtCommunity>;
@@ -178,10 +178,11 @@ class AttrTable {
   Counters counters() const;
   // Heap bytes per intern table (from capacities, see InternTable::memory_bytes).
   struct Memory {
-    std::size_t attrs = 0, as_paths = 0, communities = 0, ext_communities = 0, large_communities = 0,
-                cluster_lists = 0, unknown = 0;
+    std::size_t attrs = 0, as_paths = 0, communities = 0, ext_communities = 0,
+                large_communities = 0, cluster_lists = 0, unknown = 0;
     std::size_t total() const {
-      return attrs + as_paths + communities + ext_communities + large_communities + cluster_lists + unknown;
+      return attrs + as_paths + communities + ext_communities + large_communities + cluster_lists +
+             unknown;
     }
   };
   Memory memory() const;

@@ -13,23 +13,37 @@ namespace rs::rib {
 
 std::string_view to_string(Reason r) {
   switch (r) {
-    case Reason::OnlyPath: return "only path";
-    case Reason::Preference: return "preference";
-    case Reason::LocalPref: return "local preference";
-    case Reason::AsPathLength: return "AS path length";
-    case Reason::Origin: return "origin";
-    case Reason::Med: return "MED";
-    case Reason::ExternalOverInternal: return "eBGP over iBGP";
-    case Reason::Older: return "older path";
-    case Reason::RouterId: return "router id";
-    case Reason::ClusterListLength: return "cluster list length";
-    case Reason::NeighborAddress: return "neighbor address";
-    case Reason::PathId: return "path id";
+    case Reason::OnlyPath:
+      return "only path";
+    case Reason::Preference:
+      return "preference";
+    case Reason::LocalPref:
+      return "local preference";
+    case Reason::AsPathLength:
+      return "AS path length";
+    case Reason::Origin:
+      return "origin";
+    case Reason::Med:
+      return "MED";
+    case Reason::ExternalOverInternal:
+      return "eBGP over iBGP";
+    case Reason::Older:
+      return "older path";
+    case Reason::RouterId:
+      return "router id";
+    case Reason::ClusterListLength:
+      return "cluster list length";
+    case Reason::NeighborAddress:
+      return "neighbor address";
+    case Reason::PathId:
+      return "path id";
   }
   return "?";
 }
 
-uint32_t neighbor_as(const Route& r) { return r.attrs->first_as; }
+uint32_t neighbor_as(const Route& r) {
+  return r.attrs->first_as;
+}
 
 namespace {
 template <class T>
@@ -42,8 +56,12 @@ uint32_t local_pref(const Route& r, const DecisionConfig& cfg) {
 uint32_t med(const Route& r, const DecisionConfig& cfg) {
   return r.attrs->has(AttrType::Med) ? r.attrs->med : cfg.default_med;
 }
-uint32_t as_path_length(const Route& r) { return r.attrs->as_path_length; }
-int kind_rank(SourceKind k) { return k == SourceKind::Ibgp ? 1 : 0; }
+uint32_t as_path_length(const Route& r) {
+  return r.attrs->as_path_length;
+}
+int kind_rank(SourceKind k) {
+  return k == SourceKind::Ibgp ? 1 : 0;
+}
 uint32_t router_id(const Route& r) {
   return r.attrs->has(AttrType::OriginatorId) ? r.attrs->originator_id : r.source->bgp_id;
 }
@@ -64,7 +82,8 @@ Comparison compare(const Route& a, const Route& b, const DecisionConfig& cfg, bo
   if ((o = lower_wins(kind_rank(a.source->kind), kind_rank(b.source->kind))))
     return {o, Reason::ExternalOverInternal};
   // RFC 5004 applies to external paths only.
-  if (cfg.prefer_older && a.source->kind != SourceKind::Ibgp && b.source->kind != SourceKind::Ibgp) {
+  if (cfg.prefer_older && a.source->kind != SourceKind::Ibgp &&
+      b.source->kind != SourceKind::Ibgp) {
     // Ages in whole seconds: paths changed within the same second tie and fall through.
     if ((o = lower_wins(a.since(), b.since()))) return {o, Reason::Older};
   }
@@ -94,7 +113,8 @@ const Route* scan(std::span<const Route* const> sorted, const DecisionConfig& cf
 
 namespace {
 // The best of `eligible` (canonical order, none filtered).
-const Route* pick(std::vector<const Route*>& eligible, const DecisionConfig& cfg, bool& med_in_final) {
+const Route* pick(std::vector<const Route*>& eligible, const DecisionConfig& cfg,
+                  bool& med_in_final) {
   med_in_final = true;
   if (!(cfg.deterministic_med && !cfg.med_metric)) return scan(eligible, cfg, true);
   // Level 1: best per neighbour AS (stable: groups keep canonical order inside).
@@ -124,7 +144,9 @@ std::vector<const Route*>& eligible_of(std::span<const Route* const> candidates)
 }
 
 int index_of(std::span<const Route* const> candidates, const Route* r) {
-  return r ? static_cast<int>(std::find(candidates.begin(), candidates.end(), r) - candidates.begin()) : -1;
+  return r ? static_cast<int>(std::find(candidates.begin(), candidates.end(), r) -
+                              candidates.begin())
+           : -1;
 }
 }  // namespace
 
@@ -146,8 +168,10 @@ int select_best_canonical(std::span<const Route* const> canonical, const Decisio
   return index_of(canonical, pick(eligible, cfg, med_in_final));
 }
 
-Reason best_reason(std::span<const Route* const> candidates, int best_index, const DecisionConfig& cfg) {
-  if (best_index < 0 || static_cast<std::size_t>(best_index) >= candidates.size()) return Reason::OnlyPath;
+Reason best_reason(std::span<const Route* const> candidates, int best_index,
+                   const DecisionConfig& cfg) {
+  if (best_index < 0 || static_cast<std::size_t>(best_index) >= candidates.size())
+    return Reason::OnlyPath;
   const Route* best = candidates[static_cast<std::size_t>(best_index)];
   const bool med_in_final = !(cfg.deterministic_med && !cfg.med_metric);
   Reason reason = Reason::OnlyPath;

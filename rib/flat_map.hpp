@@ -35,7 +35,7 @@ class FlatMap {
 
   V* find(const K& k) {
     if (size_ == 0) return nullptr;
-    for (std::size_t i = H{}(k) & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = H{}(k)&mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.key.empty()) return nullptr;
       if (s.key == k) return &s.value;
@@ -46,7 +46,7 @@ class FlatMap {
   // lookups issue it a few keys ahead, so that the misses of random probes overlap.
   void prefetch(const K& k) const {
     if (size_ == 0) return;
-    const char* s = reinterpret_cast<const char*>(&slots_[H{}(k) & mask_]);
+    const char* s = reinterpret_cast<const char*>(&slots_[H{}(k)&mask_]);
     prefetch_line(s);
     prefetch_line(s + sizeof(Slot) - 1);
   }
@@ -55,7 +55,7 @@ class FlatMap {
   std::pair<V*, bool> try_emplace(const K& k) {
     assert(!k.empty());
     if ((size_ + 1) * 8 > slots_.size() * 7) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    for (std::size_t i = H{}(k) & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = H{}(k)&mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.key.empty()) {
         s.key = k;
@@ -68,7 +68,7 @@ class FlatMap {
 
   bool erase(const K& k) {
     if (size_ == 0) return false;
-    std::size_t i = H{}(k) & mask_;
+    std::size_t i = H{}(k)&mask_;
     for (;; i = (i + 1) & mask_) {
       if (slots_[i].key.empty()) return false;
       if (slots_[i].key == k) break;
@@ -136,18 +136,23 @@ struct PrefixKey {
 
   PrefixKey() = default;
   explicit PrefixKey(const Prefix& p, uint32_t x = 0)
-      : hi(p.address().hi()), lo(p.address().lo()), family(static_cast<uint8_t>(p.family())),
-        length(p.length()), extra(x) {}
+      : hi(p.address().hi()),
+        lo(p.address().lo()),
+        family(static_cast<uint8_t>(p.family())),
+        length(p.length()),
+        extra(x) {}
   bool empty() const { return family == 0; }
   Prefix prefix() const {
-    if (family == static_cast<uint8_t>(Family::Ipv4)) return Prefix::from_v4(static_cast<uint32_t>(hi >> 32), length);
+    if (family == static_cast<uint8_t>(Family::Ipv4))
+      return Prefix::from_v4(static_cast<uint32_t>(hi >> 32), length);
     return Prefix(IpAddress::v6(hi, lo), length);
   }
   friend bool operator==(const PrefixKey&, const PrefixKey&) = default;
 };
 struct PrefixKeyHash {
   std::size_t operator()(const PrefixKey& k) const {
-    return mix64(k.hi ^ mix64(k.lo ^ (uint64_t{k.length} | uint64_t{k.family} << 8 | uint64_t{k.extra} << 16)));
+    return mix64(k.hi ^ mix64(k.lo ^ (uint64_t{k.length} | uint64_t{k.family} << 8 |
+                                      uint64_t{k.extra} << 16)));
   }
 };
 

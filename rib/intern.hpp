@@ -104,8 +104,8 @@ class InternTable {
   std::size_t memory_bytes(F&& value_heap) const {
     std::size_t b = heap_block(map_.bucket_count() * sizeof(void*));
     for (const auto& kv : map_) {
-      b += heap_block(sizeof(typename Map::value_type) + sizeof(void*)) + heap_block(sizeof(InternNode<T>)) +
-           value_heap(kv.second->value);
+      b += heap_block(sizeof(typename Map::value_type) + sizeof(void*)) +
+           heap_block(sizeof(InternNode<T>)) + value_heap(kv.second->value);
     }
     return b;
   }

@@ -10,8 +10,8 @@
 // allocations, that memory stayed behind as holes in the heap once read.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -35,7 +35,8 @@ class Journal {
   // Returns the entry's sequence number.
   Seq append(const Prefix& p) {
     const std::size_t i = first_ + size_;
-    if (i == blocks_.size() * kBlockEntries) blocks_.push_back(std::make_unique<PrefixKey[]>(kBlockEntries));
+    if (i == blocks_.size() * kBlockEntries)
+      blocks_.push_back(std::make_unique<PrefixKey[]>(kBlockEntries));
     blocks_[i / kBlockEntries][i % kBlockEntries] = PrefixKey(p);
     ++size_;
     return head() - 1;
@@ -51,7 +52,8 @@ class Journal {
   // Heap bytes held (entry blocks, the block index, cursors), from the sizes.
   std::size_t memory_bytes() const {
     // libstdc++ deques allocate 512-byte blocks of pointers plus a small map.
-    const std::size_t index = (blocks_.size() * sizeof(void*) / 512 + 1) * heap_block(512) + heap_block(64);
+    const std::size_t index =
+        (blocks_.size() * sizeof(void*) / 512 + 1) * heap_block(512) + heap_block(64);
     return blocks_.size() * heap_block(kBlockEntries * sizeof(PrefixKey)) + index +
            heap_block(cursors_.capacity() * sizeof(Seq));
   }
@@ -70,7 +72,8 @@ class Journal {
   std::size_t size() const { return size_; }
 
   // A block is just over 128 KiB: glibc maps a request of that size (with its header) on its own.
-  static constexpr std::size_t kBlockEntries = (128 * 1024 + sizeof(PrefixKey) - 1) / sizeof(PrefixKey);
+  static constexpr std::size_t kBlockEntries =
+      (128 * 1024 + sizeof(PrefixKey) - 1) / sizeof(PrefixKey);
 
  private:
   void trim();
@@ -82,8 +85,8 @@ class Journal {
   std::deque<std::unique_ptr<PrefixKey[]>> blocks_;
   std::size_t first_ = 0;
   std::size_t size_ = 0;
-  Seq base_ = 0;                  // sequence number of the first entry
-  std::vector<Seq> cursors_;      // per cursor: next sequence to read; kClosed when closed
+  Seq base_ = 0;              // sequence number of the first entry
+  std::vector<Seq> cursors_;  // per cursor: next sequence to read; kClosed when closed
   static constexpr Seq kClosed = ~Seq{0};
 };
 

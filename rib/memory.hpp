@@ -1,6 +1,7 @@
 // Memory accounting helpers: what a heap block of n requested bytes really takes from glibc malloc
-// (an 8-byte size header, 16-byte alignment, 32 bytes at least; whole pages for large blocks), so that the structures' own
-// memory_bytes() figures add up to what the allocator hands out, not to sizeof sums.
+// (an 8-byte size header, 16-byte alignment, 32 bytes at least; whole pages for large blocks), so
+// that the structures' own memory_bytes() figures add up to what the allocator hands out, not to
+// sizeof sums.
 #pragma once
 
 #include <algorithm>

@@ -38,8 +38,10 @@ PathPool::~PathPool() {
 }
 
 void PathPool::unlink(Chunk*& head, Chunk* c) {
-  if (c->prev) c->prev->next = c->next;
-  else head = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    head = c->next;
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = nullptr;
 }
@@ -81,7 +83,7 @@ void* PathPool::allocate(uint32_t n) {
   assert(n > 0);
   if (n > kMaxPooled) {
     unpooled_bytes_ += heap_block(n * kBlockUnit);
-    return ::operator new(n * kBlockUnit);
+    return ::operator new(n* kBlockUnit);
   }
   Chunk* c = partial_[n] ? partial_[n] : new_chunk(n);
   void* p;
@@ -118,8 +120,8 @@ void PathPool::deallocate(void* p, uint32_t n) {
 }
 
 std::size_t PathPool::memory_bytes() const {
-  return chunks_.size() * heap_block(kChunkBytes) + heap_block(chunks_.capacity() * sizeof(Chunk*)) +
-         unpooled_bytes_;
+  return chunks_.size() * heap_block(kChunkBytes) +
+         heap_block(chunks_.capacity() * sizeof(Chunk*)) + unpooled_bytes_;
 }
 
 }  // namespace rs::rib

@@ -17,8 +17,8 @@ namespace rs::rib {
 
 class PathPool {
  public:
-  static constexpr std::size_t kBlockUnit = 32;         // sizeof(Path)
-  static constexpr uint32_t kMaxPooled = 32;            // paths in the largest pooled block
+  static constexpr std::size_t kBlockUnit = 32;               // sizeof(Path)
+  static constexpr uint32_t kMaxPooled = 32;                  // paths in the largest pooled block
   static constexpr std::size_t kChunkBytes = 32 * 1024 - 16;  // one 32 KiB malloc block
 
   PathPool() = default;

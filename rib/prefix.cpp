@@ -10,7 +10,9 @@
 
 namespace rs::rib {
 
-std::string_view to_string(Family f) { return f == Family::Ipv4 ? "ipv4" : "ipv6"; }
+std::string_view to_string(Family f) {
+  return f == Family::Ipv4 ? "ipv4" : "ipv6";
+}
 
 namespace {
 uint64_t load_be64(const uint8_t* p) {
@@ -24,7 +26,9 @@ void store_be64(uint8_t* p, uint64_t v) {
     v >>= 8;
   }
 }
-constexpr uint64_t mask64(unsigned bits) { return bits == 0 ? 0 : bits >= 64 ? ~0ULL : ~0ULL << (64 - bits); }
+constexpr uint64_t mask64(unsigned bits) {
+  return bits == 0 ? 0 : bits >= 64 ? ~0ULL : ~0ULL << (64 - bits);
+}
 }  // namespace
 
 IpAddress IpAddress::from_bytes(Family f, const uint8_t* b) {
@@ -133,8 +137,12 @@ bool Prefix::contains(const IpAddress& ip) const {
   return ip.family() == family() && ip.masked(len_) == addr_;
 }
 
-std::string Prefix::to_string() const { return addr_.to_string() + "/" + std::to_string(len_); }
+std::string Prefix::to_string() const {
+  return addr_.to_string() + "/" + std::to_string(len_);
+}
 
-std::size_t Prefix::hash() const { return hash_combine(addr_.hash(), len_); }
+std::size_t Prefix::hash() const {
+  return hash_combine(addr_.hash(), len_);
+}
 
 }  // namespace rs::rib

@@ -14,8 +14,12 @@ namespace rs::rib {
 
 enum class Family : uint8_t { Ipv4 = 4, Ipv6 = 6 };
 
-constexpr uint8_t max_length(Family f) { return f == Family::Ipv4 ? 32 : 128; }
-constexpr std::size_t address_bytes(Family f) { return f == Family::Ipv4 ? 4 : 16; }
+constexpr uint8_t max_length(Family f) {
+  return f == Family::Ipv4 ? 32 : 128;
+}
+constexpr std::size_t address_bytes(Family f) {
+  return f == Family::Ipv4 ? 4 : 16;
+}
 std::string_view to_string(Family f);
 
 class IpAddress {
@@ -24,7 +28,9 @@ class IpAddress {
   static constexpr IpAddress v4(uint32_t host_order) {
     return IpAddress(Family::Ipv4, uint64_t{host_order} << 32, 0);
   }
-  static constexpr IpAddress v6(uint64_t hi, uint64_t lo) { return IpAddress(Family::Ipv6, hi, lo); }
+  static constexpr IpAddress v6(uint64_t hi, uint64_t lo) {
+    return IpAddress(Family::Ipv6, hi, lo);
+  }
   // Reads 4 (IPv4) or 16 (IPv6) bytes in network order.
   static IpAddress from_bytes(Family f, const uint8_t* bytes);
   // Accepts dotted quads and RFC 4291 text; nullopt on anything else.
@@ -71,7 +77,8 @@ class Prefix {
   constexpr Prefix() = default;
   // Host bits are zeroed; len is clamped by the caller (asserted in debug builds).
   Prefix(IpAddress addr, uint8_t len);
-  // From the wire: len bits taken from ceil(len/8) bytes at `bytes`. The caller checked len and size.
+  // From the wire: len bits taken from ceil(len/8) bytes at `bytes`. The caller checked len and
+  // size.
   static Prefix from_wire(Family f, uint8_t len, const uint8_t* bytes);
   // IPv4 fast path for the codec (inline: tens of millions per second): host bits are cleared;
   // the caller checked len <= 32.

@@ -28,8 +28,8 @@ struct SessionEvent {
     std::string text;  // describe(): "Cease / Administrative Shutdown: \"maintenance\""
   };
   std::optional<Notification> notification;
-  std::string reason;            // the error text (hold timer expired, connection reset, ...)
-  uint64_t establishments = 0;   // times the protocol reached Established since rsd started
+  std::string reason;           // the error text (hold timer expired, connection reset, ...)
+  uint64_t establishments = 0;  // times the protocol reached Established since rsd started
   Clock::time_point at = Clock::now();
 };
 
@@ -47,21 +47,21 @@ struct OperatorEvent {
   std::string command;  // as typed, expanded ("disable peer1 \"maintenance\"")
   std::string result;   // first line of the reply ("peer1: disabled") or the error
   bool ok = true;
-  std::string user;     // from SO_PEERCRED: the user name, else the uid as text
+  std::string user;  // from SO_PEERCRED: the user name, else the uid as text
   int64_t uid = -1;
   int64_t pid = -1;
-  std::string socket;   // path of the control socket the command came in on
+  std::string socket;  // path of the control socket the command came in on
   Clock::time_point at = Clock::now();
 };
 
 // The best path of a prefix selected by `history { routes where ...; }` changed.
 struct BestPathEvent {
   std::string prefix;
-  std::string old_best;      // "peer1 via 192.0.2.1" or "" (none)
-  std::string new_best;      // "" when the prefix is gone
-  std::string old_source;    // protocol / local source name of the old best ("" when none)
+  std::string old_best;    // "peer1 via 192.0.2.1" or "" (none)
+  std::string new_best;    // "" when the prefix is gone
+  std::string old_source;  // protocol / local source name of the old best ("" when none)
   std::string new_source;
-  std::string reason;        // decision step that chose the new best ("lowest MED", ...)
+  std::string reason;  // decision step that chose the new best ("lowest MED", ...)
   Clock::time_point at = Clock::now();
 };
 
@@ -71,7 +71,8 @@ struct FailoverEvent {
   std::string prefix;
   std::string old_best;
   std::string new_best;  // "" when withdrawn
-  std::string cause;     // "health web down", "session peer1 down: Hold timer expired", "update from peer1"
+  std::string
+      cause;  // "health web down", "session peer1 down: Hold timer expired", "update from peer1"
   uint64_t latency_us = 0;  // cause -> first UPDATE bytes handed to a socket afterwards
   Clock::time_point at = Clock::now();
 };

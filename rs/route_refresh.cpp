@@ -120,7 +120,8 @@ void RouteServer::end_refresh_in(Protocol& p, Channel& ch, bool timed_out) {
 void RouteServer::refresh_markers_before(Protocol& p, std::vector<uint8_t>& out) {
   for (Channel& ch : p.channels) {
     if (!ch.refresh.borr_due) continue;
-    wire::encode_route_refresh({wire::unicast(ch.family), wire::route_refresh::kBeginOfRefresh}, out);
+    wire::encode_route_refresh({wire::unicast(ch.family), wire::route_refresh::kBeginOfRefresh},
+                               out);
     ch.refresh.borr_due = false;
     ch.refresh.eorr_due = true;
   }

@@ -135,9 +135,10 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   pc.enhanced_route_refresh = s.enable_enhanced_route_refresh;
   pc.capabilities = s.capabilities;
   pc.four_octet_as = s.enable_as4;
-  pc.graceful_restart = s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
-                        : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
-                                                                              : bgp::GracefulRestartMode::On;
+  pc.graceful_restart =
+      s.graceful_restart == conf::GracefulRestart::Off     ? bgp::GracefulRestartMode::Off
+      : s.graceful_restart == conf::GracefulRestart::Aware ? bgp::GracefulRestartMode::Aware
+                                                           : bgp::GracefulRestartMode::On;
   pc.graceful_restart_time = secs16(s.graceful_restart_time);
   pc.extended_messages = s.enable_extended_messages;
   pc.local_role = to_wire(s.local_role);
@@ -171,7 +172,8 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
     p->name = cfg.name;
   }
   p->cfg = &cfg;
-  for (rib::Family f : PerFamily<Channel>::kFamilies) p->channels[f].family = p->channels[f].member.family = f;
+  for (rib::Family f : PerFamily<Channel>::kFamilies)
+    p->channels[f].family = p->channels[f].member.family = f;
   for (const auto& bc : cfg.channels) {
     Channel& c = p->channels[bc.family];
     c.enabled = true;

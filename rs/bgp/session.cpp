@@ -194,12 +194,18 @@ void Session::on_connected() {
 namespace {
 std::string_view message_name(uint8_t type) {
   switch (type) {
-    case 1: return "OPEN";
-    case 2: return "UPDATE";
-    case 3: return "NOTIFICATION";
-    case 4: return "KEEPALIVE";
-    case 5: return "ROUTE-REFRESH";
-    default: return "unknown message";
+    case 1:
+      return "OPEN";
+    case 2:
+      return "UPDATE";
+    case 3:
+      return "NOTIFICATION";
+    case 4:
+      return "KEEPALIVE";
+    case 5:
+      return "ROUTE-REFRESH";
+    default:
+      return "unknown message";
   }
 }
 }  // namespace
@@ -209,12 +215,23 @@ void Session::fsm(Event ev) {
     // BIRD's `debug events`: timers and connection events (received messages are `packets`).
     std::string_view what;
     switch (ev) {
-      case Event::TcpConnected: what = "connection established"; break;
-      case Event::TcpFailed: what = "connection failed or closed"; break;
-      case Event::HoldTimerExpired: what = "hold timer expired"; break;
-      case Event::KeepaliveTimerExpired: what = "keepalive timer fired"; break;
-      case Event::SendHoldTimerExpired: what = "send hold timer expired"; break;
-      default: break;
+      case Event::TcpConnected:
+        what = "connection established";
+        break;
+      case Event::TcpFailed:
+        what = "connection failed or closed";
+        break;
+      case Event::HoldTimerExpired:
+        what = "hold timer expired";
+        break;
+      case Event::KeepaliveTimerExpired:
+        what = "keepalive timer fired";
+        break;
+      case Event::SendHoldTimerExpired:
+        what = "send hold timer expired";
+        break;
+      default:
+        break;
     }
     if (!what.empty()) log::trace("{}: event: {} in state {}", cfg_.name, what, to_string(state_));
   }
@@ -396,7 +413,8 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
     }
     off += frame_.size;
     auto type = static_cast<uint8_t>(frame_.header.type);
-    if (debug() & conf::kDebugPackets) log::trace("{}: got {}, length {}", cfg_.name, message_name(type), frame_.size);
+    if (debug() & conf::kDebugPackets)
+      log::trace("{}: got {}, length {}", cfg_.name, message_name(type), frame_.size);
     if (owner_ && type < 6) owner_->session_counters().in[type]++;
     if (!any) {
       any = true;

@@ -214,7 +214,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<uint8_t> rbuf_;
   std::size_t rlen_ = 0;
   unsigned small_reads_ = 0;  // reads in a row that used < 1/4 of rbuf_
-  wire::Frame frame_;  // the message being handled
+  wire::Frame frame_;         // the message being handled
   wire::UpdateMessage update_;
 
   std::vector<uint8_t> prio_;  // small messages not yet in flight

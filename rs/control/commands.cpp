@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -19,8 +19,8 @@
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
 #include "rs/control/echo.hpp"
-#include "rs/history/store.hpp"
 #include "rs/events.hpp"
+#include "rs/history/store.hpp"
 #include "rs/route_server.hpp"
 #include "rs/version.hpp"
 
@@ -28,11 +28,14 @@ namespace rs::control {
 
 namespace code = cli::code;
 
-bool pattern_match(std::string_view p, std::string_view s) { return filters::glob_match(s, p); }
+bool pattern_match(std::string_view p, std::string_view s) {
+  return filters::glob_match(s, p);
+}
 
 std::chrono::system_clock::time_point to_system(std::chrono::steady_clock::time_point t) {
   auto d = std::chrono::steady_clock::now() - t;
-  return std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+  return std::chrono::system_clock::now() -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
 }
 
 namespace {
@@ -107,17 +110,19 @@ Commands::~Commands() = default;
 
 std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& session) {
   std::string text(line);
-  if (text.rfind("deb", 0) == 0)  // BIRD's `debug P { states, routes }`: the braces and commas are noise
+  if (text.rfind("deb", 0) ==
+      0)  // BIRD's `debug P { states, routes }`: the braces and commas are noise
     for (char& ch : text)
       if (ch == '{' || ch == '}' || ch == ',') ch = ' ';
   line = text;
   cli::ParseResult p = cli::parse_command(line);
   if (!p.command) return reply(code::kParseError, p.error);
   const cli::Command& c = *p.command;
-  if (session.restricted && !c.spec->restricted_ok) return reply(code::kAccessDenied, "Access denied");
-  if (ctx_.config && ctx_.config->debug_commands)
-    spdlog::info("CLI: {}", cli::expand(line));
-  if (ctx_.events && c.spec->changes_state) return report(cli::expand(line), run(c, session), session);
+  if (session.restricted && !c.spec->restricted_ok)
+    return reply(code::kAccessDenied, "Access denied");
+  if (ctx_.config && ctx_.config->debug_commands) spdlog::info("CLI: {}", cli::expand(line));
+  if (ctx_.events && c.spec->changes_state)
+    return report(cli::expand(line), run(c, session), session);
   return run(c, session);
 }
 
@@ -135,8 +140,10 @@ std::unique_ptr<Output> Commands::report(std::string command, std::unique_ptr<Ou
     std::string_view l(w.text().data() + pos, nl - pos);
     pos = nl + 1;
     if (l.size() >= 5 && l[4] == ' ') final_code = std::atoi(std::string(l.substr(0, 4)).c_str());
-    if (l.size() >= 5 && std::isdigit(static_cast<unsigned char>(l[0]))) l.remove_prefix(5);
-    else if (!l.empty() && l[0] == ' ') l.remove_prefix(1);
+    if (l.size() >= 5 && std::isdigit(static_cast<unsigned char>(l[0])))
+      l.remove_prefix(5);
+    else if (!l.empty() && l[0] == ' ')
+      l.remove_prefix(1);
     if (!l.empty()) e.result += (e.result.empty() ? "" : "; ") + std::string(l);
   }
   e.ok = !cli::is_error(final_code);
@@ -169,7 +176,8 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
     return protocol_action(c);
   if (path == "configure") {
     std::optional<uint32_t> timeout;
-    if (auto t = c.get("timeout")) timeout = t->empty() ? 300u : static_cast<uint32_t>(std::stoul(*t));
+    if (auto t = c.get("timeout"))
+      timeout = t->empty() ? 300u : static_cast<uint32_t>(std::stoul(*t));
     return configure(c.positional.value_or(""), timeout);
   }
   if (path == "configure confirm") return configure_confirm();
@@ -180,22 +188,24 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
     uint32_t cls = 0;
     if (c.has("all")) cls = kEchoAll;
     static const std::pair<const char*, uint32_t> names[] = {
-        {"debug", kEchoDebug}, {"trace", kEchoTrace}, {"info", kEchoInfo}, {"remote", kEchoRemote},
-        {"warning", kEchoWarning}, {"error", kEchoError}, {"auth", kEchoAuth}};
+        {"debug", kEchoDebug},   {"trace", kEchoTrace},     {"info", kEchoInfo},
+        {"remote", kEchoRemote}, {"warning", kEchoWarning}, {"error", kEchoError},
+        {"auth", kEchoAuth}};
     for (const auto& [n, bit] : names)
       if (c.has(n)) cls |= bit;
     if (c.has("off")) cls = 0;
     session.echo_classes = cls;
-    if (c.positional) session.echo_buffer = std::clamp<std::size_t>(std::stoul(*c.positional), 256, 1 << 20);
+    if (c.positional)
+      session.echo_buffer = std::clamp<std::size_t>(std::stoul(*c.positional), 256, 1 << 20);
     session.echo_changed = true;
     return reply(code::kOk, "");
   }
   if (path == "debug") {
     uint32_t flags = 0;
     static const std::pair<const char*, uint32_t> names[] = {
-        {"states", RouteServer::kDebugStates}, {"routes", RouteServer::kDebugRoutes},
+        {"states", RouteServer::kDebugStates},   {"routes", RouteServer::kDebugRoutes},
         {"filters", RouteServer::kDebugFilters}, {"interfaces", RouteServer::kDebugInterfaces},
-        {"events", RouteServer::kDebugEvents}, {"packets", RouteServer::kDebugPackets}};
+        {"events", RouteServer::kDebugEvents},   {"packets", RouteServer::kDebugPackets}};
     for (const auto& [n, bit] : names)
       if (c.has(n)) flags |= bit;
     if (c.has("all")) flags = RouteServer::kDebugAll;
@@ -227,7 +237,8 @@ std::unique_ptr<Output> Commands::show_status() {
   cli::ReplyWriter w;
   w.line(code::kVersion, std::string("rsd ") + std::string(kVersion));
   const auto& cfg = ctx_.server.config();
-  w.line(code::kUptime, "Router ID is " + (cfg.router_id ? cfg.router_id->to_string() : std::string("0.0.0.0")));
+  w.line(code::kUptime,
+         "Router ID is " + (cfg.router_id ? cfg.router_id->to_string() : std::string("0.0.0.0")));
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
   w.line(code::kUptime, std::string("Hostname is ") + host);
@@ -258,8 +269,10 @@ std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
       sym.emplace(v.name, "protocol");
   for (const auto& h : cfg.healthchecks) sym.emplace(h.name, "healthcheck");  // rsd's own
   std::string kind_filter;
-  if (c.has("roa")) kind_filter = "ROA table";  // rsd has no ROA tables: an empty list, as BIRD without any
-  for (const char* k : {"table", "filter", "function", "protocol", "template", "constant", "attribute", "healthcheck"})
+  if (c.has("roa"))
+    kind_filter = "ROA table";  // rsd has no ROA tables: an empty list, as BIRD without any
+  for (const char* k : {"table", "filter", "function", "protocol", "template", "constant",
+                        "attribute", "healthcheck"})
     if (c.has(k)) kind_filter = std::string(k) == "table" ? "routing table" : k;
   cli::ReplyWriter w;
   bool any = false;
@@ -271,7 +284,8 @@ std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
     w.line(code::kSymbolList, buf);
     any = true;
   }
-  if (c.positional && !any) return reply(code::kParseError, "syntax error, unknown symbol '" + *c.positional + "'");
+  if (c.positional && !any)
+    return reply(code::kParseError, "syntax error, unknown symbol '" + *c.positional + "'");
   w.end();
   return reply(std::move(w));
 }
@@ -279,10 +293,14 @@ std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
 namespace {
 std::string size_text(double b) {
   char buf[32];
-  if (b < 1024) std::snprintf(buf, sizeof buf, "%6.1f  B", b);
-  else if (b < 1024 * 1024) std::snprintf(buf, sizeof buf, "%6.1f kB", b / 1024);
-  else if (b < 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%6.1f MB", b / 1024 / 1024);
-  else std::snprintf(buf, sizeof buf, "%6.1f GB", b / 1024 / 1024 / 1024);
+  if (b < 1024)
+    std::snprintf(buf, sizeof buf, "%6.1f  B", b);
+  else if (b < 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%6.1f kB", b / 1024);
+  else if (b < 1024.0 * 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%6.1f MB", b / 1024 / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%6.1f GB", b / 1024 / 1024 / 1024);
   return buf;
 }
 }  // namespace
@@ -296,7 +314,8 @@ std::unique_ptr<Output> Commands::show_memory() {
   {
     std::ifstream f("/proc/self/statm");
     unsigned long size = 0, res = 0;
-    if (f >> size >> res) rss = static_cast<double>(res) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (f >> size >> res)
+      rss = static_cast<double>(res) * static_cast<double>(sysconf(_SC_PAGESIZE));
   }
   auto d = [](std::size_t b) { return static_cast<double>(b); };
   cli::ReplyWriter w;
@@ -308,8 +327,9 @@ std::unique_ptr<Output> Commands::show_memory() {
   w.line(code::kMemory, "Route attributes: " + size_text(d(m.attrs.total())));
   w.line(code::kMemory, "  Attribute sets: " + size_text(d(m.attrs.attrs)));
   w.line(code::kMemory, "  AS paths:       " + size_text(d(m.attrs.as_paths)));
-  w.line(code::kMemory, "  Communities:    " + size_text(d(m.attrs.communities + m.attrs.ext_communities +
-                                                           m.attrs.large_communities)));
+  w.line(code::kMemory,
+         "  Communities:    " + size_text(d(m.attrs.communities + m.attrs.ext_communities +
+                                            m.attrs.large_communities)));
   w.line(code::kMemory, "Adj-RIB-Out:      " + size_text(d(m.adj_rib_out + m.add_path_ids)));
   w.line(code::kMemory, "Export buckets:   " + size_text(d(m.export_buckets)));
   w.line(code::kMemory, "Journal:          " + size_text(d(m.journal)));
@@ -347,29 +367,40 @@ std::unique_ptr<Output> Commands::protocol_action(const cli::Command& c) {
   using R = RouteServer::OpResult;
   for (const auto& n : statics) {
     // Static protocols always run here; only enable is meaningful.
-    if (path == "enable") w.line(code::kAlreadyEnabled, n + ": already enabled");
-    else if (path == "reload") w.line(code::kReloading, n + ": reloading");
-    else w.line(code::kProtocolDown, n + ": not supported for static protocols");
+    if (path == "enable")
+      w.line(code::kAlreadyEnabled, n + ": already enabled");
+    else if (path == "reload")
+      w.line(code::kReloading, n + ": reloading");
+    else
+      w.line(code::kProtocolDown, n + ": not supported for static protocols");
   }
   for (const auto& n : names) {
     if (path == "enable") {
       R r = ctx_.server.enable_protocol(n);
-      if (r == R::Done) w.line(code::kEnabled, n + ": enabled");
-      else w.line(code::kAlreadyEnabled, n + ": already enabled");
+      if (r == R::Done)
+        w.line(code::kEnabled, n + ": enabled");
+      else
+        w.line(code::kAlreadyEnabled, n + ": already enabled");
     } else if (path == "disable") {
       R r = ctx_.server.disable_protocol(n, c.get("message").value_or("disabled by the operator"));
-      if (r == R::Done) w.line(code::kDisabled, n + ": disabled");
-      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+      if (r == R::Done)
+        w.line(code::kDisabled, n + ": disabled");
+      else
+        w.line(code::kAlreadyDisabled, n + ": already disabled");
     } else if (path == "restart") {
       R r = ctx_.server.restart_protocol(n, c.get("message").value_or("restarted by the operator"));
-      if (r == R::Done) w.line(code::kRestarted, n + ": restarted");
-      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+      if (r == R::Done)
+        w.line(code::kRestarted, n + ": restarted");
+      else
+        w.line(code::kAlreadyDisabled, n + ": already disabled");
     } else {  // reload
       const bool in = c.has("in") || !c.has("out");
       const bool out = c.has("out") || !c.has("in");
       R r = ctx_.server.reload_protocol(n, in, out);
-      if (r == R::Done) w.line(code::kReloading, n + ": reloading");
-      else w.line(code::kAlreadyDisabled, n + ": already disabled");
+      if (r == R::Done)
+        w.line(code::kReloading, n + ": reloading");
+      else
+        w.line(code::kAlreadyDisabled, n + ": already disabled");
     }
   }
   w.end();
@@ -381,10 +412,12 @@ void Commands::apply(std::shared_ptr<const conf::Config> next) {
   ctx_.config = std::move(next);
   ctx_.reconfigured = std::chrono::system_clock::now();
   for (const auto& ch : plan.protocols)
-    if (ch.action != conf::ReconfigAction::Keep) spdlog::info("reconfigure: {} {}", ch.name, conf::to_string(ch.action));
+    if (ch.action != conf::ReconfigAction::Keep)
+      spdlog::info("reconfigure: {} {}", ch.name, conf::to_string(ch.action));
 }
 
-std::unique_ptr<Output> Commands::configure(const std::string& path, std::optional<uint32_t> timeout) {
+std::unique_ptr<Output> Commands::configure(const std::string& path,
+                                            std::optional<uint32_t> timeout) {
   const std::string file = path.empty() ? ctx_.config_path : path;
   conf::LoadResult r = conf::load_file(file);
   cli::ReplyWriter w;
@@ -448,7 +481,8 @@ std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
 
 std::unique_ptr<Output> Commands::eval(const std::string& expr) {
   conf::Diagnostics diags;
-  conf::TokenStream ts = conf::tokenize_string(expr, "eval", diags, conf::LexOptions{.allow_include = false});
+  conf::TokenStream ts =
+      conf::tokenize_string(expr, "eval", diags, conf::LexOptions{.allow_include = false});
   const conf::Config& cfg = ctx_.server.config();
   std::optional<filters::Value> v;
   if (!diags.has_errors() && cfg.symbols) {
@@ -457,7 +491,8 @@ std::unique_ptr<Output> Commands::eval(const std::string& expr) {
   }
   if (diags.has_errors() || !v) {
     const conf::Diagnostic* d = diags.first_error();
-    return reply(code::kParseError, "syntax error, " + (d ? d->message : std::string("not a constant expression")));
+    return reply(code::kParseError,
+                 "syntax error, " + (d ? d->message : std::string("not a constant expression")));
   }
   return reply(code::kEvaluation, filters::format(*v));
 }

@@ -26,7 +26,7 @@ class EventSink;
 namespace history {
 class Store;
 }
-}
+}  // namespace rs
 
 namespace rs::control {
 
@@ -62,7 +62,8 @@ struct ControlContext {
   std::function<void(bool graceful)> shutdown;
   // Health checks and processes (`show health`, `drain`, ...); null when the daemon runs none.
   health::HealthManager* health = nullptr;
-  // History: operator commands are reported here (null: no history); `show history` reads `history`.
+  // History: operator commands are reported here (null: no history); `show history` reads
+  // `history`.
   events::EventSink* events = nullptr;
   history::Store* history = nullptr;
 };
@@ -91,7 +92,8 @@ class Commands final : public CommandHandler {
   std::unique_ptr<Output> eval(const std::string& expr);
   void apply(std::shared_ptr<const conf::Config> next);
   // History: runs a state-changing command's reply through an operator event.
-  std::unique_ptr<Output> report(std::string command, std::unique_ptr<Output> out, const SessionState& session);
+  std::unique_ptr<Output> report(std::string command, std::unique_ptr<Output> out,
+                                 const SessionState& session);
 
   ControlContext ctx_;
   // `configure timeout`: the configuration to go back to, and the timer that does it.
@@ -109,8 +111,8 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx);
 std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c);
 // drain, undrain, maintenance, enable health, disable health.
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
-std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr<const conf::Config> next,
-                                      std::string path);
+std::unique_ptr<Output> check_changes(const ControlContext& ctx,
+                                      std::shared_ptr<const conf::Config> next, std::string path);
 
 // Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
 bool pattern_match(std::string_view pattern, std::string_view text);

@@ -31,7 +31,8 @@ class CheckOutput final : public Output {
       : server_(ctx.server), next_(std::move(next)), path_(std::move(path)) {
     plan_ = conf::diff(server_.config(), *next_);
     for (const auto& ch : plan_.protocols)
-      if (ch.kind == conf::ProtocolKind::Bgp && ch.action == conf::ReconfigAction::SoftReload && ch.reload_import)
+      if (ch.kind == conf::ProtocolKind::Bgp && ch.action == conf::ReconfigAction::SoftReload &&
+          ch.reload_import)
         reimport_.insert(ch.name);
     if (!reimport_.empty()) {
       prefixes_ = server_.rib().snapshot();
@@ -48,7 +49,8 @@ class CheckOutput final : public Output {
         std::string s = ch.name + ": " + std::string(conf::to_string(ch.action));
         if (ch.action == conf::ReconfigAction::SoftReload)
           s += std::string(" (") + (ch.reload_import ? "import" : "") +
-               (ch.reload_import && ch.reload_export ? " and " : "") + (ch.reload_export ? "export" : "") + ")";
+               (ch.reload_import && ch.reload_export ? " and " : "") +
+               (ch.reload_export ? "export" : "") + ")";
         for (std::size_t i = 0; i < ch.reasons.size(); ++i) s += (i ? ", " : ": ") + ch.reasons[i];
         if (ch.action == conf::ReconfigAction::Restart) s += "; the session would restart";
         w.line(code::kConfigChanges, s);
@@ -63,9 +65,9 @@ class CheckOutput final : public Output {
     if (pos_ < prefixes_.size()) return true;
     for (const auto& name : reimport_) {
       const Tally& t = tally_[name];
-      w.line(code::kConfigChanges, name + ": " + std::to_string(t.accepted) + " routes would be accepted, " +
-                                       std::to_string(t.rejected) + " rejected, " + std::to_string(t.changed) +
-                                       " changed");
+      w.line(code::kConfigChanges, name + ": " + std::to_string(t.accepted) +
+                                       " routes would be accepted, " + std::to_string(t.rejected) +
+                                       " rejected, " + std::to_string(t.changed) + " changed");
     }
     if (!plan_.changes_anything()) w.line(code::kConfigChanges, "No changes");
     w.end(code::kConfigOk, "Configuration OK");
@@ -99,17 +101,21 @@ class CheckOutput final : public Output {
           info.preference = ch->settings.preference;
           filters::RunOutput out;
           accept = vm_.run(*spec.compiled, info, *path.received, out) == filters::Verdict::Accept;
-          if (accept) after = out.modified ? std::move(out.attrs) : rib::AttrBuilder(*path.received);
+          if (accept)
+            after = out.modified ? std::move(out.attrs) : rib::AttrBuilder(*path.received);
         }
       }
       const bool was = !path.route.filtered();
       Tally& t = tally_[src->name];
       const char* what = nullptr;
-      if (accept && !was) what = "accepted", ++t.accepted;
-      else if (!accept && was) what = "rejected", ++t.rejected;
+      if (accept && !was)
+        what = "accepted", ++t.accepted;
+      else if (!accept && was)
+        what = "rejected", ++t.rejected;
       else if (accept && was && path.route.attrs && !(after == rib::AttrBuilder(*path.route.attrs)))
         what = "changed", ++t.changed;
-      if (what) w.line(code::kConfigChanges, src->name + ": " + p.to_string() + " would be " + what);
+      if (what)
+        w.line(code::kConfigChanges, src->name + ": " + p.to_string() + " would be " + what);
     }
   }
 
@@ -127,8 +133,8 @@ class CheckOutput final : public Output {
 
 }  // namespace
 
-std::unique_ptr<Output> check_changes(const ControlContext& ctx, std::shared_ptr<const conf::Config> next,
-                                      std::string path) {
+std::unique_ptr<Output> check_changes(const ControlContext& ctx,
+                                      std::shared_ptr<const conf::Config> next, std::string path) {
   return std::make_unique<CheckOutput>(ctx, std::move(next), std::move(path));
 }
 

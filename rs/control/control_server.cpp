@@ -5,16 +5,16 @@
 // drops the reply at once. Input is read in small pieces and a line longer than kMaxLine is
 // discarded as it arrives, so a client cannot grow the input buffer either. A slice without bytes
 // (a count, a filter matching nothing) is still progress: the next one follows on the next
-// event-loop turn, unthrottled. An output blocked on a shared resource (a table-walk slot) parks the
-// session until it is woken (Output::wait); nothing polls.
+// event-loop turn, unthrottled. An output blocked on a shared resource (a table-walk slot) parks
+// the session until it is woken (Output::wait); nothing polls.
 #include "rs/control/control_server.hpp"
 
 #include "rs/control/echo.hpp"
 
 #include <grp.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,8 +52,10 @@ class Session : public std::enable_shared_from_this<Session> {
     passwd pw{};
     passwd* res = nullptr;
     char buf[1024];
-    if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &res) == 0 && res) state_.user = res->pw_name;
-    else state_.user = std::to_string(cred.uid);
+    if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &res) == 0 && res)
+      state_.user = res->pw_name;
+    else
+      state_.user = std::to_string(cred.uid);
   }
   ~Session() {
     --*counter_;
@@ -110,21 +112,22 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     idle_ = true;
     flush_echo();
-    sock_.async_read_some(boost::asio::buffer(buf_), [self](const boost::system::error_code& ec, std::size_t n) {
-      self->idle_ = false;
-      if (ec) return self->close();
-      std::string_view data(self->buf_.data(), n);
-      if (self->discarding_) {
-        // Drop everything up to the end of the overlong line.
-        std::size_t nl = data.find('\n');
-        if (nl == std::string_view::npos) return self->read();
-        self->in_.assign("\n");  // an empty marker line ends the discarded one
-        self->in_.append(data.substr(nl + 1));
-      } else {
-        self->in_.append(data);
-      }
-      self->process();
-    });
+    sock_.async_read_some(
+        boost::asio::buffer(buf_), [self](const boost::system::error_code& ec, std::size_t n) {
+          self->idle_ = false;
+          if (ec) return self->close();
+          std::string_view data(self->buf_.data(), n);
+          if (self->discarding_) {
+            // Drop everything up to the end of the overlong line.
+            std::size_t nl = data.find('\n');
+            if (nl == std::string_view::npos) return self->read();
+            self->in_.assign("\n");  // an empty marker line ends the discarded one
+            self->in_.append(data.substr(nl + 1));
+          } else {
+            self->in_.append(data);
+          }
+          self->process();
+        });
   }
 
   void update_echo() {
@@ -132,11 +135,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_.echo_classes && !echo_sub_) {
       std::weak_ptr<Session> weak = weak_from_this();
       auto exec = sock_.get_executor();
-      echo_sub_ = EchoSink::instance()->subscribe([weak, exec](uint32_t cls, std::string_view text) {
-        boost::asio::post(exec, [weak, cls, t = std::string(text)] {
-          if (auto s = weak.lock()) s->echo(cls, t);
-        });
-      });
+      echo_sub_ =
+          EchoSink::instance()->subscribe([weak, exec](uint32_t cls, std::string_view text) {
+            boost::asio::post(exec, [weak, cls, t = std::string(text)] {
+              if (auto s = weak.lock()) s->echo(cls, t);
+            });
+          });
     } else if (!state_.echo_classes && echo_sub_) {
       EchoSink::instance()->unsubscribe(std::exchange(echo_sub_, 0));
       echo_pending_.clear();
@@ -208,12 +212,13 @@ class Session : public std::enable_shared_from_this<Session> {
   template <class F>
   void write_then(F next) {
     auto self = shared_from_this();
-    boost::asio::async_write(sock_, boost::asio::buffer(out_),
-                             [self, next = std::move(next)](const boost::system::error_code& ec, std::size_t) {
-                               if (ec) return self->close();  // the reader went away: drop the reply
-                               self->out_.clear();
-                               next();
-                             });
+    boost::asio::async_write(
+        sock_, boost::asio::buffer(out_),
+        [self, next = std::move(next)](const boost::system::error_code& ec, std::size_t) {
+          if (ec) return self->close();  // the reader went away: drop the reply
+          self->out_.clear();
+          next();
+        });
   }
 
   stream_protocol::socket sock_;
@@ -227,7 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<Output> output_;
   uint64_t echo_sub_ = 0;
   std::string echo_pending_, echo_out_;
-  bool idle_ = false;              // waiting for a command (echo lines may be written)
+  bool idle_ = false;  // waiting for a command (echo lines may be written)
   bool echo_writing_ = false;
   bool resume_after_echo_ = false;  // a reply waits for the echo write to finish
   uint64_t echo_dropped_ = 0;
@@ -246,10 +251,13 @@ std::vector<std::pair<const ControlServer*, std::weak_ptr<Session>>>& registry()
 }
 }  // namespace
 
-ControlServer::ControlServer(boost::asio::io_context& io, CommandHandler& handler, SocketOptions options)
+ControlServer::ControlServer(boost::asio::io_context& io, CommandHandler& handler,
+                             SocketOptions options)
     : io_(io), handler_(handler), options_(std::move(options)) {}
 
-ControlServer::~ControlServer() { stop(); }
+ControlServer::~ControlServer() {
+  stop();
+}
 
 std::string ControlServer::start() {
   namespace fs = std::filesystem;
@@ -261,7 +269,8 @@ std::string ControlServer::start() {
   }
   boost::system::error_code ec;
   if (fs::exists(fs::symlink_status(path, fec))) {
-    if (!fs::is_socket(fs::symlink_status(path, fec))) return options_.path + " exists and is not a socket";
+    if (!fs::is_socket(fs::symlink_status(path, fec)))
+      return options_.path + " exists and is not a socket";
     // A live daemon answers: refuse. A stale socket file is removed.
     stream_protocol::socket probe(io_);
     probe.connect(stream_protocol::endpoint(options_.path), ec);
@@ -291,14 +300,16 @@ std::string ControlServer::start() {
     }
   }
   *stopped_ = false;
-  spdlog::info("control: listening on {}{}", options_.path, options_.restricted ? " (restricted)" : "");
+  spdlog::info("control: listening on {}{}", options_.path,
+               options_.restricted ? " (restricted)" : "");
   accept();
   return {};
 }
 
 void ControlServer::accept() {
   auto stopped = stopped_;
-  acceptor_->async_accept([this, stopped](const boost::system::error_code& ec, stream_protocol::socket sock) {
+  acceptor_->async_accept([this, stopped](const boost::system::error_code& ec,
+                                          stream_protocol::socket sock) {
     if (*stopped) return;
     if (ec) {
       if (ec == boost::asio::error::operation_aborted) return;

@@ -27,8 +27,8 @@ struct SocketOptions {
 
 class ControlServer {
  public:
-  static constexpr std::size_t kMaxLine = 4096;      // BIRD's command buffer is of this order
-  static constexpr std::size_t kSlice = 16 * 1024;   // bytes of reply produced per event-loop turn
+  static constexpr std::size_t kMaxLine = 4096;     // BIRD's command buffer is of this order
+  static constexpr std::size_t kSlice = 16 * 1024;  // bytes of reply produced per event-loop turn
   static constexpr std::size_t kMaxSessions = 1024;
 
   ControlServer(boost::asio::io_context& io, CommandHandler& handler, SocketOptions options);

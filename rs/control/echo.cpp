@@ -20,7 +20,9 @@ uint64_t EchoSink::subscribe(Deliver deliver) {
 
 void EchoSink::unsubscribe(uint64_t id) {
   std::lock_guard lock(subs_mu_);
-  subs_.erase(std::remove_if(subs_.begin(), subs_.end(), [id](const auto& s) { return s.first == id; }), subs_.end());
+  subs_.erase(
+      std::remove_if(subs_.begin(), subs_.end(), [id](const auto& s) { return s.first == id; }),
+      subs_.end());
 }
 
 void EchoSink::sink_it_(const spdlog::details::log_msg& msg) {

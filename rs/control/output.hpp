@@ -47,6 +47,8 @@ inline std::unique_ptr<Output> reply(int code, std::string_view text) {
   w.end(code, text);
   return std::make_unique<TextOutput>(std::move(w));
 }
-inline std::unique_ptr<Output> reply(cli::ReplyWriter w) { return std::make_unique<TextOutput>(std::move(w)); }
+inline std::unique_ptr<Output> reply(cli::ReplyWriter w) {
+  return std::make_unique<TextOutput>(std::move(w));
+}
 
 }  // namespace rs::control

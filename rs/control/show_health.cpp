@@ -54,16 +54,22 @@ std::string flags_text(const health::HealthView& v) {
 
 const char* score_text(health::Score s) {
   switch (s) {
-    case health::Score::Full: return "full";
-    case health::Score::Partial: return "partial";
-    case health::Score::Low: return "low";
+    case health::Score::Full:
+      return "full";
+    case health::Score::Partial:
+      return "partial";
+    case health::Score::Low:
+      return "low";
   }
   return "?";
 }
 
-void health_block(cli::ReplyWriter& w, const health::HealthManager& hm, const health::HealthView& v) {
+void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
+                  const health::HealthView& v) {
   w.line(code::kHealth, v.name + ":");
-  auto kv = [&](const std::string& k, const std::string& val) { w.line(code::kHealth, "\t" + k + ": " + val); };
+  auto kv = [&](const std::string& k, const std::string& val) {
+    w.line(code::kHealth, "\t" + k + ": " + val);
+  };
   kv("State", std::string(health::to_string(v.state)));
   kv("Phase", std::string(health::to_string(v.phase)));
   kv("Score", score_text(v.score));
@@ -72,13 +78,14 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm, const he
     kv("Drain step", std::to_string(v.drain_step) + "/" + std::to_string(v.drain_steps));
   std::string last = "none";
   if (v.runs) {
-    const bool ok = std::all_of(v.probes.begin(), v.probes.end(), [](const auto& p) { return p.ok; });
+    const bool ok =
+        std::all_of(v.probes.begin(), v.probes.end(), [](const auto& p) { return p.ok; });
     last = ok ? "success" : "failure";
   }
   kv("Last result", last);
   for (const auto& p : v.probes)
-    kv("Probe", p.what + " " + (p.ok ? "ok" : "failed") + " in " + std::to_string(p.duration_ms) + " ms: " +
-                    one_line(p.output));
+    kv("Probe", p.what + " " + (p.ok ? "ok" : "failed") + " in " + std::to_string(p.duration_ms) +
+                    " ms: " + one_line(p.output));
   kv("Runs", std::to_string(v.runs));
   kv("Successes", std::to_string(v.successes));
   kv("Failures", std::to_string(v.failures));
@@ -89,7 +96,8 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm, const he
   kv("Last change", ago(v.last_change_ms));
   kv("Last duration", std::to_string(v.last_duration_ms) + " ms");
   for (const auto& r : v.routes)
-    kv("Route", r.prefix.to_string() + (r.announced ? " announced med " + std::to_string(r.med) : " withdrawn"));
+    kv("Route", r.prefix.to_string() +
+                    (r.announced ? " announced med " + std::to_string(r.med) : " withdrawn"));
   for (const auto& f : hm.failovers(v.name))
     kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
 }
@@ -111,8 +119,11 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
     for (const auto& v : hm.health()) health_block(w, hm, v);
     for (const auto& p : hm.processes()) {
       w.line(code::kHealth, "process " + p.name + ":");
-      auto kv = [&](const std::string& k, const std::string& val) { w.line(code::kHealth, "\t" + k + ": " + val); };
-      kv("State", p.running ? "running (pid " + std::to_string(p.pid) + ")" : std::string("stopped"));
+      auto kv = [&](const std::string& k, const std::string& val) {
+        w.line(code::kHealth, "\t" + k + ": " + val);
+      };
+      kv("State",
+         p.running ? "running (pid " + std::to_string(p.pid) + ")" : std::string("stopped"));
       kv("Starts", std::to_string(p.starts));
       kv("Exits", std::to_string(p.exits));
       kv("Commands", std::to_string(p.commands));
@@ -150,7 +161,9 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
     process_state["process " + pv.name] = pv.running ? "running" : "stopped";
     for (const auto& r : pv.route_list) {
       prefixes.insert(r.prefix);
-      if (r.stale) process_state["process " + pv.name] = pv.running ? "running (kept routes)" : "stopped (kept routes)";
+      if (r.stale)
+        process_state["process " + pv.name] =
+            pv.running ? "running (kept routes)" : "stopped (kept routes)";
     }
   }
   const rib::LocRib& rib = ctx.server.rib();
@@ -176,8 +189,10 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
       std::string med = a && a->has(rib::AttrType::Med) ? std::to_string(a->med) : std::string("-");
       std::string why;
       const bool best = d->best == static_cast<int32_t>(i);
-      if (r.filtered()) why = "filtered";
-      else if (best) why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
+      if (r.filtered())
+        why = "filtered";
+      else if (best)
+        why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
       else if (const rib::Route* b = d->best_route()) {
         rib::Comparison cmp = rib::compare(*b, r, rib.config());
         why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
@@ -185,8 +200,8 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
       } else {
         why = "not eligible";
       }
-      w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) + "\t" + med +
-                                  "\t" + state + "\t" + why);
+      w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) +
+                                  "\t" + med + "\t" + state + "\t" + why);
     }
   }
   w.end();
@@ -206,12 +221,14 @@ std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Comm
     if (auto s = c.get("steps")) steps = static_cast<uint32_t>(std::stoul(*s));
     if (steps == 0) return reply(code::kParseError, "syntax error, steps must be at least 1");
     err = hm.drain(name, over_ms, steps);
-    done = name + ": draining over " + std::to_string(over_ms / 1000) + " s in " + std::to_string(steps) + " steps";
+    done = name + ": draining over " + std::to_string(over_ms / 1000) + " s in " +
+           std::to_string(steps) + " steps";
   } else if (path == "undrain") {
     err = hm.undrain(name);
     done = name + ": drain cancelled";
   } else if (path == "maintenance") {
-    if (c.has("on") == c.has("off")) return reply(code::kParseError, "syntax error, expecting on or off");
+    if (c.has("on") == c.has("off"))
+      return reply(code::kParseError, "syntax error, expecting on or off");
     err = hm.maintenance(name, c.has("on"));
     done = name + (c.has("on") ? ": maintenance on" : ": maintenance off");
   } else {

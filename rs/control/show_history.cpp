@@ -27,7 +27,9 @@ std::string tabless(std::string s) {
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   return s;
 }
-std::string dash(const std::string& s) { return s.empty() ? std::string("-") : tabless(s); }
+std::string dash(const std::string& s) {
+  return s.empty() ? std::string("-") : tabless(s);
+}
 }  // namespace
 
 std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c) {
@@ -40,7 +42,8 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
     auto p = rib::Prefix::parse(*c.positional);
     if (!p) {
       auto a = rib::IpAddress::parse(*c.positional);
-      if (!a) return reply(code::kParseError, "syntax error, '" + *c.positional + "' is not a prefix");
+      if (!a)
+        return reply(code::kParseError, "syntax error, '" + *c.positional + "' is not a prefix");
       p = rib::Prefix(*a, a->is_v4() ? 32 : 128);
     }
     q.prefix = p->to_string();
@@ -55,10 +58,13 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
     auto t = history::parse_time(unquote(*v), now, err, &span);
     if (!t) return reply(code::kParseError, "syntax error, " + std::string(k) + " " + err);
     // `until` includes the whole unit written (until 03:12 = up to 03:12:59.999999).
-    if (std::string_view(k) == "since") q.since_us = *t;
-    else q.until_us = *t + span;
+    if (std::string_view(k) == "since")
+      q.since_us = *t;
+    else
+      q.until_us = *t + span;
   }
-  if (auto v = c.get("limit")) q.limit = static_cast<uint32_t>(std::clamp<unsigned long>(std::stoul(*v), 1, 100000));
+  if (auto v = c.get("limit"))
+    q.limit = static_cast<uint32_t>(std::clamp<unsigned long>(std::stoul(*v), 1, 100000));
   std::string err;
   auto rows = history::run_query(ctx.history->options().path, q, err);
   if (!err.empty()) return reply(code::kHistoryUnavailable, "History unavailable: " + err);
@@ -67,18 +73,20 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
     w.line(code::kFailoversHeader, "Time\tPrefix\tOld best\tNew best\tTo UPDATE\tCause");
     for (const auto& e : rows) {
       char lat[32] = "-";
-      if (e.latency_us >= 0) std::snprintf(lat, sizeof lat, "%.3f ms", static_cast<double>(e.latency_us) / 1000.0);
-      w.line(code::kFailovers, history::format_ts(e.ts_us) + "\t" + dash(e.prefix) + "\t" + dash(e.old_best) + "\t" +
-                                   dash(e.new_best) + "\t" + lat + "\t" + dash(e.cause));
+      if (e.latency_us >= 0)
+        std::snprintf(lat, sizeof lat, "%.3f ms", static_cast<double>(e.latency_us) / 1000.0);
+      w.line(code::kFailovers, history::format_ts(e.ts_us) + "\t" + dash(e.prefix) + "\t" +
+                                   dash(e.old_best) + "\t" + dash(e.new_best) + "\t" + lat + "\t" +
+                                   dash(e.cause));
     }
   } else {
     w.line(code::kHistoryHeader, "Time\tKind\tSubject\tEvent");
     for (const auto& e : rows) {
-      std::string subject = e.kind == "health"                            ? e.health
+      std::string subject = e.kind == "health"                          ? e.health
                             : e.kind == "route" || e.kind == "failover" ? e.prefix
-                                                                          : e.protocol;
-      w.line(code::kHistory, history::format_ts(e.ts_us) + "\t" + e.kind + "\t" + dash(subject) + "\t" +
-                                 tabless(e.message));
+                                                                        : e.protocol;
+      w.line(code::kHistory, history::format_ts(e.ts_us) + "\t" + e.kind + "\t" + dash(subject) +
+                                 "\t" + tabless(e.message));
     }
   }
   w.end();

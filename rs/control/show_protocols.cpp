@@ -29,10 +29,14 @@ std::string printf_str(const char* fmt, auto... args) {
 
 std::string filter_name(const conf::FilterSpec& f) {
   switch (f.kind) {
-    case conf::FilterSpec::Kind::All: return "ACCEPT";
-    case conf::FilterSpec::Kind::None: return "REJECT";
-    case conf::FilterSpec::Kind::Named: return f.name;
-    default: return "(unnamed)";
+    case conf::FilterSpec::Kind::All:
+      return "ACCEPT";
+    case conf::FilterSpec::Kind::None:
+      return "REJECT";
+    case conf::FilterSpec::Kind::Named:
+      return f.name;
+    default:
+      return "(unnamed)";
   }
 }
 
@@ -55,8 +59,10 @@ std::map<std::string, std::array<RouteCounts, 2>> count_routes(const rib::LocRib
       const rib::Route& r = d.paths[i].route;
       if (!r.source) continue;
       RouteCounts& c = out[r.source->name][fam];
-      if (!r.filtered()) ++c.imported;
-      else if (r.source->keep_filtered) ++c.filtered;  // otherwise gone, as far as BIRD would say
+      if (!r.filtered())
+        ++c.imported;
+      else if (r.source->keep_filtered)
+        ++c.filtered;  // otherwise gone, as far as BIRD would say
       if (r.filtered()) ++c.rejected;
       if (static_cast<int32_t>(i) == d.best) ++c.preferred;
     }
@@ -79,8 +85,8 @@ struct Row {
 };
 
 void heading(cli::ReplyWriter& w) {
-  w.line(code::kProtocolHeader, printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", "Name", "Proto", "Table", "State",
-                                           "Since", "Info"));
+  w.line(code::kProtocolHeader, printf_str("%-10s %-10s %-10s %-5s  %-12s  %s", "Name", "Proto",
+                                           "Table", "State", "Since", "Info"));
 }
 
 void row(cli::ReplyWriter& w, const Row& r) {
@@ -188,16 +194,27 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
     std::chrono::steady_clock::time_point since{};
     if (peer) {
       switch (peer->phase()) {
-        case bgp::Peer::Phase::Up: r.state = "up"; break;
-        case bgp::Peer::Phase::Down: r.state = "down"; break;
-        default: r.state = "start"; break;
+        case bgp::Peer::Phase::Up:
+          r.state = "up";
+          break;
+        case bgp::Peer::Phase::Down:
+          r.state = "down";
+          break;
+        default:
+          r.state = "start";
+          break;
       }
-      if (auto up = peer->uptime()) since = std::chrono::steady_clock::now() - *up;
-      else if (!peer->last_error().empty()) since = peer->last_error().at;
+      if (auto up = peer->uptime())
+        since = std::chrono::steady_clock::now() - *up;
+      else if (!peer->last_error().empty())
+        since = peer->last_error().at;
       const std::string st(bgp::to_string(peer->state()));
-      if (peer->phase() == bgp::Peer::Phase::Down) r.info = err;
-      else if (err.empty() || peer->phase() == bgp::Peer::Phase::Up) r.info = st;
-      else r.info = printf_str("%-14s%s", st.c_str(), err.c_str());
+      if (peer->phase() == bgp::Peer::Phase::Down)
+        r.info = err;
+      else if (err.empty() || peer->phase() == bgp::Peer::Phase::Up)
+        r.info = st;
+      else
+        r.info = printf_str("%-14s%s", st.c_str(), err.c_str());
     }
     r.since =
         since == std::chrono::steady_clock::time_point{} ? boot : format_time(to_system(since), tf);
@@ -225,8 +242,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
     auto cit = counts.find(r.name);
     const std::array<RouteCounts, 2>& rc = cit == counts.end() ? zero : cit->second;
     if (r.st) {
-      channel_block(w, r.st->family, r.state == "up", r.st->channel, rc[r.st->family == rib::Family::Ipv4 ? 0 : 1],
-                    0, nullptr, kStaticPreference);
+      channel_block(w, r.st->family, r.state == "up", r.st->channel,
+                    rc[r.st->family == rib::Family::Ipv4 ? 0 : 1], 0, nullptr, kStaticPreference);
     } else if (r.view) {
       const bgp::Peer* peer = r.view->peer;
       const conf::BgpProtocol* pc = r.bgp;
@@ -234,17 +251,23 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
         w.line(code::kProtocolDetails, "  Description:    " + pc->settings.description);
       if (peer) {
         const auto& pcfg = peer->config();
-        w.line(code::kProtocolDetails, "  BGP state:          " + std::string(bgp::to_string(peer->state())));
+        w.line(code::kProtocolDetails,
+               "  BGP state:          " + std::string(bgp::to_string(peer->state())));
         std::string addr;
-        if (peer->established() && r.view->source) addr = r.view->source->neighbor_address.to_string();
-        else if (pc && pc->settings.neighbor_address) addr = pc->settings.neighbor_address->to_string();
-        else if (pc && pc->settings.neighbor_range) addr = pc->settings.neighbor_range->to_string();
+        if (peer->established() && r.view->source)
+          addr = r.view->source->neighbor_address.to_string();
+        else if (pc && pc->settings.neighbor_address)
+          addr = pc->settings.neighbor_address->to_string();
+        else if (pc && pc->settings.neighbor_range)
+          addr = pc->settings.neighbor_range->to_string();
         if (!addr.empty()) w.line(code::kProtocolDetails, "    Neighbor address: " + addr);
         if (pc && pc->settings.neighbor_as)
-          w.line(code::kProtocolDetails, "    Neighbor AS:      " + std::to_string(*pc->settings.neighbor_as));
+          w.line(code::kProtocolDetails,
+                 "    Neighbor AS:      " + std::to_string(*pc->settings.neighbor_as));
         w.line(code::kProtocolDetails, "    Local AS:         " + std::to_string(pcfg.local_as));
         if (const auto* n = peer->negotiated()) {
-          w.line(code::kProtocolDetails, "    Neighbor ID:      " + rib::IpAddress::v4(n->peer_bgp_id).to_string());
+          w.line(code::kProtocolDetails,
+                 "    Neighbor ID:      " + rib::IpAddress::v4(n->peer_bgp_id).to_string());
           std::string session = pc && pc->is_internal() ? "internal" : "external";
           if (pc && pc->settings.rs_client) session += " route-server";
           session += " AS4";
@@ -252,7 +275,8 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
           if (auto le = peer->local_endpoint())
             w.line(code::kProtocolDetails, "    Source address:   " + le->address().to_string());
           w.line(code::kProtocolDetails, "    Hold time:        " + std::to_string(n->hold_time));
-          w.line(code::kProtocolDetails, "    Keepalive time:   " + std::to_string(n->keepalive_time));
+          w.line(code::kProtocolDetails,
+                 "    Keepalive time:   " + std::to_string(n->keepalive_time));
         }
         std::string err = error_text(peer->last_error());
         if (!err.empty()) w.line(code::kProtocolDetails, "    Last error:       " + err);
@@ -260,14 +284,16 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       if (pc) {
         for (const auto& ch : pc->channels) {
           const int fi = ch.family == rib::Family::Ipv4 ? 0 : 1;
-          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi], r.view->exported_by_family[ch.family],
-                        &r.view->stats[ch.family], ch.settings.preference);
+          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi],
+                        r.view->exported_by_family[ch.family], &r.view->stats[ch.family],
+                        ch.settings.preference);
         }
         // Announcements that could not be encoded for this peer (withdrawn instead): rsd's own
         // line, BIRD has no such counter.
         if (r.view->packed.unsendable)
-          w.line(code::kProtocolDetails, "  Unsendable:       " + std::to_string(r.view->packed.unsendable) +
-                                             " announcements withdrawn (too large, or no usable next hop)");
+          w.line(code::kProtocolDetails,
+                 "  Unsendable:       " + std::to_string(r.view->packed.unsendable) +
+                     " announcements withdrawn (too large, or no usable next hop)");
       }
     }
     w.line(code::kProtocolDetails, "");

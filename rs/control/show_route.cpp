@@ -35,23 +35,31 @@ constexpr std::size_t kPrefixesPerSlice = 4;  // debug builds exercise the resum
 
 std::string origin_text(rib::Origin o) {
   switch (o) {
-    case rib::Origin::Igp: return "IGP";
-    case rib::Origin::Egp: return "EGP";
-    case rib::Origin::Incomplete: return "Incomplete";
+    case rib::Origin::Igp:
+      return "IGP";
+    case rib::Origin::Egp:
+      return "EGP";
+    case rib::Origin::Incomplete:
+      return "Incomplete";
   }
   return "?";
 }
 
 char origin_char(rib::Origin o) {
   switch (o) {
-    case rib::Origin::Igp: return 'i';
-    case rib::Origin::Egp: return 'e';
-    case rib::Origin::Incomplete: return '?';
+    case rib::Origin::Igp:
+      return 'i';
+    case rib::Origin::Egp:
+      return 'e';
+    case rib::Origin::Incomplete:
+      return '?';
   }
   return '?';
 }
 
-std::string ipv4_text(uint32_t v) { return rib::IpAddress::v4(v).to_string(); }
+std::string ipv4_text(uint32_t v) {
+  return rib::IpAddress::v4(v).to_string();
+}
 
 enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
@@ -68,8 +76,10 @@ class RouteOutput final : public Output {
     stats_ = c.has("stats");
     primary_ = c.has("primary");
     filtered_ = c.has("filtered");
-    if (count_ && stats_) return reply(code::kParseError, "syntax error, 'count' and 'stats' exclude each other");
-    if (c.has("filter") && c.has("where")) return reply(code::kParseError, "syntax error, 'filter' and 'where' exclude each other");
+    if (count_ && stats_)
+      return reply(code::kParseError, "syntax error, 'count' and 'stats' exclude each other");
+    if (c.has("filter") && c.has("where"))
+      return reply(code::kParseError, "syntax error, 'filter' and 'where' exclude each other");
     const conf::Config& cfg = server_.config();
     families_ = {Family::Ipv4, Family::Ipv6};
     if (auto t = c.get("table")) {
@@ -86,18 +96,23 @@ class RouteOutput final : public Output {
       return false;
     };
     int modes = 0;
-    for (auto [kw, m] : {std::pair{"export", Mode::Export}, {"preexport", Mode::PreExport}, {"noexport", Mode::NoExport}}) {
+    for (auto [kw, m] : {std::pair{"export", Mode::Export},
+                         {"preexport", Mode::PreExport},
+                         {"noexport", Mode::NoExport}}) {
       if (auto p = c.get(kw)) {
         ++modes;
         mode_ = m;
         peer_ = *p;
-        if (!server_.peer(peer_)) return reply(code::kParseError, "syntax error, '" + peer_ + "' is not a BGP protocol");
+        if (!server_.peer(peer_))
+          return reply(code::kParseError, "syntax error, '" + peer_ + "' is not a BGP protocol");
       }
     }
-    if (modes > 1) return reply(code::kParseError, "syntax error, only one of export, preexport, noexport");
+    if (modes > 1)
+      return reply(code::kParseError, "syntax error, only one of export, preexport, noexport");
     if (auto p = c.get("protocol")) {
       proto_ = *p;
-      if (!known_protocol(proto_)) return reply(code::kParseError, "syntax error, unknown protocol '" + proto_ + "'");
+      if (!known_protocol(proto_))
+        return reply(code::kParseError, "syntax error, unknown protocol '" + proto_ + "'");
     }
     if (auto f = c.get("filter")) {
       filter_ = cfg.symbols ? cfg.symbols->filter(*f) : nullptr;
@@ -105,14 +120,17 @@ class RouteOutput final : public Output {
     }
     if (auto e = c.get("where")) {
       conf::Diagnostics diags;
-      conf::TokenStream ts = conf::tokenize_string(*e, "where", diags, conf::LexOptions{.allow_include = false});
+      conf::TokenStream ts =
+          conf::tokenize_string(*e, "where", diags, conf::LexOptions{.allow_include = false});
       if (!diags.has_errors() && cfg.symbols) {
         filter_ = filters::parse_where(ts, *cfg.symbols, diags);
-        if (filter_ && !ts.at_end()) diags.error(ts.peek().loc, "unexpected " + ts.peek().describe());
+        if (filter_ && !ts.at_end())
+          diags.error(ts.peek().loc, "unexpected " + ts.peek().describe());
       }
       if (diags.has_errors() || !filter_) {
         const conf::Diagnostic* d = diags.first_error();
-        return reply(code::kParseError, "syntax error, " + (d ? d->message : std::string("bad expression")));
+        return reply(code::kParseError,
+                     "syntax error, " + (d ? d->message : std::string("bad expression")));
       }
     }
     if (filter_) vm_ = std::make_unique<filters::Vm>();
@@ -122,7 +140,9 @@ class RouteOutput final : public Output {
     if (!target && c.positional) target = c.positional;
     if (target) {
       auto p = Prefix::parse(*target, true);
-      if (!p) return reply(code::kParseError, "syntax error, '" + *target + "' is not a prefix or an address");
+      if (!p)
+        return reply(code::kParseError,
+                     "syntax error, '" + *target + "' is not a prefix or an address");
       single_ = true;
       families_ = {p->family()};
       if (c.get("for")) {
@@ -205,14 +225,16 @@ class RouteOutput final : public Output {
  private:
   // The snapshot in BIRD's order without sorting it in one go (a million prefixes take seconds to
   // sort in a debug build, and no keepalive goes out meanwhile): a counting sort on (family, first
-  // 16 address bits), run kBuildChunk prefixes a turn, puts the prefixes in buckets that are in order
-  // among themselves; each bucket is sorted when the walk reaches it (sort_next_bucket()). Only the
-  // copy of the table's keys (RIB::snapshot()) happens in one turn.
+  // 16 address bits), run kBuildChunk prefixes a turn, puts the prefixes in buckets that are in
+  // order among themselves; each bucket is sorted when the walk reaches it (sort_next_bucket()).
+  // Only the copy of the table's keys (RIB::snapshot()) happens in one turn.
   static constexpr std::size_t kBuildChunk = 65536;
   static uint32_t bucket_of(const Prefix& p) {
-    return (p.family() == Family::Ipv4 ? 0u : 65536u) | static_cast<uint32_t>(p.address().hi() >> 48);
+    return (p.family() == Family::Ipv4 ? 0u : 65536u) |
+           static_cast<uint32_t>(p.address().hi() >> 48);
   }
-  // Counts (building_ 1), then scatters (2) kBuildChunk prefixes of unordered_ a turn; true when done.
+  // Counts (building_ 1), then scatters (2) kBuildChunk prefixes of unordered_ a turn; true when
+  // done.
   bool build_step() {
     auto wanted = [this](const Prefix& p) {
       return std::find(families_.begin(), families_.end(), p.family()) != families_.end();
@@ -233,7 +255,8 @@ class RouteOutput final : public Output {
       return false;
     }
     for (; build_pos_ < end; ++build_pos_)
-      if (wanted(unordered_[build_pos_])) prefixes_[start_[bucket_of(unordered_[build_pos_])]++] = unordered_[build_pos_];
+      if (wanted(unordered_[build_pos_]))
+        prefixes_[start_[bucket_of(unordered_[build_pos_])]++] = unordered_[build_pos_];
     if (build_pos_ < unordered_.size()) return false;
     std::vector<Prefix>().swap(unordered_);
     std::vector<uint32_t>().swap(start_);
@@ -306,8 +329,9 @@ class RouteOutput final : public Output {
   std::string count_line(Family f) const {
     const Counter& c = counters_[fi(f)];
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%llu of %llu routes for %llu networks in table %s", (unsigned long long)c.shown,
-                  (unsigned long long)c.routes, (unsigned long long)c.nets, table_name(f));
+    std::snprintf(buf, sizeof buf, "%llu of %llu routes for %llu networks in table %s",
+                  (unsigned long long)c.shown, (unsigned long long)c.routes,
+                  (unsigned long long)c.nets, table_name(f));
     return buf;
   }
 
@@ -321,8 +345,8 @@ class RouteOutput final : public Output {
       for (const auto& c : counters_) t.shown += c.shown, t.routes += c.routes, t.nets += c.nets;
       char buf[160];
       std::snprintf(buf, sizeof buf, "Total: %llu of %llu routes for %llu networks in %zu tables",
-                    (unsigned long long)t.shown, (unsigned long long)t.routes, (unsigned long long)t.nets,
-                    families_.size());
+                    (unsigned long long)t.shown, (unsigned long long)t.routes,
+                    (unsigned long long)t.nets, families_.size());
       w.end(code::kRouteCount, buf);
       return;
     }
@@ -336,7 +360,8 @@ class RouteOutput final : public Output {
     info.from = r.source ? r.source->neighbor_address : rib::IpAddress();
     info.gw = a.next_hop;
     info.proto = r.source ? std::string_view(r.source->name) : std::string_view();
-    info.source = r.source && r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
+    info.source = r.source && r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic
+                                                                       : filters::kRtsBgp;
     info.preference = r.source ? r.source->preference : 100;
     filters::RunOutput out;
     return vm_->run(*filter_, info, a, out) == filters::Verdict::Accept;
@@ -405,18 +430,22 @@ class RouteOutput final : public Output {
       for (const auto& r : st.routes) {
         if (r.prefix != p) continue;
         switch (r.kind) {
-          case conf::StaticRoute::Kind::Blackhole: return "blackhole";
-          case conf::StaticRoute::Kind::Unreachable: return "unreachable";
-          case conf::StaticRoute::Kind::Prohibit: return "prohibited";
-          case conf::StaticRoute::Kind::Via: return "unicast";
+          case conf::StaticRoute::Kind::Blackhole:
+            return "blackhole";
+          case conf::StaticRoute::Kind::Unreachable:
+            return "unreachable";
+          case conf::StaticRoute::Kind::Prohibit:
+            return "prohibited";
+          case conf::StaticRoute::Kind::Via:
+            return "unicast";
         }
       }
     }
     return "unicast";
   }
 
-  void show_path(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d, const rib::Route& r,
-                 const rib::PathAttributes& a, bool is_best, bool& first) {
+  void show_path(cli::ReplyWriter& w, const Prefix& p, const rib::Destination& d,
+                 const rib::Route& r, const rib::PathAttributes& a, bool is_best, bool& first) {
     if (!stats_) header(w, p.family());
     const rib::RouteSource* src = r.source;
     const bool bgp = src && src->kind != rib::SourceKind::Local;
@@ -424,7 +453,8 @@ class RouteOutput final : public Output {
     std::string when = format_time(
         to_system(server_.started_at() + std::chrono::seconds(r.since())), time_format_);
     std::string from;
-    if (bgp && src->neighbor_address != a.next_hop) from = " from " + src->neighbor_address.to_string();
+    if (bgp && src->neighbor_address != a.next_hop)
+      from = " from " + src->neighbor_address.to_string();
     std::string info;
     if (bgp) {
       const rib::AsPath* path = a.as_path.get();
@@ -436,12 +466,13 @@ class RouteOutput final : public Output {
     const char* dest = "unicast";
     if (!bgp && src && a.next_hop.is_zero()) dest = special_dest(src->name, p);
     char buf[512];
-    std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s", first ? p.to_string().c_str() : "", dest,
-                  proto.c_str(), when.c_str(), from.c_str(), is_best ? " *" : "", src ? src->preference : 0,
-                  info.c_str());
+    std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s",
+                  first ? p.to_string().c_str() : "", dest, proto.c_str(), when.c_str(),
+                  from.c_str(), is_best ? " *" : "", src ? src->preference : 0, info.c_str());
     first = false;
     w.line(code::kRouteList, buf);
-    if (std::string_view(dest) == "unicast") w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
+    if (std::string_view(dest) == "unicast")
+      w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
     if (!all_) return;
     w.line(code::kRouteDetails, bgp ? "\tType: BGP univ" : "\tType: static univ");
     w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best));
@@ -450,8 +481,10 @@ class RouteOutput final : public Output {
 
   std::string decision(const rib::Destination& d, const rib::Route& r, bool is_best) const {
     std::string s;
-    if (r.filtered()) s = "filtered (rejected by the import filter)";
-    else if (is_best) s = "best (" + std::string(rib::to_string(server_.rib().reason(d))) + ")";
+    if (r.filtered())
+      s = "filtered (rejected by the import filter)";
+    else if (is_best)
+      s = "best (" + std::string(rib::to_string(server_.rib().reason(d))) + ")";
     else if (const rib::Route* b = d.best_route()) {
       rib::Comparison cmp = rib::compare(*b, r, server_.rib().config());
       s = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
@@ -477,11 +510,13 @@ class RouteOutput final : public Output {
     if (a.has(AttrType::LocalPref)) line("BGP.local_pref: " + std::to_string(a.local_pref));
     if (a.has(AttrType::AtomicAggregate)) line("BGP.atomic_aggr:");
     if (a.has(AttrType::Aggregator))
-      line("BGP.aggregator: " + ipv4_text(a.aggregator.address) + " AS" + std::to_string(a.aggregator.asn));
+      line("BGP.aggregator: " + ipv4_text(a.aggregator.address) + " AS" +
+           std::to_string(a.aggregator.asn));
     if (a.communities && !a.communities->empty()) {
       std::string s;
       for (uint32_t c : a.communities->values)
-        s += (s.empty() ? "(" : " (") + std::to_string(c >> 16) + "," + std::to_string(c & 0xffff) + ")";
+        s += (s.empty() ? "(" : " (") + std::to_string(c >> 16) + "," + std::to_string(c & 0xffff) +
+             ")";
       line("BGP.community: " + s);
     }
     if (a.has(AttrType::OriginatorId)) line("BGP.originator_id: " + ipv4_text(a.originator_id));
@@ -492,14 +527,15 @@ class RouteOutput final : public Output {
     }
     if (a.ext_communities && !a.ext_communities->empty()) {
       std::string s;
-      for (uint64_t c : a.ext_communities->values) s += (s.empty() ? "" : " ") + filters::format_ec(c);
+      for (uint64_t c : a.ext_communities->values)
+        s += (s.empty() ? "" : " ") + filters::format_ec(c);
       line("BGP.ext_community: " + s);
     }
     if (a.large_communities && !a.large_communities->empty()) {
       std::string s;
       for (const auto& c : a.large_communities->values)
-        s += (s.empty() ? "(" : " (") + std::to_string(c.global) + ", " + std::to_string(c.local1) + ", " +
-             std::to_string(c.local2) + ")";
+        s += (s.empty() ? "(" : " (") + std::to_string(c.global) + ", " + std::to_string(c.local1) +
+             ", " + std::to_string(c.local2) + ")";
       line("BGP.large_community: " + s);
     }
     if (a.has(AttrType::Otc)) line("BGP.otc: " + std::to_string(a.otc));
@@ -522,8 +558,8 @@ class RouteOutput final : public Output {
   std::vector<Family> families_;
   std::vector<Prefix> prefixes_;
   std::size_t pos_ = 0;
-  std::vector<Prefix> unordered_;    // while building_: the unordered snapshot
-  std::vector<uint32_t> start_;      // while building_: bucket counts, then write cursors
+  std::vector<Prefix> unordered_;  // while building_: the unordered snapshot
+  std::vector<uint32_t> start_;    // while building_: bucket counts, then write cursors
   std::size_t build_pos_ = 0;
   int building_ = 0;                 // 0 done, 1 counting, 2 scattering
   std::vector<std::size_t> bounds_;  // start of each non-empty bucket of prefixes_, then its size

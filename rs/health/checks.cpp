@@ -12,8 +12,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 #include "rs/health/child.hpp"
 
@@ -74,19 +74,20 @@ class CommandProbe final : public Probe {
   void read(boost::asio::posix::stream_descriptor& s) {
     auto alive = alive_;
     const uint64_t g = run_gen_;
-    s.async_read_some(boost::asio::buffer(buf_), [this, alive, g, &s](const boost::system::error_code& ec, std::size_t n) {
-      if (!*alive || g != run_gen_) return;  // a finished run: `s` may be gone
-      if (ec) {
-        boost::system::error_code ignore;
-        s.close(ignore);
-        --open_streams_;
-        maybe_finish();
-        return;
-      }
-      if (output_.size() < kMaxOutput)
-        output_.append(buf_.data(), std::min(n, kMaxOutput - output_.size()));
-      read(s);
-    });
+    s.async_read_some(boost::asio::buffer(buf_),
+                      [this, alive, g, &s](const boost::system::error_code& ec, std::size_t n) {
+                        if (!*alive || g != run_gen_) return;  // a finished run: `s` may be gone
+                        if (ec) {
+                          boost::system::error_code ignore;
+                          s.close(ignore);
+                          --open_streams_;
+                          maybe_finish();
+                          return;
+                        }
+                        if (output_.size() < kMaxOutput)
+                          output_.append(buf_.data(), std::min(n, kMaxOutput - output_.size()));
+                        read(s);
+                      });
   }
   // Done when the child was reaped and both pipes reached EOF (or the group was killed).
   void maybe_finish() {
@@ -96,7 +97,8 @@ class CommandProbe final : public Probe {
     r.ok = !timed_out_ && status_.ok();
     r.timed_out = timed_out_;
     r.duration_ms = ms_since(started_);
-    while (!output_.empty() && (output_.back() == '\n' || output_.back() == '\r')) output_.pop_back();
+    while (!output_.empty() && (output_.back() == '\n' || output_.back() == '\r'))
+      output_.pop_back();
     r.output = timed_out_ ? "timed out, process group killed" : status_.to_string();
     if (!output_.empty()) r.output += ": " + output_;
     // Close the pipes now (a process that left the group may still hold the write ends); the
@@ -130,8 +132,8 @@ class CommandProbe final : public Probe {
 // TCP connect, and HTTP GET on top of it.
 class NetProbe final : public Probe {
  public:
-  NetProbe(boost::asio::io_context& io, rib::IpAddress addr, uint16_t port, std::optional<HttpUrl> http,
-           uint32_t expect)
+  NetProbe(boost::asio::io_context& io, rib::IpAddress addr, uint16_t port,
+           std::optional<HttpUrl> http, uint32_t expect)
       : io_(io), addr_(addr), port_(port), http_(std::move(http)), expect_(expect), timer_(io) {}
   ~NetProbe() override { *alive_ = false; }
 
@@ -171,21 +173,24 @@ class NetProbe final : public Probe {
  private:
   void read_status(uint64_t g) {
     auto alive = alive_;
-    sock_->async_read_some(boost::asio::buffer(buf_), [this, alive, g](const boost::system::error_code& ec, std::size_t n) {
-      if (!*alive || g != gen_) return;
-      response_.append(buf_.data(), n);
-      auto eol = response_.find('\n');
-      if (eol == std::string::npos && !ec && response_.size() < 1024) return read_status(g);
-      std::string line = response_.substr(0, std::min(eol, response_.size()));
-      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-      // "HTTP/1.x NNN reason"
-      unsigned status = 0;
-      auto sp = line.find(' ');
-      if (line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && line.size() >= sp + 4)
-        std::from_chars(line.data() + sp + 1, line.data() + sp + 4, status);
-      if (status == 0) return finish(false, ec ? "read: " + ec.message() : "not an HTTP response", false);
-      finish(status == expect_, line, false);
-    });
+    sock_->async_read_some(
+        boost::asio::buffer(buf_),
+        [this, alive, g](const boost::system::error_code& ec, std::size_t n) {
+          if (!*alive || g != gen_) return;
+          response_.append(buf_.data(), n);
+          auto eol = response_.find('\n');
+          if (eol == std::string::npos && !ec && response_.size() < 1024) return read_status(g);
+          std::string line = response_.substr(0, std::min(eol, response_.size()));
+          while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+          // "HTTP/1.x NNN reason"
+          unsigned status = 0;
+          auto sp = line.find(' ');
+          if (line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && line.size() >= sp + 4)
+            std::from_chars(line.data() + sp + 1, line.data() + sp + 4, status);
+          if (status == 0)
+            return finish(false, ec ? "read: " + ec.message() : "not an HTTP response", false);
+          finish(status == expect_, line, false);
+        });
   }
   void finish(bool ok, std::string output, bool timed_out) {
     ++gen_;
@@ -224,7 +229,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
   std::string_view hostport = url.substr(0, slash);
   if (slash != std::string_view::npos) u.path = std::string(url.substr(slash));
   for (char c : u.path)
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return std::nullopt;  // no header injection
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return std::nullopt;  // no header injection
   std::string_view host = hostport;
   if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
     auto close = hostport.find(']');
@@ -242,7 +248,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
       auto p = hostport.substr(colon + 1);
       unsigned port = 0;
       auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-      if (ec != std::errc() || ptr != p.data() + p.size() || port == 0 || port > 65535) return std::nullopt;
+      if (ec != std::errc() || ptr != p.data() + p.size() || port == 0 || port > 65535)
+        return std::nullopt;
       u.port = static_cast<uint16_t>(port);
     }
   } else {
@@ -252,19 +259,23 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
       auto p = hostport.substr(colon + 1);
       unsigned port = 0;
       auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-      if (ec != std::errc() || ptr != p.data() + p.size() || port == 0 || port > 65535) return std::nullopt;
+      if (ec != std::errc() || ptr != p.data() + p.size() || port == 0 || port > 65535)
+        return std::nullopt;
       u.port = static_cast<uint16_t>(port);
     }
   }
   u.host = std::string(host);
-  if (host == "localhost") u.address = rib::IpAddress::v4(0x7f000001);
-  else if (auto ip = rib::IpAddress::parse(host)) u.address = *ip;
-  else return std::nullopt;
+  if (host == "localhost")
+    u.address = rib::IpAddress::v4(0x7f000001);
+  else if (auto ip = rib::IpAddress::parse(host))
+    u.address = *ip;
+  else
+    return std::nullopt;
   return u;
 }
 
-std::unique_ptr<Probe> make_probe(boost::asio::io_context& io, const conf::HealthCheckConfig::Check& c,
-                                  std::string& error) {
+std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
+                                  const conf::HealthCheckConfig::Check& c, std::string& error) {
   using Kind = conf::HealthCheckConfig::Check::Kind;
   switch (c.kind) {
     case Kind::Command: {

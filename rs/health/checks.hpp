@@ -43,6 +43,7 @@ class Probe {
 
 // nullptr with `error` set when the check cannot be built (bad URL, empty argv).
 [[nodiscard]] std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
-                                                const conf::HealthCheckConfig::Check& c, std::string& error);
+                                                const conf::HealthCheckConfig::Check& c,
+                                                std::string& error);
 
 }  // namespace rs::health

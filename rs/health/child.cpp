@@ -2,8 +2,8 @@
 // child inherits them; posix_spawn's file actions dup2 the child ends onto 0/1/2 (dup2 clears the
 // flag on the copy only) and close every descriptor above 2, so BGP sockets opened without
 // SOCK_CLOEXEC never reach a check. POSIX_SPAWN_SETPGROUP makes the child a group leader;
-// SETSIGDEF and SETSIGMASK undo the daemon's ignored SIGPIPE and blocked signals (both survive exec).
-// Exit is awaited on a pidfd (readable when the process terminates), then waitpid(pid) reaps
+// SETSIGDEF and SETSIGMASK undo the daemon's ignored SIGPIPE and blocked signals (both survive
+// exec). Exit is awaited on a pidfd (readable when the process terminates), then waitpid(pid) reaps
 // exactly this child; a 20 ms waitpid(WNOHANG) poll replaces the pidfd on old kernels.
 #include "rs/health/child.hpp"
 
@@ -29,8 +29,10 @@ std::vector<std::string> split_argv(std::string_view command) {
   char quote = 0;
   for (char c : command) {
     if (quote) {
-      if (c == quote) quote = 0;
-      else cur += c;
+      if (c == quote)
+        quote = 0;
+      else
+        cur += c;
       continue;
     }
     if (c == '"' || c == '\'') {
@@ -66,7 +68,8 @@ Child::~Child() {
   }
 }
 
-std::string Child::spawn(const std::vector<std::string>& argv, bool want_stdin, ExitHandler on_exit) {
+std::string Child::spawn(const std::vector<std::string>& argv, bool want_stdin,
+                         ExitHandler on_exit) {
   if (argv.empty() || argv[0].empty()) return "empty command";
   if (want_stdin) {
     // Writing to the stdin of a program that exited must be EPIPE, not a fatal SIGPIPE (the daemon
@@ -106,7 +109,8 @@ std::string Child::spawn(const std::vector<std::string>& argv, bool want_stdin, 
   posix_spawnattr_setsigmask(&attr, &mask);
   posix_spawnattr_setsigdefault(&attr, &def);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -149,7 +153,9 @@ void Child::terminate(int grace_ms) {
   for (int waited = 0; waited <= grace_ms; waited += 10) {
     siginfo_t si{};
     // WNOWAIT: look without reaping, so the group id stays ours for the final SIGKILL.
-    if (::waitid(P_PID, static_cast<id_t>(pid_), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid_) break;
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == pid_)
+      break;
     ::usleep(10000);
   }
   ::kill(-pid_, SIGKILL);
@@ -199,8 +205,10 @@ void Child::try_reap() {
   if (!pidfd_.is_open()) ::kill(-pid_, SIGKILL);  // best effort on old kernels
   ExitStatus es;
   if (r == pid_) {
-    if (WIFEXITED(st)) es.code = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st)) es.signal = WTERMSIG(st);
+    if (WIFEXITED(st))
+      es.code = WEXITSTATUS(st);
+    else if (WIFSIGNALED(st))
+      es.signal = WTERMSIG(st);
   }
   pid_ = -1;
   boost::system::error_code ignore;

@@ -24,8 +24,8 @@ namespace rs::health {
 [[nodiscard]] std::vector<std::string> split_argv(std::string_view command);
 
 struct ExitStatus {
-  int code = -1;    // exit code, or -1 when killed
-  int signal = 0;   // the signal that killed it
+  int code = -1;   // exit code, or -1 when killed
+  int signal = 0;  // the signal that killed it
   bool ok() const { return code == 0; }
   std::string to_string() const;
 };
@@ -33,7 +33,8 @@ struct ExitStatus {
 class Child {
  public:
   using ExitHandler = std::function<void(ExitStatus)>;
-  explicit Child(boost::asio::io_context& io) : out_(io), err_(io), in_(io), pidfd_(io), poll_(io) {}
+  explicit Child(boost::asio::io_context& io)
+      : out_(io), err_(io), in_(io), pidfd_(io), poll_(io) {}
   ~Child();  // kills the process group (SIGKILL) and reaps it if still running
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -41,7 +42,8 @@ class Child {
   // Starts argv[0] (searched in PATH) with pipes on stdin (if want_stdin), stdout and stderr.
   // With a stdin pipe, SIGPIPE is ignored process-wide from then on (writes fail with EPIPE).
   // Returns an error text, empty on success. on_exit runs once, after the child was reaped.
-  [[nodiscard]] std::string spawn(const std::vector<std::string>& argv, bool want_stdin, ExitHandler on_exit);
+  [[nodiscard]] std::string spawn(const std::vector<std::string>& argv, bool want_stdin,
+                                  ExitHandler on_exit);
   // SIGKILL (or `sig`) to the whole process group.
   void kill_group(int sig);
   // Synchronous stop: SIGTERM to the group, up to grace_ms for the leader to exit, then SIGKILL;

@@ -35,7 +35,9 @@ std::vector<Word> split_words(std::string_view line) {
       continue;
     }
     std::size_t j = i;
-    while (j < line.size() && std::string_view(" \t\r\n[](),").find(line[j]) == std::string_view::npos) ++j;
+    while (j < line.size() &&
+           std::string_view(" \t\r\n[](),").find(line[j]) == std::string_view::npos)
+      ++j;
     out.push_back({line.substr(i, j - i), i});
     i = j;
   }
@@ -91,7 +93,8 @@ std::optional<rib::Community> parse_community(std::string_view s) {
 std::optional<rib::LargeCommunity> parse_large(std::string_view s) {
   auto parts = split_colon(s);
   if (parts.size() != 3) return std::nullopt;
-  auto a = to_uint<uint32_t>(parts[0]), b = to_uint<uint32_t>(parts[1]), c = to_uint<uint32_t>(parts[2]);
+  auto a = to_uint<uint32_t>(parts[0]), b = to_uint<uint32_t>(parts[1]),
+       c = to_uint<uint32_t>(parts[2]);
   if (!a || !b || !c) return std::nullopt;
   return rib::LargeCommunity{*a, *b, *c};
 }
@@ -105,15 +108,18 @@ class Reader {
     if (!selector()) return Err(error_);
     if (at_end()) return fail("a command expected after the neighbor selector");
     const Word verb = next();
-    if (verb.text == "announce") cmd_.kind = ApiCommand::Kind::Announce;
-    else if (verb.text == "withdraw") cmd_.kind = ApiCommand::Kind::Withdraw;
+    if (verb.text == "announce")
+      cmd_.kind = ApiCommand::Kind::Announce;
+    else if (verb.text == "withdraw")
+      cmd_.kind = ApiCommand::Kind::Withdraw;
     else if (verb.text == "version" || verb.text == "shutdown" || verb.text == "reload" ||
              verb.text == "restart" || verb.text == "flush" || verb.text == "clear" ||
              verb.text == "show" || verb.text == "help" || verb.text == "enable-ack" ||
              verb.text == "disable-ack" || verb.text == "silence-ack")
       return ignored();
     else
-      return fail_at(verb, "unknown command '" + std::string(verb.text) + "' (expected announce or withdraw)");
+      return fail_at(
+          verb, "unknown command '" + std::string(verb.text) + "' (expected announce or withdraw)");
     if (at_end()) return fail("'route', 'attributes', 'eor' or a family expected");
     const Word what = next();
     if (what.text == "route") {
@@ -122,17 +128,20 @@ class Reader {
       if (at_end() || peek().text != "unicast")
         return fail_at(at_end() ? what : peek(), "only the unicast family is carried");
       next();
-      if (!one_route(what.text == "ipv4" ? rib::Family::Ipv4 : rib::Family::Ipv6)) return Err(error_);
+      if (!one_route(what.text == "ipv4" ? rib::Family::Ipv4 : rib::Family::Ipv6))
+        return Err(error_);
     } else if (what.text == "attributes") {
       if (!attributes(true)) return Err(error_);
       if (cmd_.routes.empty()) return fail("'nlri' with at least one prefix expected");
     } else if (what.text == "eor") {
-      if (cmd_.kind != ApiCommand::Kind::Announce) return fail_at(what, "'withdraw eor' is not a command");
+      if (cmd_.kind != ApiCommand::Kind::Announce)
+        return fail_at(what, "'withdraw eor' is not a command");
       cmd_.kind = ApiCommand::Kind::EndOfRib;
       cmd_.eor_family = rib::Family::Ipv4;
       if (!at_end()) {
         const Word afi = next();
-        if (afi.text != "ipv4" && afi.text != "ipv6") return fail_at(afi, "'ipv4' or 'ipv6' expected");
+        if (afi.text != "ipv4" && afi.text != "ipv6")
+          return fail_at(afi, "'ipv4' or 'ipv6' expected");
         if (at_end() || peek().text != "unicast")
           return fail_at(at_end() ? afi : peek(), "only the unicast family is carried");
         next();
@@ -140,7 +149,8 @@ class Reader {
       }
       if (!at_end()) return fail_at(peek(), "unexpected '" + std::string(peek().text) + "'");
       return std::move(cmd_);
-    } else if (what.text == "route-refresh" || what.text == "operational" || what.text == "watchdog") {
+    } else if (what.text == "route-refresh" || what.text == "operational" ||
+               what.text == "watchdog") {
       return ignored();
     } else {
       return fail_at(what, "'route', 'attributes', 'eor' or 'ipv4|ipv6 unicast' expected, got '" +
@@ -176,7 +186,9 @@ class Reader {
     return Err(error_);
   }
   bool bad(const Word& w, std::string msg) { return set_error(w.col, std::move(msg)); }
-  bool missing(std::string what) { return set_error(line_.size(), what + " expected at the end of the line"); }
+  bool missing(std::string what) {
+    return set_error(line_.size(), what + " expected at the end of the line");
+  }
 
   // neighbor IP [local-ip IP] [local-as N] [peer-as N] [router-id IP] [family-allowed X] [, ...]
   bool selector() {
@@ -189,7 +201,8 @@ class Reader {
       cmd_.neighbors.push_back(*ip);
       while (!at_end()) {
         const auto t = peek().text;
-        if (t == "local-ip" || t == "local-as" || t == "peer-as" || t == "router-id" || t == "family-allowed") {
+        if (t == "local-ip" || t == "local-as" || t == "peer-as" || t == "router-id" ||
+            t == "family-allowed") {
           next();
           if (at_end()) return missing("a value for '" + std::string(t) + "'");
           next();
@@ -308,7 +321,9 @@ class Reader {
       a.value.push_back(static_cast<uint8_t>(*b));
     }
     auto& v = cmd_.attrs.unknown.values;
-    v.insert(std::upper_bound(v.begin(), v.end(), a, [](const auto& x, const auto& y) { return x.type < y.type; }), a);
+    v.insert(std::upper_bound(v.begin(), v.end(), a,
+                              [](const auto& x, const auto& y) { return x.type < y.type; }),
+             a);
     return true;
   }
 
@@ -341,10 +356,14 @@ class Reader {
       } else if (k == "origin") {
         if (at_end()) return missing("igp, egp or incomplete");
         const Word w = next();
-        if (w.text == "igp" || w.text == "IGP") a.set_origin(rib::Origin::Igp);
-        else if (w.text == "egp" || w.text == "EGP") a.set_origin(rib::Origin::Egp);
-        else if (w.text == "incomplete" || w.text == "INCOMPLETE") a.set_origin(rib::Origin::Incomplete);
-        else return bad(w, "origin must be igp, egp or incomplete, not '" + std::string(w.text) + "'");
+        if (w.text == "igp" || w.text == "IGP")
+          a.set_origin(rib::Origin::Igp);
+        else if (w.text == "egp" || w.text == "EGP")
+          a.set_origin(rib::Origin::Egp);
+        else if (w.text == "incomplete" || w.text == "INCOMPLETE")
+          a.set_origin(rib::Origin::Incomplete);
+        else
+          return bad(w, "origin must be igp, egp or incomplete, not '" + std::string(w.text) + "'");
       } else if (k == "as-path") {
         if (!as_path()) return false;
       } else if (k == "community" || k == "communities") {
@@ -361,7 +380,8 @@ class Reader {
         a.large_communities.values.clear();
         if (!list(kw, [&](const Word& w) {
               auto c = parse_large(w.text);
-              if (!c) return bad(w, "'" + std::string(w.text) + "' is not a large community (A:B:C)");
+              if (!c)
+                return bad(w, "'" + std::string(w.text) + "' is not a large community (A:B:C)");
               a.large_communities.values.push_back(*c);
               return true;
             }))
@@ -380,7 +400,8 @@ class Reader {
       } else if (k == "path-information") {
         if (at_end()) return missing("a path identifier");
         const Word w = next();
-        auto v = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
+        auto v = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text)
+                                                              : to_uint<uint32_t>(w.text);
         if (!v) return bad(w, "'" + std::string(w.text) + "' is not a path identifier");
         path_id_ = *v;
       } else if (k == "atomic-aggregate") {
@@ -411,7 +432,8 @@ class Reader {
       } else if (k == "cluster-list") {
         a.cluster_list.values.clear();
         if (!list(kw, [&](const Word& w) {
-              auto ip = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text) : to_uint<uint32_t>(w.text);
+              auto ip = (w.text.find('.') != std::string_view::npos) ? ipv4_u32(w.text)
+                                                                     : to_uint<uint32_t>(w.text);
               if (!ip) return bad(w, "'" + std::string(w.text) + "' is not a cluster id");
               a.cluster_list.values.push_back(*ip);
               return true;
@@ -436,7 +458,8 @@ class Reader {
         for (auto& r : cmd_.routes) r.path_id = path_id_;
       } else if (k == "rd" || k == "route-distinguisher" || k == "label" || k == "bgp-prefix-sid" ||
                  k == "esi" || k == "mac") {
-        return bad(kw, "'" + std::string(k) + "' belongs to a family rsd does not carry (unicast only)");
+        return bad(
+            kw, "'" + std::string(k) + "' belongs to a family rsd does not carry (unicast only)");
       } else {
         return bad(kw, "unknown attribute '" + std::string(k) + "'");
       }
@@ -455,7 +478,8 @@ class Reader {
 }  // namespace
 
 std::optional<rib::ExtCommunity> parse_ext_community(std::string_view text) {
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) return to_uint<uint64_t>(text);
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    return to_uint<uint64_t>(text);
   auto parts = split_colon(text);
   if (parts.empty()) return std::nullopt;
   const auto kind = parts[0];
@@ -467,10 +491,14 @@ std::optional<rib::ExtCommunity> parse_ext_community(std::string_view text) {
   }
   if (parts.size() != 3) return std::nullopt;
   uint64_t subtype = 0;
-  if (kind == "target") subtype = 0x02;
-  else if (kind == "origin") subtype = 0x03;
-  else if (kind == "redirect") subtype = 0x08;
-  else return std::nullopt;
+  if (kind == "target")
+    subtype = 0x02;
+  else if (kind == "origin")
+    subtype = 0x03;
+  else if (kind == "redirect")
+    subtype = 0x08;
+  else
+    return std::nullopt;
   const auto ga = parts[1], la = parts[2];
   if (kind == "redirect") {  // RFC 5575 7: 0x8008, two-octet AS + 4-octet value
     auto as = to_uint<uint64_t>(ga, 0xFFFF);
@@ -486,7 +514,9 @@ std::optional<rib::ExtCommunity> parse_ext_community(std::string_view text) {
   }
   auto as = to_uint<uint64_t>(ga, 0xFFFFFFFF);
   if (!as) return std::nullopt;
-  std::optional<uint64_t> v = (la.find('.') != std::string_view::npos) ? std::optional<uint64_t>(ipv4_u32(la)) : to_uint<uint64_t>(la, 0xFFFFFFFF);
+  std::optional<uint64_t> v = (la.find('.') != std::string_view::npos)
+                                  ? std::optional<uint64_t>(ipv4_u32(la))
+                                  : to_uint<uint64_t>(la, 0xFFFFFFFF);
   if (!v) return std::nullopt;
   if (*as > 0xFFFF) {  // RFC 5668: four-octet AS specific, type 0x02, 2-octet value
     if (*v > 0xFFFF) return std::nullopt;

@@ -40,7 +40,7 @@ struct ApiCommand {
   Kind kind = Kind::Announce;
   std::vector<rib::IpAddress> neighbors;  // the `neighbor` selector; empty = every neighbor
   std::vector<ApiRoute> routes;
-  rib::AttrBuilder attrs;     // next hop set unless next_hop_self
+  rib::AttrBuilder attrs;      // next hop set unless next_hop_self
   bool next_hop_self = false;  // `next-hop self`: the process's next hop, else the router id
   std::optional<rib::Family> eor_family;
 };

@@ -17,15 +17,15 @@ namespace rs::health {
 
 namespace {
 bool same_process(const conf::ProcessConfig& a, const conf::ProcessConfig& b) {
-  return a.run == b.run && a.shell == b.shell && a.encoder == b.encoder && a.next_hop == b.next_hop &&
-         a.ack == b.ack && a.keep_routes == b.keep_routes;
+  return a.run == b.run && a.shell == b.shell && a.encoder == b.encoder &&
+         a.next_hop == b.next_hop && a.ack == b.ack && a.keep_routes == b.keep_routes;
 }
 bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig& b) {
   if (a.checks.size() != b.checks.size() || a.routes.size() != b.routes.size()) return false;
   for (std::size_t i = 0; i < a.checks.size(); ++i) {
     const auto &x = a.checks[i], &y = b.checks[i];
-    if (x.kind != y.kind || x.target != y.target || x.expect != y.expect || x.address != y.address ||
-        x.port != y.port)
+    if (x.kind != y.kind || x.target != y.target || x.expect != y.expect ||
+        x.address != y.address || x.port != y.port)
       return false;
   }
   for (std::size_t i = 0; i < a.routes.size(); ++i)
@@ -33,12 +33,15 @@ bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig&
         a.routes[i].med != b.routes[i].med)
       return false;
   for (int i = 0; i < 3; ++i)
-    if (a.communities[i].communities != b.communities[i].communities || a.communities[i].large != b.communities[i].large)
+    if (a.communities[i].communities != b.communities[i].communities ||
+        a.communities[i].large != b.communities[i].large)
       return false;
   return a.interval == b.interval && a.fast_interval == b.fast_interval && a.timeout == b.timeout &&
-         a.rise == b.rise && a.fall == b.fall && a.down_med == b.down_med && a.disabled_med == b.disabled_med &&
-         a.withdraw_on_down == b.withdraw_on_down && a.disable_file == b.disable_file && a.increase == b.increase &&
-         a.flap_count == b.flap_count && a.flap_window == b.flap_window && a.flap_hold == b.flap_hold;
+         a.rise == b.rise && a.fall == b.fall && a.down_med == b.down_med &&
+         a.disabled_med == b.disabled_med && a.withdraw_on_down == b.withdraw_on_down &&
+         a.disable_file == b.disable_file && a.increase == b.increase &&
+         a.flap_count == b.flap_count && a.flap_window == b.flap_window &&
+         a.flap_hold == b.flap_hold;
 }
 constexpr auto kPendingMax = std::chrono::seconds(30);
 constexpr std::size_t kSamplesPerCheck = 100;
@@ -76,7 +79,8 @@ std::string HealthManager::start(std::function<void()> ready) {
     auto alive = alive_;
     hold_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
       if (!*alive || ec || ready_fired_) return;
-      spdlog::warn("health: startup hold passed before every check and process reported; exporting now");
+      spdlog::warn(
+          "health: startup hold passed before every check and process reported; exporting now");
       ready_fired_ = true;
       if (ready_) ready_();
     });
@@ -85,13 +89,15 @@ std::string HealthManager::start(std::function<void()> ready) {
   return problems;
 }
 
-std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckConfig& hc, std::string& problems) {
+std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckConfig& hc,
+                                                       std::string& problems) {
   std::string err;
   const rib::IpAddress router_id = cfg_->router_id.value_or(rib::IpAddress::v4(0));
   auto c = std::make_unique<HealthCheck>(io_, hc, sink_, router_id, err);
   if (!err.empty()) problems += "healthcheck " + hc.name + ": " + err + "\n";
   auto alive = alive_;
-  c->on_announce = [this, alive](const std::string& name, std::chrono::steady_clock::time_point verdict) {
+  c->on_announce = [this, alive](const std::string& name,
+                                 std::chrono::steady_clock::time_point verdict) {
     if (!*alive) return;
     pending_.push_back({name, verdict, {}});
     ++failover_stats_[name].route_changes;
@@ -104,7 +110,8 @@ std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckCo
   return c;
 }
 
-std::unique_ptr<Process> HealthManager::make_process(const conf::ProcessConfig& pc, rib::IpAddress router_id) {
+std::unique_ptr<Process> HealthManager::make_process(const conf::ProcessConfig& pc,
+                                                     rib::IpAddress router_id) {
   auto p = std::make_unique<Process>(io_, pc, sink_, router_id);
   auto alive = alive_;
   const std::string key = "process " + pc.name;
@@ -128,8 +135,9 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
   // Processes.
   std::vector<std::unique_ptr<Process>> procs;
   for (const auto& pc : next.processes) {
-    auto it = std::find_if(processes_.begin(), processes_.end(), [&](const auto& p) { return p->name() == pc.name; });
-    if (it != processes_.end() && *it && same_router_id && same_process(( *it)->config(), pc)) {
+    auto it = std::find_if(processes_.begin(), processes_.end(),
+                           [&](const auto& p) { return p->name() == pc.name; });
+    if (it != processes_.end() && *it && same_router_id && same_process((*it)->config(), pc)) {
       procs.push_back(std::move(*it));
       continue;
     }
@@ -152,7 +160,8 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
   // Checks.
   std::vector<std::unique_ptr<HealthCheck>> checks;
   for (const auto& hc : next.healthchecks) {
-    auto it = std::find_if(checks_.begin(), checks_.end(), [&](const auto& c) { return c && c->name() == hc.name; });
+    auto it = std::find_if(checks_.begin(), checks_.end(),
+                           [&](const auto& c) { return c && c->name() == hc.name; });
     if (it != checks_.end() && same_router_id && same_check((*it)->config(), hc)) {
       checks.push_back(std::move(*it));
       continue;
@@ -208,7 +217,8 @@ void HealthManager::check_ready() {
 
 bool HealthManager::all_settled() const {
   return std::all_of(checks_.begin(), checks_.end(), [](const auto& c) { return c->settled(); }) &&
-         std::all_of(processes_.begin(), processes_.end(), [](const auto& p) { return p->settled(); });
+         std::all_of(processes_.begin(), processes_.end(),
+                     [](const auto& p) { return p->settled(); });
 }
 
 HealthCheck* HealthManager::find(const std::string& name) {
@@ -217,10 +227,12 @@ HealthCheck* HealthManager::find(const std::string& name) {
   return nullptr;
 }
 
-void HealthManager::persist(const std::string& name, const std::string& kind, const std::optional<std::string>& value) {
+void HealthManager::persist(const std::string& name, const std::string& kind,
+                            const std::optional<std::string>& value) {
   if (!store_) return;
   std::string err = value ? store_->set(name, kind, *value) : store_->clear(name, kind);
-  if (!err.empty()) spdlog::error("health state file: {} {} {}: {}", name, kind, value.value_or("off"), err);
+  if (!err.empty())
+    spdlog::error("health state file: {} {} {}: {}", name, kind, value.value_or("off"), err);
 }
 
 void HealthManager::restore() {
@@ -228,7 +240,8 @@ void HealthManager::restore() {
   std::string err;
   for (const auto& r : store_->load(err)) {
     if (!find(r.name))
-      spdlog::info("health state file: '{}' is no longer configured; its {} is ignored", r.name, r.kind);
+      spdlog::info("health state file: '{}' is no longer configured; its {} is ignored", r.name,
+                   r.kind);
   }
   if (!err.empty()) spdlog::error("health state file: {}", err);
   for (auto& c : checks_) apply_stored(*c);
@@ -239,9 +252,12 @@ void HealthManager::apply_stored(HealthCheck& c) {
   std::string err;
   for (const auto& r : store_->load(err)) {
     if (r.name != c.name()) continue;
-    if (r.kind == "maintenance") c.set_maintenance(true);
-    else if (r.kind == "disabled") c.set_disabled(true);
-    else if (r.kind == "drain") c.drain(0, 1);  // a drain survives a restart as finished
+    if (r.kind == "maintenance")
+      c.set_maintenance(true);
+    else if (r.kind == "disabled")
+      c.set_disabled(true);
+    else if (r.kind == "drain")
+      c.drain(0, 1);  // a drain survives a restart as finished
     spdlog::info("health: {} restored to {} (since {})", r.name, r.kind, r.since);
   }
 }

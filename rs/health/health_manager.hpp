@@ -56,7 +56,8 @@ class HealthManager {
   std::string reconfigure(const conf::Config& next);
 
   // Operator commands; an empty string on success, else the error for the CLI.
-  [[nodiscard]] std::string drain(const std::string& name, uint64_t over_ms = 300000, uint32_t steps = 10);
+  [[nodiscard]] std::string drain(const std::string& name, uint64_t over_ms = 300000,
+                                  uint32_t steps = 10);
   [[nodiscard]] std::string undrain(const std::string& name);
   [[nodiscard]] std::string maintenance(const std::string& name, bool on);
   [[nodiscard]] std::string set_enabled(const std::string& name, bool enabled);
@@ -81,7 +82,8 @@ class HealthManager {
   void check_ready();
   std::unique_ptr<HealthCheck> make_check(const conf::HealthCheckConfig& hc, std::string& problems);
   std::unique_ptr<Process> make_process(const conf::ProcessConfig& pc, rib::IpAddress router_id);
-  void persist(const std::string& name, const std::string& kind, const std::optional<std::string>& value);
+  void persist(const std::string& name, const std::string& kind,
+               const std::optional<std::string>& value);
   void restore();
   void apply_stored(HealthCheck& c);
 

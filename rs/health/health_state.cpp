@@ -7,8 +7,8 @@
 //   DOWN    success -> RISING (UP when rise = 1)      failure -> DOWN
 //   any     disable -> DISABLED;  DISABLED enable -> INIT;  results while DISABLED are ignored
 // The announced phase follows the last settled state, so RISING keeps saying DOWN and FALLING keeps
-// saying UP (no update while a counter runs). Every settle into UP or DOWN after a different one is a
-// flap; more than flap_count of them within flap_window holds the phase at DOWN for flap_hold.
+// saying UP (no update while a counter runs). Every settle into UP or DOWN after a different one is
+// a flap; more than flap_count of them within flap_window holds the phase at DOWN for flap_hold.
 #include "rs/health/health_state.hpp"
 
 #include <algorithm>
@@ -17,22 +17,32 @@ namespace rs::health {
 
 std::string_view to_string(HealthState s) {
   switch (s) {
-    case HealthState::Init: return "INIT";
-    case HealthState::Rising: return "RISING";
-    case HealthState::Up: return "UP";
-    case HealthState::Falling: return "FALLING";
-    case HealthState::Down: return "DOWN";
-    case HealthState::Disabled: return "DISABLED";
+    case HealthState::Init:
+      return "INIT";
+    case HealthState::Rising:
+      return "RISING";
+    case HealthState::Up:
+      return "UP";
+    case HealthState::Falling:
+      return "FALLING";
+    case HealthState::Down:
+      return "DOWN";
+    case HealthState::Disabled:
+      return "DISABLED";
   }
   return "?";
 }
 
 std::string_view to_string(Phase p) {
   switch (p) {
-    case Phase::None: return "none";
-    case Phase::Up: return "up";
-    case Phase::Down: return "down";
-    case Phase::Disabled: return "disabled";
+    case Phase::None:
+      return "none";
+    case Phase::Up:
+      return "up";
+    case Phase::Down:
+      return "down";
+    case Phase::Disabled:
+      return "disabled";
   }
   return "?";
 }
@@ -47,7 +57,9 @@ void StateMachine::settle(HealthState s, uint64_t now_ms) {
   state_ = s;
   count_ = 0;
   settled_ = true;
-  const Phase np = s == HealthState::Up ? Phase::Up : s == HealthState::Down ? Phase::Down : Phase::Disabled;
+  const Phase np = s == HealthState::Up     ? Phase::Up
+                   : s == HealthState::Down ? Phase::Down
+                                            : Phase::Disabled;
   if (np == last_) return;
   if (p_.flap_count && (np == Phase::Up || np == Phase::Down) &&
       (last_ == Phase::Up || last_ == Phase::Down)) {
@@ -69,12 +81,19 @@ bool StateMachine::handle(HealthEvent ev, uint64_t now_ms) {
     case HealthState::Down:
       switch (ev) {
         case HealthEvent::Success:
-          if (p_.rise <= 1) settle(HealthState::Up, now_ms);
-          else state_ = HealthState::Rising, count_ = 1;
+          if (p_.rise <= 1)
+            settle(HealthState::Up, now_ms);
+          else
+            state_ = HealthState::Rising, count_ = 1;
           break;
-        case HealthEvent::Failure: settle(HealthState::Down, now_ms); break;
-        case HealthEvent::Disable: settle(HealthState::Disabled, now_ms); break;
-        case HealthEvent::Enable: break;
+        case HealthEvent::Failure:
+          settle(HealthState::Down, now_ms);
+          break;
+        case HealthEvent::Disable:
+          settle(HealthState::Disabled, now_ms);
+          break;
+        case HealthEvent::Enable:
+          break;
       }
       break;
     case HealthState::Rising:
@@ -82,37 +101,54 @@ bool StateMachine::handle(HealthEvent ev, uint64_t now_ms) {
         case HealthEvent::Success:
           if (++count_ >= p_.rise) settle(HealthState::Up, now_ms);
           break;
-        case HealthEvent::Failure: settle(HealthState::Down, now_ms); break;
-        case HealthEvent::Disable: settle(HealthState::Disabled, now_ms); break;
-        case HealthEvent::Enable: break;
+        case HealthEvent::Failure:
+          settle(HealthState::Down, now_ms);
+          break;
+        case HealthEvent::Disable:
+          settle(HealthState::Disabled, now_ms);
+          break;
+        case HealthEvent::Enable:
+          break;
       }
       break;
     case HealthState::Up:
       switch (ev) {
-        case HealthEvent::Success: break;
-        case HealthEvent::Failure:
-          if (p_.fall <= 1) settle(HealthState::Down, now_ms);
-          else state_ = HealthState::Falling, count_ = 1;
+        case HealthEvent::Success:
           break;
-        case HealthEvent::Disable: settle(HealthState::Disabled, now_ms); break;
-        case HealthEvent::Enable: break;
+        case HealthEvent::Failure:
+          if (p_.fall <= 1)
+            settle(HealthState::Down, now_ms);
+          else
+            state_ = HealthState::Falling, count_ = 1;
+          break;
+        case HealthEvent::Disable:
+          settle(HealthState::Disabled, now_ms);
+          break;
+        case HealthEvent::Enable:
+          break;
       }
       break;
     case HealthState::Falling:
       switch (ev) {
-        case HealthEvent::Success: settle(HealthState::Up, now_ms); break;
+        case HealthEvent::Success:
+          settle(HealthState::Up, now_ms);
+          break;
         case HealthEvent::Failure:
           if (++count_ >= p_.fall) settle(HealthState::Down, now_ms);
           break;
-        case HealthEvent::Disable: settle(HealthState::Disabled, now_ms); break;
-        case HealthEvent::Enable: break;
+        case HealthEvent::Disable:
+          settle(HealthState::Disabled, now_ms);
+          break;
+        case HealthEvent::Enable:
+          break;
       }
       break;
     case HealthState::Disabled:
       switch (ev) {
         case HealthEvent::Success:
         case HealthEvent::Failure:
-        case HealthEvent::Disable: break;
+        case HealthEvent::Disable:
+          break;
         case HealthEvent::Enable:
           state_ = HealthState::Init;
           count_ = 0;
@@ -131,7 +167,8 @@ Phase StateMachine::phase(uint64_t now_ms) const {
   return last_;
 }
 
-uint32_t med_for(Phase phase, Score score, uint32_t base_med, std::size_t index, const MedParams& p) {
+uint32_t med_for(Phase phase, Score score, uint32_t base_med, std::size_t index,
+                 const MedParams& p) {
   uint64_t med = 0;
   switch (phase) {
     case Phase::Up:

@@ -27,7 +27,7 @@ enum class Score : uint8_t { Full, Partial, Low };
 struct StateParams {
   uint32_t rise = 3;
   uint32_t fall = 3;
-  uint32_t flap_count = 0;      // 0 = no flap hold-down
+  uint32_t flap_count = 0;  // 0 = no flap hold-down
   uint64_t flap_window_ms = 60000;
   uint64_t flap_hold_ms = 60000;
 };
@@ -50,7 +50,8 @@ class StateMachine {
   uint64_t transitions() const { return transitions_; }
   // RISING, FALLING and INIT check at the fast interval (ExaBGP's --fast-interval).
   bool fast() const {
-    return state_ == HealthState::Init || state_ == HealthState::Rising || state_ == HealthState::Falling;
+    return state_ == HealthState::Init || state_ == HealthState::Rising ||
+           state_ == HealthState::Falling;
   }
 
  private:

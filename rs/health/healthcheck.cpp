@@ -18,10 +18,13 @@ namespace rs::health {
 namespace {
 std::size_t phase_index(Phase p) {
   switch (p) {
-    case Phase::Up: return 0;
+    case Phase::Up:
+      return 0;
     case Phase::Down:
-    case Phase::None: return 1;
-    case Phase::Disabled: return 2;
+    case Phase::None:
+      return 1;
+    case Phase::Disabled:
+      return 2;
   }
   return 1;
 }
@@ -33,13 +36,14 @@ uint64_t HealthCheck::steady_ms() {
                                    .count());
 }
 
-HealthCheck::HealthCheck(boost::asio::io_context& io, const conf::HealthCheckConfig& cfg, RouteSink& sink,
-                         rib::IpAddress default_next_hop, std::string& error)
+HealthCheck::HealthCheck(boost::asio::io_context& io, const conf::HealthCheckConfig& cfg,
+                         RouteSink& sink, rib::IpAddress default_next_hop, std::string& error)
     : io_(io),
       cfg_(cfg),
       sink_(sink),
       default_next_hop_(default_next_hop),
-      sm_(StateParams{cfg.rise, cfg.fall, cfg.flap_count, cfg.flap_window.us / 1000, cfg.flap_hold.us / 1000}),
+      sm_(StateParams{cfg.rise, cfg.fall, cfg.flap_count, cfg.flap_window.us / 1000,
+                      cfg.flap_hold.us / 1000}),
       timer_(io),
       drain_timer_(io),
       hold_timer_(io) {
@@ -100,7 +104,8 @@ void HealthCheck::run_probes() {
   file_present_ = disable_file_present();
   if (file_present_ || maintenance_) {
     // ExaBGP's disable file: no probes, the service announces its disabled MED.
-    if (sm_.state() != HealthState::Disabled && sm_.handle(HealthEvent::Disable, now)) last_change_ms_ = now;
+    if (sm_.state() != HealthState::Disabled && sm_.handle(HealthEvent::Disable, now))
+      last_change_ms_ = now;
     update_routes(std::chrono::steady_clock::now());
     schedule(cfg_.interval.us / 1000);
     return;
@@ -155,8 +160,8 @@ void HealthCheck::evaluate() {
     std::string why;
     for (const auto& r : results_)
       if (!r.ok) why += (why.empty() ? "" : "; ") + r.output;
-    spdlog::info("healthcheck {}: {} -> {}{}{}", cfg_.name, to_string(before), to_string(sm_.state()),
-                 why.empty() ? "" : ": ", why);
+    spdlog::info("healthcheck {}: {} -> {}{}{}", cfg_.name, to_string(before),
+                 to_string(sm_.state()), why.empty() ? "" : ": ", why);
   }
   update_routes(verdict);
   if (on_run) on_run(view());
@@ -197,8 +202,10 @@ void HealthCheck::update_routes(std::chrono::steady_clock::time_point verdict) {
     }
     auto& cur = announced_[route.prefix];
     if (cur != want) {
-      if (want) sink_.announce(source_, route.prefix, *want, 0);
-      else sink_.withdraw(source_, route.prefix, 0);
+      if (want)
+        sink_.announce(source_, route.prefix, *want, 0);
+      else
+        sink_.withdraw(source_, route.prefix, 0);
       cur = std::move(want);
       changed = true;
       ++announcements_;
@@ -238,8 +245,8 @@ void HealthCheck::set_disabled(bool on) {
     timer_.cancel();
     outstanding_ = 0;
     ++run_gen_;  // in-flight probes no longer count; restart from INIT when enabled
-    sm_ = StateMachine(StateParams{cfg_.rise, cfg_.fall, cfg_.flap_count, cfg_.flap_window.us / 1000,
-                                   cfg_.flap_hold.us / 1000});
+    sm_ = StateMachine(StateParams{cfg_.rise, cfg_.fall, cfg_.flap_count,
+                                   cfg_.flap_window.us / 1000, cfg_.flap_hold.us / 1000});
     last_change_ms_ = now;
     // Recreate the probes so a late completion of the old ones cannot count.
     std::string ignore;
@@ -314,7 +321,8 @@ HealthView HealthCheck::view() const {
   v.last_change_ms = last_change_ms_;
   v.last_duration_ms = last_duration_ms_;
   for (std::size_t i = 0; i < probes_.size(); ++i)
-    v.probes.push_back({probes_[i]->describe(), results_[i].ok, results_[i].output, results_[i].duration_ms});
+    v.probes.push_back(
+        {probes_[i]->describe(), results_[i].ok, results_[i].output, results_[i].duration_ms});
   for (const auto& r : cfg_.routes) {
     auto it = announced_.find(r.prefix);
     HealthView::RouteView rv{r.prefix, false, 0};

@@ -28,17 +28,17 @@ struct HealthView {
   HealthState state = HealthState::Init;
   Phase phase = Phase::None;
   Score score = Score::Low;
-  bool maintenance = false;     // operator or disable file
-  bool disable_file = false;    // the disable file exists
-  bool disabled = false;        // checks stopped by the operator (routes withdrawn)
-  bool held_down = false;       // flap hold-down running
+  bool maintenance = false;   // operator or disable file
+  bool disable_file = false;  // the disable file exists
+  bool disabled = false;      // checks stopped by the operator (routes withdrawn)
+  bool held_down = false;     // flap hold-down running
   bool draining = false;
   uint32_t drain_step = 0, drain_steps = 0;
-  bool drained = false;         // drain finished: routes withdrawn
+  bool drained = false;  // drain finished: routes withdrawn
   uint64_t runs = 0, successes = 0, failures = 0, timeouts = 0, transitions = 0, announcements = 0;
-  uint64_t last_run_ms = 0;      // steady-clock ms of the last verdict
-  uint64_t last_change_ms = 0;   // of the last state change
-  uint64_t last_duration_ms = 0; // slowest probe of the last run
+  uint64_t last_run_ms = 0;       // steady-clock ms of the last verdict
+  uint64_t last_change_ms = 0;    // of the last state change
+  uint64_t last_duration_ms = 0;  // slowest probe of the last run
   struct ProbeView {
     std::string what;
     bool ok = false;
@@ -81,7 +81,8 @@ class HealthCheck {
   bool settled() const { return sm_.settled() || disabled_ || maintenance_; }
 
   // Called after each announcement caused by a verdict, with the verdict's steady-clock time.
-  std::function<void(const std::string& name, std::chrono::steady_clock::time_point verdict)> on_announce;
+  std::function<void(const std::string& name, std::chrono::steady_clock::time_point verdict)>
+      on_announce;
   // Called after every run (tests, history).
   std::function<void(const HealthView&)> on_run;
 

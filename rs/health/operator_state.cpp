@@ -16,12 +16,16 @@ struct Stmt {
   sqlite3_stmt* s = nullptr;
   ~Stmt() { sqlite3_finalize(s); }
 };
-std::string errmsg(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
+std::string errmsg(sqlite3* db) {
+  return db ? sqlite3_errmsg(db) : "out of memory";
+}
 }  // namespace
 
-std::unique_ptr<OperatorStateStore> OperatorStateStore::open(const std::string& path, std::string& error) {
+std::unique_ptr<OperatorStateStore> OperatorStateStore::open(const std::string& path,
+                                                             std::string& error) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     error = path + ": " + errmsg(db);
     sqlite3_close(db);
     return nullptr;
@@ -31,7 +35,8 @@ std::unique_ptr<OperatorStateStore> OperatorStateStore::open(const std::string& 
   char* msg = nullptr;
   const char* ddl =
       "PRAGMA journal_mode=WAL;"
-      "CREATE TABLE IF NOT EXISTS operator_state(name TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+      "CREATE TABLE IF NOT EXISTS operator_state(name TEXT NOT NULL, kind TEXT NOT NULL, value "
+      "TEXT NOT NULL,"
       " since INTEGER NOT NULL, PRIMARY KEY (name, kind));";
   // The history writer may be setting up the same file (journal mode changes do not wait on the
   // busy handler): retry a locked database for up to a second.
@@ -51,14 +56,18 @@ std::unique_ptr<OperatorStateStore> OperatorStateStore::open(const std::string& 
   return s;
 }
 
-OperatorStateStore::~OperatorStateStore() { sqlite3_close(db_); }
+OperatorStateStore::~OperatorStateStore() {
+  sqlite3_close(db_);
+}
 
-std::string OperatorStateStore::set(const std::string& name, const std::string& kind, const std::string& value) {
+std::string OperatorStateStore::set(const std::string& name, const std::string& kind,
+                                    const std::string& value) {
   Stmt st;
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO operator_state(name, kind, value, since) VALUES (?1, ?2, ?3, ?4) "
-                         "ON CONFLICT(name, kind) DO UPDATE SET value = excluded.value, since = excluded.since",
-                         -1, &st.s, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          db_,
+          "INSERT INTO operator_state(name, kind, value, since) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT(name, kind) DO UPDATE SET value = excluded.value, since = excluded.since",
+          -1, &st.s, nullptr) != SQLITE_OK)
     return errmsg(db_);
   sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
@@ -70,8 +79,8 @@ std::string OperatorStateStore::set(const std::string& name, const std::string& 
 
 std::string OperatorStateStore::clear(const std::string& name, const std::string& kind) {
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "DELETE FROM operator_state WHERE name = ?1 AND kind = ?2", -1, &st.s, nullptr) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, "DELETE FROM operator_state WHERE name = ?1 AND kind = ?2", -1, &st.s,
+                         nullptr) != SQLITE_OK)
     return errmsg(db_);
   sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
@@ -82,8 +91,9 @@ std::string OperatorStateStore::clear(const std::string& name, const std::string
 std::vector<OperatorRecord> OperatorStateStore::load(std::string& error) const {
   std::vector<OperatorRecord> out;
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT name, kind, value, since FROM operator_state ORDER BY name, kind", -1, &st.s,
-                         nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT name, kind, value, since FROM operator_state ORDER BY name, kind",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
     error = errmsg(db_);
     return out;
   }

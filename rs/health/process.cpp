@@ -29,8 +29,10 @@ std::string printable(std::string_view s) {
   static const char* hex = "0123456789abcdef";
   std::string out;
   for (unsigned char c : s.substr(0, 200)) {
-    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    if (c >= 0x20 && c < 0x7f)
+      out += static_cast<char>(c);
+    else
+      out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
   }
   return out;
 }
@@ -48,7 +50,12 @@ uint64_t Process::backoff_ms(uint32_t n) {
 
 Process::Process(boost::asio::io_context& io, const conf::ProcessConfig& cfg, RouteSink& sink,
                  rib::IpAddress router_id)
-    : io_(io), cfg_(cfg), sink_(sink), self_(cfg.next_hop.value_or(router_id)), restart_timer_(io), keep_timer_(io) {
+    : io_(io),
+      cfg_(cfg),
+      sink_(sink),
+      self_(cfg.next_hop.value_or(router_id)),
+      restart_timer_(io),
+      keep_timer_(io) {
   stats_.name = cfg.name;
 }
 
@@ -66,8 +73,10 @@ void Process::start() {
 void Process::launch() {
   if (stopping_) return;
   std::vector<std::string> argv;
-  if (cfg_.shell) argv = {"/bin/sh", "-c", *cfg_.shell};
-  else argv = split_argv(cfg_.run);
+  if (cfg_.shell)
+    argv = {"/bin/sh", "-c", *cfg_.shell};
+  else
+    argv = split_argv(cfg_.run);
   ++gen_;
   child_ = std::make_unique<Child>(io_);
   out_buf_.consume(out_buf_.size());
@@ -100,60 +109,65 @@ void Process::launch() {
 void Process::read_stdout() {
   auto alive = alive_;
   const uint64_t gen = gen_;
-  boost::asio::async_read_until(child_->out(), out_buf_, '\n',
-                                [this, alive, gen](const boost::system::error_code& ec, std::size_t n) {
-    if (!*alive || gen != gen_) return;
-    if (ec == boost::asio::error::not_found) {  // a line longer than the buffer
-      ++stats_.malformed;
-      stats_.last_error = "line longer than 64 KiB dropped";
-      spdlog::warn("process {}: {}", cfg_.name, stats_.last_error);
-      out_buf_.consume(out_buf_.size());
-      return read_stdout();
-    }
-    if (ec) {  // EOF (or error): the run is over once the child was reaped too
-      if (out_buf_.size()) {  // a last line without its newline still counts
-        std::string last(boost::asio::buffers_begin(out_buf_.data()), boost::asio::buffers_end(out_buf_.data()));
-        out_buf_.consume(out_buf_.size());
-        while (!last.empty() && last.back() == '\r') last.pop_back();
-        if (!last.empty()) {
-          ++stats_.lines;
-          (void)apply_line(last);
+  boost::asio::async_read_until(
+      child_->out(), out_buf_, '\n',
+      [this, alive, gen](const boost::system::error_code& ec, std::size_t n) {
+        if (!*alive || gen != gen_) return;
+        if (ec == boost::asio::error::not_found) {  // a line longer than the buffer
+          ++stats_.malformed;
+          stats_.last_error = "line longer than 64 KiB dropped";
+          spdlog::warn("process {}: {}", cfg_.name, stats_.last_error);
+          out_buf_.consume(out_buf_.size());
+          return read_stdout();
         }
-      }
-      out_eof_ = true;
-      if (exited_) on_exit(exit_status_);
-      return;
-    }
-    std::string line(boost::asio::buffers_begin(out_buf_.data()), boost::asio::buffers_begin(out_buf_.data()) + n);
-    out_buf_.consume(n);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    if (!line.empty()) {
-      ++stats_.lines;
-      const bool ok = apply_line(line);
-      if (cfg_.ack) ack(ok);
-      if (ok && out_buf_.size() == 0) settle();  // the end of a burst
-    }
-    read_stdout();
-  });
+        if (ec) {                 // EOF (or error): the run is over once the child was reaped too
+          if (out_buf_.size()) {  // a last line without its newline still counts
+            std::string last(boost::asio::buffers_begin(out_buf_.data()),
+                             boost::asio::buffers_end(out_buf_.data()));
+            out_buf_.consume(out_buf_.size());
+            while (!last.empty() && last.back() == '\r') last.pop_back();
+            if (!last.empty()) {
+              ++stats_.lines;
+              (void)apply_line(last);
+            }
+          }
+          out_eof_ = true;
+          if (exited_) on_exit(exit_status_);
+          return;
+        }
+        std::string line(boost::asio::buffers_begin(out_buf_.data()),
+                         boost::asio::buffers_begin(out_buf_.data()) + n);
+        out_buf_.consume(n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+        if (!line.empty()) {
+          ++stats_.lines;
+          const bool ok = apply_line(line);
+          if (cfg_.ack) ack(ok);
+          if (ok && out_buf_.size() == 0) settle();  // the end of a burst
+        }
+        read_stdout();
+      });
 }
 
 void Process::read_stderr() {
   auto alive = alive_;
   const uint64_t gen = gen_;
-  boost::asio::async_read_until(child_->err(), err_buf_, '\n',
-                                [this, alive, gen](const boost::system::error_code& ec, std::size_t n) {
-    if (!*alive || gen != gen_) return;
-    if (ec == boost::asio::error::not_found) {
-      err_buf_.consume(err_buf_.size());
-      return read_stderr();
-    }
-    if (ec) return;
-    std::string line(boost::asio::buffers_begin(err_buf_.data()), boost::asio::buffers_begin(err_buf_.data()) + n);
-    err_buf_.consume(n);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    spdlog::warn("process {} stderr: {}", cfg_.name, printable(line));
-    read_stderr();
-  });
+  boost::asio::async_read_until(
+      child_->err(), err_buf_, '\n',
+      [this, alive, gen](const boost::system::error_code& ec, std::size_t n) {
+        if (!*alive || gen != gen_) return;
+        if (ec == boost::asio::error::not_found) {
+          err_buf_.consume(err_buf_.size());
+          return read_stderr();
+        }
+        if (ec) return;
+        std::string line(boost::asio::buffers_begin(err_buf_.data()),
+                         boost::asio::buffers_begin(err_buf_.data()) + n);
+        err_buf_.consume(n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+        spdlog::warn("process {} stderr: {}", cfg_.name, printable(line));
+        read_stderr();
+      });
 }
 
 void Process::settle() {
@@ -308,8 +322,9 @@ ProcessView Process::view() const {
   for (const auto& [k, b] : routes_) add(k, &b, false);
   for (const auto& [k, b] : stale_)
     if (!routes_.count(k)) add(k, &b, true);
-  std::sort(v.route_list.begin(), v.route_list.end(),
-            [](const auto& a, const auto& b) { return a.prefix < b.prefix || (a.prefix == b.prefix && a.path_id < b.path_id); });
+  std::sort(v.route_list.begin(), v.route_list.end(), [](const auto& a, const auto& b) {
+    return a.prefix < b.prefix || (a.prefix == b.prefix && a.path_id < b.path_id);
+  });
   return v;
 }
 

@@ -10,8 +10,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>

@@ -15,7 +15,8 @@ class RouteSink {
   using Source = void*;
   virtual ~RouteSink() = default;
   virtual Source add_source(const std::string& name) = 0;
-  virtual void announce(Source src, const rib::Prefix& prefix, const rib::AttrBuilder& attrs, uint32_t path_id) = 0;
+  virtual void announce(Source src, const rib::Prefix& prefix, const rib::AttrBuilder& attrs,
+                        uint32_t path_id) = 0;
   virtual void withdraw(Source src, const rib::Prefix& prefix, uint32_t path_id) = 0;
   // Withdraws everything of the source and forgets it.
   virtual void remove_source(Source src) = 0;

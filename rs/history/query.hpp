@@ -29,12 +29,13 @@ struct EventView {
 };
 
 // An error text in `error` (and nothing returned) when the database cannot be read.
-[[nodiscard]] std::vector<EventView> run_query(const std::string& path, const Query& q, std::string& error);
+[[nodiscard]] std::vector<EventView> run_query(const std::string& path, const Query& q,
+                                               std::string& error);
 
 // Unix microseconds, nullopt (and `error`) when the text is neither form. `span_us` (optional) gets
 // the precision written minus one microsecond (a day, a minute, a second, a millisecond; 0 for
 // relative times), so `until 03:12` includes all of that minute.
-[[nodiscard]] std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::string& error,
-                                                int64_t* span_us = nullptr);
+[[nodiscard]] std::optional<int64_t> parse_time(std::string_view text, int64_t now_us,
+                                                std::string& error, int64_t* span_us = nullptr);
 
 }  // namespace rs::history

@@ -15,7 +15,9 @@ constexpr auto kCauseWindow = std::chrono::seconds(30);
 int64_t to_us(events::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
-std::string or_none(const std::string& s) { return s.empty() ? std::string("none") : s; }
+std::string or_none(const std::string& s) {
+  return s.empty() ? std::string("none") : s;
+}
 }  // namespace
 
 std::string format_ts(int64_t ts_us) {
@@ -78,7 +80,8 @@ void Recorder::operator_command(const events::OperatorEvent& e) {
   store_.enqueue(std::move(r));
 }
 
-const Recorder::Cause* Recorder::recent_cause(const std::string& source, Steady::time_point now) const {
+const Recorder::Cause* Recorder::recent_cause(const std::string& source,
+                                              Steady::time_point now) const {
   auto it = causes_.find(source);
   if (it == causes_.end() || now - it->second.at > kCauseWindow) return nullptr;
   return &it->second;
@@ -129,8 +132,10 @@ void Recorder::failover(const events::FailoverEvent& e) {
   r.cause = e.cause;
   r.latency_us = e.latency_us == UINT64_MAX ? -1 : static_cast<int64_t>(e.latency_us);
   char lat[48] = "no UPDATE sent";
-  if (r.latency_us >= 0) std::snprintf(lat, sizeof lat, "%.3f ms to UPDATE", static_cast<double>(r.latency_us) / 1000.0);
-  r.message = or_none(e.old_best) + " -> " + or_none(e.new_best) + ", cause: " + e.cause + ", " + lat;
+  if (r.latency_us >= 0)
+    std::snprintf(lat, sizeof lat, "%.3f ms to UPDATE", static_cast<double>(r.latency_us) / 1000.0);
+  r.message =
+      or_none(e.old_best) + " -> " + or_none(e.new_best) + ", cause: " + e.cause + ", " + lat;
   store_.enqueue(std::move(r));
 }
 
@@ -140,7 +145,8 @@ void Recorder::on_export(const std::string&) {
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
     pending_.pop_front();
-    p.ev.latency_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - p.cause_at).count());
+    p.ev.latency_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - p.cause_at).count());
     failover(p.ev);
   }
 }

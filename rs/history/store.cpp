@@ -25,10 +25,14 @@ struct Stmt {
   sqlite3_stmt* s = nullptr;
   ~Stmt() { sqlite3_finalize(s); }
 };
-std::string errmsg(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
+std::string errmsg(sqlite3* db) {
+  return db ? sqlite3_errmsg(db) : "out of memory";
+}
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  if (v.empty()) sqlite3_bind_null(s, i);
-  else sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  if (v.empty())
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 }  // namespace
 
@@ -39,13 +43,15 @@ const char* Store::schema() {
          " old_best TEXT, new_best TEXT, cause TEXT, latency_us INTEGER);"
          "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
          "CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts);"
-         "CREATE INDEX IF NOT EXISTS events_protocol ON events(protocol, ts) WHERE protocol IS NOT NULL;"
+         "CREATE INDEX IF NOT EXISTS events_protocol ON events(protocol, ts) WHERE protocol IS NOT "
+         "NULL;"
          "CREATE INDEX IF NOT EXISTS events_health ON events(health, ts) WHERE health IS NOT NULL;"
          "CREATE INDEX IF NOT EXISTS events_prefix ON events(prefix, ts) WHERE prefix IS NOT NULL;";
 }
 
 int64_t Store::now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -74,8 +80,8 @@ namespace {
 // Heap bytes a row's strings hold beyond the Row itself (short strings live inside it).
 std::size_t row_heap(const Row& r) {
   std::size_t n = 0;
-  for (const std::string* x : {&r.kind, &r.protocol, &r.health, &r.prefix, &r.message, &r.old_best, &r.new_best,
-                               &r.cause})
+  for (const std::string* x :
+       {&r.kind, &r.protocol, &r.health, &r.prefix, &r.message, &r.old_best, &r.new_best, &r.cause})
     if (x->capacity() > std::string().capacity()) n += x->capacity() + 1;
   return n;
 }
@@ -159,13 +165,15 @@ bool Store::prune_now(std::chrono::milliseconds timeout) {
 void Store::report(const std::string& what) {
   // At most one message per 10 s; the count of the ones held back goes with the next.
   const auto now = std::chrono::steady_clock::now();
-  if (last_report_ != std::chrono::steady_clock::time_point{} && now - last_report_ < std::chrono::seconds(10)) {
+  if (last_report_ != std::chrono::steady_clock::time_point{} &&
+      now - last_report_ < std::chrono::seconds(10)) {
     ++reports_suppressed_;
     return;
   }
   last_report_ = now;
   std::string msg = "history " + o_.path + ": " + what;
-  if (reports_suppressed_) msg += " (" + std::to_string(reports_suppressed_) + " similar messages suppressed)";
+  if (reports_suppressed_)
+    msg += " (" + std::to_string(reports_suppressed_) + " similar messages suppressed)";
   reports_suppressed_ = 0;
   if (o_.log) o_.log(msg);
 }
@@ -181,8 +189,9 @@ uint64_t Store::file_bytes() const {
 bool Store::open_db() {
   close_db();
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(o_.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(o_.path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     write_errors_.fetch_add(1, std::memory_order_relaxed);
     report("cannot open: " + errmsg(db));
@@ -191,7 +200,8 @@ bool Store::open_db() {
   }
   sqlite3_busy_timeout(db, o_.busy_timeout_ms);
   char* msg = nullptr;
-  std::string ddl = "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  std::string ddl =
+      "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   ddl += schema();
   if (sqlite3_exec(db, ddl.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
     write_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -259,7 +269,8 @@ void Store::write_batch(std::vector<Row>& batch) {
   }
   Stmt ins;
   if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO events(ts, kind, protocol, health, prefix, message, old_best, new_best, cause,"
+                         "INSERT INTO events(ts, kind, protocol, health, prefix, message, "
+                         "old_best, new_best, cause,"
                          " latency_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                          -1, &ins.s, nullptr) != SQLITE_OK) {
     const std::string e = errmsg(db_);
@@ -274,12 +285,15 @@ void Store::write_batch(std::vector<Row>& batch) {
     bind_text(ins.s, 3, r.protocol);
     bind_text(ins.s, 4, r.health);
     bind_text(ins.s, 5, r.prefix);
-    sqlite3_bind_text(ins.s, 6, r.message.data(), static_cast<int>(r.message.size()), SQLITE_STATIC);
+    sqlite3_bind_text(ins.s, 6, r.message.data(), static_cast<int>(r.message.size()),
+                      SQLITE_STATIC);
     bind_text(ins.s, 7, r.old_best);
     bind_text(ins.s, 8, r.new_best);
     bind_text(ins.s, 9, r.cause);
-    if (r.latency_us >= 0) sqlite3_bind_int64(ins.s, 10, r.latency_us);
-    else sqlite3_bind_null(ins.s, 10);
+    if (r.latency_us >= 0)
+      sqlite3_bind_int64(ins.s, 10, r.latency_us);
+    else
+      sqlite3_bind_null(ins.s, 10);
     return sqlite3_step(ins.s) == SQLITE_DONE;
   };
   bool ok = true;
@@ -330,7 +344,8 @@ void Store::retention() {
     if (sqlite3_step(st.s) != SQLITE_ROW) return -1;
     return sqlite3_column_int64(st.s, 0);
   };
-  int64_t n = exec_count("DELETE FROM events WHERE ts < ?1", now_us() - static_cast<int64_t>(o_.keep.count()));
+  int64_t n = exec_count("DELETE FROM events WHERE ts < ?1",
+                         now_us() - static_cast<int64_t>(o_.keep.count()));
   if (n < 0) {
     write_errors_.fetch_add(1, std::memory_order_relaxed);
     report("retention by age failed: " + errmsg(db_));
@@ -345,7 +360,8 @@ void Store::retention() {
     const int64_t rows = scalar("SELECT count(*) FROM events");
     if (rows <= 0) break;
     const int64_t cut = std::max<int64_t>(rows / 10, 1);
-    n = exec_count("DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)", cut);
+    n = exec_count("DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?1)",
+                   cut);
     if (n <= 0) {
       write_errors_.fetch_add(1, std::memory_order_relaxed);
       report("retention by size failed: " + errmsg(db_));
@@ -353,7 +369,8 @@ void Store::retention() {
     }
     pruned_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
   }
-  sqlite3_exec(db_, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
+  sqlite3_exec(db_, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr,
+               nullptr);
   db_bytes_.store(file_bytes(), std::memory_order_relaxed);
 }
 
@@ -369,12 +386,14 @@ void Store::run() {
     uint64_t prune_gen = 0;
     {
       std::unique_lock lk(mu_);
-      const auto wake_at = std::min(next_retention_, db_ ? std::chrono::steady_clock::time_point::max() : next_open_);
+      const auto wake_at = std::min(
+          next_retention_, db_ ? std::chrono::steady_clock::time_point::max() : next_open_);
       cv_.wait_until(lk, wake_at, [&] { return stop_ || !queue_.empty() || prune_requested_; });
       // Batch window: until batch_max rows or batch_window after the first one.
       if (!stop_ && !queue_.empty() && queue_.size() < o_.batch_max) {
         const auto deadline = first_at_ + o_.batch_window;
-        cv_.wait_until(lk, deadline, [&] { return stop_ || flush_req_ || queue_.size() >= o_.batch_max; });
+        cv_.wait_until(lk, deadline,
+                       [&] { return stop_ || flush_req_ || queue_.size() >= o_.batch_max; });
       }
       const std::size_t n = std::min(queue_.size(), o_.batch_max);
       for (std::size_t i = 0; i < n; ++i) {
@@ -382,7 +401,8 @@ void Store::run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (!queue_.empty()) first_at_ = std::chrono::steady_clock::now() - o_.batch_window;  // the rest is due now
+      if (!queue_.empty())
+        first_at_ = std::chrono::steady_clock::now() - o_.batch_window;  // the rest is due now
       flush_req_ = false;
       prune = prune_requested_;
       prune_gen = prune_gen_;

@@ -12,8 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -49,8 +49,9 @@ struct HistoryStats {
   uint64_t batches = 0;       // committed transactions
   uint64_t pruned = 0;        // rows deleted by retention
   uint64_t db_bytes = 0;      // database file plus its WAL
-  uint64_t queue_bytes = 0;   // heap held by the queue: its preallocated slots and the queued rows' text
-  bool open = false;          // the writer holds an open, writable database
+  uint64_t queue_bytes =
+      0;              // heap held by the queue: its preallocated slots and the queued rows' text
+  bool open = false;  // the writer holds an open, writable database
 };
 
 struct StoreOptions {
@@ -103,7 +104,7 @@ class Store {
   // Queue (guarded by mu_).
   mutable std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  std::deque<Row> queue_;  // bounded by o_.capacity; grows and shrinks with what is waiting
+  std::deque<Row> queue_;        // bounded by o_.capacity; grows and shrinks with what is waiting
   std::size_t queued_heap_ = 0;  // heap bytes of the queued rows' strings (beyond the slots)
   uint64_t pending_gap_ = 0;
   std::chrono::steady_clock::time_point first_at_{};
@@ -114,8 +115,8 @@ class Store {
   uint64_t seq_done_ = 0;  // rows finished (committed or lost)
   uint64_t prune_gen_ = 0, prune_done_ = 0;
   // Counters.
-  std::atomic<uint64_t> enqueued_{0}, written_{0}, dropped_{0}, gaps_{0}, write_errors_{0}, batches_{0},
-      pruned_{0}, db_bytes_{0};
+  std::atomic<uint64_t> enqueued_{0}, written_{0}, dropped_{0}, gaps_{0}, write_errors_{0},
+      batches_{0}, pruned_{0}, db_bytes_{0};
   std::atomic<bool> open_{false};
   // Writer thread only.
   sqlite3* db_ = nullptr;

@@ -36,7 +36,8 @@ class ClassScope {
 };
 
 template <class... Args>
-void emit(uint32_t cls, spdlog::level::level_enum level, spdlog::format_string_t<Args...> fmt, Args&&... args) {
+void emit(uint32_t cls, spdlog::level::level_enum level, spdlog::format_string_t<Args...> fmt,
+          Args&&... args) {
   ClassScope scope(cls);
   spdlog::log(level, fmt, std::forward<Args>(args)...);
 }

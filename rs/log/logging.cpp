@@ -36,9 +36,12 @@ class LogTime final : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
-std::shared_ptr<Dispatcher> dispatcher() { return current(); }
+std::shared_ptr<Dispatcher> dispatcher() {
+  return current();
+}
 
-std::string configure(const conf::Config& cfg, bool foreground, const std::vector<spdlog::sink_ptr>& extra) {
+std::string configure(const conf::Config& cfg, bool foreground,
+                      const std::vector<spdlog::sink_ptr>& extra) {
   std::string problems;
   std::vector<spdlog::sink_ptr> targets;
   bool has_stderr = false;
@@ -52,8 +55,8 @@ std::string configure(const conf::Config& cfg, bool foreground, const std::vecto
         break;
       }
       case conf::LogTarget::Kind::Syslog:
-        s = std::make_shared<spdlog::sinks::syslog_sink_mt>(l.syslog_name.empty() ? "rsd" : l.syslog_name, LOG_PID,
-                                                            LOG_DAEMON, false);
+        s = std::make_shared<spdlog::sinks::syslog_sink_mt>(
+            l.syslog_name.empty() ? "rsd" : l.syslog_name, LOG_PID, LOG_DAEMON, false);
         break;
       case conf::LogTarget::Kind::Stderr:
         s = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -64,8 +67,10 @@ std::string configure(const conf::Config& cfg, bool foreground, const std::vecto
   }
   // No `log` statement: syslog as BIRD does (a daemon's stderr is /dev/null); `-f` adds stderr.
   if (cfg.logs.empty() && !foreground)
-    targets.push_back(std::make_shared<spdlog::sinks::syslog_sink_mt>("rsd", LOG_PID, LOG_DAEMON, false));
-  if (foreground && !has_stderr) targets.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    targets.push_back(
+        std::make_shared<spdlog::sinks::syslog_sink_mt>("rsd", LOG_PID, LOG_DAEMON, false));
+  if (foreground && !has_stderr)
+    targets.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   for (const auto& e : extra) targets.push_back(e);
   // Without `timeformat log` spdlog's own stamp stays: it is BIRD's default, iso long ms.
   bool custom_time = false;
@@ -87,7 +92,8 @@ std::string configure(const conf::Config& cfg, bool foreground, const std::vecto
     spdlog::set_default_logger(logger);
   }
   d->set_targets(std::move(targets));
-  spdlog::default_logger()->set_level(cfg.debug_protocols ? spdlog::level::debug : spdlog::level::info);
+  spdlog::default_logger()->set_level(cfg.debug_protocols ? spdlog::level::debug
+                                                          : spdlog::level::info);
   return problems;
 }
 
@@ -95,8 +101,12 @@ void reopen() {
   if (auto d = current()) d->reopen();
 }
 
-Ticker::Ticker(boost::asio::io_context& io) : timer_(io) { arm(); }
-Ticker::~Ticker() { timer_.cancel(); }
+Ticker::Ticker(boost::asio::io_context& io) : timer_(io) {
+  arm();
+}
+Ticker::~Ticker() {
+  timer_.cancel();
+}
 
 void Ticker::arm() {
   timer_.expires_after(std::chrono::seconds(1));

@@ -4,8 +4,8 @@
 
 namespace rs::log {
 
-bool RepeatLimiter::admit(const std::string& key, std::string_view text, uint64_t tag, TimePoint now,
-                          std::vector<Summary>& due) {
+bool RepeatLimiter::admit(const std::string& key, std::string_view text, uint64_t tag,
+                          TimePoint now, std::vector<Summary>& due) {
   if (now >= next_expiry_check_) {
     expire(now, due);
     next_expiry_check_ = now + window_ / 4;
@@ -18,7 +18,9 @@ bool RepeatLimiter::admit(const std::string& key, std::string_view text, uint64_
       return false;
     }
     // The window ended between checks: summarise it, then this occurrence starts a new one.
-    if (it->second.repeats) due.push_back(Summary{it->first, std::move(it->second.text), it->second.repeats, it->second.tag});
+    if (it->second.repeats)
+      due.push_back(
+          Summary{it->first, std::move(it->second.text), it->second.repeats, it->second.tag});
     it->second = Entry{now, 0, tag, std::string(text)};
     return true;
   }
@@ -30,7 +32,8 @@ void RepeatLimiter::expire(TimePoint now, std::vector<Summary>& due) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (now - it->second.start >= window_) {
       if (it->second.repeats)
-        due.push_back(Summary{it->first, std::move(it->second.text), it->second.repeats, it->second.tag});
+        due.push_back(
+            Summary{it->first, std::move(it->second.text), it->second.repeats, it->second.tag});
       it = entries_.erase(it);
     } else {
       ++it;
@@ -39,7 +42,8 @@ void RepeatLimiter::expire(TimePoint now, std::vector<Summary>& due) {
 }
 
 std::string RepeatLimiter::summary_text(const Summary& s) {
-  return "last message repeated " + std::to_string(s.repeats) + (s.repeats == 1 ? " time: " : " times: ") + s.text;
+  return "last message repeated " + std::to_string(s.repeats) +
+         (s.repeats == 1 ? " time: " : " times: ") + s.text;
 }
 
 }  // namespace rs::log

@@ -32,8 +32,8 @@ class RepeatLimiter {
 
   // True: write the message. False: a repeat inside its window (counted). Summaries of windows
   // that ended by `now` are appended to `due` first (write them before the message).
-  [[nodiscard]] bool admit(const std::string& key, std::string_view text, uint64_t tag, TimePoint now,
-                           std::vector<Summary>& due);
+  [[nodiscard]] bool admit(const std::string& key, std::string_view text, uint64_t tag,
+                           TimePoint now, std::vector<Summary>& due);
   // Appends the summaries of every window ended by `now` and forgets those keys.
   void expire(TimePoint now, std::vector<Summary>& due);
 

@@ -62,7 +62,8 @@ void ClassFilterSink::log(const spdlog::details::log_msg& msg) {
 }
 
 Dispatcher::Dispatcher(std::chrono::milliseconds repeat_window, Clock clock)
-    : limiter_(repeat_window), clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {}
+    : limiter_(repeat_window),
+      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {}
 
 void Dispatcher::set_targets(std::vector<spdlog::sink_ptr> targets) {
   std::lock_guard lock(mutex_);
@@ -104,7 +105,8 @@ void Dispatcher::sink_it_(const spdlog::details::log_msg& msg) {
   key.append(msg.payload.data(), msg.payload.size());
   std::vector<RepeatLimiter::Summary> due;
   const uint64_t tag = (static_cast<uint64_t>(msg.level) << 32) | cls;
-  bool write = limiter_.admit(key, std::string_view(msg.payload.data(), msg.payload.size()), tag, clock_(), due);
+  bool write = limiter_.admit(key, std::string_view(msg.payload.data(), msg.payload.size()), tag,
+                              clock_(), due);
   write_summaries(due);
   if (write) forward(msg);
 }

@@ -49,11 +49,14 @@ class FileSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 class ClassFilterSink final : public spdlog::sinks::sink {
  public:
-  ClassFilterSink(spdlog::sink_ptr inner, uint32_t classes) : inner_(std::move(inner)), classes_(classes) {}
+  ClassFilterSink(spdlog::sink_ptr inner, uint32_t classes)
+      : inner_(std::move(inner)), classes_(classes) {}
   void log(const spdlog::details::log_msg& msg) override;
   void flush() override { inner_->flush(); }
   void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
-  void set_formatter(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
+    inner_->set_formatter(std::move(f));
+  }
   const spdlog::sink_ptr& inner() const { return inner_; }
   uint32_t classes() const { return classes_; }
 

@@ -32,6 +32,7 @@ void collect_build_info(MetricsWriter& w);
 void collect_history(const history::HistoryStats& s, MetricsWriter& w);
 
 // All of the above; `health` may be null.
-void add_rsd_collectors(MetricsRegistry& registry, RouteServer& server, const health::HealthManager* health);
+void add_rsd_collectors(MetricsRegistry& registry, RouteServer& server,
+                        const health::HealthManager* health);
 
 }  // namespace rs::metrics

@@ -12,10 +12,14 @@ namespace rs::metrics {
 
 std::string_view to_string(MetricType t) {
   switch (t) {
-    case MetricType::Counter: return "counter";
-    case MetricType::Gauge: return "gauge";
-    case MetricType::Histogram: return "histogram";
-    case MetricType::Untyped: return "untyped";
+    case MetricType::Counter:
+      return "counter";
+    case MetricType::Gauge:
+      return "gauge";
+    case MetricType::Histogram:
+      return "histogram";
+    case MetricType::Untyped:
+      return "untyped";
   }
   return "untyped";
 }
@@ -49,10 +53,17 @@ void append_label_value(std::string& out, std::string_view value) {
   }
   for (char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -60,9 +71,14 @@ void append_label_value(std::string& out, std::string_view value) {
 void append_help(std::string& out, std::string_view help) {
   for (char c : help) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -99,7 +115,8 @@ void append_value(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
-MetricsWriter& MetricsWriter::family(std::string_view name, std::string_view help, MetricType type) {
+MetricsWriter& MetricsWriter::family(std::string_view name, std::string_view help,
+                                     MetricType type) {
   assert(valid_metric_name(name));
   assert(type != MetricType::Counter || name.ends_with("_total"));
   auto [it, added] = index_.try_emplace(std::string(name), families_.size());
@@ -122,7 +139,8 @@ MetricsWriter& MetricsWriter::family(std::string_view name, std::string_view hel
   return *this;
 }
 
-void MetricsWriter::series(std::string_view suffix, std::span<const Label> labels, const Label* extra) {
+void MetricsWriter::series(std::string_view suffix, std::span<const Label> labels,
+                           const Label* extra) {
   assert(open_);
   std::string& t = open_->text;
   t += open_->name;

@@ -70,7 +70,7 @@ class MetricsWriter {
   struct Family {
     std::string name;
     MetricType type;
-    std::string text;  // HELP, TYPE, then the samples
+    std::string text;        // HELP, TYPE, then the samples
     std::size_t header = 0;  // bytes of HELP and TYPE
   };
   template <class V>

@@ -14,10 +14,12 @@ class Histogram {
  public:
   // `bounds`: strictly ascending upper bounds, in the family's base unit (seconds, bytes); the
   // implicit +Inf bucket is count().
-  explicit Histogram(std::initializer_list<double> bounds) : bounds_(bounds), cumulative_(bounds.size(), 0) {
+  explicit Histogram(std::initializer_list<double> bounds)
+      : bounds_(bounds), cumulative_(bounds.size(), 0) {
     for (std::size_t i = 1; i < bounds_.size(); ++i) assert(bounds_[i - 1] < bounds_[i]);
   }
-  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), cumulative_(bounds_.size(), 0) {
+  explicit Histogram(std::vector<double> bounds)
+      : bounds_(std::move(bounds)), cumulative_(bounds_.size(), 0) {
     for (std::size_t i = 1; i < bounds_.size(); ++i) assert(bounds_[i - 1] < bounds_[i]);
   }
 

@@ -72,7 +72,10 @@ struct MetricsServer::Impl {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<MetricsServer::Impl> owner, tcp::socket sock, uint64_t id)
-      : owner_(std::move(owner)), stream_(std::move(sock)), buffer_(owner_->options.max_request_bytes), id_(id) {}
+      : owner_(std::move(owner)),
+        stream_(std::move(sock)),
+        buffer_(owner_->options.max_request_bytes),
+        id_(id) {}
   ~Connection() {
     if (!owner_->stopped) owner_->connections.erase(id_);
     --owner_->stats.open;
@@ -83,8 +86,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<uint32_t>(owner_->options.max_request_bytes));
     parser_->body_limit(0);
     stream_.expires_after(owner_->options.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void close() {
@@ -100,9 +104,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ++owner_->stats.timeouts;
       return close();
     }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
       return close();
-    if (ec == http::error::header_limit) return respond_error(http::status::request_header_fields_too_large);
+    if (ec == http::error::header_limit)
+      return respond_error(http::status::request_header_fields_too_large);
     if (ec == http::error::body_limit || ec == http::error::unexpected_body)
       return respond_error(http::status::payload_too_large);
     if (ec) return respond_error(http::status::bad_request);
@@ -113,8 +119,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     target = target.substr(0, target.find('?'));
     const bool head = req.method() == http::verb::head;
     if (req.method() != http::verb::get && !head) {
-      respond(http::status::method_not_allowed, "text/plain; charset=utf-8", text("method not allowed\n"),
-              req.keep_alive(), head);
+      respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
+              text("method not allowed\n"), req.keep_alive(), head);
       res_->set(http::field::allow, "GET, HEAD");
       return;
     }
@@ -123,8 +129,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     else if (target == "/" || target == "/index.html")
       respond(http::status::ok, "text/html; charset=utf-8", text(kIndex), req.keep_alive(), head);
     else
-      respond(http::status::not_found, "text/plain; charset=utf-8", text("not found; try /metrics\n"),
-              req.keep_alive(), head);
+      respond(http::status::not_found, "text/plain; charset=utf-8",
+              text("not found; try /metrics\n"), req.keep_alive(), head);
   }
 
   static std::shared_ptr<const std::string> text(std::string_view s) {
@@ -133,13 +139,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // A request we cannot parse: answer and close (the stream position is unknown).
   void respond_error(http::status status) {
-    respond(status, "text/plain; charset=utf-8", text(std::string(http::obsolete_reason(status)) + "\n"), false,
-            false);
+    respond(status, "text/plain; charset=utf-8",
+            text(std::string(http::obsolete_reason(status)) + "\n"), false, false);
   }
 
   void respond(http::status status, std::string_view type, std::shared_ptr<const std::string> body,
                bool keep_alive, bool head) {
-    (static_cast<unsigned>(status) < 400 ? owner_->stats.responses_2xx : owner_->stats.responses_4xx)++;
+    (static_cast<unsigned>(status) < 400 ? owner_->stats.responses_2xx
+                                         : owner_->stats.responses_4xx)++;
     body_ = std::move(body);
     res_.emplace();
     res_->version(11);
@@ -158,9 +165,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write() {
     if (owner_->stopped) return;
     stream_.expires_after(owner_->options.write_timeout);
-    http::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    http::async_write(
+        stream_, *res_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -212,7 +219,9 @@ void MetricsServer::Impl::accept(const std::shared_ptr<Impl>& self) {
 MetricsServer::MetricsServer(asio::io_context& io, MetricsRegistry& registry, HttpOptions options)
     : impl_(std::make_shared<Impl>(io, registry, std::move(options))), registry_(registry) {}
 
-MetricsServer::~MetricsServer() { stop(); }
+MetricsServer::~MetricsServer() {
+  stop();
+}
 
 std::string MetricsServer::start() {
   if (!impl_->stopped) return {};
@@ -243,14 +252,15 @@ std::string MetricsServer::start() {
     w.family("rsd_metrics_http_connections_rejected_total",
              "Connections closed at once because max connections were open.", MetricType::Counter)
         .sample({}, s.connections_rejected);
-    w.family("rsd_metrics_http_connections", "Open connections to the metrics endpoint.", MetricType::Gauge)
+    w.family("rsd_metrics_http_connections", "Open connections to the metrics endpoint.",
+             MetricType::Gauge)
         .sample({}, s.open);
-    w.family("rsd_metrics_http_responses_total", "Responses of the metrics endpoint, by status class.",
-             MetricType::Counter);
+    w.family("rsd_metrics_http_responses_total",
+             "Responses of the metrics endpoint, by status class.", MetricType::Counter);
     w.sample({{"code", "2xx"}}, s.responses_2xx);
     w.sample({{"code", "4xx"}}, s.responses_4xx);
-    w.family("rsd_metrics_http_timeouts_total", "Connections closed by the request or write deadline.",
-             MetricType::Counter)
+    w.family("rsd_metrics_http_timeouts_total",
+             "Connections closed by the request or write deadline.", MetricType::Counter)
         .sample({}, s.timeouts);
   });
   spdlog::info("metrics: listening on http://{}/metrics", endpoint());
@@ -272,12 +282,16 @@ void MetricsServer::stop() {
   impl_->cached.reset();
 }
 
-uint16_t MetricsServer::port() const { return impl_->port; }
+uint16_t MetricsServer::port() const {
+  return impl_->port;
+}
 
 std::string MetricsServer::endpoint() const {
   return format_endpoint(tcp::endpoint(bgp::to_asio(impl_->options.address), impl_->port));
 }
 
-MetricsServer::Stats MetricsServer::stats() const { return impl_->stats; }
+MetricsServer::Stats MetricsServer::stats() const {
+  return impl_->stats;
+}
 
 }  // namespace rs::metrics

@@ -23,9 +23,10 @@ struct HttpOptions {
   rib::IpAddress address = rib::IpAddress::v4(0x7f000001);
   uint16_t port = 10179;  // 0: any free port (tests); port() tells which
   std::size_t max_connections = 32;
-  std::size_t max_request_bytes = 8 * 1024;           // request line + headers; no body accepted
-  std::chrono::milliseconds request_timeout{60'000};  // to receive a whole request (idle keep-alive too)
-  std::chrono::milliseconds write_timeout{30'000};    // to write a whole response
+  std::size_t max_request_bytes = 8 * 1024;  // request line + headers; no body accepted
+  std::chrono::milliseconds request_timeout{
+      60'000};  // to receive a whole request (idle keep-alive too)
+  std::chrono::milliseconds write_timeout{30'000};  // to write a whole response
   // Concurrent scrapes within this interval share one rendering (bounds the CPU a flood can take).
   std::chrono::milliseconds min_render_interval{100};
 };

@@ -32,12 +32,14 @@ std::string MetricsRegistry::scrape() {
     }
   }
   ++stats_.scrapes;
-  w.family("rsd_metrics_scrapes_total", "Scrapes served since start (this one included).", MetricType::Counter)
+  w.family("rsd_metrics_scrapes_total", "Scrapes served since start (this one included).",
+           MetricType::Counter)
       .sample({}, stats_.scrapes);
   w.family("rsd_metrics_last_scrape_duration_seconds",
            "Time the previous scrape took to build on the event loop.", MetricType::Gauge)
       .sample({}, std::chrono::duration<double>(stats_.last_duration).count());
-  w.family("rsd_metrics_last_scrape_bytes", "Size of the previous scrape's text.", MetricType::Gauge)
+  w.family("rsd_metrics_last_scrape_bytes", "Size of the previous scrape's text.",
+           MetricType::Gauge)
       .sample({}, stats_.last_bytes);
   w.family("rsd_metrics_collector_errors_total", "Collectors that failed during a scrape.",
            MetricType::Counter);

@@ -1,5 +1,6 @@
 // Codec micro-benchmarks (Google Benchmark), run by `scripts/bench codec`:
-//  - frame:       full-size UPDATEs framed per second (header checks only, the session's first step)
+//  - frame:       full-size UPDATEs framed per second (header checks only, the session's first
+//  step)
 //  - decode_full: full-size UPDATEs (about 1,000 IPv4 /24 each) decoded; items = NLRI into Prefix
 //  - decode_small: one-prefix UPDATEs (the anycast case: a /32 with a MED) framed and decoded
 //  - intern:      attribute sets interned (decoded builder -> AttrRef), hits and misses mixed
@@ -49,7 +50,8 @@ std::vector<uint8_t> full_updates(int messages, std::size_t* nlri_total) {
     wire::UpdateMessage u;
     u.attrs = attrs(100 + static_cast<uint32_t>(m % 10));
     // 4,096 - 19 header - 4 length fields - 27 attribute bytes = 4,046 bytes of 4-byte /24s.
-    for (int i = 0; i < 1011; ++i, next += 256) u.nlri.push_back({Prefix(IpAddress::v4(next), 24), 0});
+    for (int i = 0; i < 1011; ++i, next += 256)
+      u.nlri.push_back({Prefix(IpAddress::v4(next), 24), 0});
     while (wire::encode_update(u, n, stream) != wire::EncodeResult::Ok) u.nlri.pop_back();
     *nlri_total += u.nlri.size();
   }
@@ -81,7 +83,8 @@ void frame(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(messages);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(stream.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(stream.size()));
 }
 BENCHMARK(frame);
 
@@ -101,8 +104,8 @@ void decode_full(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(decoded);  // IPv4 NLRI decoded into Prefix values
-  state.counters["updates/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * 256, benchmark::Counter::kIsRate);
+  state.counters["updates/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 256,
+                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(decode_full);
 

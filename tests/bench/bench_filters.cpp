@@ -53,7 +53,8 @@ std::string read_file(const std::string& path) {
 // The rich config without RPKI: no ROA tables, roa_check() -> ROA_UNKNOWN.
 std::string without_rpki(std::string text) {
   text = std::regex_replace(text, std::regex(R"(roa[46] table RPKI[46];\n)"), "");
-  text = std::regex_replace(text, std::regex(R"(protocol static \{\n    roa[46] \{ table RPKI[46]; \};\n[^}]*\}\n)"), "");
+  text = std::regex_replace(
+      text, std::regex(R"(protocol static \{\n    roa[46] \{ table RPKI[46]; \};\n[^}]*\}\n)"), "");
   text = std::regex_replace(text, std::regex(R"(roa_check\(RPKI[46]\))"), "ROA_UNKNOWN");
   return text;
 }
@@ -75,9 +76,9 @@ std::vector<RouteCase> route_mix(rs::rib::AttrTable& table, uint32_t peer_as, co
     b.set_origin(rs::rib::Origin::Igp);
     b.set_present(AttrType::AsPath);
     std::vector<uint32_t> path{peer_as};
-    if (i % 3 == 0) path.push_back(peer_as);            // prepended
-    if (i % 7 == 0) path.assign(40, peer_as);          // too long
-    if (i % 11 == 0) path[0] = 65535;                   // first AS not the peer's
+    if (i % 3 == 0) path.push_back(peer_as);   // prepended
+    if (i % 7 == 0) path.assign(40, peer_as);  // too long
+    if (i % 11 == 0) path[0] = 65535;          // first AS not the peer's
     b.as_path.segments.push_back({rs::rib::AsSegmentType::Sequence, path});
     b.set_next_hop(nh);
     if (i % 5 == 0) {
@@ -112,7 +113,8 @@ void run_mix(benchmark::State& state, const Loaded& l, const std::vector<RouteCa
     accepted += vm.run(*l.filter, c.info, *c.attrs, out) == rs::filters::Verdict::Accept;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["accepted"] = static_cast<double>(accepted) / static_cast<double>(state.iterations());
+  state.counters["accepted"] =
+      static_cast<double>(accepted) / static_cast<double>(state.iterations());
 }
 
 void net_match(benchmark::State& state) {
@@ -134,19 +136,24 @@ void net_match(benchmark::State& state) {
 BENCHMARK(net_match);
 
 void ixp_rs(benchmark::State& state) {
-  Loaded l = load(read_file(std::string(RSD_TEST_DATA_DIR) + "/bird-configs/ixp-rs.conf"), "receive_from_AS64501_1");
+  Loaded l = load(read_file(std::string(RSD_TEST_DATA_DIR) + "/bird-configs/ixp-rs.conf"),
+                  "receive_from_AS64501_1");
   rs::rib::AttrTable table;
-  run_mix(state, l, route_mix(table, 64501, "192.0.2.11", {"203.0.113.0/24", "203.0.113.0/24", "198.51.100.0/24"}));
+  run_mix(state, l,
+          route_mix(table, 64501, "192.0.2.11",
+                    {"203.0.113.0/24", "203.0.113.0/24", "198.51.100.0/24"}));
 }
 BENCHMARK(ixp_rs);
 
 void arouteserver_default(benchmark::State& state) {
-  Loaded l = load(read_file(std::string(RSD_SHARED_DATA_DIR) + "/bird-configs/arouteserver-default-bird2.0.conf"),
+  Loaded l = load(read_file(std::string(RSD_SHARED_DATA_DIR) +
+                            "/bird-configs/arouteserver-default-bird2.0.conf"),
                   "receive_from_AS3333_1");
   rs::rib::AttrTable table;
-  run_mix(state, l, route_mix(table, 3333, "192.0.2.11",
-                              {"193.0.0.0/21", "193.0.10.0/23", "193.0.12.0/23", "193.0.18.0/23",
-                               "193.0.20.0/23", "193.0.22.0/23"}));
+  run_mix(state, l,
+          route_mix(table, 3333, "192.0.2.11",
+                    {"193.0.0.0/21", "193.0.10.0/23", "193.0.12.0/23", "193.0.18.0/23",
+                     "193.0.20.0/23", "193.0.22.0/23"}));
 }
 BENCHMARK(arouteserver_default);
 
@@ -155,8 +162,9 @@ void arouteserver_rich(benchmark::State& state) {
                                          "/bird-configs/arouteserver-rich-bird2.0.conf")),
                   "receive_from_AS10745_1");
   rs::rib::AttrTable table;
-  run_mix(state, l, route_mix(table, 10745, "192.0.2.22",
-                              {"192.136.136.0/24", "192.149.252.0/24", "199.43.0.0/24"}));
+  run_mix(state, l,
+          route_mix(table, 10745, "192.0.2.22",
+                    {"192.136.136.0/24", "192.149.252.0/24", "199.43.0.0/24"}));
 }
 BENCHMARK(arouteserver_rich);
 

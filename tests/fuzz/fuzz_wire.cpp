@@ -34,7 +34,8 @@ wire::Negotiated from_options(uint8_t o) {
 
 // Partial bits differ after a re-encode (RFC 4271 5: set when passing unknown transitive ones on).
 void clear_partial(wire::UpdateMessage& u) {
-  for (auto& a : u.attrs.unknown.values) a.flags &= static_cast<uint8_t>(~wire::attr_flag::kPartial);
+  for (auto& a : u.attrs.unknown.values)
+    a.flags &= static_cast<uint8_t>(~wire::attr_flag::kPartial);
 }
 
 void check_update_round_trip(const wire::UpdateMessage& u, const wire::Negotiated& n) {

@@ -278,7 +278,8 @@ class Blaster {
     const bool even = k % 2 == 0;
     const uint32_t med = even ? (k / 2) % kProbeIds : 100;
     feeders_[0].session->send_view(probe_msgs_[even ? med : kProbeIds]);
-    probe_log_.push_back({t, even ? feeder_address(0).v4_value() : feeder_address(1).v4_value(), med});
+    probe_log_.push_back(
+        {t, even ? feeder_address(0).v4_value() : feeder_address(1).v4_value(), med});
     if (--probe_left_ > 0) {
       probe_timer_.expires_at(probe_timer_.expiry() + probe_interval_);
       probe_timer_.async_wait([this](const boost::system::error_code& e2) { probe_tick(e2); });

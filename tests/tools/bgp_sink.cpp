@@ -118,7 +118,8 @@ class Sink {
     } else if (cmd == "probe-dump") {
       for (std::size_t e = 0; e < edges_.size(); ++e)
         for (const auto& r : edges_[e]->probe_log)
-          emit("probe %zu %lld %s %u\n", e, static_cast<long long>(r.t), format_v4(r.nh).c_str(), r.med);
+          emit("probe %zu %lld %s %u\n", e, static_cast<long long>(r.t), format_v4(r.nh).c_str(),
+               r.med);
       for (auto& e : edges_) e->probe_log.clear();
       emit("probe-end\n");
     } else {

@@ -3,7 +3,8 @@
 // "T_NS up|down" to LOG_FILE in one write (T_NS = CLOCK_MONOTONIC at the end of the run, the moment
 // the checker learns the result) and exits 0 when up, 1 when down. The benchmark flips STATE_FILE
 // and finds the run that completed rise / fall: the verdict's time, comparable with bgp_sink's
-// arrival times (same clock). Written in plain C library calls: it runs ten times a second per node.
+// arrival times (same clock). Written in plain C library calls: it runs ten times a second per
+// node.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   char line[64];
   int len = std::snprintf(line, sizeof line, "%lld %s\n",
-                          static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec, up ? "up" : "down");
+                          static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec,
+                          up ? "up" : "down");
   int log = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (log >= 0) {
     if (write(log, line, static_cast<size_t>(len)) != len) std::perror("health_probe: write");

@@ -1,6 +1,6 @@
-// ExaBGP's encoding vectors (tests/data/exabgp-qa, BSD licence: LICENCE.txt there): the hex of `raw` lines and
-// the facts of a test configuration that decide how its messages decode, for the tests that
-// replay them (the wire decoder, the text API parser).
+// ExaBGP's encoding vectors (tests/data/exabgp-qa, BSD licence: LICENCE.txt there): the hex of
+// `raw` lines and the facts of a test configuration that decide how its messages decode, for the
+// tests that replay them (the wire decoder, the text API parser).
 #pragma once
 
 #include <cstdint>

@@ -21,7 +21,9 @@ struct Fixture {
     return table.intern(b);
   }
   static OutKey key(uint32_t i) { return {Prefix(IpAddress::v4(0xCB007100 + i), 32), 0}; }
-  static OutKey key6(uint32_t i) { return {Prefix(IpAddress::v6(0x20010db800300000ULL, i), 128), 0}; }
+  static OutKey key6(uint32_t i) {
+    return {Prefix(IpAddress::v6(0x20010db800300000ULL, i), 128), 0};
+  }
 };
 }  // namespace
 
@@ -93,8 +95,8 @@ TEST_CASE("a change back and forth while queued ends in the newest state, sent o
   AttrRef a;
   std::vector<OutKey> keys;
   REQUIRE(f.out.take_bucket(Family::Ipv4, 10, a, keys));
-  (void)f.out.update(f.key(1), nullptr);        // withdraw queued
-  (void)f.out.update(f.key(1), f.attrs(200));   // then re-announced differently
+  (void)f.out.update(f.key(1), nullptr);       // withdraw queued
+  (void)f.out.update(f.key(1), f.attrs(200));  // then re-announced differently
   keys.clear();
   CHECK(f.out.take_withdrawals(Family::Ipv4, 10, keys) == 0);  // the withdraw is obsolete
   REQUIRE(f.out.take_bucket(Family::Ipv4, 10, a, keys));
@@ -186,11 +188,14 @@ TEST_CASE("sent state per family and ADD-PATH id survives the compact IPv4 keys 
   Fixture f;
   const Prefix v4 = *Prefix::parse("198.51.100.0/24");
   const Prefix v4b = *Prefix::parse("198.51.100.0/25");  // same address, other length
-  const OutKey keys_in[] = {{v4, 0}, {v4, 7}, {v4b, 0}, {v4, 0xFFFFFFFF}, f.key6(1), {f.key6(1).prefix, 7}};
-  for (std::size_t i = 0; i < std::size(keys_in); ++i) CHECK(f.out.update(keys_in[i], f.attrs(100 + i)));
+  const OutKey keys_in[] = {{v4, 0},          {v4, 7},   {v4b, 0},
+                            {v4, 0xFFFFFFFF}, f.key6(1), {f.key6(1).prefix, 7}};
+  for (std::size_t i = 0; i < std::size(keys_in); ++i)
+    CHECK(f.out.update(keys_in[i], f.attrs(100 + i)));
   AttrRef a;
   std::vector<OutKey> keys;
-  while (f.out.take_bucket(Family::Ipv4, 100, a, keys) || f.out.take_bucket(Family::Ipv6, 100, a, keys)) {
+  while (f.out.take_bucket(Family::Ipv4, 100, a, keys) ||
+         f.out.take_bucket(Family::Ipv6, 100, a, keys)) {
   }
   CHECK(keys.size() == std::size(keys_in));
   CHECK(f.out.advertised() == std::size(keys_in));
@@ -203,7 +208,8 @@ TEST_CASE("sent state per family and ADD-PATH id survives the compact IPv4 keys 
   f.out.refresh();
   CHECK(f.out.pending() == std::size(keys_in));
   std::vector<OutKey> again;
-  while (f.out.take_bucket(Family::Ipv4, 100, a, again) || f.out.take_bucket(Family::Ipv6, 100, a, again)) {
+  while (f.out.take_bucket(Family::Ipv4, 100, a, again) ||
+         f.out.take_bucket(Family::Ipv6, 100, a, again)) {
   }
   auto less = [](const OutKey& x, const OutKey& y) {
     if (x.prefix != y.prefix) return x.prefix.to_string() < y.prefix.to_string();

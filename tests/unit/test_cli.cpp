@@ -207,8 +207,9 @@ TEST_CASE("complete: keywords, options and names") {
   auto c = complete("sh");
   CHECK(c.keywords == std::vector<std::string>{"show"});
   c = complete("show ");
-  CHECK(c.keywords == std::vector<std::string>{"failovers", "health", "history", "memory", "protocols", "route",
-                                               "services", "status", "symbols"});
+  CHECK(c.keywords == std::vector<std::string>{"failovers", "health", "history", "memory",
+                                               "protocols", "route", "services", "status",
+                                               "symbols"});
   c = complete("show route pro");
   CHECK(c.keywords == std::vector<std::string>{"protocol"});
   c = complete("show route protocol ");
@@ -230,13 +231,16 @@ TEST_CASE("parse and complete never fail on random input") {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     return x;
   };
-  const std::string alphabet = "show route protocols all for table where \"* 10.0.0.0/8 conf check re\t\n x=";
+  const std::string alphabet =
+      "show route protocols all for table where \"* 10.0.0.0/8 conf check re\t\n x=";
   for (int i = 0; i < 20000; ++i) {
     std::string line;
     const std::size_t n = rnd() % 40;
     for (std::size_t j = 0; j < n; ++j) {
-      if (rnd() % 4 == 0) line += static_cast<char>(rnd() % 256);
-      else line += alphabet[rnd() % alphabet.size()];
+      if (rnd() % 4 == 0)
+        line += static_cast<char>(rnd() % 256);
+      else
+        line += alphabet[rnd() % alphabet.size()];
     }
     ParseResult r = parse_command(line);
     CHECK((r.command.has_value() != !r.error.empty()));
@@ -268,7 +272,8 @@ TEST_CASE("grammar: health commands and their clash with protocol enable/disable
   CHECK(r.command->path() == "maintenance");
   CHECK(r.command->has("on"));
   CHECK(parse_command("sh heal web").command->path() == "show health");
-  CHECK(parse_command("sh hi protocol peer1 since 10 min ago limit 5").command->get("since") == "10 min ago");
+  CHECK(parse_command("sh hi protocol peer1 since 10 min ago limit 5").command->get("since") ==
+        "10 min ago");
   CHECK(parse_command("sh hi 192.0.2.0/24").command->path() == "show history");
   CHECK(parse_command("sh fail").command->path() == "show failovers");
   CHECK_FALSE(parse_command("sh h").command);  // health or history

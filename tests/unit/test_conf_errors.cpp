@@ -33,23 +33,19 @@ const Case kCases[] = {
   ipv4 { import where net.len >; export none; };
 })",
      R"(3:32: expected an expression, got ';')", 1},
-    {R"(router id 1.2.3.4)",
-     R"(1:18: expected ';' after 'router id 1.2.3.4', got end of file)", 1},
-    {R"(router id 2001:db8::1;)",
-     R"(1:11: router id must be an IPv4 address, got '2001:db8::1')", 1},
-    {R"(router id foo;)",
-     R"(1:11: expected an IPv4 address after 'router id', got 'foo')", 1},
-    {R"(router id from "eth*";)",
-     R"(1:11: 'router id from' is not supported by rsd)", 1},
-    {R"(define = 5;)",
-     R"(1:8: expected a constant name after 'define', got '=')", 1},
-    {R"(define x 5;)",
-     R"(1:10: expected '=' after 'define x', got '5')", 1},
+    {R"(router id 1.2.3.4)", R"(1:18: expected ';' after 'router id 1.2.3.4', got end of file)", 1},
+    {R"(router id 2001:db8::1;)", R"(1:11: router id must be an IPv4 address, got '2001:db8::1')",
+     1},
+    {R"(router id foo;)", R"(1:11: expected an IPv4 address after 'router id', got 'foo')", 1},
+    {R"(router id from "eth*";)", R"(1:11: 'router id from' is not supported by rsd)", 1},
+    {R"(define = 5;)", R"(1:8: expected a constant name after 'define', got '=')", 1},
+    {R"(define x 5;)", R"(1:10: expected '=' after 'define x', got '5')", 1},
     {R"(define x = 1;
 define x = 2;)",
      R"(2:8: 'x' is already defined (as a constant at t.conf:1:8))", 1},
     {R"(log "/tmp/x" { info, bogus };)",
-     R"(1:22: expected a log class (debug, trace, info, remote, warning, error, auth, fatal, bug) after 'log "/tmp/x" { info ,', got 'bogus')", 1},
+     R"(1:22: expected a log class (debug, trace, info, remote, warning, error, auth, fatal, bug) after 'log "/tmp/x" { info ,', got 'bogus')",
+     1},
     {R"(log nowhere all;)",
      R"(1:5: expected a file name, 'syslog' or 'stderr' after 'log', got 'nowhere')", 1},
     {R"(log stderr all
@@ -58,29 +54,27 @@ protocol device {})",
     {R"(timeformat route iso medium;)",
      R"(1:22: expected 'short' or 'long' after 'timeformat route iso', got 'medium')", 1},
     {R"(debug protocols { states, everything };)",
-     R"(1:27: expected a debug flag (states, routes, filters, interfaces, events, packets) after 'debug protocols { states ,', got 'everything')", 1},
-    {R"(debug commands 3;)",
-     R"(1:16: value 3 is out of range after 'debug commands' (at most 2))", 1},
-    {R"(ipv4 table;)",
-     R"(1:11: expected a table name after 'ipv4 table', got ';')", 1},
-    {R"(roa4 table r4;)",
-     R"(1:1: 'roa4 table' (RPKI/ROA) is not supported by rsd)", 1},
+     R"(1:27: expected a debug flag (states, routes, filters, interfaces, events, packets) after 'debug protocols { states ,', got 'everything')",
+     1},
+    {R"(debug commands 3;)", R"(1:16: value 3 is out of range after 'debug commands' (at most 2))",
+     1},
+    {R"(ipv4 table;)", R"(1:11: expected a table name after 'ipv4 table', got ';')", 1},
+    {R"(roa4 table r4;)", R"(1:1: 'roa4 table' (RPKI/ROA) is not supported by rsd)", 1},
     {R"(attribute float x;)",
-     R"(1:11: expected an attribute type (int, ip, quad, pair, string, bool, bgppath, clist, eclist, lclist) after 'attribute', got 'float')", 1},
-    {R"(filter f)",
-     R"(1:9: expected '{' to start the body of filter 'f', got end of file)", 1},
-    {R"(function f() { return 1;)",
-     R"(1:14: unterminated block: this '{' has no matching '}')", 1},
+     R"(1:11: expected an attribute type (int, ip, quad, pair, string, bool, bgppath, clist, eclist, lclist) after 'attribute', got 'float')",
+     1},
+    {R"(filter f)", R"(1:9: expected '{' to start the body of filter 'f', got end of file)", 1},
+    {R"(function f() { return 1;)", R"(1:14: unterminated block: this '{' has no matching '}')", 1},
     {R"(foo bar;)",
-     R"(1:1: unknown statement 'foo' (expected router id, define, log, protocol, template, filter, function, table, attribute, ...))", 1},
-    {R"(protocol ospf o { })",
-     R"(1:10: 'protocol ospf' is not supported by rsd)", 1},
-    {R"(protocol kernel { ipv4; })",
-     R"(1:10: 'protocol kernel' is not supported by rsd)", 1},
+     R"(1:1: unknown statement 'foo' (expected router id, define, log, protocol, template, filter, function, table, attribute, ...))",
+     1},
+    {R"(protocol ospf o { })", R"(1:10: 'protocol ospf' is not supported by rsd)", 1},
+    {R"(protocol kernel { ipv4; })", R"(1:10: 'protocol kernel' is not supported by rsd)", 1},
     {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; hold time; })",
      R"(1:72: expected a time after 'hold time', got ';')", 1},
     {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 4294967296; })",
-     R"(1:56: value 4294967296 is out of range after 'neighbor 192.0.2.1 as' (at most 4294967295))", 1},
+     R"(1:56: value 4294967296 is out of range after 'neighbor 192.0.2.1 as' (at most 4294967295))",
+     1},
     {R"(protocol bgp p {
   local as 65000;
   neighbor 192.0.2.1 as 65001;
@@ -151,7 +145,8 @@ protocol bgp p {
   local as 65000; neighbor 192.0.2.1 as 65001;
   ipv4 { import limit 10 action explode; };
 })",
-     R"(3:33: expected 'warn', 'block', 'restart' or 'disable' after 'import limit 10 action', got 'explode')", 1},
+     R"(3:33: expected 'warn', 'block', 'restart' or 'disable' after 'import limit 10 action', got 'explode')",
+     1},
     {R"(protocol bgp p {
   local as 65000; neighbor 192.0.2.1 as 65001;
   ipv4 { };
@@ -168,7 +163,8 @@ protocol bgp p {
   local as 65000; neighbor 192.0.2.1 as 65001;
   local role boss;
 })",
-     R"(3:14: expected a role (provider, rs_server, rs_client, customer, peer) after 'local role', got 'boss')", 1},
+     R"(3:14: expected a role (provider, rs_server, rs_client, customer, peer) after 'local role', got 'boss')",
+     1},
     {R"(protocol bgp p {
   local as 65000; neighbor 192.0.2.1 as 65001;
   error wait time 10;
@@ -197,7 +193,8 @@ protocol bgp p { local as 65000; neighbor 192.0.2.2 as 65001; })",
     {R"(protocol static {
   route 10.0.0.0/8 somewhere;
 })",
-     R"(2:20: expected 'via', 'blackhole', 'unreachable' or 'prohibit' after 'route 10.0.0.0/8', got 'somewhere')", 1},
+     R"(2:20: expected 'via', 'blackhole', 'unreachable' or 'prohibit' after 'route 10.0.0.0/8', got 'somewhere')",
+     1},
     {R"(protocol static {
   route 10.0.0.0/8 blackhole;
   route 10.0.0.0/8 unreachable;
@@ -213,12 +210,9 @@ protocol bgp p { local as 65000; neighbor 192.0.2.2 as 65001; })",
      R"(1:25: invalid prefix length 33 in '10.0.0.0/33' (at most 32))", 1},
     {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001;)",
      R"(1:62: missing '}' to close the '{' at 1:16, got end of file)", 1},
-    {R"(template static s { })",
-     R"(1:10: 'template static' is not supported by rsd)", 1},
-    {R"(router id 1.2.3.4; })",
-     R"(1:20: expected a statement, got '}')", 1},
-    {R"(include "x.conf")",
-     R"(1:17: expected ';' after 'include "x.conf"')", 1},
+    {R"(template static s { })", R"(1:10: 'template static' is not supported by rsd)", 1},
+    {R"(router id 1.2.3.4; })", R"(1:20: expected a statement, got '}')", 1},
+    {R"(include "x.conf")", R"(1:17: expected ';' after 'include "x.conf"')", 1},
     {R"(protocol bgp p { local as 65000; neighbor 192.0.2.1 as 65001; password secret; })",
      R"(1:72: expected a password string after 'password', got 'secret')", 1},
     {R"(process p { encoder text; })",
@@ -243,8 +237,7 @@ metrics { listen ::1 port 9100; })",
     {R"(define x = 10.0.0.0/8 + ;
 protocol bgp p { local as 65000 neighbor 192.0.2.1 as 1; })",
      R"(1:25: expected an expression, got ';')", 2},
-    {R"(/* comment)",
-     R"(1:1: unterminated comment '/*')", 1},
+    {R"(/* comment)", R"(1:1: unterminated comment '/*')", 1},
     // issue 7: process, healthcheck, health
     {R"(healthcheck h { route 10.0.0.1/32; })",
      R"(1:13: healthcheck 'h' needs at least one check (command, http or tcp))", 1},
@@ -274,8 +267,7 @@ protocol bgp p { local as 65000 neighbor 192.0.2.1 as 1; })",
      R"(1:39: expected an address after 'next hop', got '1')", 1},
     {R"(health { startup hold soon; })",
      R"(1:23: expected a duration after 'startup hold', got 'soon')", 1},
-    {R"(health { state file ""; })",
-     R"(1:21: the state file path is empty)", 1},
+    {R"(health { state file ""; })", R"(1:21: the state file path is empty)", 1},
     {R"(healthcheck h { command "/bin/true"; route 2001:db8::10/128 med 5; })",
      R"(1:44: an IPv6 route needs 'next hop ADDRESS' (the default is the router id))", 1},
     {R"(health { stat file "x"; })",
@@ -325,9 +317,26 @@ TEST_CASE("a link-local neighbor is refused, as BIRD does without an interface")
 }
 
 TEST_CASE("garbage never crashes") {
-  const char* inputs[] = {"{", "}", "{{{{", "protocol", "protocol bgp", "protocol bgp p {", "protocol bgp p { ipv4 {",
-                          "filter", "function f(", "define x =", "\"", "'", "[=", "template bgp t from",
-                          "protocol static { route", "log {", ";;;; x", "ipv4 table t {", "include", "1.2.3.4/99"};
+  const char* inputs[] = {"{",
+                          "}",
+                          "{{{{",
+                          "protocol",
+                          "protocol bgp",
+                          "protocol bgp p {",
+                          "protocol bgp p { ipv4 {",
+                          "filter",
+                          "function f(",
+                          "define x =",
+                          "\"",
+                          "'",
+                          "[=",
+                          "template bgp t from",
+                          "protocol static { route",
+                          "log {",
+                          ";;;; x",
+                          "ipv4 table t {",
+                          "include",
+                          "1.2.3.4/99"};
   for (const char* in : inputs) {
     std::string text = in;
     CAPTURE(text);
@@ -339,21 +348,27 @@ TEST_CASE("garbage never crashes") {
 TEST_CASE("lint: routes learned over iBGP that no peer can receive") {
   // The ExaBGP-wiki mistake: every node peers over iBGP, none is an rr client.
   const char* text =
-      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; ipv4 { import all; export all; }; }\n"
-      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; ipv4 { import all; export all; }; }\n";
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; ipv4 { import all; export "
+      "all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; ipv4 { import all; export "
+      "all; }; }\n";
   LoadResult r = load_string(text, "t.conf");
   CHECK(r.ok());
   std::string all;
   for (const auto& d : r.diagnostics.items()) all += d.to_string() + "\n";
   CHECK(all ==
-        "t.conf:1:1: warning: routes learned over iBGP from 'n1' (ipv4) can reach no peer: iBGP routes are "
+        "t.conf:1:1: warning: routes learned over iBGP from 'n1' (ipv4) can reach no peer: iBGP "
+        "routes are "
         "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n"
-        "t.conf:2:1: warning: routes learned over iBGP from 'n2' (ipv4) can reach no peer: iBGP routes are "
+        "t.conf:2:1: warning: routes learned over iBGP from 'n2' (ipv4) can reach no peer: iBGP "
+        "routes are "
         "re-advertised only to eBGP peers and to 'rr client' iBGP peers\n");
   // With rr client on the receivers, no warning.
   const char* fixed =
-      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; rr client; ipv4 { import all; export all; }; }\n"
-      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; rr client; ipv4 { import all; export all; }; }\n";
+      "protocol bgp n1 { local as 65000; neighbor 192.0.2.1 as 65000; rr client; ipv4 { import "
+      "all; export all; }; }\n"
+      "protocol bgp n2 { local as 65000; neighbor 192.0.2.2 as 65000; rr client; ipv4 { import "
+      "all; export all; }; }\n";
   LoadResult r2 = load_string(fixed, "t.conf");
   CHECK(r2.ok());
   CHECK(r2.diagnostics.items().empty());
@@ -368,12 +383,14 @@ TEST_CASE("lint: a prefix set of the other family never matches") {
   CHECK(r.ok());
   REQUIRE(r.diagnostics.items().size() == 1);
   CHECK(r.diagnostics.items()[0].to_string() ==
-        "t.conf:1:23: warning: this prefix set has only IPv6 prefixes, but filter 'only6' runs in the IPv4 "
+        "t.conf:1:23: warning: this prefix set has only IPv6 prefixes, but filter 'only6' runs in "
+        "the IPv4 "
         "channel of protocol 'p': the test never matches");
 }
 
 TEST_CASE("deep nesting is an error, not a stack overflow") {
-  std::string parens = "define x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
+  std::string parens =
+      "define x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + ";";
   CHECK_FALSE(load_string(parens, "t.conf").ok());
   std::string blocks = "filter f " + std::string(100000, '{') + std::string(100000, '}');
   CHECK_FALSE(load_string(blocks, "t.conf").ok());
@@ -412,7 +429,9 @@ TEST_CASE("mutated real configs never crash the loader") {
       case 0:
         for (int k = 0; k < 4; ++k) m[rnd(m.size())] = kBytes[rnd(sizeof kBytes - 1)];
         break;
-      case 1: m.resize(rnd(m.size())); break;
+      case 1:
+        m.resize(rnd(m.size()));
+        break;
       case 2: {
         std::size_t at = rnd(m.size());
         m.erase(at, rnd(200));

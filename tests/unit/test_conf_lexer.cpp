@@ -2,10 +2,10 @@
 // operators, locations, include expansion (globs, depth, cycles) and error reporting.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "conf/lexer.hpp"
@@ -111,7 +111,7 @@ TEST_CASE("IPv6 addresses are not confused with pairs, case labels or times") {
   CHECK(kinds("(65000,1)") ==
         std::vector<TK>{TK::LParen, TK::Number, TK::Comma, TK::Number, TK::RParen});
   CHECK(kinds("(999, 65530, 0)") == std::vector<TK>{TK::LParen, TK::Number, TK::Comma, TK::Number,
-                                                     TK::Comma, TK::Number, TK::RParen});
+                                                    TK::Comma, TK::Number, TK::RParen});
   CHECK(kinds("10 s") == std::vector<TK>{TK::Number, TK::Symbol});
   CHECK(kinds("10ms") == std::vector<TK>{TK::Number, TK::Symbol});
   CHECK(kinds("add paths") == std::vector<TK>{TK::Symbol, TK::Symbol});
@@ -138,19 +138,23 @@ TEST_CASE("prefixes: attached /N only, lengths checked") {
   CHECK(toks[4].kind == TK::Prefix);
   CHECK(toks[4].prefix_len == 32);
   CHECK(toks[5].kind == TK::Plus);
-  CHECK(first_error("10.0.0.0/33") == "t.conf:1:1: invalid prefix length 33 in '10.0.0.0/33' (at most 32)");
+  CHECK(first_error("10.0.0.0/33") ==
+        "t.conf:1:1: invalid prefix length 33 in '10.0.0.0/33' (at most 32)");
   CHECK(first_error("300.0.0.1") == "t.conf:1:1: invalid IPv4 address '300.0.0.1'");
   CHECK(kinds("10..20") == std::vector<TK>{TK::Number, TK::DotDot, TK::Number});
   CHECK(kinds("1.2.3") == std::vector<TK>{TK::Number, TK::Dot, TK::Number, TK::Dot, TK::Number});
 }
 
 TEST_CASE("operators") {
-  CHECK(kinds(".. != <= >= == !~ && || -> [= =] { } ( ) [ ] ; , : . + - * / % < > = ! ~ ?") ==
-        std::vector<TK>{TK::DotDot, TK::Ne, TK::Le, TK::Ge, TK::Eq, TK::NotTilde, TK::And, TK::Or,
-                        TK::Arrow, TK::PathMaskOpen, TK::PathMaskClose, TK::LBrace, TK::RBrace,
-                        TK::LParen, TK::RParen, TK::LBracket, TK::RBracket, TK::Semicolon, TK::Comma,
-                        TK::Colon, TK::Dot, TK::Plus, TK::Minus, TK::Star, TK::Slash, TK::Percent,
-                        TK::Lt, TK::Gt, TK::Assign, TK::Not, TK::Tilde, TK::Question});
+  CHECK(
+      kinds(".. != <= >= == !~ && || -> [= =] { } ( ) [ ] ; , : . + - * / % < > = ! ~ ?") ==
+      std::vector<TK>{TK::DotDot,        TK::Ne,       TK::Le,        TK::Ge,     TK::Eq,
+                      TK::NotTilde,      TK::And,      TK::Or,        TK::Arrow,  TK::PathMaskOpen,
+                      TK::PathMaskClose, TK::LBrace,   TK::RBrace,    TK::LParen, TK::RParen,
+                      TK::LBracket,      TK::RBracket, TK::Semicolon, TK::Comma,  TK::Colon,
+                      TK::Dot,           TK::Plus,     TK::Minus,     TK::Star,   TK::Slash,
+                      TK::Percent,       TK::Lt,       TK::Gt,        TK::Assign, TK::Not,
+                      TK::Tilde,         TK::Question});
   CHECK(kinds("bgp_path.len") == std::vector<TK>{TK::Symbol, TK::Dot, TK::Symbol});
   CHECK(first_error("a & b") == "t.conf:1:3: unexpected character '&' (did you mean '&&'?)");
   CHECK(first_error("x $") == "t.conf:1:3: unexpected character '$'");
@@ -190,7 +194,8 @@ TEST_CASE("include: glob in alphabetical order, relative to the including file")
   dir.write("peers/a.conf", "a;");
   dir.write("sub/x.conf", "include \"y.conf\"; x;");
   dir.write("sub/y.conf", "y;");
-  std::string main = dir.write("main.conf", "start; include \"peers/*.conf\"; include \"sub/x.conf\"; end;");
+  std::string main =
+      dir.write("main.conf", "start; include \"peers/*.conf\"; include \"sub/x.conf\"; end;");
   Diagnostics d;
   TokenStream ts = tokenize_file(main, d);
   CHECK_MESSAGE(!d.has_errors(), d.to_string());
@@ -207,8 +212,8 @@ TEST_CASE("include: glob in alphabetical order, relative to the including file")
   Diagnostics d3;
   (void)tokenize_string("\n  include \"missing.conf\";", dir.path.string() + "/m.conf", d3);
   REQUIRE(d3.first_error());
-  CHECK(d3.first_error()->short_string() ==
-        "2:11: cannot open include file '" + dir.path.string() + "/missing.conf': No such file or directory");
+  CHECK(d3.first_error()->short_string() == "2:11: cannot open include file '" + dir.path.string() +
+                                                "/missing.conf': No such file or directory");
 }
 
 TEST_CASE("include: cycles and depth are errors, not crashes") {
@@ -218,15 +223,16 @@ TEST_CASE("include: cycles and depth are errors, not crashes") {
   Diagnostics d;
   (void)tokenize_file(a, d);
   REQUIRE(d.first_error());
-  CHECK(d.first_error()->to_string() ==
-        dir.path.string() + "/b.conf:1:9: include cycle: '" + dir.path.string() + "/a.conf' is already being read");
+  CHECK(d.first_error()->to_string() == dir.path.string() + "/b.conf:1:9: include cycle: '" +
+                                            dir.path.string() + "/a.conf' is already being read");
   std::string self = dir.write("self.conf", "x; include \"self.conf\";");
   Diagnostics d2;
   (void)tokenize_file(self, d2);
   CHECK(d2.error_count() == 1);
   // A chain deeper than 8 files.
   for (int k = 0; k < 10; ++k)
-    dir.write("d" + std::to_string(k) + ".conf", "include \"d" + std::to_string(k + 1) + ".conf\";");
+    dir.write("d" + std::to_string(k) + ".conf",
+              "include \"d" + std::to_string(k + 1) + ".conf\";");
   dir.write("d10.conf", "x;");
   Diagnostics d3;
   (void)tokenize_file((dir.path / "d0.conf").string(), d3);

@@ -3,9 +3,9 @@
 // process, healthcheck).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "conf/parser.hpp"
 
@@ -22,8 +22,12 @@ LoadResult load_ok(std::string_view text) {
   return r;
 }
 
-IpAddress ip(std::string_view s) { return *IpAddress::parse(s); }
-Prefix pfx(std::string_view s) { return *Prefix::parse(s); }
+IpAddress ip(std::string_view s) {
+  return *IpAddress::parse(s);
+}
+Prefix pfx(std::string_view s) {
+  return *Prefix::parse(s);
+}
 
 }  // namespace
 
@@ -117,7 +121,8 @@ TEST_CASE("filters and functions are captured whole") {
   CHECK(c.find_filter("g"));
   CHECK_FALSE(c.find_filter("f"));
   CHECK(c.find_function("f")->source.text() ==
-        "function f ( int a ; ip b ) -> bool int x ; { if a > 1 then { return true ; } return false ; }");
+        "function f ( int a ; ip b ) -> bool int x ; { if a > 1 then { return true ; } return "
+        "false ; }");
   CHECK(c.find_filter("h")->source.text() == "filter h { accept ; }");
   CHECK(c.find_filter("g")->loc.line == 5);
 }
@@ -303,7 +308,8 @@ TEST_CASE("protocol bgp: every option") {
   CHECK(c6.import_filter.kind == FilterSpec::Kind::Where);
   CHECK(c6.import_filter.source.text() == "net . len <= 48");
   CHECK(c6.export_filter.kind == FilterSpec::Kind::Inline);
-  CHECK(c6.export_filter.source.text() == "{ if net ~ [ 2001:db8::/32 + ] then accept ; reject ; }");
+  CHECK(c6.export_filter.source.text() ==
+        "{ if net ~ [ 2001:db8::/32 + ] then accept ; reject ; }");
   CHECK(c6.next_hop.mode == NextHop::Mode::Address);
   CHECK(c6.next_hop.address == ip("2001:db8::1"));
   CHECK_FALSE(c6.import_limit);
@@ -455,7 +461,8 @@ TEST_CASE("protocol static and device") {
   CHECK(s.routes[2].kind == StaticRoute::Kind::Unreachable);
   CHECK(s.routes[3].kind == StaticRoute::Kind::Prohibit);
   REQUIRE(s.routes[4].attributes);
-  CHECK(s.routes[4].attributes->text() == "{ bgp_med = 10 ; bgp_community . add ( ( 65000 , 1 ) ) ; }");
+  CHECK(s.routes[4].attributes->text() ==
+        "{ bgp_med = 10 ; bgp_community . add ( ( 65000 , 1 ) ) ; }");
   CHECK(c.statics[1].family == Family::Ipv6);
   CHECK(c.statics[1].disabled);
   CHECK(c.statics[2].family == Family::Ipv6);
@@ -556,13 +563,16 @@ TEST_CASE("includes: statements split across files") {
   std::filesystem::path dir = ::mkdtemp(tmpl);
   std::ofstream(dir / "main.conf") << "router id 1.2.3.4;\ninclude \"peers/*.conf\";\n";
   std::filesystem::create_directories(dir / "peers");
-  std::ofstream(dir / "peers/a.conf") << "protocol bgp a { local as 1; neighbor 192.0.2.1 as 2; }\n";
-  std::ofstream(dir / "peers/b.conf") << "protocol bgp b { local as 1; neighbor 192.0.2.2 as 3;\n hold time 1; }\n";
+  std::ofstream(dir / "peers/a.conf")
+      << "protocol bgp a { local as 1; neighbor 192.0.2.1 as 2; }\n";
+  std::ofstream(dir / "peers/b.conf")
+      << "protocol bgp b { local as 1; neighbor 192.0.2.2 as 3;\n hold time 1; }\n";
   LoadResult r = load_file((dir / "main.conf").string());
   REQUIRE(r.diagnostics.first_error());
   // Errors name the included file and its own line numbers.
   CHECK(r.diagnostics.first_error()->to_string() ==
-        (dir / "peers/b.conf").string() + ":1:1: protocol 'b': hold time must be 0 or at least 3 seconds (RFC 4271 4.2)");
+        (dir / "peers/b.conf").string() +
+            ":1:1: protocol 'b': hold time must be 0 or at least 3 seconds (RFC 4271 4.2)");
   CHECK(r.config.bgp.size() == 2);
   std::filesystem::remove_all(dir);
 }
@@ -581,7 +591,8 @@ TEST_CASE("quoted symbols and anonymous protocol names") {
 TEST_CASE("includes may appear inside a block, as in BIRD") {
   char tmpl[] = "/tmp/rsd_parser_XXXXXX";
   std::filesystem::path dir = ::mkdtemp(tmpl);
-  std::ofstream(dir / "main.conf") << "protocol bgp a {\n  include \"common.inc\";\n  neighbor 192.0.2.1 as 2;\n}\n";
+  std::ofstream(dir / "main.conf")
+      << "protocol bgp a {\n  include \"common.inc\";\n  neighbor 192.0.2.1 as 2;\n}\n";
   std::ofstream(dir / "common.inc") << "local as 65000;\nhold time 30;\n";
   LoadResult r = load_file((dir / "main.conf").string());
   CHECK_MESSAGE(r.ok(), r.diagnostics.to_string());
@@ -614,7 +625,8 @@ TEST_CASE("filters are compiled and attached; symbols shared") {
 }
 
 TEST_CASE("errors in filter bodies carry their file:line:col") {
-  LoadResult r = load_string("filter f {\n  if net.len > \"x\" then accept;\n  reject;\n}\n", "t.conf");
+  LoadResult r =
+      load_string("filter f {\n  if net.len > \"x\" then accept;\n  reject;\n}\n", "t.conf");
   CHECK_FALSE(r.ok());
   REQUIRE(r.diagnostics.first_error());
   CHECK(r.diagnostics.first_error()->location.line == 2);

@@ -173,7 +173,8 @@ TEST_CASE("missing MED and LOCAL_PREF take the configured defaults") {
   auto* e1 = lab.source(SourceKind::Ebgp, 1, "10.0.0.1", 1);
   auto* e2 = lab.source(SourceKind::Ebgp, 2, "10.0.0.2", 2);
   auto* with = lab.route(e1, {65001}, 50);
-  auto* without = lab.modified(lab.route(e2, {65001}, 0), [](AttrBuilder& x) { x.clear(AttrType::Med); });
+  auto* without =
+      lab.modified(lab.route(e2, {65001}, 0), [](AttrBuilder& x) { x.clear(AttrType::Med); });
   CHECK(compare(*without, *with, cfg).order < 0);  // default MED 0 beats 50
   cfg.default_med = 1000;
   CHECK(compare(*with, *without, cfg).order < 0);
@@ -232,7 +233,8 @@ TEST_CASE("every arrival order gives the same best path, in every MED mode") {
   auto* n3 = wiki.source(SourceKind::Ibgp, 3, "127.0.0.13", 0x7f00000d);
   const uint32_t meds[3][3] = {{100, 101, 102}, {101, 100, 102}, {102, 101, 100}};
   for (int ip = 0; ip < 3; ++ip) {
-    std::vector<const Route*> paths{wiki.route(n1, {}, meds[0][ip]), wiki.route(n2, {}, meds[1][ip]),
+    std::vector<const Route*> paths{wiki.route(n1, {}, meds[0][ip]),
+                                    wiki.route(n2, {}, meds[1][ip]),
                                     wiki.route(n3, {}, meds[2][ip])};
     const Route* best = best_over_all_permutations(paths, ibgp);
     CHECK(best->source->id == static_cast<uint32_t>(ip + 1));

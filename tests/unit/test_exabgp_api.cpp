@@ -1,6 +1,7 @@
 // The ExaBGP text API parser: every unicast `cmd` line of ExaBGP's encoding vectors
-// (tests/data/exabgp-qa, BSD licence: LICENCE.txt there) must yield the route and attributes of the `raw` UPDATE
-// ExaBGP sent for it; plus hand-written cases for the selector, attributes nlri, and bad lines.
+// (tests/data/exabgp-qa, BSD licence: LICENCE.txt there) must yield the route and attributes of the
+// `raw` UPDATE ExaBGP sent for it; plus hand-written cases for the selector, attributes nlri, and
+// bad lines.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -53,7 +54,8 @@ void compare(const ApiCommand& cmd, const wire::UpdateMessage& u, const wire::Ne
 
 }  // namespace
 
-TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes of its raw UPDATE") {
+TEST_CASE(
+    "every unicast cmd of ExaBGP's encoding vectors yields the attributes of its raw UPDATE") {
   const fs::path root = fs::path(RSD_TEST_DATA_DIR) / "exabgp-qa";
   REQUIRE(fs::exists(root / "encoding"));
   std::vector<fs::path> files;
@@ -98,7 +100,8 @@ TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes 
         auto bytes = from_hex(hex);
         const auto n = negotiated_for(conf);
         auto fr = wire::frame(bytes, wire::HeaderLimits::from(n));
-        if (fr.status != wire::FrameStatus::Message || fr.header.type != wire::MessageType::Update) continue;
+        if (fr.status != wire::FrameStatus::Message || fr.header.type != wire::MessageType::Update)
+          continue;
         wire::UpdateMessage u;
         if (!wire::decode_update(fr.body, n, u).ok()) continue;
         CAPTURE(hex);
@@ -109,7 +112,8 @@ TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes 
             return p.second.kind == ApiCommand::Kind::EndOfRib;
           });
           if (it != pending.end()) {
-            CHECK(*it->second.eor_family == (eor->afi == 1 ? rs::rib::Family::Ipv4 : rs::rib::Family::Ipv6));
+            CHECK(*it->second.eor_family ==
+                  (eor->afi == 1 ? rs::rib::Family::Ipv4 : rs::rib::Family::Ipv6));
             ++matched_eor;
             pending.erase(it);
           }
@@ -168,8 +172,10 @@ TEST_CASE("every unicast cmd of ExaBGP's encoding vectors yields the attributes 
 
 TEST_CASE("selector, attributes nlri, withdraw, eor") {
   auto r = parse_api_command(
-      "neighbor 192.0.2.1 local-as 65000, neighbor 2001:db8::1 announce attributes next-hop self med 50 "
-      "as-path [ 65001 ( 65002 65003 ) ] community [no-export 65000:1] nlri 10.0.0.0/24 10.0.1.0/24");
+      "neighbor 192.0.2.1 local-as 65000, neighbor 2001:db8::1 announce attributes next-hop self "
+      "med 50 "
+      "as-path [ 65001 ( 65002 65003 ) ] community [no-export 65000:1] nlri 10.0.0.0/24 "
+      "10.0.1.0/24");
   REQUIRE(r.ok());
   CHECK(r->kind == ApiCommand::Kind::Announce);
   REQUIRE(r->neighbors.size() == 2);

@@ -1,7 +1,8 @@
-// ExaBGP's own encoding vectors (tests/data/exabgp-qa, BSD licence: LICENCE.txt there): every raw message ExaBGP
-// produced for its test configurations is decoded by rsd as the receiving side and compared with
-// ExaBGP's JSON rendering of the same message: attributes, next hops, NLRI, path ids, withdrawals.
-// Families rsd does not carry (VPN, flow) must be recognised and skipped (RFC 4760 6), never fail.
+// ExaBGP's own encoding vectors (tests/data/exabgp-qa, BSD licence: LICENCE.txt there): every raw
+// message ExaBGP produced for its test configurations is decoded by rsd as the receiving side and
+// compared with ExaBGP's JSON rendering of the same message: attributes, next hops, NLRI, path ids,
+// withdrawals. Families rsd does not carry (VPN, flow) must be recognised and skipped (RFC 4760 6),
+// never fail.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -43,7 +44,9 @@ std::string origin_name(rs::rib::Origin o) {
   return o == rs::rib::Origin::Igp ? "igp" : o == rs::rib::Origin::Egp ? "egp" : "incomplete";
 }
 
-std::string path_id_text(uint32_t id) { return IpAddress::v4(id).to_string(); }
+std::string path_id_text(uint32_t id) {
+  return IpAddress::v4(id).to_string();
+}
 
 // ExaBGP's JSON of one UPDATE, checked against what rsd decoded.
 void check_against_json(const wire::UpdateMessage& u, const json& j) {
@@ -53,15 +56,19 @@ void check_against_json(const wire::UpdateMessage& u, const json& j) {
     const std::string k = item.key();
     const json& v = item.value();
     CAPTURE(k);
-    if (k == "origin") CHECK(origin_name(u.attrs.origin) == v.get<std::string>());
-    else if (k == "med") CHECK(u.attrs.med == v.get<uint32_t>());
-    else if (k == "local-preference") CHECK(u.attrs.local_pref == v.get<uint32_t>());
+    if (k == "origin")
+      CHECK(origin_name(u.attrs.origin) == v.get<std::string>());
+    else if (k == "med")
+      CHECK(u.attrs.med == v.get<uint32_t>());
+    else if (k == "local-preference")
+      CHECK(u.attrs.local_pref == v.get<uint32_t>());
     else if (k == "originator-id")
       CHECK(IpAddress::v4(u.attrs.originator_id).to_string() == v.get<std::string>());
     else if (k == "community") {
       REQUIRE(u.attrs.communities.size() == v.size());
       for (std::size_t i = 0; i < v.size(); ++i)
-        CHECK(u.attrs.communities.values[i] == (v[i][0].get<uint32_t>() << 16 | v[i][1].get<uint32_t>()));
+        CHECK(u.attrs.communities.values[i] ==
+              (v[i][0].get<uint32_t>() << 16 | v[i][1].get<uint32_t>()));
     } else if (k == "large-community") {
       REQUIRE(u.attrs.large_communities.size() == v.size());
       for (std::size_t i = 0; i < v.size(); ++i) {
@@ -111,7 +118,8 @@ void check_against_json(const wire::UpdateMessage& u, const json& j) {
                     n.value("path-information", std::string("0.0.0.0")));
   }
   for (const auto& n : u.nlri)
-    got.insert(u.attrs.next_hop.to_string() + " " + n.prefix.to_string() + " " + path_id_text(n.path_id));
+    got.insert(u.attrs.next_hop.to_string() + " " + n.prefix.to_string() + " " +
+               path_id_text(n.path_id));
   if (u.mp_reach)
     for (const auto& n : u.mp_reach->nlri)
       got.insert(u.mp_reach->next_hop.to_string() + " " + n.prefix.to_string() + " " +
@@ -191,7 +199,8 @@ TEST_CASE("every ExaBGP encoding vector decodes to what ExaBGP's JSON says") {
       } else if (kind == "json" && have_update) {
         CAPTURE(last_raw);
         json j = json::parse(value);
-        const json attrs = j.at("neighbor").at("message").at("update").value("attribute", json::object());
+        const json attrs =
+            j.at("neighbor").at("message").at("update").value("attribute", json::object());
         bool well_known_unknown = false;
         for (const auto& [k, v] : attrs.items())
           if (k.rfind("attribute-0x", 0) == 0 &&

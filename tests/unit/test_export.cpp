@@ -244,7 +244,8 @@ TEST_CASE("non-transitive extended communities stay inside the AS; LLGR_STALE go
   b.set_next_hop(IpAddress::v4(0xC0000201));
   // RFC 4360 2: route target 2-octet AS (0x0002, transitive), the 0x40 generic form, RFC 8097's
   // origin validation state (0x4300, non-transitive).
-  const ExtCommunity rt = 0x0002FDE900000064ULL, nt = 0x4002FDE900000001ULL, ov = 0x4300000000000002ULL;
+  const ExtCommunity rt = 0x0002FDE900000064ULL, nt = 0x4002FDE900000001ULL,
+                     ov = 0x4300000000000002ULL;
   b.ext_communities.values = {rt, nt, ov};
   b.set_present(AttrType::ExtCommunities);
   auto a = lab.table.intern(b);

@@ -20,8 +20,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 using namespace rs;
 using namespace rs::filters;
@@ -47,7 +51,8 @@ filter edits {
   if bgp_community.len = 0 then reject;
   accept;
 }
-)", "a.conf", d);
+)",
+                                  "a.conf", d);
   REQUIRE(parse_filter_file(ts, syms, d));
   rib::AttrTable table;
   rib::AttrBuilder b;

@@ -147,7 +147,8 @@ TEST_CASE("filter language tests in tests/filters/*.conf") {
     Vm vm;
     for (const auto& function : syms.functions()) {
       const auto& name = function.first;
-      const bool t4 = name.rfind("t_", 0) == 0, t6 = name.rfind("t6_", 0) == 0, e = name.rfind("e_", 0) == 0;
+      const bool t4 = name.rfind("t_", 0) == 0, t6 = name.rfind("t6_", 0) == 0,
+                 e = name.rfind("e_", 0) == 0;
       if (!t4 && !t6 && !e) continue;
       CAPTURE(name);
       ++tests;

@@ -1,24 +1,24 @@
 // VM and compiler: results on sample routes, copy-on-write of attributes, errors with line:col,
-// and mutated copies of tests/data/bird-configs/ixp-rs.conf (the whole config: test_conf_bird_configs).
+// and mutated copies of tests/data/bird-configs/ixp-rs.conf (the whole config:
+// test_conf_bird_configs).
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <cstring>
-#include <random>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "conf/lexer.hpp"
-#include "filters/parser.hpp"
+#include "filter_test_util.hpp"
 #include "filters/lint.hpp"
+#include "filters/parser.hpp"
 #include "filters/same.hpp"
 #include "filters/vm.hpp"
-#include "filter_test_util.hpp"
 
 using namespace rs;
 using namespace rs::filters;
 using namespace rs::filters::test;
-
 
 namespace {
 
@@ -130,12 +130,16 @@ TEST_CASE("runtime errors carry file:line:col") {
 }
 
 TEST_CASE("type errors at load time with line:col") {
-  CHECK(first_error("filter f { if net ~ 5 then accept; }") == "1:19: operator ~ cannot be applied to prefix and int");
-  CHECK(first_error("filter f {\n  bgp_med = \"x\";\n}") == "2:13: cannot assign string to 'bgp_med' of type int");
+  CHECK(first_error("filter f { if net ~ 5 then accept; }") ==
+        "1:19: operator ~ cannot be applied to prefix and int");
+  CHECK(first_error("filter f {\n  bgp_med = \"x\";\n}") ==
+        "2:13: cannot assign string to 'bgp_med' of type int");
   CHECK(first_error("filter f { net = 1.2.3.0/24; }") == "1:12: attribute 'net' is read-only");
-  CHECK(first_error("filter f { if 1 then accept; }") == "1:15: the condition of if must be bool, got int");
+  CHECK(first_error("filter f { if 1 then accept; }") ==
+        "1:15: the condition of if must be bool, got int");
   CHECK(first_error("filter f { x = 1; }") == "1:12: unknown variable or attribute 'x'");
-  CHECK(first_error("function g(int a) -> bool { return a; }") == "1:36: function returns bool, but this returns int");
+  CHECK(first_error("function g(int a) -> bool { return a; }") ==
+        "1:36: function returns bool, but this returns int");
   CHECK(first_error("filter f { if g() then accept; }") == "1:15: unknown function 'g'");
   CHECK(first_error("function g(int a) { return a; }\nfilter f { if g(1, 2) = 1 then accept; }") ==
         "2:15: function 'g' takes 1 argument, got 2");
@@ -143,10 +147,14 @@ TEST_CASE("type errors at load time with line:col") {
         "1:17: roa_check is not supported: rsd does not implement RPKI/ROA validation");
   CHECK(first_error("filter f { if net ~ [ 10.0.0.0/8{20,10} ] then accept; }") ==
         "1:34: invalid prefix pattern range {20,10}: low > high");
-  CHECK(first_error("filter f { if (1, 2, 3, 4) = 1 then accept; }") == "1:15: a tuple has 2 (pair) or 3 (large community) fields, not 4");
-  CHECK(first_error("filter f { bgp_community.add((70000, 1)); }") == "1:30: pair field out of range (0..65535)");
-  CHECK(first_error("filter f { if bgp_path ~ [= 1 2 =] then accept }") == "1:48: expected an expression, got '}'");
-  CHECK(first_error("filter f { return 1; }") == "1:12: return outside a function (use accept or reject in a filter)");
+  CHECK(first_error("filter f { if (1, 2, 3, 4) = 1 then accept; }") ==
+        "1:15: a tuple has 2 (pair) or 3 (large community) fields, not 4");
+  CHECK(first_error("filter f { bgp_community.add((70000, 1)); }") ==
+        "1:30: pair field out of range (0..65535)");
+  CHECK(first_error("filter f { if bgp_path ~ [= 1 2 =] then accept }") ==
+        "1:48: expected an expression, got '}'");
+  CHECK(first_error("filter f { return 1; }") ==
+        "1:12: return outside a function (use accept or reject in a filter)");
   CHECK(first_error("define a = 1;\ndefine a = 2;") == "2:8: 'a' is already defined at t.conf:1:8");
   CHECK(first_error("filter f { if bgp_path.foo = 1 then accept; }") ==
         "1:23: type bgppath has no member 'foo'");
@@ -154,43 +162,61 @@ TEST_CASE("type errors at load time with line:col") {
         "1:31: a set mixing int and pair values is not supported by rsd");
   CHECK(first_error("filter f { if net ~ [(10, 1..2, 3)] then accept; }") ==
         "1:22: in a large community set item, fields after a range or '*' must be '*'");
-  CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") == "2:14: argument 1 of 'g' must be ip, got int");
-  CHECK(first_error("define c = 1;\nfilter f { c = 2; }") == "2:12: 'c' is a constant and cannot be assigned");
-  CHECK(first_error("filter f { if bgp_path ~ [= [(1,2)] =] then accept; }") == "1:29: a set in a path mask must be an int set, got pair set");
+  CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") ==
+        "2:14: argument 1 of 'g' must be ip, got int");
+  CHECK(first_error("define c = 1;\nfilter f { c = 2; }") ==
+        "2:12: 'c' is a constant and cannot be assigned");
+  CHECK(first_error("filter f { if bgp_path ~ [= [(1,2)] =] then accept; }") ==
+        "1:29: a set in a path mask must be an int set, got pair set");
   CHECK(first_error("filter f { if from.mask(\"x\") = from then accept; }") ==
         "1:25: the argument of .mask() must be int, got string");
   CHECK(first_error("filter f { if net.mask(8) = net then accept; }") ==
         "1:18: type prefix has no member 'mask'");
-  CHECK(first_error("filter f { case net.len { 1.2.3.4: accept; } }") == "1:27: case label of type ip cannot match a value of type int");
-  CHECK(first_error("filter f int a; int a; { accept; }") == "1:17: variable 'a' is already declared in this function");
-  CHECK(first_error("filter f { int a = 1; string a; }") == "1:23: variable 'a' is already declared in this function");
-  CHECK(first_error("filter f { if bgp_community ~ [(rt, 1, 2)] then accept; }") == "1:29: operator ~ cannot be applied to clist and ec set");
-  CHECK(first_error("filter f { bgp_path.add(1); }") == "1:20: add cannot be applied to bgppath (use prepend)");
-  CHECK(first_error("filter f { bgp_community.delete(1.2.3.0/24); }") == "1:33: delete on clist cannot take prefix");
-  CHECK(first_error("filter f { if (rt, 70000, 70000) ~ bgp_ext_community then accept; }") == "1:15: extended community value out of range");
+  CHECK(first_error("filter f { case net.len { 1.2.3.4: accept; } }") ==
+        "1:27: case label of type ip cannot match a value of type int");
+  CHECK(first_error("filter f int a; int a; { accept; }") ==
+        "1:17: variable 'a' is already declared in this function");
+  CHECK(first_error("filter f { int a = 1; string a; }") ==
+        "1:23: variable 'a' is already declared in this function");
+  CHECK(first_error("filter f { if bgp_community ~ [(rt, 1, 2)] then accept; }") ==
+        "1:29: operator ~ cannot be applied to clist and ec set");
+  CHECK(first_error("filter f { bgp_path.add(1); }") ==
+        "1:20: add cannot be applied to bgppath (use prepend)");
+  CHECK(first_error("filter f { bgp_community.delete(1.2.3.0/24); }") ==
+        "1:33: delete on clist cannot take prefix");
+  CHECK(first_error("filter f { if (rt, 70000, 70000) ~ bgp_ext_community then accept; }") ==
+        "1:15: extended community value out of range");
   CHECK(first_error("filter f { accept } ") == "1:19: expected an expression, got '}'");
   CHECK(first_error("filter f { if 1 = 1 accept; }") == "1:21: expected 'then', got 'accept'");
-  CHECK(first_error("filter f { if net ~ [ 10.0.0.0/8{1,40} ] then accept; }") == "1:36: prefix length out of range (0..32)");
-  CHECK(first_error("function f() { int x; x = f(); }") == "1:27: cannot assign void to 'x' of type int");
+  CHECK(first_error("filter f { if net ~ [ 10.0.0.0/8{1,40} ] then accept; }") ==
+        "1:36: prefix length out of range (0..32)");
+  CHECK(first_error("function f() { int x; x = f(); }") ==
+        "1:27: cannot assign void to 'x' of type int");
   CHECK(first_error("filter f { print defined(net.len); }") == "(no error)");  // any value, as BIRD
   CHECK(first_error("filter f { unset(net.len); }") == "1:21: unset() needs a route attribute");
   CHECK(first_error("filter f { unset(net); }") == "1:18: attribute 'net' cannot be unset");
-  CHECK(first_error("filter f { if \"a\" < 1 then accept; }") == "1:19: operator < cannot be applied to string and int");
+  CHECK(first_error("filter f { if \"a\" < 1 then accept; }") ==
+        "1:19: operator < cannot be applied to string and int");
 }
 
-
 TEST_CASE("same(): equal text compiles to the same program, any change differs") {
-  auto a = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
-                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
-  auto b = load("\n\ndefine x = 5;   # moved and commented\nfunction g(int v) -> bool {\n return v > x;\n}\n"
-                "filter f { if g(bgp_med) && net ~ [ 10.0.0.0/8+ ] then accept; reject; }");
-  auto c = load("define x = 6;\nfunction g(int v) -> bool { return v > x; }\n"
-                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
-  auto d = load("define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
-                "filter f { if g(bgp_med) && net ~ [10.0.0.0/9+] then accept; reject; }");
-  auto e = load("define x = 5;\nfunction g(int v) -> bool { return v >= x; }\n"
-                "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
-  for (auto* l : {a.get(), b.get(), c.get(), d.get(), e.get()}) REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  auto a = load(
+      "define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+      "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto b = load(
+      "\n\ndefine x = 5;   # moved and commented\nfunction g(int v) -> bool {\n return v > x;\n}\n"
+      "filter f { if g(bgp_med) && net ~ [ 10.0.0.0/8+ ] then accept; reject; }");
+  auto c = load(
+      "define x = 6;\nfunction g(int v) -> bool { return v > x; }\n"
+      "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  auto d = load(
+      "define x = 5;\nfunction g(int v) -> bool { return v > x; }\n"
+      "filter f { if g(bgp_med) && net ~ [10.0.0.0/9+] then accept; reject; }");
+  auto e = load(
+      "define x = 5;\nfunction g(int v) -> bool { return v >= x; }\n"
+      "filter f { if g(bgp_med) && net ~ [10.0.0.0/8+] then accept; reject; }");
+  for (auto* l : {a.get(), b.get(), c.get(), d.get(), e.get()})
+    REQUIRE_MESSAGE(l->ok, l->diags.to_string());
   CHECK(same(a->syms.filter("f"), b->syms.filter("f")));
   CHECK_FALSE(same(a->syms.filter("f"), c->syms.filter("f")));
   CHECK_FALSE(same(a->syms.filter("f"), d->syms.filter("f")));
@@ -199,9 +225,9 @@ TEST_CASE("same(): equal text compiles to the same program, any change differs")
   CHECK_FALSE(same(a->syms.filter("f"), FilterRef()));
 }
 
-
 TEST_CASE("hostile input: deep nesting, long chains, random mutations never crash") {
-  std::string deep = "filter f { if " + std::string(5000, '(') + "1" + std::string(5000, ')') + " = 1 then accept; }";
+  std::string deep = "filter f { if " + std::string(5000, '(') + "1" + std::string(5000, ')') +
+                     " = 1 then accept; }";
   CHECK(first_error(deep).find("nesting too deep") != std::string::npos);
   std::string chain = "filter f { if 1";
   for (int i = 0; i < 5000; ++i) chain += " + 1";
@@ -219,10 +245,18 @@ TEST_CASE("hostile input: deep nesting, long chains, random mutations never cras
     for (int k = 0; k < 3; ++k) {
       std::size_t pos = rng() % m.size();
       switch (rng() % 4) {
-        case 0: m.erase(pos, 1 + rng() % 20); break;
-        case 1: m.insert(pos, m.substr(rng() % m.size(), 1 + rng() % 40)); break;
-        case 2: m[pos] = "{}()[];,.=~!+-*/:0123456789abc\"#"[rng() % 33]; break;
-        case 3: std::swap(m[pos], m[rng() % m.size()]); break;
+        case 0:
+          m.erase(pos, 1 + rng() % 20);
+          break;
+        case 1:
+          m.insert(pos, m.substr(rng() % m.size(), 1 + rng() % 40));
+          break;
+        case 2:
+          m[pos] = "{}()[];,.=~!+-*/:0123456789abc\"#"[rng() % 33];
+          break;
+        case 3:
+          std::swap(m[pos], m[rng() % m.size()]);
+          break;
       }
     }
     auto l = std::make_unique<Loaded>();
@@ -234,7 +268,8 @@ TEST_CASE("hostile input: deep nesting, long chains, random mutations never cras
     auto attrs = table.intern(sample_attrs());
     Vm vm;
     RunOutput out;
-    for (const auto& [name, f] : r->syms.filters()) (void)vm.run(*f, route("192.136.136.0/24"), *attrs, out);
+    for (const auto& [name, f] : r->syms.filters())
+      (void)vm.run(*f, route("192.136.136.0/24"), *attrs, out);
   }
   MESSAGE(loaded << " of 300 mutated configs still loaded");
 }
@@ -278,7 +313,8 @@ filter wiki_style {
   auto d = lint("wiki_style", rib::Family::Ipv6);
   REQUIRE(d.warning_count() == 1);
   CHECK(d.items()[0].short_string() ==
-        "21:10: warning: this prefix set has only IPv4 prefixes, but filter 'wiki_style' runs in the IPv6 "
+        "21:10: warning: this prefix set has only IPv4 prefixes, but filter 'wiki_style' runs in "
+        "the IPv6 "
         "channel of protocol p: the test never matches");
 }
 
@@ -335,10 +371,12 @@ filter f {
 })");
   REQUIRE_MESSAGE(l->ok, l->diags.to_string());
   rib::AttrBuilder b = sample_attrs();
-  b.as_path.segments = {{rib::AsSegmentType::Sequence, {65001, 65002}}, {rib::AsSegmentType::Set, {65010, 65011}}};
+  b.as_path.segments = {{rib::AsSegmentType::Sequence, {65001, 65002}},
+                        {rib::AsSegmentType::Set, {65010, 65011}}};
   Vm vm;
   RunOutput out;
-  CHECK_MESSAGE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Accept, out.error);
+  CHECK_MESSAGE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Accept,
+                out.error);
   CHECK(out.attrs.as_path.to_string() == "65001 65002");
 }
 
@@ -362,7 +400,8 @@ filter f {
   Vm vm;
   RunOutput out;
   std::vector<CustomValue> custom_in = {{0, Value::integer(41)}};
-  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out, &custom_in) == Verdict::Accept);
+  REQUIRE(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *attrs, out, &custom_in) ==
+          Verdict::Accept);
   CHECK(out.route_modified);
   CHECK(out.preference == 50);
   CHECK(out.gw == *rib::IpAddress::parse("198.51.100.1"));
@@ -385,10 +424,13 @@ TEST_CASE("entry points for the config parser: inline filters, where, constants"
   SymbolTable syms;
   conf::Diagnostics d;
   {
-    auto ts = conf::tokenize_string("define lim = 24; define nets = [ 10.0.0.0/8{8,24} ];", "a.conf", d);
+    auto ts =
+        conf::tokenize_string("define lim = 24; define nets = [ 10.0.0.0/8{8,24} ];", "a.conf", d);
     REQUIRE(parse_filter_file(ts, syms, d));
   }
-  auto ts = conf::tokenize_string("{ if net ~ nets then accept; reject; } net.len <= lim && net ~ nets 2 * lim + 1", "b.conf", d);
+  auto ts = conf::tokenize_string(
+      "{ if net ~ nets then accept; reject; } net.len <= lim && net ~ nets 2 * lim + 1", "b.conf",
+      d);
   auto inline_f = parse_filter_body(ts, syms, d);
   REQUIRE(inline_f);
   CHECK(inline_f->name().empty());

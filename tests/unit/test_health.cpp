@@ -3,9 +3,9 @@
 // recording sink (next-hop self, acks counted, malformed lines), and the operator state store.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <map>
-#include <unistd.h>
 
 #include "rs/health/checks.hpp"
 #include "rs/health/child.hpp"
@@ -96,7 +96,7 @@ TEST_CASE("flap hold-down: more than N up/down changes in the window hold the ph
   // 2 transitions allowed in 10 s; the hold lasts 30 s.
   StateMachine sm(StateParams{1, 1, 2, 10000, 30000});
   uint64_t t = 1000;
-  sm.handle(HealthEvent::Success, t);        // INIT -> UP (not a flap: nothing before)
+  sm.handle(HealthEvent::Success, t);          // INIT -> UP (not a flap: nothing before)
   sm.handle(HealthEvent::Failure, t += 1000);  // flap 1
   sm.handle(HealthEvent::Success, t += 1000);  // flap 2
   CHECK_FALSE(sm.held_down(t));
@@ -117,7 +117,8 @@ TEST_CASE("flap hold-down: more than N up/down changes in the window hold the ph
 }
 
 TEST_CASE("every (state, event) pair is handled and stays in the enum") {
-  const HealthEvent events[] = {HealthEvent::Success, HealthEvent::Failure, HealthEvent::Disable, HealthEvent::Enable};
+  const HealthEvent events[] = {HealthEvent::Success, HealthEvent::Failure, HealthEvent::Disable,
+                                HealthEvent::Enable};
   for (auto a : events)
     for (auto b : events)
       for (auto c : events)
@@ -211,7 +212,8 @@ TEST_CASE("process API lines applied to a route source: next-hop self, withdraw,
   pc2.next_hop.reset();
   Process q(io, pc2, sink, *IpAddress::parse("10.255.0.1"));
   CHECK(q.apply_line("announce route 203.0.113.11/32 next-hop self"));
-  CHECK(sink.routes.at({*Prefix::parse("203.0.113.11/32"), 0}).next_hop == *IpAddress::parse("10.255.0.1"));
+  CHECK(sink.routes.at({*Prefix::parse("203.0.113.11/32"), 0}).next_hop ==
+        *IpAddress::parse("10.255.0.1"));
 }
 
 TEST_CASE("restart backoff doubles from 1 s to 60 s") {

@@ -70,14 +70,16 @@ TEST_CASE("drain: MED rising stepwise then withdrawn, seen at a BIRD edge") {
   const std::string rs_addr = "127.0.8.1", edge_addr = "127.0.8.2";
   const uint16_t rs_port = free_port(rs_addr.c_str()), edge_port = free_port(edge_addr.c_str());
   const std::string sock = (dir / "bird.ctl").string();
-  std::ofstream(dir / "bird.conf") << "router id 10.255.0.2;\nipv4 table igp4;\n"
-                                      "protocol device { scan time 10; }\n"
-                                      "protocol static igp_v4 { ipv4 { table igp4; }; route 192.0.2.0/24 via \"lo\"; }\n"
-                                      "protocol bgp rsd1 {\n  local " << edge_addr << " port " << edge_port
-                                   << " as 65100;\n  neighbor " << rs_addr << " port " << rs_port
-                                   << " as 65000;\n  multihop 8; enforce first as off; strict bind on; hold time 30;\n"
-                                      "  connect delay time 1; connect retry time 1; error wait time 1, 2;\n"
-                                      "  ipv4 { import all; export none; igp table igp4; };\n}\n";
+  std::ofstream(dir / "bird.conf")
+      << "router id 10.255.0.2;\nipv4 table igp4;\n"
+         "protocol device { scan time 10; }\n"
+         "protocol static igp_v4 { ipv4 { table igp4; }; route 192.0.2.0/24 via \"lo\"; }\n"
+         "protocol bgp rsd1 {\n  local "
+      << edge_addr << " port " << edge_port << " as 65100;\n  neighbor " << rs_addr << " port "
+      << rs_port
+      << " as 65000;\n  multihop 8; enforce first as off; strict bind on; hold time 30;\n"
+         "  connect delay time 1; connect retry time 1; error wait time 1, 2;\n"
+         "  ipv4 { import all; export none; igp table igp4; };\n}\n";
   Bird bird;
   bird.pid = ::fork();
   if (bird.pid == 0) {
@@ -87,13 +89,17 @@ TEST_CASE("drain: MED rising stepwise then withdrawn, seen at a BIRD edge") {
   }
   REQUIRE(bird.pid > 0);
 
-  const std::string conf = "router id 10.255.0.1;\n"
-                           "healthcheck svc { command \"/bin/true\"; interval 100 ms; fast interval 50 ms; rise 1; fall 1;\n"
-                           "  route 203.0.113.60/32 next hop 192.0.2.11 med 100; }\n"
-                           "protocol bgp edge {\n  local " + rs_addr + " port " + std::to_string(rs_port) +
-                           " as 65000;\n  neighbor " + edge_addr + " port " + std::to_string(edge_port) +
-                           " as 65100;\n  multihop 8; rs client; hold time 30; connect delay time 1; connect retry time 1;\n"
-                           "  ipv4 { import none; export all; next hop keep; };\n}\n";
+  const std::string conf =
+      "router id 10.255.0.1;\n"
+      "healthcheck svc { command \"/bin/true\"; interval 100 ms; fast interval 50 ms; rise 1; fall "
+      "1;\n"
+      "  route 203.0.113.60/32 next hop 192.0.2.11 med 100; }\n"
+      "protocol bgp edge {\n  local " +
+      rs_addr + " port " + std::to_string(rs_port) + " as 65000;\n  neighbor " + edge_addr +
+      " port " + std::to_string(edge_port) +
+      " as 65100;\n  multihop 8; rs client; hold time 30; connect delay time 1; connect retry time "
+      "1;\n"
+      "  ipv4 { import none; export all; next hop keep; };\n}\n";
   auto loaded = rs::conf::load_string(conf, "drain.conf");
   REQUIRE_MESSAGE(loaded.ok(), loaded.diagnostics.to_string());
   auto cfg = std::make_shared<const rs::conf::Config>(std::move(loaded.config));
@@ -107,7 +113,8 @@ TEST_CASE("drain: MED rising stepwise then withdrawn, seen at a BIRD edge") {
   CHECK(health.start([&] { server.hold_initial_export(false); }).empty());
 
   auto edge_med = [&]() -> std::optional<uint32_t> {
-    const std::string out = run(std::string(kBirdc) + " -s " + sock + " show route all 203.0.113.60/32 2>/dev/null");
+    const std::string out =
+        run(std::string(kBirdc) + " -s " + sock + " show route all 203.0.113.60/32 2>/dev/null");
     auto at = out.find("BGP.med: ");
     if (at == std::string::npos) return std::nullopt;
     return static_cast<uint32_t>(std::stoul(out.substr(at + 9)));

@@ -25,7 +25,9 @@ struct Sink : RouteSink {
     names.push_back(name);
     return &names.back();
   }
-  void announce(Source, const Prefix& p, const rs::rib::AttrBuilder& a, uint32_t id) override { routes[{p, id}] = a; }
+  void announce(Source, const Prefix& p, const rs::rib::AttrBuilder& a, uint32_t id) override {
+    routes[{p, id}] = a;
+  }
   void withdraw(Source, const Prefix& p, uint32_t id) override { routes.erase({p, id}); }
   void remove_source(Source) override { routes.clear(); }
 };
@@ -72,14 +74,16 @@ struct Started {
 }  // namespace
 
 TEST_CASE("startup hold: the first export waits for a process's first announcement") {
-  auto cfg = config_with("sleep 0.6; echo 'announce route 203.0.113.40/32 next-hop self med 10'; exec sleep 100",
-                         rs::conf::Duration::seconds(10));
+  auto cfg = config_with(
+      "sleep 0.6; echo 'announce route 203.0.113.40/32 next-hop self med 10'; exec sleep 100",
+      rs::conf::Duration::seconds(10));
   boost::asio::io_context io;
   Sink sink;
   HealthManager m(io, cfg, sink);
   Started s;
   CHECK(s.start(m, sink).empty());
-  CHECK_FALSE(run_until(io, [&] { return s.ready; }, 300ms));  // still quiet: held
+  CHECK_FALSE(run_until(
+      io, [&] { return s.ready; }, 300ms));  // still quiet: held
   CHECK_FALSE(m.all_settled());
   REQUIRE(run_until(io, [&] { return s.ready; }));
   CHECK(s.after >= 500ms);
@@ -107,7 +111,8 @@ TEST_CASE("startup hold: the first export waits for a process's first announceme
 
 TEST_CASE("startup hold: a burst of lines is taken whole before the export starts") {
   auto cfg = config_with(
-      "printf 'announce route 203.0.113.41/32 next-hop self\\nannounce route 203.0.113.42/32 next-hop self\\n"
+      "printf 'announce route 203.0.113.41/32 next-hop self\\nannounce route 203.0.113.42/32 "
+      "next-hop self\\n"
       "announce route 203.0.113.43/32 next-hop self med 5\\n'; exec sleep 100",
       rs::conf::Duration::seconds(10));
   boost::asio::io_context io;
@@ -115,7 +120,8 @@ TEST_CASE("startup hold: a burst of lines is taken whole before the export start
   HealthManager m(io, cfg, sink);
   Started s;
   CHECK(s.start(m, sink).empty());
-  REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return s.ready; }, 5s));
   CHECK(s.routes_at_ready == 3);
   m.stop();
 }
@@ -127,7 +133,8 @@ TEST_CASE("startup hold: a silent process is waited for until the hold passes") 
   HealthManager m(io, cfg, sink);
   Started s;
   CHECK(s.start(m, sink).empty());
-  REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return s.ready; }, 5s));
   CHECK(s.after >= 350ms);
   CHECK_FALSE(m.all_settled());
   m.stop();
@@ -140,7 +147,8 @@ TEST_CASE("startup hold: a malformed line does not count; a process that ends re
   HealthManager m(io, cfg, sink);
   Started s;
   CHECK(s.start(m, sink).empty());
-  REQUIRE(run_until(io, [&] { return s.ready; }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return s.ready; }, 5s));
   CHECK(s.after >= 250ms);  // not at the malformed line
   CHECK(m.processes()[0].exits == 1);
   CHECK(m.processes()[0].malformed == 1);
@@ -156,7 +164,8 @@ TEST_CASE("process view: routes kept after an exit are listed as kept") {
   Sink sink;
   HealthManager m(io, cfg, sink);
   CHECK(m.start(nullptr).empty());
-  REQUIRE(run_until(io, [&] { return m.processes()[0].exits == 1; }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return m.processes()[0].exits == 1; }, 5s));
   auto v = m.processes()[0];
   REQUIRE(v.route_list.size() == 1);
   CHECK(v.route_list[0].stale);

@@ -207,7 +207,8 @@ TEST_CASE("a hung check is killed at its timeout with its whole process group") 
   const std::string pidfile = (dir / "grandchild.pid").string();
   std::string err;
   // The check starts a grandchild that would outlive a kill of the check alone.
-  auto probe = make_probe(io, command("/bin/sh -c 'sleep 1000 & echo $! > " + pidfile + "; wait'"), err);
+  auto probe =
+      make_probe(io, command("/bin/sh -c 'sleep 1000 & echo $! > " + pidfile + "; wait'"), err);
   REQUIRE(probe);
   std::optional<CheckResult> res;
   const auto t0 = std::chrono::steady_clock::now();
@@ -235,8 +236,8 @@ TEST_CASE("config values with ; $(...) backticks and newlines never reach a shel
   boost::asio::io_context io;
   fs::path dir = temp_dir();
   const std::string marker = (dir / "pwned").string();
-  const std::string text = "/bin/echo a;b $(touch " + marker + ") `touch " + marker + "` ;touch " + marker +
-                           " x\ny";
+  const std::string text =
+      "/bin/echo a;b $(touch " + marker + ") `touch " + marker + "` ;touch " + marker + " x\ny";
   std::string err;
   auto probe = make_probe(io, command(text), err);
   REQUIRE(probe);
@@ -253,7 +254,8 @@ TEST_CASE("config values with ; $(...) backticks and newlines never reach a shel
   // The same in a `process` run line.
   rs::conf::ProcessConfig pc;
   pc.name = "p";
-  pc.run = "/bin/echo announce route 10.0.0.0/8 next-hop self; touch " + marker + " $(touch " + marker + ")";
+  pc.run = "/bin/echo announce route 10.0.0.0/8 next-hop self; touch " + marker + " $(touch " +
+           marker + ")";
   RecordingSink sink;
   Process p(io, pc, sink, *IpAddress::parse("10.0.0.1"));
   p.start();
@@ -391,8 +393,8 @@ TEST_CASE("the ExaBGP wiki's HA health-check script runs under a process block")
   const fs::path flag = dir / "service-up";
   rs::conf::ProcessConfig pc;
   pc.name = "ha";
-  pc.run = std::string("python3 ") + RSD_SOURCE_DIR + "/tests/interop/ha_healthcheck.py --flag " + flag.string() +
-           " --prefix 203.0.113.20/32 --interval 0.05";
+  pc.run = std::string("python3 ") + RSD_SOURCE_DIR + "/tests/interop/ha_healthcheck.py --flag " +
+           flag.string() + " --prefix 203.0.113.20/32 --interval 0.05";
   pc.next_hop = *IpAddress::parse("192.0.2.20");
   RecordingSink sink;
   Process p(io, pc, sink, *IpAddress::parse("10.0.0.1"));
@@ -416,7 +418,8 @@ TEST_CASE("the ExaBGP wiki's HA health-check script runs under a process block")
   ::kill(pid, SIGKILL);
   REQUIRE(run_until(io, [&] { return p.view().exits == 1; }));
   CHECK_FALSE(sink.med(route));
-  REQUIRE(run_until(io, [&] { return p.view().starts == 2 && sink.med(route).has_value(); }, 15s));
+  REQUIRE(run_until(
+      io, [&] { return p.view().starts == 2 && sink.med(route).has_value(); }, 15s));
   p.stop();
   CHECK_FALSE(sink.med(route));
   CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
@@ -457,24 +460,28 @@ TEST_CASE("process: shell block, acks on stdin, keep routes after an exit") {
   rs::conf::ProcessConfig pc;
   pc.name = "sh";
   // First run: announce, one bad line, record the two answers, exit. Later runs: stay quiet.
-  pc.shell = "if [ -e " + marker + " ]; then exec sleep 100; fi; touch " + marker +
-             "; echo 'announce route 198.51.100.0/24 next-hop self'; echo 'bogus line'; echo oops >&2;"
-             " read a; read b; echo \"$a $b\" > " + acks + "; exit 3";
+  pc.shell =
+      "if [ -e " + marker + " ]; then exec sleep 100; fi; touch " + marker +
+      "; echo 'announce route 198.51.100.0/24 next-hop self'; echo 'bogus line'; echo oops >&2;"
+      " read a; read b; echo \"$a $b\" > " +
+      acks + "; exit 3";
   pc.keep_routes = rs::conf::Duration::millis(1500);
   RecordingSink sink;
   std::ostringstream log;
   auto prev = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "t", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   Process p(io, pc, sink, *IpAddress::parse("10.0.0.1"));
   p.start();
   REQUIRE(run_until(io, [&] { return p.view().exits == 1; }));
   // stderr is read on its own pipe: give it until the line shows up.
-  (void)run_until(io, [&] { return log.str().find("stderr: oops") != std::string::npos; }, 2s);
+  (void)run_until(
+      io, [&] { return log.str().find("stderr: oops") != std::string::npos; }, 2s);
   spdlog::set_default_logger(prev);
   // stderr and the malformed line (with its text and column) reach the log.
   CHECK(log.str().find("process sh stderr: oops") != std::string::npos);
-  CHECK(log.str().find("malformed line 'bogus line': unknown command 'bogus'") != std::string::npos);
+  CHECK(log.str().find("malformed line 'bogus line': unknown command 'bogus'") !=
+        std::string::npos);
   std::string answers;
   std::getline(std::ifstream(acks), answers);
   CHECK(answers == "done error");
@@ -549,7 +556,8 @@ TEST_CASE("flap hold-down through a running check: held at the down MED, release
   }
   CHECK(hc.view().held_down);
   CHECK(sink.med(route) == 1000u);  // up, but held at the down MED
-  REQUIRE(run_until(io, [&] { return sink.med(route) == 100u; }, 3s));
+  REQUIRE(run_until(
+      io, [&] { return sink.med(route) == 100u; }, 3s));
   CHECK_FALSE(hc.view().held_down);
   hc.stop();
   fs::remove_all(dir);

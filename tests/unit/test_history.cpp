@@ -30,7 +30,8 @@ namespace {
 
 std::string temp_dir() {
   static int n = 0;
-  fs::path d = fs::temp_directory_path() / ("rsd_history_" + std::to_string(getpid()) + "_" + std::to_string(n++));
+  fs::path d = fs::temp_directory_path() /
+               ("rsd_history_" + std::to_string(getpid()) + "_" + std::to_string(n++));
   fs::remove_all(d);
   fs::create_directories(d);
   return d.string();
@@ -106,7 +107,8 @@ TEST_CASE("a lone row waits for the batch window, not longer") {
   s.enqueue(row("health", "x"));
   std::this_thread::sleep_for(100ms);
   CHECK(s.stats().written == 0);
-  while (s.stats().written == 0 && std::chrono::steady_clock::now() - t0 < 5s) std::this_thread::sleep_for(5ms);
+  while (s.stats().written == 0 && std::chrono::steady_clock::now() - t0 < 5s)
+    std::this_thread::sleep_for(5ms);
   const auto waited = std::chrono::steady_clock::now() - t0;
   CHECK(s.stats().written == 1);
   CHECK(waited >= 290ms);
@@ -245,7 +247,8 @@ TEST_CASE("retention by age and by size") {
   CHECK(s.stats().pruned == 10);
   const std::string big(400, 'x');
   for (int i = 0; i < 5000; ++i) {
-    while (!s.enqueue(row("route", big + std::to_string(i), now + i))) std::this_thread::sleep_for(1ms);
+    while (!s.enqueue(row("route", big + std::to_string(i), now + i)))
+      std::this_thread::sleep_for(1ms);
   }
   REQUIRE(s.flush(20s));
   REQUIRE(s.prune_now(20s));
@@ -263,7 +266,9 @@ TEST_CASE("retention by age and by size") {
     sqlite3_finalize(st);
     return x;
   };
-  CHECK((scalar("PRAGMA page_count") - scalar("PRAGMA freelist_count")) * scalar("PRAGMA page_size") <= 256 * 1024);
+  CHECK((scalar("PRAGMA page_count") - scalar("PRAGMA freelist_count")) *
+            scalar("PRAGMA page_size") <=
+        256 * 1024);
   sqlite3_close(h);
 }
 
@@ -319,13 +324,17 @@ TEST_CASE("time parsing: ISO-8601 local and UTC, relative, errors") {
   CHECK(rs::history::parse_time("-30 s", now, err) == now - 30'000'000);
   CHECK(rs::history::parse_time("2026-11-25T03:12:00Z", now, err) == 1795576320ll * 1000000);
   CHECK(rs::history::parse_time("2026-11-25 03:12Z", now, err) == 1795576320ll * 1000000);
-  CHECK(rs::history::parse_time("2026-11-25T03:12:00.250Z", now, err) == 1795576320ll * 1000000 + 250000);
+  CHECK(rs::history::parse_time("2026-11-25T03:12:00.250Z", now, err) ==
+        1795576320ll * 1000000 + 250000);
   CHECK(rs::history::parse_time("2026-11-25Z", now, err) == 1795564800ll * 1000000);
   // Local time: the same wall clock as mktime gives.
   std::tm tm{};
-  tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 25, tm.tm_hour = 3, tm.tm_min = 12, tm.tm_isdst = -1;
-  CHECK(rs::history::parse_time("2026-11-25 03:12", now, err) == static_cast<int64_t>(std::mktime(&tm)) * 1000000);
-  CHECK(rs::history::parse_time("2026-11-25T03:12:00", now, err) == static_cast<int64_t>(std::mktime(&tm)) * 1000000);
+  tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 25, tm.tm_hour = 3, tm.tm_min = 12,
+  tm.tm_isdst = -1;
+  CHECK(rs::history::parse_time("2026-11-25 03:12", now, err) ==
+        static_cast<int64_t>(std::mktime(&tm)) * 1000000);
+  CHECK(rs::history::parse_time("2026-11-25T03:12:00", now, err) ==
+        static_cast<int64_t>(std::mktime(&tm)) * 1000000);
   int64_t span = -1;
   CHECK(rs::history::parse_time("2026-11-25 03:12", now, err, &span));
   CHECK(span == 59'999'999);
@@ -337,15 +346,16 @@ TEST_CASE("time parsing: ISO-8601 local and UTC, relative, errors") {
   CHECK(span == 86'399'999'999);
   CHECK(rs::history::parse_time("-5m", now, err, &span));
   CHECK(span == 0);
-  for (const char* bad : {"", "yesterday", "10 parsecs ago", "-m", "2026-13-01", "2026-11-25 3:12", "2026-11-25 03:12:xx",
-                          "2026/11/25"}) {
+  for (const char* bad : {"", "yesterday", "10 parsecs ago", "-m", "2026-13-01", "2026-11-25 3:12",
+                          "2026-11-25 03:12:xx", "2026/11/25"}) {
     err.clear();
     CHECK_FALSE(rs::history::parse_time(bad, now, err));
     CHECK_FALSE(err.empty());
   }
 }
 
-TEST_CASE("recorder: sessions with NOTIFICATION and flaps, operator, failover with cause and latency") {
+TEST_CASE(
+    "recorder: sessions with NOTIFICATION and flaps, operator, failover with cause and latency") {
   const std::string db = temp_dir() + "/h.db";
   Store s(opts(db));
   s.start();
@@ -358,7 +368,8 @@ TEST_CASE("recorder: sessions with NOTIFICATION and flaps, operator, failover wi
   down.kind = rs::events::SessionEvent::Kind::Down;
   down.protocol = "peer1";
   down.reason = "received NOTIFICATION";
-  down.notification = rs::events::SessionEvent::Notification{false, 6, 2, "Cease / Administrative Shutdown"};
+  down.notification =
+      rs::events::SessionEvent::Notification{false, 6, 2, "Cease / Administrative Shutdown"};
   rec.session(down);
   rec.session(down);
   CHECK(rec.flaps("peer1") == 2);
@@ -381,9 +392,11 @@ TEST_CASE("recorder: sessions with NOTIFICATION and flaps, operator, failover wi
   auto v = all(db);
   REQUIRE(v.size() == 6);
   CHECK(v[0].message == "up (192.0.2.1)");
-  CHECK(v[1].message == "down: received NOTIFICATION 6/2 (Cease / Administrative Shutdown); flaps 1");
+  CHECK(v[1].message ==
+        "down: received NOTIFICATION 6/2 (Cease / Administrative Shutdown); flaps 1");
   CHECK(v[3].kind == "operator");
-  CHECK(v[3].message == "disable peer1 -> peer1: disabled (by alice uid 1000 pid 42 on /run/rsd.ctl)");
+  CHECK(v[3].message ==
+        "disable peer1 -> peer1: disabled (by alice uid 1000 pid 42 on /run/rsd.ctl)");
   CHECK(v[4].kind == "route");
   CHECK(v[4].message == "best peer1 via 192.0.2.1 -> peer2 via 192.0.2.2 (lowest MED)");
   CHECK(v[5].kind == "failover");
@@ -476,7 +489,9 @@ TEST_CASE("figures: enqueue cost and rows per second the writer sustains") {
   bp.reason = "MED";
   const auto t3 = std::chrono::steady_clock::now();
   for (int i = 0; i < 100000; ++i) rec.best_path(bp);
-  const double ev_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t3).count() / 100000;
+  const double ev_ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t3).count() /
+      100000;
   MESSAGE("recorder best_path event (format + enqueue): " << ev_ns << " ns");
   CHECK(s2.stats().enqueued == 100000);
 }

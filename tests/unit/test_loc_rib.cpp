@@ -51,7 +51,8 @@ struct Fixture {
 const Prefix kP = *Prefix::parse("203.0.113.10/32");
 }  // namespace
 
-TEST_CASE("best path follows the lowest MED and every change is journaled (coalesced while unread)") {
+TEST_CASE(
+    "best path follows the lowest MED and every change is journaled (coalesced while unread)") {
   Fixture f;
   auto* n1 = f.source(1);
   auto* n2 = f.source(2);
@@ -164,10 +165,12 @@ TEST_CASE("FlatMap agrees with std::map under random inserts and erases") {
   uint64_t x = 12345;
   auto next = [&x] { return x = mix64(x + 0x9e3779b97f4a7c15ULL); };
   for (int step = 0; step < 20000; ++step) {
-    // A small key space (1,024 IPv4 /24 and IPv6 /48 prefixes) so that erases hit and clusters form.
+    // A small key space (1,024 IPv4 /24 and IPv6 /48 prefixes) so that erases hit and clusters
+    // form.
     const uint64_t r = next();
-    const Prefix p = (r & 1) ? Prefix(IpAddress::v4(static_cast<uint32_t>((r >> 8) % 512) << 8), 24)
-                             : Prefix(IpAddress::v6((0x20010db8ULL << 32) | (((r >> 8) % 512) << 16), 0), 48);
+    const Prefix p =
+        (r & 1) ? Prefix(IpAddress::v4(static_cast<uint32_t>((r >> 8) % 512) << 8), 24)
+                : Prefix(IpAddress::v6((0x20010db8ULL << 32) | (((r >> 8) % 512) << 16), 0), 48);
     if ((r >> 40) % 3 == 0) {
       CHECK(m.erase(PrefixKey(p)) == (ref.erase(p) == 1));
     } else {
@@ -226,7 +229,8 @@ TEST_CASE("memory accounting follows the paths held") {
   std::vector<const RouteSource*> src;
   for (uint32_t i = 1; i <= 4; ++i) src.push_back(f.source(i));
   for (uint32_t j = 0; j < 1000; ++j)
-    for (const RouteSource* s : src) (void)f.announce(Prefix(IpAddress::v4(j << 8), 24), s, 100 + s->id);
+    for (const RouteSource* s : src)
+      (void)f.announce(Prefix(IpAddress::v4(j << 8), 24), s, 100 + s->id);
   const LocRib::Memory m = f.rib.memory();
   CHECK(m.paths >= 4000 * sizeof(Path));
   CHECK(m.paths <= 4000 * sizeof(Path) * 3 / 2);
@@ -325,7 +329,8 @@ TEST_CASE("memory accounting of the Loc-RIB and the attribute tables matches the
   }
 }
 
-TEST_CASE("withdrawing a path that is not the best gives the decision's answer, MED across ASes too") {
+TEST_CASE(
+    "withdrawing a path that is not the best gives the decision's answer, MED across ASes too") {
   // remove() keeps the best without deciding again when the comparison is a total order; with
   // MEDs from two neighbour ASes (not transitive) it decides again. Either way the best must be
   // what a fresh decision over the remaining paths picks.
@@ -365,7 +370,8 @@ TEST_CASE("withdrawing a path that is not the best gives the decision's answer, 
         (void)rib.import(p, slot, rnd(5) == 0 ? AttrRef() : a, 1);
       }
       while (const Destination* d = rib.find(p)) {
-        const RouteSource* victim = d->paths[rnd(static_cast<uint32_t>(d->paths.size()))].route.source;
+        const RouteSource* victim =
+            d->paths[rnd(static_cast<uint32_t>(d->paths.size()))].route.source;
         (void)rib.remove(p, victim, 0);
         d = rib.find(p);
         if (!d) break;

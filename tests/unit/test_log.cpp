@@ -27,7 +27,9 @@ std::string slurp(const std::string& path) {
 
 int count_of(const std::string& hay, const std::string& needle) {
   int n = 0;
-  for (std::size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
+  for (std::size_t pos = hay.find(needle); pos != std::string::npos;
+       pos = hay.find(needle, pos + 1))
+    ++n;
   return n;
 }
 
@@ -59,7 +61,8 @@ TEST_CASE("repeat limiter: one window, repeats counted and summarised when it en
   std::vector<RepeatLimiter::Summary> due;
   RepeatLimiter::TimePoint t{};
   CHECK(rl.admit("k", "peer1: session down", 7, t, due));
-  for (int i = 1; i <= 5; ++i) CHECK_FALSE(rl.admit("k", "peer1: session down", 7, t + i * 1s, due));
+  for (int i = 1; i <= 5; ++i)
+    CHECK_FALSE(rl.admit("k", "peer1: session down", 7, t + i * 1s, due));
   CHECK(rl.admit("other", "peer2: up", 1, t + 5s, due));  // another key is independent
   CHECK(due.empty());
   rl.expire(t + 9999ms, due);
@@ -68,7 +71,8 @@ TEST_CASE("repeat limiter: one window, repeats counted and summarised when it en
   REQUIRE(due.size() == 1);
   CHECK(due[0].repeats == 5);
   CHECK(due[0].tag == 7);
-  CHECK(RepeatLimiter::summary_text(due[0]) == "last message repeated 5 times: peer1: session down");
+  CHECK(RepeatLimiter::summary_text(due[0]) ==
+        "last message repeated 5 times: peer1: session down");
   CHECK(rl.suppressed() == 5);
   // The key was forgotten: the next occurrence is written and opens a new window.
   due.clear();
@@ -76,7 +80,8 @@ TEST_CASE("repeat limiter: one window, repeats counted and summarised when it en
   CHECK_FALSE(rl.admit("k", "peer1: session down", 7, t + 12s, due));
 }
 
-TEST_CASE("repeat limiter: a window that ended between ticks is summarised by the next occurrence") {
+TEST_CASE(
+    "repeat limiter: a window that ended between ticks is summarised by the next occurrence") {
   RepeatLimiter rl(10s);
   std::vector<RepeatLimiter::Summary> due;
   RepeatLimiter::TimePoint t{};
@@ -125,7 +130,8 @@ TEST_CASE("dispatcher: a flapping peer's messages are suppressed and summarised 
   f.clock.now += 6s;
   f.d->tick();
   text = f.out.str();
-  CHECK(count_of(text, "last message repeated 49 times: peer1: session down: hold timer expired\n") == 1);
+  CHECK(count_of(text,
+                 "last message repeated 49 times: peer1: session down: hold timer expired\n") == 1);
   CHECK(count_of(text, "last message repeated 49 times: peer1: session up\n") == 1);
   CHECK(count_of(text, "repeated") == 2);
   // Summaries keep the class of what they summarise: a target for warnings only gets that one.
@@ -157,8 +163,9 @@ TEST_CASE("class filter: each target gets exactly the classes it lists") {
   auto sb = std::make_shared<spdlog::sinks::ostream_sink_mt>(b);
   sa->set_pattern("%v");
   sb->set_pattern("%v");
-  f.d->set_targets({std::make_shared<rs::log::ClassFilterSink>(sa, rs::conf::kLogAuth | rs::conf::kLogRemote),
-                    std::make_shared<rs::log::ClassFilterSink>(sb, rs::conf::kLogInfo | rs::conf::kLogError)});
+  f.d->set_targets(
+      {std::make_shared<rs::log::ClassFilterSink>(sa, rs::conf::kLogAuth | rs::conf::kLogRemote),
+       std::make_shared<rs::log::ClassFilterSink>(sb, rs::conf::kLogInfo | rs::conf::kLogError)});
   auto prev = spdlog::default_logger();
   spdlog::set_default_logger(f.logger);
   spdlog::info("plain info");

@@ -27,7 +27,8 @@ using namespace rs::metrics;
 namespace {
 std::size_t count(const std::string& text, std::string_view what) {
   std::size_t n = 0;
-  for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
+    ++n;
   return n;
 }
 }  // namespace
@@ -123,7 +124,7 @@ TEST_CASE("histogram: cumulative buckets, +Inf, _sum and _count") {
   h.observe(0.0005);
   h.observe(0.001);  // le is inclusive
   h.observe(0.05);
-  h.observe(7.0);    // only +Inf
+  h.observe(7.0);  // only +Inf
   CHECK(h.cumulative() == std::vector<uint64_t>{2, 2, 3});
   CHECK(h.count() == 4);
   CHECK(h.sum() == doctest::Approx(7.0515));
@@ -155,9 +156,11 @@ TEST_CASE("failover histogram: 0.5 ms to 5 s") {
 
 TEST_CASE("registry: collectors in order, removal, a failing collector is counted") {
   MetricsRegistry r;
-  auto a = r.add_collector("a", [](MetricsWriter& w) { w.family("first", "1", MetricType::Gauge).sample({}, 1); });
+  auto a = r.add_collector(
+      "a", [](MetricsWriter& w) { w.family("first", "1", MetricType::Gauge).sample({}, 1); });
   r.add_collector("bad", [](MetricsWriter&) { throw std::runtime_error("boom"); });
-  r.add_collector("b", [](MetricsWriter& w) { w.family("second", "2", MetricType::Gauge).sample({}, 2); });
+  r.add_collector(
+      "b", [](MetricsWriter& w) { w.family("second", "2", MetricType::Gauge).sample({}, 2); });
   std::string t = r.scrape();
   CHECK(t.find("first 1\n") < t.find("second 2\n"));
   CHECK(t.find("rsd_metrics_collector_errors_total{collector=\"bad\"} 1\n") != std::string::npos);
@@ -202,8 +205,8 @@ struct Endpoint {
   tcp::endpoint ep() const { return {asio::ip::make_address("127.0.0.1"), server->port()}; }
 };
 
-http::response<http::string_body> get(tcp::socket& s, const std::string& target, bool keep_alive = true,
-                                      http::verb verb = http::verb::get) {
+http::response<http::string_body> get(tcp::socket& s, const std::string& target,
+                                      bool keep_alive = true, http::verb verb = http::verb::get) {
   http::request<http::empty_body> req(verb, target, 11);
   req.set(http::field::host, "localhost");
   req.keep_alive(keep_alive);
@@ -264,7 +267,8 @@ TEST_CASE("http: oversized, malformed and body-carrying requests are answered an
   {
     tcp::socket s(cio);
     s.connect(e.ep());
-    const std::string big = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4000, 'a') + "\r\n\r\n";
+    const std::string big =
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4000, 'a') + "\r\n\r\n";
     beast::error_code ec;
     asio::write(s, asio::buffer(big), ec);
     beast::flat_buffer b;
@@ -287,7 +291,8 @@ TEST_CASE("http: oversized, malformed and body-carrying requests are answered an
   {
     tcp::socket s(cio);
     s.connect(e.ep());
-    asio::write(s, asio::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")));
+    asio::write(s, asio::buffer(std::string(
+                       "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")));
     beast::flat_buffer b;
     http::response<http::string_body> r;
     http::read(s, b, r);
@@ -365,14 +370,17 @@ TEST_CASE("collectors: protocols, RIB, process") {
     tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port = probe.local_endpoint().port();
   }
-  const std::string text = "router id 192.0.2.1;\n"
-                           "protocol static st { ipv4; route 203.0.113.0/24 via 192.0.2.2; "
-                           "route 198.51.100.0/24 via 192.0.2.3; }\n"
-                           "protocol bgp a { local 127.0.0.1 port " + std::to_string(port) +
-                           " as 65000; neighbor 127.0.0.2 as 65001; passive; ipv4 { import all; export all; }; }\n"
-                           "protocol bgp b { local 127.0.0.1 port " + std::to_string(port) +
-                           " as 65000; neighbor 2001:db8::2 as 65002; passive; disabled; "
-                           "ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n";
+  const std::string text =
+      "router id 192.0.2.1;\n"
+      "protocol static st { ipv4; route 203.0.113.0/24 via 192.0.2.2; "
+      "route 198.51.100.0/24 via 192.0.2.3; }\n"
+      "protocol bgp a { local 127.0.0.1 port " +
+      std::to_string(port) +
+      " as 65000; neighbor 127.0.0.2 as 65001; passive; ipv4 { import all; export all; }; }\n"
+      "protocol bgp b { local 127.0.0.1 port " +
+      std::to_string(port) +
+      " as 65000; neighbor 2001:db8::2 as 65002; passive; disabled; "
+      "ipv4 { import all; export none; }; ipv6 { import all; export none; }; }\n";
   auto loaded = rs::conf::load_string(text, "t.conf");
   REQUIRE_MESSAGE(loaded.ok(), loaded.diagnostics.to_string());
   auto cfg = std::make_shared<const rs::conf::Config>(std::move(loaded.config));
@@ -388,12 +396,15 @@ TEST_CASE("collectors: protocols, RIB, process") {
   CHECK(t.find("rsd_protocol_disabled{protocol=\"a\"} 0\n") != std::string::npos);
   CHECK(t.find("rsd_protocol_state{protocol=\"a\"} 3\n") != std::string::npos);  // passive: active
   CHECK(t.find("rsd_protocol_state{protocol=\"b\"} 1\n") != std::string::npos);  // disabled: idle
-  CHECK(t.find("rsd_protocol_info{protocol=\"b\",neighbor=\"2001:db8::2\",peer_as=\"65002\",local_as=\"65000\"} 1\n") !=
-        std::string::npos);
+  CHECK(t.find("rsd_protocol_info{protocol=\"b\",neighbor=\"2001:db8::2\",peer_as=\"65002\",local_"
+               "as=\"65000\"} 1\n") != std::string::npos);
   // Channels: a has ipv4 only, b both.
-  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv4\"} 0\n") != std::string::npos);
-  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv6\"}") == std::string::npos);
-  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"b\",afi=\"ipv6\"} 0\n") != std::string::npos);
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv4\"} 0\n") !=
+        std::string::npos);
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"a\",afi=\"ipv6\"}") ==
+        std::string::npos);
+  CHECK(t.find("rsd_protocol_prefixes_received_total{protocol=\"b\",afi=\"ipv6\"} 0\n") !=
+        std::string::npos);
   CHECK(count(t, "rsd_protocol_messages_sent_total{protocol=\"a\",type=") == 5);
   // No NOTIFICATION yet: the family has no samples and is left out.
   CHECK(t.find("rsd_protocol_notifications_sent_total") == std::string::npos);

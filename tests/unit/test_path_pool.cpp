@@ -20,7 +20,9 @@ struct Block {
   uint32_t n;
   unsigned char tag;
 };
-void fill(const Block& b) { std::memset(b.p, b.tag, b.n * PathPool::kBlockUnit); }
+void fill(const Block& b) {
+  std::memset(b.p, b.tag, b.n * PathPool::kBlockUnit);
+}
 bool intact(const Block& b) {
   for (std::size_t i = 0; i < b.n * PathPool::kBlockUnit; ++i)
     if (b.p[i] != b.tag) return false;
@@ -85,7 +87,9 @@ TEST_CASE("the pool's accounting matches the heap growth") {
       blocks.emplace_back(pool.allocate(n), n);
     }
     const std::size_t vec = heap_in_use() - before;  // includes `blocks` itself
-    const double measured = static_cast<double>(vec) - static_cast<double>(rs::rib::heap_block(blocks.capacity() * sizeof(blocks[0])));
+    const double measured =
+        static_cast<double>(vec) -
+        static_cast<double>(rs::rib::heap_block(blocks.capacity() * sizeof(blocks[0])));
     const double accounted = static_cast<double>(pool.memory_bytes());
     MESSAGE("accounted " << accounted << " bytes, heap grew by " << measured);
     CHECK(accounted >= 0.99 * measured);

@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <string>
 #include <unordered_set>
 #include <vector>
-#include <string>
 
 #include "rib/prefix.hpp"
 

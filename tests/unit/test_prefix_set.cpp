@@ -30,14 +30,26 @@ PrefixSet make(std::initializer_list<PrefixPattern> ps) {
   for (const auto& p : ps) REQUIRE(s.add(p));
   return s;
 }
-PrefixPattern exact(const char* s) { auto p = P(s); return {p, p.length(), p.length()}; }
-PrefixPattern plus(const char* s) { auto p = P(s); return {p, p.length(), rib::max_length(p.family())}; }
-PrefixPattern minus(const char* s) { auto p = P(s); return {p, 0, p.length()}; }
-PrefixPattern range(const char* s, uint8_t a, uint8_t b) { return {P(s), a, b}; }
+PrefixPattern exact(const char* s) {
+  auto p = P(s);
+  return {p, p.length(), p.length()};
+}
+PrefixPattern plus(const char* s) {
+  auto p = P(s);
+  return {p, p.length(), rib::max_length(p.family())};
+}
+PrefixPattern minus(const char* s) {
+  auto p = P(s);
+  return {p, 0, p.length()};
+}
+PrefixPattern range(const char* s, uint8_t a, uint8_t b) {
+  return {P(s), a, b};
+}
 }  // namespace
 
 TEST_CASE("BIRD user guide examples") {
-  auto s = make({exact("1.0.0.0/8"), plus("2.0.0.0/8"), minus("3.0.0.0/8"), range("4.0.0.0/8", 16, 24)});
+  auto s =
+      make({exact("1.0.0.0/8"), plus("2.0.0.0/8"), minus("3.0.0.0/8"), range("4.0.0.0/8", 16, 24)});
   CHECK(s.contains(P("1.0.0.0/8")));
   CHECK_FALSE(s.contains(P("1.0.0.0/9")));
   CHECK_FALSE(s.contains(P("0.0.0.0/7")));
@@ -82,7 +94,7 @@ TEST_CASE("edges: /0, /32, /128, low below the prefix length, overlapping ranges
   CHECK(s.contains(P("10.1.1.1/32")));
   CHECK_FALSE(s.contains(P("10.1.1.0/32")));
   CHECK(s.contains(P("::1/128")));
-  CHECK(s.contains(P("172.0.0.0/8")));   // supernet part of {8,14}
+  CHECK(s.contains(P("172.0.0.0/8")));  // supernet part of {8,14}
   CHECK(s.contains(P("172.16.0.0/12")));
   CHECK(s.contains(P("172.16.0.0/14")));  // inside part
   CHECK_FALSE(s.contains(P("172.16.0.0/15")));
@@ -104,8 +116,9 @@ TEST_CASE("100,000 random patterns agree with brute force") {
   std::vector<PrefixPattern> pats;
   PrefixSet s;
   auto rand_prefix = [&](bool v4, unsigned len) {
-    rib::IpAddress a = v4 ? rib::IpAddress::v4(static_cast<uint32_t>(rng()) & 0x0F0FFFFFu)
-                          : rib::IpAddress::v6(0x2001000000000000ULL | (rng() & 0x0000F0FFFF000000ULL), rng());
+    rib::IpAddress a =
+        v4 ? rib::IpAddress::v4(static_cast<uint32_t>(rng()) & 0x0F0FFFFFu)
+           : rib::IpAddress::v6(0x2001000000000000ULL | (rng() & 0x0000F0FFFF000000ULL), rng());
     return rib::Prefix(a, static_cast<uint8_t>(len));
   };
   for (int i = 0; i < 100000; ++i) {
@@ -114,8 +127,10 @@ TEST_CASE("100,000 random patterns agree with brute force") {
     unsigned len = v4 ? 8 + rng() % 17 : 24 + rng() % 41;
     unsigned kind = rng() % 8;
     unsigned lo = len, hi = len;
-    if (kind == 1) hi = max;
-    else if (kind == 2) lo = 0;
+    if (kind == 1)
+      hi = max;
+    else if (kind == 2)
+      lo = 0;
     else if (kind >= 3) {
       lo = rng() % (max + 1);
       hi = lo + rng() % (max + 1 - lo);
@@ -126,7 +141,8 @@ TEST_CASE("100,000 random patterns agree with brute force") {
   }
   CHECK(s.size() == 100000);
   CHECK(s.node_count() < 200001);
-  MESSAGE("100,000 patterns: " << s.node_count() << " nodes, " << s.memory_bytes() / 1024 << " KiB");
+  MESSAGE("100,000 patterns: " << s.node_count() << " nodes, " << s.memory_bytes() / 1024
+                               << " KiB");
   CHECK(s.memory_bytes() < 100000 * 200);
   // Queries: near the patterns (to hit), and random.
   int hits = 0;
@@ -141,7 +157,10 @@ TEST_CASE("100,000 random patterns agree with brute force") {
     }
     bool expect = false;
     for (const auto& p : pats)
-      if (brute_match(p, q)) { expect = true; break; }
+      if (brute_match(p, q)) {
+        expect = true;
+        break;
+      }
     hits += expect;
     CHECK_MESSAGE(s.contains(q) == expect, q.to_string());
   }

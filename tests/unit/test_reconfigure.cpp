@@ -58,12 +58,14 @@ TEST_CASE("identical configs keep everything") {
 }
 
 TEST_CASE("whitespace and comments do not count as changes") {
-  std::string edited = replace(kBase, "filter out_a { accept; }", "filter out_a {\n  # comment\n  accept;\n}");
+  std::string edited =
+      replace(kBase, "filter out_a { accept; }", "filter out_a {\n  # comment\n  accept;\n}");
   CHECK_FALSE(plan_for(kBase, edited).changes_anything());
 }
 
 TEST_CASE("a changed import filter body reloads imports only") {
-  std::string edited = replace(kBase, "if small() then accept; reject;", "if small() then accept; accept;");
+  std::string edited =
+      replace(kBase, "if small() then accept; reject;", "if small() then accept; accept;");
   ReconfigPlan p = plan_for(kBase, edited);
   const ProtocolChange* a = p.find("a");
   REQUIRE(a);
@@ -107,15 +109,17 @@ TEST_CASE("session parameters restart only that protocol") {
   CHECK_FALSE(a->reload_import);
   CHECK(p.find("b")->action == ReconfigAction::Keep);
 
-  CHECK(plan_for(kBase, replace(kBase, "192.0.2.2 as 65002", "192.0.2.2 as 65003")).find("b")->action ==
-        ReconfigAction::Restart);
-  CHECK(plan_for(kBase, replace(kBase, "import all; export", "add paths tx; import all; export")).find("b")->action ==
-        ReconfigAction::Restart);
+  CHECK(plan_for(kBase, replace(kBase, "192.0.2.2 as 65002", "192.0.2.2 as 65003"))
+            .find("b")
+            ->action == ReconfigAction::Restart);
+  CHECK(plan_for(kBase, replace(kBase, "import all; export", "add paths tx; import all; export"))
+            .find("b")
+            ->action == ReconfigAction::Restart);
 }
 
 TEST_CASE("restart wins over soft reload") {
-  std::string edited = replace(replace(kBase, "hold time 90;", "hold time 60;"), "filter out_a { accept; }",
-                               "filter out_a { reject; }");
+  std::string edited = replace(replace(kBase, "hold time 90;", "hold time 60;"),
+                               "filter out_a { accept; }", "filter out_a { reject; }");
   ReconfigPlan plan_a = plan_for(kBase, edited);
   const ProtocolChange* a = plan_a.find("a");
   CHECK(a->action == ReconfigAction::Restart);
@@ -133,7 +137,8 @@ TEST_CASE("cosmetic changes and limits apply in place") {
 }
 
 TEST_CASE("router id change restarts every BGP session") {
-  ReconfigPlan p = plan_for(kBase, replace(kBase, "router id 192.0.2.254;", "router id 192.0.2.253;"));
+  ReconfigPlan p =
+      plan_for(kBase, replace(kBase, "router id 192.0.2.254;", "router id 192.0.2.253;"));
   CHECK(p.find("a")->action == ReconfigAction::Restart);
   CHECK(p.find("b")->action == ReconfigAction::Restart);
   CHECK(p.find("st")->action == ReconfigAction::Keep);
@@ -146,13 +151,15 @@ TEST_CASE("added, removed, channel changes and static routes") {
   ReconfigPlan back = plan_for(added, kBase);
   CHECK(back.find("c")->action == ReconfigAction::Remove);
 
-  std::string v6 = replace(kBase, "ipv4 { import all;", "ipv6 { import all; export none; }; ipv4 { import all;");
+  std::string v6 =
+      replace(kBase, "ipv4 { import all;", "ipv6 { import all; export none; }; ipv4 { import all;");
   ReconfigPlan plan_b = plan_for(kBase, v6);
   const ProtocolChange* b = plan_b.find("b");
   CHECK(b->action == ReconfigAction::Restart);
   CHECK(b->reasons == std::vector<std::string>{"ipv6 channel added"});
 
-  std::string routes = replace(kBase, "route 10.0.0.0/8 blackhole;", "route 10.0.0.0/8 blackhole; route 10.1.0.0/16 blackhole;");
+  std::string routes = replace(kBase, "route 10.0.0.0/8 blackhole;",
+                               "route 10.0.0.0/8 blackhole; route 10.1.0.0/16 blackhole;");
   ReconfigPlan plan_st = plan_for(kBase, routes);
   const ProtocolChange* st = plan_st.find("st");
   CHECK(st->action == ReconfigAction::SoftReload);

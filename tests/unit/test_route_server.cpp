@@ -99,8 +99,8 @@ TEST_CASE("a filter change is applied softly: routes re-evaluated, no session re
   announce_all(lab, 0, 0);
   REQUIRE(lab.run_until([&] { return lab.edge.held.size() == 6 && lab.server->idle(); }));
 
-  auto next =
-      rs::conf::load_string(rsd_config("[ 203.0.113.10/32 ] || net ~ [ 2001:db8:30::1/128 ]"), "test.conf");
+  auto next = rs::conf::load_string(
+      rsd_config("[ 203.0.113.10/32 ] || net ~ [ 2001:db8:30::1/128 ]"), "test.conf");
   REQUIRE(next.ok());
   auto plan = lab.server->reconfigure(std::make_shared<rs::conf::Config>(std::move(next.config)));
   CHECK(plan.find("node1")->action == rs::conf::ReconfigAction::SoftReload);
@@ -114,7 +114,8 @@ TEST_CASE("a filter change is applied softly: routes re-evaluated, no session re
 }
 
 TEST_CASE("ADD-PATH send (RFC 7911): an edge with `add paths tx` holds every node's path") {
-  Lab lab(rsd_config("[ 203.0.113.0/24{32,32} ] || net ~ [ 2001:db8:30::/48{128,128} ]", "add paths tx;"),
+  Lab lab(rsd_config("[ 203.0.113.0/24{32,32} ] || net ~ [ 2001:db8:30::/48{128,128} ]",
+                     "add paths tx;"),
           true);
   REQUIRE(lab.run_until([&] {
     return lab.edge.peer->established() && lab.nodes[0].peer->established() &&

@@ -32,7 +32,7 @@ std::vector<uint8_t> from_hex(const std::string& hex) {
 
 struct Capture {
   std::string name;
-  std::vector<uint8_t> recorder_open;               // what the recorder sent (whole message)
+  std::vector<uint8_t> recorder_open;  // what the recorder sent (whole message)
   std::vector<std::pair<std::string, std::vector<uint8_t>>> messages;  // what the daemon sent
 };
 
@@ -82,8 +82,12 @@ void apply(const wire::UpdateMessage& u, Received& r) {
   if (auto eor = u.end_of_rib()) r.end_of_rib.insert(wire::to_string(*eor));
 }
 
-Prefix P(const char* s) { return *Prefix::parse(s); }
-constexpr uint32_t comm(uint32_t a, uint32_t b) { return a << 16 | b; }
+Prefix P(const char* s) {
+  return *Prefix::parse(s);
+}
+constexpr uint32_t comm(uint32_t a, uint32_t b) {
+  return a << 16 | b;
+}
 
 }  // namespace
 
@@ -118,7 +122,8 @@ TEST_CASE("captures from ExaBGP, BIRD, GoBGP and FRR decode to what each daemon 
       const std::string& type = message.first;
       const std::vector<uint8_t>& bytes = message.second;
       CAPTURE(type);
-      wire::HeaderLimits limits = peer ? wire::HeaderLimits::from(session.negotiated) : wire::HeaderLimits{};
+      wire::HeaderLimits limits =
+          peer ? wire::HeaderLimits::from(session.negotiated) : wire::HeaderLimits{};
       auto frame = wire::frame(bytes, limits);
       REQUIRE(frame.status == wire::FrameStatus::Message);
       CHECK(frame.size == bytes.size());

@@ -397,8 +397,7 @@ TEST_CASE("informational capabilities that do not parse are kept raw") {
 }
 
 TEST_CASE("ExaBGP's OPEN with a software-version capability decodes") {
-  std::ifstream in(std::string(RSD_TEST_DATA_DIR) +
-                   "/exabgp-qa/decoding/bgp-open-sofware-version");
+  std::ifstream in(std::string(RSD_TEST_DATA_DIR) + "/exabgp-qa/decoding/bgp-open-sofware-version");
   REQUIRE(in.good());
   std::string line;
   while (std::getline(in, line) && line.rfind("FFFF", 0) != 0) {

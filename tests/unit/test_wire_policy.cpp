@@ -72,8 +72,9 @@ TEST_CASE("max as path length: longer paths are treated as withdrawn; 0 is no li
   EXPECT_CLEAN(with_path(60, n));
   // An AS_SET counts one (RFC 4271 9.1.2.2 a), as in BIRD's bgp_path.len.
   n.max_as_path_length = 2;
-  auto set = decode(body("", std::string(kOrigin) + "400210 02010000fde9 0102000000070000000b" +
-                                 std::string(kNextHop),
+  auto set = decode(body("",
+                         std::string(kOrigin) + "400210 02010000fde9 0102000000070000000b" +
+                             std::string(kNextHop),
                          kNlri),
                     n);
   EXPECT_CLEAN(set);
@@ -88,20 +89,19 @@ TEST_CASE("bogus prefixes are ignored, the others of the UPDATE kept") {
   CHECK(o.m.nlri[1].prefix == pfx("0.0.0.0/0"));
   CHECK(o.m.nlri[2].prefix == pfx("240.0.0.0/4"));
   CHECK(o.m.bogus.size() == 3);
-  for (const auto& [text, expected] : std::initializer_list<std::pair<const char*, bool>>{
-           {"fe80::/10", true},
-           {"ff02::/16", true},
-           {"::1/128", true},
-           {"::ffff:0:0/96", true},
-           {"::ffff:7f00:0/104", true},
-           {"::ffff:a00:0/104", false},
-           {"::/0", false},
-           {"::/128", false},
-           {"fec0::/10", false},
-           {"2001:db8::/32", false},
-           {"255.255.255.255/32", true},
-           {"0.0.0.0/8", false}})
-  {
+  for (const auto& [text, expected] :
+       std::initializer_list<std::pair<const char*, bool>>{{"fe80::/10", true},
+                                                           {"ff02::/16", true},
+                                                           {"::1/128", true},
+                                                           {"::ffff:0:0/96", true},
+                                                           {"::ffff:7f00:0/104", true},
+                                                           {"::ffff:a00:0/104", false},
+                                                           {"::/0", false},
+                                                           {"::/128", false},
+                                                           {"fec0::/10", false},
+                                                           {"2001:db8::/32", false},
+                                                           {"255.255.255.255/32", true},
+                                                           {"0.0.0.0/8", false}}) {
     // Copies: clang 15 cannot capture structured bindings in doctest's message lambda.
     const char* p = text;
     const bool bogus = expected;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "rs/bgp/wire/update.hpp"
 #include "hex_bytes.hpp"
+#include "rs/bgp/wire/update.hpp"
 
 namespace wire_test {
 

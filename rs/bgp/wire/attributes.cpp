@@ -241,8 +241,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 9:  // ORIGINATOR_ID (RFC 4456 8; RFC 7606 7.9); meaningless from eBGP: discarded
-      if (n.ebgp)
-        return s.discard(kPolicy, "ORIGINATOR_ID from an external peer");
+      if (n.ebgp) return s.discard(kPolicy, "ORIGINATOR_ID from an external peer");
       if (!flags_are(flags, kOptNonTransitive))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));
@@ -251,8 +250,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 10:  // CLUSTER_LIST (RFC 4456 8; RFC 7606 7.10); discarded from eBGP
-      if (n.ebgp)
-        return s.discard(kPolicy, "CLUSTER_LIST from an external peer");
+      if (n.ebgp) return s.discard(kPolicy, "CLUSTER_LIST from an external peer");
       if (!flags_are(flags, kOptNonTransitive))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (!list_length_ok(len, 4))
@@ -276,8 +274,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
 
     case 17: {  // AS4_PATH (RFC 6793 4.1: a NEW speaker discards it from a NEW speaker; 6: errors
                 // AD)
-      if (n.four_octet_as)
-        return s.discard(kPolicy, "AS4_PATH from a 4-octet AS peer");
+      if (n.four_octet_as) return s.discard(kPolicy, "AS4_PATH from a 4-octet AS peer");
       if (!flags_are(flags, kOptTransitive))
         return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       const AsPathStatus st = decode_as_path(v, true, s.as4_path);
@@ -290,8 +287,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
     }
 
     case 18:  // AS4_AGGREGATOR (RFC 6793 4.1, 6; AS 0: RFC 7607 2)
-      if (n.four_octet_as)
-        return s.discard(kPolicy, "AS4_AGGREGATOR from a 4-octet AS peer");
+      if (n.four_octet_as) return s.discard(kPolicy, "AS4_AGGREGATOR from a 4-octet AS peer");
       if (!flags_are(flags, kOptTransitive))
         return s.discard(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 8) return s.discard(sub::kAttributeLengthError, bad_length(type, len));
@@ -353,8 +349,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
     return s.treat_as_withdraw(sub::kUnrecognizedWellKnown,
                                "unrecognised well-known " + name(type));
   if (!(flags & attr_flag::kTransitive))
-    return s.discard(kPolicy,
-                     "unrecognised optional non-transitive " + name(type));
+    return s.discard(kPolicy, "unrecognised optional non-transitive " + name(type));
   // Passing on what we cannot check is the operator's choice (`forward unknown attributes`),
   // off by default: a route server would otherwise carry a malformed attribute to every client.
   if (!n.forward_unknown_attributes)

@@ -11,10 +11,14 @@ std::string to_string(AfiSafi f) {
 
 std::string_view to_string(ErrorAction a) {
   switch (a) {
-    case ErrorAction::SessionReset: return "session reset";
-    case ErrorAction::AfiSafiDisable: return "afi/safi disable";
-    case ErrorAction::TreatAsWithdraw: return "treat-as-withdraw";
-    case ErrorAction::AttributeDiscard: return "attribute discard";
+    case ErrorAction::SessionReset:
+      return "session reset";
+    case ErrorAction::AfiSafiDisable:
+      return "afi/safi disable";
+    case ErrorAction::TreatAsWithdraw:
+      return "treat-as-withdraw";
+    case ErrorAction::AttributeDiscard:
+      return "attribute discard";
   }
   return "?";
 }

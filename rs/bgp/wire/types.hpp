@@ -17,7 +17,7 @@ inline constexpr std::size_t kHeaderSize = 19;
 inline constexpr std::size_t kMarkerSize = 16;
 inline constexpr std::size_t kMaxMessageSize = 4096;           // RFC 4271 4.1
 inline constexpr std::size_t kMaxExtendedMessageSize = 65535;  // RFC 8654
-inline constexpr uint16_t kAsTrans = 23456;                      // RFC 6793 9
+inline constexpr uint16_t kAsTrans = 23456;                    // RFC 6793 9
 
 enum class MessageType : uint8_t {
   Open = 1,
@@ -41,7 +41,9 @@ struct AfiSafi {
 };
 inline constexpr AfiSafi kIpv4Unicast{kAfiIpv4, kSafiUnicast};
 inline constexpr AfiSafi kIpv6Unicast{kAfiIpv6, kSafiUnicast};
-inline AfiSafi unicast(rib::Family f) { return f == rib::Family::Ipv6 ? kIpv6Unicast : kIpv4Unicast; }
+inline AfiSafi unicast(rib::Family f) {
+  return f == rib::Family::Ipv6 ? kIpv6Unicast : kIpv4Unicast;
+}
 std::string to_string(AfiSafi f);  // "ipv4 unicast", "afi 25 safi 70"
 
 // NOTIFICATION error codes (RFC 4271 4.5, RFC 7313, RFC 9687).
@@ -119,30 +121,36 @@ struct WireError {
 };
 
 // BGP roles (RFC 9234 4.1).
-enum class Role : uint8_t { Provider = 0, RouteServer = 1, RouteServerClient = 2, Customer = 3, Peer = 4 };
+enum class Role : uint8_t {
+  Provider = 0,
+  RouteServer = 1,
+  RouteServerClient = 2,
+  Customer = 3,
+  Peer = 4
+};
 
 // What the session negotiated; the decoders read it, they never change it.
 struct Negotiated {
   uint32_t local_as = 0;
   uint32_t peer_as = 0;
   bool ebgp = true;
-  bool four_octet_as = true;       // RFC 6793, both sides advertised it
-  bool extended_message = false;   // RFC 8654, both sides advertised it
-  bool ipv4_unicast = true;        // families both sides advertised (RFC 4760)
+  bool four_octet_as = true;      // RFC 6793, both sides advertised it
+  bool extended_message = false;  // RFC 8654, both sides advertised it
+  bool ipv4_unicast = true;       // families both sides advertised (RFC 4760)
   bool ipv6_unicast = false;
-  bool add_path_rx_ipv4 = false;   // RFC 7911: we receive path identifiers
+  bool add_path_rx_ipv4 = false;  // RFC 7911: we receive path identifiers
   bool add_path_rx_ipv6 = false;
-  bool add_path_tx_ipv4 = false;   // RFC 7911: we send path identifiers
+  bool add_path_tx_ipv4 = false;  // RFC 7911: we send path identifiers
   bool add_path_tx_ipv6 = false;
   bool extended_next_hop_ipv4 = false;  // RFC 8950: IPv4 NLRI with IPv6 next hop
   bool extended_next_hop_ipv6 = false;  // extended next hop capability for IPv6 NLRI with an
                                         // IPv4 next hop (4-byte, as ExaBGP sends it)
   bool route_refresh = false;
   bool enhanced_route_refresh = false;
-  bool enforce_first_as = true;    // eBGP: first AS of AS_PATH must be the peer's
-  bool forward_unknown_attributes = false;  // keep unrecognised optional transitive attributes
-  uint32_t max_as_path_length = 0;          // AS_PATH longer (RFC 4271 9.1.2.2 a): TaW; 0: none
-  std::optional<Role> peer_role;   // RFC 9234, for OTC leak checks
+  bool enforce_first_as = true;                 // eBGP: first AS of AS_PATH must be the peer's
+  bool forward_unknown_attributes = false;      // keep unrecognised optional transitive attributes
+  uint32_t max_as_path_length = 0;              // AS_PATH longer (RFC 4271 9.1.2.2 a): TaW; 0: none
+  std::optional<Role> peer_role;                // RFC 9234, for OTC leak checks
   std::optional<rib::IpAddress> local_address;  // a NEXT_HOP equal to it is invalid (RFC 4271 6.3)
 
   std::size_t max_message_size() const {

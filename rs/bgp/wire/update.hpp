@@ -27,8 +27,8 @@
 //     NEXT_HOP 0.0.0.0 / multicast / our own address, OTC leak (RFC 9234 5) .... TaW
 //   attribute type 0, unknown optional non-transitive ............... AD
 //   unknown attribute with well-known flags ......................... TaW
-//   unknown optional transitive ........ kept byte-exact in attrs.unknown (the allow-list is policy)
-//   AS4_PATH / AS4_AGGREGATOR from a 4-octet session ................ AD (RFC 6793 4.1)
+//   unknown optional transitive ........ kept byte-exact in attrs.unknown (the allow-list is
+//   policy) AS4_PATH / AS4_AGGREGATOR from a 4-octet session ................ AD (RFC 6793 4.1)
 // A message whose NLRI field is empty ignores NEXT_HOP (RFC 4760 3): a broken one is only AD.
 // Discards by rule (eBGP LOCAL_PREF, ...) are recorded with subcode 0.
 #pragma once
@@ -44,7 +44,6 @@
 #include "rs/bgp/wire/types.hpp"
 
 namespace rs::bgp::wire {
-
 
 // Attribute flag bits (RFC 4271 4.3).
 namespace attr_flag {
