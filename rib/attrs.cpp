@@ -155,7 +155,7 @@ void AttrBuilder::reset() {
 }
 
 uint64_t PathAttributes::hash() const {
-  uint64_t h = present;
+  uint64_t h = present ^ (uint64_t{partial} << 56);  // present uses bits below 36
   h = hash_combine(h, static_cast<uint64_t>(origin) << 32 | med);
   h = hash_combine(h, uint64_t{local_pref} << 32 | originator_id);
   h = hash_combine(h, uint64_t{otc} << 32 | aggregator.asn);

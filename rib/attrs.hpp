@@ -114,6 +114,9 @@ struct Aggregator {
 struct AttrScalars {
   uint64_t present = 0;  // bit (1 << AttrType)
   Origin origin = Origin::Igp;
+  // RFC 4271 5: the Partial bit received on a recognised optional transitive attribute is passed
+  // on (it is never cleared); one bit per partial_index().
+  uint8_t partial = 0;
   uint32_t med = 0;
   uint32_t local_pref = 0;
   uint32_t originator_id = 0;
@@ -125,6 +128,29 @@ struct AttrScalars {
   bool has(AttrType t) const { return (present >> static_cast<unsigned>(t)) & 1; }
   void set_present(AttrType t) { present |= uint64_t{1} << static_cast<unsigned>(t); }
   void clear(AttrType t) { present &= ~(uint64_t{1} << static_cast<unsigned>(t)); }
+  static constexpr int partial_index(AttrType t) {
+    switch (t) {
+      case AttrType::Aggregator:
+        return 0;
+      case AttrType::Communities:
+        return 1;
+      case AttrType::ExtCommunities:
+        return 2;
+      case AttrType::LargeCommunities:
+        return 3;
+      case AttrType::Otc:
+        return 4;
+      default:
+        return -1;
+    }
+  }
+  bool is_partial(AttrType t) const {
+    const int i = partial_index(t);
+    return i >= 0 && ((partial >> i) & 1);
+  }
+  void set_partial(AttrType t) {
+    if (const int i = partial_index(t); i >= 0) partial |= static_cast<uint8_t>(1u << i);
+  }
   friend bool operator==(const AttrScalars&, const AttrScalars&) = default;
 };
 

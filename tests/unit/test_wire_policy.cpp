@@ -108,3 +108,26 @@ TEST_CASE("bogus prefixes are ignored, the others of the UPDATE kept") {
     CHECK_MESSAGE(rs::bgp::wire::is_bogus_route(pfx(p)) == bogus, p);
   }
 }
+
+TEST_CASE("the Partial bit of a recognised optional transitive attribute is passed on") {
+  using rs::rib::AttrType;
+  // RFC 4271 5: set by some speaker upstream, it stays set (BIRD 2 keeps it too).
+  for (auto [attr, type] : std::initializer_list<std::pair<const char*, AttrType>>{
+           {"e00804fde90001", AttrType::Communities},
+           {"e010080002fde900000064", AttrType::ExtCommunities},
+           {"e0200c0000fde90000000100000002", AttrType::LargeCommunities},
+           {"e007080000fde9c0000201", AttrType::Aggregator}}) {
+    CAPTURE(attr);
+    auto o = with_attr(attr, baseline());
+    EXPECT_CLEAN(o);
+    CHECK(o.m.attrs.is_partial(type));
+    std::vector<uint8_t> out;
+    (void)encode_attributes(o.m.attrs, baseline(), out);
+    CHECK(to_hex(out).find(attr) != std::string::npos);
+  }
+  auto plain = with_attr("c00804fde90001", baseline());
+  CHECK_FALSE(plain.m.attrs.is_partial(AttrType::Communities));
+  std::vector<uint8_t> out;
+  (void)encode_attributes(plain.m.attrs, baseline(), out);
+  CHECK(to_hex(out).find("c00804fde90001") != std::string::npos);
+}

@@ -227,6 +227,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       if (as == 0) return s.discard(sub::kOptionalAttributeError, "AGGREGATOR: AS 0");
       a.aggregator = rib::Aggregator{as, be32(v.data() + want - 4)};
       a.set_present(AttrType::Aggregator);
+      if (flags & attr_flag::kPartial) a.set_partial(AttrType::Aggregator);
       return;
     }
 
@@ -238,6 +239,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       a.communities.values.resize(len / 4);
       for (std::size_t i = 0; i < len / 4; ++i) a.communities.values[i] = be32(v.data() + 4 * i);
       a.set_present(AttrType::Communities);
+      if (flags & attr_flag::kPartial) a.set_partial(AttrType::Communities);
       return;
 
     case 9:  // ORIGINATOR_ID (RFC 4456 8; RFC 7606 7.9); meaningless from eBGP: discarded
@@ -270,6 +272,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
         a.ext_communities.values[i] =
             uint64_t{be32(v.data() + 8 * i)} << 32 | be32(v.data() + 8 * i + 4);
       a.set_present(AttrType::ExtCommunities);
+      if (flags & attr_flag::kPartial) a.set_partial(AttrType::ExtCommunities);
       return;
 
     case 17: {  // AS4_PATH (RFC 6793 4.1: a NEW speaker discards it from a NEW speaker; 6: errors
@@ -317,6 +320,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
         a.large_communities.values[i] = rib::LargeCommunity{be32(p), be32(p + 4), be32(p + 8)};
       }
       a.set_present(AttrType::LargeCommunities);
+      if (flags & attr_flag::kPartial) a.set_partial(AttrType::LargeCommunities);
       return;
 
     case 35: {  // Only to Customer (RFC 9234 4, 5, 6)
@@ -328,6 +332,7 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       if (otc == 0) return s.treat_as_withdraw(sub::kOptionalAttributeError, "OTC: AS 0");
       a.otc = otc;
       a.set_present(AttrType::Otc);
+      if (flags & attr_flag::kPartial) a.set_partial(AttrType::Otc);
       // RFC 9234 5 ingress: OTC from a Customer or RS-Client is a leak; from a Peer it must
       // carry the peer's AS.
       if (n.peer_role == Role::Customer || n.peer_role == Role::RouteServerClient)

@@ -85,12 +85,14 @@ class AttrWriter {
       else
         put16(out_, agg4 ? kAsTrans : a_.aggregator.asn);
       put32(out_, a_.aggregator.address);
-      detail::end_attribute(out_, at, kOptTransitive, 7);
+      detail::end_attribute(out_, at, opt_transitive(AttrType::Aggregator), 7);
     }
-    if (a_.has(AttrType::Communities)) list(kOptTransitive, 8, get(a_.communities));
+    if (a_.has(AttrType::Communities))
+      list(opt_transitive(AttrType::Communities), 8, get(a_.communities));
     if (a_.has(AttrType::OriginatorId)) scalar(kOptNonTransitive, 9, a_.originator_id);
     if (a_.has(AttrType::ClusterList)) list(kOptNonTransitive, 10, get(a_.cluster_list));
-    if (a_.has(AttrType::ExtCommunities)) list(kOptTransitive, 16, get(a_.ext_communities));
+    if (a_.has(AttrType::ExtCommunities))
+      list(opt_transitive(AttrType::ExtCommunities), 16, get(a_.ext_communities));
     // RFC 6793 4.2.2: a 2-octet peer gets the real path in AS4_PATH (no confederation segments).
     if (!n_.four_octet_as && a_.has(AttrType::AsPath)) {
       const auto* p = get(a_.as_path);
@@ -108,8 +110,9 @@ class AttrWriter {
       put32(out_, a_.aggregator.address);
       detail::end_attribute(out_, at, kOptTransitive, 18);
     }
-    if (a_.has(AttrType::LargeCommunities)) list(kOptTransitive, 32, get(a_.large_communities));
-    if (a_.has(AttrType::Otc)) scalar(kOptTransitive, 35, a_.otc);
+    if (a_.has(AttrType::LargeCommunities))
+      list(opt_transitive(AttrType::LargeCommunities), 32, get(a_.large_communities));
+    if (a_.has(AttrType::Otc)) scalar(opt_transitive(AttrType::Otc), 35, a_.otc);
     flush_unknown(256);
     return next_hop_at;
   }
@@ -141,6 +144,10 @@ class AttrWriter {
       }
     }
     detail::end_attribute(out_, at, flags, type);
+  }
+  // Optional transitive flags, with the Partial bit the attribute arrived with (RFC 4271 5).
+  uint8_t opt_transitive(AttrType t) const {
+    return a_.is_partial(t) ? uint8_t{kOptTransitive | attr_flag::kPartial} : kOptTransitive;
   }
   // Unknown attributes with a type below `type` (they are sorted by type).
   void flush_unknown(unsigned type) {
