@@ -103,6 +103,8 @@ class Route:
     ext_communities: list = field(default_factory=list)  # [bytes(8)]
     large_communities: list = field(default_factory=list)  # [(a, b, c)]
     unknown: list = field(default_factory=list)        # [(flags, type, bytes)]
+    partial: set = field(default_factory=set)          # attribute types sent with Partial set
+    otc: Optional[int] = None                          # Only to Customer (RFC 9234)
 
     @property
     def v6(self) -> bool:
@@ -133,12 +135,16 @@ def encode_attrs(r: Route) -> bytes:
     if r.aggregator:
         a += attr(0xC0, 7, struct.pack("!I", r.aggregator[0]) +
                   ipaddress.IPv4Address(r.aggregator[1]).packed)
+    def opt(t):  # optional transitive, with Partial when the generator says so
+        return 0xE0 if t in r.partial else 0xC0
     if r.communities:
-        a += attr(0xC0, 8, b"".join(struct.pack("!I", c) for c in r.communities))
+        a += attr(opt(8), 8, b"".join(struct.pack("!I", c) for c in r.communities))
     if r.ext_communities:
-        a += attr(0xC0, 16, b"".join(r.ext_communities))
+        a += attr(opt(16), 16, b"".join(r.ext_communities))
     if r.large_communities:
-        a += attr(0xC0, 32, b"".join(struct.pack("!III", *c) for c in r.large_communities))
+        a += attr(opt(32), 32, b"".join(struct.pack("!III", *c) for c in r.large_communities))
+    if r.otc is not None:
+        a += attr(opt(35), 35, struct.pack("!I", r.otc))
     for flags, t, v in r.unknown:
         a += attr(flags, t, v)
     if r.v6:
@@ -220,6 +226,8 @@ def canonical_value(t: int, v: bytes) -> str:
                             sorted(set(struct.unpack(f"!{len(v) // 4}I", v))))
         if t == 9:
             return str(ipaddress.IPv4Address(v))
+        if t == 35:
+            return str(struct.unpack("!I", v)[0])
         if t == 10:
             return " ".join(str(ipaddress.IPv4Address(v[i:i + 4])) for i in range(0, len(v), 4))
         if t == 16:

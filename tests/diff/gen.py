@@ -182,6 +182,11 @@ class Generator:
         r.communities = self.communities()
         r.large_communities = self.large()
         r.ext_communities = self.ext()
+        if self.rnd.random() < 0.05:          # Partial set by some router upstream (RFC 4271 5)
+            present = {8: r.communities, 16: r.ext_communities, 32: r.large_communities}
+            r.partial = {t for t in (8, 16, 32) if self.rnd.random() < 0.5 and present[t]}
+        if self.rnd.random() < 0.04:          # OTC (RFC 9234), from a session without roles
+            r.otc = self.rnd.choice([self.feeder_as, self.asn()])
         return r
 
     def routes(self, n: int) -> list[Route]:

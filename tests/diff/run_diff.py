@@ -291,13 +291,20 @@ def compare(receiver: str, rsd_rib: dict, bird_rib: dict, sent: dict) -> list:
         for t in sorted(set(a) | set(b)):
             va, vb = a.get(t), b.get(t)
             src = sent.get(p)
+            sent_partial = bool(src and t in getattr(src, "partial", ()))
             if va and vb and va[1] == vb[1] and t in PARTIAL_QUIRK and \
-                    va[0] | w.PARTIAL == vb[0] and not va[0] & w.PARTIAL and \
-                    not (src and t in getattr(src, "partial", ())):
-                # BIRD 2.0.12 sets the Partial bit on a community attribute a filter created
-                # (measured; RFC 4271 5 keeps Partial for attributes passed on unrecognised).
-                IGNORED["BIRD: Partial bit on a community attribute created by a filter"] += 1
-                continue
+                    va[0] ^ vb[0] == w.PARTIAL:
+                # BIRD 2.0.12 gives a community attribute a filter touched fresh flags (measured):
+                # Partial set when the filter created it, cleared when it modified one that
+                # arrived with Partial. RFC 4271 5: Partial marks an attribute passed on
+                # unrecognised somewhere upstream; rsd sets it only then, and keeps it.
+                if not sent_partial and vb[0] & w.PARTIAL:
+                    IGNORED["BIRD: Partial bit on a community attribute created by a filter"] += 1
+                    continue
+                if sent_partial and va[0] & w.PARTIAL:
+                    IGNORED["BIRD: received Partial bit cleared when a filter modifies the "
+                            "attribute"] += 1
+                    continue
             if va != vb:
                 fmt = (lambda v: "absent" if v is None else f"[{v[0]:02x}] {v[1]}")
                 out.append(Diff(receiver, p, w.attr_name(t), fmt(va), fmt(vb)))
