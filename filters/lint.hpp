@@ -1,4 +1,4 @@
-// Lints BIRD lacks (issue 3): a prefix set of one family tested against `net` in a channel of the
+// Lints BIRD lacks: a prefix set of one family tested against `net` in a channel of the
 // other family never matches. The compiler records every `net ~ SET` whose set is known at load
 // time, with the family guard around it (`if net.type = NET_IP4 then ...`, or an earlier
 // `if !(net.type = NET_IP6) then reject;`); the config parser calls this for each channel filter.

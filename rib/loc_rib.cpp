@@ -1,5 +1,5 @@
 // Loc-RIB: receive (Adj-RIB-In) -> import verdict -> decision -> journal, per prefix
-// (design steps 4-6). The decision re-runs over all paths of the prefix, so the result never
+//. The decision re-runs over all paths of the prefix, so the result never
 // depends on the order updates arrived in.
 #include "rib/loc_rib.hpp"
 

@@ -3,7 +3,7 @@
 // header and a freed block is reused by the next list of the same size. A chunk that empties goes
 // back to malloc at once. Why: path lists grow in steps (2, 4, 6, 8, 10 ...) and with one malloc
 // block each, the blocks a full table outgrew stayed behind as holes between live blocks that no
-// trim could return (about 5 MB at 1M paths, issue 5); here they empty whole chunks instead.
+// trim could return (about 5 MB at 1M paths); here they empty whole chunks instead.
 // Lists longer than kMaxPooled paths take ordinary heap blocks.
 //
 // Not thread-safe: one pool per Loc-RIB, used from the thread that owns it.

@@ -1,4 +1,4 @@
-// Export: from the Loc-RIB's best paths to each peer's Adj-RIB-Out (design step 7).
+// Export: from the Loc-RIB's best paths to each peer's Adj-RIB-Out.
 // Peers that share an export policy form an ExportGroup: the export filter and the route-server /
 // route-reflector / eBGP rewrites run once per prefix for the whole group, and the result (one
 // interned attribute set) is diffed against every member's Adj-RIB-Out. What differs per member is

@@ -1,4 +1,4 @@
-// Pull-based packing (design step 8): when a session can write, it asks for UPDATEs; withdrawals
+// Pull-based packing: when a session can write, it asks for UPDATEs; withdrawals
 // go first, then one bucket (attribute set) at a time, packed to the negotiated message size. A
 // slow peer is asked less often and its Adj-RIB-Out coalesces meanwhile; nothing is queued twice.
 #pragma once

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   // Every heap block from 128 KiB up gets its own mapping and goes back to the kernel when freed
   // (glibc's default raises that threshold after the first such block is freed, up to 32 MiB):
   // the table arrays, the journal's blocks and large session buffers are transient at their old
-  // sizes, and in the heap they left holes that kept the peak up (issue 5). rib::heap_block()
+  // sizes, and in the heap they left holes that kept the peak up. rib::heap_block()
   // accounts for blocks this way.
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   rs::DaemonOptions options;

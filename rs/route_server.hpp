@@ -54,7 +54,7 @@ class RouteServer final : public bgp::PeerHandler {
   // Adj-RIB-In without session resets; only protocols whose session parameters changed restart.
   conf::ReconfigPlan reconfigure(std::shared_ptr<const conf::Config> next);
 
-  // Local route sources (health processes and checks, design step 9): they compete in the
+  // Local route sources (health processes and checks): they compete in the
   // decision process like a peer. The returned source lives until remove_local_source().
   rib::RouteSource* add_local_source(std::string name, uint32_t preference = 100);
   // Announces (or replaces) a route of a local source; the import pipeline applies from here on.
@@ -66,7 +66,7 @@ class RouteServer final : public bgp::PeerHandler {
   rib::AttrTable& attr_table() { return table_; }
   boost::asio::io_context& io() { return io_; }
 
-  // Health-aware restart (issue 7): while held, fill() hands nothing to any session, so the initial
+  // Health-aware restart: while held, fill() hands nothing to any session, so the initial
   // export and End-of-RIB wait; releasing wakes every peer. Failover accounting: the observer is
   // told each time fill() handed UPDATE bytes to a protocol's socket.
   void hold_initial_export(bool hold);
@@ -84,7 +84,7 @@ class RouteServer final : public bgp::PeerHandler {
 
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
-  // Memory accounting (`show memory`, issue 8): heap bytes per structure, from the capacities.
+  // Memory accounting (`show memory`): heap bytes per structure, from the capacities.
   struct MemoryReport {
     rib::LocRib::Memory rib;         // Loc-RIB with the Adj-RIB-In: prefix table, path blocks
     rib::AttrTable::Memory attrs;    // intern tables

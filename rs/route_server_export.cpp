@@ -1,4 +1,4 @@
-// RouteServer's export pipeline (design steps 7-8) and the background walks: journal -> export
+// RouteServer's export pipeline and the background walks: journal -> export
 // groups (one per family, rules and export filter) -> each member channel's Adj-RIB-Out; a session
 // pulls UPDATEs from its own channels when its socket can write (fill).
 #include <spdlog/spdlog.h>

@@ -1,4 +1,4 @@
-// RouteServer's import pipeline (design steps 3-6): the NLRI of an UPDATE go, per family, to the
+// RouteServer's import pipeline: the NLRI of an UPDATE go, per family, to the
 // protocol's channel of that family: Adj-RIB-In, the channel's import filter and limits, then the
 // Loc-RIB under the channel's route source. NLRI of a family the protocol has no channel for are
 // dropped here.
@@ -212,7 +212,7 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
     return b;
   };
 
-  // One interned attribute set per message and family (design step 3), one clock reading.
+  // One interned attribute set per message and family, one clock reading.
   const uint64_t t = now();
   if (!u.nlri.empty()) import_reach(*p, Family::Ipv4, u.nlri, prepared(nullptr, nullptr), t);
   if (u.mp_reach && !u.mp_reach->nlri.empty()) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`scripts/bench health`: from a health check's verdict to the edge router holding the new best path.
 
-Issue 7's benchmark; see docs/performance.md ("Health failover"). One service IP (203.0.113.80/32),
+The health failover benchmark; see docs/performance.md ("Health failover"). One service IP (203.0.113.80/32),
 two service nodes: A (next hop 127.3.0.1, up MED 100) and B (127.3.0.2, up MED 200), down MED 1000,
 both AS 65001; one edge router (bgp_sink, 127.2.0.1, AS 65101) behind a route server. The check of
 each node is `health_probe STATE LOG` (tests/tools/health_probe.cpp): up while STATE says "up", and

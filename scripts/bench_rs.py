@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Route-server workloads of issue 5 (W1-W5), run side by side against rsd and BIRD 2.
+"""Route-server workloads (W1-W5), run side by side against rsd and BIRD 2.
 
 Called by scripts/bench; see docs/performance.md. Every process is started here, tracked by PID
 and stopped by PID (SIGTERM, then SIGKILL) on exit, whatever happens. Only loopback is used:

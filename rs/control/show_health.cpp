@@ -1,4 +1,4 @@
-// Health commands of the control socket (issue 7 "Operating it"): `show health [NAME]`,
+// Health commands of the control socket: `show health [NAME]`,
 // `show services`, and the operator actions `drain`, `undrain`, `maintenance`, `enable health`,
 // `disable health`. rsd additions without a BIRD equivalent: the layout is documented in
 // docs/cli.md and is what `rsc --json` parses (one "Key: value" per continuation line for health,

@@ -1,5 +1,5 @@
 // RouteSink onto the route server's local sources: health routes compete in the decision process
-// like a peer's (design step 9).
+// like a peer's.
 #pragma once
 
 #include "rs/health/route_sink.hpp"

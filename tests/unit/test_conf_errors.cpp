@@ -238,7 +238,7 @@ metrics { listen ::1 port 9100; })",
 protocol bgp p { local as 65000 neighbor 192.0.2.1 as 1; })",
      R"(1:25: expected an expression, got ';')", 2},
     {R"(/* comment)", R"(1:1: unterminated comment '/*')", 1},
-    // issue 7: process, healthcheck, health
+    // health: process, healthcheck, health
     {R"(healthcheck h { route 10.0.0.1/32; })",
      R"(1:13: healthcheck 'h' needs at least one check (command, http or tcp))", 1},
     {R"(healthcheck h { command "/bin/true"; rise 0; })",

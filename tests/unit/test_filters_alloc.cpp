@@ -1,4 +1,4 @@
-// The VM allocates nothing for a filter that only tests and decides (issue 3's benchmark filter),
+// The VM allocates nothing for a filter that only tests and decides (the benchmark's filter),
 // nor for one that calls functions, builds masks from variables and compares communities once its
 // arena is warm. Counted with a replaced global operator new.
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// The health-aware startup hold with `process` blocks (issue 7 "Health-aware restart"): the first
+// The health-aware startup hold with `process` blocks: the first
 // export waits until each process has had its say (a valid command and the end of its first burst
 // of lines, or the end of its first run) or the hold passes; plus what processes show to the
 // operator (routes with MED and next hop for `show services`) and their failover accounting.
