@@ -225,6 +225,44 @@ class Rsc(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("Total:", p.stdout)
 
+    def test_command_words_end_option_parsing(self):
+        # Everything after the first command word belongs to the command: `-10m` is a time, not
+        # an option of rsc. Without history the daemon answers 8003; never rsc's usage error.
+        p = rsc(self.rsd, "show", "history", "since", "-10m")
+        self.assertNotIn("unrecognised option", p.stderr + p.stdout)
+        self.assertNotIn("Usage: rsc", p.stderr + p.stdout)
+        self.assertIn("history", p.stdout.lower(), p.stdout + p.stderr)
+        p = subprocess.run([common.ARGS.rsc, "-s", self.rsd.sock, "-v", "--", "show", "route", "count"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^1007-")
+
+    def test_question_mark_context_help(self):
+        # birdc's `?`: the commands that fit the words before it; no daemon needed.
+        nowhere = os.path.join(self.rsd.dir, "no-such.ctl")
+        p = rsc(self.rsd, "show", "?", socket_path=nowhere)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertTrue(lines and all(l.startswith("show ") for l in lines), p.stdout)
+        self.assertTrue(any(l.startswith("show route") for l in lines), p.stdout)
+        self.assertTrue(any(l.startswith("show protocols") for l in lines), p.stdout)
+        p = rsc(self.rsd, "show", "ro?", socket_path=nowhere)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout and all(l.startswith("show ro") for l in p.stdout.splitlines()), p.stdout)
+        p = rsc(self.rsd, "show", "route", "for", "?", socket_path=nowhere)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 1, p.stdout)
+        self.assertTrue(p.stdout.startswith("show route"), p.stdout)
+        p = rsc(self.rsd, "frobnicate", "?", socket_path=nowhere)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no command fits", p.stderr)
+        # On a pipe too, and a line with `?` is never sent to the daemon.
+        p = subprocess.run([common.ARGS.rsc, "-s", self.rsd.sock], input="disable ?\nshow status\n",
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^disable ")
+        self.assertIn("Daemon is up", p.stdout)
+
     def test_interactive_completion_and_history(self):
         import pty
         import select
