@@ -105,6 +105,7 @@ class RouteServer final : public bgp::PeerHandler {
     const bgp::Peer* peer = nullptr;
     const rib::RouteSource* source = nullptr;  // the first configured channel's
     PerFamily<ChannelStats> stats;
+    PerFamily<ExportStats> export_stats;
     PerFamily<bool> channel_enabled;
     std::size_t exported = 0;  // prefixes in its Adj-RIB-Out (every channel)
     PerFamily<std::size_t> exported_by_family;

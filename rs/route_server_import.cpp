@@ -154,7 +154,10 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
   ++ch.stats.withdrawn;
   if (p.debug & conf::kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
   const rib::LocRib::Removed r = rib_.remove(n.prefix, ch.source.get(), n.path_id);
-  if (!r.found) return;
+  if (!r.found) {
+    ++ch.stats.withdraws_ignored;  // nothing held under this prefix (BIRD: `ignored`)
+    return;
+  }
   --ch.stats.current_received;
   if (!r.filtered) --ch.stats.current_accepted;
 }
