@@ -347,6 +347,7 @@ struct HealthCheckConfig {
     rib::Prefix prefix;
     std::optional<rib::IpAddress> next_hop;
     uint32_t med = 100;
+    std::optional<Location> med_loc;  // where `med N` was written (absent: the default)
   };
   // Communities attached per announced state (up / down / disabled), RFC 1997 and RFC 8092.
   enum class State : uint8_t { Up, Down, Disabled };
