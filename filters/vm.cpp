@@ -130,6 +130,9 @@ Verdict Vm::run(const Filter& f, const RouteInfo& route, const rib::AttrBuilder&
 }
 
 using enum detail::ListBit;
+
+constexpr const char* kTooLong =
+    "filter runs too long (more than 10000000 function calls and loop iterations)";
 Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOutput& out,
                  const std::vector<CustomValue>* custom_in, const rib::AttrBuilder* in_builder,
                  const rib::PathAttributes* in_attrs) {
@@ -599,6 +602,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
           pc = i.arg;
           break;
         }
+        if (++steps > kMaxSteps) return fail(at, kTooLong);
         ++sp;
         idx = Value::integer(idx.as_int() + 1);
         break;
@@ -607,7 +611,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         const FunctionInfo& fn = p.functions[i.arg];
         if (depth + 1 >= kMaxDepth) return fail(at, "function calls nested too deeply");
         if (sp + fn.max_stack + 1 >= kStack) return fail(at, "expression stack overflow");
-        if (++steps > kMaxCalls) return fail(at, "filter runs too long (more than 1000000 calls)");
+        if (++steps > kMaxSteps) return fail(at, kTooLong);
         const uint32_t nb = base + frame;
         if (nb + fn.frame > kLocals) return fail(at, "out of local variable space");
         frames_[depth++] = Frame{pc, base};

@@ -213,7 +213,9 @@ class Vm {
   static constexpr std::size_t kStack = 256;
   static constexpr std::size_t kLocals = 4096;
   static constexpr std::size_t kMaxDepth = 64;
-  static constexpr uint64_t kMaxCalls = 1'000'000;  // runaway guard (the language has no loops)
+  // Runaway guard: function calls plus `for` iterations of one run. Nested loops multiply (five
+  // over a 16-member clist are a million iterations), and a run holds the event loop.
+  static constexpr uint64_t kMaxSteps = 10'000'000;
 
   Vm() = default;
   Vm(const Vm&) = delete;
