@@ -84,9 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)rs::cli::complete(line);
   const std::string expanded = rs::cli::expand(line);
   if (p.command) {
-    // The expanded form names the same command.
+    // The expanded form (what the history and the command log record) is the same command.
     const rs::cli::ParseResult again = rs::cli::parse_command(expanded);
-    if (!again.command || again.command->spec != p.command->spec) std::abort();
+    if (!again.command || again.command->spec != p.command->spec ||
+        again.command->options != p.command->options ||
+        again.command->positional != p.command->positional)
+      std::abort();
   }
 
   static Daemon d;
