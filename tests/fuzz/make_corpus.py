@@ -93,7 +93,8 @@ def filters():
         for r in routes:
             write("filter", r + text)
     snippets = [
-        b"filter f { if net ~ [ 10.0.0.0/8+, 2001:db8::/32{32,48} ] then accept; reject; }",
+        b"filter f { if net ~ [ 10.0.0.0/8+, 192.0.2.0/24{24,32} ] || net ~ [ 2001:db8::/32{32,48} ]"
+        b" then accept; reject; }",
         b"function g(int a) -> int { if a > 3 then return a * 2; return g(a + 1); }\n"
         b"filter f { bgp_med = g(bgp_med); bgp_path.prepend(65000); accept; }",
         b"filter f { bgp_community.add((65000, net.len)); bgp_large_community.add((1, 2, 3));\n"
