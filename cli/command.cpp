@@ -639,12 +639,19 @@ std::string expand(std::string_view line) {
   ParseResult r = parse_command(line);
   if (!r.command) return std::string(line);
   const Command& c = *r.command;
+  // Written in an order the grammar reads back as the same command: the positional right after
+  // the path (some commands want it first, `debug P all`; and after an expression option, `since
+  // -10m`, it would be read as part of the expression), the trailing message of `disable P
+  // "text"` last and quoted.
   std::string out(c.path());
+  if (c.positional) out += c.positional_quoted ? " \"" + *c.positional + "\"" : " " + *c.positional;
   for (const auto& [k, v] : c.options) {
+    if (c.spec->trailing_message && k == "message") continue;
     out += " " + k;
     if (!v.empty()) out += " " + v;
   }
-  if (c.positional) out += c.positional_quoted ? " \"" + *c.positional + "\"" : " " + *c.positional;
+  if (c.spec->trailing_message)
+    if (auto m = c.get("message")) out += " \"" + *m + "\"";
   return out;
 }
 
