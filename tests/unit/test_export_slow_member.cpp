@@ -51,7 +51,8 @@ struct Lab {
     s.neighbor_address = IpAddress::v4(0x7f000001);
     sources.push_back(s);
     // IPv4 and IPv6 in different numbers, so that a family mixed up shows.
-    for (uint32_t i = 0; i < 1500; ++i) prefixes.push_back(Prefix(IpAddress::v4(0x10000000 + (i << 8)), 24));
+    for (uint32_t i = 0; i < 1500; ++i)
+      prefixes.push_back(Prefix(IpAddress::v4(0x10000000 + (i << 8)), 24));
     for (uint32_t i = 0; i < 1000; ++i)
       prefixes.push_back(Prefix(IpAddress::v6(0x20010db800000000ULL | (uint64_t{i} << 16), 0), 48));
   }
@@ -112,8 +113,8 @@ TEST_CASE("a member that never takes holds memory per prefix, not per change") {
   CHECK(lab.slow[1].out.advertised() == 1000);
 
   // Rounds 1-20: every prefix moves to a new attribute set of its own; in rounds 3, 8, 13 and 18
-  // a tenth of the prefixes is withdrawn instead and comes back the round after (the withdrawal queue is
-  // exercised too). The fast member keeps up, the slow one never takes.
+  // a tenth of the prefixes is withdrawn instead and comes back the round after (the withdrawal
+  // queue is exercised too). The fast member keeps up, the slow one never takes.
   Sample at2, at20;
   for (uint32_t round = 1; round <= 20; ++round) {
     for (std::size_t i = 0; i < n; ++i) {
