@@ -135,15 +135,19 @@ class Peer:
         self.last_rx = time.monotonic()
         self.writer: Optional[asyncio.StreamWriter] = None
         self.running = True
-        self.paused = False            # not reconnecting (flap storm's hold-down)
+        self.error = ""                # the last unexpected exception of a session
+        self.keepalive_task: Optional[asyncio.Task] = None
 
     async def run(self) -> None:
         while self.running:
-            if not self.paused:
+            if True:
                 try:
                     await self._session()
                 except (OSError, asyncio.IncompleteReadError, ConnectionError):
                     pass
+                except Exception as e:  # noqa: BLE001 - a bug here must show, not hang a test
+                    print(f"speaker {self.local}: {type(e).__name__}: {e}", file=sys.stderr)
+                    self.error = f"{type(e).__name__}: {e}"
             self.established = False
             self.writer = None
             await asyncio.sleep(self.retry)
@@ -178,7 +182,8 @@ class Peer:
                         self.sessions += 1
                         self.writer = writer
                         self._announce_all()
-                        asyncio.get_running_loop().create_task(self._keepalives(writer))
+                        self.keepalive_task = asyncio.get_running_loop().create_task(
+                            self._keepalives(writer))
                     else:
                         writer.write(message(KEEPALIVE, b""))
                 elif mtype == UPDATE:
@@ -238,6 +243,7 @@ class Speakers:
     def __init__(self):
         self.loop = asyncio.new_event_loop()
         self.peers: list[Peer] = []
+        self.tasks: list[asyncio.Task] = []
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
@@ -246,9 +252,9 @@ class Speakers:
         asyncio.run_coroutine_threadsafe(self._start(peer), self.loop).result()
         return peer
 
-    @staticmethod
-    async def _start(peer: Peer) -> None:
-        asyncio.get_running_loop().create_task(peer.run())
+    async def _start(self, peer: Peer) -> None:
+        # The loop keeps only weak references to tasks: one nobody holds may be collected mid-run.
+        self.tasks.append(asyncio.get_running_loop().create_task(peer.run()))
 
     def call(self, fn, *args):
         async def wrap():
@@ -300,8 +306,9 @@ def edge_main(argv: list[str]) -> None:
             written = state
 
     async def main():
-        asyncio.get_running_loop().create_task(dumper())
+        task = asyncio.get_running_loop().create_task(dumper())
         await peer.run()
+        await task
 
     asyncio.run(main())
 
