@@ -25,11 +25,13 @@ import time
 import loadlib as L
 from loadlib import h
 
-N4, N6 = 3000, 2000
+PREFIXES = int(os.environ.get("LOAD_SLOW_PREFIXES", "5000"))   # 3/5 IPv4, 2/5 IPv6
+N4 = PREFIXES * 3 // 5
+N6 = PREFIXES - N4
 ROUNDS = int(os.environ.get("LOAD_SLOW_ROUNDS", "20"))
 BASE_ROUNDS = 3
 SLACK = 300 * 1024          # show memory's resolution and the intern tables' growth steps
-STEP = 100000               # MED of round r, prefix i: (100 - r) * STEP + i
+STEP = 1000000              # MED of round r, prefix i: (100 - r) * STEP + i
 
 
 def prefixes() -> list[str]:
