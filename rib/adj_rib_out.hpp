@@ -77,10 +77,11 @@ class AdjRibOut {
   void refresh();
   // The same for one family (a ROUTE-REFRESH names its AFI/SAFI, RFC 2918 3).
   void refresh(Family f);
-  // True while family f may have pending work; false once the packer drained it (an enhanced
-  // route refresh ends with EoRR then, RFC 7313 4).
+  // True while family f has pending work; false once the packer drained it (an enhanced route
+  // refresh ends with EoRR then, RFC 7313 4). Exact: a bucket lives only while a pending key
+  // refers to it, and the queues' stale entries are not counted.
   bool queued(Family f) const {
-    return !withdrawals_[index(f)].empty() || !order_[index(f)].empty();
+    return withdrawals_live_[index(f)] != 0 || !buckets_[index(f)].empty();
   }
 
  private:
