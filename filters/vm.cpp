@@ -672,7 +672,16 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         std::size_t k = sp - i.a;
         for (MaskItem it : tmpl.items()) {
           if (it.dynamic) {
-            it.lo = it.hi = st[k++].as_int();
+            // A variable holding an int set is a set element (as BIRD 2.0.12).
+            const Value& v = st[k++];
+            if (v.type == Type::IntSet) {
+              it.kind = MaskItem::Kind::Set;
+              it.set = &v.set();
+            } else if (v.type == Type::Int) {
+              it.lo = it.hi = v.as_int();
+            } else {
+              return fail(at, "a path mask element must be an int or an int set");
+            }
             it.dynamic = false;
           }
           (void)m->add(it);  // same size as the template, which fit
