@@ -400,7 +400,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
   uint32_t pc = 0;
   uint64_t steps = 0;
   std::string err;
-  Value* st = stack_;
+  Value* st = stack_.get();
 
   auto fail = [&](uint32_t at, const std::string& msg) {
     out.error = p.locs[at].to_string() + ": " + msg;

@@ -210,12 +210,18 @@ struct RunOutput {
 
 class Vm {
  public:
-  static constexpr std::size_t kStack = 256;
-  static constexpr std::size_t kLocals = 4096;
-  static constexpr std::size_t kMaxDepth = 64;
+  // Recursion: BIRD 2.0.12 runs a recursive function 1,200 calls deep (measured; it crashes
+  // somewhere below 1,500), so operators' recursive helpers must not hit a lower limit here.
+  // The stack and the locals are sized for that depth and live on the heap.
+  static constexpr std::size_t kStack = 16384;
+  static constexpr std::size_t kLocals = 32768;
+  static constexpr std::size_t kMaxDepth = 1024;
   static constexpr uint64_t kMaxCalls = 1'000'000;  // runaway guard (the language has no loops)
 
-  Vm() = default;
+  Vm()
+      : stack_(std::make_unique<Value[]>(kStack)),
+        locals_(std::make_unique<Value[]>(kLocals)),
+        frames_(std::make_unique<Frame[]>(kMaxDepth)) {}
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
@@ -245,9 +251,9 @@ class Vm {
   void finish(RunOutput& out, const rib::AttrBuilder* in_builder,
               const rib::PathAttributes* in_attrs);
 
-  Value stack_[kStack];
-  Value locals_[kLocals];
-  Frame frames_[kMaxDepth];
+  std::unique_ptr<Value[]> stack_;
+  std::unique_ptr<Value[]> locals_;
+  std::unique_ptr<Frame[]> frames_;
   Arena arena_;
 
   // Per-run state

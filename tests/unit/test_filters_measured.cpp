@@ -83,3 +83,36 @@ filter f { if bgp_path ~ [= * PAIRS * =] then accept; reject; }
   CHECK(l->diags.to_string().find("must be an int or an int set, got pair set") !=
         std::string::npos);
 }
+
+TEST_CASE("recursion 1,000 calls deep runs (BIRD 2.0.12 runs 1,200); beyond the limit it fails") {
+  auto l = load(R"(
+function depth(int n) {
+  if n = 0 then return 0;
+  return 1 + depth(n - 1);
+}
+filter f {
+  if depth(bgp_med) = bgp_med then accept;
+  reject;
+}
+)");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  Vm vm;
+  RunOutput out;
+  rib::AttrBuilder b = sample_attrs();
+  b.set_med(128);  // an IPv6 host route's length: the corpus entry func_recursion
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
+        Verdict::Accept);
+  b.set_med(1000);
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
+        Verdict::Accept);
+  b.set_med(Vm::kMaxDepth + 10);
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
+        Verdict::Error);
+  CHECK(out.error.find("nested too deeply") != std::string::npos);
+  // The same Vm runs normally afterwards.
+  out.clear_text();
+  b.set_med(3);
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
+        Verdict::Accept);
+}
