@@ -263,10 +263,12 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
       }
       scalars_.next_hop = v.ip;
       scalars_.set_present(rib::AttrType::NextHop);
+      out_->next_hop_set = true;
       break;
     case Attr::BgpMed:
       scalars_.med = v.as_int();
       scalars_.set_present(rib::AttrType::Med);
+      out_->med_set = true;
       break;
     case Attr::BgpLocalPref:
       scalars_.local_pref = v.as_int();
@@ -379,6 +381,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
   out_ = &out;
   out.modified = false;
   out.route_modified = false;
+  out.next_hop_set = false;
+  out.med_set = false;
   scalars_ = *in.scalars;
   path_ = in.path;
   clist_ = in.clist;
@@ -471,10 +475,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
           case Attr::BgpNextHop:
             scalars_.clear(rib::AttrType::NextHop);
             scalars_.next_hop = {};
+            out_->next_hop_set = false;
             attrs_dirty_ = true;
             break;
           case Attr::BgpMed:
             scalars_.clear(rib::AttrType::Med);
+            out_->med_set = false;
             attrs_dirty_ = true;
             break;
           case Attr::BgpLocalPref:

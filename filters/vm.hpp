@@ -199,6 +199,8 @@ struct RunOutput {
   bool modified = false;        // attrs below holds the modified attributes
   rib::AttrBuilder attrs;       // written only when modified
   bool route_modified = false;  // preference / gw / dest changed
+  bool next_hop_set = false;    // bgp_next_hop was assigned (and not unset after)
+  bool med_set = false;         // bgp_med was assigned (and not unset after)
   uint32_t preference = 0;
   rib::IpAddress gw;
   uint32_t dest = 0;

@@ -107,12 +107,34 @@ filter f {
   CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
         Verdict::Accept);
   b.set_med(Vm::kMaxDepth + 10);
-  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
-        Verdict::Error);
+  CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) == Verdict::Error);
   CHECK(out.error.find("nested too deeply") != std::string::npos);
   // The same Vm runs normally afterwards.
   out.clear_text();
   b.set_med(3);
   CHECK(vm.run(*l->syms.filter("f"), route("10.0.0.0/8"), *table.intern(b), out) ==
         Verdict::Accept);
+}
+
+TEST_CASE("the run output says whether bgp_next_hop and bgp_med were assigned") {
+  auto l = load(R"(
+filter set_both { bgp_next_hop = 192.0.2.98; bgp_med = 7; accept; }
+filter set_then_unset { bgp_next_hop = 192.0.2.98; bgp_med = 7; unset(bgp_med); accept; }
+filter other { bgp_community.add((65000, 1)); accept; }
+)");
+  REQUIRE_MESSAGE(l->ok, l->diags.to_string());
+  rib::AttrTable table;
+  auto attrs = table.intern(sample_attrs());
+  Vm vm;
+  RunOutput out;
+  REQUIRE(vm.run(*l->syms.filter("set_both"), route("10.0.0.0/8"), *attrs, out) == Verdict::Accept);
+  CHECK(out.next_hop_set);
+  CHECK(out.med_set);
+  REQUIRE(vm.run(*l->syms.filter("set_then_unset"), route("10.0.0.0/8"), *attrs, out) ==
+          Verdict::Accept);
+  CHECK(out.next_hop_set);
+  CHECK_FALSE(out.med_set);
+  REQUIRE(vm.run(*l->syms.filter("other"), route("10.0.0.0/8"), *attrs, out) == Verdict::Accept);
+  CHECK_FALSE(out.next_hop_set);
+  CHECK_FALSE(out.med_set);
 }
