@@ -176,12 +176,25 @@ std::optional<Type> Compiler::mask(const Expr& e) {
     if (el.kind == MaskItem::Kind::Asn && !all_const(*el.lo)) {
       auto t = expr(*el.lo);
       if (!t) return std::nullopt;
-      if (*t != Type::Int && *t != Type::Any) {
-        error(el.loc, "an AS number in a path mask must be an int, got " + tn(*t));
+      if (*t != Type::Int && *t != Type::IntSet && *t != Type::Any) {
+        error(el.loc, "an AS number in a path mask must be an int or an int set, got " + tn(*t));
         return std::nullopt;
       }
       it.dynamic = true;
       ++n;
+    } else if (el.kind == MaskItem::Kind::Asn && !el.hi) {
+      auto v = ce_.eval(*el.lo);
+      if (!v) return std::nullopt;
+      if (v->type == Type::IntSet) {  // a define naming an int set: a set element
+        it.kind = MaskItem::Kind::Set;
+        it.set = &v->set();
+      } else if (v->type == Type::Int) {
+        it.lo = it.hi = v->as_int();
+      } else {
+        error(el.loc,
+              "an AS number in a path mask must be an int or an int set, got " + tn(v->type));
+        return std::nullopt;
+      }
     } else if (el.kind == MaskItem::Kind::Asn || el.kind == MaskItem::Kind::Range) {
       auto lo = ce_.eval_int(*el.lo, "an AS number in a path mask");
       if (!lo) return std::nullopt;

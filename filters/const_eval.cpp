@@ -158,7 +158,22 @@ std::optional<Value> ConstEval::mask(const Expr& e) {
     MaskItem it;
     it.kind = el.kind;
     it.plus = el.plus;
-    if (el.kind == MaskItem::Kind::Asn || el.kind == MaskItem::Kind::Range) {
+    if (el.kind == MaskItem::Kind::Asn && !el.hi) {
+      // A name standing for an int set (`define PRIV = [64512..65534]; [= * PRIV * =]`) is a
+      // set element, as BIRD 2.0.12 builds it; any other type is refused.
+      auto v = eval(*el.lo);
+      if (!v) return std::nullopt;
+      if (v->type == Type::IntSet) {
+        it.kind = MaskItem::Kind::Set;
+        it.set = &v->set();
+      } else if (v->type == Type::Int) {
+        it.lo = it.hi = v->as_int();
+      } else {
+        error(el.loc,
+              "an AS number in a path mask must be an int or an int set, got " + tn(v->type));
+        return std::nullopt;
+      }
+    } else if (el.kind == MaskItem::Kind::Asn || el.kind == MaskItem::Kind::Range) {
       auto lo = eval_int(*el.lo, "an AS number in a path mask");
       if (!lo) return std::nullopt;
       it.lo = it.hi = *lo;

@@ -143,6 +143,8 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
   out_ = &out;
   out.modified = false;
   out.route_modified = false;
+  out.next_hop_set = false;
+  out.med_set = false;
   scalars_ = *in.scalars;
   path_ = in.path;
   clist_ = in.clist;
@@ -164,7 +166,7 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
   uint32_t pc = 0;
   uint64_t steps = 0;
   std::string err;
-  Value* st = stack_;
+  Value* st = stack_.get();
 
   auto fail = [&](uint32_t at, const std::string& msg) {
     out.error = p.locs[at].to_string() + ": " + msg;
@@ -235,10 +237,12 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
           case Attr::BgpNextHop:
             scalars_.clear(rib::AttrType::NextHop);
             scalars_.next_hop = {};
+            out_->next_hop_set = false;
             attrs_dirty_ = true;
             break;
           case Attr::BgpMed:
             scalars_.clear(rib::AttrType::Med);
+            out_->med_set = false;
             attrs_dirty_ = true;
             break;
           case Attr::BgpLocalPref:
@@ -436,7 +440,16 @@ Verdict Vm::exec(const Filter& f, const RouteInfo& route, const Input& in, RunOu
         std::size_t k = sp - i.a;
         for (MaskItem it : tmpl.items()) {
           if (it.dynamic) {
-            it.lo = it.hi = st[k++].as_int();
+            // A variable holding an int set is a set element (as BIRD 2.0.12).
+            const Value& v = st[k++];
+            if (v.type == Type::IntSet) {
+              it.kind = MaskItem::Kind::Set;
+              it.set = &v.set();
+            } else if (v.type == Type::Int) {
+              it.lo = it.hi = v.as_int();
+            } else {
+              return fail(at, "a path mask element must be an int or an int set");
+            }
             it.dynamic = false;
           }
           (void)m->add(it);  // same size as the template, which fit

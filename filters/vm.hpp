@@ -199,6 +199,8 @@ struct RunOutput {
   bool modified = false;        // attrs below holds the modified attributes
   rib::AttrBuilder attrs;       // written only when modified
   bool route_modified = false;  // preference / gw / dest changed
+  bool next_hop_set = false;    // bgp_next_hop was assigned (and not unset after)
+  bool med_set = false;         // bgp_med was assigned (and not unset after)
   uint32_t preference = 0;
   rib::IpAddress gw;
   uint32_t dest = 0;
@@ -210,14 +212,20 @@ struct RunOutput {
 
 class Vm {
  public:
-  static constexpr std::size_t kStack = 256;
-  static constexpr std::size_t kLocals = 4096;
-  static constexpr std::size_t kMaxDepth = 64;
+  // Recursion: BIRD 2.0.12 runs a recursive function 1,200 calls deep (measured; it crashes
+  // somewhere below 1,500), so operators' recursive helpers must not hit a lower limit here.
+  // The stack and the locals are sized for that depth and live on the heap.
+  static constexpr std::size_t kStack = 16384;
+  static constexpr std::size_t kLocals = 32768;
+  static constexpr std::size_t kMaxDepth = 1024;
   // Runaway guard: function calls plus `for` iterations of one run. Nested loops multiply (five
   // over a 16-member clist are a million iterations), and a run holds the event loop.
   static constexpr uint64_t kMaxSteps = 10'000'000;
 
-  Vm() = default;
+  Vm()
+      : stack_(std::make_unique<Value[]>(kStack)),
+        locals_(std::make_unique<Value[]>(kLocals)),
+        frames_(std::make_unique<Frame[]>(kMaxDepth)) {}
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
 
@@ -247,9 +255,9 @@ class Vm {
   void finish(RunOutput& out, const rib::AttrBuilder* in_builder,
               const rib::PathAttributes* in_attrs);
 
-  Value stack_[kStack];
-  Value locals_[kLocals];
-  Frame frames_[kMaxDepth];
+  std::unique_ptr<Value[]> stack_;
+  std::unique_ptr<Value[]> locals_;
+  std::unique_ptr<Frame[]> frames_;
   Arena arena_;
 
   // Per-run state

@@ -140,10 +140,12 @@ bool Vm::store_attr(const Insn& i, const Value& v, std::string& err) {
       }
       scalars_.next_hop = v.ip;
       scalars_.set_present(rib::AttrType::NextHop);
+      out_->next_hop_set = true;
       break;
     case Attr::BgpMed:
       scalars_.med = v.as_int();
       scalars_.set_present(rib::AttrType::Med);
+      out_->med_set = true;
       break;
     case Attr::BgpLocalPref:
       scalars_.local_pref = v.as_int();

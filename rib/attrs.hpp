@@ -124,6 +124,9 @@ struct AttrScalars {
   Aggregator aggregator;
   IpAddress next_hop;             // NEXT_HOP, or the MP_REACH global next hop
   IpAddress next_hop_link_local;  // MP_REACH IPv6 link-local next hop, if any (else zero)
+  // Not an attribute: the export filter assigned bgp_next_hop, so the value goes out as set even
+  // where the default next hop self would apply (BIRD 2 keeps a next hop its export filter set).
+  bool next_hop_from_filter = false;
 
   bool has(AttrType t) const { return (present >> static_cast<unsigned>(t)) & 1; }
   void set_present(AttrType t) { present |= uint64_t{1} << static_cast<unsigned>(t); }

@@ -96,6 +96,7 @@ rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
                                      rib::AttrTable& table, filters::Vm& vm) {
   rib::AttrBuilder b;
   bool built = false;
+  bool filter_med = false;  // the export filter set MED
   if (policy_.kind == ExportPolicy::Kind::Filter) {
     filters::RouteInfo info;
     info.net = p;
@@ -114,10 +115,18 @@ rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
     if (out.modified) {
       b = std::move(out.attrs);
       built = true;
+      // As BIRD 2: a next hop the export filter set is sent as set, unless `next hop self` was
+      // configured explicitly (the default next hop self of eBGP gives way to it).
+      b.next_hop_from_filter = out.next_hop_set && rules_.next_hop != NextHopMode::Self;
+      filter_med = out.med_set;
     }
   }
   if (built) {
+    const uint32_t med = b.med;
     rewrite(r, b);
+    // As BIRD 2: the MED that the eBGP rewrite removes (RFC 4271 5.1.4, learned from another AS)
+    // goes out when this peer's export filter set it.
+    if (filter_med) b.set_med(med);
     return table.intern(b);
   }
   if (rewrites_.empty()) rewrites_.resize(kRewriteCache);

@@ -54,7 +54,9 @@ bool pack_updates(std::span<ExportMember* const> members, const wire::Negotiated
       if (!m->out.take_bucket(f, kTakeMax, attrs, keys)) break;
       // Next hop self, or a route without a next hop of its own (a blackhole or unreachable
       // static): the session's local address of the family (or `next hop address`).
-      if (m->self_next_hop || (attrs->next_hop.is_zero() && attrs->next_hop_link_local.is_zero()))
+      // A next hop set by the export filter stays (export.cpp).
+      if ((m->self_next_hop && !attrs->next_hop_from_filter) ||
+          (attrs->next_hop.is_zero() && attrs->next_hop_link_local.is_zero()))
         builder.set_attributes(*attrs, m->self);
       else
         builder.set_attributes(*attrs);

@@ -208,8 +208,9 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
       b.next_hop_link_local = ll ? *ll : IpAddress();
     }
     if (!p->cfg->is_internal()) {
-      // BIRD: routes from eBGP get the default LOCAL_PREF (the codec dropped a received one).
-      if (!b.has(rib::AttrType::LocalPref))
+      // BIRD: routes from eBGP get the default LOCAL_PREF, except when the peer sent one (the
+      // codec ignored it): then they have none, and filters see it undefined.
+      if (!b.has(rib::AttrType::LocalPref) && !u.ebgp_local_pref_ignored)
         b.set_local_pref(p->cfg->settings.default_bgp_local_pref);
     }
     if (loop_detected(*p, b)) return std::nullopt;

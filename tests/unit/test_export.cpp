@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 
+#include "conf/lexer.hpp"
+#include "filters/parser.hpp"
 #include "filters/vm.hpp"
 #include "rs/bgp/wire/header.hpp"
 #include "rs/bgp/wire/update.hpp"
@@ -514,4 +516,57 @@ TEST_CASE("export limit: the action is asked once the peer would hold more than 
   announce(7);
   CHECK(hits == 3);
   CHECK(edge.out.pending() == 2);
+}
+
+TEST_CASE("eBGP export: a next hop and a MED the export filter set go out as set (as BIRD 2)") {
+  rs::conf::Diagnostics diags;
+  rs::filters::SymbolTable syms;
+  auto ts = rs::conf::tokenize_string(R"(
+filter set_nh_med { if net.len = 32 then { bgp_next_hop = 192.0.2.98; bgp_med = 7; } accept; }
+filter touch { bgp_community.add((65000, 1)); accept; }
+)",
+                                      "t.conf", diags);
+  REQUIRE(rs::filters::parse_filter_file(ts, syms, diags));
+  REQUIRE_FALSE(diags.has_errors());
+
+  Lab lab;
+  auto* n1 = lab.source(1, SourceKind::Ebgp);
+  lab.announce(kV4, n1, 100);
+  lab.announce(kV6, n1, 100);
+  ExportRules rules;
+  rules.local_as = 65000;
+  rules.ebgp = true;  // a plain eBGP peer: default next hop self, MED of another AS removed
+  auto sent = [&](const char* filter) {
+    Groups g(rules, {ExportPolicy::Kind::Filter, syms.filter(filter)});
+    Member m;
+    m.v4.self_next_hop = m.v6.self_next_hop = true;
+    m.v4.self = IpAddress::v4(0x7f000001);
+    m.v6.self = IpAddress::v6(0x20010db8ffff0000ULL, 1);
+    m.set_source(lab.source(9, SourceKind::Ebgp));
+    g.add(m);
+    for (const Prefix& p : {kV4, kV6}) g.run(p, lab);
+    PackCounters k;
+    std::vector<uint8_t> bytes;
+    CHECK_FALSE(m.pack(session(true), bytes, 1 << 20, k));
+    return receive_all(bytes, session(true));
+  };
+  auto set = sent("set_nh_med");
+  REQUIRE(set.count(kV4));
+  CHECK(set[kV4].next_hop == IpAddress::v4(0xC0000262));  // 192.0.2.98, not self
+  CHECK(set[kV4].has(AttrType::Med));
+  CHECK(set[kV4].med == 7);
+  REQUIRE(set.count(kV6));  // the filter set nothing on the /128: self, no MED
+  CHECK(set[kV6].next_hop == IpAddress::v6(0x20010db8ffff0000ULL, 1));
+  CHECK_FALSE(set[kV6].has(AttrType::Med));
+  auto touched = sent("touch");  // modified, but neither next hop nor MED
+  REQUIRE(touched.count(kV4));
+  CHECK(touched[kV4].next_hop == IpAddress::v4(0x7f000001));
+  CHECK_FALSE(touched[kV4].has(AttrType::Med));
+
+  // `next hop self` configured explicitly wins over the filter, as in BIRD.
+  rules.next_hop = NextHopMode::Self;
+  auto forced = sent("set_nh_med");
+  REQUIRE(forced.count(kV4));
+  CHECK(forced[kV4].next_hop == IpAddress::v4(0x7f000001));
+  CHECK(forced[kV4].med == 7);
 }

@@ -178,10 +178,13 @@ TEST_CASE("A10 LOCAL_PREF from eBGP: AD, route accepted; kept from iBGP") {
   auto o = with_attr("40050400000064");
   EXPECT_AD(o);
   CHECK_FALSE(o.m.attrs.has(rs::rib::AttrType::LocalPref));
+  CHECK(o.m.ebgp_local_pref_ignored);  // the route server then adds no default (as BIRD 2.0.12)
   REQUIRE(o.m.nlri.size() == 1);
   auto i = with_attr("40050400000064", ibgp(65001));
   EXPECT_CLEAN(i);
   CHECK(i.m.attrs.local_pref == 100);
+  CHECK_FALSE(i.m.ebgp_local_pref_ignored);
+  CHECK_FALSE(with_attr("8004040000000a").m.ebgp_local_pref_ignored);  // no LOCAL_PREF at all
   EXPECT_TAW(with_attr("400503000064", ibgp(65001)), sub::kAttributeLengthError);
 }
 

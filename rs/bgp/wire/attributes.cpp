@@ -204,7 +204,10 @@ void decode_attribute(DecodeState& s, uint8_t flags, uint8_t type, Bytes v) {
       return;
 
     case 5:  // LOCAL_PREF (RFC 4271 5.1.5: ignored from external peers; RFC 7606 7.5)
-      if (n.ebgp) return s.discard(kPolicy, "LOCAL_PREF from an external peer");
+      if (n.ebgp) {
+        s.out.ebgp_local_pref_ignored = true;
+        return s.discard(kPolicy, "LOCAL_PREF from an external peer");
+      }
       if (!flags_are(flags, kWellKnown))
         return s.treat_as_withdraw(sub::kAttributeFlagsError, bad_flags(type, flags));
       if (len != 4) return s.treat_as_withdraw(sub::kAttributeLengthError, bad_length(type, len));

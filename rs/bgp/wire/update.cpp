@@ -229,6 +229,7 @@ void UpdateMessage::clear() {
   }
   treat_as_withdraw = false;
   attr_errors.clear();
+  ebgp_local_pref_ignored = false;
   bogus.clear();
   skipped_families.clear();
 }

@@ -77,6 +77,9 @@ struct UpdateMessage {
   std::vector<WireError> attr_errors;     // TaW causes and discarded attributes (logs, counters)
   std::vector<AfiSafi> skipped_families;  // MP_* attributes of families not negotiated
   std::vector<rib::Prefix> bogus;         // announcements ignored (is_bogus_route), for the log
+  // A LOCAL_PREF from an external peer was ignored (RFC 4271 5.1.5): the route server then adds
+  // no default LOCAL_PREF either (BIRD 2.0.12 does the same, measured).
+  bool ebgp_local_pref_ignored = false;
 
   // Empties the message, keeping vector capacity (one message object is reused per session).
   void clear();
