@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rs/log/sinks.hpp"
@@ -32,6 +33,12 @@ inline constexpr std::chrono::seconds kRepeatWindow{10};
 std::string configure(const conf::Config& cfg, bool foreground,
                       const std::vector<spdlog::sink_ptr>& extra = {});
 void reopen();
+// File and terminal lines look like BIRD's: `TIME <CLASS> message`, TIME by `timeformat log`
+// (default iso long ms). Under systemd (JOURNAL_STREAM set) stderr lines carry the journal's `<N>`
+// priority prefix instead of the time. BIRD's tag of a class (`<INFO>`, `<RMT>`, ...) and its
+// syslog priority:
+std::string_view bird_tag(uint32_t cls);
+int syslog_priority(uint32_t cls);
 // The Dispatcher behind the default logger (null before configure()).
 std::shared_ptr<Dispatcher> dispatcher();
 

@@ -17,6 +17,7 @@
 
 #include "conf/parser.hpp"
 #include "rs/control/commands.hpp"
+#include "rs/log/log_class.hpp"
 #include "rs/log/logging.hpp"
 
 using namespace std::chrono;
@@ -90,8 +91,48 @@ TEST_CASE("timeformat log stamps each log line") {
   std::ifstream in(file);
   std::string line;
   std::getline(in, line);
-  CHECK(matches(line, R"(\[T=\d{4}\|\d{3}\] \[rsd\] \[info\] stamped)"));
+  CHECK(matches(line, R"(T=\d{4}\|\d{3} <INFO> stamped)"));
   rs::conf::Config plain;  // back to spdlog's stamp, BIRD's default iso long ms
   rs::log::configure(plain, false, {});
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("log files get BIRD's lines: iso long ms, then the class tag") {
+  char dir[] = "/tmp/rsd-birdlog-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  const std::string file = std::string(dir) + "/rsd.log";
+  auto c = load(("log \"" + file + "\" all;\nprotocol device {}\n").c_str());
+  CHECK(rs::log::configure(c, false).empty());
+  spdlog::info("plain info");
+  rs::log::remote("from a peer");
+  spdlog::warn("careful");
+  spdlog::default_logger()->flush();
+  std::ifstream in(file);
+  std::string l1, l2, l3;
+  std::getline(in, l1), std::getline(in, l2), std::getline(in, l3);
+  CHECK(matches(l1, R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} <INFO> plain info)"));
+  CHECK(matches(l2, R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} <RMT> from a peer)"));
+  CHECK(matches(l3, R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} <WARN> careful)"));
+  rs::conf::Config plain;
+  rs::log::configure(plain, false, {});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("BIRD's class tags and the journal priorities of the classes") {
+  namespace c = rs::conf;
+  CHECK(rs::log::bird_tag(c::kLogDebug) == "<DBG>");
+  CHECK(rs::log::bird_tag(c::kLogTrace) == "<TRACE>");
+  CHECK(rs::log::bird_tag(c::kLogInfo) == "<INFO>");
+  CHECK(rs::log::bird_tag(c::kLogRemote) == "<RMT>");
+  CHECK(rs::log::bird_tag(c::kLogWarning) == "<WARN>");
+  CHECK(rs::log::bird_tag(c::kLogError) == "<ERR>");
+  CHECK(rs::log::bird_tag(c::kLogAuth) == "<AUTH>");
+  CHECK(rs::log::bird_tag(c::kLogFatal) == "<FATAL>");
+  CHECK(rs::log::bird_tag(c::kLogBug) == "<BUG>");
+  CHECK(rs::log::syslog_priority(c::kLogDebug) == 7);
+  CHECK(rs::log::syslog_priority(c::kLogInfo) == 6);
+  CHECK(rs::log::syslog_priority(c::kLogRemote) == 6);
+  CHECK(rs::log::syslog_priority(c::kLogWarning) == 4);
+  CHECK(rs::log::syslog_priority(c::kLogError) == 3);
+  CHECK(rs::log::syslog_priority(c::kLogFatal) == 2);
 }
