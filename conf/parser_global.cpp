@@ -1,6 +1,7 @@
 // Global statements of the config language: router id, define, log, timeformat, debug, tables,
 // attributes, filter/function definitions (captured for the filter library), and rsd's own
 // blocks for later services (control socket, cli, metrics, history, process, healthcheck).
+#include "conf/http_url.hpp"
 #include "conf/parser_impl.hpp"
 
 namespace rs::conf::detail {
@@ -599,8 +600,18 @@ void Parser::parse_healthcheck() {
       return end_option();
     }
     if (accept_kw("http")) {
+      const Token& at = peek();
       auto s = parse_string("a URL");
       if (!s) return false;
+      // Refused here, not when the probe starts: a check rsd cannot run must not pass --check
+      // and then announce the service as down.
+      if (!parse_http_url(*s)) {
+        const bool https = s->rfind("https://", 0) == 0;
+        const std::string how =
+            "rsd probes http://HOST[:PORT][/PATH], HOST an IP address or localhost (no DNS names)";
+        return error_at(at, "URL \"" + *s + "\" cannot be probed: " +
+                                (https ? "https is not supported (" + how + ")" : how));
+      }
       Check c{Check::Kind::Http, *s, 200, {}, 0};
       if (accept_kw("expect")) {
         auto n = parse_number("an HTTP status", 999);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "conf/config.hpp"
+#include "conf/http_url.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::health {
@@ -23,15 +24,8 @@ struct CheckResult {
   bool timed_out = false;
 };
 
-struct HttpUrl {
-  rib::IpAddress address;
-  std::string host;  // as written (Host header)
-  uint16_t port = 80;
-  std::string path = "/";
-};
-// "http://192.0.2.11[:port][/path]"; the host must be an IP literal or "localhost" (no DNS on the
-// health path: a resolver stall must not delay a verdict).
-[[nodiscard]] std::optional<HttpUrl> parse_http_url(std::string_view url);
+using conf::HttpUrl;
+using conf::parse_http_url;
 
 // Reading an `http` check's answer: only the status line counts. More is read until a line feed,
 // the end of the stream or kMaxHttpStatusRead bytes, whichever comes first.
