@@ -105,6 +105,7 @@ std::unique_ptr<HealthCheck> HealthManager::make_check(const conf::HealthCheckCo
   c->on_run = [this, alive](const HealthView& v) {
     if (!*alive) return;
     if (events_) note_state(v);
+    if (!old_checks_.empty()) finish_handovers();
     check_ready();
   };
   return c;
@@ -120,7 +121,9 @@ std::unique_ptr<Process> HealthManager::make_process(const conf::ProcessConfig& 
     pending_.push_back({key, verdict, {}});
   };
   p->on_settled = [this, alive]() {
-    if (*alive) check_ready();
+    if (!*alive) return;
+    if (!old_processes_.empty()) finish_handovers();
+    check_ready();
   };
   return p;
 }
@@ -136,16 +139,22 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
   std::vector<std::unique_ptr<Process>> procs;
   for (const auto& pc : next.processes) {
     auto it = std::find_if(processes_.begin(), processes_.end(),
-                           [&](const auto& p) { return p->name() == pc.name; });
+                           [&](const auto& p) { return p && p->name() == pc.name; });
     if (it != processes_.end() && *it && same_router_id && same_process((*it)->config(), pc)) {
       procs.push_back(std::move(*it));
       continue;
     }
     if (it != processes_.end() && *it) {
-      (*it)->stop();
-      sink_.remove_source((*it)->source());
-      it->reset();
-      spdlog::info("health: process {} changed: restarting", pc.name);
+      const bool handover = !old_processes_.count(pc.name);
+      (*it)->stop(/*keep_routes=*/handover);
+      if (!handover) {
+        sink_.remove_source((*it)->source());  // an unsettled successor: the oldest one stays
+        it->reset();
+      } else {
+        old_processes_[pc.name] = std::move(*it);
+      }
+      spdlog::info("health: process {} changed: restarting; its routes stay until it reports",
+                   pc.name);
     }
     procs.push_back(make_process(pc, router_id));
     procs.back()->start();
@@ -168,9 +177,16 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
     }
     if (it != checks_.end()) {
       (*it)->stop();
-      sink_.remove_source((*it)->source());
-      it->reset();
-      spdlog::info("health: healthcheck {} changed: restarting", hc.name);
+      if (old_checks_.count(hc.name)) {
+        sink_.remove_source((*it)->source());  // an unsettled successor: the oldest one stays
+        it->reset();
+      } else {
+        old_checks_[hc.name] = std::move(*it);
+      }
+      spdlog::info(
+          "health: healthcheck {} changed: restarting; its routes stay until the new check has "
+          "a verdict",
+          hc.name);
     }
     checks.push_back(make_check(hc, problems));
     apply_stored(*checks.back());
@@ -183,8 +199,32 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
       sink_.remove_source(c->source());
     }
   checks_ = std::move(checks);
-  check_ready();  // a reload before the hold ended may have removed what it waited for
+  finish_handovers();  // blocks removed now: their old instances go too
+  check_ready();       // a reload before the hold ended may have removed what it waited for
   return problems;
+}
+
+void HealthManager::finish_handovers() {
+  for (auto it = old_checks_.begin(); it != old_checks_.end();) {
+    auto next = std::find_if(checks_.begin(), checks_.end(),
+                             [&](const auto& c) { return c && c->name() == it->first; });
+    if (next == checks_.end() || (*next)->settled()) {
+      sink_.remove_source(it->second->source());
+      it = old_checks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = old_processes_.begin(); it != old_processes_.end();) {
+    auto next = std::find_if(processes_.begin(), processes_.end(),
+                             [&](const auto& p) { return p && p->name() == it->first; });
+    if (next == processes_.end() || (*next)->settled()) {
+      sink_.remove_source(it->second->source());
+      it = old_processes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void HealthManager::stop() {

@@ -93,6 +93,12 @@ class HealthManager {
   RouteSink& sink_;
   std::vector<std::unique_ptr<HealthCheck>> checks_;
   std::vector<std::unique_ptr<Process>> processes_;
+  // A block changed by a reload: the old instance, stopped, whose routes stay announced as they
+  // were until its successor of the same name has a verdict (no withdrawal across a reload).
+  std::map<std::string, std::unique_ptr<HealthCheck>> old_checks_;
+  std::map<std::string, std::unique_ptr<Process>> old_processes_;
+  // Hands over from the old instances whose successor has settled (or is gone).
+  void finish_handovers();
   std::unique_ptr<OperatorStateStore> store_;
   boost::asio::steady_timer hold_timer_;
   std::function<void()> ready_;

@@ -289,13 +289,14 @@ void Process::flush_stale() {
   stale_.clear();
 }
 
-void Process::stop() {
+void Process::stop(bool keep_routes) {
   stopping_ = true;
   restart_timer_.cancel();
   keep_timer_.cancel();
   if (child_) child_->terminate(1000);
   ++gen_;
   child_.reset();
+  if (keep_routes) return;
   for (const auto& [k, _] : routes_) sink_.withdraw(source_, k.first, k.second);
   for (const auto& [k, _] : stale_) sink_.withdraw(source_, k.first, k.second);
   routes_.clear();

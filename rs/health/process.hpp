@@ -52,8 +52,10 @@ class Process {
   ~Process();
 
   void start();
-  // Stops the program (SIGTERM to its group, SIGKILL after 1 s) and withdraws its routes.
-  void stop();
+  // Stops the program (SIGTERM to its group, SIGKILL after 1 s) and withdraws its routes, unless
+  // `keep_routes`: a reload hands them over to the block's next instance, and this one's source is
+  // removed once that has reported.
+  void stop(bool keep_routes = false);
   ProcessView view() const;
   const std::string& name() const { return cfg_.name; }
   const conf::ProcessConfig& config() const { return cfg_; }

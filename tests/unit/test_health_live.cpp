@@ -612,14 +612,47 @@ TEST_CASE("reload: unchanged checks keep running, changed restart, removed withd
   b.healthchecks.push_back(added);
   CHECK(m.reconfigure(b).empty());
   CHECK_FALSE(sink.med("203.0.113.12/32"));  // removed: withdrawn at once
+  // Changed: the old instance's route stays as it was until the new check has a verdict.
+  CHECK(sink.med("203.0.113.11/32") == 100u);
+  bool gap = false;
   REQUIRE(run_until(io, [&] {
+    gap |= !sink.med("203.0.113.11/32");
     return sink.med("203.0.113.11/32") == 300u && sink.med("203.0.113.13/32") == 100u;
   }));
+  CHECK_FALSE(gap);
+  CHECK(sink.withdraws == 0);
   CHECK(sink.med("203.0.113.10/32") == 100u);
   // The same instance, still counting, and never re-announced (3 first + changed + added).
   REQUIRE(run_until(io, [&] { return m.health("keep")->runs > keep_runs + 3; }));
   CHECK(sink.announces == 5);
   CHECK_FALSE(m.health("gone"));
   CHECK(m.health("added"));
+  m.stop();
+}
+
+TEST_CASE("reload of a changed process block: its routes stay until the new program reports") {
+  rs::conf::Config a;
+  a.router_id = *IpAddress::parse("10.0.0.1");
+  rs::conf::ProcessConfig pc;
+  pc.name = "svc";
+  pc.shell = "echo 'announce route 198.51.100.0/24 next-hop self med 100'; exec sleep 100";
+  a.processes = {pc};
+  boost::asio::io_context io;
+  RecordingSink sink;
+  HealthManager m(io, a, sink);
+  CHECK(m.start(nullptr).empty());
+  REQUIRE(run_until(io, [&] { return sink.med("198.51.100.0/24") == 100u; }));
+  // The new program reports after a while: until then the old routes stay, never withdrawn.
+  rs::conf::Config b = a;
+  b.processes[0].shell =
+      "sleep 0.3; echo 'announce route 198.51.100.0/24 next-hop self med 200'; exec sleep 100";
+  CHECK(m.reconfigure(b).empty());
+  bool gap = false;
+  REQUIRE(run_until(io, [&] {
+    gap |= !sink.med("198.51.100.0/24");
+    return sink.med("198.51.100.0/24") == 200u;
+  }));
+  CHECK_FALSE(gap);
+  CHECK(sink.withdraws == 0);
   m.stop();
 }
