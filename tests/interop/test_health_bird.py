@@ -168,7 +168,7 @@ healthcheck node_b {{
         established = None
         with open(os.path.join(tmp, "rsd.log")) as f:
             for line in f:
-                stamp = line[1:24]
+                stamp = line[0:23]  # BIRD's log line: `YYYY-MM-DD HH:MM:SS.mmm <CLASS> text`
                 if "healthcheck node_b: RISING -> UP" in line and settled is None:
                     settled = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + stamp[19:])
                 if "edge: established" in line and established is None:

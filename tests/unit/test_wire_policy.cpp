@@ -112,11 +112,14 @@ TEST_CASE("bogus prefixes are ignored, the others of the UPDATE kept") {
 TEST_CASE("the Partial bit of a recognised optional transitive attribute is passed on") {
   using rs::rib::AttrType;
   // RFC 4271 5: set by some speaker upstream, it stays set (BIRD 2 keeps it too).
-  for (auto [attr, type] : std::initializer_list<std::pair<const char*, AttrType>>{
+  for (const auto& [hex, attr_type] : std::initializer_list<std::pair<const char*, AttrType>>{
            {"e00804fde90001", AttrType::Communities},
            {"e010080002fde900000064", AttrType::ExtCommunities},
            {"e0200c0000fde90000000100000002", AttrType::LargeCommunities},
            {"e007080000fde9c0000201", AttrType::Aggregator}}) {
+    // Copies: clang 15 cannot capture structured bindings in doctest's CAPTURE lambda.
+    const char* attr = hex;
+    const AttrType type = attr_type;
     CAPTURE(attr);
     auto o = with_attr(attr, baseline());
     EXPECT_CLEAN(o);
