@@ -14,6 +14,7 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -126,32 +127,31 @@ void collect_protocols(const RouteServer& server, MetricsWriter& w) {
                [](const V& v) { return v.peer ? v.peer->send_queue_bytes() : 0; });
 
   // BIRD's export `Route change stats` of each channel, by result.
-  w.family("rsd_protocol_export_updates_total",
-           "Best routes offered to the channel's export, by result: accepted into the "
-           "Adj-RIB-Out, filtered by the export filter, rejected (the peer's own route, or the "
-           "session's rules).",
-           C);
-  for (const auto& v : views)
-    for (rib::Family f : PerFamily<bool>::kFamilies) {
-      if (!v.channel_enabled[f]) continue;
-      const ExportStats& e = v.export_stats[f];
-      const std::string afi(rib::to_string(f));
-      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "accepted"}}, e.updates_accepted);
-      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "filtered"}}, e.updates_filtered);
-      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "rejected"}}, e.updates_rejected);
-    }
-  w.family("rsd_protocol_export_withdraws_total",
-           "Withdrawals towards the channel: received (the prefix lost its last route), accepted "
-           "(sent to the peer, which held the prefix).",
-           C);
-  for (const auto& v : views)
-    for (rib::Family f : PerFamily<bool>::kFamilies) {
-      if (!v.channel_enabled[f]) continue;
-      const ExportStats& e = v.export_stats[f];
-      const std::string afi(rib::to_string(f));
-      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "received"}}, e.withdraws_received);
-      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "accepted"}}, e.withdraws_accepted);
-    }
+  using Field = std::pair<const char*, uint64_t ExportStats::*>;
+  auto export_stats = [&](std::string_view name, std::string_view help,
+                          std::initializer_list<Field> results) {
+    w.family(name, help, C);
+    for (const auto& v : views)
+      for (rib::Family f : PerFamily<bool>::kFamilies) {
+        if (!v.channel_enabled[f]) continue;
+        const std::string afi(rib::to_string(f));
+        for (const auto& [result, field] : results)
+          w.sample({{"protocol", v.name}, {"afi", afi}, {"result", result}},
+                   v.export_stats[f].*field);
+      }
+  };
+  export_stats("rsd_protocol_export_updates_total",
+               "Best routes offered to the channel's export, by result: accepted into the "
+               "Adj-RIB-Out, filtered by the export filter, rejected (the peer's own route, or the "
+               "session's rules).",
+               {{"accepted", &ExportStats::updates_accepted},
+                {"filtered", &ExportStats::updates_filtered},
+                {"rejected", &ExportStats::updates_rejected}});
+  export_stats("rsd_protocol_export_withdraws_total",
+               "Withdrawals towards the channel: received (the prefix lost its last route), "
+               "accepted (sent to the peer, which held the prefix).",
+               {{"received", &ExportStats::withdraws_received},
+                {"accepted", &ExportStats::withdraws_accepted}});
   per_channel(w, views, "rsd_protocol_prefixes_received_total",
               "Prefixes announced by the peer (NLRI).", C, [](const S& s) { return s.received; });
   per_channel(w, views, "rsd_protocol_withdrawals_received_total",

@@ -59,3 +59,14 @@ def accept_all_rs(lab, name: str = "rs1", **kw):
 
 def mb(n: int) -> str:
     return f"{n / 1024 / 1024:.2f} MB"
+
+
+def take_seconds(env: str, default: float) -> float:
+    """A run's length: `--seconds N` on the command line (taken off argv, for unittest), else the
+    environment variable `env`, else `default`."""
+    s = float(os.environ.get(env, default))
+    if "--seconds" in sys.argv:
+        i = sys.argv.index("--seconds")
+        s = float(sys.argv[i + 1])
+        del sys.argv[i:i + 2]
+    return s

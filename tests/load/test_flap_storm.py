@@ -11,9 +11,7 @@ reconnects and re-announces everything. Asserted afterwards:
   * rsd's open file descriptors (/proc/PID/fd) are back to what they were before the storm.
 """
 
-import os
 import random
-import sys
 import time
 
 import loadlib as L
@@ -23,16 +21,7 @@ PEERS = 100
 RATE = 10.0                 # flaps per second
 
 
-def take_seconds() -> float:
-    s = float(os.environ.get("LOAD_FLAP_SECONDS", "60"))
-    if "--seconds" in sys.argv:
-        i = sys.argv.index("--seconds")
-        s = float(sys.argv[i + 1])
-        del sys.argv[i:i + 2]
-    return s
-
-
-SECONDS = take_seconds()
+SECONDS = L.take_seconds("LOAD_FLAP_SECONDS", 60)
 
 
 def nh4(k: int) -> str:

@@ -15,11 +15,9 @@ with a body). Meanwhile three valid peers feed routes that a BIRD 2 edge must ho
 """
 
 import ipaddress
-import os
 import random
 import socket
 import struct
-import sys
 import threading
 import time
 
@@ -33,16 +31,7 @@ TAW_NET = ipaddress.ip_network("198.18.0.0/16")   # routes that must never reach
 AD_NET = ipaddress.ip_network("198.19.0.0/16")    # may pass, without the broken attribute
 
 
-def take_seconds() -> float:
-    s = float(os.environ.get("LOAD_FLOOD_SECONDS", "60"))
-    if "--seconds" in sys.argv:
-        i = sys.argv.index("--seconds")
-        s = float(sys.argv[i + 1])
-        del sys.argv[i:i + 2]
-    return s
-
-
-SECONDS = take_seconds()
+SECONDS = L.take_seconds("LOAD_FLOOD_SECONDS", 60)
 
 
 def nlri(prefix: str) -> bytes:
