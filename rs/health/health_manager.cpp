@@ -204,27 +204,28 @@ std::string HealthManager::reconfigure(const conf::Config& next) {
   return problems;
 }
 
-void HealthManager::finish_handovers() {
-  for (auto it = old_checks_.begin(); it != old_checks_.end();) {
-    auto next = std::find_if(checks_.begin(), checks_.end(),
+namespace {
+// Drops the old instances whose successor (same name in `current`) has settled or is gone, with
+// their routes.
+template <class T>
+void hand_over(std::map<std::string, std::unique_ptr<T>>& old,
+               const std::vector<std::unique_ptr<T>>& current, RouteSink& sink) {
+  for (auto it = old.begin(); it != old.end();) {
+    auto next = std::find_if(current.begin(), current.end(),
                              [&](const auto& c) { return c && c->name() == it->first; });
-    if (next == checks_.end() || (*next)->settled()) {
-      sink_.remove_source(it->second->source());
-      it = old_checks_.erase(it);
+    if (next == current.end() || (*next)->settled()) {
+      sink.remove_source(it->second->source());
+      it = old.erase(it);
     } else {
       ++it;
     }
   }
-  for (auto it = old_processes_.begin(); it != old_processes_.end();) {
-    auto next = std::find_if(processes_.begin(), processes_.end(),
-                             [&](const auto& p) { return p && p->name() == it->first; });
-    if (next == processes_.end() || (*next)->settled()) {
-      sink_.remove_source(it->second->source());
-      it = old_processes_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+}
+}  // namespace
+
+void HealthManager::finish_handovers() {
+  hand_over(old_checks_, checks_, sink_);
+  hand_over(old_processes_, processes_, sink_);
 }
 
 void HealthManager::stop() {
