@@ -122,7 +122,19 @@ class Conn:
     """A blocking BGP connection that reads whole messages."""
 
     def __init__(self, local: str, rs_addr: str, rs_port: int):
-        self.s = socket.create_connection((rs_addr, rs_port), timeout=3, source_address=(local, 0))
+        # Thousands of connections a minute take ephemeral ports that other tests running beside
+        # this one pick as free for their listeners: SO_REUSEADDR lets a listener on 0.0.0.0 bind
+        # one of them anyway, and closing with RST (linger 0) leaves no TIME_WAIT behind.
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.s.settimeout(3)
+            self.s.bind((local, 0))
+            self.s.connect((rs_addr, rs_port))
+        except OSError:
+            self.s.close()
+            raise
         self.buf = b""
 
     def send(self, data: bytes) -> bool:
