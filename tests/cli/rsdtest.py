@@ -2,6 +2,7 @@
 socket with BIRD's protocol, and a minimal BGP speaker (OPEN, KEEPALIVE, UPDATE) to keep a session
 up and feed routes. Python 3 standard library only. rsd is always stopped by its PID."""
 import os
+import random
 import re
 import select
 import shutil
@@ -16,12 +17,22 @@ import time
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "cli")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_port(addr="127.0.0.1"):
+    """A port no socket holds, below the kernel's ephemeral range (32768 and up), the interop
+    slots (20000 and up) and the unit tests' fixed ports (17391, 17392): a port the kernel hands out for outgoing connections can be taken by
+    another test's speakers between this choice and rsd's bind."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(10000, 17000)
+        s = socket.socket()
+        try:
+            s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port in 10000-16999")
 
 
 class Rsd:

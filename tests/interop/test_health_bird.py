@@ -11,6 +11,7 @@ hold): the edge never sees B alone while A is healthy at start.
 Usage: test_health_bird.py RSD_BINARY SOURCE_DIR. Exit 0 = pass; no bird is a failure.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,9 +26,18 @@ PREFIX = "203.0.113.50/32"
 
 
 def free_port(addr):
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return s.getsockname()[1]
+    """A free port below the ephemeral range (see tests/cli/rsdtest.py): one the kernel hands out
+    for outgoing connections can be taken by another test between this choice and the bind."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(10000, 17000)
+        with socket.socket() as s:
+            try:
+                s.bind((addr, port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port in 10000-16999")
 
 
 def wait_until(pred, timeout, what):
