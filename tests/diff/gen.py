@@ -80,7 +80,7 @@ class Generator:
                     plen = rnd.choice([7, 8, 12, 16, 19, 20, 21, 22, 23, 24, 24, 24, 24, 25, 28,
                                        32]) if r < 0.3 else rnd.randint(16, 24)
                     addr = rnd.randint(1, 223) << 24 | rnd.getrandbits(24)
-                net = ipaddress.ip_network((addr & ~((1 << (32 - plen)) - 1), plen))
+                net = ipaddress.IPv4Network((addr & ~((1 << (32 - plen)) - 1), plen))
             else:
                 if r < 0.08:
                     base = ipaddress.ip_network(rnd.choice(BOGONS_V6))
@@ -91,7 +91,8 @@ class Generator:
                     plen = rnd.choice([12, 16, 19, 29, 32, 36, 40, 44, 48, 48, 48, 49, 56, 64,
                                        128]) if r < 0.3 else rnd.randint(29, 48)
                     addr = (0x2000 | rnd.getrandbits(12)) << 112 | rnd.getrandbits(112)
-                net = ipaddress.ip_network((addr & ~((1 << (128 - plen)) - 1), plen))
+                # IPv6Network, not ip_network: a small integer (::/8) would be read as IPv4.
+                net = ipaddress.IPv6Network((addr & ~((1 << (128 - plen)) - 1), plen))
             s = str(net)
             if s not in self.seen:
                 self.seen.add(s)
