@@ -597,16 +597,61 @@ Completion complete(std::string_view line) {
   return c;
 }
 
+std::size_t help_mark(std::string_view line) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '"') quoted = !quoted;
+    if (line[i] == '?' && !quoted) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::vector<const CommandSpec*> context_help(std::string_view line) {
+  auto toks = tokenize(line);
+  // A word that touches the `?` is being typed: it selects by prefix.
+  const bool partial = !toks.empty() && toks.back().end == line.size();
+  std::string prefix = partial ? toks.back().text : std::string();
+  if (partial) toks.pop_back();
+  Walk w = walk_path(toks, toks.size());
+  std::vector<const CommandSpec*> out;
+  // An unknown or ambiguous word; an incomplete path (`show`) is what `?` is for.
+  if (!w.error.empty() && w.next < toks.size()) return out;
+  // Options of a command are being typed: that command's help.
+  if (w.spec && (w.next < toks.size() || (partial && children(w.path).empty()))) {
+    out.push_back(w.spec);
+    return out;
+  }
+  for (const auto& s : commands()) {
+    std::string_view p = s.path;
+    if (!w.path.empty()) {
+      if (p != w.path && (p.size() <= w.path.size() || p.substr(0, w.path.size()) != w.path ||
+                          p[w.path.size()] != ' '))
+        continue;
+      p.remove_prefix(std::min(p.size(), w.path.size() + 1));
+    }
+    if (p.substr(0, prefix.size()) != prefix && !(p.empty() && prefix.empty())) continue;
+    out.push_back(&s);
+  }
+  return out;
+}
+
 std::string expand(std::string_view line) {
   ParseResult r = parse_command(line);
   if (!r.command) return std::string(line);
   const Command& c = *r.command;
+  // Written in an order the grammar reads back as the same command: the positional right after
+  // the path (some commands want it first, `debug P all`; and after an expression option, `since
+  // -10m`, it would be read as part of the expression), the trailing message of `disable P
+  // "text"` last and quoted.
   std::string out(c.path());
+  if (c.positional) out += c.positional_quoted ? " \"" + *c.positional + "\"" : " " + *c.positional;
   for (const auto& [k, v] : c.options) {
+    if (c.spec->trailing_message && k == "message") continue;
     out += " " + k;
     if (!v.empty()) out += " " + v;
   }
-  if (c.positional) out += c.positional_quoted ? " \"" + *c.positional + "\"" : " " + *c.positional;
+  if (c.spec->trailing_message)
+    if (auto m = c.get("message")) out += " \"" + *m + "\"";
   return out;
 }
 

@@ -91,6 +91,13 @@ struct Completion {
 };
 Completion complete(std::string_view line);
 
+// birdc's `?`: the position of the first `?` outside quotes in `line` (npos when none).
+std::size_t help_mark(std::string_view line);
+// The commands that fit what was typed before a `?` (`line` without it): every command under the
+// keywords typed so far (a word touching the `?` is a prefix: `show ro?`), or the one command whose
+// options are being typed. Empty when nothing fits.
+std::vector<const CommandSpec*> context_help(std::string_view line);
+
 // Expands every keyword of an abbreviated command to its full spelling (for history and help);
 // returns the line unchanged when it does not parse.
 std::string expand(std::string_view line);

@@ -53,6 +53,39 @@ int run_command(Client& c, const std::string& line, const Settings& s) {
   return reply->ok() ? 0 : 1;
 }
 
+// birdc's `?`: when the line has one (outside quotes), prints the commands that fit the words
+// before it, one a line (syntax, then what it does), and returns true; the line is not sent.
+bool context_help_asked(const std::string& line, int& rc) {
+  const std::size_t mark = help_mark(line);
+  if (mark == std::string::npos) return false;
+  const auto fits = context_help(std::string_view(line).substr(0, mark));
+  if (fits.empty()) {
+    std::cerr << "rsc: no command fits '" << line.substr(0, mark) << "'\n";
+    rc = 1;
+    return true;
+  }
+  for (const CommandSpec* spec : fits) {
+    std::string syntax(spec->syntax);
+    if (syntax.size() < 38) syntax.resize(38, ' ');
+    std::cout << syntax << "  " << spec->help << "\n";
+  }
+  rc = 0;
+  return true;
+}
+
+// Where the command starts in argv: rsc's options come first, and the first word that is not an
+// option (or follows `--`) begins the command, so `rsc show history since -10m` passes `-10m` on.
+int command_start(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") return i;
+    if (a.size() < 2 || a[0] != '-') return i;
+    // Options that take a value in the next word.
+    if (a == "-s" || a == "--socket") ++i;
+  }
+  return argc;
+}
+
 // ---- interactive mode ------------------------------------------------------------------------
 
 Client* g_client = nullptr;
@@ -126,6 +159,7 @@ int interactive(Client& c, const Settings& s) {
     add_history(line.c_str());
     std::string word = line.substr(first, line.find_first_of(" \t", first) - first);
     if (word == "quit" || word == "exit") break;
+    if (context_help_asked(line, rc)) continue;
     if (word == "help" || word == "?") {
       for (const auto& spec : commands())
         std::cout << "  " << spec.syntax << "\n      " << spec.help << "\n";
@@ -154,15 +188,12 @@ int main(int argc, char** argv) {
     ("verbose,v", "print raw reply codes")
     ("json", "JSON output for show commands");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("command", po::value<std::vector<std::string>>(), "command words");
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("command", -1);
   po::variables_map vm;
+  const int start = command_start(argc, argv);
+  std::vector<std::string> words(argv + start, argv + argc);
+  if (!words.empty() && words.front() == "--") words.erase(words.begin());
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::store(po::command_line_parser(start, argv).options(desc).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "rsc: " << e.what() << "\n" << desc << "\n";
@@ -176,6 +207,14 @@ int main(int argc, char** argv) {
     std::cout << "rsc " << rs::kVersion << "\n";
     return 0;
   }
+  // A one-shot command: `?` help needs no daemon.
+  std::string line;
+  for (const auto& w : words) {
+    if (!line.empty()) line += ' ';
+    // A word with blanks was quoted on the shell command line: keep it one word.
+    line += w.find_first_of(" \t") != std::string::npos && w.front() != '"' ? "\"" + w + "\"" : w;
+  }
+  if (int rc = 0; context_help_asked(line, rc)) return rc;
   Settings s;
   s.verbose = vm.count("verbose") > 0;
   s.json = vm.count("json") > 0;
@@ -192,22 +231,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (vm.count("command")) {
-    std::string line;
-    for (const auto& w : vm["command"].as<std::vector<std::string>>()) {
-      if (!line.empty()) line += ' ';
-      // A word with blanks was quoted on the shell command line: keep it one word.
-      line += w.find_first_of(" \t") != std::string::npos && w.front() != '"' ? "\"" + w + "\"" : w;
-    }
-    return run_command(c, line, s);
-  }
+  if (!line.empty()) return run_command(c, line, s);
   if (!isatty(STDIN_FILENO)) {
     // Commands from a pipe, one per line; the exit code of the last failing one.
     int rc = 0;
-    std::string line;
-    while (std::getline(std::cin, line))
-      if (line.find_first_not_of(" \t") != std::string::npos && run_command(c, line, s) != 0)
-        rc = 1;
+    std::string in;
+    while (std::getline(std::cin, in)) {
+      if (in.find_first_not_of(" \t") == std::string::npos) continue;
+      int help_rc = 0;
+      if (context_help_asked(in, help_rc) ? help_rc != 0 : run_command(c, in, s) != 0) rc = 1;
+    }
     return rc;
   }
   return interactive(c, s);

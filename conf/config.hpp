@@ -22,6 +22,7 @@
 
 #include "conf/diagnostic.hpp"
 #include "conf/lexer.hpp"
+#include "conf/logging.hpp"
 #include "rib/prefix.hpp"
 
 namespace rs::filters {
@@ -89,17 +90,6 @@ struct NextHop {
   Mode mode = Mode::Default;
   rib::IpAddress address;  // Address
   friend bool operator==(const NextHop&, const NextHop&) = default;
-};
-
-// `debug protocols` / per-protocol `debug` flags.
-enum DebugFlag : uint32_t {
-  kDebugStates = 1,
-  kDebugRoutes = 2,
-  kDebugFilters = 4,
-  kDebugInterfaces = 8,
-  kDebugEvents = 16,
-  kDebugPackets = 32,
-  kDebugAll = 63,
 };
 
 // type, name, default. Fields whose type is std::optional<...> have no default (unset).
@@ -266,30 +256,6 @@ struct TableDecl {
   Location loc;
 };
 
-enum LogClass : uint32_t {
-  kLogDebug = 1,
-  kLogTrace = 2,
-  kLogInfo = 4,
-  kLogRemote = 8,
-  kLogWarning = 16,
-  kLogError = 32,
-  kLogAuth = 64,
-  kLogFatal = 128,
-  kLogBug = 256,
-  kLogAll = 511,
-};
-
-struct LogTarget {
-  enum class Kind : uint8_t { File, Syslog, Stderr };
-  Kind kind = Kind::Syslog;
-  std::string path;         // File
-  std::string syslog_name;  // Syslog [name NAME]
-  uint64_t size = 0;        // File: rotate at this size (0 = never)
-  std::string backup;       // File: rotated file name
-  uint32_t classes = kLogAll;
-  Location loc;
-};
-
 struct TimeFormat {
   enum class Which : uint8_t { Route, Protocol, Base, Log };
   Which which = Which::Base;
@@ -381,6 +347,7 @@ struct HealthCheckConfig {
     rib::Prefix prefix;
     std::optional<rib::IpAddress> next_hop;
     uint32_t med = 100;
+    std::optional<Location> med_loc;  // where `med N` was written (absent: the default)
   };
   // Communities attached per announced state (up / down / disabled), RFC 1997 and RFC 8092.
   enum class State : uint8_t { Up, Down, Disabled };

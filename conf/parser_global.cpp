@@ -630,7 +630,8 @@ void Parser::parse_healthcheck() {
         if (!ip) return false;
         r.next_hop = *ip;
       }
-      if (accept_kw("med")) {
+      if (is_kw("med")) {
+        r.med_loc = next().loc;
         auto n = parse_u32("a MED value");
         if (!n) return false;
         r.med = *n;
@@ -725,6 +726,19 @@ void Parser::parse_healthcheck() {
   if (h.checks.empty() && diags_.error_count() == errors_before)
     error_at(name_tok,
              "healthcheck '" + h.name + "' needs at least one check (command, http or tcp)");
+  // ExaBGP's --increase adds to every route after the first, explicit `med` included: the wiki's
+  // table written as `med 101; med 100; med 102;` would go out as 101/101/104.
+  for (std::size_t i = 1; i < h.routes.size() && h.increase != 0; ++i) {
+    const auto& r = h.routes[i];
+    if (!r.med_loc) continue;
+    const uint64_t up = uint64_t{r.med} + uint64_t{h.increase} * i;
+    diags_.warning(*r.med_loc,
+                   "healthcheck '" + h.name + "': route " + r.prefix.to_string() + " has med " +
+                       std::to_string(r.med) + ", and 'increase " + std::to_string(h.increase) +
+                       "' adds " + std::to_string(uint64_t{h.increase} * i) +
+                       " to it (announced with MED " + std::to_string(up) +
+                       " when up); write 'increase 0;' to announce the meds as written");
+  }
   if (h.rise == 0) error_at(name_tok, "healthcheck '" + h.name + "': rise must be at least 1");
   if (h.fall == 0) error_at(name_tok, "healthcheck '" + h.name + "': fall must be at least 1");
   if (declare(h.name, name_tok.loc, "a healthcheck")) config_.healthchecks.push_back(std::move(h));

@@ -218,7 +218,9 @@ class Vm {
   static constexpr std::size_t kStack = 16384;
   static constexpr std::size_t kLocals = 32768;
   static constexpr std::size_t kMaxDepth = 1024;
-  static constexpr uint64_t kMaxCalls = 1'000'000;  // runaway guard (the language has no loops)
+  // Runaway guard: function calls plus `for` iterations of one run. Nested loops multiply (five
+  // over a 16-member clist are a million iterations), and a run holds the event loop.
+  static constexpr uint64_t kMaxSteps = 10'000'000;
 
   Vm()
       : stack_(std::make_unique<Value[]>(kStack)),

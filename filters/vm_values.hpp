@@ -11,6 +11,9 @@
 
 namespace rs::filters::detail {
 
+// Bits of Vm::lists_dirty_: the lists of the input a run has replaced (finish() copies only those).
+enum ListBit : uint8_t { kPath = 1, kClist = 2, kEclist = 4, kLclist = 8, kCluster = 16 };
+
 // `a ~ b`; nullopt when the operator does not apply to these values (a run-time error).
 std::optional<bool> match(const Value& a, const Value& b);
 // add / delete / filter of `arg` (a member, a set or a list of the same kind) on `in`, into `out`.

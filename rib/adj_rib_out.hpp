@@ -1,7 +1,11 @@
 // Adj-RIB-Out of one peer: what it was last sent, and what it should be sent next, grouped into
 // export buckets (one attribute set -> its prefixes) plus withdrawals (BIRD bgp_bucket, OpenBGPD
 // rde_adjout). The desired state per prefix is kept, not a queue of events: a slow peer coalesces
-// to the newest state, and the packer pulls withdrawals first, then one bucket at a time. Storage:
+// to the newest state, and the packer pulls withdrawals first, then one bucket at a time. A key
+// whose pending state moves to another attribute set leaves its old bucket: the bucket counts its
+// live keys, goes (with its reference to the set) when the last one leaves, and is compacted when
+// its stale entries outnumber the live ones, so a peer that stops reading holds memory in
+// proportion to its prefixes, never to the number of changes. Storage:
 // open-addressing tables; what was sent is kept per family (24-byte slots for IPv4, 32 for IPv6),
 // the pending state in 32-byte slots, bucket queues of 24-byte keys.
 #pragma once
@@ -73,10 +77,11 @@ class AdjRibOut {
   void refresh();
   // The same for one family (a ROUTE-REFRESH names its AFI/SAFI, RFC 2918 3).
   void refresh(Family f);
-  // True while family f may have pending work; false once the packer drained it (an enhanced
-  // route refresh ends with EoRR then, RFC 7313 4).
+  // True while family f has pending work; false once the packer drained it (an enhanced route
+  // refresh ends with EoRR then, RFC 7313 4). Exact: a bucket lives only while a pending key
+  // refers to it, and the queues' stale entries are not counted.
   bool queued(Family f) const {
-    return !withdrawals_[index(f)].empty() || !order_[index(f)].empty();
+    return withdrawals_live_[index(f)] != 0 || !buckets_[index(f)].empty();
   }
 
  private:
@@ -86,12 +91,29 @@ class AdjRibOut {
   static OutKey out_key(const Key& k) { return {k.prefix(), k.extra}; }
   struct Bucket {
     AttrRef attrs;
-    std::vector<Key> keys;  // may hold keys whose pending state moved on: checked on take
+    // From `head`: every key pending with `attrs` (some possibly twice), and stale entries of keys
+    // whose state moved on (skipped on take); compacted before the stale ones pass `live` + kSlack.
+    std::vector<Key> keys;
     std::size_t head = 0;
+    std::size_t live = 0;  // pending keys whose state is `attrs`; the bucket goes at 0
+    uint64_t seq = 0;      // its entry in order_ (an older entry for the same set is stale)
   };
   using BucketMap = std::unordered_map<const PathAttributes*, Bucket>;
+  struct Queued {
+    const PathAttributes* attrs = nullptr;
+    uint64_t seq = 0;
+  };
+  // Stale entries a bucket, a withdrawal queue or the bucket order may hold beyond as many as
+  // live ones before they are compacted.
+  static constexpr std::size_t kSlack = 16;
   static int index(Family f) { return f == Family::Ipv4 ? 0 : 1; }
+  static int index(const Key& k) { return is_v4(k) ? 0 : 1; }
   void enqueue(const Key& k, const AttrRef& attrs);
+  // `k`'s pending state was `old` and is no longer: its queue entry becomes stale.
+  void leave(const Key& k, const AttrRef& old);
+  void compact(Bucket& b);
+  void compact_withdrawals(int f);
+  void compact_order(int f);
 
   // What the peer holds, per family: IPv4 keys are 12 bytes (a 24-byte slot instead of 32).
   struct SentKeyV4 {
@@ -131,9 +153,11 @@ class AdjRibOut {
   FlatMap<SentKeyV4, AttrRef, SentKeyV4Hash> sent_v4_;
   FlatMap<Key, AttrRef, PrefixKeyHash> sent_v6_;
   FlatMap<Key, AttrRef, PrefixKeyHash> pending_;  // null value: withdraw
-  std::vector<Key> withdrawals_[2];
+  std::vector<Key> withdrawals_[2];           // may hold stale and repeated keys, as bucket keys do
+  std::size_t withdrawals_live_[2] = {0, 0};  // pending withdrawals per family
   BucketMap buckets_[2];
-  std::deque<const PathAttributes*> order_[2];  // buckets in the order they got work
+  std::deque<Queued> order_[2];  // buckets in the order they got work (and stale entries)
+  uint64_t next_seq_ = 0;
 };
 
 }  // namespace rs::rib

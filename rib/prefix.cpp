@@ -41,6 +41,9 @@ IpAddress IpAddress::from_bytes(Family f, const uint8_t* b) {
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   char buf[INET6_ADDRSTRLEN + 1];
   if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  // inet_pton reads a C string: a NUL inside the text would end it early and let whatever follows
+  // (a CR LF into an HTTP Host header, garbage after an address on the control socket) through.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   uint8_t bytes[16];

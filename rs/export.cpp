@@ -158,7 +158,10 @@ ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destin
   if (!res.add_path) {
     const rib::Route* best = d->best_route();
     if (!best) return res;
-    if (eligible(*best)) res.attrs = export_one(p, *best, table, vm);
+    res.offered = true;
+    res.offered_by = best->source;
+    res.refused = !eligible(*best);
+    if (!res.refused) res.attrs = export_one(p, *best, table, vm);
     if (res.attrs) res.source = best->source;
     if (!rules_.secondary || d->paths.size() < 2) return res;
     // BIRD `secondary`: when the best path is refused (by the rules or the export filter), the
@@ -189,7 +192,9 @@ ExportGroup::Result ExportGroup::compute(const rib::Prefix& p, const rib::Destin
   // passes the group's rules and is accepted by its export filter.
   for (const rib::Path& path : d->paths) {
     const rib::Route& r = path.route;
-    if (r.filtered() || !r.attrs || !eligible(r)) continue;
+    if (r.filtered() || !r.attrs) continue;
+    res.offered = true;
+    if (!eligible(r)) continue;
     rib::AttrRef a = export_one(p, r, table, vm);
     if (!a) continue;
     uint32_t id = export_path_id(*r.source, r.path_id);
@@ -220,22 +225,46 @@ void ExportGroup::apply(ExportMember& m, const rib::Prefix& p, const Result& r) 
   if (!r.add_path) {
     const bool own = r.source == m.source;
     rib::AttrRef attrs = own ? r.alt_attrs : r.attrs;
+    if (r.offered) {
+      // As BIRD: a route is refused to its own peer before the export filter sees it.
+      ++m.stats.updates_received;
+      if (attrs)
+        ++m.stats.updates_accepted;
+      else if (r.offered_by == m.source || r.refused)
+        ++m.stats.updates_rejected;
+      else
+        ++m.stats.updates_filtered;
+    }
     if (attrs && !limit_allows(m, {p, 0})) attrs = nullptr;
+    const bool withdrawing = !attrs;
     work = m.out.update({p, 0}, std::move(attrs));
+    if (withdrawing && work) {
+      if (!r.offered) ++m.stats.withdraws_received;
+      ++m.stats.withdraws_accepted;
+    }
   } else {
     auto it = m.path_ids.find(p);
     std::vector<uint32_t> ids;
     ids.reserve(r.paths.size());
     for (const Entry& e : r.paths) {
-      if (e.source == m.source) continue;  // never sent back to where it came from
+      ++m.stats.updates_received;
+      if (e.source == m.source) {  // never sent back to where it came from
+        ++m.stats.updates_rejected;
+        continue;
+      }
+      ++m.stats.updates_accepted;
       if (!limit_allows(m, {p, e.path_id})) continue;
       ids.push_back(e.path_id);
       work |= m.out.update({p, e.path_id}, e.attrs);
     }
     if (it != m.path_ids.end()) {
       for (uint32_t old : it->second)
-        if (std::find(ids.begin(), ids.end(), old) == ids.end())
-          work |= m.out.update({p, old}, rib::AttrRef());
+        if (std::find(ids.begin(), ids.end(), old) == ids.end() &&
+            m.out.update({p, old}, rib::AttrRef())) {
+          work = true;
+          ++m.stats.withdraws_received;
+          ++m.stats.withdraws_accepted;
+        }
       if (ids.empty())
         m.path_ids.erase(it);
       else

@@ -70,6 +70,20 @@ struct ExportPolicy {
   bool operator==(const ExportPolicy& o) const { return kind == o.kind && filter == o.filter; }
 };
 
+// BIRD's export `Route change stats` of a channel (`show protocols all`, read by the Prometheus
+// BIRD exporter). Updates: a best route offered to the channel; rejected when it may not go to this
+// peer at all (its own route, or the rules refuse it), filtered by the export filter, accepted when
+// it goes into the Adj-RIB-Out. Withdraws: the prefix lost its route; accepted when the peer held
+// it.
+struct ExportStats {
+  uint64_t updates_received = 0;
+  uint64_t updates_rejected = 0;
+  uint64_t updates_filtered = 0;
+  uint64_t updates_accepted = 0;
+  uint64_t withdraws_received = 0;
+  uint64_t withdraws_accepted = 0;
+};
+
 // One channel's export state (embedded in the route server's channel): one family only.
 struct ExportMember {
   rib::Family family = rib::Family::Ipv4;
@@ -79,6 +93,7 @@ struct ExportMember {
   rib::IpAddress self;         // ... with this address (`next hop address`, or the
                                // session's local address of the family)
   bool active = false;         // the family was negotiated with the peer
+  ExportStats stats;
   // ADD-PATH send: the path identifiers held (sent or pending) per prefix, to withdraw those that
   // disappear. Only prefixes of families with ADD-PATH send have an entry.
   std::unordered_map<rib::Prefix, std::vector<uint32_t>, rib::PrefixHash> path_ids;
@@ -133,6 +148,11 @@ class ExportGroup {
     const rib::RouteSource* alt_source = nullptr;
     bool add_path = false;
     std::vector<Entry> paths;
+    // For the statistics: the family has a best route (from `offered_by`), and whether the
+    // group's rules refused it (as opposed to its export filter).
+    bool offered = false;
+    bool refused = false;
+    const rib::RouteSource* offered_by = nullptr;
   };
   Result compute(const rib::Prefix& p, const rib::Destination* d, rib::AttrTable& table,
                  filters::Vm& vm);

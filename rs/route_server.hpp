@@ -105,6 +105,7 @@ class RouteServer final : public bgp::PeerHandler {
     const bgp::Peer* peer = nullptr;
     const rib::RouteSource* source = nullptr;  // the first configured channel's
     PerFamily<ChannelStats> stats;
+    PerFamily<ExportStats> export_stats;
     PerFamily<bool> channel_enabled;
     std::size_t exported = 0;  // prefixes in its Adj-RIB-Out (every channel)
     PerFamily<std::size_t> exported_by_family;
@@ -115,10 +116,7 @@ class RouteServer final : public bgp::PeerHandler {
 
   // bgp::PeerHandler
   // `debug` (BIRD): per-protocol flags that add log lines (states: session up/down; routes: every
-  // route imported, filtered or withdrawn). Returns false for an unknown protocol.
-  static constexpr uint32_t kDebugStates = 1, kDebugRoutes = 2, kDebugFilters = 4,
-                            kDebugInterfaces = 8, kDebugEvents = 16, kDebugPackets = 32,
-                            kDebugAll = 63;
+  // route imported, filtered or withdrawn; conf::DebugFlag). Returns false for an unknown protocol.
   bool set_debug(const std::string& name, uint32_t flags);
   void on_established(bgp::Peer& peer) override;
   void on_update(bgp::Peer& peer, const bgp::wire::UpdateMessage& update) override;

@@ -289,6 +289,7 @@ std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
     for (const Channel& ch : p->channels) {
       if (ch.enabled && !v.source) v.source = ch.source.get();
       v.stats[ch.family] = ch.stats;
+      v.export_stats[ch.family] = ch.member.stats;
       v.channel_enabled[ch.family] = ch.enabled;
       v.exported_by_family[ch.family] = ch.member.out.advertised();
       v.exported += v.exported_by_family[ch.family];

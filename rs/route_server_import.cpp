@@ -62,7 +62,8 @@ AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& p
   filters::RunOutput out;
   const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
   if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
-  if (p.debug & kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
+  if (p.debug &
+      conf::kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
     log::trace("{} < {} {} by import filter {}", p.name, prefix.to_string(),
                v == filters::Verdict::Accept  ? (out.modified ? "accepted (modified)" : "accepted")
                : v == filters::Verdict::Error ? "rejected (error)"
@@ -140,7 +141,7 @@ void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
   ++(imported ? ch.stats.accepted : ch.stats.filtered);
   if (imported && !was_accepted) ++ch.stats.current_accepted;
   if (!imported && was_accepted) --ch.stats.current_accepted;
-  if (p.debug & kDebugRoutes)
+  if (p.debug & conf::kDebugRoutes)
     log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered",
                n.prefix.to_string());
   (void)rib_.import(n.prefix, slot, std::move(imported), now);
@@ -158,9 +159,12 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
   Channel& ch = p.channels[n.prefix.family()];
   if (!ch.enabled) return;
   ++ch.stats.withdrawn;
-  if (p.debug & kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
+  if (p.debug & conf::kDebugRoutes) log::trace("{} > removed {}", p.name, n.prefix.to_string());
   const rib::LocRib::Removed r = rib_.remove(n.prefix, ch.source.get(), n.path_id);
-  if (!r.found) return;
+  if (!r.found) {
+    ++ch.stats.withdraws_ignored;  // nothing held under this prefix (BIRD: `ignored`)
+    return;
+  }
   --ch.stats.current_received;
   if (!r.filtered) --ch.stats.current_accepted;
 }

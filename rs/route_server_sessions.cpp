@@ -23,7 +23,7 @@ void RouteServer::on_established(bgp::Peer& peer) {
   Protocol* p = protocol_of(peer);
   if (!p) return;
   p->established = true;
-  if (p->debug & kDebugStates) log::trace("{}: state changed to up", p->name);
+  if (p->debug & conf::kDebugStates) log::trace("{}: state changed to up", p->name);
   const auto* n = peer.negotiated();
   std::optional<IpAddress> remote, local;
   if (auto ep = peer.remote_endpoint()) remote = *IpAddress::parse(ep->address().to_string());
@@ -153,7 +153,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   if (!p) return;
   const bool was_up = p->established;
   p->established = false;
-  if (p->debug & kDebugStates) log::trace("{}: state changed to down", p->name);
+  if (p->debug & conf::kDebugStates) log::trace("{}: state changed to down", p->name);
   leave_groups(*p);
   for (Channel& ch : p->channels) {
     ch.member.out.clear();

@@ -203,12 +203,12 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   if (path == "debug") {
     uint32_t flags = 0;
     static const std::pair<const char*, uint32_t> names[] = {
-        {"states", RouteServer::kDebugStates},   {"routes", RouteServer::kDebugRoutes},
-        {"filters", RouteServer::kDebugFilters}, {"interfaces", RouteServer::kDebugInterfaces},
-        {"events", RouteServer::kDebugEvents},   {"packets", RouteServer::kDebugPackets}};
+        {"states", conf::kDebugStates},   {"routes", conf::kDebugRoutes},
+        {"filters", conf::kDebugFilters}, {"interfaces", conf::kDebugInterfaces},
+        {"events", conf::kDebugEvents},   {"packets", conf::kDebugPackets}};
     for (const auto& [n, bit] : names)
       if (c.has(n)) flags |= bit;
-    if (c.has("all")) flags = RouteServer::kDebugAll;
+    if (c.has("all")) flags = conf::kDebugAll;
     if (c.has("off")) flags = 0;
     if (!c.positional) return reply(code::kParseError, "syntax error, expecting a protocol");
     bool any = false;

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "cli/command.hpp"
 #include "conf/config.hpp"
 #include "rs/control/output.hpp"
+#include "rs/history/query.hpp"
 
 namespace rs {
 class RouteServer;
@@ -109,6 +111,10 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
 std::unique_ptr<Output> show_services(const ControlContext& ctx);
 // `show history ...` and `show failovers ...` (show_history.cpp).
 std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c);
+// Their arguments as a history query (`now_us` for relative times); nullopt and `error` ("since
+// '...': ...") when an argument is not understood. Pure, so the fuzzer runs it.
+std::optional<history::Query> history_query(const cli::Command& c, int64_t now_us,
+                                            std::string& error);
 // drain, undrain, maintenance, enable health, disable health.
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,

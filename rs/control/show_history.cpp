@@ -5,6 +5,7 @@
 // read-only connection; rows still in the writer's queue (at most one batch window, 100 ms) are
 // not shown yet.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "rib/prefix.hpp"
@@ -32,18 +33,15 @@ std::string dash(const std::string& s) {
 }
 }  // namespace
 
-std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c) {
-  if (!ctx.history) return reply(code::kNoProtocolsMatch, "History not configured");
-  const bool failovers = c.path() == "show failovers";
+std::optional<history::Query> history_query(const cli::Command& c, int64_t now_us,
+                                            std::string& error) {
   history::Query q;
-  q.failovers_only = failovers;
-  const int64_t now = history::Store::now_us();
+  q.failovers_only = c.path() == "show failovers";
   if (c.positional) {
     auto p = rib::Prefix::parse(*c.positional);
     if (!p) {
       auto a = rib::IpAddress::parse(*c.positional);
-      if (!a)
-        return reply(code::kParseError, "syntax error, '" + *c.positional + "' is not a prefix");
+      if (!a) return error = "'" + *c.positional + "' is not a prefix", std::nullopt;
       p = rib::Prefix(*a, a->is_v4() ? 32 : 128);
     }
     q.prefix = p->to_string();
@@ -55,16 +53,32 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
     if (!v) continue;
     std::string err;
     int64_t span = 0;
-    auto t = history::parse_time(unquote(*v), now, err, &span);
-    if (!t) return reply(code::kParseError, "syntax error, " + std::string(k) + " " + err);
+    auto t = history::parse_time(unquote(*v), now_us, err, &span);
+    if (!t) return error = std::string(k) + " " + err, std::nullopt;
     // `until` includes the whole unit written (until 03:12 = up to 03:12:59.999999).
     if (std::string_view(k) == "since")
       q.since_us = *t;
     else
       q.until_us = *t + span;
   }
-  if (auto v = c.get("limit"))
-    q.limit = static_cast<uint32_t>(std::clamp<unsigned long>(std::stoul(*v), 1, 100000));
+  if (auto v = c.get("limit")) {
+    // The grammar takes at most 10 digits; from_chars, not stoul: no exception on any text.
+    unsigned long long n = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || ptr != v->data() + v->size())
+      return error = "limit '" + *v + "' is not a number", std::nullopt;
+    q.limit = static_cast<uint32_t>(std::clamp<unsigned long long>(n, 1, 100000));
+  }
+  return q;
+}
+
+std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c) {
+  if (!ctx.history) return reply(code::kNoProtocolsMatch, "History not configured");
+  const bool failovers = c.path() == "show failovers";
+  std::string parse_error;
+  const auto parsed = history_query(c, history::Store::now_us(), parse_error);
+  if (!parsed) return reply(code::kParseError, "syntax error, " + parse_error);
+  const history::Query& q = *parsed;
   std::string err;
   auto rows = history::run_query(ctx.history->options().path, q, err);
   if (!err.empty()) return reply(code::kHistoryUnavailable, "History unavailable: " + err);

@@ -103,26 +103,27 @@ std::string stats_row(const char* label, const std::array<const char*, 5>& cols)
 }
 
 void import_stats(cli::ReplyWriter& w, uint64_t received, uint64_t rejected, uint64_t filtered,
-                  uint64_t accepted, uint64_t withdrawn) {
-  const std::string n[] = {std::to_string(received), std::to_string(rejected),
-                           std::to_string(filtered), std::to_string(accepted),
-                           std::to_string(withdrawn)};
+                  uint64_t accepted, uint64_t withdrawn, uint64_t ignored = 0) {
+  const std::string n[] = {std::to_string(received),           std::to_string(rejected),
+                           std::to_string(filtered),           std::to_string(accepted),
+                           std::to_string(withdrawn),          std::to_string(ignored),
+                           std::to_string(withdrawn - ignored)};
   w.line(code::kProtocolDetails,
          "    Route change stats:     received   rejected   filtered    ignored   accepted");
   w.line(code::kProtocolDetails, stats_row("Import updates:", {n[0].c_str(), n[1].c_str(),
                                                                n[2].c_str(), "0", n[3].c_str()}));
   w.line(code::kProtocolDetails,
-         stats_row("Import withdraws:", {n[4].c_str(), "0", "---", "0", n[4].c_str()}));
+         stats_row("Import withdraws:", {n[4].c_str(), "0", "---", n[5].c_str(), n[6].c_str()}));
 }
 
 // `stats`: a BGP channel's import counters. Static protocols (stats == nullptr) have none: their
 // routes are loaded once at start, so the routes held (imported, and refused by the import filter)
 // are exactly the updates received, and no withdraw ever happens. A static channel exports nothing:
-// BIRD shows its export rows as zeros, and so does rsd; a BGP channel's export side has no
-// counters in rsd, so those two rows are left out rather than shown as zeros.
+// BIRD shows its export rows as zeros, and so does rsd. A BGP channel's export rows are its
+// member's ExportStats.
 void channel_block(cli::ReplyWriter& w, rib::Family fam, bool up, const conf::ChannelSettings& s,
                    const RouteCounts& rc, std::size_t exported, const ChannelStats* st,
-                   uint32_t preference) {
+                   uint32_t preference, const ExportStats* ex = nullptr) {
   w.line(code::kProtocolDetails,
          std::string("  Channel ") + (fam == rib::Family::Ipv4 ? "ipv4" : "ipv6"));
   w.line(code::kProtocolDetails, std::string("    State:          ") + (up ? "UP" : "DOWN"));
@@ -143,7 +144,18 @@ void channel_block(cli::ReplyWriter& w, rib::Family fam, bool up, const conf::Ch
            printf_str("    Routes:         %llu imported, %zu exported, %llu preferred",
                       (unsigned long long)rc.imported, exported, (unsigned long long)rc.preferred));
   if (st) {
-    import_stats(w, st->received, st->treat_as_withdraw, st->filtered, st->accepted, st->withdrawn);
+    import_stats(w, st->received, st->treat_as_withdraw, st->filtered, st->accepted, st->withdrawn,
+                 st->withdraws_ignored);
+    if (!ex) return;
+    const std::string e[] = {
+        std::to_string(ex->updates_received),   std::to_string(ex->updates_rejected),
+        std::to_string(ex->updates_filtered),   std::to_string(ex->updates_accepted),
+        std::to_string(ex->withdraws_received), std::to_string(ex->withdraws_accepted)};
+    w.line(code::kProtocolDetails,
+           stats_row("Export updates:",
+                     {e[0].c_str(), e[1].c_str(), e[2].c_str(), "---", e[3].c_str()}));
+    w.line(code::kProtocolDetails,
+           stats_row("Export withdraws:", {e[4].c_str(), "---", "---", "---", e[5].c_str()}));
     return;
   }
   import_stats(w, rc.imported + rc.rejected, 0, rc.rejected, rc.imported, 0);
@@ -286,7 +298,7 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
           const int fi = ch.family == rib::Family::Ipv4 ? 0 : 1;
           channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi],
                         r.view->exported_by_family[ch.family], &r.view->stats[ch.family],
-                        ch.settings.preference);
+                        ch.settings.preference, &r.view->export_stats[ch.family]);
         }
         // Announcements that could not be encoded for this peer (withdrawn instead): rsd's own
         // line, BIRD has no such counter.

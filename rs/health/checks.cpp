@@ -178,18 +178,11 @@ class NetProbe final : public Probe {
         [this, alive, g](const boost::system::error_code& ec, std::size_t n) {
           if (!*alive || g != gen_) return;
           response_.append(buf_.data(), n);
-          auto eol = response_.find('\n');
-          if (eol == std::string::npos && !ec && response_.size() < 1024) return read_status(g);
-          std::string line = response_.substr(0, std::min(eol, response_.size()));
-          while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-          // "HTTP/1.x NNN reason"
-          unsigned status = 0;
-          auto sp = line.find(' ');
-          if (line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && line.size() >= sp + 4)
-            std::from_chars(line.data() + sp + 1, line.data() + sp + 4, status);
-          if (status == 0)
+          if (!ec && !http_status_line_complete(response_)) return read_status(g);
+          HttpStatus status = parse_http_status(response_);
+          if (status.code == 0)
             return finish(false, ec ? "read: " + ec.message() : "not an HTTP response", false);
-          finish(status == expect_, line, false);
+          finish(status.code == expect_, std::move(status.line), false);
         });
   }
   void finish(bool ok, std::string output, bool timed_out) {
@@ -219,6 +212,44 @@ class NetProbe final : public Probe {
 };
 
 }  // namespace
+
+bool http_status_line_complete(std::string_view received) {
+  return received.find('\n') != std::string_view::npos || received.size() >= kMaxHttpStatusRead;
+}
+
+HttpStatus parse_http_status(std::string_view received) {
+  std::string_view line = received.substr(0, kMaxHttpStatusRead);
+  line = line.substr(0, line.find('\n'));
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  HttpStatus s;
+  // status-line = "HTTP/" DIGIT "." DIGIT SP 3DIGIT [SP reason-phrase] (RFC 9112 4; "HTTP/2"
+  // without the minor digit too); a fourth digit or any other byte after the code is not a
+  // status (an "HTTP/1.1 2000" must not pass for 200).
+  auto digit = [&](std::size_t i) { return i < line.size() && line[i] >= '0' && line[i] <= '9'; };
+  std::size_t p = 5;
+  if (line.substr(0, 5) == "HTTP/" && digit(p)) {
+    ++p;
+    if (p + 1 < line.size() && line[p] == '.' && digit(p + 1)) p += 2;
+    // RFC 9110 15: the first digit is the class, 1 to 5.
+    if (p < line.size() && line[p] == ' ' && digit(p + 1) && line[p + 1] >= '1' &&
+        line[p + 1] <= '5' && digit(p + 2) && digit(p + 3) &&
+        (p + 4 == line.size() || line[p + 4] == ' '))
+      s.code = static_cast<unsigned>((line[p + 1] - '0') * 100 + (line[p + 2] - '0') * 10 +
+                                     (line[p + 3] - '0'));
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : line) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      s.line += "\\x";
+      s.line += kHex[u >> 4];
+      s.line += kHex[u & 15];
+    } else {
+      s.line += c;
+    }
+  }
+  return s;
+}
 
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
   constexpr std::string_view scheme = "http://";

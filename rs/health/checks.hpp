@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "conf/config.hpp"
 #include "rib/prefix.hpp"
@@ -31,6 +32,16 @@ struct HttpUrl {
 // "http://192.0.2.11[:port][/path]"; the host must be an IP literal or "localhost" (no DNS on the
 // health path: a resolver stall must not delay a verdict).
 [[nodiscard]] std::optional<HttpUrl> parse_http_url(std::string_view url);
+
+// Reading an `http` check's answer: only the status line counts. More is read until a line feed,
+// the end of the stream or kMaxHttpStatusRead bytes, whichever comes first.
+inline constexpr std::size_t kMaxHttpStatusRead = 1024;
+[[nodiscard]] bool http_status_line_complete(std::string_view received);
+struct HttpStatus {
+  unsigned code = 0;  // 100..599; 0: not "HTTP/x.y NNN[ reason]" (RFC 9112 4, RFC 9110 15)
+  std::string line;   // the status line without its CR LF, control bytes as \xNN (show health)
+};
+[[nodiscard]] HttpStatus parse_http_status(std::string_view received);
 
 class Probe {
  public:

@@ -78,6 +78,11 @@ std::optional<int64_t> parse_time(std::string_view text, int64_t now_us, std::st
       const int64_t u = unit_seconds(lower_trim(r.substr(i)));
       if (!u)
         return error = "'" + std::string(text) + "': unknown unit (s, min, h, d, w)", std::nullopt;
+      // Further back than any history (and than int64 microseconds) is an error, not an
+      // overflow.
+      constexpr int64_t kMaxSeconds = 100'000'000'000;  // about 3,000 years
+      if (n > kMaxSeconds / u)
+        return error = "'" + std::string(text) + "': too far back", std::nullopt;
       return now_us - n * u * 1000000;
     }
   }

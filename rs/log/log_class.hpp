@@ -11,7 +11,7 @@
 #include <string_view>
 #include <utility>
 
-#include "conf/config.hpp"
+#include "conf/logging.hpp"
 
 namespace rs::log {
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <syslog.h>
 
+#include "conf/config.hpp"
 #include "rs/control/commands.hpp"
 
 namespace rs::log {

@@ -16,8 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "conf/config.hpp"
 #include "rs/log/sinks.hpp"
+
+namespace rs::conf {
+struct Config;
+}
 
 namespace rs::log {
 

@@ -125,6 +125,33 @@ void collect_protocols(const RouteServer& server, MetricsWriter& w) {
                "Bytes waiting to be written to the session's socket.", G,
                [](const V& v) { return v.peer ? v.peer->send_queue_bytes() : 0; });
 
+  // BIRD's export `Route change stats` of each channel, by result.
+  w.family("rsd_protocol_export_updates_total",
+           "Best routes offered to the channel's export, by result: accepted into the "
+           "Adj-RIB-Out, filtered by the export filter, rejected (the peer's own route, or the "
+           "session's rules).",
+           C);
+  for (const auto& v : views)
+    for (rib::Family f : PerFamily<bool>::kFamilies) {
+      if (!v.channel_enabled[f]) continue;
+      const ExportStats& e = v.export_stats[f];
+      const std::string afi(rib::to_string(f));
+      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "accepted"}}, e.updates_accepted);
+      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "filtered"}}, e.updates_filtered);
+      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "rejected"}}, e.updates_rejected);
+    }
+  w.family("rsd_protocol_export_withdraws_total",
+           "Withdrawals towards the channel: received (the prefix lost its last route), accepted "
+           "(sent to the peer, which held the prefix).",
+           C);
+  for (const auto& v : views)
+    for (rib::Family f : PerFamily<bool>::kFamilies) {
+      if (!v.channel_enabled[f]) continue;
+      const ExportStats& e = v.export_stats[f];
+      const std::string afi(rib::to_string(f));
+      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "received"}}, e.withdraws_received);
+      w.sample({{"protocol", v.name}, {"afi", afi}, {"result", "accepted"}}, e.withdraws_accepted);
+    }
   per_channel(w, views, "rsd_protocol_prefixes_received_total",
               "Prefixes announced by the peer (NLRI).", C, [](const S& s) { return s.received; });
   per_channel(w, views, "rsd_protocol_withdrawals_received_total",

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "rs/bgp/socket_options.hpp"
+#include "rs/metrics/http_request.hpp"
 #include "rs/version.hpp"
 
 namespace rs::metrics {
@@ -38,6 +39,47 @@ std::string format_endpoint(const tcp::endpoint& ep) {
   return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
 }
 }  // namespace
+
+RequestAnswer answer_request(const beast::error_code& ec, const RequestParser& p) {
+  RequestAnswer a;
+  if (ec == beast::error::timeout) {
+    a.timeout = true;
+    return a;
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset)
+    return a;
+  a.page = Page::Error;
+  if (ec == http::error::header_limit) {
+    a.status = http::status::request_header_fields_too_large;
+    return a;
+  }
+  if (ec == http::error::body_limit || ec == http::error::unexpected_body) {
+    a.status = http::status::payload_too_large;
+    return a;
+  }
+  if (ec || !p.is_done()) {
+    a.status = http::status::bad_request;
+    return a;
+  }
+  const auto& req = p.get();
+  std::string_view target(req.target().data(), req.target().size());
+  target = target.substr(0, target.find('?'));
+  a.keep_alive = req.keep_alive();
+  a.head = req.method() == http::verb::head;
+  if (req.method() != http::verb::get && !a.head) {
+    a.page = Page::MethodNotAllowed;
+    a.status = http::status::method_not_allowed;
+  } else if (target == "/metrics") {
+    a.page = Page::Metrics;
+  } else if (target == "/" || target == "/index.html") {
+    a.page = Page::Index;
+  } else {
+    a.page = Page::NotFound;
+    a.status = http::status::not_found;
+  }
+  return a;
+}
 
 class Connection;
 
@@ -83,8 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void read() {
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(owner_->options.max_request_bytes));
-    parser_->body_limit(0);
+    limit_request(*parser_, owner_->options.max_request_bytes);
     stream_.expires_after(owner_->options.request_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -100,37 +141,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void on_read(beast::error_code ec) {
     if (owner_->stopped || ec == asio::error::operation_aborted) return;
-    if (ec == beast::error::timeout) {
-      ++owner_->stats.timeouts;
-      return close();
+    const RequestAnswer a = answer_request(ec, *parser_);
+    if (a.timeout) ++owner_->stats.timeouts;
+    switch (a.page) {
+      case Page::None:
+        return close();
+      case Page::Error:
+        return respond_error(a.status);
+      case Page::MethodNotAllowed:
+        ++owner_->stats.requests;
+        respond(a.status, "text/plain; charset=utf-8", text("method not allowed\n"), a.keep_alive,
+                a.head);
+        res_->set(http::field::allow, "GET, HEAD");
+        return;
+      case Page::Metrics:
+        ++owner_->stats.requests;
+        return respond(a.status, kContentType, owner_->render(), a.keep_alive, a.head);
+      case Page::Index:
+        ++owner_->stats.requests;
+        return respond(a.status, "text/html; charset=utf-8", text(kIndex), a.keep_alive, a.head);
+      case Page::NotFound:
+        ++owner_->stats.requests;
+        return respond(a.status, "text/plain; charset=utf-8", text("not found; try /metrics\n"),
+                       a.keep_alive, a.head);
     }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset)
-      return close();
-    if (ec == http::error::header_limit)
-      return respond_error(http::status::request_header_fields_too_large);
-    if (ec == http::error::body_limit || ec == http::error::unexpected_body)
-      return respond_error(http::status::payload_too_large);
-    if (ec) return respond_error(http::status::bad_request);
-
-    ++owner_->stats.requests;
-    const auto& req = parser_->get();
-    std::string_view target(req.target().data(), req.target().size());
-    target = target.substr(0, target.find('?'));
-    const bool head = req.method() == http::verb::head;
-    if (req.method() != http::verb::get && !head) {
-      respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
-              text("method not allowed\n"), req.keep_alive(), head);
-      res_->set(http::field::allow, "GET, HEAD");
-      return;
-    }
-    if (target == "/metrics")
-      respond(http::status::ok, kContentType, owner_->render(), req.keep_alive(), head);
-    else if (target == "/" || target == "/index.html")
-      respond(http::status::ok, "text/html; charset=utf-8", text(kIndex), req.keep_alive(), head);
-    else
-      respond(http::status::not_found, "text/plain; charset=utf-8",
-              text("not found; try /metrics\n"), req.keep_alive(), head);
   }
 
   static std::shared_ptr<const std::string> text(std::string_view s) {

@@ -208,6 +208,11 @@ def suite_promtool(args):
                                  ("rsd_protocol_uptime_seconds", {"protocol": "peer1"}),
                                  ("rsd_protocol_routes_exported", {"protocol": "peer1"}),
                                  ("rsd_protocol_prefixes_announced_total", {"protocol": "peer1"}),
+                                 # peer1's own best routes are refused to it, the checks' go out.
+                                 ("rsd_protocol_export_updates_total",
+                                  {"protocol": "peer1", "afi": "ipv4", "result": "rejected"}),
+                                 ("rsd_protocol_export_updates_total",
+                                  {"protocol": "peer1", "afi": "ipv4", "result": "accepted"}),
                                  ("rsd_health_check_results_total", {"check": "web", "result": "success"}),
                                  ("rsd_health_check_results_total", {"check": "broken", "result": "failure"}),
                                  ("rsd_intern_entries", {"table": "attribute_sets"}),

@@ -86,6 +86,18 @@ struct Speaker : bgp::PeerHandler {
     REQUIRE(wire::encode_update(u, n, pending) == wire::EncodeResult::Ok);
     if (peer) peer->notify_export();
   }
+  void withdraw(const Prefix& p) {
+    wire::UpdateMessage u;
+    wire::Negotiated n;
+    n.ebgp = false;
+    n.ipv6_unicast = true;
+    if (p.is_v4())
+      u.withdrawn.push_back({p, 0});
+    else
+      u.mp_unreach = wire::MpUnreach{wire::kIpv6Unicast, {{p, 0}}};
+    REQUIRE(wire::encode_update(u, n, pending) == wire::EncodeResult::Ok);
+    if (peer) peer->notify_export();
+  }
 };
 
 bgp::PeerConfig speaker_config(const char* name, const char* local, const char* remote,

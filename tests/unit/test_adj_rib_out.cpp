@@ -226,3 +226,64 @@ TEST_CASE("sent state per family and ADD-PATH id survives the compact IPv4 keys 
   CHECK(f.out.sent({v4, 0}));
   CHECK(f.out.advertised() == std::size(keys_in) - 1);
 }
+
+TEST_CASE("random changes and partial takes: every key ends in its newest state, queues bounded") {
+  // A model of what each key should end as, against random updates (shared attribute sets and
+  // withdrawals, IPv4 and IPv6 keys in different numbers) and takes of random sizes that leave
+  // buckets half sent; then a stretch without takes (a stopped peer: stale entries pile up and are
+  // compacted), then changes of a few keys only (buckets empty, go and come back). The queues'
+  // invariants are asserted inside AdjRibOut (debug builds).
+  Fixture f;
+  std::vector<AttrRef> sets;
+  for (uint32_t m = 0; m < 40; ++m) sets.push_back(f.attrs(200 + m));
+  std::vector<OutKey> all;
+  for (uint32_t i = 0; i < 300; ++i) all.push_back(Fixture::key(i));
+  for (uint32_t i = 0; i < 170; ++i) all.push_back(Fixture::key6(i));
+  std::unordered_map<Prefix, const PathAttributes*, PrefixHash> want, held;
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  auto next = [&seed](uint64_t n) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    return seed % n;
+  };
+  auto take = [&](Family fam, std::size_t max) {
+    std::vector<OutKey> keys;
+    f.out.take_withdrawals(fam, max, keys);
+    for (const OutKey& k : keys) held.erase(k.prefix);
+    keys.clear();
+    AttrRef a;
+    if (f.out.take_bucket(fam, max, a, keys))
+      for (const OutKey& k : keys) held[k.prefix] = a.get();
+  };
+  std::size_t peak_buckets = 0;
+  for (int step = 0; step < 60000; ++step) {
+    const OutKey& k = all[step < 50000 ? next(all.size()) : next(8)];
+    if (step < 30000 && next(50) == 0) {
+      take(next(2) ? Family::Ipv4 : Family::Ipv6, 1 + next(40));
+    } else {
+      const std::size_t s = next(sets.size() + 1);
+      const AttrRef a = s == sets.size() ? AttrRef() : sets[s];
+      (void)f.out.update(k, a);
+      if (a)
+        want[k.prefix] = a.get();
+      else
+        want.erase(k.prefix);
+    }
+    peak_buckets = std::max(peak_buckets, f.out.memory().buckets);
+  }
+  // Each bucket lists at most 2 * live + slack keys: bounded by the keys, not the 60,000 changes.
+  INFO("peak bucket bytes " << peak_buckets);
+  CHECK(peak_buckets <= (2 * 470 + 2 * 40 * 16) * 24 * 2 + 32768);
+  for (int i = 0; i < 100000 && f.out.has_pending(); ++i) {
+    take(Family::Ipv4, 64);
+    take(Family::Ipv6, 64);
+  }
+  CHECK_FALSE(f.out.has_pending());
+  CHECK(f.out.memory().buckets < 4096);
+  CHECK_FALSE(f.out.queued(Family::Ipv4));
+  CHECK_FALSE(f.out.queued(Family::Ipv6));
+  CHECK(held == want);
+  for (const OutKey& k : all) {
+    auto it = want.find(k.prefix);
+    CHECK(f.out.sent(k) == (it == want.end() ? nullptr : it->second));
+  }
+}

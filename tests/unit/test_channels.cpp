@@ -91,6 +91,37 @@ TEST_CASE("dual stack: each family leaves through its own channel's export filte
   CHECK(lab.at(kV6[2]));
 }
 
+TEST_CASE("export route change stats count per channel: accepted, filtered, withdrawn") {
+  ChannelLab lab(config("export filter { if net = 203.0.113.10/32 then accept; reject; };",
+                        "export filter { if net ~ [ 2001:db8:30::2/128, 2001:db8:30::3/128 ] then "
+                        "accept; reject; };"));
+  lab.announce_all();
+  REQUIRE(lab.settle(3));
+  auto stats = [&](rs::rib::Family f) {
+    for (const auto& v : lab.server->protocols())
+      if (v.name == "edge1") return v.export_stats[f];
+    return rs::ExportStats{};
+  };
+  const rs::ExportStats v4 = stats(rs::rib::Family::Ipv4);
+  const rs::ExportStats v6 = stats(rs::rib::Family::Ipv6);
+  // Every best route offered is accepted or filtered (the edge announces nothing of its own).
+  CHECK(v4.updates_received == v4.updates_accepted + v4.updates_filtered);
+  CHECK(v6.updates_received == v6.updates_accepted + v6.updates_filtered);
+  CHECK(v4.updates_rejected == 0);
+  CHECK(v4.updates_accepted >= 1);
+  CHECK(v4.updates_filtered >= 2);  // .11 and .12, by the IPv4 filter only
+  CHECK(v6.updates_accepted >= 2);
+  CHECK(v6.updates_filtered >= 1);
+  CHECK(v4.withdraws_accepted == 0);
+  // Every node withdraws 203.0.113.10/32: one withdrawal reaches the edge.
+  for (auto& n : lab.nodes) n.withdraw(*Prefix::parse(kV4[0]));
+  REQUIRE(lab.settle(2));
+  const rs::ExportStats after = stats(rs::rib::Family::Ipv4);
+  CHECK(after.withdraws_received == 1);
+  CHECK(after.withdraws_accepted == 1);
+  CHECK(stats(rs::rib::Family::Ipv6).withdraws_accepted == 0);
+}
+
 TEST_CASE("dual stack: `export none` on one family leaks nothing of it") {
   ChannelLab lab(config("export all;", "export none;"));
   lab.announce_all();

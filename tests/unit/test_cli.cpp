@@ -223,6 +223,25 @@ TEST_CASE("complete: keywords, options and names") {
   CHECK(c.keywords.empty());
   CHECK(expand("sh ro al") == "show route all");
   CHECK(expand("nonsense") == "nonsense");
+  // The positional right after the path, a trailing message last (the history and the command
+  // log record the expanded line; it used to come out as `debug states peer1`, and `show history
+  // since -10m 10.0.0.0/8`, where the prefix reads as part of the time).
+  CHECK(expand("deb peer1 sta ro") == "debug peer1 states routes");
+  CHECK(expand("mai web of") == "maintenance web off");
+  CHECK(expand("dis peer1 \"going down\"") == "disable peer1 \"going down\"");
+  for (const char* line :
+       {"deb peer1 sta ro", "mai web of", "dis peer1 \"going down\"", "sh ro for 10.0.0.1 all",
+        "restart \"p*\" \"x\"", "sh hi 10.0.0.0/8 si -10m li 5", "conf \"a.conf\" tim 10"}) {
+    const std::string line_text = line;
+    ParseResult a = parse_command(line_text);
+    ParseResult b = parse_command(expand(line_text));
+    INFO(line_text);
+    REQUIRE(a.command);
+    REQUIRE(b.command);
+    CHECK(a.command->spec == b.command->spec);
+    CHECK(a.command->options == b.command->options);
+    CHECK(a.command->positional == b.command->positional);
+  }
 }
 
 TEST_CASE("parse and complete never fail on random input") {

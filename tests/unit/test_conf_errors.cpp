@@ -454,3 +454,34 @@ TEST_CASE("mutated real configs never crash the loader") {
   }
   CHECK(failed > 100);  // the mutations do break things
 }
+
+TEST_CASE("lint: explicit route MEDs with a non-zero increase") {
+  // The wiki's MED table written per route: ExaBGP's increase (default 1) still adds to it.
+  const char* text =
+      "healthcheck web {\n"
+      "  tcp 127.0.0.1 port 80;\n"
+      "  route 203.0.113.10/32 med 101;\n"
+      "  route 203.0.113.11/32 med 100;\n"
+      "  route 203.0.113.12/32 med 102;\n"
+      "}\n";
+  LoadResult r = load_string(text, "t.conf");
+  CHECK(r.ok());
+  std::string all;
+  for (const auto& d : r.diagnostics.items()) all += d.to_string() + "\n";
+  CHECK(all ==
+        "t.conf:4:25: warning: healthcheck 'web': route 203.0.113.11/32 has med 100, and "
+        "'increase 1' adds 1 to it (announced with MED 101 when up); write 'increase 0;' to "
+        "announce the meds as written\n"
+        "t.conf:5:25: warning: healthcheck 'web': route 203.0.113.12/32 has med 102, and "
+        "'increase 1' adds 2 to it (announced with MED 104 when up); write 'increase 0;' to "
+        "announce the meds as written\n");
+  // `increase 0;` announces them as written: no warning; nor for default MEDs.
+  for (const char* ok : {"healthcheck web { tcp 127.0.0.1 port 80; increase 0;\n"
+                         "  route 203.0.113.10/32 med 101; route 203.0.113.11/32 med 100; }\n",
+                         "healthcheck web { tcp 127.0.0.1 port 80;\n"
+                         "  route 203.0.113.10/32; route 203.0.113.11/32; }\n"}) {
+    LoadResult r2 = load_string(ok, "t.conf");
+    CHECK(r2.ok());
+    CHECK(r2.diagnostics.warning_count() == 0);
+  }
+}

@@ -257,3 +257,31 @@ protocol static sinks6 { ipv6 { preference 150; }; route 2001:db8:dead::/48 proh
   CHECK(shown.find("(150)") != std::string::npos);
   CHECK(shown.find("via 0.0.0.0") == std::string::npos);
 }
+
+TEST_CASE("show history arguments: a query, or a syntax error (never an exception)") {
+  const int64_t now = 1'800'000'000'000'000;
+  auto query = [&](const char* line, std::string& err) {
+    auto p = cli::parse_command(line);
+    REQUIRE(p.command);
+    return control::history_query(*p.command, now, err);
+  };
+  std::string err;
+  auto q = query("show history 10.1.2.3 since -10m until now limit 0", err);
+  REQUIRE(q);
+  CHECK(q->prefix == "10.1.2.3/32");
+  CHECK(q->since_us == now - 600'000'000);
+  CHECK(q->until_us == now);
+  CHECK(q->limit == 1);
+  CHECK_FALSE(q->failovers_only);
+  q = query("show failovers limit 9999999999", err);
+  REQUIRE(q);
+  CHECK(q->limit == 100000);
+  CHECK(q->failovers_only);
+  // A relative time beyond int64 microseconds (a signed overflow before) is refused.
+  CHECK_FALSE(query("show failovers since -999999999w", err));
+  CHECK(err.find("since") == 0);
+  CHECK(err.find("too far back") != std::string::npos);
+  err.clear();
+  CHECK_FALSE(query("show history 10.1.2.3/33", err));
+  CHECK(err == "'10.1.2.3/33' is not a prefix");
+}

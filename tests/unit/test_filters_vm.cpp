@@ -450,3 +450,28 @@ TEST_CASE("entry points for the config parser: inline filters, where, constants"
   CHECK(vm.run(*where_f, route("10.1.1.0/25"), *attrs, out) == Verdict::Reject);
   CHECK(vm.run(*where_f, route("11.0.0.0/16"), *attrs, out) == Verdict::Reject);
 }
+
+TEST_CASE("nested for loops are bounded: a runaway filter fails instead of holding the loop") {
+  // Six nested loops over a 16-member clist are 16^6 = 16.7 million iterations: more than the
+  // run's budget of calls and iterations. Four nested (65,536) run to the end.
+  auto nested = [](int depth) {
+    std::string body = "n = n + 1;";
+    for (int d = depth; d > 0; --d)
+      body = "for pair p" + std::to_string(d) + " in bgp_community do { " + body + " }";
+    return "filter f\nint n;\n{ n = 0; " + body + " if n > 0 then accept; reject; }\n";
+  };
+  rib::AttrBuilder b = sample_attrs();
+  b.communities.values.clear();
+  for (uint32_t i = 0; i < 16; ++i) b.communities.values.push_back(0xFDE80000 + i);
+  b.set_present(rib::AttrType::Communities);
+  Vm vm;
+  RunOutput out;
+  auto ok = load(nested(4));
+  REQUIRE_MESSAGE(ok->ok, ok->diags.to_string());
+  CHECK_MESSAGE(vm.run(*ok->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Accept,
+                out.error);
+  auto runaway = load(nested(6));
+  REQUIRE_MESSAGE(runaway->ok, runaway->diags.to_string());
+  CHECK(vm.run(*runaway->syms.filter("f"), route("10.0.0.0/8"), b, out) == Verdict::Error);
+  CHECK(out.error.find("filter runs too long") != std::string::npos);
+}

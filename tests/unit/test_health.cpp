@@ -180,6 +180,29 @@ TEST_CASE("http URLs: IP literal hosts, ports, paths; no header injection") {
   CHECK_FALSE(parse_http_url("http://127.0.0.1/a\r\nX: y"));
 }
 
+TEST_CASE("http status line: RFC 9112 form only, three digits, printable") {
+  CHECK_FALSE(http_status_line_complete("HTTP/1.1 200"));
+  CHECK(http_status_line_complete("HTTP/1.1 200 OK\r\n"));
+  CHECK(http_status_line_complete(std::string(kMaxHttpStatusRead, 'x')));
+  CHECK(parse_http_status("HTTP/1.1 200 OK\r\nServer: x\r\n").code == 200);
+  CHECK(parse_http_status("HTTP/1.1 200 OK\r\n").line == "HTTP/1.1 200 OK");
+  CHECK(parse_http_status("HTTP/1.0 503").code == 503);
+  CHECK(parse_http_status("HTTP/2 204 No Content\n").code == 204);
+  // A code of four digits, or two, is not a status (it read as 200 / 20 before).
+  CHECK(parse_http_status("HTTP/1.1 2000 OK\r\n").code == 0);
+  CHECK(parse_http_status("HTTP/1.1 20 OK\r\n").code == 0);
+  CHECK(parse_http_status("HTTP/1.1 +20 OK\r\n").code == 0);
+  CHECK(parse_http_status("SSH-2.0-OpenSSH\r\n").code == 0);
+  CHECK(parse_http_status("HTTP/2 004\r\n").code == 0);  // not a status class (RFC 9110 15)
+  CHECK(parse_http_status("HTTP/1.1 600 X\r\n").code == 0);
+  CHECK(parse_http_status("").code == 0);
+  // Control bytes from the server never reach `show health` raw.
+  constexpr char kRaw[] = "HTTP/1.1 200 O\x1b[2J\0K\rX\n";
+  const std::string raw(kRaw, sizeof kRaw - 1);
+  CHECK(parse_http_status(raw).line == "HTTP/1.1 200 O\\x1b[2J\\x00K\\x0dX");
+  CHECK(parse_http_status(raw).code == 200);
+}
+
 TEST_CASE("process API lines applied to a route source: next-hop self, withdraw, malformed") {
   boost::asio::io_context io;
   rs::conf::ProcessConfig pc;

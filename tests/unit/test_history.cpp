@@ -327,6 +327,11 @@ TEST_CASE("time parsing: ISO-8601 local and UTC, relative, errors") {
   CHECK(rs::history::parse_time("2026-11-25T03:12:00.250Z", now, err) ==
         1795576320ll * 1000000 + 250000);
   CHECK(rs::history::parse_time("2026-11-25Z", now, err) == 1795564800ll * 1000000);
+  // Far back: the largest number the reader takes times a week overflowed int64 microseconds.
+  CHECK(rs::history::parse_time("-3000 weeks", now, err) == now - 3000ll * 604800 * 1000000);
+  CHECK_FALSE(rs::history::parse_time("-999999999w", now, err));
+  CHECK(err.find("too far back") != std::string::npos);
+  CHECK_FALSE(rs::history::parse_time("999999999 weeks ago", now, err));
   // Local time: the same wall clock as mktime gives.
   std::tm tm{};
   tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 25, tm.tm_hour = 3, tm.tm_min = 12,

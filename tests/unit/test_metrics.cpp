@@ -18,6 +18,7 @@
 #include "rs/metrics/collectors.hpp"
 #include "rs/metrics/exposition.hpp"
 #include "rs/metrics/histogram.hpp"
+#include "rs/metrics/http_request.hpp"
 #include "rs/metrics/http_server.hpp"
 #include "rs/metrics/registry.hpp"
 #include "rs/route_server.hpp"
@@ -226,6 +227,42 @@ bool closed_by_server(tcp::socket& s) {
   return ec == asio::error::eof || ec == asio::error::connection_reset;
 }
 }  // namespace
+
+TEST_CASE("http request side without sockets: limits and answers") {
+  namespace http = boost::beast::http;
+  // Feeds `text` whole to a parser under the endpoint's limits, as the socket read does.
+  auto answer = [](std::string_view text, std::size_t limit = 8192) {
+    RequestParser p;
+    limit_request(p, limit);
+    boost::beast::error_code ec;
+    p.put(boost::asio::buffer(text.data(), text.size()), ec);
+    if (ec == http::error::need_more) ec = http::error::partial_message;
+    return answer_request(ec, p);
+  };
+  auto a = answer("GET /metrics?name=x HTTP/1.1\r\nHost: a\r\n\r\n");
+  CHECK(a.page == Page::Metrics);
+  CHECK(a.status == http::status::ok);
+  CHECK(a.keep_alive);
+  CHECK_FALSE(a.head);
+  a = answer("HEAD / HTTP/1.0\r\n\r\n");
+  CHECK(a.page == Page::Index);
+  CHECK(a.head);
+  CHECK_FALSE(a.keep_alive);
+  CHECK(answer("GET /nope HTTP/1.1\r\n\r\n").page == Page::NotFound);
+  a = answer("DELETE /metrics HTTP/1.1\r\n\r\n");
+  CHECK(a.page == Page::MethodNotAllowed);
+  CHECK(a.status == http::status::method_not_allowed);
+  a = answer("POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  CHECK(a.page == Page::Error);
+  CHECK(a.status == http::status::payload_too_large);
+  a = answer("GET /metrics HTTP/1.1\r\nX: " + std::string(200, 'y') + "\r\n\r\n", 64);
+  CHECK(a.page == Page::Error);
+  CHECK(a.status == http::status::request_header_fields_too_large);
+  CHECK(answer("GET /metrics HTTP/1.1\r\n").status == http::status::bad_request);
+  CHECK(answer("\x01\x02 nonsense\r\n\r\n").status == http::status::bad_request);
+  CHECK(answer_request(http::error::end_of_stream, RequestParser()).page == Page::None);
+  CHECK(answer_request(boost::beast::error::timeout, RequestParser()).timeout);
+}
 
 TEST_CASE("http: GET /metrics, keep-alive, index, 404, 405, HEAD") {
   Endpoint e;

@@ -3,6 +3,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -29,6 +30,15 @@ TEST_CASE("IpAddress parses and formats both families") {
   CHECK_FALSE(IpAddress::parse("1.2.3.256"));
   CHECK_FALSE(IpAddress::parse("2001:db8:::1"));
   CHECK_FALSE(IpAddress::parse("hello"));
+}
+
+TEST_CASE("IpAddress rejects a NUL inside the text (inet_pton would stop there)") {
+  using namespace std::string_view_literals;
+  CHECK_FALSE(IpAddress::parse("192.0.2.1\0\r\nX: y"sv));
+  CHECK_FALSE(IpAddress::parse("2001:db8::1\0junk"sv));
+  CHECK_FALSE(IpAddress::parse("\0"sv));
+  CHECK_FALSE(Prefix::parse("10.0.0.0\0/8"sv));
+  CHECK(IpAddress::parse("192.0.2.1"sv));
 }
 
 TEST_CASE("IpAddress classifies special ranges") {
