@@ -162,7 +162,8 @@ uint64_t PathAttributes::hash() const {
   h = hash_combine(h, aggregator.address);
   h = hash_combine(h, next_hop.hash());
   h = hash_combine(h, next_hop_link_local.hash());
-  h = hash_combine(h, uint64_t{next_hop_from_filter});
+  h = hash_combine(
+      h, uint64_t{next_hop_from_filter} << 32 | uint64_t{has_preference} << 16 | preference);
   // Sub-lists are interned: their node hashes identify them.
   h = hash_combine(h, as_path.hash());
   h = hash_combine(h, communities.hash());

@@ -127,6 +127,11 @@ struct AttrScalars {
   // Not an attribute: the export filter assigned bgp_next_hop, so the value goes out as set even
   // where the default next hop self would apply (BIRD 2 keeps a next hop its export filter set).
   bool next_hop_from_filter = false;
+  // Not an attribute: BIRD's route preference when the import filter assigned one (`preference =
+  // N;`); otherwise the route's source (its channel) gives it. Kept here, with the route's
+  // attributes, so that the decision and later filters see it, as in BIRD.
+  bool has_preference = false;
+  uint16_t preference = 0;
 
   bool has(AttrType t) const { return (present >> static_cast<unsigned>(t)) & 1; }
   void set_present(AttrType t) { present |= uint64_t{1} << static_cast<unsigned>(t); }

@@ -72,7 +72,7 @@ std::size_t cluster_len(const Route& r) {
 
 Comparison compare(const Route& a, const Route& b, const DecisionConfig& cfg, bool use_med) {
   int o;
-  if ((o = -lower_wins(a.source->preference, b.source->preference))) return {o, Reason::Preference};
+  if ((o = -lower_wins(a.preference(), b.preference()))) return {o, Reason::Preference};
   if ((o = -lower_wins(local_pref(a, cfg), local_pref(b, cfg)))) return {o, Reason::LocalPref};
   if ((o = lower_wins(as_path_length(a), as_path_length(b)))) return {o, Reason::AsPathLength};
   if ((o = lower_wins(a.attrs->origin, b.attrs->origin))) return {o, Reason::Origin};

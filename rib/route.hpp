@@ -50,6 +50,10 @@ struct Route {
   static constexpr uint32_t kFlagMask = (1u << kFlagBits) - 1;
   static constexpr uint32_t kMaxSince = ~uint32_t{0} >> kFlagBits;
 
+  // BIRD route preference: the import filter's `preference = N;`, else the source's.
+  uint32_t preference() const {
+    return attrs && attrs->has_preference ? attrs->preference : source->preference;
+  }
   bool stale() const { return state & kRouteStale; }
   bool filtered() const { return state & kRouteFiltered; }
   void set_flag(RouteFlag f, bool on) { state = on ? (state | f) : (state & ~uint32_t{f}); }

@@ -104,7 +104,7 @@ rib::AttrRef ExportGroup::export_one(const rib::Prefix& p, const rib::Route& r,
     info.gw = r.attrs->next_hop;
     info.proto = r.source->name;
     info.source = r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
-    info.preference = r.source->preference;
+    info.preference = r.preference();
     filters::RunOutput out;
     ++counters_.filter_runs;
     const filters::Verdict v = vm.run(*policy_.filter, info, *r.attrs, out);

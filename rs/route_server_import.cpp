@@ -72,6 +72,13 @@ AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& p
                : spec.kind == conf::FilterSpec::Kind::Where ? std::string("where")
                                                             : std::string("(inline)"));
   if (v != filters::Verdict::Accept) return {};
+  if (out.route_modified && out.preference != info.preference) {
+    // `preference = N;`: kept with the route's attributes (rib::Route::preference()).
+    rib::AttrBuilder b = out.modified ? std::move(out.attrs) : rib::AttrBuilder(*received);
+    b.has_preference = true;
+    b.preference = static_cast<uint16_t>(out.preference);
+    return table_.intern(b);
+  }
   return out.modified ? table_.intern(out.attrs) : received;
 }
 

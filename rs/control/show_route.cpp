@@ -362,7 +362,7 @@ class RouteOutput final : public Output {
     info.proto = r.source ? std::string_view(r.source->name) : std::string_view();
     info.source = r.source && r.source->kind == rib::SourceKind::Local ? filters::kRtsStatic
                                                                        : filters::kRtsBgp;
-    info.preference = r.source ? r.source->preference : 100;
+    info.preference = r.source ? r.preference() : 100;
     filters::RunOutput out;
     return vm_->run(*filter_, info, a, out) == filters::Verdict::Accept;
   }
@@ -468,7 +468,8 @@ class RouteOutput final : public Output {
     char buf[512];
     std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s",
                   first ? p.to_string().c_str() : "", dest, proto.c_str(), when.c_str(),
-                  from.c_str(), is_best ? " *" : "", src ? src->preference : 0, info.c_str());
+                  from.c_str(), is_best ? " *" : "",
+                  src ? (a.has_preference ? a.preference : src->preference) : 0, info.c_str());
     first = false;
     w.line(code::kRouteList, buf);
     if (std::string_view(dest) == "unicast")

@@ -180,6 +180,30 @@ TEST_CASE("missing MED and LOCAL_PREF take the configured defaults") {
   CHECK(compare(*with, *without, cfg).order < 0);
 }
 
+TEST_CASE("a preference the import filter set (kept with the attributes) beats the source's") {
+  Lab lab;
+  DecisionConfig cfg;
+  auto* e1 = lab.source(SourceKind::Ebgp, 1, "10.0.0.1", 1);
+  auto* e2 = lab.source(SourceKind::Ebgp, 2, "10.0.0.2", 2);
+  auto* plain = lab.route(e1, {65001}, 0);  // wins on MED below
+  auto* worse = lab.route(e2, {65001}, 50);
+  CHECK(compare(*plain, *worse, cfg).order < 0);
+  auto* raised = lab.modified(worse, [](AttrBuilder& x) {
+    x.has_preference = true;
+    x.preference = 120;  // `preference = 120;` in the import filter
+  });
+  CHECK(raised->preference() == 120);
+  CHECK(plain->preference() == 100);  // the source's
+  CHECK(compare(*raised, *plain, cfg).order < 0);
+  CHECK(compare(*raised, *plain, cfg).reason == Reason::Preference);
+  auto* lowered = lab.modified(worse, [](AttrBuilder& x) {
+    x.has_preference = true;
+    x.preference = 0;  // 0 is a preference too, not "unset"
+  });
+  CHECK(lowered->preference() == 0);
+  CHECK(compare(*plain, *lowered, cfg).reason == Reason::Preference);
+}
+
 TEST_CASE("filtered routes are never best; no eligible route gives -1") {
   Lab lab;
   DecisionConfig cfg;
