@@ -430,6 +430,15 @@ std::optional<Compiler::Target> Compiler::target(const std::string& n, const Sou
       error(loc, "attribute '" + n + "' is read-only");
       return std::nullopt;
     }
+    // BIRD keeps a written gw / dest with the route (the gateway it resolves, a blackhole route
+    // that loses the resolvability test) and a BGP export may take its next hop from gw. rsd
+    // resolves no next hops and has no route destinations apart from BGP's, so it could only
+    // accept these writes and ignore them: refused instead.
+    if (a->attr == Attr::Gw || a->attr == Attr::Dest) {
+      error(loc, "assigning '" + n +
+                     "' is not supported (rsd resolves no next hops; set bgp_next_hop instead)");
+      return std::nullopt;
+    }
     return Target{false, 0, static_cast<uint8_t>(a->attr), 0, a->type};
   }
   if (const CustomAttribute* c = syms_.attribute(n))
