@@ -9,8 +9,8 @@ namespace {
 
 using K = OptionStatus::Kind;
 constexpr std::string_view kRs = "rs/route_server.cpp";
-constexpr std::string_view kRsExport = "rs/route_server_export.cpp";
-constexpr std::string_view kRsImport = "rs/route_server_import.cpp";
+constexpr std::string_view kRsExport = "rs/exporter.cpp";
+constexpr std::string_view kRsImport = "rs/importer.cpp";
 
 constexpr OptionStatus honoured(std::string_view ctx, std::string_view opt, std::string_view field,
                                 std::string_view reader, std::string_view example,

@@ -1,14 +1,15 @@
-// RouteServer's export pipeline and the background walks: journal -> export
-// groups (one per family, rules and export filter) -> each member channel's Adj-RIB-Out; a session
-// pulls UPDATEs from its own channels when its socket can write (fill).
+// The exporter (rs/exporter.hpp): journal -> export groups -> each member channel's Adj-RIB-Out,
+// and each protocol's export source, which its session pulls UPDATEs from.
+#include "rs/exporter.hpp"
+
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
 
-#include "rs/route_server.hpp"
-#include "rs/route_server_prefetch.hpp"
+#include "rs/prefetch.hpp"
 
 namespace rs {
 
@@ -16,7 +17,13 @@ namespace wire = bgp::wire;
 using rib::Family;
 using rib::Prefix;
 
-ExportRules RouteServer::export_rules(const conf::BgpProtocol& cfg, const Channel& ch) const {
+namespace {
+constexpr std::size_t kTrimAfter = 50000;  // journal entries exported since the last trim
+constexpr std::chrono::milliseconds kTrimDelay{100};
+}  // namespace
+
+ExportRules export_rules(const Protocol& p, const Channel& ch) {
+  const conf::BgpProtocol& cfg = *p.cfg;
   const auto& s = cfg.settings;
   ExportRules r;
   r.family = ch.family;
@@ -24,8 +31,7 @@ ExportRules RouteServer::export_rules(const conf::BgpProtocol& cfg, const Channe
   r.rs_client = s.rs_client;
   r.rr_client = s.rr_client;
   r.local_as = s.local_as.value_or(0);
-  const auto rid = s.router_id ? s.router_id : config_->router_id;
-  r.router_id = rid ? rid->v4_value() : 0;
+  r.router_id = p.router_id;
   r.cluster_id = s.rr_cluster_id.value_or(0);
   r.default_local_pref = s.default_bgp_local_pref;
   // The channel's `next hop` wins; the protocol-level one is its default.
@@ -50,7 +56,17 @@ ExportRules RouteServer::export_rules(const conf::BgpProtocol& cfg, const Channe
   return r;
 }
 
-ExportGroup& RouteServer::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
+Exporter::Exporter(boost::asio::io_context& io, rib::AttrTable& table, rib::LocRib& rib,
+                   rib::Journal& journal, Walker& walker, Protocols& protocols)
+    : io_(io),
+      table_(table),
+      rib_(rib),
+      journal_(journal),
+      walker_(walker),
+      protocols_(protocols),
+      cursor_(journal.open_cursor()) {}
+
+ExportGroup& Exporter::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
   ExportPolicy policy;
   switch (spec.kind) {
     case conf::FilterSpec::Kind::All:
@@ -70,11 +86,11 @@ ExportGroup& RouteServer::group_for(const ExportRules& rules, const conf::Filter
   return *groups_.back();
 }
 
-void RouteServer::join_groups(Protocol& p) {
+void Exporter::join(Protocol& p) {
   const auto* n = p.peer ? p.peer->negotiated() : nullptr;
   for (Channel& ch : p.channels) {
     if (!ch.active()) continue;
-    ExportRules rules = export_rules(*p.cfg, ch);
+    ExportRules rules = export_rules(p, ch);
     // RFC 7911: whether we send path identifiers is known once the session is up; members that do
     // get every path, so they form their own groups.
     if (n) rules.add_path = n->negotiated.add_path_tx(ch.family);
@@ -88,7 +104,7 @@ void RouteServer::join_groups(Protocol& p) {
     ch.member.export_limit = lim ? lim->max : 0;
     const std::string name = p.name;
     const Family f = ch.family;
-    ch.member.limit_hit = [this, name, f] {
+    ch.member.limit_hit = [this, name, f] {  // the protocol may be gone by then
       auto it = protocols_.find(name);
       if (it == protocols_.end()) return true;
       Protocol& q = *it->second;
@@ -99,7 +115,7 @@ void RouteServer::join_groups(Protocol& p) {
   }
 }
 
-void RouteServer::leave_groups(Protocol& p) {
+void Exporter::leave(Protocol& p) {
   for (Channel& ch : p.channels) {
     if (!ch.group) continue;
     auto& m = ch.group->members();
@@ -108,14 +124,14 @@ void RouteServer::leave_groups(Protocol& p) {
   }
 }
 
-void RouteServer::start_initial_export(Protocol& p) {
+void Exporter::start_initial(Protocol& p) {
   p.export_deferred = false;
-  join_groups(p);
+  join(p);
   for (Channel& ch : p.channels)
-    if (ch.active()) start_initial_export(p, ch);
+    if (ch.active()) start_initial(p, ch);
 }
 
-void RouteServer::start_initial_export(Protocol& p, Channel& ch) {
+void Exporter::start_initial(Protocol& p, Channel& ch) {
   // Walk this family's table for the channel, then End-of-RIB.
   ch.member.walking = true;
   ch.member.end_of_rib_due = true;
@@ -128,7 +144,7 @@ void RouteServer::start_initial_export(Protocol& p, Channel& ch) {
     Channel& c = it->second->channels[f];
     return c.source.get() == src && c.group ? &c : nullptr;
   };
-  walk_family(
+  walker_.walk(
       f,
       [this, member_of](const Prefix& prefix) {
         if (Channel* c = member_of())
@@ -145,58 +161,31 @@ void RouteServer::start_initial_export(Protocol& p, Channel& ch) {
       });
 }
 
-void RouteServer::refresh_channel(Protocol& p, Family f) {
+void Exporter::refresh_channel(Protocol& p, Family f) {
   Channel& ch = p.channels[f];
   if (!ch.active() || !p.established) return;
   ch.member.out.refresh(f);
   p.peer->notify_export();
 }
 
-void RouteServer::log_unsendable(void* ctx, const ExportMember& m, const Prefix& prefix) {
-  auto* p = static_cast<Protocol*>(ctx);
-  spdlog::warn(
-      "{}: {} cannot be encoded for this peer (too large, or a next hop of another "
-      "family without extended next hop): withdrawn instead",
-      p->name, prefix.to_string());
-  (void)m;
-}
-
-bool RouteServer::fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) {
-  Protocol* p = protocol_of(peer);
-  if (!p || !p->established || p->export_deferred || export_held_) return false;
-  const auto* n = peer.negotiated();
-  if (!n) return false;
-  ExportMember* members[2];
-  std::size_t count = 0;
-  for (Channel& ch : p->channels)
-    if (ch.active() && ch.group) members[count++] = &ch.member;
-  const std::size_t before = out.size();
-  refresh_markers_before(*p, out);  // RFC 7313 BoRR, before the re-advertisement
-  bool more = pack_updates(std::span<ExportMember* const>(members, count), n->negotiated, out,
-                           budget, p->packed, &RouteServer::log_unsendable, p);
-  more = refresh_markers_after(*p, out) || more;  // EoRR, after its last UPDATE
-  if (export_observer_ && out.size() != before) export_observer_(p->name);
-  return more;
-}
-
-void RouteServer::hold_initial_export(bool hold) {
-  if (export_held_ == hold) return;
-  export_held_ = hold;
+void Exporter::hold(bool hold) {
+  if (gate_.held == hold) return;
+  gate_.held = hold;
   if (hold) return;
   for (auto& [name, p] : protocols_)
     if (p->established && p->peer) p->peer->notify_export();
 }
 
-void RouteServer::schedule_export() {
-  if (export_posted_ || journal_.pending(export_cursor_) == 0) return;
-  export_posted_ = true;
-  boost::asio::post(io_, [this] { export_step(); });
+void Exporter::schedule() {
+  if (posted_ || journal_.pending(cursor_) == 0) return;
+  posted_ = true;
+  boost::asio::post(io_, [this] { step(); });
 }
 
-void RouteServer::export_step() {
-  export_posted_ = false;
+void Exporter::step() {
+  posted_ = false;
   scratch_.clear();
-  (void)journal_.read(export_cursor_, kChunk, scratch_);
+  (void)journal_.read(cursor_, kChunk, scratch_);
   // As on import, plus each member's Adj-RIB-Out slots (members of small groups only: the hint is
   // per member).
   constexpr std::size_t kMembersHinted = 8;
@@ -206,60 +195,20 @@ void RouteServer::export_step() {
       for (const ExportMember* m : g->members()) m->out.prefetch({prefix, 0});
     }
   };
-  each_prefetched(scratch_, hint_out, [this](const Prefix& prefix) {
+  each_prefetched(rib_, scratch_, hint_out, [this](const Prefix& prefix) {
     const rib::Destination* d = rib_.find(prefix);
-    if (events_) note_best(prefix, d);
+    if (best_hook_) best_hook_(prefix, d);
     for (auto& g : groups_) {
       if (g->members().empty() || g->rules().family != prefix.family()) continue;
       g->apply_all(prefix, g->compute(prefix, d, table_, vm_));
     }
   });
   after_export(scratch_.size());
-  schedule_export();
+  schedule();
 }
 
-void RouteServer::walk_family(std::optional<Family> family, std::function<void(const Prefix&)> step,
-                              std::function<void()> done) {
-  Walk w;
-  w.snapshot = true;
-  w.family = family;
-  w.step = std::move(step);
-  w.done = std::move(done);
-  start_walk(std::move(w));
-}
-
-void RouteServer::start_walk(Walk w) {
-  walks_.push_back(std::move(w));
-  if (!walk_posted_) {
-    walk_posted_ = true;
-    boost::asio::post(io_, [this] { walk_step(); });
-  }
-}
-
-void RouteServer::walk_step() {
-  walk_posted_ = false;
-  if (walks_.empty()) return;
-  Walk& w = walks_.front();
-  if (w.snapshot) {  // taken when the walk starts: queued walks hold no copy of the table
-    w.prefixes = w.family ? rib_.snapshot(*w.family) : rib_.snapshot();
-    w.snapshot = false;
-  }
-  const std::size_t end = std::min(w.prefixes.size(), w.pos + kChunk);
-  for (; w.pos < end; ++w.pos) w.step(w.prefixes[w.pos]);
-  if (w.pos == w.prefixes.size()) {
-    auto done = std::move(w.done);
-    walks_.pop_front();
-    if (done) done();
-  }
-  schedule_export();
-  if (!walks_.empty() && !walk_posted_) {
-    walk_posted_ = true;
-    boost::asio::post(io_, [this] { walk_step(); });
-  }
-}
-
-bool RouteServer::idle() const {
-  if (!walks_.empty() || journal_.pending(export_cursor_) != 0) return false;
+bool Exporter::idle() const {
+  if (!walker_.idle() || journal_.pending(cursor_) != 0) return false;
   for (const auto& [name, p] : protocols_) {
     if (!p->established) continue;
     for (const Channel& ch : p->channels)
@@ -268,10 +217,10 @@ bool RouteServer::idle() const {
   return true;
 }
 
-void RouteServer::refresh_export(ExportGroup& g) {
+void Exporter::refresh_group(ExportGroup& g) {
   // The group's filter changed: recompute every prefix of its family for its members.
   ExportGroup* gp = &g;
-  walk_family(g.rules().family, [this, gp](const Prefix& prefix) {
+  walker_.walk(g.rules().family, [this, gp](const Prefix& prefix) {
     // The group may have been dropped by a later reconfiguration.
     if (std::none_of(groups_.begin(), groups_.end(), [gp](const auto& g) { return g.get() == gp; }))
       return;
@@ -279,25 +228,42 @@ void RouteServer::refresh_export(ExportGroup& g) {
   });
 }
 
-std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
-  std::vector<ProtocolView> out;
-  for (const auto& [name, p] : protocols_) {
-    ProtocolView v;
-    v.name = name;
-    v.state = std::string(bgp::to_string(p->peer->phase()));
-    v.peer = p->peer.get();
-    for (const Channel& ch : p->channels) {
-      if (ch.enabled && !v.source) v.source = ch.source.get();
-      v.stats[ch.family] = ch.stats;
-      v.export_stats[ch.family] = ch.member.stats;
-      v.channel_enabled[ch.family] = ch.enabled;
-      v.exported_by_family[ch.family] = ch.member.out.advertised();
-      v.exported += v.exported_by_family[ch.family];
+void Exporter::drop_empty_groups() {
+  std::erase_if(groups_, [](const auto& g) { return g->members().empty(); });
+}
+
+std::size_t Exporter::groups_memory() const {
+  std::size_t n = 0;
+  for (const auto& g : groups_) n += g->memory_bytes();
+  return n;
+}
+
+void Exporter::after_export(std::size_t entries) {
+  if (entries) last_export_ = std::chrono::steady_clock::now();
+  since_trim_ += entries;
+  if (since_trim_ < kTrimAfter || journal_.pending(cursor_) != 0) return;
+  if (!trim_timer_)
+    trim_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  else if (trim_armed_)
+    return;
+  trim_when_idle();
+}
+
+void Exporter::trim_when_idle() {
+  trim_armed_ = true;
+  trim_timer_->expires_after(kTrimDelay);
+  trim_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // Only in a quiet period: a trim walks the whole heap (milliseconds at a million paths), so it
+    // must not land between the changes of a steady churn.
+    if (!idle() || std::chrono::steady_clock::now() - last_export_ < kTrimDelay) {
+      trim_when_idle();
+      return;
     }
-    v.packed = p->packed;
-    out.push_back(std::move(v));
-  }
-  return out;
+    trim_armed_ = false;
+    since_trim_ = 0;
+    ::malloc_trim(0);
+  });
 }
 
 }  // namespace rs

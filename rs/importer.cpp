@@ -1,14 +1,12 @@
-// RouteServer's import pipeline: the NLRI of an UPDATE go, per family, to the
-// protocol's channel of that family: Adj-RIB-In, the channel's import filter and limits, then the
-// Loc-RIB under the channel's route source. NLRI of a family the protocol has no channel for are
-// dropped here.
+// The import pipeline (rs/importer.hpp) and the channel limits.
+#include "rs/importer.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 
 #include "rs/log/log_class.hpp"
-#include "rs/route_server.hpp"
-#include "rs/route_server_prefetch.hpp"
+#include "rs/prefetch.hpp"
 
 namespace rs {
 
@@ -18,12 +16,7 @@ using rib::Family;
 using rib::IpAddress;
 using rib::Prefix;
 
-RouteServer::Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {
-  auto it = by_peer_.find(&peer);
-  return it == by_peer_.end() ? nullptr : it->second;
-}
-
-bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const {
+bool Importer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const {
   const auto& s = p.cfg->settings;
   const uint32_t local_as = s.local_as.value_or(0);
   if (!p.cfg->is_internal() && b.as_path.contains(local_as)) {
@@ -32,8 +25,7 @@ bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) co
       for (uint32_t a : seg.asns) seen += a == local_as;
     if (seen > s.allow_local_as) return true;
   }
-  const auto rid = s.router_id ? s.router_id : config_->router_id;
-  const uint32_t router_id = rid ? rid->v4_value() : 0;
+  const uint32_t router_id = p.router_id;
   if (b.has(rib::AttrType::OriginatorId) && b.originator_id == router_id)
     return true;  // RFC 4456 8
   const uint32_t cluster = s.rr_cluster_id.value_or(router_id);
@@ -41,8 +33,8 @@ bool RouteServer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) co
   return false;
 }
 
-AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& prefix,
-                                       const AttrRef& received) {
+AttrRef Importer::run_filter(Protocol& p, Channel& ch, const Prefix& prefix,
+                             const AttrRef& received) {
   const auto& spec = ch.settings.import_filter;
   switch (spec.kind) {
     case conf::FilterSpec::Kind::All:
@@ -82,8 +74,8 @@ AttrRef RouteServer::run_import_filter(Protocol& p, Channel& ch, const Prefix& p
   return out.modified ? table_.intern(out.attrs) : received;
 }
 
-bool RouteServer::limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit,
-                               uint64_t count, const char* what) {
+bool limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit, uint64_t count,
+                  const char* what) {
   if (!limit || count < limit->max) return true;
   ++ch.stats.limit_hits;
   const auto family = wire::unicast(ch.family);
@@ -108,7 +100,7 @@ bool RouteServer::limit_allows(Protocol& p, Channel& ch, const std::optional<con
       const bool restart = limit->action == conf::LimitAction::Restart;
       const uint32_t max = limit->max;
       // Not from inside the session's read handler: post it.
-      boost::asio::post(io_, [peer, family, max, restart] {
+      boost::asio::post(peer->io(), [peer, family, max, restart] {
         peer->stop_max_prefix(family, max);
         if (restart) peer->start();
       });
@@ -118,8 +110,8 @@ bool RouteServer::limit_allows(Protocol& p, Channel& ch, const std::optional<con
   return true;
 }
 
-void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
-                              const AttrRef& received, uint64_t now) {
+void Importer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n, const AttrRef& received,
+                           uint64_t now) {
   ++ch.stats.received;
   ch.refresh.received(n.prefix, n.path_id);
   // State of this path before (absent, filtered, or accepted) and the receive limit, in the same
@@ -134,7 +126,7 @@ void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
       });
   if (slot.result == rib::InResult::NoChange) return;
   if (slot.result == rib::InResult::New) ++ch.stats.current_received;
-  AttrRef imported = run_import_filter(p, ch, n.prefix, received);
+  AttrRef imported = run_filter(p, ch, n.prefix, received);
   if (imported && !was_accepted &&
       !limit_allows(p, ch, ch.settings.import_limit, ch.stats.current_accepted, "import"))
     imported = nullptr;
@@ -147,15 +139,7 @@ void RouteServer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n,
   (void)rib_.import(n.prefix, slot, std::move(imported), now);
 }
 
-bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
-  auto it = protocols_.find(name);
-  if (it == protocols_.end()) return false;
-  it->second->debug = flags;
-  if (it->second->peer) it->second->peer->set_debug(flags);  // events and packets are the session's
-  return true;
-}
-
-void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
+void Importer::withdraw(Protocol& p, const wire::Nlri& n) {
   Channel& ch = p.channels[n.prefix.family()];
   if (!ch.enabled) return;
   ++ch.stats.withdrawn;
@@ -169,40 +153,39 @@ void RouteServer::withdraw_nlri(Protocol& p, const wire::Nlri& n) {
   if (!r.filtered) --ch.stats.current_accepted;
 }
 
-void RouteServer::import_reach(Protocol& p, Family f, const std::vector<wire::Nlri>& nlri,
-                               std::optional<rib::AttrBuilder> attrs, uint64_t t) {
+void Importer::import_reach(Protocol& p, Family f, const std::vector<wire::Nlri>& nlri,
+                            std::optional<rib::AttrBuilder> attrs, uint64_t t) {
   Channel& ch = p.channels[f];
   if (!ch.enabled) return;
   if (!attrs) {  // a loop: as a withdrawal (RFC 4271 9.1.2)
-    for (const auto& n : nlri) withdraw_nlri(p, n), ++ch.stats.filtered;
+    for (const auto& n : nlri) withdraw(p, n), ++ch.stats.filtered;
     return;
   }
   AttrRef a = table_.intern(*attrs);
   auto no_hint = [](const Prefix&) {};
-  each_prefetched(nlri, no_hint, [&](const wire::Nlri& n) {
+  each_prefetched(rib_, nlri, no_hint, [&](const wire::Nlri& n) {
     if (n.prefix.family() == f) import_nlri(p, ch, n, a, t);
   });
 }
 
-void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
-  Protocol* p = protocol_of(peer);
-  if (!p) return;
+void Importer::update(Protocol& proto, const wire::UpdateMessage& u) {
+  Protocol* p = &proto;
   auto no_hint = [](const Prefix&) {};
-  auto withdraw = [&](const wire::Nlri& w) { withdraw_nlri(*p, w); };
-  each_prefetched(u.withdrawn, no_hint, withdraw);
-  if (u.mp_unreach) each_prefetched(u.mp_unreach->nlri, no_hint, withdraw);
+  auto withdraw_one = [&](const wire::Nlri& w) { withdraw(*p, w); };
+  each_prefetched(rib_, u.withdrawn, no_hint, withdraw_one);
+  if (u.mp_unreach) each_prefetched(rib_, u.mp_unreach->nlri, no_hint, withdraw_one);
 
   if (u.treat_as_withdraw) {
     for (const auto& e : u.attr_errors)
       spdlog::warn("{}: UPDATE treated as withdraw: {}", p->name, e.reason);
     auto taw = [&](const wire::Nlri& n) {
-      withdraw_nlri(*p, n);
+      withdraw(*p, n);
       ++p->channels[n.prefix.family()].stats.treat_as_withdraw;
     };
     for (const auto& n : u.nlri) taw(n);
     if (u.mp_reach)
       for (const auto& n : u.mp_reach->nlri) taw(n);
-    schedule_export();
+    changed_();
     return;
   }
   for (const auto& e : u.attr_errors)
@@ -225,22 +208,20 @@ void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
   };
 
   // One interned attribute set per message and family, one clock reading.
-  const uint64_t t = now();
+  const uint64_t t = clock_();
   if (!u.nlri.empty()) import_reach(*p, Family::Ipv4, u.nlri, prepared(nullptr, nullptr), t);
   if (u.mp_reach && !u.mp_reach->nlri.empty()) {
     const Family f = u.mp_reach->family.afi == wire::kAfiIpv6 ? Family::Ipv6 : Family::Ipv4;
     import_reach(*p, f, u.mp_reach->nlri, prepared(&u.mp_reach->next_hop, &u.mp_reach->link_local),
                  t);
   }
-  schedule_export();
+  changed_();
 }
 
-void RouteServer::reimport(Protocol& p, Family f) {
-  // Re-run the channel's import filter over what the peer sent (kept in the Adj-RIB-In): no route
-  // refresh, no session reset.
+void Importer::reimport(Protocol& p, Family f) {
   const rib::RouteSource* src = p.channels[f].source.get();
   const std::string name = p.name;
-  walk_family(f, [this, src, f, name](const Prefix& prefix) {
+  walker_.walk(f, [this, src, f, name](const Prefix& prefix) {
     auto it = protocols_.find(name);
     if (it == protocols_.end()) return;
     Protocol& q = *it->second;
@@ -253,14 +234,47 @@ void RouteServer::reimport(Protocol& p, Family f) {
       if (path.route.source != src) continue;
       AttrRef received = path.received;
       const bool was_accepted = !path.route.filtered();
-      AttrRef imported = run_import_filter(q, ch, prefix, received);
+      AttrRef imported = run_filter(q, ch, prefix, received);
       if (imported && !was_accepted) ++ch.stats.current_accepted;
       if (!imported && was_accepted) --ch.stats.current_accepted;
       rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
-      (void)rib_.import(prefix, slot, std::move(imported), now());
+      (void)rib_.import(prefix, slot, std::move(imported), clock_());
       d = rib_.find(prefix);
     }
   });
+}
+
+void Importer::announce_local(const rib::RouteSource* src, const Prefix& prefix,
+                              const rib::AttrBuilder& attrs, uint32_t path_id) {
+  AttrRef a = table_.intern(attrs);
+  auto slot = rib_.receive(prefix, src, path_id, a);
+  if (slot.result == rib::InResult::NoChange) return;
+  (void)rib_.import(prefix, slot, std::move(a), clock_());
+  changed_();
+}
+
+void Importer::withdraw_local(const rib::RouteSource* src, const Prefix& prefix, uint32_t path_id) {
+  (void)rib_.withdraw(prefix, src, path_id);
+  changed_();  // a no-op when nothing was journalled
+}
+
+void Importer::import_static(const rib::RouteSource* src, const conf::FilterSpec& spec,
+                             const filters::RouteInfo& info, const AttrRef& a) {
+  AttrRef imported = a;
+  if (spec.kind == conf::FilterSpec::Kind::None) {
+    imported = nullptr;
+  } else if (spec.kind != conf::FilterSpec::Kind::All) {
+    filters::RunOutput out;
+    const filters::Verdict v =
+        spec.compiled ? vm_.run(*spec.compiled, info, *a, out) : filters::Verdict::Reject;
+    if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", info.proto, out.error);
+    imported = v != filters::Verdict::Accept ? AttrRef()
+               : out.modified                ? table_.intern(out.attrs)
+                                             : a;
+  }
+  auto slot = rib_.receive(info.net, src, 0, a);
+  (void)rib_.import(info.net, slot, std::move(imported), clock_());
+  changed_();
 }
 
 }  // namespace rs

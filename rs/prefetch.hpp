@@ -1,11 +1,11 @@
-// RouteServer::each_prefetched, shared by the import and export files.
+// each_prefetched, shared by the importer and the exporter.
 #pragma once
 
 #include <algorithm>
 #include <vector>
 
+#include "rib/loc_rib.hpp"
 #include "rs/bgp/wire/nlri.hpp"
-#include "rs/route_server.hpp"
 
 namespace rs {
 
@@ -23,19 +23,19 @@ inline const rib::Prefix& prefix_of(const rib::Prefix& p) {
 }  // namespace detail
 
 template <class T, class Hint, class F>
-void RouteServer::each_prefetched(const std::vector<T>& list, Hint&& hint, F&& f) {
+void each_prefetched(const rib::LocRib& rib, const std::vector<T>& list, Hint&& hint, F&& f) {
   constexpr std::size_t kSlotAhead = 16, kPathsAhead = 8;
   const std::size_t n = list.size();
   auto slot = [&](std::size_t i) {
-    rib_.prefetch(detail::prefix_of(list[i]));
+    rib.prefetch(detail::prefix_of(list[i]));
     hint(detail::prefix_of(list[i]));
   };
   for (std::size_t i = 0; i < std::min(n, kSlotAhead); ++i) slot(i);
   for (std::size_t i = 0; i < std::min(n, kPathsAhead); ++i)
-    rib_.prefetch_paths(detail::prefix_of(list[i]));
+    rib.prefetch_paths(detail::prefix_of(list[i]));
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kSlotAhead < n) slot(i + kSlotAhead);
-    if (i + kPathsAhead < n) rib_.prefetch_paths(detail::prefix_of(list[i + kPathsAhead]));
+    if (i + kPathsAhead < n) rib.prefetch_paths(detail::prefix_of(list[i + kPathsAhead]));
     f(list[i]);
   }
 }

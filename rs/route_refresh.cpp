@@ -37,7 +37,7 @@ void RouteServer::on_route_refresh(bgp::Peer& peer, wire::AfiSafi family, uint8_
       // never sees a second BoRR before the first one's EoRR. Due before the re-send starts, so
       // that the pull it wakes writes BoRR first.
       if (enhanced && !r.eorr_due) r.borr_due = true;
-      refresh_channel(*p, ch.family);
+      exporter_.refresh_channel(*p, ch.family);
       return;
     case wire::route_refresh::kBeginOfRefresh:
       if (enhanced) begin_refresh_in(*p, ch);
@@ -61,7 +61,7 @@ void RouteServer::begin_refresh_in(Protocol& p, Channel& ch) {
   spdlog::info("{}: the peer begins a route refresh of {}", p.name, rib::to_string(f));
   const std::string name = p.name;
   const rib::RouteSource* src = ch.source.get();
-  walk_family(
+  walker_.walk(
       f,
       [this, name, src, f, gen](const Prefix& prefix) {
         Channel* c = refresh_target(name, src, f, gen);
@@ -101,7 +101,7 @@ void RouteServer::end_refresh_in(Protocol& p, Channel& ch, bool timed_out) {
   const uint64_t gen = r.generation;
   const std::string name = p.name;
   const rib::RouteSource* src = ch.source.get();
-  walk_family(
+  walker_.walk(
       f,
       [this, name, src, f, gen](const Prefix& prefix) {
         // A new BoRR stops this sweep.
@@ -112,34 +112,9 @@ void RouteServer::end_refresh_in(Protocol& p, Channel& ch, bool timed_out) {
         std::vector<uint32_t> stale;  // ADD-PATH: a source may hold several paths
         for (const auto& path : d->paths)
           if (path.route.source == src && path.route.stale()) stale.push_back(path.route.path_id);
-        for (uint32_t id : stale) withdraw_nlri(q, wire::Nlri{prefix, id});
+        for (uint32_t id : stale) importer_.withdraw(q, wire::Nlri{prefix, id});
       },
-      [this] { schedule_export(); });
-}
-
-void RouteServer::refresh_markers_before(Protocol& p, std::vector<uint8_t>& out) {
-  for (Channel& ch : p.channels) {
-    if (!ch.refresh.borr_due) continue;
-    wire::encode_route_refresh({wire::unicast(ch.family), wire::route_refresh::kBeginOfRefresh},
-                               out);
-    ch.refresh.borr_due = false;
-    ch.refresh.eorr_due = true;
-  }
-}
-
-bool RouteServer::refresh_markers_after(Protocol& p, std::vector<uint8_t>& out) {
-  bool waiting = false;
-  for (Channel& ch : p.channels) {
-    if (!ch.refresh.eorr_due) continue;
-    // After the last UPDATE of the re-advertisement: nothing of the family left to send.
-    if (ch.member.walking || ch.member.out.queued(ch.family)) {
-      waiting = true;
-      continue;
-    }
-    wire::encode_route_refresh({wire::unicast(ch.family), wire::route_refresh::kEndOfRefresh}, out);
-    ch.refresh.eorr_due = false;
-  }
-  return waiting;
+      [this] { exporter_.schedule(); });
 }
 
 }  // namespace rs

@@ -1,8 +1,8 @@
 // RouteServer, the hub: builds the protocols and their channels from the configuration, starts the
 // listeners, loads static routes, hosts the local sources of the health ingestion and applies
-// reconfigurations. The pipelines live in route_server_import.cpp (UPDATE -> Loc-RIB),
-// route_server_export.cpp (Loc-RIB -> Adj-RIB-Out -> UPDATEs) and route_server_sessions.cpp
-// (session events); all of it runs on the event-loop thread.
+// reconfigurations. The pipelines are the Importer (UPDATE -> Loc-RIB) and the Exporter (Loc-RIB ->
+// Adj-RIB-Out; sessions pull from their ProtocolExport); session events are in
+// route_server_sessions.cpp. All of it runs on the event-loop thread.
 #include "rs/route_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -60,7 +60,11 @@ RouteServer::RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf
     : io_(io),
       config_(std::move(config)),
       rib_(rib::DecisionConfig{}, &journal_),
-      export_cursor_(journal_.open_cursor()),
+      walker_(io, rib_, [this] { exporter_.schedule(); }),
+      exporter_(io, table_, rib_, journal_, walker_, protocols_),
+      importer_(
+          table_, rib_, walker_, protocols_, [this] { return now(); },
+          [this] { exporter_.schedule(); }),
       started_(std::chrono::steady_clock::now()) {
   // The decision knobs are per protocol in BIRD; rsd applies them to the table, taking them from
   // the first BGP protocol that sets them.
@@ -152,9 +156,9 @@ bgp::PeerConfig RouteServer::peer_config(const conf::BgpProtocol& cfg,
   return pc;
 }
 
-RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
-                                                 std::optional<IpAddress> dynamic_peer) {
-  auto p = std::make_unique<Protocol>();
+Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
+                                    std::optional<IpAddress> dynamic_peer) {
+  std::string name = cfg.name;
   if (dynamic_peer) {
     // As BIRD: `dynamic name` (default "dynbgp") followed by a number, zero-padded to
     // `dynamic name digits`.
@@ -162,14 +166,15 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
     std::string num = std::to_string(n);
     if (num.size() < cfg.settings.dynamic_name_digits)
       num.insert(0, cfg.settings.dynamic_name_digits - num.size(), '0');
-    p->name = cfg.settings.dynamic_name + num;
-    while (protocols_.count(p->name))
-      p->name =
+    name = cfg.settings.dynamic_name + num;
+    while (protocols_.count(name))
+      name =
           cfg.settings.dynamic_name + std::to_string(++dynamic_counter_[cfg.settings.dynamic_name]);
+  }
+  auto p = std::make_unique<Protocol>(std::move(name), exporter_.gate());
+  if (dynamic_peer) {
     p->dynamic_child = true;
     p->parent = cfg.name;
-  } else {
-    p->name = cfg.name;
   }
   p->cfg = &cfg;
   for (rib::Family f : PerFamily<Channel>::kFamilies)
@@ -190,6 +195,7 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
   pc.name = p->name;
   p->peer = std::make_unique<bgp::Peer>(io_, std::move(pc), *this);
   p->peer->set_debug(p->debug);
+  p->peer->set_export_source(&p->exports);
   bgp::Peer* raw = p->peer.get();
   for (Channel& c : p->channels) c.member.wake = [raw] { raw->notify_export(); };
   by_peer_[raw] = p.get();
@@ -200,6 +206,8 @@ RouteServer::Protocol& RouteServer::add_protocol(const conf::BgpProtocol& cfg,
 
 void RouteServer::set_channel_settings(Protocol& p, const conf::BgpProtocol& cfg) {
   p.cfg = &cfg;
+  const auto rid = cfg.settings.router_id ? cfg.settings.router_id : config_->router_id;
+  p.router_id = rid ? rid->v4_value() : 0;
   for (const auto& bc : cfg.channels) {
     Channel& c = p.channels[bc.family];
     c.settings = bc.settings;
@@ -356,32 +364,16 @@ void RouteServer::load_statics() {
         filters::RunOutput out;
         // The block sets attributes, as in BIRD; the route is installed whether or not it ends in
         // `accept` (only a run-time error drops it; the Vm hands over the attributes either way).
-        if (vm_.run(*r.compiled_attributes, info, *a, out) == filters::Verdict::Error) {
+        if (importer_.vm().run(*r.compiled_attributes, info, *a, out) == filters::Verdict::Error) {
           spdlog::error("{}: {}: {}", st.name, r.prefix.to_string(), out.error);
           continue;
         }
         if (out.modified) a = table_.intern(out.attrs);
       }
-      // The channel's import policy (BIRD: `import all` unless written).
-      AttrRef imported = a;
-      const auto& spec = st.channel.import_filter;
-      if (spec.kind == conf::FilterSpec::Kind::None) {
-        imported = nullptr;
-      } else if (spec.kind != conf::FilterSpec::Kind::All) {
-        filters::RunOutput out;
-        const filters::Verdict v =
-            spec.compiled ? vm_.run(*spec.compiled, info, *a, out) : filters::Verdict::Reject;
-        if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", st.name, out.error);
-        imported = v != filters::Verdict::Accept ? AttrRef()
-                   : out.modified                ? table_.intern(out.attrs)
-                                                 : a;
-      }
-      auto slot = rib_.receive(r.prefix, s.source.get(), 0, a);
-      (void)rib_.import(r.prefix, slot, std::move(imported), now());
+      importer_.import_static(s.source.get(), st.channel.import_filter, info, a);
     }
     statics_.push_back(std::move(s));
   }
-  schedule_export();
 }
 
 // ---- local sources -----------------------------------------------------------------------------
@@ -406,16 +398,11 @@ rib::RouteSource* RouteServer::add_local_source(std::string name, uint32_t prefe
 
 void RouteServer::announce_local(rib::RouteSource* src, const Prefix& prefix,
                                  const rib::AttrBuilder& attrs, uint32_t path_id) {
-  AttrRef a = table_.intern(attrs);
-  auto slot = rib_.receive(prefix, src, path_id, a);
-  if (slot.result == rib::InResult::NoChange) return;
-  (void)rib_.import(prefix, slot, std::move(a), now());
-  schedule_export();
+  importer_.announce_local(src, prefix, attrs, path_id);
 }
 
 void RouteServer::withdraw_local(rib::RouteSource* src, const Prefix& prefix, uint32_t path_id) {
-  (void)rib_.withdraw(prefix, src, path_id);
-  schedule_export();  // a no-op when nothing was journalled
+  importer_.withdraw_local(src, prefix, path_id);
 }
 
 void RouteServer::remove_local_source(rib::RouteSource* src) {
@@ -450,7 +437,7 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
           set_channel_settings(p, *cfg);
           spdlog::info("{}: soft reload of the import filter", p.name);
           for (const Channel& ch : p.channels)
-            if (ch.enabled) reimport(p, ch.family);
+            if (ch.enabled) importer_.reimport(p, ch.family);
         }
         break;
       case conf::ReconfigAction::Restart:
@@ -463,7 +450,7 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
                        "configuration changed");
           for (auto& l : listeners_) l->remove_peer(*p.peer);
           by_peer_.erase(p.peer.get());
-          leave_groups(p);
+          exporter_.leave(p);
           remove_protocol_routes(p);
           protocols_.erase(it);
         }
@@ -495,25 +482,83 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
     set_channel_settings(p, *cfg);
     // A new preference changes the decision for every route of the channel.
     for (const Channel& ch : p.channels)
-      if (ch.enabled && ch.settings.preference != preference[ch.family]) reimport(p, ch.family);
+      if (ch.enabled && ch.settings.preference != preference[ch.family])
+        importer_.reimport(p, ch.family);
     if (!p.established) continue;
-    leave_groups(p);
-    join_groups(p);
+    exporter_.leave(p);
+    exporter_.join(p);
     if (reload_export.count(cfg->name))
       for (Channel& ch : p.channels)
-        if (ch.group) refresh_export(*ch.group);
+        if (ch.group) exporter_.refresh_group(*ch.group);
   }
   for (Protocol* p : stale) {
     p->peer->stop(wire::subcode::kPeerDeconfigured, "configuration changed");
     by_peer_.erase(p->peer.get());
-    leave_groups(*p);
+    exporter_.leave(*p);
     remove_protocol_routes(*p);
     protocols_.erase(p->name);
   }
-  std::erase_if(groups_, [](const auto& g) { return g->members().empty(); });
+  exporter_.drop_empty_groups();
   for (auto& st : statics_) st.cfg = nullptr;  // static routes are not reloaded (yet)
   if (reconfigure_hook_) reconfigure_hook_(*config_);
   return plan;
+}
+
+// ---- inspection and the event sink -------------------------------------------------------------
+
+Protocol* RouteServer::protocol_of(const bgp::Peer& peer) {
+  auto it = by_peer_.find(&peer);
+  return it == by_peer_.end() ? nullptr : it->second;
+}
+
+bool RouteServer::set_debug(const std::string& name, uint32_t flags) {
+  auto it = protocols_.find(name);
+  if (it == protocols_.end()) return false;
+  it->second->debug = flags;
+  if (it->second->peer) it->second->peer->set_debug(flags);  // events and packets are the session's
+  return true;
+}
+
+void RouteServer::on_update(bgp::Peer& peer, const wire::UpdateMessage& u) {
+  if (Protocol* p = protocol_of(peer)) importer_.update(*p, u);
+}
+
+void RouteServer::hold_initial_export(bool hold) {
+  exporter_.hold(hold);
+}
+
+bool RouteServer::idle() const {
+  return exporter_.idle();
+}
+
+void RouteServer::set_event_sink(events::EventSink* sink) {
+  events_ = sink;
+  if (sink)
+    exporter_.set_best_hook(
+        [this](const Prefix& prefix, const rib::Destination* d) { note_best(prefix, d); });
+  else
+    exporter_.set_best_hook({});
+}
+
+std::vector<RouteServer::ProtocolView> RouteServer::protocols() const {
+  std::vector<ProtocolView> out;
+  for (const auto& [name, p] : protocols_) {
+    ProtocolView v;
+    v.name = name;
+    v.state = std::string(bgp::to_string(p->peer->phase()));
+    v.peer = p->peer.get();
+    for (const Channel& ch : p->channels) {
+      if (ch.enabled && !v.source) v.source = ch.source.get();
+      v.stats[ch.family] = ch.stats;
+      v.export_stats[ch.family] = ch.member.stats;
+      v.channel_enabled[ch.family] = ch.enabled;
+      v.exported_by_family[ch.family] = ch.member.out.advertised();
+      v.exported += v.exported_by_family[ch.family];
+    }
+    v.packed = p->packed;
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace rs

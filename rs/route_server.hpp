@@ -1,16 +1,17 @@
-// RouteServer: the daemon's routing core on the event-loop thread. It owns the attribute tables,
-// the Loc-RIB (with the Adj-RIB-In folded in), the journal, the export groups and the BGP
-// protocols built from the configuration, and it is the PeerHandler of every session:
-//   UPDATE -> intern once -> Adj-RIB-In -> import filter -> Loc-RIB -> journal   (on_update)
-//   journal -> export groups -> Adj-RIB-Out -> packed UPDATEs when a socket can write (fill)
-// Long walks (a peer's initial export, a peer's routes going away, a filter reload) run in chunks
-// of kChunk prefixes per event-loop turn, so sessions keep their keepalives flowing.
+// RouteServer: the hub of the routing core on the event-loop thread. It owns the attribute tables,
+// the Loc-RIB (with the Adj-RIB-In folded in), the journal and the BGP protocols built from the
+// configuration, and wires them to the two pipelines, which own their own state:
+//   UPDATE -> Importer: Adj-RIB-In -> import filter -> Loc-RIB -> journal
+//   journal -> Exporter: export groups -> each channel's Adj-RIB-Out
+//   a session, when its socket can write, pulls UPDATEs from its protocol's ProtocolExport
+// It is the PeerHandler of every session (up, UPDATE, End-of-RIB, route refresh, down), applies
+// reconfigurations and hosts the local sources of the health ingestion. Long walks run in chunks
+// on the Walker, so sessions keep their keepalives flowing.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,16 +27,12 @@
 #include "rs/bgp/peer.hpp"
 #include "rs/channel.hpp"
 #include "rs/events.hpp"
-#include "rs/export.hpp"
-#include "rs/export_pack.hpp"
+#include "rs/exporter.hpp"
+#include "rs/importer.hpp"
+#include "rs/protocol.hpp"
+#include "rs/walker.hpp"
 
 namespace rs {
-
-#ifdef NDEBUG
-inline constexpr std::size_t kChunk = 256;
-#else
-inline constexpr std::size_t kChunk = 4;  // debug builds exercise the resume paths
-#endif
 // Longest wait for the importing peers' End-of-RIB after a start with graceful restart (as BIRD's
 // `graceful restart wait`); never more than 3/4 of the restart time the edges were promised.
 inline constexpr std::chrono::seconds kSelectionDeferralMax{240};
@@ -74,13 +71,13 @@ class RouteServer final : public bgp::PeerHandler {
   void set_reconfigure_hook(std::function<void(const conf::Config&)> f) {
     reconfigure_hook_ = std::move(f);
   }
-  bool export_held() const { return export_held_; }
+  bool export_held() const { return exporter_.held(); }
   void set_export_observer(std::function<void(const std::string& protocol)> f) {
-    export_observer_ = std::move(f);
+    exporter_.set_observer(std::move(f));
   }
   // History (rs/events.hpp): session up/down and best-path changes of the prefixes the config's
   // `history { routes where ...; }` selects. Null (the default) costs one pointer test per hook.
-  void set_event_sink(events::EventSink* sink) { events_ = sink; }
+  void set_event_sink(events::EventSink* sink);
 
   // Inspection (CLI, tests).
   const rib::LocRib& rib() const { return rib_; }
@@ -123,53 +120,17 @@ class RouteServer final : public bgp::PeerHandler {
   void on_end_of_rib(bgp::Peer& peer, bgp::wire::AfiSafi family) override;
   void on_route_refresh(bgp::Peer& peer, bgp::wire::AfiSafi family, uint8_t subtype) override;
   void on_down(bgp::Peer& peer, const bgp::DownInfo& info) override;
-  bool fill(bgp::Peer& peer, std::vector<uint8_t>& out, std::size_t budget) override;
 
  private:
-  struct Protocol {
-    std::string name;
-    uint32_t debug = 0;                      // `debug NAME ...` flags (kDebug*)
-    const conf::BgpProtocol* cfg = nullptr;  // points into config_
-    std::unique_ptr<bgp::Peer> peer;
-    PerFamily<Channel> channels;
-    bool established = false;
-    bool dynamic_child = false;
-    bool export_deferred = false;  // established during the selection deferral
-    std::string parent;            // dynamic children: the range protocol they were spawned from
-    PackCounters packed;
-    std::unique_ptr<boost::asio::steady_timer> stale_timer;  // graceful restart of the peer
-    // The configured channel of a route source, null when the source is not this protocol's.
-    Channel* channel_of(const rib::RouteSource* src) {
-      for (auto& c : channels)
-        if (c.enabled && c.source.get() == src) return &c;
-      return nullptr;
-    }
-  };
   struct StaticSource {
     std::string name;
     const conf::StaticProtocol* cfg = nullptr;
     std::unique_ptr<rib::RouteSource> source;
   };
-  // A background walk over a snapshot of the table.
-  struct Walk {
-    // Every prefix of the table, copied when the walk starts (not when it is queued: ten feeders
-    // going down at once queue ten walks, and ten copies of a million-prefix table were 32 MB).
-    bool snapshot = false;
-    std::optional<rib::Family> family;  // the snapshot holds only this family's prefixes
-    std::vector<rib::Prefix> prefixes;
-    std::size_t pos = 0;
-    std::function<void(const rib::Prefix&)> step;
-    std::function<void()> done;
-  };
-
   Protocol* protocol_of(const bgp::Peer& peer);
   Protocol& add_protocol(const conf::BgpProtocol& cfg, std::optional<rib::IpAddress> dynamic_peer);
   bgp::PeerConfig peer_config(const conf::BgpProtocol& cfg,
                               std::optional<rib::IpAddress> remote) const;
-  ExportRules export_rules(const conf::BgpProtocol& cfg, const Channel& ch) const;
-  ExportGroup& group_for(const ExportRules& rules, const conf::FilterSpec& spec);
-  void join_groups(Protocol& p);
-  void leave_groups(Protocol& p);
   void set_channel_settings(Protocol& p, const conf::BgpProtocol& cfg);
   bgp::Peer* spawn_dynamic(const rib::IpAddress& remote, uint16_t local_port,
                            std::optional<rib::IpAddress> local);
@@ -179,84 +140,40 @@ class RouteServer final : public bgp::PeerHandler {
                           uint64_t generation);
   void begin_refresh_in(Protocol& p, Channel& ch);
   void end_refresh_in(Protocol& p, Channel& ch, bool timed_out);
-  void refresh_markers_before(Protocol& p, std::vector<uint8_t>& out);
-  bool refresh_markers_after(Protocol& p, std::vector<uint8_t>& out);
 
-  // Import pipeline.
-  void import_nlri(Protocol& p, Channel& ch, const bgp::wire::Nlri& n, const rib::AttrRef& received,
-                   uint64_t now);
-  rib::AttrRef run_import_filter(Protocol& p, Channel& ch, const rib::Prefix& prefix,
-                                 const rib::AttrRef& received);
-  bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
-  void withdraw_nlri(Protocol& p, const bgp::wire::Nlri& n);
-  void import_reach(Protocol& p, rib::Family f, const std::vector<bgp::wire::Nlri>& nlri,
-                    std::optional<rib::AttrBuilder> attrs, uint64_t now);
-  template <class T, class Hint, class F>
-  void each_prefetched(const std::vector<T>& list, Hint&& hint, F&& f);
-  // Receive / import limits (BIRD `receive limit`, `import limit`): false when the route must be
-  // dropped (action block, or the session is going down).
-  bool limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit,
-                    uint64_t count, const char* what);
-  void reimport(Protocol& p, rib::Family f);
-  // Re-sends one channel's Adj-RIB-Out (route refresh, `reload out`).
-  void refresh_channel(Protocol& p, rib::Family f);
   void load_statics();
 
-  // Export.
-  void start_initial_export(Protocol& p);
-  void start_initial_export(Protocol& p, Channel& ch);
-  // A walk over the prefixes of one family (all families when `family` is unset).
-  void walk_family(std::optional<rib::Family> family, std::function<void(const rib::Prefix&)> step,
-                   std::function<void()> done = {});
   static bool imports(const Protocol& p);
   void check_deferral();
   void end_deferral();
-  void schedule_export();
-  void export_step();
-  void start_walk(Walk w);
-  void walk_step();
   void remove_source_routes(std::unique_ptr<rib::RouteSource> src,
                             std::optional<rib::Family> family = std::nullopt);
   // A new generation of the protocol's route sources (the old ones' routes go in the background).
   void retire_sources(Protocol& p);
   void remove_protocol_routes(Protocol& p);
-  void refresh_export(ExportGroup& g);
 
   // The route age clock: whole seconds since started_at() (rib::Route::since).
   uint64_t now() const;
-  // After bulk work (many journal entries exported) and once idle, hands the allocator's free
-  // pages back to the kernel (malloc_trim): a full table that moved leaves freed path blocks
-  // behind. Only after kTrimDelay without any export (never in the middle of a churn).
-  void after_export(std::size_t entries);
-  void trim_when_idle();
-  std::unique_ptr<boost::asio::steady_timer> trim_timer_;
-  std::size_t since_trim_ = 0;
-  bool trim_armed_ = false;
-  std::chrono::steady_clock::time_point last_export_;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
   rib::AttrTable table_;
   rib::Journal journal_;
   rib::LocRib rib_;
-  rib::Journal::CursorId export_cursor_;
-  filters::Vm vm_;
-  std::deque<std::unique_ptr<ExportGroup>> groups_;
-  std::map<std::string, std::unique_ptr<Protocol>> protocols_;
+  Protocols protocols_;
   std::unordered_map<const bgp::Peer*, Protocol*> by_peer_;
+  Walker walker_;
+  Exporter exporter_;
+  Importer importer_;
   std::vector<StaticSource> statics_;
   std::vector<std::unique_ptr<rib::RouteSource>> local_sources_;
   std::vector<std::unique_ptr<bgp::Listener>> listeners_;
   std::vector<std::unique_ptr<rib::RouteSource>>
       retired_;  // sources whose routes are being removed
-  std::deque<Walk> walks_;
-  bool export_posted_ = false;
   bool deferring_ = false;
   std::unique_ptr<boost::asio::steady_timer> defer_timer_;
-  bool walk_posted_ = false;
   uint32_t next_source_id_ = 1;
   std::map<std::string, uint32_t> dynamic_counter_;
-  std::vector<rib::Prefix> scratch_;
   std::chrono::steady_clock::time_point started_;
 
  public:
@@ -277,15 +194,13 @@ class RouteServer final : public bgp::PeerHandler {
   std::chrono::steady_clock::time_point started_at() const { return started_; }
 
  private:
-  bool export_held_ = false;
-  std::function<void(const std::string&)> export_observer_;
   std::function<void(const conf::Config&)> reconfigure_hook_;
-  // History hooks (route_server_history.cpp).
+  // History hooks (route_server_history.cpp); the `routes where` filter runs on its own Vm.
   events::EventSink* events_ = nullptr;
+  filters::Vm history_vm_;
   std::unordered_map<rib::Prefix, std::pair<std::string, std::string>>
       watched_;  // source, best text
   void emit_session(const Protocol& p, const bgp::DownInfo* down);
-  static void log_unsendable(void* ctx, const ExportMember& m, const rib::Prefix& prefix);
   void note_best(const rib::Prefix& prefix, const rib::Destination* d);
 };
 

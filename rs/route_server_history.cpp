@@ -54,7 +54,7 @@ void RouteServer::note_best(const rib::Prefix& prefix, const rib::Destination* d
         best->source->kind == rib::SourceKind::Local ? filters::kRtsStatic : filters::kRtsBgp;
     info.preference = best->source->preference;
     filters::RunOutput out;
-    if (vm_.run(*config_->history->routes_filter, info, *best->attrs, out) !=
+    if (history_vm_.run(*config_->history->routes_filter, info, *best->attrs, out) !=
         filters::Verdict::Accept)
       return;
   }

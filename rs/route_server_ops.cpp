@@ -51,8 +51,8 @@ RouteServer::OpResult RouteServer::reload_protocol(std::string_view name, bool i
   Protocol& p = *it->second;
   if (p.peer->phase() == bgp::Peer::Phase::Down) return OpResult::Already;
   for (const Channel& ch : p.channels) {
-    if (in && ch.enabled) reimport(p, ch.family);
-    if (out) refresh_channel(p, ch.family);
+    if (in && ch.enabled) importer_.reimport(p, ch.family);
+    if (out) exporter_.refresh_channel(p, ch.family);
   }
   return OpResult::Done;
 }

@@ -53,7 +53,7 @@ void RouteServer::on_established(bgp::Peer& peer) {
     check_deferral();
     return;
   }
-  start_initial_export(*p);
+  exporter_.start_initial(*p);
 }
 
 bool RouteServer::imports(const Protocol& p) {
@@ -78,7 +78,7 @@ void RouteServer::end_deferral() {
   if (defer_timer_) defer_timer_->cancel();
   for (auto& [name, p] : protocols_) p->peer->set_restarting(false);
   for (auto& [name, p] : protocols_)
-    if (p->established && p->export_deferred) start_initial_export(*p);
+    if (p->established && p->export_deferred) exporter_.start_initial(*p);
 }
 
 void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
@@ -92,7 +92,7 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
   if (deferring_) check_deferral();
   // Graceful restart: whatever is still stale from before the restart is gone now.
   const rib::RouteSource* src = ch.source.get();
-  walk_family(
+  walker_.walk(
       f,
       [this, src](const Prefix& prefix) {
         const rib::Destination* d = rib_.find(prefix);
@@ -102,14 +102,14 @@ void RouteServer::on_end_of_rib(bgp::Peer& peer, wire::AfiSafi family) {
           if (path.route.source == src && path.route.stale()) stale.push_back(path.route.path_id);
         for (uint32_t id : stale) (void)rib_.withdraw(prefix, src, id);
       },
-      [this] { schedule_export(); });
+      [this] { exporter_.schedule(); });
 }
 
 void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src,
                                        std::optional<Family> family) {
   const rib::RouteSource* raw = src.get();
   retired_.push_back(std::move(src));
-  walk_family(
+  walker_.walk(
       family,
       [this, raw](const Prefix& prefix) {
         const rib::Destination* d = rib_.find(prefix);
@@ -125,7 +125,7 @@ void RouteServer::remove_source_routes(std::unique_ptr<rib::RouteSource> src,
       },
       [this, raw] {
         std::erase_if(retired_, [raw](const auto& s) { return s.get() == raw; });
-        schedule_export();
+        exporter_.schedule();
       });
 }
 
@@ -154,7 +154,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
   const bool was_up = p->established;
   p->established = false;
   if (p->debug & conf::kDebugStates) log::trace("{}: state changed to down", p->name);
-  leave_groups(*p);
+  exporter_.leave(*p);
   for (Channel& ch : p->channels) {
     ch.member.out.clear();
     ch.member.path_ids.clear();
@@ -173,7 +173,7 @@ void RouteServer::on_down(bgp::Peer& peer, const bgp::DownInfo& info) {
     for (Channel& ch : p->channels) {
       if (!ch.enabled) continue;
       const rib::RouteSource* src = ch.source.get();
-      walk_family(ch.family, [this, src](const Prefix& prefix) {
+      walker_.walk(ch.family, [this, src](const Prefix& prefix) {
         const rib::Destination* d = rib_.find(prefix);
         if (!d) return;
         for (const auto& path : d->paths)

@@ -149,6 +149,12 @@ void Peer::accept(asio::ip::tcp::socket sock) {
   in_->accept(std::move(sock));
 }
 
+void Peer::set_export_source(ExportSource* s) {
+  export_ = s;
+  if (out_) out_->set_export_source(s);
+  if (in_) in_->set_export_source(s);
+}
+
 void Peer::notify_export() {
   if (auto* s = established_session()) s->notify_export();
 }
@@ -277,6 +283,7 @@ void Peer::session_established(Session& s) {
         open ? std::optional(cease(wire::subcode::kConnectionCollisionResolution)) : std::nullopt,
         "another session is established");
   }
+  s.set_export_source(export_);
   handler_.on_established(*this);
 }
 
@@ -289,10 +296,6 @@ void Peer::session_update(Session&, const wire::UpdateMessage& m) {
 
 void Peer::session_route_refresh(Session&, const wire::RouteRefreshMessage& m) {
   handler_.on_route_refresh(*this, m.afi_safi, m.subtype);
-}
-
-bool Peer::session_fill(Session&, std::vector<uint8_t>& out, std::size_t budget) {
-  return handler_.fill(*this, out, budget);
 }
 
 void Peer::record_error(const CloseInfo& info) {

@@ -6,7 +6,8 @@
 // and the route refresh endpoint (RFC 2918, RFC 7313).
 //
 // The route server implements PeerHandler. UPDATEs are pulled: notify_export() says that work
-// may exist, and the session calls PeerHandler::fill() whenever its socket can take more.
+// may exist, and the established session asks the peer's ExportSource whenever its socket can take
+// more (set_export_source: the route server's export state of the protocol's channels).
 #pragma once
 
 #include <chrono>
@@ -56,10 +57,6 @@ class PeerHandler {
   // kEndOfRefresh (RFC 7313: the peer re-sends; mark its routes stale / sweep them).
   virtual void on_route_refresh(Peer& p, wire::AfiSafi family, uint8_t subtype) = 0;
   virtual void on_down(Peer& p, const DownInfo& info) = 0;
-  // Appends whole UPDATE messages (and, for enhanced route refresh, BoRR/EoRR ROUTE-REFRESH
-  // messages, which must be ordered with the UPDATEs) to `out`, about `budget` bytes; returns
-  // true when more remains. Called only while Established and the socket has room.
-  virtual bool fill(Peer& p, std::vector<uint8_t>& out, std::size_t budget) = 0;
 };
 
 struct LastError {
@@ -102,6 +99,7 @@ class Peer final : private SessionOwner {
   Peer& operator=(const Peer&) = delete;
 
   const PeerConfig& config() const { return cfg_; }
+  boost::asio::io_context& io() { return io_; }
   const std::string& name() const { return cfg_.name; }
 
   // Starts the protocol (no-op when disabled or running): connect after the connect delay.
@@ -123,7 +121,9 @@ class Peer final : private SessionOwner {
   // An incoming connection from the neighbour (the Listener matched its address).
   void accept(boost::asio::ip::tcp::socket sock);
 
-  // New export work may exist; the established session pulls it with fill() when writable.
+  // What the established session pulls UPDATEs from (outlives the peer's sessions).
+  void set_export_source(ExportSource* s);
+  // New export work may exist; the established session pulls it when writable.
   void notify_export();
   // Sends ROUTE-REFRESH (RFC 2918) for a negotiated family.
   [[nodiscard]] RefreshResult request_refresh(wire::AfiSafi family);
@@ -151,7 +151,6 @@ class Peer final : private SessionOwner {
   void session_established(Session& s) override;
   void session_update(Session& s, const wire::UpdateMessage& m) override;
   void session_route_refresh(Session& s, const wire::RouteRefreshMessage& m) override;
-  bool session_fill(Session& s, std::vector<uint8_t>& out, std::size_t budget) override;
   void session_closed(Session& s, const CloseInfo& info) override;
   MessageCounters& session_counters() override { return counters_.messages; }
   uint32_t session_debug() const override { return debug_; }
@@ -173,6 +172,7 @@ class Peer final : private SessionOwner {
   boost::asio::io_context& io_;
   PeerConfig cfg_;
   PeerHandler& handler_;
+  ExportSource* export_ = nullptr;
   Phase phase_ = Phase::Down;
   bool restarting_ = false;
   std::shared_ptr<Session> out_;

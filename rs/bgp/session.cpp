@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -431,7 +432,7 @@ void Session::handle_open() {
 void Session::enter_established() {
   state_ = State::Established;
   established_at_ = Clock::now();
-  export_pending_ = true;  // the owner's fill() says whether there is anything
+  export_pending_ = true;  // the export source's fill() says whether there is anything
   spdlog::info("{}: session established ({}, AS{}, hold {})", cfg_.name, to_string(dir_),
                negotiated_.peer_as, negotiated_.hold_time);
   if (owner_) owner_->session_established(*this);
@@ -508,11 +509,10 @@ void Session::send_route_refresh(const wire::RouteRefreshMessage& m) {
 }
 
 void Session::notify_export() {
+#ifndef NDEBUG
+  assert(!pulling_ && "an export source must not call back into the session");
+#endif
   export_pending_ = true;
-  if (filling_) {
-    export_again_ = true;  // called from inside fill(): ask again once it returns
-    return;
-  }
   if (state_ == State::Established) pump();
 }
 
@@ -541,25 +541,25 @@ void Session::trace_out() const {
 }
 
 void Session::pump() {
-  // Not re-entered from inside fill(): the owner may call notify_export() or stop() there.
-  if (writing_ || !connected_ || filling_) return;
+  if (writing_ || !connected_) return;
   if (woff_ == wbuf_.size()) {
     wbuf_.clear();
     woff_ = 0;
   }
   if (wbuf_.empty()) {
     if (!prio_.empty()) wbuf_.swap(prio_);
-    if (!closing_ && state_ == State::Established && export_pending_ && owner_ &&
+    if (!closing_ && state_ == State::Established && export_pending_ && export_ &&
         wbuf_.size() < kMaxInFlight) {
       std::size_t before = wbuf_.size();
       ++fill_calls_;
-      filling_ = true;
-      export_again_ = false;
-      bool more = owner_->session_fill(*this, wbuf_, kMaxInFlight - before);
-      filling_ = false;
-      export_pending_ = (more || export_again_) && state_ == State::Established;
+#ifndef NDEBUG
+      pulling_ = true;
+#endif
+      export_pending_ = export_->fill(wbuf_, kMaxInFlight - before);
+#ifndef NDEBUG
+      pulling_ = false;
+#endif
       count_out(before);
-      if (!connected_) return;  // the owner closed us from fill()
     }
     if (debug() & conf::kDebugPackets) trace_out();
   }

@@ -25,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rs/bgp/export_source.hpp"
 #include "rs/bgp/peer_config.hpp"
 #include "rs/bgp/wire/header.hpp"
 #include "rs/bgp/wire/messages.hpp"
@@ -71,8 +72,6 @@ class SessionOwner {
   virtual void session_established(Session& s) = 0;
   virtual void session_update(Session& s, const wire::UpdateMessage& m) = 0;
   virtual void session_route_refresh(Session& s, const wire::RouteRefreshMessage& m) = 0;
-  // Appends whole UPDATE messages (about `budget` bytes); true when more remains.
-  virtual bool session_fill(Session& s, std::vector<uint8_t>& out, std::size_t budget) = 0;
   // The session ended by itself (error, NOTIFICATION, TCP failure). Not called for close().
   virtual void session_closed(Session& s, const CloseInfo& info) = 0;
   virtual MessageCounters& session_counters() = 0;
@@ -114,8 +113,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // The owner forgets this session: no more callbacks (close() implies it).
   void detach() { owner_ = nullptr; }
 
-  // Export work may exist: pull it with session_fill() when the socket has room.
+  // Export work may exist: pull it from the export source when the socket has room.
   void notify_export();
+  // Where UPDATEs come from once Established (null: nothing to send).
+  void set_export_source(ExportSource* s) { export_ = s; }
   // Queues a ROUTE-REFRESH (Established only; the caller checked the negotiation).
   void send_route_refresh(const wire::RouteRefreshMessage& m);
 
@@ -188,8 +189,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool writing_ = false;
   bool export_pending_ = false;
-  bool filling_ = false;       // inside the owner's session_fill()
-  bool export_again_ = false;  // notify_export() during session_fill()
+  ExportSource* export_ = nullptr;
+#ifndef NDEBUG
+  bool pulling_ = false;  // inside export_->fill(), which must not call back (asserted)
+#endif
   bool timed_out_ = false;
   boost::asio::ip::tcp::socket sock_;
   boost::asio::steady_timer hold_timer_;

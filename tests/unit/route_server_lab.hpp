@@ -28,7 +28,7 @@ using rs::rib::IpAddress;
 using rs::rib::Prefix;
 
 // A BGP speaker for tests: sends queued UPDATEs, records what it receives.
-struct Speaker : bgp::PeerHandler {
+struct Speaker : bgp::PeerHandler, bgp::ExportSource {
   std::unique_ptr<bgp::Peer> peer;
   std::vector<uint8_t> pending;
   std::map<Prefix, AttrBuilder> held;
@@ -37,6 +37,7 @@ struct Speaker : bgp::PeerHandler {
 
   void on_established(bgp::Peer& p) override {
     ++establishments;
+    p.set_export_source(this);
     p.notify_export();
   }
   void on_update(bgp::Peer&, const wire::UpdateMessage& u) override {
@@ -57,7 +58,7 @@ struct Speaker : bgp::PeerHandler {
   void on_end_of_rib(bgp::Peer&, wire::AfiSafi) override {}
   void on_route_refresh(bgp::Peer&, wire::AfiSafi, uint8_t) override {}
   void on_down(bgp::Peer&, const bgp::DownInfo&) override {}
-  bool fill(bgp::Peer&, std::vector<uint8_t>& out, std::size_t) override {
+  bool fill(std::vector<uint8_t>& out, std::size_t) override {
     out.insert(out.end(), pending.begin(), pending.end());
     pending.clear();
     return false;

@@ -86,7 +86,8 @@ inline std::vector<uint8_t> message(wire::MessageType t, const std::vector<uint8
   return out;
 }
 
-struct RecordingHandler : PeerHandler {
+// Also the export source of the peer it handles (set when the session comes up).
+struct RecordingHandler : PeerHandler, ExportSource {
   int established = 0;
   int downs = 0;
   std::vector<DownInfo> down_infos;
@@ -98,7 +99,12 @@ struct RecordingHandler : PeerHandler {
   uint64_t fill_bytes = 0;
   std::function<bool(Peer&, std::vector<uint8_t>&, std::size_t)> filler;
 
-  void on_established(Peer&) override { ++established; }
+  Peer* peer = nullptr;
+  void on_established(Peer& p) override {
+    ++established;
+    peer = &p;
+    p.set_export_source(this);
+  }
   int treat_as_withdraw = 0;
   void on_update(Peer&, const wire::UpdateMessage& m) override {
     if (m.treat_as_withdraw) {
@@ -118,11 +124,11 @@ struct RecordingHandler : PeerHandler {
     ++downs;
     down_infos.push_back(info);
   }
-  bool fill(Peer& p, std::vector<uint8_t>& out, std::size_t budget) override {
+  bool fill(std::vector<uint8_t>& out, std::size_t budget) override {
     ++fill_calls;
-    if (!filler) return false;
+    if (!filler || !peer) return false;
     std::size_t before = out.size();
-    bool more = filler(p, out, budget);
+    bool more = filler(*peer, out, budget);
     fill_bytes += out.size() - before;
     return more;
   }

@@ -1,0 +1,71 @@
+// Importer: the import pipeline. The NLRI of an UPDATE go, per family, to the protocol's channel of
+// that family: Adj-RIB-In, loop checks, the channel's import filter and limits, then the Loc-RIB
+// under the channel's route source. NLRI of a family the protocol has no channel for are dropped.
+// Local sources (health, statics) enter the Loc-RIB here too. Every change is journalled; the
+// `changed` callback tells the exporter.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "filters/vm.hpp"
+#include "rib/loc_rib.hpp"
+#include "rs/bgp/wire/update.hpp"
+#include "rs/protocol.hpp"
+#include "rs/walker.hpp"
+
+namespace rs {
+
+class Importer {
+ public:
+  // `clock`: the route age clock (whole seconds, rib::Route::since).
+  Importer(rib::AttrTable& table, rib::LocRib& rib, Walker& walker, Protocols& protocols,
+           std::function<uint64_t()> clock, std::function<void()> changed)
+      : table_(table),
+        rib_(rib),
+        walker_(walker),
+        protocols_(protocols),
+        clock_(std::move(clock)),
+        changed_(std::move(changed)) {}
+  Importer(const Importer&) = delete;
+  Importer& operator=(const Importer&) = delete;
+
+  void update(Protocol& p, const bgp::wire::UpdateMessage& u);
+  // One withdrawn (prefix, path id) of the protocol's channel of the prefix's family.
+  void withdraw(Protocol& p, const bgp::wire::Nlri& n);
+  // Re-runs the channel's import filter over what the peer sent (kept in the Adj-RIB-In): no
+  // route refresh, no session reset. In the background.
+  void reimport(Protocol& p, rib::Family f);
+
+  // Local sources: a route (replacing the source's previous one) or its withdrawal.
+  void announce_local(const rib::RouteSource* src, const rib::Prefix& prefix,
+                      const rib::AttrBuilder& attrs, uint32_t path_id);
+  void withdraw_local(const rib::RouteSource* src, const rib::Prefix& prefix, uint32_t path_id);
+  // A static route through its protocol's import policy (BIRD: `import all` unless written);
+  // `attrs` already carry what the route's own block set.
+  void import_static(const rib::RouteSource* src, const conf::FilterSpec& spec,
+                     const filters::RouteInfo& info, const rib::AttrRef& attrs);
+  filters::Vm& vm() { return vm_; }
+
+ private:
+  void import_reach(Protocol& p, rib::Family f, const std::vector<bgp::wire::Nlri>& nlri,
+                    std::optional<rib::AttrBuilder> attrs, uint64_t now);
+  void import_nlri(Protocol& p, Channel& ch, const bgp::wire::Nlri& n, const rib::AttrRef& received,
+                   uint64_t now);
+  rib::AttrRef run_filter(Protocol& p, Channel& ch, const rib::Prefix& prefix,
+                          const rib::AttrRef& received);
+  bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
+
+  rib::AttrTable& table_;
+  rib::LocRib& rib_;
+  Walker& walker_;
+  Protocols& protocols_;
+  std::function<uint64_t()> clock_;
+  std::function<void()> changed_;
+  filters::Vm vm_;
+};
+
+}  // namespace rs
