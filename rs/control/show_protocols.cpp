@@ -51,10 +51,10 @@ struct RouteCounts {
 };
 
 // Current routes per source name (one pass over the table, only for `all`).
-std::map<std::string, std::array<RouteCounts, 2>> count_routes(const rib::LocRib& rib) {
-  std::map<std::string, std::array<RouteCounts, 2>> out;
+std::map<std::string, PerFamily<RouteCounts>> count_routes(const rib::LocRib& rib) {
+  std::map<std::string, PerFamily<RouteCounts>> out;
   rib.for_each([&](const rib::Prefix& p, const rib::Destination& d) {
-    const int fam = p.is_v4() ? 0 : 1;
+    const rib::Family fam = p.family();
     for (std::size_t i = 0; i < d.paths.size(); ++i) {
       const rib::Route& r = d.paths[i].route;
       if (!r.source) continue;
@@ -243,19 +243,19 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
     if (c.positional) return reply(code::kNoProtocolsMatch, "No protocols match");
   }
 
-  std::map<std::string, std::array<RouteCounts, 2>> counts;
+  std::map<std::string, PerFamily<RouteCounts>> counts;
   if (all) counts = count_routes(server.rib());
   cli::ReplyWriter w;
   heading(w);
   for (const Row& r : rows) {
     row(w, r);
     if (!all) continue;
-    static const std::array<RouteCounts, 2> zero{};
+    static const PerFamily<RouteCounts> zero{};
     auto cit = counts.find(r.name);
-    const std::array<RouteCounts, 2>& rc = cit == counts.end() ? zero : cit->second;
+    const PerFamily<RouteCounts>& rc = cit == counts.end() ? zero : cit->second;
     if (r.st) {
-      channel_block(w, r.st->family, r.state == "up", r.st->channel,
-                    rc[r.st->family == rib::Family::Ipv4 ? 0 : 1], 0, nullptr, kStaticPreference);
+      channel_block(w, r.st->family, r.state == "up", r.st->channel, rc[r.st->family], 0, nullptr,
+                    kStaticPreference);
     } else if (r.view) {
       const bgp::Peer* peer = r.view->peer;
       const conf::BgpProtocol* pc = r.bgp;
@@ -295,8 +295,7 @@ std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Com
       }
       if (pc) {
         for (const auto& ch : pc->channels) {
-          const int fi = ch.family == rib::Family::Ipv4 ? 0 : 1;
-          channel_block(w, ch.family, r.state == "up", ch.settings, rc[fi],
+          channel_block(w, ch.family, r.state == "up", ch.settings, rc[ch.family],
                         r.view->exported_by_family[ch.family], &r.view->stats[ch.family],
                         ch.settings.preference, &r.view->export_stats[ch.family]);
         }
