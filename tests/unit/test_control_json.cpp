@@ -66,7 +66,11 @@ struct Fixture {
 };
 
 // The document of a JSON reply and its last line; every line before the last must be a 1040 one.
-std::pair<json, std::string> parse(const std::string& reply) {
+struct Parsed {
+  json doc;
+  std::string last;
+};
+Parsed parse(const std::string& reply) {
   cli::ReplyParser p;
   p.feed(reply);
   std::string doc, last;
@@ -126,7 +130,9 @@ TEST_CASE("write_json: one member, one array element a line; bad UTF-8 replaced"
   const std::string text = w.text();
   CHECK(text.rfind("1040-{\"schema\":1\n ,\"command\":\"show x\"\n", 0) == 0);
   CHECK(text.find("\n ,\"items\":[\n 1\n ,2\n ,3\n ]\n") != std::string::npos);
-  auto [j, last] = parse(text);
+  const Parsed j_r = parse(text);
+  const json& j = j_r.doc;
+  const std::string& last = j_r.last;
   CHECK(last == "0000 ");
   CHECK(j["items"] == json({1, 2, 3}));
   CHECK(j["text"] == "a\xef\xbf\xbd\nb");  // the newline stays escaped inside the string
@@ -137,7 +143,9 @@ TEST_CASE("json mode: show route, sliced or whole, and the envelope of errors an
   Fixture f;
   CHECK(f.run("json on") == "0000 \n");
   CHECK(f.session.json);
-  auto [doc, last] = parse(f.run("show route all"));
+  const Parsed doc_r = parse(f.run("show route all"));
+  const json& doc = doc_r.doc;
+  const std::string& last = doc_r.last;
   CHECK(last == "0000 ");
   CHECK(doc["schema"] == 1);
   CHECK(doc["command"] == "show route");
@@ -160,26 +168,37 @@ TEST_CASE("json mode: show route, sliced or whole, and the envelope of errors an
                                          {"table":"master6","shown":1,"routes":1,"networks":1}])"));
   CHECK(doc["total"]["shown"] == 6);
   // In slices of 64 bytes (a 1040 code again at each slice's start): the same document.
-  auto [sliced, sliced_last] = parse(f.run("show route all", 64));
+  const Parsed sliced_r = parse(f.run("show route all", 64));
+  const json& sliced = sliced_r.doc;
+  const std::string& sliced_last = sliced_r.last;
   CHECK(sliced == doc);
   CHECK(sliced_last == "0000 ");
 
-  auto [err, err_last] = parse(f.run("show route for 172.16.0.1"));
+  const Parsed err_r = parse(f.run("show route for 172.16.0.1"));
+  const json& err = err_r.doc;
+  const std::string& err_last = err_r.last;
   CHECK(err_last == "8001 Network not found");
   CHECK(err["ok"] == false);
   CHECK(err["code"] == 8001);
   CHECK(err["command"] == "show route");
   CHECK(err["messages"] == json::parse(R"([{"code":8001,"text":"Network not found"}])"));
-  auto [bad, bad_last] = parse(f.run("frobnicate"));
+  const Parsed bad_r = parse(f.run("frobnicate"));
+  const json& bad = bad_r.doc;
+  const std::string& bad_last = bad_r.last;
   CHECK(bad["command"].is_null());
   CHECK(bad_last.rfind("9001 syntax error", 0) == 0);
-  auto [en, en_last] = parse(f.run("enable st1"));
+  const Parsed en_r = parse(f.run("enable st1"));
+  const json& en = en_r.doc;
+  const std::string& en_last = en_r.last;
   CHECK(en["ok"] == true);
   CHECK(en["message"] == "st1: already enabled");
   CHECK(en_last == "0000 ");
 
   // `json off` answers in JSON (the mode it came in), then the text is BIRD's again.
-  auto [off, off_last] = parse(f.run("json off"));
+  const Parsed off_r = parse(f.run("json off"));
+  const json& off = off_r.doc;
+  const std::string& off_last = off_r.last;
+  CHECK(off_last == "0000 ");
   CHECK(off["command"] == "json");
   CHECK_FALSE(f.session.json);
   CHECK(f.run("show route count table master6") ==
@@ -189,16 +208,25 @@ TEST_CASE("json mode: show route, sliced or whole, and the envelope of errors an
 TEST_CASE("json mode: protocols, memory and status carry typed values") {
   Fixture f;
   f.session.json = true;
-  auto [p, pl] = parse(f.run("show protocols all st1"));
+  const Parsed p_r = parse(f.run("show protocols all st1"));
+  const json& p = p_r.doc;
+  const std::string& pl = p_r.last;
+  CHECK(pl == "0000 ");
   REQUIRE(p["protocols"].size() == 1);
   const json& st1 = p["protocols"][0];
   CHECK(st1["proto"] == "Static");
   CHECK(st1["channels"][0]["routes"]["imported"] == 5);
   CHECK(st1["channels"][0]["import_withdraws"]["filtered"].is_null());
-  auto [m, ml] = parse(f.run("show memory"));
+  const Parsed m_r = parse(f.run("show memory"));
+  const json& m = m_r.doc;
+  const std::string& ml = m_r.last;
+  CHECK(ml == "0000 ");
   CHECK(m["memory"]["total"].is_number_unsigned());
   CHECK(m["memory"]["total"].get<uint64_t>() >= m["memory"]["routing_tables"].get<uint64_t>());
-  auto [s, sl] = parse(f.run("show status"));
+  const Parsed s_r = parse(f.run("show status"));
+  const json& s = s_r.doc;
+  const std::string& sl = s_r.last;
+  CHECK(sl == "0000 ");
   CHECK(s["router_id"] == "192.0.2.1");
 }
 
