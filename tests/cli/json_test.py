@@ -631,6 +631,45 @@ class Json(unittest.TestCase):
         self.assertIn("2001:db8:1::/48", p.stdout)
         self.assertNotIn("{", p.stdout)
 
+    def test_rsc_interactive_json(self):
+        """Interactive `rsc --json`: names are completed from the JSON replies, documents printed."""
+        import pty
+        import select
+        home = os.path.join(self.rsd.dir, "home")
+        os.makedirs(home, exist_ok=True)
+        master, slave = pty.openpty()
+        env = dict(os.environ, HOME=home, TERM="dumb")
+        p = subprocess.Popen([ARGS.rsc, "-s", self.rsd.sock, "--json"], stdin=slave, stdout=slave, stderr=slave,
+                             env=env)
+        os.close(slave)
+        out = b""
+
+        def read_until(needle, timeout=10):
+            nonlocal out
+            deadline = time.time() + timeout
+            while needle not in out and time.time() < deadline:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        break
+            return needle in out
+
+        try:
+            self.assertTrue(read_until(b"rsc> "), out)
+            os.write(master, b"sh\tpro\tpee\t1\n")  # `show protocols peer1`: a protocol name completed
+            self.assertTrue(read_until(b'"info": "Established"'), out)
+            os.write(master, b"show route filter v6\t\n")  # a filter name completed
+            self.assertTrue(read_until(b'"prefix": "2001:db8:1::/48"'), out)
+            os.write(master, b"quit\n")
+            p.wait(10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(master)
+
 
 def main():
     global ARGS
