@@ -200,7 +200,7 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   }
   if (path == "configure confirm") return configure_confirm();
   if (path == "configure undo") return configure_undo();
-  if (path == "configure check") return configure_check(c);
+  if (path == "configure check") return configure_check(c, json);
   if (path == "eval") return eval(*c.positional);
   if (path == "echo") {
     uint32_t cls = 0;
@@ -517,7 +517,7 @@ std::unique_ptr<Output> Commands::configure_undo() {
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
+std::unique_ptr<Output> Commands::configure_check(const cli::Command& c, bool json) {
   const std::string file = c.positional.value_or(ctx_.config_path);
   conf::LoadResult r = conf::load_file(file);
   if (!r.ok()) {
@@ -527,7 +527,7 @@ std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
     w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
     return reply(std::move(w));
   }
-  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file);
+  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file, json);
 }
 
 std::unique_ptr<Output> Commands::eval(const std::string& expr) {

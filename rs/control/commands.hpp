@@ -92,7 +92,7 @@ class Commands final : public CommandHandler {
   std::unique_ptr<Output> protocol_action(const cli::Command& c);
   std::unique_ptr<Output> configure_confirm();
   std::unique_ptr<Output> configure_undo();
-  std::unique_ptr<Output> configure_check(const cli::Command& c);
+  std::unique_ptr<Output> configure_check(const cli::Command& c, bool json);
   std::unique_ptr<Output> eval(const std::string& expr);
   void apply(std::shared_ptr<const conf::Config> next);
   // History: runs a state-changing command's reply through an operator event.
@@ -121,7 +121,8 @@ std::optional<history::Query> history_query(const cli::Command& c, int64_t now_u
 // drain, undrain, maintenance, enable health, disable health.
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,
-                                      std::shared_ptr<const conf::Config> next, std::string path);
+                                      std::shared_ptr<const conf::Config> next, std::string path,
+                                      bool json = false);
 
 // Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
 bool pattern_match(std::string_view pattern, std::string_view text);

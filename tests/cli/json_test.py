@@ -586,9 +586,36 @@ class Json(unittest.TestCase):
         self.assertEqual(doc["messages"], [{"code": 11, "text": "peer2: enabled"}])
         self.assertEqual(doc["message"], "peer2: enabled")
         self.assertEqual(texts(self.text("disable peer2")), [(9, "peer2: disabled"), (0, "")])
+
+    def test_configure_check(self):
+        """`configure check FILE` in JSON: the protocols' changes and each route that would change, as the
+        text's 1030 lines say them (IPv4 and IPv6 filters changed differently)."""
+        changed = CONF.replace("bgp_local_pref = 150", "bgp_local_pref = 160").replace("bgp_med >= 50", "bgp_med >= 65")
+        path = self.rsd.write_conf(changed, os.path.join(self.rsd.dir, "changed.conf"))
+        lines = self.text('configure check "%s"' % path)
+        self.assertEqual(final_code(lines), 20, lines)
+        doc = self.doc('configure check "%s"' % path)
+        self.assertEqual((doc["command"], doc["code"], doc["file"], doc["changes"]), ("configure check", 20, path, True))
+        report = [t for c, t in texts(lines, 1030)]
+        routes = sorted(t for t in report if re.match(r"^\S+: \S+/\d+ would be ", t))
+        self.assertEqual(routes, sorted("%s: %s would be %s" % (r["protocol"], r["prefix"], r["change"])
+                                        for r in doc["routes"]))
+        self.assertEqual(sorted((r["prefix"], r["change"]) for r in doc["routes"]),
+                         [("10.1.0.0/24", "changed"), ("10.1.1.0/24", "changed"), ("198.51.100.0/24", "changed"),
+                          ("2001:db8:1::/48", "rejected")])
+        self.assertEqual(doc["totals"], [{"protocol": "peer1", "accepted": 0, "rejected": 1, "changed": 3}])
+        self.assertIn("peer1: 0 routes would be accepted, 1 rejected, 3 changed", report)
+        self.assertEqual([p["name"] for p in doc["protocols"]], ["peer1"])
+        p = doc["protocols"][0]
+        self.assertEqual((p["import"], p["export"]), (True, False))
+        line = [t for t in report if t.startswith("peer1: " + p["action"] + " (import)")]
+        self.assertEqual(len(line), 1, report)
+        for reason in p["reasons"]:
+            self.assertIn(reason, line[0])
         doc = self.doc("configure check")
-        self.assertEqual((doc["code"], doc["message"]), (20, "Configuration OK"))
-        self.assertIn({"code": 1030, "text": "No changes"}, doc["messages"])
+        self.assertEqual((doc["changes"], doc["protocols"], doc["routes"], doc["totals"]), (False, [], [], []))
+        doc = self.doc('configure check "/nonexistent.conf"', ok=False)
+        self.assertEqual(doc["code"], 8002)
 
     def test_mode_is_per_connection(self):
         other = Conn(self.rsd.sock)
