@@ -658,6 +658,28 @@ class Json(unittest.TestCase):
         self.assertIn("2001:db8:1::/48", p.stdout)
         self.assertNotIn("{", p.stdout)
 
+    def test_z_large_table_streams(self):
+        """20,000 more routes: `rsc --json show route` streams them all (one document, every route) while
+        the session with hold time 3 s stays up. Runs last: the other tests count fewer routes."""
+        self.sp.announce(["172.%d.%d.0/24" % (16 + i // 256, i % 256) for i in range(20000)], med=3)
+        count = lambda: self.doc("show route count table master4")["counts"][0]["shown"]
+        deadline = time.time() + 30
+        while count() < 20007:
+            self.assertLess(time.time(), deadline, "routes did not arrive")
+            time.sleep(0.1)
+        t0 = time.time()
+        p = subprocess.run([ARGS.rsc, "-s", self.rsd.sock, "--json", "show", "route", "all"], capture_output=True,
+                           text=True, timeout=120)
+        elapsed = time.time() - t0
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertEqual(len(doc["routes"]), doc["total"]["shown"])
+        self.assertEqual(doc["counts"][0]["shown"], 20007)
+        self.assertEqual(len({(r["prefix"], r["protocol"]) for r in doc["routes"]}), len(doc["routes"]))
+        self.assertFalse(self.sp.closed, self.sp.notification)
+        self.assertLess(self.sp.max_gap, 3.0)
+        print("\n  json show route all: %d routes in %.2f s" % (len(doc["routes"]), elapsed), file=sys.stderr)
+
     def test_rsc_interactive_json(self):
         """Interactive `rsc --json`: names are completed from the JSON replies, documents printed."""
         import pty
