@@ -1,14 +1,15 @@
 // Health commands of the control socket: `show health [NAME]`,
 // `show services`, and the operator actions `drain`, `undrain`, `maintenance`, `enable health`,
 // `disable health`. rsd additions without a BIRD equivalent: the layout is documented in
-// docs/cli.md and is what `rsc --json` parses (one "Key: value" per continuation line for health,
-// tab-separated columns per path for services).
+// docs/cli.md (one "Key: value" per continuation line for health, tab-separated columns per path
+// for services); the JSON form is built from the same views.
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
 
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/route_server.hpp"
 
@@ -102,14 +103,108 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
     kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
 }
 
+Json flags_json(const health::HealthView& v) {
+  return {{"maintenance", v.maintenance}, {"disable_file", v.disable_file},
+          {"disabled", v.disabled},       {"held_down", v.held_down},
+          {"draining", v.draining},       {"drained", v.drained}};
+}
+
+Json failovers_json(const health::HealthManager& hm, const std::string& source) {
+  Json a = Json::array();
+  for (const auto& f : hm.failovers(source))
+    a.push_back({{"peer", f.peer}, {"latency_us", f.latency_us}});
+  return a;
+}
+
+Json health_json(const health::HealthManager& hm, const health::HealthView& v) {
+  Json j;
+  j["name"] = v.name;
+  j["state"] = std::string(health::to_string(v.state));
+  j["phase"] = std::string(health::to_string(v.phase));
+  j["score"] = score_text(v.score);
+  j["flags"] = flags_json(v);
+  j["drain_step"] = v.draining || v.drained ? Json(v.drain_step) : Json(nullptr);
+  j["drain_steps"] = v.draining || v.drained ? Json(v.drain_steps) : Json(nullptr);
+  Json last = nullptr;
+  if (v.runs)
+    last = std::all_of(v.probes.begin(), v.probes.end(), [](const auto& p) { return p.ok; });
+  j["last_ok"] = last;
+  Json probes = Json::array();
+  for (const auto& p : v.probes)
+    probes.push_back({{"what", p.what},
+                      {"ok", p.ok},
+                      {"duration_ms", p.duration_ms},
+                      {"output", one_line(p.output)}});
+  j["probes"] = std::move(probes);
+  j["runs"] = v.runs;
+  j["successes"] = v.successes;
+  j["failures"] = v.failures;
+  j["timeouts"] = v.timeouts;
+  j["transitions"] = v.transitions;
+  j["announcements"] = v.announcements;
+  j["last_run"] = iso_steady_ms(v.last_run_ms);
+  j["last_change"] = iso_steady_ms(v.last_change_ms);
+  j["last_duration_ms"] = v.last_duration_ms;
+  Json routes = Json::array();
+  for (const auto& r : v.routes)
+    routes.push_back({{"prefix", r.prefix.to_string()},
+                      {"announced", r.announced},
+                      {"med", r.announced ? Json(r.med) : Json(nullptr)}});
+  j["routes"] = std::move(routes);
+  j["failovers"] = failovers_json(hm, v.name);
+  return j;
+}
+
+Json process_json(const health::HealthManager& hm, const health::ProcessView& p) {
+  Json j;
+  j["name"] = p.name;
+  j["running"] = p.running;
+  j["pid"] = p.running ? Json(p.pid) : Json(nullptr);
+  j["starts"] = p.starts;
+  j["exits"] = p.exits;
+  j["commands"] = p.commands;
+  j["malformed"] = p.malformed;
+  j["routes"] = p.routes;
+  j["last_exit"] = p.last_exit.empty() ? Json(nullptr) : Json(one_line(p.last_exit));
+  j["last_error"] = p.last_error.empty() ? Json(nullptr) : Json(one_line(p.last_error));
+  Json routes = Json::array();
+  for (const auto& r : p.route_list)
+    routes.push_back({{"prefix", r.prefix.to_string()},
+                      {"kept", r.stale},
+                      {"med", r.med ? Json(*r.med) : Json(nullptr)}});
+  j["route_list"] = std::move(routes);
+  j["failovers"] = failovers_json(hm, "process " + p.name);
+  return j;
+}
+
 }  // namespace
 
-std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c) {
+std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c, bool json) {
   if (!ctx.health) {
     if (c.positional) return reply(code::kNoProtocolsMatch, "No such health check");
+    if (json) {
+      Json j = json_head("show health");
+      j["health"] = Json::array();
+      j["processes"] = Json::array();
+      return json_reply(j);
+    }
     return reply(code::kOk, "");
   }
   const health::HealthManager& hm = *ctx.health;
+  if (json) {
+    Json j = json_head("show health");
+    j["health"] = Json::array();
+    j["processes"] = Json::array();
+    if (c.positional) {
+      auto v = hm.health(*c.positional);
+      if (!v) return reply(code::kNoProtocolsMatch, "No such health check '" + *c.positional + "'");
+      j["health"].push_back(health_json(hm, *v));
+    } else {
+      for (const auto& v : hm.health()) j["health"].push_back(health_json(hm, v));
+      for (const auto& p : hm.processes()) j["processes"].push_back(process_json(hm, p));
+    }
+    return json_reply(j);
+  }
   cli::ReplyWriter w;
   if (c.positional) {
     auto v = hm.health(*c.positional);
@@ -142,9 +237,12 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> show_services(const ControlContext& ctx) {
+std::unique_ptr<Output> show_services(const ControlContext& ctx, bool json) {
   cli::ReplyWriter w;
+  Json doc = json_head("show services");
+  doc["services"] = Json::array();
   if (!ctx.health) {
+    if (json) return json_reply(doc);
     w.end();
     return reply(std::move(w));
   }
@@ -168,10 +266,14 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
   }
   const rib::LocRib& rib = ctx.server.rib();
   for (const auto& p : prefixes) {
-    w.line(code::kServices, p.to_string());
+    Json service = {{"prefix", p.to_string()}, {"paths", Json::array()}};
+    if (!json) w.line(code::kServices, p.to_string());
     const rib::Destination* d = rib.find(p);
     if (!d || d->paths.empty()) {
-      w.line(code::kServices, "\t-\t-\t-\t-\tno path");
+      if (json)
+        doc["services"].push_back(std::move(service));
+      else
+        w.line(code::kServices, "\t-\t-\t-\t-\tno path");
       continue;
     }
     for (std::size_t i = 0; i < d->paths.size(); ++i) {
@@ -179,31 +281,56 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
       const rib::PathAttributes* a = r.attrs.get();
       const std::string src = r.source ? r.source->name : std::string("?");
       std::string state = "-";
+      Json health = nullptr, flags = nullptr;  // JSON: the state alone, the flags apart
       if (auto it = by_source.find(src); it != by_source.end()) {
+        flags = flags_json(*it->second);
         state = std::string(health::to_string(it->second->state));
+        health = state;
         std::string f = flags_text(*it->second);
         if (f != "none") state += " (" + f + ")";
       } else if (auto pit = process_state.find(src); pit != process_state.end()) {
         state = pit->second;
+        health = state;
       }
-      std::string med = a && a->has(rib::AttrType::Med) ? std::to_string(a->med) : std::string("-");
-      std::string why;
+      const bool has_med = a && a->has(rib::AttrType::Med);
+      std::string med = has_med ? std::to_string(a->med) : std::string("-");
+      std::string why, verdict, reason, lost_to;
       const bool best = d->best == static_cast<int32_t>(i);
-      if (r.filtered())
-        why = "filtered";
-      else if (best)
-        why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
-      else if (const rib::Route* b = d->best_route()) {
+      if (r.filtered()) {
+        why = verdict = "filtered";
+      } else if (best) {
+        verdict = "best";
+        reason = rib::to_string(rib.reason(*d));
+        why = "best (" + reason + ")";
+      } else if (const rib::Route* b = d->best_route()) {
         rib::Comparison cmp = rib::compare(*b, r, rib.config());
-        why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
-              std::string(rib::to_string(cmp.reason)) + ")";
+        verdict = "not best";
+        lost_to = b->source ? b->source->name : std::string("?");
+        reason = rib::to_string(cmp.reason);
+        why = "not best (lost to " + lost_to + " on " + reason + ")";
       } else {
-        why = "not eligible";
+        why = verdict = "not eligible";
+      }
+      if (json) {
+        service["paths"].push_back(
+            {{"source", src},
+             {"next_hop", a ? Json(a->next_hop.to_string()) : Json(nullptr)},
+             {"med", has_med ? Json(a->med) : Json(nullptr)},
+             {"health", health},
+             {"flags", flags},
+             {"best", best},
+             {"decision",
+              {{"state", verdict},
+               {"reason", reason.empty() ? Json(nullptr) : Json(reason)},
+               {"lost_to", lost_to.empty() ? Json(nullptr) : Json(lost_to)}}}});
+        continue;
       }
       w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) +
                                   "\t" + med + "\t" + state + "\t" + why);
     }
+    if (json) doc["services"].push_back(std::move(service));
   }
+  if (json) return json_reply(doc);
   w.end();
   return reply(std::move(w));
 }
