@@ -36,11 +36,14 @@ class PerFamily {
 
 // Per channel: what the CLI and metrics show.
 struct ChannelStats {
-  uint64_t received = 0;           // NLRI announced by the peer
-  uint64_t withdrawn = 0;          // NLRI withdrawn by the peer
-  uint64_t withdraws_ignored = 0;  // of those, for a prefix the peer had not announced
-  uint64_t accepted = 0;           // passed the import filter
-  uint64_t filtered = 0;           // rejected by the import filter (or loop checks)
+  uint64_t received = 0;   // NLRI announced by the peer
+  uint64_t withdrawn = 0;  // NLRI withdrawn by the peer
+  // BIRD's import withdraw statistics: `accepted` when an accepted route of this channel went
+  // away, `ignored` otherwise; both also count a filtered announcement, as BIRD does (Importer).
+  uint64_t withdraws_ignored = 0;
+  uint64_t withdraws_accepted = 0;
+  uint64_t accepted = 0;  // passed the import filter
+  uint64_t filtered = 0;  // rejected by the import filter (or loop checks)
   uint64_t treat_as_withdraw = 0;
   uint64_t current_received = 0;  // paths held now (Adj-RIB-In)
   uint64_t current_accepted = 0;  // of those, accepted by the import filter

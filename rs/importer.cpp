@@ -131,12 +131,30 @@ void Importer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n, const 
       !limit_allows(p, ch, ch.settings.import_limit, ch.stats.current_accepted, "import"))
     imported = nullptr;
   ++(imported ? ch.stats.accepted : ch.stats.filtered);
+  if (!imported) count_filtered(ch, slot, was_accepted);
   if (imported && !was_accepted) ++ch.stats.current_accepted;
   if (!imported && was_accepted) --ch.stats.current_accepted;
   if (p.debug & conf::kDebugRoutes)
     log::trace("{} > {} {}", p.name, imported ? (existed ? "updated" : "added") : "filtered",
                n.prefix.to_string());
   (void)rib_.import(n.prefix, slot, std::move(imported), now);
+}
+
+void Importer::count_filtered(Channel& ch, const rib::LocRib::Slot& slot, bool was_accepted) {
+  // BIRD hands a filtered announcement to its table as the withdrawal of the channel's route
+  // (with `import keep filtered`, as a route that is not accepted), and its statistics count that
+  // withdrawal: accepted when an accepted route went, ignored otherwise. Without keep filtered it
+  // does so only when its table holds the network, i.e. some route of the prefix is in it.
+  bool in_table = was_accepted || ch.settings.import_keep_filtered;
+  if (!in_table && slot.dest) {
+    const auto& paths = slot.dest->paths;
+    for (uint32_t i = 0; i < paths.size() && !in_table; ++i) {
+      const rib::Route& r = paths[i].route;
+      if (i != slot.index && (!r.filtered() || (r.source && r.source->keep_filtered)))
+        in_table = true;
+    }
+  }
+  if (in_table) ++(was_accepted ? ch.stats.withdraws_accepted : ch.stats.withdraws_ignored);
 }
 
 void Importer::withdraw(Protocol& p, const wire::Nlri& n) {
@@ -150,6 +168,8 @@ void Importer::withdraw(Protocol& p, const wire::Nlri& n) {
     return;
   }
   --ch.stats.current_received;
+  // BIRD counts the withdrawal of a filtered route (kept or not) as ignored.
+  ++(r.filtered ? ch.stats.withdraws_ignored : ch.stats.withdraws_accepted);
   if (!r.filtered) --ch.stats.current_accepted;
 }
 

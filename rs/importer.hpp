@@ -58,6 +58,7 @@ class Importer {
   rib::AttrRef run_filter(Protocol& p, Channel& ch, const rib::Prefix& prefix,
                           const rib::AttrRef& received);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
+  static void count_filtered(Channel& ch, const rib::LocRib::Slot& slot, bool was_accepted);
 
   rib::AttrTable& table_;
   rib::LocRib& rib_;

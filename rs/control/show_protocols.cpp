@@ -137,8 +137,7 @@ ChannelInfo channel_info(rib::Family fam, bool up, const conf::ChannelSettings& 
   c.exported = exported;
   if (st) {
     c.import_updates = {st->received, st->treat_as_withdraw, st->filtered, 0, st->accepted};
-    c.import_withdraws = {st->withdrawn, 0, kNa, st->withdraws_ignored,
-                          st->withdrawn - st->withdraws_ignored};
+    c.import_withdraws = {st->withdrawn, 0, kNa, st->withdraws_ignored, st->withdraws_accepted};
     if (ex) {
       c.has_export = true;
       c.export_updates = {ex->updates_received, ex->updates_rejected, ex->updates_filtered, kNa,

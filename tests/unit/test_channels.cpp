@@ -122,6 +122,45 @@ TEST_CASE("export route change stats count per channel: accepted, filtered, with
   CHECK(stats(rs::rib::Family::Ipv6).withdraws_accepted == 0);
 }
 
+TEST_CASE("import withdraw stats as BIRD counts them, per family: filtered announcements too") {
+  // IPv4 keeps its filtered routes (BIRD puts them in the table, as routes not accepted); IPv6
+  // does not. Both reject the first prefix.
+  ChannelLab lab(config("export all;", "export all;",
+                        "ipv4 { import keep filtered; import filter { if net = 203.0.113.10/32 "
+                        "then reject; accept; }; }; ipv6 { import filter { if net = "
+                        "2001:db8:30::1/128 then reject; accept; }; };"));
+  auto stats = [&](rs::rib::Family f) {
+    for (const auto& v : lab.server->protocols())
+      if (v.name == "node1") return v.stats[f];
+    return rs::ChannelStats{};
+  };
+  const auto v4 = rs::rib::Family::Ipv4, v6 = rs::rib::Family::Ipv6;
+  auto& node1 = lab.nodes[0];
+  // node1 first: the rejected IPv6 prefix is nowhere in the table, so BIRD counts nothing for it;
+  // the kept IPv4 one goes into the table as a route not accepted: an ignored withdrawal.
+  for (int ip = 0; ip < 3; ++ip) {
+    node1.announce(*Prefix::parse(kV4[ip]), *IpAddress::parse(kNh[0]), 100);
+    node1.announce(*Prefix::parse(kV6[ip]), *IpAddress::parse(kNh6[0]), 100);
+  }
+  REQUIRE(lab.run_until([&] { return stats(v4).received == 3 && stats(v6).received == 3; }));
+  REQUIRE(lab.settle(6 - 2));
+  CHECK(stats(v4).withdraws_ignored == 1);
+  CHECK(stats(v6).withdraws_ignored == 0);
+  // With node2's route of the IPv6 prefix in the table, node1's rejected one counts as well.
+  lab.nodes[1].announce(*Prefix::parse(kV6[0]), *IpAddress::parse(kNh6[1]), 100);
+  REQUIRE(lab.settle(6 - 1));
+  node1.announce(*Prefix::parse(kV6[0]), *IpAddress::parse(kNh6[0]), 90);
+  REQUIRE(lab.run_until([&] { return stats(v6).received == 4 && lab.server->idle(); }));
+  CHECK(stats(v6).withdraws_ignored == 1);
+  // Withdrawals: of a filtered route, ignored; of an accepted one, accepted.
+  node1.withdraw(*Prefix::parse(kV4[0]));
+  node1.withdraw(*Prefix::parse(kV4[1]));
+  REQUIRE(lab.run_until([&] { return stats(v4).withdrawn == 2 && lab.server->idle(); }));
+  CHECK(stats(v4).withdraws_ignored == 2);
+  CHECK(stats(v4).withdraws_accepted == 1);
+  CHECK(stats(v6).withdraws_accepted == 0);
+}
+
 TEST_CASE("dual stack: `export none` on one family leaks nothing of it") {
   ChannelLab lab(config("export all;", "export none;"));
   lab.announce_all();
