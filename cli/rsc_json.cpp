@@ -299,7 +299,7 @@ json show_health(const Reply& r) {
 }
 
 // `show services`: a prefix line, then one line per path with tab-separated columns
-// (source, next hop, MED, health, decision).
+// (source, next hop, MED in effect, MED received, state, decision).
 json show_services(const Reply& r) {
   json svcs = json::array();
   for (const auto& l : r.lines) {
@@ -317,11 +317,17 @@ json show_services(const Reply& r) {
       if (t == std::string::npos) break;
       pos = t + 1;
     }
-    if (col.size() != 5 || col[0] == "-") continue;
-    json p = {{"source", col[0]},  {"next_hop", col[1]}, {"med", nullptr},
-              {"health", nullptr}, {"decision", col[4]}, {"best", col[4].rfind("best", 0) == 0}};
+    if (col.size() != 6 || col[0] == "-") continue;
+    json p = {{"source", col[0]},
+              {"next_hop", col[1]},
+              {"med", nullptr},
+              {"med_received", nullptr},
+              {"health", nullptr},
+              {"decision", col[5]},
+              {"best", col[5].rfind("best", 0) == 0}};
     if (col[2] != "-") p["med"] = std::stoul(col[2]);
-    if (col[3] != "-") p["health"] = col[3];
+    if (col[3] != "-") p["med_received"] = std::stoul(col[3]);
+    if (col[4] != "-") p["health"] = col[4];
     svcs.back()["paths"].push_back(p);
   }
   return {{"services", svcs}};

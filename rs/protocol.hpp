@@ -81,7 +81,7 @@ using Protocols = std::map<std::string, std::unique_ptr<Protocol>>;
 // Receive / import / export limits (BIRD `receive limit`, `import limit`, `export limit`): false
 // when the route must be dropped (action block, or the session is going down: restart and
 // disable stop the peer from a posted handler, never from inside the caller's).
-bool limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit,
-                  uint64_t count, const char* what);
+bool limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit, uint64_t count,
+                  const char* what);
 
 }  // namespace rs

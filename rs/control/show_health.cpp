@@ -1,8 +1,7 @@
-// Health commands of the control socket: `show health [NAME]`,
-// `show services`, and the operator actions `drain`, `undrain`, `maintenance`, `enable health`,
-// `disable health`. rsd additions without a BIRD equivalent: the layout is documented in
-// docs/cli.md and is what `rsc --json` parses (one "Key: value" per continuation line for health,
-// tab-separated columns per path for services).
+// Health commands of the control socket: `show health [NAME]`, and the operator actions `drain`,
+// `undrain`, `maintenance`, `enable health`, `disable health`. rsd additions without a BIRD
+// equivalent: the layout is documented in docs/cli.md and is what `rsc --json` parses (one "Key:
+// value" per continuation line for health, tab-separated columns per path for services).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -38,7 +37,9 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string flags_text(const health::HealthView& v) {
+}  // namespace
+
+std::string health_flags_text(const health::HealthView& v) {
   std::string f;
   auto add = [&](bool on, const char* name) {
     if (on) f += (f.empty() ? "" : ", ") + std::string(name);
@@ -51,6 +52,8 @@ std::string flags_text(const health::HealthView& v) {
   add(v.drained, "drained");
   return f.empty() ? "none" : f;
 }
+
+namespace {
 
 const char* score_text(health::Score s) {
   switch (s) {
@@ -73,7 +76,7 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
   kv("State", std::string(health::to_string(v.state)));
   kv("Phase", std::string(health::to_string(v.phase)));
   kv("Score", score_text(v.score));
-  kv("Flags", flags_text(v));
+  kv("Flags", health_flags_text(v));
   if (v.draining || v.drained)
     kv("Drain step", std::to_string(v.drain_step) + "/" + std::to_string(v.drain_steps));
   std::string last = "none";
@@ -142,78 +145,17 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> show_services(const ControlContext& ctx) {
-  cli::ReplyWriter w;
-  if (!ctx.health) {
-    w.end();
-    return reply(std::move(w));
-  }
-  std::vector<health::HealthView> views = ctx.health->health();
-  std::map<std::string, const health::HealthView*> by_source;
-  std::set<rib::Prefix> prefixes;
-  for (const auto& v : views) {
-    by_source["health " + v.name] = &v;
-    for (const auto& r : v.routes) prefixes.insert(r.prefix);
-  }
-  // Processes: their routes are service IPs too; the state column says whether the program runs.
-  std::map<std::string, std::string> process_state;
-  for (const auto& pv : ctx.health->processes()) {
-    process_state["process " + pv.name] = pv.running ? "running" : "stopped";
-    for (const auto& r : pv.route_list) {
-      prefixes.insert(r.prefix);
-      if (r.stale)
-        process_state["process " + pv.name] =
-            pv.running ? "running (kept routes)" : "stopped (kept routes)";
-    }
-  }
-  const rib::LocRib& rib = ctx.server.rib();
-  for (const auto& p : prefixes) {
-    w.line(code::kServices, p.to_string());
-    const rib::Destination* d = rib.find(p);
-    if (!d || d->paths.empty()) {
-      w.line(code::kServices, "\t-\t-\t-\t-\tno path");
-      continue;
-    }
-    for (std::size_t i = 0; i < d->paths.size(); ++i) {
-      const rib::Route& r = d->paths[i].route;
-      const rib::PathAttributes* a = r.attrs.get();
-      const std::string src = r.source ? r.source->name : std::string("?");
-      std::string state = "-";
-      if (auto it = by_source.find(src); it != by_source.end()) {
-        state = std::string(health::to_string(it->second->state));
-        std::string f = flags_text(*it->second);
-        if (f != "none") state += " (" + f + ")";
-      } else if (auto pit = process_state.find(src); pit != process_state.end()) {
-        state = pit->second;
-      }
-      std::string med = a && a->has(rib::AttrType::Med) ? std::to_string(a->med) : std::string("-");
-      std::string why;
-      const bool best = d->best == static_cast<int32_t>(i);
-      if (r.filtered())
-        why = "filtered";
-      else if (best)
-        why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
-      else if (const rib::Route* b = d->best_route()) {
-        rib::Comparison cmp = rib::compare(*b, r, rib.config());
-        why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
-              std::string(rib::to_string(cmp.reason)) + ")";
-      } else {
-        why = "not eligible";
-      }
-      w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) +
-                                  "\t" + med + "\t" + state + "\t" + why);
-    }
-  }
-  w.end();
-  return reply(std::move(w));
-}
-
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c) {
-  if (!ctx.health) return reply(code::kNoProtocolsMatch, "No health checks configured");
-  health::HealthManager& hm = *ctx.health;
   const std::string& name = *c.positional;
   const std::string_view path = c.path();
+  // A name that is no healthcheck is a service node fed some other way (show_services.cpp).
+  if (!ctx.health || !ctx.health->health(name)) return node_action(ctx, c);
+  health::HealthManager& hm = *ctx.health;
   std::string err, done;
+  if (path == "drain" && (c.get("to") || c.has("keep")))
+    return reply(
+        code::kParseError,
+        "syntax error, 'to' and 'keep' are for nodes; a healthcheck drains to its down med");
   if (path == "drain") {
     uint64_t over_ms = 300000;
     uint32_t steps = 10;

@@ -228,10 +228,10 @@ class Health(unittest.TestCase):
         self.assertIn("203.0.113.20/32", t)
         web = [l for l in lines if "\thealth web\t" in l]
         self.assertEqual(len(web), 1, t)
-        self.assertIn("\t192.0.2.11\t100\tUP\t", web[0])
+        self.assertIn("\t192.0.2.11\t100\t100\tUP\t", web[0])
         svc = [l for l in lines if "\tsvc\t" in l]
         self.assertEqual(len(svc), 1, t)
-        self.assertIn("\t300\t-\t", svc[0])
+        self.assertIn("\t300\t300\t-\t", svc[0])
         # exactly one of the two paths is best, with a reason
         self.assertEqual(sum(1 for l in web + svc if re.search(r"\tbest \(.+\)$", l)), 1, t)
         self.assertTrue(any("not best (lost to " in l for l in web + svc), t)
@@ -248,13 +248,13 @@ class Health(unittest.TestCase):
         # process routes are service IPs too: node, MED, state of the program, decision
         feed = [l for l in lines if "\tprocess feed\t" in l]
         self.assertEqual(len(feed), 2, t)
-        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t400\trunning\t(best|not best) \(", l) for l in feed), t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t400\t400\trunning\t(best|not best) \(", l) for l in feed), t)
         # 203.0.113.20/32: the process's path and the failing check's (down MED): one is best
         both = [l for l in lines if "\thealth broken\t" in l or ("\tprocess feed\t" in l and "\t400\t" in l)]
         self.assertEqual(len(both), 2, t)
         self.assertEqual(sum(1 for l in both if re.search(r"\tbest \(.+\)$", l)), 1, t)
         self.assertEqual(sum(1 for l in both if "\tnot best (lost to " in l), 1, t)
-        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t150\trunning\tbest \(", l) for l in feed), t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t150\t150\trunning\tbest \(", l) for l in feed), t)
         self.assertRegex(t, r"(?m)^(1032-| )203\.0\.113\.30/32$")
         proc = {x["source"]: x for x in by["203.0.113.30/32"]["paths"]}
         self.assertEqual(proc["process feed"]["med"], 150)
