@@ -27,9 +27,9 @@ std::string override_text(const NodeOverrides& o, const std::string& source,
     if (!NodeOverrides::matches(n.node, source, next_hop)) continue;
     auto add = [&](const std::string& s) { f += (f.empty() ? "" : ", ") + s; };
     if (n.maintenance) add("maintenance");
-    if (n.draining)
-      add("draining " + std::to_string(n.step) + "/" + std::to_string(n.drain.steps));
-    if (n.drained) add(n.drain.withdraw ? "drained" : "drained to " + std::to_string(n.drain.ceiling));
+    if (n.draining) add("draining " + std::to_string(n.step) + "/" + std::to_string(n.drain.steps));
+    if (n.drained)
+      add(n.drain.withdraw ? "drained" : "drained to " + std::to_string(n.drain.ceiling));
     if (n.node != source) f += " by " + n.node;
   }
   return f;
@@ -134,8 +134,8 @@ std::unique_ptr<Output> node_action(const ControlContext& ctx, const cli::Comman
   const std::string& node = *c.positional;
   const std::string_view path = c.path();
   if (!rs.node_known(node))
-    return reply(code::kNoProtocolsMatch, "No healthcheck, protocol, process or next hop named '" +
-                                              node + "'");
+    return reply(code::kNoProtocolsMatch,
+                 "No healthcheck, protocol, process or next hop named '" + node + "'");
   auto persist = [&](const char* kind, const std::optional<std::string>& value) {
     if (ctx.health) ctx.health->persist_node(node, kind, value);
   };
