@@ -30,7 +30,7 @@ std::string override_text(const NodeOverrides& o, const std::string& source,
     if (n.draining) add("draining " + std::to_string(n.step) + "/" + std::to_string(n.drain.steps));
     if (n.drained)
       add(n.drain.withdraw ? "drained" : "drained to " + std::to_string(n.drain.ceiling));
-    if (n.node != source) f += " by " + n.node;
+    if (rib::IpAddress::parse(n.node)) f += " by " + n.node;  // named by its next hop
   }
   return f;
 }
