@@ -4,7 +4,6 @@
 #include "rs/node_override.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 
 namespace rs {
