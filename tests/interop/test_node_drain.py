@@ -7,10 +7,11 @@ operator acts on the nodes with `rsc`, at the route server only:
   * `maintenance node2 on` withdraws node2's paths at the edge (both families) while rsd's session
     with node2 stays Established; `off` brings them back from the kept Adj-RIB-In (no route
     refresh: ExaBGP announces nothing new);
-  * `drain node1 over 3 s steps 3 to 700` (node2 in maintenance, so node1's paths stay best) shows
+  * `drain node1 over 6 s steps 3 to 700` (node2 in maintenance, so node1's paths stay best) shows
     the MED steps 300, 500, 700 at the edge, then the withdrawal; node1's session stays up;
-  * the drain survives a restart of rsd (state file): after it, node1's paths stay withdrawn even
-    though node1 announces them again; `undrain node1` brings the primaries back.
+  * the drain and the maintenance survive a restart of rsd (state file): after it, the nodes' paths
+    stay withdrawn though both announce them again; `maintenance node2 off` and `undrain node1`
+    bring the primaries back.
 The edge is polled (never a blind sleep); every daemon is stopped by the harness, even on failure.
 The route server is rsd whatever RS_IMPL says: BIRD has no such commands to compare with.
 """
@@ -74,8 +75,8 @@ class NodeDrain(h.InteropTest):
         # drain: with node2 away, node1 stays best and the edge sees each MED step.
         self.rsc("maintenance", "node2", "on")
         star.wait_primaries([1, 1, 1], 20, what="node2 in maintenance again")
-        out = self.rsc("drain", "node1", "over", "3", "s", "steps", "3", "to", "700")
-        self.assertIn("draining over 3 s in 3 steps to med 700", out)
+        out = self.rsc("drain", "node1", "over", "6", "s", "steps", "3", "to", "700")
+        self.assertIn("draining over 6 s in 3 steps to med 700", out)
         seen = {"ipv4": [], "ipv6": []}
         firsts = {"ipv4": V4[0], "ipv6": V6[0]}
 
@@ -96,28 +97,30 @@ class NodeDrain(h.InteropTest):
             steps = [v for v in seen[afi] if v != 100]
             self.assertEqual(steps, [300, 500, 700, None], f"{afi}: MEDs seen at the edge {seen}")
         self.sessions_up()
-        # node2 back: it takes every service IP while node1 stays drained.
-        self.rsc("maintenance", "node2", "off")
-        star.wait_primaries([2, 2, 2], 20, what="node2 back, node1 drained")
-
-        # The drain survives a restart of rsd (node1 announces again after the new session).
+        # The drain and the maintenance survive a restart of rsd (both nodes announce again to the
+        # new rsd, which never exports their paths).
         self.rs.stop()
         self.rs.start()
         h.wait_until(lambda: self.rs.established("node1") and self.rs.established("node2") and
                      self.edge.established(self.rs.name), 40, "sessions after the restart")
-        # node1's six paths are back in the Adj-RIB-In, and withdrawn by the restored drain.
-        def node1_withdrawn() -> bool:
-            prefix, withdrawn = "", set()
+
+        def withdrawn(node: str, flag: str) -> bool:
+            """The node's paths of every service IP are in the Adj-RIB-In, withdrawn by flag."""
+            prefix, out = "", set()
             for l in self.rsc("show", "services").splitlines():
                 if not l.startswith("\t"):
                     prefix = l.strip()
-                elif (l.startswith("\tnode1\t") and "[drained]" in l and
+                elif (l.startswith(f"\t{node}\t") and f"[{flag}]" in l and
                       l.endswith("withdrawn by the operator")):
-                    withdrawn.add(prefix)
-            return withdrawn >= set(V4 + V6)
+                    out.add(prefix)
+            return out >= set(V4 + V6)
 
-        h.wait_until(node1_withdrawn, 30, "node1's paths received and withdrawn after the restart")
-        star.wait_primaries([2, 2, 2], 30, what="node1 still drained after the restart")
+        h.wait_until(lambda: withdrawn("node1", "drained") and withdrawn("node2", "maintenance"),
+                     30, "both nodes' paths received and withdrawn after the restart")
+        star.wait_primaries([None, None, None], 20, what="nothing at the edge after the restart")
+        # node2 back: it takes every service IP while node1 stays drained.
+        self.rsc("maintenance", "node2", "off")
+        star.wait_primaries([2, 2, 2], 20, what="node2 back, node1 drained")
         self.assertIn("drain cancelled", self.rsc("undrain", "node1"))
         star.wait_primaries([1, 2, 1], 20, what="node1 undrained")
         self.assertEqual(self.edge_med("ipv4", V4[0]), (1, 100))
