@@ -208,6 +208,15 @@ std::vector<CommandSpec> build() {
   add({"eval", "eval <expr>", "Evaluate an expression", {}, A::Expr, N::None, true});
   add({"down", "down", "Shut the daemon down"});
   add({"graceful restart", "graceful restart", "Shut the daemon down for a graceful restart"});
+  add({"json",
+       "json (on | off)",
+       "Answer the following commands of this connection in JSON",
+       {{"on"}, {"off"}},
+       A::None,
+       N::None,
+       false,
+       false,
+       true});
   add({"restrict",
        "restrict",
        "Restrict current CLI session to safe commands",

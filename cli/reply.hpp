@@ -77,6 +77,8 @@ inline constexpr int kFailovers = 1034;
 inline constexpr int kHistoryHeader = 2033;
 inline constexpr int kFailoversHeader = 2034;
 inline constexpr int kHistoryUnavailable = 8030;
+// `json on`: the reply is one JSON document carried by 1040 lines (docs/cli.md, "JSON output").
+inline constexpr int kJson = 1040;
 }  // namespace code
 
 inline bool is_error(int c) {

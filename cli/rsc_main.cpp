@@ -1,8 +1,9 @@
 // rsc: command-line client for rsd's control socket (BIRD's reply-code protocol, so it also talks
 // to BIRD). One-shot (`rsc show route for 203.0.113.10`) or interactive (libedit: line editing,
 // history in ~/.rsc_history, tab completion of commands, protocol, table and filter names).
-// -v prints the raw reply codes; --json converts show replies (rsc_json.cpp). Exit codes: 0 ok,
-// 1 the command failed (8xxx / 9xxx reply, or the connection broke), 2 cannot connect.
+// -v prints the raw reply codes; --json asks the daemon for JSON replies (`json on`) and prints
+// each document indented. Exit codes: 0 ok, 1 the command failed (8xxx / 9xxx reply, or the
+// connection broke), 2 cannot connect.
 #include <editline/readline.h>
 #include <unistd.h>
 
@@ -10,13 +11,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "cli/rsc_client.hpp"
-#include "cli/rsc_json.hpp"
 #include "rs/version.hpp"
 
 namespace po = boost::program_options;
@@ -29,10 +31,18 @@ struct Settings {
   bool json = false;
 };
 
+// The JSON document of a reply in JSON mode: the texts of its 1040 lines, joined with newlines.
+std::optional<nlohmann::ordered_json> json_document(const Reply& r) {
+  std::string text;
+  for (const auto& l : r.lines)
+    if (l.code == code::kJson) text += l.text + "\n";
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
+}
+
 // Runs one command and prints its reply; returns the exit code.
 int run_command(Client& c, const std::string& line, const Settings& s) {
-  ParseResult parsed = parse_command(line);
-  const std::string path = parsed.command ? std::string(parsed.command->path()) : std::string();
   const bool json = s.json && !s.verbose;
   auto print = [&](const ReplyLine& l, const std::string& raw) {
     if (json) return;
@@ -48,7 +58,14 @@ int run_command(Client& c, const std::string& line, const Settings& s) {
     std::cerr << "rsc: connection closed by the daemon\n";
     return 1;
   }
-  if (json) std::cout << reply_to_json(path, line, *reply).dump(2) << "\n";
+  if (json) {
+    auto doc = json_document(*reply);
+    if (!doc) {
+      std::cerr << "rsc: the daemon's reply is not a JSON document\n";
+      return 1;
+    }
+    std::cout << doc->dump(2) << "\n";
+  }
   std::cout.flush();
   return reply->ok() ? 0 : 1;
 }
@@ -89,6 +106,7 @@ int command_start(int argc, char** argv) {
 // ---- interactive mode ------------------------------------------------------------------------
 
 Client* g_client = nullptr;
+bool g_json = false;  // the connection is in JSON mode
 std::vector<std::string> g_matches;
 
 std::vector<std::string> names_of(NameKind kind) {
@@ -100,6 +118,14 @@ std::vector<std::string> names_of(NameKind kind) {
                                                : "show symbols";
   auto r = g_client->run(cmd);
   if (!r) return out;
+  if (g_json) {
+    auto doc = json_document(*r);
+    if (!doc) return out;
+    for (const char* key : {"protocols", "symbols"})
+      if (doc->contains(key))
+        for (const auto& e : (*doc)[key]) out.push_back(e.value("name", std::string()));
+    return out;
+  }
   for (const auto& l : r->lines) {
     if (l.code == 1002) out.push_back(l.text.substr(0, l.text.find(' ')));
     if (l.code == 1010) {
@@ -186,7 +212,7 @@ int main(int argc, char** argv) {
     ("socket,s", po::value<std::string>()->default_value("/run/rsd/rsd.ctl"), "control socket path")
     ("restricted,r", "restricted mode: show commands only")
     ("verbose,v", "print raw reply codes")
-    ("json", "JSON output for show commands");
+    ("json", "JSON replies (the daemon's JSON mode, `json on`)");
   // clang-format on
   po::variables_map vm;
   const int start = command_start(argc, argv);
@@ -230,6 +256,14 @@ int main(int argc, char** argv) {
       std::cerr << "rsc: the daemon refused restricted mode\n";
       return 2;
     }
+  }
+  if (s.json) {
+    auto r = c.run("json on");
+    if (!r || r->final_code != code::kOk) {
+      std::cerr << "rsc: the daemon does not answer in JSON (`json on` refused)\n";
+      return 2;
+    }
+    g_json = true;
   }
   if (!line.empty()) return run_command(c, line, s);
   if (!isatty(STDIN_FILENO)) {

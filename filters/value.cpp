@@ -268,6 +268,26 @@ struct EnumName {
   Type type;
   uint32_t value;
 };
+// BIRD 2.0.12 formats an enum value as "(enum T)N": T its type code in hex, N its number
+// (measured with `birdc eval`: ORIGIN_IGP is "(enum 31)0", RTS_BGP "(enum 30)11").
+const char* bird_enum_code(Type t) {
+  switch (t) {
+    case Type::EnumRts:
+      return "30";
+    case Type::EnumOrigin:
+      return "31";
+    case Type::EnumScope:
+      return "32";
+    case Type::EnumRtd:
+      return "34";
+    case Type::EnumRoa:
+      return "35";
+    case Type::EnumNetType:
+      return "36";
+    default:
+      return "?";
+  }
+}
 constexpr EnumName kEnums[] = {
     {"NET_IP4", Type::EnumNetType, kNetIp4},
     {"NET_IP6", Type::EnumNetType, kNetIp6},
@@ -304,9 +324,7 @@ constexpr EnumName kEnums[] = {
 }  // namespace
 
 std::string enum_name(Type t, uint32_t v) {
-  for (const auto& e : kEnums)
-    if (e.type == t && e.value == v) return e.name;
-  return "(" + std::string(type_name(t)) + " " + std::to_string(v) + ")";
+  return "(enum " + std::string(bird_enum_code(t)) + ")" + std::to_string(v);
 }
 
 std::optional<Value> builtin_constant(std::string_view name) {

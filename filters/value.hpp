@@ -61,30 +61,29 @@ constexpr bool is_set(Type t) {
 Type set_of(Type elem);
 Type element_of(Type set);
 
-// Values of the enum types (numbers as BIRD's documentation lists them; only names are shown).
+// Values of the enum types: BIRD 2.0.12's numbers (measured with `birdc eval`), which format(),
+// print, ordering and ranges in sets (`[RTS_STATIC..RTS_BGP]`) expose.
 enum NetType : uint32_t { kNetIp4 = 1, kNetIp6 = 2 };
 enum Rts : uint32_t {
   kRtsDummy = 0,
   kRtsStatic = 1,
   kRtsInherit = 2,
   kRtsDevice = 3,
-  kRtsRip = 4,
-  kRtsOspf = 5,
-  kRtsOspfIa = 6,
-  kRtsOspfExt1 = 7,
-  kRtsOspfExt2 = 8,
-  kRtsBgp = 9,
-  kRtsPipe = 10,
-  kRtsBabel = 11,
-  kRtsStaticDevice = 12
+  kRtsStaticDevice = 4,
+  kRtsRip = 6,
+  kRtsOspf = 7,
+  kRtsOspfIa = 8,
+  kRtsOspfExt1 = 9,
+  kRtsOspfExt2 = 10,
+  kRtsBgp = 11,
+  kRtsPipe = 12,
+  kRtsBabel = 13,
 };
 enum Rtd : uint32_t {
-  kRtdRouter = 0,
-  kRtdDevice = 1,
+  kRtdRouter = 1,  // RTD_UNICAST
   kRtdBlackhole = 2,
   kRtdUnreachable = 3,
   kRtdProhibit = 4,
-  kRtdMultipath = 5
 };
 enum Roa : uint32_t { kRoaUnknown = 0, kRoaValid = 1, kRoaInvalid = 2 };
 
@@ -216,7 +215,8 @@ struct Value {
 
 // Member key of a scalar value (int, pair, quad, ec, lc, ip, enum).
 SetKey set_key(const Value& v);
-// Name of an enum value ("RTS_BGP"); the builtin constants by name.
+// An enum value as BIRD 2.0.12 formats and prints it: "(enum 30)11" for RTS_BGP (its type code
+// in hex, then its number); the builtin constants by name.
 std::string enum_name(Type t, uint32_t v);
 std::optional<Value> builtin_constant(std::string_view name);
 

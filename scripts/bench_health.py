@@ -364,8 +364,7 @@ def run_system(kind, s, work, results):
             for item in doc.get(key, []):
                 if item.get("name") == "node_a":
                     for f in item.get("failovers", []):
-                        peer, us, _ = f.split()
-                        own.append(int(us) / 1000)
+                        own.append(f["latency_us"] / 1000)
             # the last N samples are this run's failovers (the first is the initial announcement)
             results[kind]["rsd_ms"] = own[-s.failovers:]
     finally:

@@ -19,6 +19,7 @@
 #include "filters/parser.hpp"
 #include "filters/value.hpp"
 #include "rs/control/echo.hpp"
+#include "rs/control/json.hpp"
 #include "rs/events.hpp"
 #include "rs/history/store.hpp"
 #include "rs/route_server.hpp"
@@ -109,6 +110,15 @@ Commands::Commands(ControlContext ctx) : ctx_(std::move(ctx)), undo_timer_(ctx_.
 Commands::~Commands() = default;
 
 std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& session) {
+  const bool json = session.json;  // the mode the command arrived in (`json off` answers in JSON)
+  std::string path;
+  std::unique_ptr<Output> out = dispatch(line, session, path);
+  if (json && !out->json()) return json_envelope(std::move(path), std::move(out));
+  return out;
+}
+
+std::unique_ptr<Output> Commands::dispatch(std::string_view line, SessionState& session,
+                                           std::string& path) {
   std::string text(line);
   if (text.rfind("deb", 0) ==
       0)  // BIRD's `debug P { states, routes }`: the braces and commas are noise
@@ -118,6 +128,7 @@ std::unique_ptr<Output> Commands::execute(std::string_view line, SessionState& s
   cli::ParseResult p = cli::parse_command(line);
   if (!p.command) return reply(code::kParseError, p.error);
   const cli::Command& c = *p.command;
+  path = c.path();
   if (session.restricted && !c.spec->restricted_ok)
     return reply(code::kAccessDenied, "Access denied");
   if (ctx_.config && ctx_.config->debug_commands) spdlog::info("CLI: {}", cli::expand(line));
@@ -157,14 +168,21 @@ std::unique_ptr<Output> Commands::report(std::string command, std::unique_ptr<Ou
 
 std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& session) {
   const std::string_view path = c.path();
-  if (path == "show status") return show_status();
-  if (path == "show protocols") return show_protocols(ctx_, c);
-  if (path == "show route") return show_route(ctx_, c);
-  if (path == "show symbols") return show_symbols(c);
-  if (path == "show memory") return show_memory();
-  if (path == "show health") return show_health(ctx_, c);
-  if (path == "show services") return show_services(ctx_);
-  if (path == "show history" || path == "show failovers") return show_history(ctx_, c);
+  const bool json = session.json;
+  if (path == "show status") return show_status(json);
+  if (path == "show protocols") return show_protocols(ctx_, c, json);
+  if (path == "show route") return show_route(ctx_, c, json);
+  if (path == "show symbols") return show_symbols(c, json);
+  if (path == "show memory") return show_memory(json);
+  if (path == "show health") return show_health(ctx_, c, json);
+  if (path == "show services") return show_services(ctx_, json);
+  if (path == "show history" || path == "show failovers") return show_history(ctx_, c, json);
+  if (path == "json") {
+    if (c.has("on") == c.has("off"))
+      return reply(code::kParseError, "syntax error, expecting on or off");
+    session.json = c.has("on");
+    return reply(code::kOk, "");
+  }
   if (path == "drain" || path == "undrain" || path == "maintenance" || path == "enable health" ||
       path == "disable health")
     return health_action(ctx_, c);
@@ -182,7 +200,7 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   }
   if (path == "configure confirm") return configure_confirm();
   if (path == "configure undo") return configure_undo();
-  if (path == "configure check") return configure_check(c);
+  if (path == "configure check") return configure_check(c, json);
   if (path == "eval") return eval(*c.positional);
   if (path == "echo") {
     uint32_t cls = 0;
@@ -233,25 +251,38 @@ std::unique_ptr<Output> Commands::run(const cli::Command& c, SessionState& sessi
   return reply(code::kParseError, "syntax error, unsupported command");
 }
 
-std::unique_ptr<Output> Commands::show_status() {
-  cli::ReplyWriter w;
-  w.line(code::kVersion, std::string("rsd ") + std::string(kVersion));
+std::unique_ptr<Output> Commands::show_status(bool json) {
   const auto& cfg = ctx_.server.config();
-  w.line(code::kUptime,
-         "Router ID is " + (cfg.router_id ? cfg.router_id->to_string() : std::string("0.0.0.0")));
+  const std::string version = std::string("rsd ") + std::string(kVersion);
+  const std::string router_id = cfg.router_id ? cfg.router_id->to_string() : "0.0.0.0";
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  const auto now = std::chrono::system_clock::now();
+  const char* status = "Daemon is up and running";
+  if (json) {
+    Json j = json_head("show status");
+    j["version"] = version;
+    j["router_id"] = router_id;
+    j["hostname"] = host;
+    j["server_time"] = iso_time(now);
+    j["last_reboot"] = iso_time(ctx_.started);
+    j["last_reconfiguration"] = iso_time(ctx_.reconfigured);
+    j["status"] = status;
+    return json_reply(j);
+  }
+  cli::ReplyWriter w;
+  w.line(code::kVersion, version);
+  w.line(code::kUptime, "Router ID is " + router_id);
   w.line(code::kUptime, std::string("Hostname is ") + host);
   const TimeFormatSpec base = time_format(ctx_.config.get(), conf::TimeFormat::Which::Base);
-  w.line(code::kUptime,
-         "Current server time is " + format_time(std::chrono::system_clock::now(), base));
+  w.line(code::kUptime, "Current server time is " + format_time(now, base));
   w.line(code::kUptime, "Last reboot on " + format_time(ctx_.started, base));
   w.line(code::kUptime, "Last reconfiguration on " + format_time(ctx_.reconfigured, base));
-  w.end(code::kStatus, "Daemon is up and running");
+  w.end(code::kStatus, status);
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
+std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c, bool json) {
   const conf::Config& cfg = ctx_.server.config();
   std::multimap<std::string, std::string> sym;  // sorted by name
   for (const auto& p : cfg.bgp) sym.emplace(p.name, "protocol");
@@ -274,18 +305,26 @@ std::unique_ptr<Output> Commands::show_symbols(const cli::Command& c) {
   for (const char* k : {"table", "filter", "function", "protocol", "template", "constant",
                         "attribute", "healthcheck"})
     if (c.has(k)) kind_filter = std::string(k) == "table" ? "routing table" : k;
-  cli::ReplyWriter w;
-  bool any = false;
+  std::vector<std::pair<std::string, std::string>> shown;
   for (const auto& [name, kind] : sym) {
     if (!kind_filter.empty() && kind != kind_filter) continue;
     if (c.positional && name != *c.positional) continue;
+    shown.emplace_back(name, kind);
+  }
+  if (c.positional && shown.empty())
+    return reply(code::kParseError, "syntax error, unknown symbol '" + *c.positional + "'");
+  if (json) {
+    Json j = json_head("show symbols");
+    j["symbols"] = Json::array();
+    for (const auto& [name, kind] : shown) j["symbols"].push_back({{"name", name}, {"kind", kind}});
+    return json_reply(j);
+  }
+  cli::ReplyWriter w;
+  for (const auto& [name, kind] : shown) {
     char buf[512];
     std::snprintf(buf, sizeof buf, "%-8s\t%s", name.c_str(), kind.c_str());
     w.line(code::kSymbolList, buf);
-    any = true;
   }
-  if (c.positional && !any)
-    return reply(code::kParseError, "syntax error, unknown symbol '" + *c.positional + "'");
   w.end();
   return reply(std::move(w));
 }
@@ -305,42 +344,54 @@ std::string size_text(double b) {
 }
 }  // namespace
 
-std::unique_ptr<Output> Commands::show_memory() {
+std::unique_ptr<Output> Commands::show_memory(bool json) {
   // Heap bytes per structure as the structures account for them (capacities plus the allocator's
   // block overhead), in BIRD's layout, then their sum and the process's resident set for
   // comparison (the difference is code, stacks, session buffers and allocator free lists).
   const RouteServer::MemoryReport m = ctx_.server.memory();
-  double rss = 0;
+  std::size_t rss = 0;
   {
     std::ifstream f("/proc/self/statm");
     unsigned long size = 0, res = 0;
-    if (f >> size >> res)
-      rss = static_cast<double>(res) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (f >> size >> res) rss = res * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   }
-  auto d = [](std::size_t b) { return static_cast<double>(b); };
-  cli::ReplyWriter w;
-  w.line(code::kMemory, "rsd memory usage");
-  w.line(code::kMemory, "                  Effective");
-  w.line(code::kMemory, "Routing tables:   " + size_text(d(m.rib.table + m.rib.paths)));
-  w.line(code::kMemory, "  Prefix table:   " + size_text(d(m.rib.table)));
-  w.line(code::kMemory, "  Paths:          " + size_text(d(m.rib.paths)));
-  w.line(code::kMemory, "Route attributes: " + size_text(d(m.attrs.total())));
-  w.line(code::kMemory, "  Attribute sets: " + size_text(d(m.attrs.attrs)));
-  w.line(code::kMemory, "  AS paths:       " + size_text(d(m.attrs.as_paths)));
-  w.line(code::kMemory,
-         "  Communities:    " + size_text(d(m.attrs.communities + m.attrs.ext_communities +
-                                            m.attrs.large_communities)));
-  w.line(code::kMemory, "Adj-RIB-Out:      " + size_text(d(m.adj_rib_out + m.add_path_ids)));
-  w.line(code::kMemory, "Export buckets:   " + size_text(d(m.export_buckets)));
-  w.line(code::kMemory, "Journal:          " + size_text(d(m.journal)));
+  struct Row {
+    const char* key;    // the JSON member
+    const char* label;  // the text line's label, padded to the value column
+    std::size_t bytes;
+  };
+  std::vector<Row> rows = {
+      {"routing_tables", "Routing tables:   ", m.rib.table + m.rib.paths},
+      {"prefix_table", "  Prefix table:   ", m.rib.table},
+      {"paths", "  Paths:          ", m.rib.paths},
+      {"route_attributes", "Route attributes: ", m.attrs.total()},
+      {"attribute_sets", "  Attribute sets: ", m.attrs.attrs},
+      {"as_paths", "  AS paths:       ", m.attrs.as_paths},
+      {"communities", "  Communities:    ",
+       m.attrs.communities + m.attrs.ext_communities + m.attrs.large_communities},
+      {"adj_rib_out", "Adj-RIB-Out:      ", m.adj_rib_out + m.add_path_ids},
+      {"export_buckets", "Export buckets:   ", m.export_buckets},
+      {"journal", "Journal:          ", m.journal}};
   std::size_t total = m.total();
   if (ctx_.history) {  // the history writer's queue (preallocated slots and queued text)
     const std::size_t q = ctx_.history->stats().queue_bytes;
-    w.line(code::kMemory, "History queue:    " + size_text(d(q)));
+    rows.push_back({"history_queue", "History queue:    ", q});
     total += q;
   }
-  w.line(code::kMemory, "Total:            " + size_text(d(total)));
-  w.line(code::kMemory, "Resident (RSS):   " + size_text(rss));
+  rows.push_back({"total", "Total:            ", total});
+  rows.push_back({"resident", "Resident (RSS):   ", rss});
+  if (json) {
+    Json j = json_head("show memory");
+    Json mem = Json::object();
+    for (const Row& r : rows) mem[r.key] = r.bytes;
+    j["memory"] = std::move(mem);
+    return json_reply(j);
+  }
+  cli::ReplyWriter w;
+  w.line(code::kMemory, "rsd memory usage");
+  w.line(code::kMemory, "                  Effective");
+  for (const Row& r : rows)
+    w.line(code::kMemory, r.label + size_text(static_cast<double>(r.bytes)));
   w.end();
   return reply(std::move(w));
 }
@@ -466,7 +517,7 @@ std::unique_ptr<Output> Commands::configure_undo() {
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
+std::unique_ptr<Output> Commands::configure_check(const cli::Command& c, bool json) {
   const std::string file = c.positional.value_or(ctx_.config_path);
   conf::LoadResult r = conf::load_file(file);
   if (!r.ok()) {
@@ -476,7 +527,7 @@ std::unique_ptr<Output> Commands::configure_check(const cli::Command& c) {
     w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
     return reply(std::move(w));
   }
-  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file);
+  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file, json);
 }
 
 std::unique_ptr<Output> Commands::eval(const std::string& expr) {

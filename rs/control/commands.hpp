@@ -36,6 +36,7 @@ namespace rs::control {
 struct SessionState {
   bool restricted = false;   // restricted socket, or `restrict` was sent
   bool close_after = false;  // close once the reply is out
+  bool json = false;         // `json on`: replies as JSON documents (json.hpp)
   // `echo`: the log classes copied to this session (echo.hpp) and the bytes it may queue.
   uint32_t echo_classes = 0;
   std::size_t echo_buffer = 16384;
@@ -84,14 +85,15 @@ class Commands final : public CommandHandler {
   const ControlContext& context() const { return ctx_; }
 
  private:
+  std::unique_ptr<Output> dispatch(std::string_view line, SessionState& session, std::string& path);
   std::unique_ptr<Output> run(const cli::Command& c, SessionState& session);
-  std::unique_ptr<Output> show_status();
-  std::unique_ptr<Output> show_symbols(const cli::Command& c);
-  std::unique_ptr<Output> show_memory();
+  std::unique_ptr<Output> show_status(bool json);
+  std::unique_ptr<Output> show_symbols(const cli::Command& c, bool json);
+  std::unique_ptr<Output> show_memory(bool json);
   std::unique_ptr<Output> protocol_action(const cli::Command& c);
   std::unique_ptr<Output> configure_confirm();
   std::unique_ptr<Output> configure_undo();
-  std::unique_ptr<Output> configure_check(const cli::Command& c);
+  std::unique_ptr<Output> configure_check(const cli::Command& c, bool json);
   std::unique_ptr<Output> eval(const std::string& expr);
   void apply(std::shared_ptr<const conf::Config> next);
   // History: runs a state-changing command's reply through an operator event.
@@ -105,13 +107,14 @@ class Commands final : public CommandHandler {
   bool undo_armed_ = false;
 };
 
-// Outputs built elsewhere (show_route.cpp, show_protocols.cpp, configure_check.cpp).
-std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Command& c);
-std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c);
-std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c);
-std::unique_ptr<Output> show_services(const ControlContext& ctx);
+// Outputs built elsewhere (show_route.cpp, show_protocols.cpp, configure_check.cpp). With `json`,
+// the reply is the command's JSON document (json.hpp); errors are text replies either way.
+std::unique_ptr<Output> show_protocols(const ControlContext& ctx, const cli::Command& c, bool json);
+std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c, bool json);
+std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c, bool json);
+std::unique_ptr<Output> show_services(const ControlContext& ctx, bool json);
 // `show history ...` and `show failovers ...` (show_history.cpp).
-std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c);
+std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c, bool json);
 // Their arguments as a history query (`now_us` for relative times); nullopt and `error` ("since
 // '...': ...") when an argument is not understood. Pure, so the fuzzer runs it.
 std::optional<history::Query> history_query(const cli::Command& c, int64_t now_us,
@@ -120,10 +123,11 @@ std::optional<history::Query> history_query(const cli::Command& c, int64_t now_u
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
 // drain / undrain / maintenance of a service node that is not a healthcheck (show_services.cpp).
 std::unique_ptr<Output> node_action(const ControlContext& ctx, const cli::Command& c);
-// A healthcheck's flags ("maintenance, draining", or "none").
+// A healthcheck's flags ("maintenance, draining", or "none"; show_health.cpp).
 std::string health_flags_text(const health::HealthView& v);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,
-                                      std::shared_ptr<const conf::Config> next, std::string path);
+                                      std::shared_ptr<const conf::Config> next, std::string path,
+                                      bool json = false);
 
 // Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
 bool pattern_match(std::string_view pattern, std::string_view text);

@@ -11,6 +11,7 @@
 #include "conf/reconfigure.hpp"
 #include "filters/vm.hpp"
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
 #include "rs/route_server.hpp"
 
 namespace rs::control {
@@ -27,8 +28,9 @@ constexpr std::size_t kPrefixesPerSlice = 4;
 
 class CheckOutput final : public Output {
  public:
-  CheckOutput(const ControlContext& ctx, std::shared_ptr<const conf::Config> next, std::string path)
-      : server_(ctx.server), next_(std::move(next)), path_(std::move(path)) {
+  CheckOutput(const ControlContext& ctx, std::shared_ptr<const conf::Config> next, std::string path,
+              bool json)
+      : server_(ctx.server), next_(std::move(next)), path_(std::move(path)), json_(json) {
     plan_ = conf::diff(server_.config(), *next_);
     for (const auto& ch : plan_.protocols)
       if (ch.kind == conf::ProtocolKind::Bgp && ch.action == conf::ReconfigAction::SoftReload &&
@@ -40,7 +42,32 @@ class CheckOutput final : public Output {
     }
   }
 
+  bool json() const override { return json_; }
+
   bool next(cli::ReplyWriter& w, std::size_t budget) override {
+    if (!started_ && json_) {
+      // The head, the protocols' changes, then each route on a line of its own (streamed).
+      started_ = true;
+      Json head = json_head("configure check");
+      head["code"] = code::kConfigOk;
+      head["file"] = path_;
+      head["changes"] = plan_.changes_anything();
+      Json protocols = Json::array();
+      for (const auto& ch : plan_.protocols) {
+        if (ch.action == conf::ReconfigAction::Keep) continue;
+        Json p;
+        p["name"] = ch.name;
+        p["action"] = std::string(conf::to_string(ch.action));
+        p["import"] = ch.action == conf::ReconfigAction::SoftReload && ch.reload_import;
+        p["export"] = ch.action == conf::ReconfigAction::SoftReload && ch.reload_export;
+        p["reasons"] = ch.reasons;
+        protocols.push_back(std::move(p));
+      }
+      head["protocols"] = std::move(protocols);
+      std::string s = dump(head);
+      s.pop_back();
+      w.line(code::kJson, s + ",\"routes\":[");
+    }
     if (!started_) {
       started_ = true;
       w.line(code::kReadingConfig, "Reading configuration from " + path_);
@@ -63,6 +90,19 @@ class CheckOutput final : public Output {
       if (const rib::Destination* d = server_.rib().find(p)) check(w, p, *d);
     }
     if (pos_ < prefixes_.size()) return true;
+    if (json_) {
+      Json totals = Json::array();
+      for (const auto& name : reimport_) {
+        const Tally& t = tally_[name];
+        totals.push_back({{"protocol", name},
+                          {"accepted", t.accepted},
+                          {"rejected", t.rejected},
+                          {"changed", t.changed}});
+      }
+      w.line(code::kJson, "],\"totals\":" + dump(totals) + ",\"message\":\"Configuration OK\"}");
+      w.end();
+      return false;
+    }
     for (const auto& name : reimport_) {
       const Tally& t = tally_[name];
       w.line(code::kConfigChanges, name + ": " + std::to_string(t.accepted) +
@@ -114,8 +154,13 @@ class CheckOutput final : public Output {
         what = "rejected", ++t.rejected;
       else if (accept && was && path.route.attrs && !(after == rib::AttrBuilder(*path.route.attrs)))
         what = "changed", ++t.changed;
-      if (what)
+      if (!what) continue;
+      if (json_) {
+        Json r = {{"protocol", src->name}, {"prefix", p.to_string()}, {"change", what}};
+        w.line(code::kJson, (json_routes_++ ? "," : "") + dump(r));
+      } else {
         w.line(code::kConfigChanges, src->name + ": " + p.to_string() + " would be " + what);
+      }
     }
   }
 
@@ -128,14 +173,17 @@ class CheckOutput final : public Output {
   std::vector<rib::Prefix> prefixes_;
   std::size_t pos_ = 0;
   bool started_ = false;
+  const bool json_;
+  std::size_t json_routes_ = 0;
   filters::Vm vm_;
 };
 
 }  // namespace
 
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,
-                                      std::shared_ptr<const conf::Config> next, std::string path) {
-  return std::make_unique<CheckOutput>(ctx, std::move(next), std::move(path));
+                                      std::shared_ptr<const conf::Config> next, std::string path,
+                                      bool json) {
+  return std::make_unique<CheckOutput>(ctx, std::move(next), std::move(path), json);
 }
 
 }  // namespace rs::control

@@ -27,19 +27,24 @@ class Output {
     (void)wake;
     return false;
   }
+  // True when the reply is already a JSON reply (json.hpp); false for the BIRD text layout, which
+  // a JSON session wraps in the generic envelope.
+  virtual bool json() const { return false; }
 };
 
 // A reply that is complete already (short commands).
 class TextOutput final : public Output {
  public:
-  explicit TextOutput(cli::ReplyWriter w) : w_(std::move(w)) {}
+  explicit TextOutput(cli::ReplyWriter w, bool json = false) : w_(std::move(w)), json_(json) {}
   bool next(cli::ReplyWriter& w, std::size_t) override {
     w = std::move(w_);
     return false;
   }
+  bool json() const override { return json_; }
 
  private:
   cli::ReplyWriter w_;
+  bool json_;
 };
 
 inline std::unique_ptr<Output> reply(int code, std::string_view text) {

@@ -1,19 +1,40 @@
 // Health commands of the control socket: `show health [NAME]`, and the operator actions `drain`,
 // `undrain`, `maintenance`, `enable health`, `disable health`. rsd additions without a BIRD
-// equivalent: the layout is documented in docs/cli.md and is what `rsc --json` parses (one "Key:
-// value" per continuation line for health, tab-separated columns per path for services).
+// equivalent: the layout is documented in docs/cli.md (one "Key: value" per continuation line for
+// health, tab-separated columns per path for services); the JSON form is built from the same views.
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
 
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/route_server.hpp"
 
 namespace rs::control {
 
 namespace code = cli::code;
+
+std::string health_flags_text(const health::HealthView& v) {
+  std::string f;
+  auto add = [&](bool on, const char* name) {
+    if (on) f += (f.empty() ? "" : ", ") + std::string(name);
+  };
+  add(v.maintenance, "maintenance");
+  add(v.disable_file, "disable file");
+  add(v.disabled, "disabled");
+  add(v.held_down, "flap hold-down");
+  add(v.draining, "draining");
+  add(v.drained, "drained");
+  return f.empty() ? "none" : f;
+}
+
+Json health_flags_json(const health::HealthView& v) {
+  return {{"maintenance", v.maintenance}, {"disable_file", v.disable_file},
+          {"disabled", v.disabled},       {"held_down", v.held_down},
+          {"draining", v.draining},       {"drained", v.drained}};
+}
 
 namespace {
 
@@ -36,24 +57,6 @@ std::string one_line(std::string s) {
   if (s.size() > 200) s = s.substr(0, 200) + "...";
   return s;
 }
-
-}  // namespace
-
-std::string health_flags_text(const health::HealthView& v) {
-  std::string f;
-  auto add = [&](bool on, const char* name) {
-    if (on) f += (f.empty() ? "" : ", ") + std::string(name);
-  };
-  add(v.maintenance, "maintenance");
-  add(v.disable_file, "disable file");
-  add(v.disabled, "disabled");
-  add(v.held_down, "flap hold-down");
-  add(v.draining, "draining");
-  add(v.drained, "drained");
-  return f.empty() ? "none" : f;
-}
-
-namespace {
 
 const char* score_text(health::Score s) {
   switch (s) {
@@ -105,14 +108,102 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
     kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
 }
 
+Json failovers_json(const health::HealthManager& hm, const std::string& source) {
+  Json a = Json::array();
+  for (const auto& f : hm.failovers(source))
+    a.push_back({{"peer", f.peer}, {"latency_us", f.latency_us}});
+  return a;
+}
+
+Json health_json(const health::HealthManager& hm, const health::HealthView& v) {
+  Json j;
+  j["name"] = v.name;
+  j["state"] = std::string(health::to_string(v.state));
+  j["phase"] = std::string(health::to_string(v.phase));
+  j["score"] = score_text(v.score);
+  j["flags"] = health_flags_json(v);
+  j["drain_step"] = v.draining || v.drained ? Json(v.drain_step) : Json(nullptr);
+  j["drain_steps"] = v.draining || v.drained ? Json(v.drain_steps) : Json(nullptr);
+  Json last = nullptr;
+  if (v.runs)
+    last = std::all_of(v.probes.begin(), v.probes.end(), [](const auto& p) { return p.ok; });
+  j["last_ok"] = last;
+  Json probes = Json::array();
+  for (const auto& p : v.probes)
+    probes.push_back({{"what", p.what},
+                      {"ok", p.ok},
+                      {"duration_ms", p.duration_ms},
+                      {"output", one_line(p.output)}});
+  j["probes"] = std::move(probes);
+  j["runs"] = v.runs;
+  j["successes"] = v.successes;
+  j["failures"] = v.failures;
+  j["timeouts"] = v.timeouts;
+  j["transitions"] = v.transitions;
+  j["announcements"] = v.announcements;
+  j["last_run"] = iso_steady_ms(v.last_run_ms);
+  j["last_change"] = iso_steady_ms(v.last_change_ms);
+  j["last_duration_ms"] = v.last_duration_ms;
+  Json routes = Json::array();
+  for (const auto& r : v.routes)
+    routes.push_back({{"prefix", r.prefix.to_string()},
+                      {"announced", r.announced},
+                      {"med", r.announced ? Json(r.med) : Json(nullptr)}});
+  j["routes"] = std::move(routes);
+  j["failovers"] = failovers_json(hm, v.name);
+  return j;
+}
+
+Json process_json(const health::HealthManager& hm, const health::ProcessView& p) {
+  Json j;
+  j["name"] = p.name;
+  j["running"] = p.running;
+  j["pid"] = p.running ? Json(p.pid) : Json(nullptr);
+  j["starts"] = p.starts;
+  j["exits"] = p.exits;
+  j["commands"] = p.commands;
+  j["malformed"] = p.malformed;
+  j["routes"] = p.routes;
+  j["last_exit"] = p.last_exit.empty() ? Json(nullptr) : Json(one_line(p.last_exit));
+  j["last_error"] = p.last_error.empty() ? Json(nullptr) : Json(one_line(p.last_error));
+  Json routes = Json::array();
+  for (const auto& r : p.route_list)
+    routes.push_back({{"prefix", r.prefix.to_string()},
+                      {"kept", r.stale},
+                      {"med", r.med ? Json(*r.med) : Json(nullptr)}});
+  j["route_list"] = std::move(routes);
+  j["failovers"] = failovers_json(hm, "process " + p.name);
+  return j;
+}
+
 }  // namespace
 
-std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c) {
+std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Command& c, bool json) {
   if (!ctx.health) {
     if (c.positional) return reply(code::kNoProtocolsMatch, "No such health check");
+    if (json) {
+      Json j = json_head("show health");
+      j["health"] = Json::array();
+      j["processes"] = Json::array();
+      return json_reply(j);
+    }
     return reply(code::kOk, "");
   }
   const health::HealthManager& hm = *ctx.health;
+  if (json) {
+    Json j = json_head("show health");
+    j["health"] = Json::array();
+    j["processes"] = Json::array();
+    if (c.positional) {
+      auto v = hm.health(*c.positional);
+      if (!v) return reply(code::kNoProtocolsMatch, "No such health check '" + *c.positional + "'");
+      j["health"].push_back(health_json(hm, *v));
+    } else {
+      for (const auto& v : hm.health()) j["health"].push_back(health_json(hm, v));
+      for (const auto& p : hm.processes()) j["processes"].push_back(process_json(hm, p));
+    }
+    return json_reply(j);
+  }
   cli::ReplyWriter w;
   if (c.positional) {
     auto v = hm.health(*c.positional);

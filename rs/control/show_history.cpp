@@ -10,6 +10,7 @@
 
 #include "rib/prefix.hpp"
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
 #include "rs/history/query.hpp"
 #include "rs/history/recorder.hpp"
 #include "rs/history/store.hpp"
@@ -72,7 +73,7 @@ std::optional<history::Query> history_query(const cli::Command& c, int64_t now_u
   return q;
 }
 
-std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c) {
+std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Command& c, bool json) {
   if (!ctx.history) return reply(code::kNoProtocolsMatch, "History not configured");
   const bool failovers = c.path() == "show failovers";
   std::string parse_error;
@@ -82,6 +83,32 @@ std::unique_ptr<Output> show_history(const ControlContext& ctx, const cli::Comma
   std::string err;
   auto rows = history::run_query(ctx.history->options().path, q, err);
   if (!err.empty()) return reply(code::kHistoryUnavailable, "History unavailable: " + err);
+  auto opt = [](const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); };
+  if (json && failovers) {
+    Json j = json_head("show failovers");
+    j["failovers"] = Json::array();
+    for (const auto& e : rows)
+      j["failovers"].push_back(
+          {{"time", iso_time_us(e.ts_us)},
+           {"prefix", opt(e.prefix)},
+           {"old_best", opt(e.old_best)},
+           {"new_best", opt(e.new_best)},
+           {"latency_us", e.latency_us >= 0 ? Json(e.latency_us) : Json(nullptr)},
+           {"cause", opt(e.cause)}});
+    return json_reply(j);
+  }
+  if (json) {
+    Json j = json_head("show history");
+    j["events"] = Json::array();
+    for (const auto& e : rows)
+      j["events"].push_back({{"time", iso_time_us(e.ts_us)},
+                             {"kind", e.kind},
+                             {"protocol", opt(e.protocol)},
+                             {"health", opt(e.health)},
+                             {"prefix", opt(e.prefix)},
+                             {"event", e.message}});
+    return json_reply(j);
+  }
   cli::ReplyWriter w;
   if (failovers) {
     w.line(code::kFailoversHeader, "Time\tPrefix\tOld best\tNew best\tTo UPDATE\tCause");

@@ -17,6 +17,8 @@
 #include "filters/value.hpp"
 #include "filters/vm.hpp"
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
+#include "rs/control/route_json.hpp"
 #include "rs/route_server.hpp"
 
 namespace rs::control {
@@ -65,8 +67,9 @@ enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
 class RouteOutput final : public Output {
  public:
-  RouteOutput(const ControlContext& ctx)
+  RouteOutput(const ControlContext& ctx, bool json)
       : server_(ctx.server),
+        json_(json),
         time_format_(time_format(&ctx.server.config(), conf::TimeFormat::Which::Route)) {}
 
   // Resolves the options; an error reply on failure.
@@ -167,7 +170,16 @@ class RouteOutput final : public Output {
 
   ~RouteOutput() override { release(); }
 
+  bool json() const override { return json_; }
+
   bool next(cli::ReplyWriter& w, std::size_t budget) override {
+    if (json_ && !json_started_) {
+      // The document's head; each route follows on a line of its own, the counts at the end.
+      json_started_ = true;
+      std::string head = dump(json_head("show route"));
+      head.pop_back();
+      w.line(code::kJson, head + ",\"routes\":[");
+    }
     if (snapshot_due_) {
       if (!holding_slot_) {
         if (slots().active >= kMaxWalks) return true;  // blocked: wait() queues us for a slot
@@ -307,7 +319,7 @@ class RouteOutput final : public Output {
   }
 
   void header(cli::ReplyWriter& w, Family f) {
-    if (header_printed_[fi(f)]) return;
+    if (json_ || header_printed_[fi(f)]) return;
     if (any_header_ && !stats_) w.line(code::kRouteList, "");  // stats: close_section() did
     w.line(code::kRouteList, std::string("Table ") + table_name(f) + ":");
     header_printed_[fi(f)] = true;
@@ -318,7 +330,7 @@ class RouteOutput final : public Output {
     if (section_ >= families_.size()) return;
     const Family f = families_[section_];
     if (!section_open_ && (stats_ || (table_named_ && !count_))) header(w, f);
-    if (stats_) {
+    if (stats_ && !json_) {
       w.line(code::kRouteList, count_line(f));
       w.line(code::kRouteList, "");
     }
@@ -337,6 +349,28 @@ class RouteOutput final : public Output {
 
   void finish(cli::ReplyWriter& w) {
     while (section_ < families_.size()) close_section(w);
+    if (json_) {
+      // Every table in scope is counted, with or without `count` / `stats`.
+      Json counts = Json::array();
+      Counter t;
+      for (Family f : families_) {
+        const Counter& c = counters_[fi(f)];
+        counts.push_back({{"table", table_name(f)},
+                          {"shown", c.shown},
+                          {"routes", c.routes},
+                          {"networks", c.nets}});
+        t.shown += c.shown, t.routes += c.routes, t.nets += c.nets;
+      }
+      Json total = nullptr;
+      if (families_.size() > 1 && !single_)
+        total = {{"shown", t.shown},
+                 {"routes", t.routes},
+                 {"networks", t.nets},
+                 {"tables", families_.size()}};
+      w.line(code::kJson, "],\"counts\":" + dump(counts) + ",\"total\":" + dump(total) + "}");
+      w.end();
+      return;
+    }
     if (count_) {
       for (Family f : families_) w.line(code::kRouteList, count_line(f));
     }
@@ -450,50 +484,97 @@ class RouteOutput final : public Output {
     const rib::RouteSource* src = r.source;
     const bool bgp = src && src->kind != rib::SourceKind::Local;
     std::string proto = src ? src->name : "?";
-    std::string when = format_time(
-        to_system(server_.started_at() + std::chrono::seconds(r.since())), time_format_);
+    const auto since = to_system(server_.started_at() + std::chrono::seconds(r.since()));
+    uint32_t origin_as = 0;
+    if (bgp && a.as_path) origin_as = a.as_path->origin_as();
+    // A static route without a next hop is one of BIRD's special destinations.
+    const char* dest = "unicast";
+    if (!bgp && src && a.next_hop.is_zero()) dest = special_dest(src->name, p);
+    const bool unicast = std::string_view(dest) == "unicast";
+    const uint32_t preference = src ? (a.has_preference ? a.preference : src->preference) : 0;
+    if (json_) {
+      Json j;
+      j["table"] = table_name(p.family());
+      j["prefix"] = p.to_string();
+      j["type"] = dest;
+      j["protocol"] = proto;
+      j["source"] = bgp ? "bgp" : "static";
+      j["since"] = iso_time(since);
+      j["from"] = bgp ? Json(src->neighbor_address.to_string()) : Json(nullptr);
+      j["best"] = is_best;
+      j["filtered"] = r.filtered();
+      j["stale"] = r.stale();
+      j["preference"] = preference;
+      j["origin_as"] = origin_as ? Json(origin_as) : Json(nullptr);
+      j["next_hop"] = unicast ? Json(a.next_hop.to_string()) : Json(nullptr);
+      if (all_) {
+        const Decision dec = decision(d, r, is_best);
+        j["decision"] = {{"state", dec.state},
+                         {"reason", dec.reason.empty() ? Json(nullptr) : Json(dec.reason)},
+                         {"lost_to", dec.lost_to.empty() ? Json(nullptr) : Json(dec.lost_to)}};
+        j["attributes"] = attributes_json(a);
+      }
+      w.line(code::kJson, (json_routes_ ? "," : "") + dump(j));
+      ++json_routes_;
+      return;
+    }
+    std::string when = format_time(since, time_format_);
     std::string from;
     if (bgp && src->neighbor_address != a.next_hop)
       from = " from " + src->neighbor_address.to_string();
     std::string info;
-    if (bgp) {
-      const rib::AsPath* path = a.as_path.get();
-      uint32_t origin_as = path ? path->origin_as() : 0;
+    if (bgp)
       info = origin_as ? " [AS" + std::to_string(origin_as) + origin_char(a.origin) + "]"
                        : std::string(" [") + origin_char(a.origin) + "]";
-    }
-    // A static route without a next hop is one of BIRD's special destinations.
-    const char* dest = "unicast";
-    if (!bgp && src && a.next_hop.is_zero()) dest = special_dest(src->name, p);
     char buf[512];
     std::snprintf(buf, sizeof buf, "%-20s %s [%s %s%s]%s (%u)%s",
                   first ? p.to_string().c_str() : "", dest, proto.c_str(), when.c_str(),
-                  from.c_str(), is_best ? " *" : "",
-                  src ? (a.has_preference ? a.preference : src->preference) : 0, info.c_str());
+                  from.c_str(), is_best ? " *" : "", preference, info.c_str());
     first = false;
     w.line(code::kRouteList, buf);
-    if (std::string_view(dest) == "unicast")
-      w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
+    if (unicast) w.line(code::kRouteList, "\tvia " + a.next_hop.to_string());
     if (!all_) return;
     w.line(code::kRouteDetails, bgp ? "\tType: BGP univ" : "\tType: static univ");
-    w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best));
+    w.line(code::kRouteDetails, "\tDecision: " + decision(d, r, is_best).text());
     attributes(w, a);
   }
 
-  std::string decision(const rib::Destination& d, const rib::Route& r, bool is_best) const {
-    std::string s;
-    if (r.filtered())
-      s = "filtered (rejected by the import filter)";
-    else if (is_best)
-      s = "best (" + std::string(rib::to_string(server_.rib().reason(d))) + ")";
-    else if (const rib::Route* b = d.best_route()) {
-      rib::Comparison cmp = rib::compare(*b, r, server_.rib().config());
-      s = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
-          std::string(rib::to_string(cmp.reason)) + ")";
-    } else {
-      s = "not eligible";
+  // Why a path is or is not the best: `state` is "best", "not best", "filtered" or
+  // "not eligible"; `reason` the deciding step, `lost_to` the best path's protocol.
+  struct Decision {
+    std::string state, reason, lost_to;
+    bool stale = false;
+    std::string text() const {
+      std::string s;
+      if (state == "filtered")
+        s = "filtered (rejected by the import filter)";
+      else if (state == "best")
+        s = "best (" + reason + ")";
+      else if (state == "not best")
+        s = "not best (lost to " + lost_to + " on " + reason + ")";
+      else
+        s = state;
+      if (stale) s += ", stale";
+      return s;
     }
-    if (r.stale()) s += ", stale";
+  };
+
+  Decision decision(const rib::Destination& d, const rib::Route& r, bool is_best) const {
+    Decision s;
+    if (r.filtered()) {
+      s.state = "filtered";
+    } else if (is_best) {
+      s.state = "best";
+      s.reason = rib::to_string(server_.rib().reason(d));
+    } else if (const rib::Route* b = d.best_route()) {
+      rib::Comparison cmp = rib::compare(*b, r, server_.rib().config());
+      s.state = "not best";
+      s.lost_to = b->source ? b->source->name : std::string("?");
+      s.reason = rib::to_string(cmp.reason);
+    } else {
+      s.state = "not eligible";
+    }
+    s.stale = r.stale();
     return s;
   }
 
@@ -543,6 +624,9 @@ class RouteOutput final : public Output {
   }
 
   const RouteServer& server_;
+  const bool json_;  // `json on`: routes as JSON objects (json.hpp)
+  bool json_started_ = false;
+  std::size_t json_routes_ = 0;
   const TimeFormatSpec time_format_;  // `timeformat route`
 
   bool sorted_table(Family f) const {
@@ -577,8 +661,8 @@ class RouteOutput final : public Output {
 
 }  // namespace
 
-std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c) {
-  auto out = std::make_unique<RouteOutput>(ctx);
+std::unique_ptr<Output> show_route(const ControlContext& ctx, const cli::Command& c, bool json) {
+  auto out = std::make_unique<RouteOutput>(ctx, json);
   if (auto err = out->setup(c)) return err;
   return out;
 }

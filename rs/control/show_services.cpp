@@ -1,17 +1,21 @@
 // `show services` and the operator actions on service nodes (`drain NODE`, `undrain NODE`,
 // `maintenance NODE on|off` for a node that is not a healthcheck: a BGP protocol, a process, or a
-// next hop; rs/node_override.hpp). The layout is documented in docs/cli.md and is what
-// `rsc --json` parses (tab-separated columns per path).
+// next hop; rs/node_override.hpp). The layout is documented in docs/cli.md (tab-separated columns
+// per path); the JSON form is built from the same values.
 #include <map>
 #include <set>
 
 #include "rs/control/commands.hpp"
+#include "rs/control/json.hpp"
 #include "rs/health/health_manager.hpp"
 #include "rs/route_server.hpp"
 
 namespace rs::control {
 
 namespace code = cli::code;
+
+// A healthcheck's flags, one boolean each (show_health.cpp).
+Json health_flags_json(const health::HealthView& v);
 
 namespace {
 
@@ -35,10 +39,16 @@ std::string override_text(const NodeOverrides& o, const std::string& source,
   return f;
 }
 
+Json med_json(const rib::PathAttributes* a) {
+  return a && a->has(rib::AttrType::Med) ? Json(a->med) : Json(nullptr);
+}
+
 }  // namespace
 
-std::unique_ptr<Output> show_services(const ControlContext& ctx) {
+std::unique_ptr<Output> show_services(const ControlContext& ctx, bool json) {
   cli::ReplyWriter w;
+  Json doc = json_head("show services");
+  doc["services"] = Json::array();
   std::map<std::string, health::HealthView> by_source;
   std::map<std::string, std::string> process_state;
   std::set<rib::Prefix> prefixes;
@@ -77,10 +87,14 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
   });
 
   for (const auto& p : prefixes) {
-    w.line(code::kServices, p.to_string());
+    Json service = {{"prefix", p.to_string()}, {"paths", Json::array()}};
+    if (!json) w.line(code::kServices, p.to_string());
     const rib::Destination* d = rib.find(p);
     if (!d || d->paths.empty()) {
-      w.line(code::kServices, "\t-\t-\t-\t-\t-\tno path");
+      if (json)
+        doc["services"].push_back(std::move(service));
+      else
+        w.line(code::kServices, "\t-\t-\t-\t-\t-\tno path");
       continue;
     }
     for (std::size_t i = 0; i < d->paths.size(); ++i) {
@@ -89,42 +103,70 @@ std::unique_ptr<Output> show_services(const ControlContext& ctx) {
       const rib::PathAttributes* a = r.attrs.get();
       const std::string src = r.source ? r.source->name : std::string("?");
       std::string state = "-";
+      Json health = nullptr, flags = nullptr;  // JSON: the state alone, the flags apart
       if (auto it = by_source.find(src); it != by_source.end()) {
+        flags = health_flags_json(it->second);
         state = std::string(health::to_string(it->second.state));
+        health = state;
         std::string f = health_flags_text(it->second);
         if (f != "none") state += " (" + f + ")";
       } else if (auto pit = process_state.find(src); pit != process_state.end()) {
         state = pit->second;
+        health = state;
       } else if (const bgp::Peer* peer = ctx.server.peer(src)) {
         state = std::string(bgp::to_string(peer->state()));
       }
+      const std::string session = ctx.server.peer(src) ? state : std::string();
       const rib::IpAddress nh = received ? received->next_hop : a ? a->next_hop : rib::IpAddress();
       const std::string node = override_text(overrides, src, nh);
-      if (!node.empty()) state += (state == "-" ? "" : " ") + std::string("[") + node + "]";
-      std::string why;
+      if (!node.empty()) state = (state == "-" ? "" : state + " ") + "[" + node + "]";
+      std::string why, verdict, reason, lost_to;
       const bool best = d->best == static_cast<int32_t>(i);
       const bool withdrawn =
           r.filtered() && received &&
           overrides.effect(src, nh, received->has(rib::AttrType::Med) ? received->med : 0).withdraw;
-      if (withdrawn)
-        why = "withdrawn by the operator";
-      else if (r.filtered())
-        why = "filtered";
-      else if (best)
-        why = "best (" + std::string(rib::to_string(rib.reason(*d))) + ")";
-      else if (const rib::Route* b = d->best_route()) {
+      if (withdrawn) {
+        why = verdict = "withdrawn by the operator";
+      } else if (r.filtered()) {
+        why = verdict = "filtered";
+      } else if (best) {
+        verdict = "best";
+        reason = rib::to_string(rib.reason(*d));
+        why = "best (" + reason + ")";
+      } else if (const rib::Route* b = d->best_route()) {
         rib::Comparison cmp = rib::compare(*b, r, rib.config());
-        why = "not best (lost to " + (b->source ? b->source->name : std::string("?")) + " on " +
-              std::string(rib::to_string(cmp.reason)) + ")";
+        verdict = "not best";
+        lost_to = b->source ? b->source->name : std::string("?");
+        reason = rib::to_string(cmp.reason);
+        why = "not best (lost to " + lost_to + " on " + reason + ")";
       } else {
-        why = "not eligible";
+        why = verdict = "not eligible";
+      }
+      if (json) {
+        service["paths"].push_back(
+            {{"source", src},
+             {"next_hop", nh.to_string()},
+             {"med", r.filtered() ? Json(nullptr) : med_json(a)},
+             {"med_received", med_json(received)},
+             {"health", health},
+             {"flags", flags},
+             {"session", session.empty() ? Json(nullptr) : Json(session)},
+             {"node", node.empty() ? Json(nullptr) : Json(node)},
+             {"best", best},
+             {"decision",
+              {{"state", verdict},
+               {"reason", reason.empty() ? Json(nullptr) : Json(reason)},
+               {"lost_to", lost_to.empty() ? Json(nullptr) : Json(lost_to)}}}});
+        continue;
       }
       // Columns: node (source), next hop, MED in effect, MED received, state, decision.
       w.line(code::kServices, "\t" + src + "\t" + nh.to_string() + "\t" +
                                   (r.filtered() ? std::string("-") : med_text(a)) + "\t" +
                                   med_text(received) + "\t" + state + "\t" + why);
     }
+    if (json) doc["services"].push_back(std::move(service));
   }
+  if (json) return json_reply(doc);
   w.end();
   return reply(std::move(w));
 }

@@ -265,15 +265,15 @@ class Health(unittest.TestCase):
         doc = json.loads(p.stdout)
         feed = [x for x in doc["processes"] if x["name"] == "feed"][0]
         self.assertEqual(feed["routes"], 2)
-        self.assertEqual(sorted(feed["route_list"]), ["203.0.113.20/32 announced med 400",
-                                                  "203.0.113.30/32 announced med 150"])
+        self.assertEqual(sorted((r["prefix"], r["kept"], r["med"]) for r in feed["route_list"]),
+                         [("203.0.113.20/32", False, 400), ("203.0.113.30/32", False, 150)])
         self.assertIsInstance(feed["failovers"], list)
         p = rsc(self.rsd, "--json", "show", "health", "web")
         doc = json.loads(p.stdout)
         self.assertEqual(doc["health"][0]["name"], "web")
         self.assertEqual(doc["health"][0]["state"], "UP")
         self.assertIsInstance(doc["health"][0]["runs"], int)
-        self.assertEqual(doc["health"][0]["routes"], ["203.0.113.10/32 announced med 100"])
+        self.assertEqual(doc["health"][0]["routes"], [{"prefix": "203.0.113.10/32", "announced": True, "med": 100}])
 
     def test_c_restricted(self):
         for cmd in ("drain web", "maintenance web on", "disable health web", "undrain web"):
@@ -330,6 +330,8 @@ class Health(unittest.TestCase):
         by = {s["prefix"]: s for s in doc["services"]}
         path = [x for x in by["203.0.113.30/32"]["paths"] if x["source"] == "process feed"][0]
         self.assertEqual((path["med"], path["med_received"]), (650, 150))
+        self.assertEqual(path["node"], "drained to 650 by 192.0.2.14")
+        self.assertEqual(path["health"], "running")
         self.assertEqual(final_code(self.c.cmd("undrain 192.0.2.14")), 30)
         self.assertTrue(wait_for(lambda: self.meds("203.0.113.30/32", "process feed") == 150))
         self.assertEqual(final_code(self.c.cmd("undrain 192.0.2.14")), 8003)   # not drained

@@ -183,8 +183,9 @@ class Interop(unittest.TestCase):
 ONLY_WELCOME = r"\A0001 rsd [^\n]*\n\Z"
 
 ROUTE_KEYS = {"table": str, "prefix": str, "protocol": str, "since": str, "best": bool, "preference": int,
-              "next_hop": str, "attributes": dict, "kind": str}
-NULLABLE_ROUTE_KEYS = {"from": str, "origin_as": int, "origin": str, "type": str, "decision": str}
+              "filtered": bool, "stale": bool, "attributes": dict, "decision": dict, "type": str, "source": str}
+NULLABLE_ROUTE_KEYS = {"from": str, "origin_as": int, "next_hop": str}
+ISO_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$"
 
 
 class Rsc(unittest.TestCase):
@@ -330,6 +331,7 @@ class Rsc(unittest.TestCase):
         p = rsc(self.rsd, "--json", *words)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         doc = json.loads(p.stdout)
+        self.assertEqual(doc["schema"], 1)
         for k, t in (("command", str), ("code", int), ("ok", bool)):
             self.assertIsInstance(doc[k], t)
         return doc
@@ -345,14 +347,15 @@ class Rsc(unittest.TestCase):
                 self.assertTrue(r[k] is None or isinstance(r[k], t), (k, r))
         by = {(r["prefix"], r["protocol"]): r for r in doc["routes"]}
         r = by[("10.0.1.0/24", "peer1")]
-        self.assertEqual(r["attributes"]["as_path"], "65001 64500")
-        self.assertEqual(r["attributes"]["med"], "10")
+        self.assertEqual(r["attributes"]["as_path"], [{"type": "sequence", "asns": [65001, 64500]}])
+        self.assertEqual(r["attributes"]["med"], 10)
+        self.assertEqual(r["attributes"]["origin"], "IGP")
         self.assertEqual(r["origin_as"], 64500)
-        self.assertEqual(r["origin"], "i")
         self.assertEqual(r["from"], "127.0.0.1")
+        self.assertRegex(r["since"], ISO_TIME)
         self.assertTrue(r["best"])
         self.assertFalse(by[("203.0.113.0/24", "peer1")]["best"])
-        self.assertIn("lost to st1", by[("203.0.113.0/24", "peer1")]["decision"])
+        self.assertEqual(by[("203.0.113.0/24", "peer1")]["decision"]["lost_to"], "st1")
         doc = self.json_of("show", "route", "count")
         self.assertEqual([c["table"] for c in doc["counts"]], ["master4", "master6"])
         for c in doc["counts"]:
@@ -365,17 +368,18 @@ class Rsc(unittest.TestCase):
         names = [p["name"] for p in doc["protocols"]]
         self.assertEqual(names, ["st1", "st6", "peer1", "peer2"])
         for p in doc["protocols"]:
-            for k in ("name", "proto", "table", "state", "since", "info"):
+            for k in ("name", "proto", "state", "since", "info"):
                 self.assertIsInstance(p[k], str)
-            self.assertIsInstance(p["details"], dict)
+            self.assertRegex(p["since"], ISO_TIME)
             self.assertIsInstance(p["channels"], list)
         peer1 = doc["protocols"][2]
+        self.assertIsNone(peer1["table"])
         self.assertEqual(peer1["state"], "up")
-        self.assertEqual(peer1["details"]["bgp_state"], "Established")
-        self.assertEqual(peer1["details"]["neighbor_as"], 65001)
+        self.assertEqual(peer1["bgp"]["state"], "Established")
+        self.assertEqual(peer1["bgp"]["neighbor_as"], 65001)
         ch = peer1["channels"][0]
         self.assertEqual(ch["name"], "ipv4")
-        self.assertEqual(ch["input_filter"], "ACCEPT")
+        self.assertEqual(ch["import_filter"], "ACCEPT")
         self.assertEqual(set(ch["import_updates"]), {"received", "rejected", "filtered", "ignored", "accepted"})
         self.assertIsNone(ch["import_withdraws"]["filtered"])
 
@@ -387,13 +391,13 @@ class Rsc(unittest.TestCase):
         doc = self.json_of("show", "symbols")
         self.assertIn({"name": "med_only", "kind": "filter"}, doc["symbols"])
         doc = self.json_of("show", "memory")
-        self.assertIn("routing_tables", doc["memory"])
+        self.assertIsInstance(doc["memory"]["routing_tables"], int)
         p = rsc(self.rsd, "--json", "show", "route", "for", "192.0.2.99")
         self.assertEqual(p.returncode, 1)
         doc = json.loads(p.stdout)
         self.assertEqual(doc["code"], 8001)
         self.assertFalse(doc["ok"])
-        self.assertEqual(doc["error"], "Network not found")
+        self.assertEqual(doc["message"], "Network not found")
 
 
 class BadInput(unittest.TestCase):

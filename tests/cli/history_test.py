@@ -124,8 +124,11 @@ class HistoryCli(unittest.TestCase):
         doc = json.loads(p.stdout)
         ev = [e for e in doc["events"] if e["kind"] == "session"]
         self.assertTrue(ev, doc)
-        self.assertEqual(ev[0]["subject"], "peer1")
-        self.assertRegex(ev[0]["time"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
+        self.assertEqual(ev[0]["protocol"], "peer1")
+        self.assertRegex(ev[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+        # The same instant as the text row's time (local time, milliseconds).
+        text_times = [r[0] for r in self.hist("protocol peer1") if r[1] == "session"]
+        self.assertEqual(ev[0]["time"][:23].replace("T", " "), text_times[0])
         self.assertTrue(ev[0]["event"].startswith("up (127.0.0.1)"))
 
     def test_b_operator_command_who_and_socket(self):
@@ -158,7 +161,8 @@ class HistoryCli(unittest.TestCase):
         self.assertEqual(len(jf), 1, doc)
         self.assertEqual(jf[0]["prefix"], "203.0.113.10/32")
         self.assertEqual(jf[0]["new_best"], new)
-        self.assertIsInstance(jf[0]["latency_ms"], float)
+        self.assertIsInstance(jf[0]["latency_us"], int)
+        self.assertAlmostEqual(jf[0]["latency_us"] / 1000.0, float(latency.split()[0]), delta=0.001)
         self.assertEqual(jf[0]["cause"], cause)
         # The health transition with the probe's output.
         h = self.hist("health web")

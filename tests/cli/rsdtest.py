@@ -140,8 +140,9 @@ def bgp_msg(kind, body=b""):
     return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), kind) + body
 
 
-def open_msg(asn, hold, bgp_id):
-    caps = bytes([1, 4, 0, 1, 0, 1])  # multiprotocol ipv4 unicast (RFC 4760)
+def open_msg(asn, hold, bgp_id, families=((1, 1),)):
+    # multiprotocol (RFC 4760): one capability per (AFI, SAFI), IPv4 unicast by default
+    caps = b"".join(bytes([1, 4]) + struct.pack("!HBB", afi, 0, safi) for afi, safi in families)
     caps += bytes([65, 4]) + struct.pack("!I", asn)  # 4-octet AS (RFC 6793)
     opt = bytes([2, len(caps)]) + caps
     return bgp_msg(1, struct.pack("!BHH4sB", 4, asn if asn < 65536 else 23456, hold, socket.inet_aton(bgp_id), len(opt)) + opt)
@@ -166,10 +167,10 @@ class Speaker:
     """Connects to rsd, establishes, keeps the session up with KEEPALIVEs every second and records
     the largest gap between messages from rsd (hold time 3 s: a gap >= 3 s means starvation)."""
 
-    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9", source=None):
+    def __init__(self, port, asn=65001, hold=3, bgp_id="192.0.2.9", source=None, families=((1, 1),)):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
                                           source_address=(source, 0) if source else None)
-        self.s.sendall(open_msg(asn, hold, bgp_id))
+        self.s.sendall(open_msg(asn, hold, bgp_id, families))
         self.buf = b""
         self.kinds = []
         self.max_gap = 0.0

@@ -5,12 +5,15 @@
 // disabled BGP peer, no socket opened): the `show` commands, `show route ... where EXPR` compiling
 // the expression, `eval` refused. Restricted, because the other commands change the daemon (or
 // read files) and would make runs depend on each other. Properties besides "no crash": every reply
-// is framed (code lines, the last one ending the reply) and produced in a bounded number of slices.
+// is framed (code lines, the last one ending the reply) and produced in a bounded number of slices;
+// every other input runs in JSON mode (`json on`), where the 1040 lines must hold one JSON
+// document.
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -95,6 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Daemon d;
   rs::control::SessionState session;
   session.restricted = true;
+  session.json = size % 2 == 1;
   auto out = d.commands->execute(line, session);
   std::string text;
   for (int slices = 0;; ++slices) {
@@ -109,6 +113,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (int i = 0; i < 1000 && !woken; ++i) d.io.poll();
   }
   check_reply(text);
+  if (session.json) {
+    rs::cli::ReplyParser parser;
+    parser.feed(text);
+    std::string doc;
+    while (auto l = parser.next()) {
+      if (l->last) break;
+      if (l->code != rs::cli::code::kJson) std::abort();
+      doc += l->text + "\n";
+    }
+    if (!nlohmann::json::accept(doc)) std::abort();
+  }
   d.io.poll();
   return 0;
 }

@@ -264,21 +264,21 @@ def settled(run):
 
 
 def check_rsc(rsc, run, samples):
-    """`rsc --json show protocols all` (rsd's own client) reads the same rows and counts: the Since
-    column of `iso long` is one value (date and time), and the route counts are the exporter's."""
+    """`rsc --json show protocols all` (rsd's own client, the daemon's JSON mode) has the same rows and
+    counts: Since is an ISO 8601 time whatever the `timeformat`, and the route counts are the exporter's."""
     out = subprocess.run([rsc, "-s", run.sock, "--json", "show", "protocols", "all"], capture_output=True,
                          text=True, timeout=30)
     assert out.returncode == 0, f"rsc: rc {out.returncode}: {out.stdout}{out.stderr}"
     doc = {p["name"]: p for p in json.loads(out.stdout)["protocols"]}
     for (name, version), want in EXPECTED.items():
         p = doc[name]
-        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", p["since"]), f"rsc: since of {name}: {p['since']!r}"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", p["since"]), \
+            f"rsc: since of {name}: {p['since']!r}"
         assert p["state"] == "up" and p["info"] == ("Established" if name == "peer1" else ""), p
         ch = next(c for c in p["channels"] if c["name"] == "ipv" + version)
-        m = re.fullmatch(r"(\d+) imported, (?:(\d+) filtered, )?(\d+) exported, (\d+) preferred", ch["routes"])
-        assert m, f"rsc: routes of {name} ipv{version}: {ch['routes']!r}"
-        got = dict(imported=int(m.group(1)), filtered=int(m.group(2) or 0), exported=int(m.group(3)),
-                   preferred=int(m.group(4)))
+        r = ch["routes"]
+        got = dict(imported=r["imported"], filtered=r["filtered"] or 0, exported=r["exported"],
+                   preferred=r["preferred"])
         for key, metric in COUNT_METRICS.items():
             assert got[key] == one(samples, metric, name=name, ip_version=version), \
                 f"rsc {name} ipv{version}: {got}, exporter's {key} differs"

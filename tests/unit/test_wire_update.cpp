@@ -208,6 +208,15 @@ TEST_CASE("MP_REACH IPv6 next hops: global, global + link-local, link-local only
   EXPECT_CLEAN(gl);
   CHECK(gl.m.mp_reach->next_hop == ip("2001:db8::1"));
   CHECK(gl.m.mp_reach->link_local == ip("fe80::1"));
+  // 32 octets with an all-zero second address: no link-local next hop, the same value as 16
+  // octets (the re-encoder sends 16, and a second decode must give the same message).
+  auto g0 = decode(body("",
+                        head + "800e2e 000201 20 20010db8000000000000000000000001 "
+                               "00000000000000000000000000000000 00 40 20010db800010000",
+                        ""));
+  EXPECT_CLEAN(g0);
+  CHECK(g0.m.mp_reach->next_hop == ip("2001:db8::1"));
+  CHECK(g0.m.mp_reach->link_local == g.m.mp_reach->link_local);
   // A zero global with a link-local is accepted; zero both is not usable.
   auto zl = decode(body("",
                         head + "800e2e 000201 20 00000000000000000000000000000000 "

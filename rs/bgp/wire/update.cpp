@@ -62,7 +62,12 @@ std::optional<WireError> decode_mp_reach(DecodeState& s, Bytes v) {
     mp.next_hop = rib::IpAddress::from_bytes(rib::Family::Ipv4, nh);
   } else {
     mp.next_hop = rib::IpAddress::from_bytes(rib::Family::Ipv6, nh);
-    if (nh_len == 32) mp.link_local = rib::IpAddress::from_bytes(rib::Family::Ipv6, nh + 16);
+    // An all-zero second address is no link-local next hop: kept as absent, the one form the
+    // encoder (which then sends 16 octets) and the rest of rsd know.
+    if (nh_len == 32) {
+      const auto ll = rib::IpAddress::from_bytes(rib::Family::Ipv6, nh + 16);
+      if (!ll.is_zero()) mp.link_local = ll;
+    }
   }
   // One reserved octet (the old SNPA count), ignored on receipt (RFC 4760 3).
   const Bytes field = v.subspan(4 + nh_len + 1);
