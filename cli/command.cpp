@@ -101,16 +101,16 @@ std::vector<CommandSpec> build() {
        false,
        true});
   add({"drain",
-       "drain <check> [over <sec> s] [steps <n>]",
-       "Drain a service: MED rising stepwise, then withdraw",
-       {{"over", A::Number}, {"s"}, {"steps", A::Number}},
+       "drain <check>|<node> [over <sec> s] [steps <n>] [to <med>] [keep]",
+       "Drain a service or node: MED rising stepwise, then withdraw",
+       {{"over", A::Number}, {"s"}, {"steps", A::Number}, {"to", A::Number}, {"keep"}},
        A::Name,
        N::None,
        true});
-  add({"undrain", "undrain <check>", "Stop or undo a drain", {}, A::Name, N::None, true});
+  add({"undrain", "undrain <check>|<node>", "Stop or undo a drain", {}, A::Name, N::None, true});
   add({"maintenance",
-       "maintenance <check> (on | off)",
-       "Put a service in maintenance or take it out",
+       "maintenance <check>|<node> (on | off)",
+       "Put a service or node in maintenance or take it out",
        {{"on"}, {"off"}},
        A::Name,
        N::None,

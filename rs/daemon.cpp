@@ -76,6 +76,30 @@ bool write_pidfile(const std::string& path) {
   return static_cast<bool>(f);
 }
 
+// Service nodes drained or in maintenance before a restart stay so (docs/health.md). Applied
+// before the event loop runs, so no session imports a path before; a drain that was in progress
+// resumes as finished, as a healthcheck's does.
+void restore_nodes(const health::HealthManager& health, RouteServer& server) {
+  std::string err;
+  for (const auto& r : health.stored_nodes(err)) {
+    if (r.kind == "maintenance") {
+      server.node_maintenance(r.name, true);
+    } else if (r.kind == "drain") {
+      std::optional<NodeDrain> d = NodeDrain::parse(r.value);
+      if (!d) {
+        spdlog::error("health state file: node {}: bad drain '{}'", r.name, r.value);
+        continue;
+      }
+      d->over_ms = 0;
+      server.drain_node(r.name, *d);
+    } else {
+      continue;
+    }
+    spdlog::info("node {} restored to {} (since {})", r.name, r.kind, r.since);
+  }
+  if (!err.empty()) spdlog::error("health state file: {}", err);
+}
+
 }  // namespace
 
 int run_daemon(const DaemonOptions& o) {
@@ -254,6 +278,7 @@ int run_daemon(const DaemonOptions& o) {
   if (std::string problems = health.start([&server] { server.hold_initial_export(false); });
       !problems.empty())
     spdlog::warn("health: {}", problems);
+  restore_nodes(health, server);
   spdlog::info("rsd {} started with {}", kVersion, o.config_path);
   detacher.ready();
   os::sd_notify("READY=1\nMAINPID=" + std::to_string(getpid()) + "\nSTATUS=running");

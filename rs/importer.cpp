@@ -126,7 +126,7 @@ void Importer::import_nlri(Protocol& p, Channel& ch, const wire::Nlri& n, const 
       });
   if (slot.result == rib::InResult::NoChange) return;
   if (slot.result == rib::InResult::New) ++ch.stats.current_received;
-  AttrRef imported = run_filter(p, ch, n.prefix, received);
+  AttrRef imported = override(p.name, received, run_filter(p, ch, n.prefix, received));
   if (imported && !was_accepted &&
       !limit_allows(p, ch, ch.settings.import_limit, ch.stats.current_accepted, "import"))
     imported = nullptr;
@@ -254,9 +254,32 @@ void Importer::reimport(Protocol& p, Family f) {
       if (path.route.source != src) continue;
       AttrRef received = path.received;
       const bool was_accepted = !path.route.filtered();
-      AttrRef imported = run_filter(q, ch, prefix, received);
+      AttrRef imported = override(q.name, received, run_filter(q, ch, prefix, received));
       if (imported && !was_accepted) ++ch.stats.current_accepted;
       if (!imported && was_accepted) --ch.stats.current_accepted;
+      rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
+      (void)rib_.import(prefix, slot, std::move(imported), clock_());
+      d = rib_.find(prefix);
+    }
+  });
+}
+
+void Importer::reimport_local(const rib::RouteSource* src, Family f) {
+  // The source may be removed while the walk runs,
+  // and a new one could take its address: a path's source is compared by name too (a path's
+  // source pointer is valid while the path is).
+  const std::string name = src->name;
+  walker_.walk(f, [this, src, name](const Prefix& prefix) {
+    const rib::Destination* d = rib_.find(prefix);
+    if (!d) return;
+    for (uint32_t i = 0; i < d->paths.size(); ++i) {
+      const rib::Path& path = d->paths[i];
+      if (path.route.source != src || path.route.source->name != name) continue;
+      AttrRef received = path.received;
+      AttrRef imported = override(name, received, received);
+      const bool same =
+          imported ? !path.route.filtered() && imported == path.route.attrs : path.route.filtered();
+      if (same) continue;
       rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
       (void)rib_.import(prefix, slot, std::move(imported), clock_());
       d = rib_.find(prefix);
@@ -269,7 +292,8 @@ void Importer::announce_local(const rib::RouteSource* src, const Prefix& prefix,
   AttrRef a = table_.intern(attrs);
   auto slot = rib_.receive(prefix, src, path_id, a);
   if (slot.result == rib::InResult::NoChange) return;
-  (void)rib_.import(prefix, slot, std::move(a), clock_());
+  AttrRef imported = override(src->name, a, a);
+  (void)rib_.import(prefix, slot, std::move(imported), clock_());
   changed_();
 }
 

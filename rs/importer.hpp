@@ -14,6 +14,7 @@
 #include "filters/vm.hpp"
 #include "rib/loc_rib.hpp"
 #include "rs/bgp/wire/update.hpp"
+#include "rs/node_override.hpp"
 #include "rs/protocol.hpp"
 #include "rs/walker.hpp"
 
@@ -40,6 +41,11 @@ class Importer {
   // route refresh, no session reset. In the background.
   void reimport(Protocol& p, rib::Family f);
 
+  // The same for a local source's routes (only the node overrides apply to them).
+  void reimport_local(const rib::RouteSource* src, rib::Family f);
+  // Operator overrides of service nodes (drain, maintenance), applied after the import filter.
+  void set_overrides(const NodeOverrides* o) { overrides_ = o; }
+
   // Local sources: a route (replacing the source's previous one) or its withdrawal.
   void announce_local(const rib::RouteSource* src, const rib::Prefix& prefix,
                       const rib::AttrBuilder& attrs, uint32_t path_id);
@@ -59,6 +65,10 @@ class Importer {
                           const rib::AttrRef& received);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
   static void count_filtered(Channel& ch, const rib::LocRib::Slot& slot, bool was_accepted);
+  rib::AttrRef override(std::string_view source, const rib::AttrRef& received,
+                        rib::AttrRef imported) {
+    return overrides_ ? overrides_->apply(table_, source, received, std::move(imported)) : imported;
+  }
 
   rib::AttrTable& table_;
   rib::LocRib& rib_;
@@ -67,6 +77,7 @@ class Importer {
   std::function<uint64_t()> clock_;
   std::function<void()> changed_;
   filters::Vm vm_;
+  const NodeOverrides* overrides_ = nullptr;
 };
 
 }  // namespace rs

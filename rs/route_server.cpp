@@ -65,7 +65,9 @@ RouteServer::RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf
       importer_(
           table_, rib_, walker_, protocols_, [this] { return now(); },
           [this] { exporter_.schedule(); }),
-      started_(std::chrono::steady_clock::now()) {
+      started_(std::chrono::steady_clock::now()),
+      nodes_(io, [this](const std::string& node) { reimport_node(node); }) {
+  importer_.set_overrides(&nodes_.overrides());
   // The decision knobs are per protocol in BIRD; rsd applies them to the table, taking them from
   // the first BGP protocol that sets them.
   rib::DecisionConfig dc;

@@ -29,6 +29,7 @@
 #include "rs/events.hpp"
 #include "rs/exporter.hpp"
 #include "rs/importer.hpp"
+#include "rs/node_override.hpp"
 #include "rs/protocol.hpp"
 #include "rs/walker.hpp"
 
@@ -190,10 +191,21 @@ class RouteServer final : public bgp::PeerHandler {
   const bgp::Peer* peer(std::string_view name) const;
   // What protocol `name` advertises for `prefix` (its Adj-RIB-Out), null when nothing.
   const rib::PathAttributes* exported(std::string_view name, const rib::Prefix& prefix) const;
+  // Service nodes (rs/node_override.hpp): drain and maintenance of a node's paths at the route
+  // server, its session untouched. A node is a BGP protocol, a process or healthcheck block (by
+  // name) or an IP address (the next hop of its paths); node_known() says whether `node` is one.
+  bool node_known(std::string_view node) const;
+  void drain_node(const std::string& node, const NodeDrain& d) { nodes_.drain(node, d); }
+  bool undrain_node(const std::string& node) { return nodes_.undrain(node); }
+  void node_maintenance(const std::string& node, bool on) { nodes_.maintenance(node, on); }
+  const NodeOverrides& node_overrides() const { return nodes_.overrides(); }
   // Route ages (rib::Route::since) are whole seconds after this instant.
   std::chrono::steady_clock::time_point started_at() const { return started_; }
 
  private:
+  NodeControl nodes_;
+  // Re-runs the import of every path `node` may name (the override changed).
+  void reimport_node(const std::string& node);
   std::function<void(const conf::Config&)> reconfigure_hook_;
   // History hooks (route_server_history.cpp); the `routes where` filter runs on its own Vm.
   events::EventSink* events_ = nullptr;

@@ -73,4 +73,31 @@ const rib::PathAttributes* RouteServer::exported(std::string_view name,
   return m.out.sent(rib::OutKey{prefix, 0});
 }
 
+// ---- service nodes -----------------------------------------------------------------------------
+
+bool RouteServer::node_known(std::string_view node) const {
+  if (rib::IpAddress::parse(node)) return true;
+  if (protocols_.count(std::string(node))) return true;
+  const rib::IpAddress none;
+  for (const auto& s : local_sources_)
+    if (NodeOverrides::matches(node, s->name, none)) return true;
+  return false;
+}
+
+void RouteServer::reimport_node(const std::string& node) {
+  // A next hop may be any protocol's; a name is its protocol's or its local source's.
+  const bool by_next_hop = rib::IpAddress::parse(node).has_value();
+  const rib::IpAddress none;
+  for (auto& [name, p] : protocols_) {
+    if (!by_next_hop && name != node) continue;
+    for (const Channel& ch : p->channels)
+      if (ch.enabled) importer_.reimport(*p, ch.family);
+  }
+  for (const auto& s : local_sources_) {
+    if (!by_next_hop && !NodeOverrides::matches(node, s->name, none)) continue;
+    importer_.reimport_local(s.get(), rib::Family::Ipv4);
+    importer_.reimport_local(s.get(), rib::Family::Ipv6);
+  }
+}
+
 }  // namespace rs

@@ -21,7 +21,8 @@ namespace rs {
 class RouteServer;
 namespace health {
 class HealthManager;
-}
+struct HealthView;
+}  // namespace health
 namespace events {
 class EventSink;
 }
@@ -120,6 +121,10 @@ std::optional<history::Query> history_query(const cli::Command& c, int64_t now_u
                                             std::string& error);
 // drain, undrain, maintenance, enable health, disable health.
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c);
+// drain / undrain / maintenance of a service node that is not a healthcheck (show_services.cpp).
+std::unique_ptr<Output> node_action(const ControlContext& ctx, const cli::Command& c);
+// A healthcheck's flags ("maintenance, draining", or "none"; show_health.cpp).
+std::string health_flags_text(const health::HealthView& v);
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,
                                       std::shared_ptr<const conf::Config> next, std::string path,
                                       bool json = false);

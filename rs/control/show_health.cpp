@@ -1,8 +1,7 @@
-// Health commands of the control socket: `show health [NAME]`,
-// `show services`, and the operator actions `drain`, `undrain`, `maintenance`, `enable health`,
-// `disable health`. rsd additions without a BIRD equivalent: the layout is documented in
-// docs/cli.md (one "Key: value" per continuation line for health, tab-separated columns per path
-// for services); the JSON form is built from the same views.
+// Health commands of the control socket: `show health [NAME]`, and the operator actions `drain`,
+// `undrain`, `maintenance`, `enable health`, `disable health`. rsd additions without a BIRD
+// equivalent: the layout is documented in docs/cli.md (one "Key: value" per continuation line for
+// health, tab-separated columns per path for services); the JSON form is built from the same views.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -16,6 +15,26 @@
 namespace rs::control {
 
 namespace code = cli::code;
+
+std::string health_flags_text(const health::HealthView& v) {
+  std::string f;
+  auto add = [&](bool on, const char* name) {
+    if (on) f += (f.empty() ? "" : ", ") + std::string(name);
+  };
+  add(v.maintenance, "maintenance");
+  add(v.disable_file, "disable file");
+  add(v.disabled, "disabled");
+  add(v.held_down, "flap hold-down");
+  add(v.draining, "draining");
+  add(v.drained, "drained");
+  return f.empty() ? "none" : f;
+}
+
+Json health_flags_json(const health::HealthView& v) {
+  return {{"maintenance", v.maintenance}, {"disable_file", v.disable_file},
+          {"disabled", v.disabled},       {"held_down", v.held_down},
+          {"draining", v.draining},       {"drained", v.drained}};
+}
 
 namespace {
 
@@ -39,20 +58,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string flags_text(const health::HealthView& v) {
-  std::string f;
-  auto add = [&](bool on, const char* name) {
-    if (on) f += (f.empty() ? "" : ", ") + std::string(name);
-  };
-  add(v.maintenance, "maintenance");
-  add(v.disable_file, "disable file");
-  add(v.disabled, "disabled");
-  add(v.held_down, "flap hold-down");
-  add(v.draining, "draining");
-  add(v.drained, "drained");
-  return f.empty() ? "none" : f;
-}
-
 const char* score_text(health::Score s) {
   switch (s) {
     case health::Score::Full:
@@ -74,7 +79,7 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
   kv("State", std::string(health::to_string(v.state)));
   kv("Phase", std::string(health::to_string(v.phase)));
   kv("Score", score_text(v.score));
-  kv("Flags", flags_text(v));
+  kv("Flags", health_flags_text(v));
   if (v.draining || v.drained)
     kv("Drain step", std::to_string(v.drain_step) + "/" + std::to_string(v.drain_steps));
   std::string last = "none";
@@ -103,12 +108,6 @@ void health_block(cli::ReplyWriter& w, const health::HealthManager& hm,
     kv("Failover", f.peer + " " + std::to_string(f.latency_us) + " us");
 }
 
-Json flags_json(const health::HealthView& v) {
-  return {{"maintenance", v.maintenance}, {"disable_file", v.disable_file},
-          {"disabled", v.disabled},       {"held_down", v.held_down},
-          {"draining", v.draining},       {"drained", v.drained}};
-}
-
 Json failovers_json(const health::HealthManager& hm, const std::string& source) {
   Json a = Json::array();
   for (const auto& f : hm.failovers(source))
@@ -122,7 +121,7 @@ Json health_json(const health::HealthManager& hm, const health::HealthView& v) {
   j["state"] = std::string(health::to_string(v.state));
   j["phase"] = std::string(health::to_string(v.phase));
   j["score"] = score_text(v.score);
-  j["flags"] = flags_json(v);
+  j["flags"] = health_flags_json(v);
   j["drain_step"] = v.draining || v.drained ? Json(v.drain_step) : Json(nullptr);
   j["drain_steps"] = v.draining || v.drained ? Json(v.drain_steps) : Json(nullptr);
   Json last = nullptr;
@@ -237,110 +236,17 @@ std::unique_ptr<Output> show_health(const ControlContext& ctx, const cli::Comman
   return reply(std::move(w));
 }
 
-std::unique_ptr<Output> show_services(const ControlContext& ctx, bool json) {
-  cli::ReplyWriter w;
-  Json doc = json_head("show services");
-  doc["services"] = Json::array();
-  if (!ctx.health) {
-    if (json) return json_reply(doc);
-    w.end();
-    return reply(std::move(w));
-  }
-  std::vector<health::HealthView> views = ctx.health->health();
-  std::map<std::string, const health::HealthView*> by_source;
-  std::set<rib::Prefix> prefixes;
-  for (const auto& v : views) {
-    by_source["health " + v.name] = &v;
-    for (const auto& r : v.routes) prefixes.insert(r.prefix);
-  }
-  // Processes: their routes are service IPs too; the state column says whether the program runs.
-  std::map<std::string, std::string> process_state;
-  for (const auto& pv : ctx.health->processes()) {
-    process_state["process " + pv.name] = pv.running ? "running" : "stopped";
-    for (const auto& r : pv.route_list) {
-      prefixes.insert(r.prefix);
-      if (r.stale)
-        process_state["process " + pv.name] =
-            pv.running ? "running (kept routes)" : "stopped (kept routes)";
-    }
-  }
-  const rib::LocRib& rib = ctx.server.rib();
-  for (const auto& p : prefixes) {
-    Json service = {{"prefix", p.to_string()}, {"paths", Json::array()}};
-    if (!json) w.line(code::kServices, p.to_string());
-    const rib::Destination* d = rib.find(p);
-    if (!d || d->paths.empty()) {
-      if (json)
-        doc["services"].push_back(std::move(service));
-      else
-        w.line(code::kServices, "\t-\t-\t-\t-\tno path");
-      continue;
-    }
-    for (std::size_t i = 0; i < d->paths.size(); ++i) {
-      const rib::Route& r = d->paths[i].route;
-      const rib::PathAttributes* a = r.attrs.get();
-      const std::string src = r.source ? r.source->name : std::string("?");
-      std::string state = "-";
-      Json health = nullptr, flags = nullptr;  // JSON: the state alone, the flags apart
-      if (auto it = by_source.find(src); it != by_source.end()) {
-        flags = flags_json(*it->second);
-        state = std::string(health::to_string(it->second->state));
-        health = state;
-        std::string f = flags_text(*it->second);
-        if (f != "none") state += " (" + f + ")";
-      } else if (auto pit = process_state.find(src); pit != process_state.end()) {
-        state = pit->second;
-        health = state;
-      }
-      const bool has_med = a && a->has(rib::AttrType::Med);
-      std::string med = has_med ? std::to_string(a->med) : std::string("-");
-      std::string why, verdict, reason, lost_to;
-      const bool best = d->best == static_cast<int32_t>(i);
-      if (r.filtered()) {
-        why = verdict = "filtered";
-      } else if (best) {
-        verdict = "best";
-        reason = rib::to_string(rib.reason(*d));
-        why = "best (" + reason + ")";
-      } else if (const rib::Route* b = d->best_route()) {
-        rib::Comparison cmp = rib::compare(*b, r, rib.config());
-        verdict = "not best";
-        lost_to = b->source ? b->source->name : std::string("?");
-        reason = rib::to_string(cmp.reason);
-        why = "not best (lost to " + lost_to + " on " + reason + ")";
-      } else {
-        why = verdict = "not eligible";
-      }
-      if (json) {
-        service["paths"].push_back(
-            {{"source", src},
-             {"next_hop", a ? Json(a->next_hop.to_string()) : Json(nullptr)},
-             {"med", has_med ? Json(a->med) : Json(nullptr)},
-             {"health", health},
-             {"flags", flags},
-             {"best", best},
-             {"decision",
-              {{"state", verdict},
-               {"reason", reason.empty() ? Json(nullptr) : Json(reason)},
-               {"lost_to", lost_to.empty() ? Json(nullptr) : Json(lost_to)}}}});
-        continue;
-      }
-      w.line(code::kServices, "\t" + src + "\t" + (a ? a->next_hop.to_string() : std::string("-")) +
-                                  "\t" + med + "\t" + state + "\t" + why);
-    }
-    if (json) doc["services"].push_back(std::move(service));
-  }
-  if (json) return json_reply(doc);
-  w.end();
-  return reply(std::move(w));
-}
-
 std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Command& c) {
-  if (!ctx.health) return reply(code::kNoProtocolsMatch, "No health checks configured");
-  health::HealthManager& hm = *ctx.health;
   const std::string& name = *c.positional;
   const std::string_view path = c.path();
+  // A name that is no healthcheck is a service node fed some other way (show_services.cpp).
+  if (!ctx.health || !ctx.health->health(name)) return node_action(ctx, c);
+  health::HealthManager& hm = *ctx.health;
   std::string err, done;
+  if (path == "drain" && (c.get("to") || c.has("keep")))
+    return reply(
+        code::kParseError,
+        "syntax error, 'to' and 'keep' are for nodes; a healthcheck drains to its down med");
   if (path == "drain") {
     uint64_t over_ms = 300000;
     uint32_t steps = 10;

@@ -280,6 +280,7 @@ void HealthManager::restore() {
   if (!store_) return;
   std::string err;
   for (const auto& r : store_->load(err)) {
+    if (r.name.starts_with(kNodePrefix)) continue;  // the route server's (stored_nodes)
     if (!find(r.name))
       spdlog::info("health state file: '{}' is no longer configured; its {} is ignored", r.name,
                    r.kind);
@@ -301,6 +302,17 @@ void HealthManager::apply_stored(HealthCheck& c) {
       c.drain(0, 1);  // a drain survives a restart as finished
     spdlog::info("health: {} restored to {} (since {})", r.name, r.kind, r.since);
   }
+}
+
+std::vector<OperatorRecord> HealthManager::stored_nodes(std::string& error) const {
+  std::vector<OperatorRecord> out;
+  if (!store_) return out;
+  for (auto& r : store_->load(error)) {
+    if (!r.name.starts_with(kNodePrefix)) continue;
+    r.name.erase(0, kNodePrefix.size());
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string HealthManager::drain(const std::string& name, uint64_t over_ms, uint32_t steps) {

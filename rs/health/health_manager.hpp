@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conf/config.hpp"
@@ -61,6 +62,16 @@ class HealthManager {
   [[nodiscard]] std::string undrain(const std::string& name);
   [[nodiscard]] std::string maintenance(const std::string& name, bool on);
   [[nodiscard]] std::string set_enabled(const std::string& name, bool enabled);
+  // Service node overrides (drain and maintenance of a node at the route server, applied by
+  // RouteServer) share the state file: stored as name "node NODE".
+  void persist_node(const std::string& node, const std::string& kind,
+                    const std::optional<std::string>& value) {
+    persist(std::string(kNodePrefix) + node, kind, value);
+  }
+  // The stored node records (names without the prefix), once start() opened the state file; the
+  // daemon applies them before the event loop runs, so no session imports a path before.
+  std::vector<OperatorRecord> stored_nodes(std::string& error) const;
+  static constexpr std::string_view kNodePrefix = "node ";
 
   std::vector<HealthView> health() const;
   std::optional<HealthView> health(const std::string& name) const;

@@ -228,10 +228,10 @@ class Health(unittest.TestCase):
         self.assertIn("203.0.113.20/32", t)
         web = [l for l in lines if "\thealth web\t" in l]
         self.assertEqual(len(web), 1, t)
-        self.assertIn("\t192.0.2.11\t100\tUP\t", web[0])
+        self.assertIn("\t192.0.2.11\t100\t100\tUP\t", web[0])
         svc = [l for l in lines if "\tsvc\t" in l]
         self.assertEqual(len(svc), 1, t)
-        self.assertIn("\t300\t-\t", svc[0])
+        self.assertIn("\t300\t300\t-\t", svc[0])
         # exactly one of the two paths is best, with a reason
         self.assertEqual(sum(1 for l in web + svc if re.search(r"\tbest \(.+\)$", l)), 1, t)
         self.assertTrue(any("not best (lost to " in l for l in web + svc), t)
@@ -248,13 +248,13 @@ class Health(unittest.TestCase):
         # process routes are service IPs too: node, MED, state of the program, decision
         feed = [l for l in lines if "\tprocess feed\t" in l]
         self.assertEqual(len(feed), 2, t)
-        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t400\trunning\t(best|not best) \(", l) for l in feed), t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t400\t400\trunning\t(best|not best) \(", l) for l in feed), t)
         # 203.0.113.20/32: the process's path and the failing check's (down MED): one is best
         both = [l for l in lines if "\thealth broken\t" in l or ("\tprocess feed\t" in l and "\t400\t" in l)]
         self.assertEqual(len(both), 2, t)
         self.assertEqual(sum(1 for l in both if re.search(r"\tbest \(.+\)$", l)), 1, t)
         self.assertEqual(sum(1 for l in both if "\tnot best (lost to " in l), 1, t)
-        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t150\trunning\tbest \(", l) for l in feed), t)
+        self.assertTrue(any(re.search(r"\t192\.0\.2\.14\t150\t150\trunning\tbest \(", l) for l in feed), t)
         self.assertRegex(t, r"(?m)^(1032-| )203\.0\.113\.30/32$")
         proc = {x["source"]: x for x in by["203.0.113.30/32"]["paths"]}
         self.assertEqual(proc["process feed"]["med"], 150)
@@ -300,6 +300,42 @@ class Health(unittest.TestCase):
         self.assertEqual(final_code(self.c.cmd("undrain web")), 30)
         self.assertTrue(wait_for(lambda: self.meds("203.0.113.10/32", "health web") == 100))
         self.assertEqual(final_code(self.c.cmd("drain nosuch")), 8003)
+
+    def test_e2_process_node_drain_and_maintenance(self):
+        """A `process` block is a service node too: by its name, or by its next hop per family."""
+        def feed(prefix):
+            lines = self.c.cmd("show services")
+            cur, out = None, None
+            for l in lines:
+                body = l[5:] if re.match(r"^\d{4}[- ]", l) else l[1:]
+                if not body.startswith("\t"):
+                    cur = body
+                elif cur == prefix and body.startswith("\tprocess feed\t"):
+                    out = body.split("\t")[1:]
+            return out   # source, next hop, MED, MED received, state, decision
+        self.assertTrue(wait_for(lambda: (feed("203.0.113.30/32") or [None] * 3)[2] == "150", 15))
+        self.assertEqual(final_code(self.c.cmd("maintenance feed on")), 30)
+        self.assertTrue(wait_for(lambda: feed("203.0.113.30/32")[5] == "withdrawn by the operator"))
+        row = feed("203.0.113.30/32")
+        self.assertEqual(row[2:5], ["-", "150", "running [maintenance]"])
+        self.assertIsNone(self.meds("203.0.113.30/32", "process feed"))
+        self.assertEqual(final_code(self.c.cmd("maintenance feed off")), 30)
+        self.assertTrue(wait_for(lambda: feed("203.0.113.30/32")[2] == "150"))
+        # by next hop, held at the ceiling: 150 -> 650 at once (over 0 s), kept
+        self.assertEqual(final_code(self.c.cmd("drain 192.0.2.14 over 0 s steps 1 to 650 keep")), 30)
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.30/32", "process feed") == 650))
+        self.assertEqual(feed("203.0.113.30/32")[4], "running [drained to 650 by 192.0.2.14]")
+        p = rsc(self.rsd, "--json", "show", "services")
+        doc = json.loads(p.stdout)
+        by = {s["prefix"]: s for s in doc["services"]}
+        path = [x for x in by["203.0.113.30/32"]["paths"] if x["source"] == "process feed"][0]
+        self.assertEqual((path["med"], path["med_received"]), (650, 150))
+        self.assertEqual(path["node"], "drained to 650 by 192.0.2.14")
+        self.assertEqual(path["health"], "running")
+        self.assertEqual(final_code(self.c.cmd("undrain 192.0.2.14")), 30)
+        self.assertTrue(wait_for(lambda: self.meds("203.0.113.30/32", "process feed") == 150))
+        self.assertEqual(final_code(self.c.cmd("undrain 192.0.2.14")), 8003)   # not drained
+        self.assertEqual(final_code(self.c.cmd("drain web to 700")), 9001)     # node-only option
 
     def test_f_enable_disable_health(self):
         self.assertEqual(final_code(self.c.cmd("disable health broken")), 30)

@@ -542,8 +542,12 @@ class Json(unittest.TestCase):
         jpaths = []
         for s in doc["services"]:
             for p in s["paths"]:
+                state = p["health"] or p["session"] or "-"
+                if p["node"]:
+                    state = ("" if state == "-" else state + " ") + "[" + p["node"] + "]"
                 jpaths.append([s["prefix"], p["source"], p["next_hop"], "-" if p["med"] is None else str(p["med"]),
-                               p["health"] or "-", decision_text(p["decision"])])
+                               "-" if p["med_received"] is None else str(p["med_received"]),
+                               state, decision_text(p["decision"])])
         self.assertEqual(paths, jpaths)
         self.assertEqual(len(jpaths), 2)
 

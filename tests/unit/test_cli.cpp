@@ -286,6 +286,21 @@ TEST_CASE("grammar: health commands and their clash with protocol enable/disable
   CHECK(r.command->path() == "drain");
   CHECK(r.command->get("over") == "60");
   CHECK(r.command->get("steps") == "3");
+  // A service node, by protocol name or next hop, with the node-only ceiling and `keep`.
+  r = parse_command("drain node1 over 60 s steps 3 to 700 keep");
+  REQUIRE(r.command);
+  CHECK(r.command->positional == "node1");
+  CHECK(r.command->get("to") == "700");
+  CHECK(r.command->has("keep"));
+  r = parse_command("drain 2001:db8::11 to 900");
+  REQUIRE(r.command);
+  CHECK(r.command->positional == "2001:db8::11");
+  CHECK(r.command->get("to") == "900");
+  CHECK_FALSE(r.command->has("keep"));
+  r = parse_command("maint 192.0.2.11 off");
+  REQUIRE(r.command);
+  CHECK(r.command->positional == "192.0.2.11");
+  CHECK(r.command->has("off"));
   r = parse_command("maint web on");
   REQUIRE(r.command);
   CHECK(r.command->path() == "maintenance");
