@@ -143,11 +143,22 @@ def main():
         if r.returncode != 0:
             print("FAIL: bird did not start: %s %s" % (r.stdout, r.stderr))
             return 1
+        # BIRD creates its pid file before it writes the number: wait for the number itself.
+        def read_pid():
+            try:
+                with open(pidf) as f:
+                    text = f.read().strip()
+            except FileNotFoundError:
+                return None
+            return int(text) if text.isdigit() else None
+
         end = time.time() + 15
-        while time.time() < end and not (os.path.exists(pidf) and os.path.exists(sock)):
+        while time.time() < end and not (read_pid() and os.path.exists(sock)):
             time.sleep(0.05)
-        with open(pidf) as f:
-            pid = int(f.read().strip())
+        pid = read_pid()
+        if pid is None:
+            print("FAIL: bird wrote no pid to %s within 15 s" % pidf)
+            return 1
         for n, case in enumerate(CASES):
             filt, prefix, path, nh, comms, large, want = case
             what = "case%d %s %s path %s comms %s %s" % (n, filt, prefix, path, comms, large)
