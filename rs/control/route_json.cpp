@@ -34,10 +34,6 @@ const char* segment_name(rib::AsSegmentType t) {
   return "?";
 }
 
-std::string ipv4_text(uint32_t v) {
-  return rib::IpAddress::v4(v).to_string();
-}
-
 }  // namespace
 
 Json attributes_json(const rib::PathAttributes& a) {
@@ -58,16 +54,18 @@ Json attributes_json(const rib::PathAttributes& a) {
   if (a.has(AttrType::LocalPref)) j["local_pref"] = a.local_pref;
   if (a.has(AttrType::AtomicAggregate)) j["atomic_aggregate"] = true;
   if (a.has(AttrType::Aggregator))
-    j["aggregator"] = {{"address", ipv4_text(a.aggregator.address)}, {"asn", a.aggregator.asn}};
+    j["aggregator"] = {{"address", rib::IpAddress::v4(a.aggregator.address).to_string()},
+                       {"asn", a.aggregator.asn}};
   if (a.communities && !a.communities->empty()) {
     Json c = Json::array();
     for (uint32_t v : a.communities->values) c.push_back({v >> 16, v & 0xffff});
     j["communities"] = std::move(c);
   }
-  if (a.has(AttrType::OriginatorId)) j["originator_id"] = ipv4_text(a.originator_id);
+  if (a.has(AttrType::OriginatorId))
+    j["originator_id"] = rib::IpAddress::v4(a.originator_id).to_string();
   if (a.cluster_list && !a.cluster_list->empty()) {
     Json c = Json::array();
-    for (uint32_t v : a.cluster_list->values) c.push_back(ipv4_text(v));
+    for (uint32_t v : a.cluster_list->values) c.push_back(rib::IpAddress::v4(v).to_string());
     j["cluster_list"] = std::move(c);
   }
   if (a.ext_communities && !a.ext_communities->empty()) {

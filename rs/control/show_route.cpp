@@ -59,10 +59,6 @@ char origin_char(rib::Origin o) {
   return '?';
 }
 
-std::string ipv4_text(uint32_t v) {
-  return rib::IpAddress::v4(v).to_string();
-}
-
 enum class Mode : uint8_t { Table, Export, PreExport, NoExport };
 
 class RouteOutput final : public Output {
@@ -592,7 +588,7 @@ class RouteOutput final : public Output {
     if (a.has(AttrType::LocalPref)) line("BGP.local_pref: " + std::to_string(a.local_pref));
     if (a.has(AttrType::AtomicAggregate)) line("BGP.atomic_aggr:");
     if (a.has(AttrType::Aggregator))
-      line("BGP.aggregator: " + ipv4_text(a.aggregator.address) + " AS" +
+      line("BGP.aggregator: " + rib::IpAddress::v4(a.aggregator.address).to_string() + " AS" +
            std::to_string(a.aggregator.asn));
     if (a.communities && !a.communities->empty()) {
       std::string s;
@@ -601,10 +597,12 @@ class RouteOutput final : public Output {
              ")";
       line("BGP.community: " + s);
     }
-    if (a.has(AttrType::OriginatorId)) line("BGP.originator_id: " + ipv4_text(a.originator_id));
+    if (a.has(AttrType::OriginatorId))
+      line("BGP.originator_id: " + rib::IpAddress::v4(a.originator_id).to_string());
     if (a.cluster_list && !a.cluster_list->empty()) {
       std::string s;
-      for (uint32_t c : a.cluster_list->values) s += (s.empty() ? "" : " ") + ipv4_text(c);
+      for (uint32_t c : a.cluster_list->values)
+        s += (s.empty() ? "" : " ") + rib::IpAddress::v4(c).to_string();
       line("BGP.cluster_list: " + s);
     }
     if (a.ext_communities && !a.ext_communities->empty()) {
