@@ -14,6 +14,7 @@ down, A when it came back). Systems, same check settings, same run:
   rsd-proc   rsd with two `process` blocks running ExaBGP's own health-check program
              (`python3 -m exabgp healthcheck --config FILE`, unchanged; it waits for the `done`
              answer after each command, so rsd's `ack` and ExaBGP's exabgp.api.ack stay on)
+  rsd-exa    two ExaBGP 4.2 nodes running that same program, BGP to rsd (nodes that speak BGP)
   bird-exa   two ExaBGP 4.2 nodes running that same program, BIRD 2 as route server
 
 For the rsd systems it also reads rsd's own failover accounting (`show health`: verdict -> UPDATE
@@ -40,6 +41,8 @@ EDGE = "127.2.0.1"  # bgp_sink's edge 0 (tests/tools/bgp_tool.hpp)
 RS_ADDR = {"rsd": "127.0.0.20", "bird": "127.0.0.21"}
 RS_PORT = {"rsd": 11795, "bird": 11796}
 PROCS = []
+DUMPCAP = shutil.which("dumpcap")
+TSHARK = shutil.which("tshark")
 
 
 class Fail(Exception):
@@ -173,7 +176,15 @@ def rsd_config(kind, work, s):
          f'health {{ startup hold 10 s; state file "{work}/rsd-state.db"; }}']
     for n in ("a", "b"):
         state, log = f"{work}/{n}.state", f"{work}/{kind}-{n}.log"
-        if kind == "rsd-hc":
+        if kind == "rsd-exa":
+            # the same BGP sessions as BIRD's below: the node speaks BGP, rsd checks nothing
+            c.append(f"""protocol bgp node_{n} {{
+  local {RS_ADDR['rsd']} port {RS_PORT['rsd']} as 65000;
+  neighbor {NODE[n]} as 65001;
+  rs client; passive; multihop;
+  ipv4 {{ import all; export none; }};
+}}""")
+        elif kind == "rsd-hc":
             c.append(f"""healthcheck node_{n} {{
   command "{os.path.join(TOOLS, 'health_probe')} {state} {log}";
   route {PREFIX}/32 next hop {NODE[n]} med {UP_MED[n]};
@@ -216,17 +227,17 @@ def bird_config(work):
     return "\n".join(c) + "\n"
 
 
-def exa_node_config(work, n, hc):
+def exa_node_config(work, n, hc, rs_kind):
     return f"""process health {{
     run {PYTHON} -m exabgp healthcheck --config {hc};
     encoder text;
 }}
-neighbor {RS_ADDR['bird']} {{
+neighbor {RS_ADDR[rs_kind]} {{
     router-id {NODE[n]};
     local-address {NODE[n]};
     local-as 65001;
     peer-as 65000;
-    connect {RS_PORT['bird']};
+    connect {RS_PORT[rs_kind]};
     hold-time 90;
     group-updates true;
     family {{ ipv4 unicast; }}
@@ -272,6 +283,28 @@ def verdict_time(runs, flip_ns, up, k):
     return None
 
 
+def wire_transit(pcap, rs_addr, port, since):
+    """Route server transit on the wire: each UPDATE a node sent to the route server, to the next
+    UPDATE the route server sent the edge (ms). Only the node's UPDATEs move the best path here."""
+    out = subprocess.run([TSHARK, "-r", pcap, "-d", f"tcp.port=={port},bgp", "-Y", "bgp.type == 2", "-T", "fields",
+                          "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst"],
+                         capture_output=True, text=True, timeout=120).stdout
+    transit, pending = [], None
+    for line in out.splitlines():
+        p = line.split()
+        if len(p) != 3:
+            continue
+        t, src, dst = float(p[0]), p[1], p[2]
+        if t < since:
+            continue  # the initial announcements are not failovers
+        if src in NODE.values() and dst == rs_addr:
+            pending = pending if pending is not None else t
+        elif src == rs_addr and dst == EDGE and pending is not None:
+            transit.append((t - pending) * 1000)
+            pending = None
+    return transit
+
+
 def run_system(kind, s, work, results):
     log = open(os.path.join(work, f"{kind}.out"), "w")
     for n in ("a", "b"):
@@ -281,10 +314,19 @@ def run_system(kind, s, work, results):
         except FileNotFoundError:
             pass
     rs_kind = "bird" if kind == "bird-exa" else "rsd"
+    exa_nodes = kind in ("bird-exa", "rsd-exa")
     port = RS_PORT[rs_kind]
     procs = []
     sink = None
+    cap = None
+    pcap = os.path.join(work, f"{kind}.pcap")
     try:
+        if exa_nodes and DUMPCAP and TSHARK:
+            # the nodes' UPDATEs are timed on the wire: what the route server itself adds
+            cap = start([DUMPCAP, "-q", "-i", "lo", "-f", f"tcp port {port}", "-w", pcap], log)
+            end = time.time() + 10
+            while not os.path.exists(pcap) and time.time() < end:
+                time.sleep(0.02)
         if rs_kind == "rsd":
             for f in ("rsd-state.db",):
                 if os.path.exists(os.path.join(work, f)):
@@ -307,13 +349,13 @@ def run_system(kind, s, work, results):
             if time.time() > end:
                 raise Fail(f"{rs_kind} does not listen on {port}")
             time.sleep(0.02)
-        if rs_kind == "bird":
+        if exa_nodes:
             for n in ("a", "b"):
                 hc = exa_hc_config(f"{work}/{kind}-{n}.hc", n, f"{work}/{n}.state",
                                    f"{work}/{kind}-{n}.log", s)
                 cf = os.path.join(work, f"exa-{n}.conf")
                 with open(cf, "w") as f:
-                    f.write(exa_node_config(work, n, hc))
+                    f.write(exa_node_config(work, n, hc, rs_kind))
                 env = dict(os.environ)
                 env.update({"exabgp.daemon.user": "root", "exabgp.daemon.drop": "false",
                             "exabgp.daemon.daemonize": "false", "exabgp.tcp.bind": "",
@@ -330,6 +372,7 @@ def run_system(kind, s, work, results):
         time.sleep(1.0)  # both nodes settled and quiet
         lat, missing = [], 0
         up = True
+        first_flip = time.time()
         for i in range(s.failovers):
             time.sleep(random.uniform(0.1, 0.1 + s.interval))  # decorrelate from the check clock
             up = not up
@@ -355,7 +398,12 @@ def run_system(kind, s, work, results):
             lat.append((arrival - v) / 1e6)
             sink.changes = sink.changes[-1:]
         results[kind] = {"edge_ms": lat, "missing": missing}
-        if rs_kind == "rsd":
+        if cap:
+            time.sleep(0.5)  # the last frames reach the capture file
+            stop(cap)
+            cap = None
+            results[kind]["transit_ms"] = wire_transit(pcap, RS_ADDR[rs_kind], port, first_flip)
+        if kind in ("rsd-hc", "rsd-proc"):
             p = subprocess.run([RSC, "-s", sock, "--json", "show", "health"], capture_output=True,
                                text=True, timeout=10)
             doc = json.loads(p.stdout)
@@ -375,6 +423,8 @@ def run_system(kind, s, work, results):
                 pass
         for p in reversed(procs):
             stop(p)
+        if cap:
+            stop(cap)
         log.close()
 
 
@@ -387,7 +437,7 @@ def pct(v, p):
 
 
 def report(results, s, elapsed, json_path):
-    kinds = [k for k in ("rsd-hc", "rsd-proc", "bird-exa") if k in results]
+    kinds = [k for k in ("rsd-hc", "rsd-proc", "rsd-exa", "bird-exa") if k in results]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), "?")
     load = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -397,7 +447,9 @@ def report(results, s, elapsed, json_path):
     print(f"checks: interval {s.interval} s, fast interval {s.fast_interval} s, timeout {s.timeout} s, "
           f"rise {s.rise}, fall {s.fall}; {s.failovers} failovers per system (A down, A up, ...)")
     hdr = f"{'figure':46}" + "".join(f"{k:>11}" for k in kinds)
-    ratios = [k for k in ("rsd-hc", "rsd-proc") if k in results and "bird-exa" in results]
+    ratios = [k for k in ("rsd-hc", "rsd-proc", "rsd-exa") if k in results and "bird-exa" in results]
+    if any(k in results for k in ("rsd-exa", "bird-exa")) and not (DUMPCAP and TSHARK):
+        print("RS transit on the wire: not measured (dumpcap and tshark are needed: scripts/setup)")
     hdr += "".join(f"{k + '/bird':>15}" for k in ratios)
     print(hdr)
     print("-" * len(hdr))
@@ -428,6 +480,10 @@ def report(results, s, elapsed, json_path):
     row("verdict -> edge best path max (ms)", lambda r: max(r["edge_ms"]))
     row("failovers measured", lambda r: len(r["edge_ms"]))
     row("failovers not seen / no verdict", lambda r: r["missing"])
+    row("RS transit on the wire p50 (ms)", lambda r: pct(r["transit_ms"], 50))
+    row("RS transit on the wire p99 (ms)", lambda r: pct(r["transit_ms"], 99))
+    row("RS transit on the wire max (ms)", lambda r: max(r["transit_ms"]))
+    row("RS transit samples", lambda r: len(r["transit_ms"]))
     row("rsd: verdict -> UPDATE to socket p50 (ms)", lambda r: pct(r["rsd_ms"], 50))
     row("rsd: verdict -> UPDATE to socket p99 (ms)", lambda r: pct(r["rsd_ms"], 99))
     row("rsd: verdict -> UPDATE to socket max (ms)", lambda r: max(r["rsd_ms"]))
@@ -445,8 +501,8 @@ def report(results, s, elapsed, json_path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--failovers", type=int, default=int(os.environ.get("BENCH_FAILOVERS", 50)))
-    ap.add_argument("--systems", default=os.environ.get("BENCH_HEALTH_SYSTEMS", "rsd-hc,rsd-proc,bird-exa"))
+    ap.add_argument("--failovers", type=int, default=int(os.environ.get("BENCH_FAILOVERS", 100)))
+    ap.add_argument("--systems", default=os.environ.get("BENCH_HEALTH_SYSTEMS", "rsd-hc,rsd-proc,rsd-exa,bird-exa"))
     ap.add_argument("--interval", type=float, default=0.2)
     ap.add_argument("--fast-interval", type=float, default=0.1)
     ap.add_argument("--timeout", type=int, default=1)
@@ -460,7 +516,7 @@ def main():
             print(f"bench health: {exe} missing (build with -DRSD_BENCH=ON)", file=sys.stderr)
             return 2
     systems = [k for k in s.systems.split(",") if k]
-    if any(k in ("rsd-proc", "bird-exa") for k in systems):
+    if any(k in ("rsd-proc", "rsd-exa", "bird-exa") for k in systems):
         ok = subprocess.run([PYTHON, "-m", "exabgp", "healthcheck", "--help"], capture_output=True).returncode == 0
         if not ok or (not os.path.exists(BIRD) and "bird-exa" in systems):
             print("bench health: ExaBGP 4.2 or BIRD 2 missing (scripts/setup): only rsd-hc", file=sys.stderr)
