@@ -9,6 +9,7 @@
 #include "conf/config.hpp"
 #include "conf/diagnostic.hpp"
 #include "conf/lexer.hpp"
+#include "conf/reserved_words.hpp"
 
 namespace rs::conf::detail {
 
@@ -170,8 +171,7 @@ class Parser {
   }
 };
 
-// BIRD's keywords and built-in attribute names, which no user symbol may take.
-bool is_reserved_word(std::string_view name);
+using rs::conf::is_reserved_word;
 
 // Semantic pass after parsing (config_resolve.cpp): template inheritance, defaults, references.
 void resolve(Config& config, Diagnostics& diags);

@@ -7,6 +7,8 @@
 // BIRD 2.0 functions without `-> type` get the type of their first typed `return`.
 #include "filters/compile.hpp"
 
+#include "conf/reserved_words.hpp"
+
 #include "filters/compiler.hpp"
 #include "filters/passes.hpp"
 
@@ -76,6 +78,12 @@ void Compiler::emit_const(const Value& v, const SourceLocation& loc) {
 }
 
 std::optional<uint16_t> Compiler::declare(const VarDecl& d, int init) {
+  // BIRD's grammar takes these words as keywords wherever a name is expected: `bird -p` refuses
+  // such a variable, and a configuration must get the same verdict from both.
+  if (conf::is_reserved_word(d.name)) {
+    error(d.loc, "'" + d.name + "' is a keyword and cannot name a variable");
+    return std::nullopt;
+  }
   for (const auto& l : locals_)
     if (l.name == d.name) {
       error(d.loc, "variable '" + d.name + "' is already declared in this function");

@@ -56,7 +56,7 @@ std::string wrap(const OptionStatus& s) {
            "protocol bgp p {\n  local as 65000; neighbor 192.0.2.2 as 65001;\n  ipv4 { import all; "
            "export all; " +
            ex + " };\n}\n";
-  if (s.context == "static") return head + "protocol static s { ipv4;\n  " + ex + "\n}\n";
+  if (s.context == "static") return head + "protocol static st { ipv4;\n  " + ex + "\n}\n";
   if (s.context == "table") return "ipv4 table t4 {\n  " + ex + "\n}\nprotocol device {}\n";
   if (s.context == "device") return "protocol device {\n  " + ex + "\n}\n";
   FAIL("unknown context " << s.context);

@@ -44,12 +44,12 @@ filter by_define_plus {
   reject;
 }
 filter by_variable
-int set s;
-int last;
+int set ss;
+int last_as;
 {
-  s = [ 65002, 65010..65020 ];
-  last = bgp_path.last;
-  if bgp_path ~ [= ? s last =] then accept;
+  ss = [ 65002, 65010..65020 ];
+  last_as = bgp_path.last;
+  if bgp_path ~ [= ? ss last_as =] then accept;
   reject;
 }
 )");

@@ -83,8 +83,8 @@ filter f {
 TEST_CASE("functions, BIRD 2.0 and 2.14 locals, case, messages") {
   auto l = load(R"(
 define rs_as = 999;
-function mapped(int asn) {
-  case asn {
+function mapped(int peer) {
+  case peer {
     197000: return 64512;
     65000..65010, 70000: return 1;
     else: return 0;
@@ -164,8 +164,10 @@ TEST_CASE("type errors at load time with line:col") {
   CHECK(first_error("define a = 1;\ndefine a = 2;") == "2:8: 'a' is already defined at t.conf:1:8");
   CHECK(first_error("filter f { if bgp_path.foo = 1 then accept; }") ==
         "1:23: type bgppath has no member 'foo'");
-  CHECK(first_error("filter f { int set s; s = [1, (1,2)]; }") ==
-        "1:31: a set mixing int and pair values is not supported by rsd");
+  CHECK(first_error("filter f { int set ss; ss = [1, (1,2)]; }") ==
+        "1:33: a set mixing int and pair values is not supported by rsd");
+  CHECK(first_error("filter f { int keep; keep = 1; }") ==
+        "1:12: 'keep' is a keyword and cannot name a variable");
   CHECK(first_error("filter f { if net ~ [(10, 1..2, 3)] then accept; }") ==
         "1:22: in a large community set item, fields after a range or '*' must be '*'");
   CHECK(first_error("function g(ip a) { print a; }\nfilter f { g(1); accept; }") ==
