@@ -93,7 +93,8 @@ LocRib::Slot LocRib::add_path(Destination& d, const RouteSource* src, uint32_t p
   return {InResult::New, &d, static_cast<uint32_t>(pos)};
 }
 
-BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now) {
+BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now,
+                          bool rerun) {
   if (!slot.dest) return BestResult::Unchanged;
   Path& path = slot.dest->paths[slot.index];
   Route& r = path.route;
@@ -101,7 +102,7 @@ BestResult LocRib::import(const Prefix& p, const Slot& slot, AttrRef imported, u
   // attributes, that comparison cannot see it, so remember them here.
   const bool was_best = slot.dest->best == static_cast<int32_t>(slot.index);
   const AttrRef before = was_best ? r.attrs : AttrRef();
-  r.set_flag(kRouteStale, false);
+  if (!rerun) r.set_flag(kRouteStale, false);
   if (imported) {
     r.set_flag(kRouteFiltered, false);
     if (r.attrs != imported || slot.result == InResult::New) r.set_since(now);

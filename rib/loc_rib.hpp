@@ -146,9 +146,11 @@ class LocRib {
                                 AttrRef received, Admit&& admit);
   // Steps 5-6: the import filter's verdict for the slot (null `imported` = rejected), then the
   // decision process. `now` (whole seconds, Route::since) orders paths for `prefer older`. A slot
-  // without a destination (the path was refused) changes nothing.
-  [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported,
-                                  uint64_t now);
+  // without a destination (the path was refused) changes nothing. A copy received from the peer
+  // clears the graceful-restart stale mark; a re-run of the filter over the kept copy (a reload,
+  // a node override: `rerun`) keeps it, or the End-of-RIB sweep would keep a path never refreshed.
+  [[nodiscard]] BestResult import(const Prefix& p, const Slot& slot, AttrRef imported, uint64_t now,
+                                  bool rerun = false);
   // Removes a path (withdrawal, or the source went away).
   [[nodiscard]] BestResult withdraw(const Prefix& p, const RouteSource* src, uint32_t path_id);
   struct Removed {

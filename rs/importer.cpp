@@ -258,7 +258,7 @@ void Importer::reimport(Protocol& p, Family f) {
       if (imported && !was_accepted) ++ch.stats.current_accepted;
       if (!imported && was_accepted) --ch.stats.current_accepted;
       rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
-      (void)rib_.import(prefix, slot, std::move(imported), clock_());
+      (void)rib_.import(prefix, slot, std::move(imported), clock_(), /*rerun=*/true);
       d = rib_.find(prefix);
     }
   });
@@ -281,7 +281,7 @@ void Importer::reimport_local(const rib::RouteSource* src, Family f) {
           imported ? !path.route.filtered() && imported == path.route.attrs : path.route.filtered();
       if (same) continue;
       rib::LocRib::Slot slot{rib::InResult::Changed, const_cast<rib::Destination*>(d), i};
-      (void)rib_.import(prefix, slot, std::move(imported), clock_());
+      (void)rib_.import(prefix, slot, std::move(imported), clock_(), /*rerun=*/true);
       d = rib_.find(prefix);
     }
   });

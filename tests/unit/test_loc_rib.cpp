@@ -125,6 +125,20 @@ TEST_CASE("a stale path refreshed with the same attributes is re-imported") {
   CHECK_FALSE(f.rib.find(kP)->paths[0].route.stale());
 }
 
+TEST_CASE("re-running the import filter over a stale path keeps it stale") {
+  // A reload or a drain step between a graceful restart and End-of-RIB re-imports the kept copy:
+  // the path was not refreshed by the peer, and the End-of-RIB sweep must still remove it.
+  Fixture f;
+  auto* n1 = f.source(1);
+  (void)f.announce(kP, n1, 100);
+  f.rib.set_stale(kP, n1, 0, true);
+  const Destination* d = f.rib.find(kP);
+  LocRib::Slot slot{InResult::Changed, const_cast<Destination*>(d), 0};
+  (void)f.rib.import(kP, slot, f.attrs(150), 3, /*rerun=*/true);
+  CHECK(f.rib.find(kP)->paths[0].route.stale());
+  CHECK(f.rib.find(kP)->paths[0].route.attrs == f.attrs(150));
+}
+
 TEST_CASE("journal cursors read independently and trim behind the slowest") {
   Journal j;
   auto a = j.open_cursor();
