@@ -5,14 +5,17 @@ only) in one process, each as a JSON spec says, that log what each connection sh
 Usage: https_server.py SPEC.json LOG.jsonl. SPEC is a list of listeners:
   {"name": "v4", "addr": "127.0.0.1", "port": 20001,
    "cert": "server.pem", "key": "server.key",      # absent: plain HTTP
-   "client_ca": "ca.pem"}                           # present: a client certificate is required
+   "client_ca": "ca.pem",                           # present: a client certificate is required
+   "flag": "up"}                                    # /flag says OK while this file exists
 Each TLS handshake and each request appends one JSON line to LOG: the listener, the peer address,
 the SNI the client sent, the client certificate's CN, the Host header and the path (or the
 handshake's error). Paths: /ok (200, "status: OK", Content-Length), /degraded (200, no "OK" in
-the body), /chunked (200, "status: OK" in two chunks), anything else 404. Prints READY once every
+the body), /chunked (200, "status: OK" in two chunks), /flag (200, "status: OK" while the
+listener's flag file exists), anything else 404. Prints READY once every
 listener is bound; stops on SIGTERM.
 """
 import json
+import os
 import socket
 import ssl
 import sys
@@ -49,6 +52,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         body = {"/ok": b"status: OK\n", "/degraded": b"status: DEGRADED\n"}.get(self.path)
+        if self.path == "/flag":  # OK while the listener's flag file exists
+            body = b"status: OK\n" if os.path.exists(srv.spec["flag"]) else b"status: DOWN\n"
         self.send_response(200 if body else 404)
         body = body or b"not found\n"
         self.send_header("Content-Length", str(len(body)))

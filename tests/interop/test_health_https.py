@@ -15,6 +15,7 @@ its route is in rsd's table, DOWN that it is not; both read back with `rsc show 
   rogue      a server certificate from another CA -> DOWN (verify failed)
   wrongname  `server name "other.example"` (not in the certificate) -> DOWN, "hostname mismatch"
   body       `body "OK"` on a page without it -> DOWN, "does not contain"
+  flip       UP; its page loses "OK" -> DOWN and the route is withdrawn; back -> UP, announced
   mtls       a server that requires a client certificate, with `certificate`/`key`: UP, the
              server saw the client's CN; mtls_none (no certificate) -> DOWN
   insecure   the rogue server with `insecure`: UP, and the log says it is not verified
@@ -127,7 +128,7 @@ def main():
                  for n in ("tls4", "tls6", "rogue4", "mtls4", "plain6", "stall4")}
         specs = [
             {"name": "tls4", "addr": "127.0.0.1", "port": ports["tls4"],
-             "cert": p("server.pem"), "key": p("server.key")},
+             "cert": p("server.pem"), "key": p("server.key"), "flag": p("flag")},
             {"name": "tls6", "addr": "::1", "port": ports["tls6"],
              "cert": p("server.pem"), "key": p("server.key")},
             {"name": "rogue4", "addr": "127.0.0.1", "port": ports["rogue4"],
@@ -156,6 +157,8 @@ def main():
                    f'body "OK" source address 127.0.0.2',
             "ok6": f'http "https://web.example:{ports["tls6"]}/chunked" address ::1 ca file "{ca}" '
                    f'server name "alt.example" host "svc.example" expect 200 body "OK"',
+            "flip": f'http "https://web.example:{ports["tls4"]}/flag" address 127.0.0.1 '
+                    f'ca file "{ca}" body "OK"',
             "system": f'http "https://web.example:{ports["tls4"]}/ok" address 127.0.0.1',
             "rogue": f'http "https://web.example:{ports["rogue4"]}/ok" address 127.0.0.1 ca file "{ca}"',
             "wrongname": f'http "https://web.example:{ports["tls4"]}/ok" address 127.0.0.1 '
@@ -172,7 +175,8 @@ def main():
                       f'source address ::1 body "OK"',
             "src6_bad": f'http "http://[::1]:{ports["plain6"]}/ok" source address 2001:db8::99',
         }
-        expect_up = {"ok4", "ok6", "mtls", "insecure", "plain6"}
+        expect_up = {"ok4", "ok6", "mtls", "insecure", "plain6", "flip"}
+        open(p("flag"), "w").close()
         routes = {}
         blocks = []
         for i, (name, probe) in enumerate(checks.items()):
@@ -241,6 +245,18 @@ def main():
             rsc(rsc_bin, sock, "show", "route")), 10, "the UP checks' routes")
         for n in checks:
             assert (routes[n] in table) == (n in expect_up), f"{n}: route {routes[n]} in table: {table}"
+
+        # The service behind `flip` fails (its certificate stays good): DOWN, its route withdrawn;
+        # it recovers: UP, announced again.
+        def route_is(n, present):
+            return (routes[n] in rsc(rsc_bin, sock, "show", "route")) == present
+        os.unlink(p("flag"))
+        wait_until(lambda: states()["flip"]["state"] == "DOWN" and route_is("flip", False), 10,
+                   "flip DOWN and withdrawn")
+        assert 'does not contain "OK"' in states()["flip"]["probes"][0]["output"]
+        open(p("flag"), "w").close()
+        wait_until(lambda: states()["flip"]["state"] == "UP" and route_is("flip", True), 10,
+                   "flip UP and announced again")
 
         # What the servers saw.
         reqs = [json.loads(line) for line in open(log_path)]
