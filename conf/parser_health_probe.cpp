@@ -148,9 +148,13 @@ std::optional<bool> Parser::parse_health_probe(HealthCheckConfig& h) {
                                  " is not of the family of " + to.to_string());
   if (std::string problem = tls_files_problem(c.tls.ca_file, c.tls.certificate, c.tls.key);
       !problem.empty()) {
-    const bool about_ca = problem.rfind("ca file", 0) == 0;
-    const bool about_key = problem.rfind("key", 0) == 0;
-    return error_at(about_ca ? *ca_at : about_key && key_at ? *key_at : *cert_at, problem);
+    // At the file the problem is about (the URL when OpenSSL itself failed).
+    const auto about = [&](std::string_view what) { return problem.rfind(what, 0) == 0; };
+    const std::optional<Location> at = about("ca file")                       ? ca_at
+                                       : about("key") && key_at               ? key_at
+                                       : about("key") || about("certificate") ? cert_at
+                                                                              : std::nullopt;
+    return error_at(at.value_or(url_tok.loc), problem);
   }
   if (insecure_at)
     diags().warning(*insecure_at, "healthcheck '" + h.name + "': " + *s +

@@ -210,6 +210,18 @@ def main():
         assert r.returncode != 0 and f"{bad}:4:" in r.stdout + r.stderr and \
             "cannot be read" in r.stdout + r.stderr, f"missing CA accepted: {r.stdout}{r.stderr}"
 
+        # A certificate file without its key needs `key`; one holding both does not.
+        with open(p("combined.pem"), "w") as f:
+            f.write(open(p("client.pem")).read() + open(p("client.key")).read())
+        for cert, good in (("client.pem", False), ("combined.pem", True)):
+            with open(bad, "w") as f:
+                f.write("router id 10.255.0.1;\nprotocol device {}\nhealthcheck h {\n"
+                        f'  http "https://127.0.0.1/" certificate "{p(cert)}";\n}}\n')
+            r = subprocess.run([rsd, "--check", "-c", bad], capture_output=True, text=True)
+            said = r.stdout + r.stderr
+            assert (r.returncode == 0) == good, f"{cert}: {said}"
+            assert good or (f"{bad}:4:" in said and "no usable PEM private key" in said), said
+
         sock = p("rsd.ctl")
         rsd_out = open(p("rsd.out"), "w")
         procs.append(subprocess.Popen([rsd, "-f", "-c", conf, "-s", sock, "-P", p("rsd.pid")],
