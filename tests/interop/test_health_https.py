@@ -23,6 +23,8 @@ its route is in rsd's table, DOWN that it is not; both read back with `rsc show 
   plain6     http://[::1] with `source address ::1` and `host`: UP, Host as configured
   src6_bad   `source address 2001:db8::99` (not local): DOWN, "bind 2001:db8::99" (the bind
              happens; loopback holds no second IPv6 address to show it succeeding with)
+  tcp4       `tcp ... source address 127.0.0.3`: UP, the server saw 127.0.0.3; tcp6_bad as
+             src6_bad
 And `rsd --check` refuses a key that does not match its certificate and a missing CA file, with
 file:line:col.
 
@@ -174,13 +176,15 @@ def main():
             "plain6": f'http "http://[::1]:{ports["plain6"]}/ok" host "svc6.example" '
                       f'source address ::1 body "OK"',
             "src6_bad": f'http "http://[::1]:{ports["plain6"]}/ok" source address 2001:db8::99',
+            "tcp4": f'tcp 127.0.0.1 port {ports["tls4"]} source address 127.0.0.3',
+            "tcp6_bad": f'tcp ::1 port {ports["plain6"]} source address 2001:db8::98',
         }
-        expect_up = {"ok4", "ok6", "mtls", "insecure", "plain6", "flip"}
+        expect_up = {"ok4", "ok6", "mtls", "insecure", "plain6", "flip", "tcp4"}
         open(p("flag"), "w").close()
         routes = {}
         blocks = []
         for i, (name, probe) in enumerate(checks.items()):
-            v6 = name.endswith("6") or name == "src6_bad"
+            v6 = name.endswith("6") or name in ("src6_bad", "tcp6_bad")
             prefix = f"2001:db8:30::{i + 1}/128" if v6 else f"203.0.113.{i + 1}/32"
             nh = "2001:db8::1" if v6 else "192.0.2.1"
             routes[name] = prefix
@@ -250,6 +254,7 @@ def main():
         assert out("stall") == "timed out", out("stall")
         assert s["stall"]["probes"][0]["duration_ms"] < 3000, s["stall"]["probes"][0]
         assert out("src6_bad").startswith("bind 2001:db8::99: "), out("src6_bad")
+        assert out("tcp6_bad").startswith("bind 2001:db8::98: "), out("tcp6_bad")
         assert 'body has "OK"' in out("ok4"), out("ok4")
 
         # Routes: exactly the UP checks' prefixes are in rsd's table.
@@ -292,6 +297,10 @@ def main():
         assert not [r for r in by(listener="tls4") if r["peer"] == "127.0.0.2"
                     and r.get("path") != "/ok"], "another check used 127.0.0.2"
         assert by(listener="tls4", peer="127.0.0.1"), "the checks without source address"
+        # The tcp check connects from its source and says nothing (the TLS server logs the
+        # handshake that never came).
+        assert by(listener="tls4", peer="127.0.0.3"), "tcp from 127.0.0.3"
+        assert all("handshake_error" in r for r in by(listener="tls4", peer="127.0.0.3"))
 
         # The log names the verification failure and the unverified check.
         rsd_log = open(p("rsd.log"), errors="replace").read()
