@@ -335,13 +335,30 @@ struct ProcessConfig {
 };
 
 struct HealthCheckConfig {
+  // What an https probe trusts and presents (docs/health.md).
+  struct Tls {
+    std::optional<std::string> ca_file;      // trust only these CAs (default: the system store)
+    std::optional<std::string> certificate;  // client certificate chain (mutual TLS), PEM
+    std::optional<std::string> key;          // its private key (default: in the certificate file)
+    std::optional<std::string> server_name;  // SNI and verification (default: the URL host)
+    bool insecure = false;                   // no certificate verification (written explicitly)
+    friend bool operator==(const Tls&, const Tls&) = default;
+  };
   struct Check {
     enum class Kind : uint8_t { Command, Http, Tcp };
     Kind kind = Kind::Command;
     std::string target;  // argv or URL
     uint32_t expect = 200;
-    rib::IpAddress address;
-    uint16_t port = 0;
+    rib::IpAddress address;  // tcp
+    uint16_t port = 0;       // tcp
+    // http: `address IP`, where to connect (default: the URL's host, an address or localhost).
+    std::optional<rib::IpAddress> connect_address;
+    // http: a substring the body must hold (read up to kMaxHttpBody, chunked or not).
+    std::optional<std::string> body;
+    std::optional<std::string> host_header;        // Host (default: the URL's authority)
+    std::optional<rib::IpAddress> source_address;  // bound before connecting (tcp and http)
+    Tls tls;
+    friend bool operator==(const Check&, const Check&) = default;
   };
   struct Route {
     rib::Prefix prefix;

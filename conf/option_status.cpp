@@ -211,6 +211,35 @@ const OptionStatus kStatuses[] = {
     refused("channel", "missing lladdr", "missing lladdr self;"),
     refused("channel", "debug", "debug all;"),
 
+    // ---- healthcheck blocks: the probes (docs/health.md; tests: test_conf_parser,
+    // test_conf_errors, test_health, tests/interop/test_health_https.py)
+    honoured("healthcheck", "command", "Command", "rs/health/checks.cpp", "command \"/bin/true\";"),
+    honoured("healthcheck", "tcp", "Tcp", "rs/health/checks.cpp", "tcp 192.0.2.1 port 80;"),
+    honoured("healthcheck", "http", "Http", "rs/health/checks.cpp",
+             "http \"http://192.0.2.1:8080/health\";"),
+    honoured("healthcheck", "http https://", "https", "rs/health/net_probe.cpp",
+             "http \"https://192.0.2.1/health\";"),
+    honoured("healthcheck", "http address", "connect_address", "rs/health/net_probe.cpp",
+             "http \"https://web.example/\" address 192.0.2.1;"),
+    honoured("healthcheck", "http expect", "expect", "rs/health/net_probe.cpp",
+             "http \"http://192.0.2.1/\" expect 204;"),
+    honoured("healthcheck", "http body", "body", "rs/health/net_probe.cpp",
+             "http \"http://192.0.2.1/\" body \"OK\";"),
+    honoured("healthcheck", "http host", "host_header", "rs/health/net_probe.cpp",
+             "http \"http://192.0.2.1/\" host \"web.example\";"),
+    honoured("healthcheck", "http server name", "server_name", "rs/health/net_probe.cpp",
+             "http \"https://192.0.2.1/\" server name \"web.example\";"),
+    honoured("healthcheck", "http ca file", "ca_file", "rs/health/net_probe.cpp",
+             "http \"https://192.0.2.1/\" ca file \"/etc/ssl/certs/ca-certificates.crt\";"),
+    // Their example needs a certificate and key made for the purpose: the interop test makes
+    // them (mutual TLS accepted by a server that requires it, refused without).
+    honoured("healthcheck", "http certificate", "certificate", "rs/health/net_probe.cpp", ""),
+    honoured("healthcheck", "http key", "key", "rs/health/net_probe.cpp", ""),
+    honoured("healthcheck", "http insecure", "insecure", "rs/health/net_probe.cpp",
+             "http \"https://192.0.2.1/\" insecure;"),
+    honoured("healthcheck", "source address (http, tcp)", "source_address",
+             "rs/health/net_probe.cpp", "tcp 2001:db8::1 port 80 source address 2001:db8::2;"),
+
     // ---- protocol static
     honoured("static", "route via", "routes", kRs, "route 192.0.2.0/24 via 192.0.2.1;"),
     honoured("static", "route blackhole|unreachable|prohibit", "Blackhole", kRs,

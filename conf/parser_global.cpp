@@ -1,7 +1,6 @@
 // Global statements of the config language: router id, define, log, timeformat, debug, tables,
 // attributes, filter/function definitions (captured for the filter library), and rsd's own
 // blocks for later services (control socket, cli, metrics, history, process, healthcheck).
-#include "conf/http_url.hpp"
 #include "conf/parser_impl.hpp"
 
 namespace rs::conf::detail {
@@ -599,36 +598,7 @@ void Parser::parse_healthcheck() {
       h.checks.push_back(Check{Check::Kind::Command, *s, 200, {}, 0});
       return end_option();
     }
-    if (accept_kw("http")) {
-      const Token& at = peek();
-      auto s = parse_string("a URL");
-      if (!s) return false;
-      // Refused here, not when the probe starts: a check rsd cannot run must not pass --check
-      // and then announce the service as down.
-      if (!parse_http_url(*s)) {
-        const bool https = s->rfind("https://", 0) == 0;
-        const std::string how =
-            "rsd probes http://HOST[:PORT][/PATH], HOST an IP address or localhost (no DNS names)";
-        return error_at(at, "URL \"" + *s + "\" cannot be probed: " +
-                                (https ? "https is not supported (" + how + ")" : how));
-      }
-      Check c{Check::Kind::Http, *s, 200, {}, 0};
-      if (accept_kw("expect")) {
-        auto n = parse_number("an HTTP status", 999);
-        if (!n) return false;
-        c.expect = static_cast<uint32_t>(*n);
-      }
-      h.checks.push_back(std::move(c));
-      return end_option();
-    }
-    if (accept_kw("tcp")) {
-      auto ip = parse_ip("an address");
-      if (!ip || !expect_kw("port")) return false;
-      auto p = parse_number("a port number", 65535);
-      if (!p) return false;
-      h.checks.push_back(Check{Check::Kind::Tcp, "", 0, *ip, static_cast<uint16_t>(*p)});
-      return end_option();
-    }
+    if (auto probe = parse_health_probe(h)) return *probe;
     if (accept_kw("route")) {
       HealthCheckConfig::Route r;
       const Location prefix_loc = peek().loc;

@@ -125,6 +125,9 @@ class Parser {
   void parse_process();
   void parse_healthcheck();
   void parse_health();
+  // A healthcheck's `http` or `tcp` probe (parser_health_probe.cpp); nullopt: neither comes next.
+  std::optional<bool> parse_health_probe(HealthCheckConfig& h);
+  bool parse_probe_source(HealthCheckConfig::Check& c, Location& at);
   void not_supported(const Token& at, std::string what);
 
   // ---- protocols (parser_bgp.cpp, parser_static.cpp)

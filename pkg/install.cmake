@@ -66,6 +66,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.org/rsd")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# libssl3 comes from the shared-library dependencies; https health checks verify against the
+# system CA store unless given a `ca file`.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "exabgp, logrotate, prometheus")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 file(WRITE ${CMAKE_BINARY_DIR}/pkg/conffiles "/etc/rsd/rsd.conf\n/etc/logrotate.d/rsd\n")

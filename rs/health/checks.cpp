@@ -7,15 +7,11 @@
 #include <signal.h>
 
 #include <array>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <charconv>
 #include <chrono>
 
 #include "rs/health/child.hpp"
+#include "rs/health/net_probe.hpp"
 
 namespace rs::health {
 
@@ -27,10 +23,6 @@ constexpr std::size_t kMaxOutput = 4096;
 uint64_t ms_since(Clock::time_point t) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
-}
-
-boost::asio::ip::address to_asio(const rib::IpAddress& a) {
-  return boost::asio::ip::make_address(a.to_string());
 }
 
 class CommandProbe final : public Probe {
@@ -129,127 +121,7 @@ class CommandProbe final : public Probe {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// TCP connect, and HTTP GET on top of it.
-class NetProbe final : public Probe {
- public:
-  NetProbe(boost::asio::io_context& io, rib::IpAddress addr, uint16_t port,
-           std::optional<HttpUrl> http, uint32_t expect)
-      : io_(io), addr_(addr), port_(port), http_(std::move(http)), expect_(expect), timer_(io) {}
-  ~NetProbe() override { *alive_ = false; }
-
-  void run(uint64_t timeout_ms, Done done) override {
-    done_ = std::move(done);
-    started_ = Clock::now();
-    ++gen_;
-    const uint64_t g = gen_;
-    sock_ = std::make_unique<boost::asio::ip::tcp::socket>(io_);
-    response_.clear();
-    auto alive = alive_;
-    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-    timer_.async_wait([this, alive, g](const boost::system::error_code& ec) {
-      if (!*alive || ec || g != gen_) return;
-      finish(false, "timed out", true);
-    });
-    boost::asio::ip::tcp::endpoint ep(to_asio(addr_), port_);
-    sock_->async_connect(ep, [this, alive, g](const boost::system::error_code& ec) {
-      if (!*alive || g != gen_) return;
-      if (ec) return finish(false, "connect: " + ec.message(), false);
-      if (!http_) return finish(true, "connected", false);
-      request_ = "GET " + http_->path + " HTTP/1.0\r\nHost: " + http_->host +
-                 "\r\nUser-Agent: rsd-healthcheck\r\nConnection: close\r\n\r\n";
-      boost::asio::async_write(*sock_, boost::asio::buffer(request_),
-                               [this, alive, g](const boost::system::error_code& ec2, std::size_t) {
-                                 if (!*alive || g != gen_) return;
-                                 if (ec2) return finish(false, "write: " + ec2.message(), false);
-                                 read_status(g);
-                               });
-    });
-  }
-  std::string describe() const override {
-    if (http_) return "http " + http_->host + ":" + std::to_string(http_->port) + http_->path;
-    return "tcp " + addr_.to_string() + " port " + std::to_string(port_);
-  }
-
- private:
-  void read_status(uint64_t g) {
-    auto alive = alive_;
-    sock_->async_read_some(
-        boost::asio::buffer(buf_),
-        [this, alive, g](const boost::system::error_code& ec, std::size_t n) {
-          if (!*alive || g != gen_) return;
-          response_.append(buf_.data(), n);
-          if (!ec && !http_status_line_complete(response_)) return read_status(g);
-          HttpStatus status = parse_http_status(response_);
-          if (status.code == 0)
-            return finish(false, ec ? "read: " + ec.message() : "not an HTTP response", false);
-          finish(status.code == expect_, std::move(status.line), false);
-        });
-  }
-  void finish(bool ok, std::string output, bool timed_out) {
-    ++gen_;
-    timer_.cancel();
-    boost::system::error_code ignore;
-    if (sock_) sock_->close(ignore);
-    CheckResult r{ok, std::move(output), ms_since(started_), timed_out};
-    auto d = std::move(done_);
-    done_ = nullptr;
-    if (d) d(std::move(r));
-  }
-
-  boost::asio::io_context& io_;
-  rib::IpAddress addr_;
-  uint16_t port_;
-  std::optional<HttpUrl> http_;
-  uint32_t expect_;
-  boost::asio::steady_timer timer_;
-  std::unique_ptr<boost::asio::ip::tcp::socket> sock_;
-  std::string request_, response_;
-  std::array<char, 1024> buf_{};
-  Done done_;
-  Clock::time_point started_;
-  uint64_t gen_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
-
 }  // namespace
-
-bool http_status_line_complete(std::string_view received) {
-  return received.find('\n') != std::string_view::npos || received.size() >= kMaxHttpStatusRead;
-}
-
-HttpStatus parse_http_status(std::string_view received) {
-  std::string_view line = received.substr(0, kMaxHttpStatusRead);
-  line = line.substr(0, line.find('\n'));
-  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  HttpStatus s;
-  // status-line = "HTTP/" DIGIT "." DIGIT SP 3DIGIT [SP reason-phrase] (RFC 9112 4; "HTTP/2"
-  // without the minor digit too); a fourth digit or any other byte after the code is not a
-  // status (an "HTTP/1.1 2000" must not pass for 200).
-  auto digit = [&](std::size_t i) { return i < line.size() && line[i] >= '0' && line[i] <= '9'; };
-  std::size_t p = 5;
-  if (line.substr(0, 5) == "HTTP/" && digit(p)) {
-    ++p;
-    if (p + 1 < line.size() && line[p] == '.' && digit(p + 1)) p += 2;
-    // RFC 9110 15: the first digit is the class, 1 to 5.
-    if (p < line.size() && line[p] == ' ' && digit(p + 1) && line[p + 1] >= '1' &&
-        line[p + 1] <= '5' && digit(p + 2) && digit(p + 3) &&
-        (p + 4 == line.size() || line[p + 4] == ' '))
-      s.code = static_cast<unsigned>((line[p + 1] - '0') * 100 + (line[p + 2] - '0') * 10 +
-                                     (line[p + 3] - '0'));
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : line) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      s.line += "\\x";
-      s.line += kHex[u >> 4];
-      s.line += kHex[u & 15];
-    } else {
-      s.line += c;
-    }
-  }
-  return s;
-}
 
 std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
                                   const conf::HealthCheckConfig::Check& c, std::string& error) {
@@ -263,18 +135,9 @@ std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
       }
       return std::make_unique<CommandProbe>(io, std::move(argv), c.target);
     }
-    case Kind::Http: {
-      auto u = parse_http_url(c.target);
-      if (!u) {
-        error = "URL \"" + c.target + "\" is not http://IP[:port]/path";
-        return nullptr;
-      }
-      const auto addr = u->address;
-      const auto port = u->port;
-      return std::make_unique<NetProbe>(io, addr, port, std::move(u), c.expect);
-    }
+    case Kind::Http:
     case Kind::Tcp:
-      return std::make_unique<NetProbe>(io, c.address, c.port, std::nullopt, 0);
+      return make_net_probe(io, c, error);
   }
   error = "unknown check kind";
   return nullptr;

@@ -1,6 +1,7 @@
 // One probe of a built-in check: `command` (a child process, exit 0 = up, its whole process group
-// killed at the timeout), `http` (GET over asio TCP, the status line must carry `expect`) and
-// `tcp` (a connect). Every probe ends exactly once with a CheckResult, on the event loop.
+// killed at the timeout), `http` (GET over TCP or TLS, net_probe.cpp: the status must be `expect`,
+// the body hold `body`) and `tcp` (a connect). Every probe ends exactly once with a CheckResult, on
+// the event loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,7 @@
 #include "conf/config.hpp"
 #include "conf/http_url.hpp"
 #include "rib/prefix.hpp"
+#include "rs/health/http_response.hpp"
 
 namespace rs::health {
 
@@ -27,16 +29,6 @@ struct CheckResult {
 using conf::HttpUrl;
 using conf::parse_http_url;
 
-// Reading an `http` check's answer: only the status line counts. More is read until a line feed,
-// the end of the stream or kMaxHttpStatusRead bytes, whichever comes first.
-inline constexpr std::size_t kMaxHttpStatusRead = 1024;
-[[nodiscard]] bool http_status_line_complete(std::string_view received);
-struct HttpStatus {
-  unsigned code = 0;  // 100..599; 0: not "HTTP/x.y NNN[ reason]" (RFC 9112 4, RFC 9110 15)
-  std::string line;   // the status line without its CR LF, control bytes as \xNN (show health)
-};
-[[nodiscard]] HttpStatus parse_http_status(std::string_view received);
-
 class Probe {
  public:
   virtual ~Probe() = default;
@@ -46,7 +38,9 @@ class Probe {
   virtual std::string describe() const = 0;
 };
 
-// nullptr with `error` set when the check cannot be built (bad URL, empty argv).
+// `error` is set when the check cannot be built (bad URL, empty argv: nullptr; a TLS file that
+// cannot be loaded any more: a probe that fails every run with that reason, so the service is
+// seen down with the cause in `show health` instead of being checked by fewer probes).
 [[nodiscard]] std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
                                                 const conf::HealthCheckConfig::Check& c,
                                                 std::string& error);

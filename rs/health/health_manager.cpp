@@ -22,12 +22,8 @@ bool same_process(const conf::ProcessConfig& a, const conf::ProcessConfig& b) {
 }
 bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig& b) {
   if (a.checks.size() != b.checks.size() || a.routes.size() != b.routes.size()) return false;
-  for (std::size_t i = 0; i < a.checks.size(); ++i) {
-    const auto &x = a.checks[i], &y = b.checks[i];
-    if (x.kind != y.kind || x.target != y.target || x.expect != y.expect ||
-        x.address != y.address || x.port != y.port)
-      return false;
-  }
+  // Every probe setting (URL, address, TLS files and names, body, source address) counts.
+  if (a.checks != b.checks) return false;
   for (std::size_t i = 0; i < a.routes.size(); ++i)
     if (a.routes[i].prefix != b.routes[i].prefix || a.routes[i].next_hop != b.routes[i].next_hop ||
         a.routes[i].med != b.routes[i].med)

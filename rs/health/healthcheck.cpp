@@ -53,11 +53,8 @@ HealthCheck::HealthCheck(boost::asio::io_context& io, const conf::HealthCheckCon
   for (const auto& c : cfg.checks) {
     std::string e;
     auto p = make_probe(io, c, e);
-    if (!p) {
-      error += (error.empty() ? "" : "; ") + e;
-      continue;
-    }
-    probes_.push_back(std::move(p));
+    if (!e.empty()) error += (error.empty() ? "" : "; ") + e;
+    if (p) probes_.push_back(std::move(p));
   }
   results_.resize(probes_.size());
   for (const auto& r : cfg.routes) announced_[r.prefix] = std::nullopt;

@@ -170,10 +170,26 @@ def health_http():
         b"HTTP/1.1 200 O\x1bK\r\n",
         b"http://192.0.2.11:8080/health",
         b"http://[2001:db8::1]:81/x?y=1",
+        b"https://web.example:8443/health",
+        b"https://[2001:db8::1]/",
     ]
     for r in resps:
         write("health_http", b"\x00" + r)
         write("health_http", b"\x03\x01\x02\x03" + r)
+    # Bodies (bit 3 of the first byte: a check with `body`): Content-Length, chunked with
+    # extensions and trailers, to the close, conflicting lengths, a bad chunk size.
+    bodies = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2;x=y\r\nOK\r\n0\r\nT: 1\r\n\r\n",
+        b"HTTP/1.0 200 OK\nServer: t\n\nOK to the close",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nOK",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n",
+    ]
+    for r in bodies:
+        write("health_http", b"\x08" + r)
+        write("health_http", b"\x0b\x01\x02\x03" + r)
 
 
 def history_query():

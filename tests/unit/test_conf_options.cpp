@@ -59,6 +59,8 @@ std::string wrap(const OptionStatus& s) {
   if (s.context == "static") return head + "protocol static st { ipv4;\n  " + ex + "\n}\n";
   if (s.context == "table") return "ipv4 table t4 {\n  " + ex + "\n}\nprotocol device {}\n";
   if (s.context == "device") return "protocol device {\n  " + ex + "\n}\n";
+  if (s.context == "healthcheck")
+    return head + "protocol device {}\nhealthcheck h {\n  " + ex + "\n  route 203.0.113.1/32;\n}\n";
   FAIL("unknown context " << s.context);
   return "";
 }

@@ -469,6 +469,50 @@ TEST_CASE("protocol static and device") {
   CHECK(c.statics[2].channel.table == "master6");
 }
 
+TEST_CASE("healthcheck http probe options: https, names, Host, body, source address") {
+  auto r = load_ok(R"(
+    healthcheck web {
+      http "https://web.example:8443/health" address 192.0.2.11 expect 204 body "OK"
+           host "web.example" server name "api.example" source address 192.0.2.1
+           ca file "/etc/ssl/certs/ca-certificates.crt";
+      http "https://[2001:db8::11]/" source address 2001:db8::1 insecure;
+      http "http://192.0.2.12/";
+      tcp 2001:db8::12 port 443 source address 2001:db8::2;
+      route 203.0.113.10/32;
+    }
+  )");
+  const HealthCheckConfig& h = r.config.healthchecks.at(0);
+  REQUIRE(h.checks.size() == 4);
+  const auto& a = h.checks[0];
+  CHECK(a.target == "https://web.example:8443/health");
+  CHECK(*a.connect_address == ip("192.0.2.11"));
+  CHECK(a.expect == 204);
+  CHECK(*a.body == "OK");
+  CHECK(*a.host_header == "web.example");
+  CHECK(*a.tls.server_name == "api.example");
+  CHECK(*a.source_address == ip("192.0.2.1"));
+  CHECK(*a.tls.ca_file == "/etc/ssl/certs/ca-certificates.crt");
+  CHECK_FALSE(a.tls.insecure);
+  const auto& b = h.checks[1];
+  CHECK(b.tls.insecure);
+  CHECK_FALSE(b.connect_address);
+  CHECK(*b.source_address == ip("2001:db8::1"));
+  CHECK(b.expect == 200);
+  const auto& c = h.checks[2];
+  CHECK_FALSE(c.body);
+  CHECK_FALSE(c.host_header);
+  CHECK_FALSE(c.source_address);
+  CHECK(c.tls == HealthCheckConfig::Tls{});
+  CHECK(*h.checks[3].source_address == ip("2001:db8::2"));
+  // `insecure` is never silent.
+  bool warned = false;
+  for (const auto& d : r.diagnostics.items())
+    if (d.severity == Severity::Warning &&
+        d.message.find("without verifying its certificate (insecure)") != std::string::npos)
+      warned = true;
+  CHECK(warned);
+}
+
 TEST_CASE("rsd blocks: control, cli, metrics, history, process, healthcheck") {
   auto r = load_ok(R"(
     control socket "/run/rsd/rsd.ctl";

@@ -14,6 +14,7 @@
 #include "rs/health/process.hpp"
 
 using namespace rs::health;
+using rs::conf::is_dns_name;
 using rs::rib::IpAddress;
 using rs::rib::Prefix;
 
@@ -173,11 +174,137 @@ TEST_CASE("http URLs: IP literal hosts, ports, paths; no header injection") {
   CHECK(v->address == *IpAddress::parse("2001:db8::1"));
   CHECK(parse_http_url("http://127.0.0.1:81")->path == "/");
   CHECK(parse_http_url("http://localhost:8000/")->address == IpAddress::v4(0x7f000001));
-  CHECK_FALSE(parse_http_url("https://127.0.0.1/"));
-  CHECK_FALSE(parse_http_url("http://example.com/"));
   CHECK_FALSE(parse_http_url("http://127.0.0.1:99999/"));
   CHECK_FALSE(parse_http_url("http://127.0.0.1/a b"));
   CHECK_FALSE(parse_http_url("http://127.0.0.1/a\r\nX: y"));
+}
+
+TEST_CASE("https URLs and host names: default ports, authority, what is refused and why") {
+  auto s = parse_http_url("https://192.0.2.11/health");
+  REQUIRE(s);
+  CHECK(s->https);
+  CHECK(s->port == 443);
+  CHECK(s->authority() == "192.0.2.11");
+  auto n = parse_http_url("https://web.example:8443/h");
+  REQUIRE(n);
+  CHECK_FALSE(n->address);  // a name: the check must say where to connect
+  CHECK(n->host == "web.example");
+  CHECK(n->authority() == "web.example:8443");
+  CHECK(parse_http_url("http://[2001:db8::1]:8080/")->authority() == "[2001:db8::1]:8080");
+  CHECK(parse_http_url("https://[2001:db8::1]:443/")->authority() == "[2001:db8::1]");
+  CHECK(parse_http_url("http://web.example:80/")->authority() == "web.example");
+  std::string why;
+  CHECK_FALSE(parse_http_url("ftp://192.0.2.1/", &why));
+  CHECK(why == "the scheme is not http:// or https://");
+  CHECK_FALSE(parse_http_url("https://web..example/", &why));
+  CHECK(why == "\"web..example\" is neither an address nor a host name");
+  CHECK_FALSE(parse_http_url("https://-web.example/", &why));
+  CHECK_FALSE(parse_http_url("https://192.0.2.256/", &why));  // a bad address, not a name
+  CHECK_FALSE(parse_http_url("https://[192.0.2.1]/", &why));
+  CHECK_FALSE(parse_http_url("https://[2001:db8::1/", &why));
+  CHECK(why == "the '[' of an IPv6 address is not closed");
+  CHECK_FALSE(parse_http_url("https://a@192.0.2.1/", &why));
+  CHECK_FALSE(parse_http_url("https://192.0.2.1/x#frag", &why));
+  CHECK_FALSE(parse_http_url("https:///x", &why));
+  CHECK(why == "the host is empty");
+  CHECK_FALSE(parse_http_url("https://192.0.2.1:/", &why));
+  CHECK(is_dns_name("a-b.c1.example"));
+  CHECK_FALSE(is_dns_name(std::string(64, 'a') + ".example"));
+  CHECK_FALSE(is_dns_name("1.2.3.4"));
+}
+
+namespace {
+// Feeds `response` in reads of `step` bytes (0: at once), then the end of the stream.
+HttpResponseReader read_response(std::string_view response, std::size_t step, bool want_body,
+                                 bool eof = true) {
+  HttpResponseReader r(want_body);
+  if (step == 0) step = response.size() + 1;
+  for (std::size_t at = 0; at < response.size() && !r.finished(); at += step)
+    r.feed(response.substr(at, step));
+  if (eof) r.end_of_stream();
+  return r;
+}
+}  // namespace
+
+TEST_CASE("http response reader: Content-Length, chunked, to the close, any split") {
+  const std::string length = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloXXXX";
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "3;ext=1\r\nhel\r\n2\r\nlo\r\n0\r\nTrailer: x\r\n\r\n";
+  const std::string closed = "HTTP/1.0 200 OK\nServer: t\n\nhello";
+  for (std::size_t step : {0, 1, 2, 7}) {
+    CAPTURE(step);
+    auto a = read_response(length, step, true, false);  // done without the close
+    CHECK(a.ok());
+    CHECK(a.body() == "hello");
+    auto b = read_response(chunked, step, true, false);
+    CHECK(b.ok());
+    CHECK(b.body() == "hello");
+    auto c = read_response(closed, step, true, false);
+    CHECK_FALSE(c.finished());  // runs to the close
+    c.end_of_stream();
+    CHECK(c.ok());
+    CHECK(c.body() == "hello");
+    auto d = read_response(length, step, false, false);  // status only: the status line suffices
+    CHECK(d.ok());
+    CHECK(d.status().code == 200);
+    CHECK(d.body().empty());
+  }
+  // Transfer-Encoding chunked wins over Content-Length (RFC 9112 6.3).
+  auto both = read_response(
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nok\r\n0\r\n\r\n",
+      3, true, false);
+  CHECK(both.ok());
+  CHECK(both.body() == "ok");
+  // No body: 204 and 304 end at the blank line.
+  CHECK(read_response("HTTP/1.1 204 No Content\r\n\r\n", 0, true, false).ok());
+}
+
+TEST_CASE("http response reader: bounds and broken framing") {
+  // A body beyond kMaxHttpBody is read up to the bound and no further.
+  const std::string big(kMaxHttpBody + 10, 'x');
+  auto capped = read_response("HTTP/1.1 200 OK\r\n\r\n" + big + "OK", 4096, true, false);
+  CHECK(capped.ok());
+  CHECK(capped.body_capped());
+  CHECK(capped.body().size() == kMaxHttpBody);
+  CHECK(capped.body().find("OK") == std::string::npos);
+  auto exact = read_response("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kMaxHttpBody) +
+                                 "\r\n\r\n" + std::string(kMaxHttpBody, 'y'),
+                             1000, true, false);
+  CHECK(exact.ok());
+  CHECK_FALSE(exact.body_capped());
+  // Headers beyond kMaxHttpHeaders, at once or byte by byte: the same error.
+  const std::string flood = "HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHttpHeaders, 'a') + "\r\n";
+  for (std::size_t step : {0, 1, 100}) {
+    auto r = read_response(flood, step, true);
+    CHECK_FALSE(r.ok());
+    CHECK(r.error() == "the header section is over 16384 bytes");
+  }
+  auto truncated = read_response("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 0, true);
+  CHECK_FALSE(truncated.ok());
+  CHECK(truncated.error() == "connection closed 7 bytes before the end of the body");
+  CHECK(read_response("HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n", 0, true).error() ==
+        "conflicting Content-Length values");
+  CHECK(read_response("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab", 0, true).ok());
+  CHECK(read_response("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, true).error() ==
+        "Content-Length \"-1\" is not a number");
+  CHECK(read_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, true)
+            .error() == "a chunk size is not hexadecimal");
+  CHECK(read_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 0, true)
+            .error() == "a chunk's data does not end with CRLF");
+  CHECK(read_response("HTTP/1.1 200 OK\r\n folded\r\n\r\n", 0, true).error() ==
+        "obsolete line folding in a header field");
+  CHECK(read_response("SSH-2.0-OpenSSH_9.2\r\n", 0, true).error() ==
+        "not an HTTP response: SSH-2.0-OpenSSH_9.2");
+  CHECK(read_response("", 0, true).error() == "connection closed without a response");
+  // A status line that never ends: judged at the bound when only the status counts.
+  auto st = read_response("HTTP/1.1 503 " + std::string(5000, 'z'), 512, false, false);
+  CHECK(st.ok());
+  CHECK(st.status().code == 503);
+  auto stb = read_response("HTTP/1.1 503 " + std::string(5000, 'z'), 512, true, false);
+  CHECK_FALSE(stb.ok());
+  CHECK(stb.error() == "the status line is over 1024 bytes");
 }
 
 TEST_CASE("http status line: RFC 9112 form only, three digits, printable") {

@@ -4,10 +4,12 @@
 // that the test stops and starts, maintenance on/off surviving a restart through the state file,
 // and the ExaBGP wiki's HA health-check script running under a `process` block.
 #include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <functional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -627,6 +629,47 @@ TEST_CASE("reload: unchanged checks keep running, changed restart, removed withd
   CHECK(sink.announces == 5);
   CHECK_FALSE(m.health("gone"));
   CHECK(m.health("added"));
+  m.stop();
+}
+
+TEST_CASE("reload: any probe setting (body, Host, TLS, source address) restarts its check") {
+  rs::conf::Config a;
+  a.router_id = *IpAddress::parse("10.0.0.1");
+  rs::conf::HealthCheckConfig::Check c;
+  c.kind = rs::conf::HealthCheckConfig::Check::Kind::Http;
+  c.target = "https://127.0.0.1:1/health";  // refused at once: each run is quick
+  c.body = "OK";
+  auto web = base_check("web");
+  web.checks.push_back(c);
+  auto same = base_check("same");
+  same.routes[0].prefix = *Prefix::parse("203.0.113.11/32");
+  same.checks.push_back(c);
+  a.healthchecks = {web, same};
+  boost::asio::io_context io;
+  RecordingSink sink;
+  HealthManager m(io, a, sink);
+  CHECK(m.start(nullptr).empty());
+  using Check = rs::conf::HealthCheckConfig::Check;
+  const std::vector<std::pair<const char*, std::function<void(Check&)>>> changes = {
+      {"body", [](Check& x) { x.body = "READY"; }},
+      {"host", [](Check& x) { x.host_header = "web.example"; }},
+      {"server name", [](Check& x) { x.tls.server_name = "web.example"; }},
+      {"insecure", [](Check& x) { x.tls.insecure = true; }},
+      {"source address", [](Check& x) { x.source_address = *IpAddress::parse("127.0.0.1"); }},
+      {"address", [](Check& x) { x.connect_address = *IpAddress::parse("127.0.0.2"); }},
+  };
+  rs::conf::Config cur = a;
+  for (const auto& change : changes) {
+    const std::string what = change.first;
+    INFO(what);
+    REQUIRE(
+        run_until(io, [&] { return m.health("web")->runs >= 2 && m.health("same")->runs >= 2; }));
+    const uint64_t same_runs = m.health("same")->runs;
+    change.second(cur.healthchecks[0].checks[0]);
+    CHECK(m.reconfigure(cur).empty());
+    CHECK(m.health("web")->runs == 0);           // a new instance with the new setting
+    CHECK(m.health("same")->runs >= same_runs);  // untouched
+  }
   m.stop();
 }
 
