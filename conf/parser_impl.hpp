@@ -124,6 +124,10 @@ class Parser {
   void parse_process();
   void parse_healthcheck();
   void parse_health();
+  // `user X;` / `group X;` (parser_run_as.cpp); `owner` names the programs for messages.
+  bool parse_run_as_option(RunAs& r, const std::string& owner);
+  // The `health { user/group }` default into every block that names neither (after parsing).
+  void apply_run_as_default();
   void not_supported(const Token& at, std::string what);
 
   // ---- protocols (parser_bgp.cpp, parser_static.cpp)

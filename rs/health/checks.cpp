@@ -35,8 +35,13 @@ boost::asio::ip::address to_asio(const rib::IpAddress& a) {
 
 class CommandProbe final : public Probe {
  public:
-  CommandProbe(boost::asio::io_context& io, std::vector<std::string> argv, std::string text)
-      : io_(io), argv_(std::move(argv)), text_(std::move(text)), timer_(io) {}
+  CommandProbe(boost::asio::io_context& io, std::vector<std::string> argv, std::string text,
+               conf::RunAs run_as)
+      : io_(io),
+        argv_(std::move(argv)),
+        text_(std::move(text)),
+        run_as_(std::move(run_as)),
+        timer_(io) {}
   ~CommandProbe() override { *alive_ = false; }
 
   void run(uint64_t timeout_ms, Done done) override {
@@ -48,12 +53,19 @@ class CommandProbe final : public Probe {
     open_streams_ = 2;
     child_ = std::make_unique<Child>(io_);
     auto alive = alive_;
-    std::string err = child_->spawn(argv_, false, [this, alive](ExitStatus st) {
-      if (!*alive) return;
-      exited_ = true;
-      status_ = st;
-      maybe_finish();
-    });
+    // Resolved at each run: who runs it depends on the daemon's euid then (run_as.hpp).
+    std::optional<SpawnIdentity> who;
+    std::string err = resolve_run_as(run_as_, who);
+    if (err.empty())
+      err = child_->spawn(
+          argv_, false,
+          [this, alive](ExitStatus st) {
+            if (!*alive) return;
+            exited_ = true;
+            status_ = st;
+            maybe_finish();
+          },
+          who ? &*who : nullptr);
     if (!err.empty()) {
       child_.reset();
       finish(CheckResult{false, err, 0, false});
@@ -116,6 +128,7 @@ class CommandProbe final : public Probe {
   boost::asio::io_context& io_;
   std::vector<std::string> argv_;
   std::string text_;
+  conf::RunAs run_as_;
   boost::asio::steady_timer timer_;
   std::unique_ptr<Child> child_;
   Done done_;
@@ -252,7 +265,8 @@ HttpStatus parse_http_status(std::string_view received) {
 }
 
 std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
-                                  const conf::HealthCheckConfig::Check& c, std::string& error) {
+                                  const conf::HealthCheckConfig::Check& c, std::string& error,
+                                  const conf::RunAs& run_as) {
   using Kind = conf::HealthCheckConfig::Check::Kind;
   switch (c.kind) {
     case Kind::Command: {
@@ -261,7 +275,7 @@ std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
         error = "command \"" + c.target + "\" is empty or has an unterminated quote";
         return nullptr;
       }
-      return std::make_unique<CommandProbe>(io, std::move(argv), c.target);
+      return std::make_unique<CommandProbe>(io, std::move(argv), c.target, run_as);
     }
     case Kind::Http: {
       auto u = parse_http_url(c.target);

@@ -46,9 +46,10 @@ class Probe {
   virtual std::string describe() const = 0;
 };
 
-// nullptr with `error` set when the check cannot be built (bad URL, empty argv).
+// nullptr with `error` set when the check cannot be built (bad URL, empty argv). A command runs
+// as `run_as` says (run_as.hpp: nobody when rsd is root and no user is named).
 [[nodiscard]] std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
                                                 const conf::HealthCheckConfig::Check& c,
-                                                std::string& error);
+                                                std::string& error, const conf::RunAs& run_as = {});
 
 }  // namespace rs::health
