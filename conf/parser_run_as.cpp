@@ -50,8 +50,7 @@ bool Parser::parse_run_as_option(RunAs& r, const std::string& owner) {
   next();
   const Token& at = peek();
   const char* what = user ? "a user name or uid" : "a group name or gid";
-  if (at.kind != TokenKind::String && at.kind != TokenKind::Symbol &&
-      at.kind != TokenKind::Number)
+  if (at.kind != TokenKind::String && at.kind != TokenKind::Symbol && at.kind != TokenKind::Number)
     return expected(what);
   next();
   const std::string text = at.text;
@@ -59,11 +58,10 @@ bool Parser::parse_run_as_option(RunAs& r, const std::string& owner) {
   std::optional<uint32_t> id = as_id(text);
   if (!id) id = user ? lookup_user(text) : lookup_group(text);
   if (!id) {
-    if (all_digits(text)) return error_at(at, std::string(user ? "uid " : "gid ") + text +
-                                                  " is out of range");
+    if (all_digits(text))
+      return error_at(at, std::string(user ? "uid " : "gid ") + text + " is out of range");
     return error_at(at, std::string(user ? "unknown user '" : "unknown group '") + text +
-                            "' (not in the system's " + (user ? "passwd" : "group") +
-                            " database)");
+                            "' (not in the system's " + (user ? "passwd" : "group") + " database)");
   }
   if (user) {
     r.uid = *id;

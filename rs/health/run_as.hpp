@@ -23,7 +23,7 @@ namespace rs::health {
 struct SpawnIdentity {
   uid_t uid = 0;
   gid_t gid = 0;
-  bool set_groups = true;    // replace the supplementary groups with `groups`
+  bool set_groups = true;  // replace the supplementary groups with `groups`
   std::vector<gid_t> groups;
   std::vector<std::string> env;  // "HOME=...", "USER=...", "LOGNAME=..." replacing rsd's own
   std::string describe;          // "user nobody (uid 65534), group nogroup (gid 65534)"

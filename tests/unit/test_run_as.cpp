@@ -227,8 +227,8 @@ TEST_CASE("command checks run with the configured identity (rsd as root)") {
 
   auto r = run_command(kIdCommand, RunAs{});
   CHECK_MESSAGE(r.ok, r.output);
-  CHECK(r.output == "exit 0: " + nobody + " " + nogroup + " " + nogroup +
-                        " /nonexistent nobody nobody");
+  CHECK(r.output ==
+        "exit 0: " + nobody + " " + nogroup + " " + nogroup + " /nonexistent nobody nobody");
 
   RunAs root;
   root.uid = 0;
@@ -253,8 +253,9 @@ TEST_CASE("command checks run with the configured identity (rsd as root)") {
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   r = run_command(script.string(), RunAs{});
   CHECK_FALSE(r.ok);
-  CHECK(r.output == "cannot run '" + script.string() +
-                        "' as user nobody (uid 65534), group nogroup (gid 65534): Permission denied");
+  CHECK(r.output ==
+        "cannot run '" + script.string() +
+            "' as user nobody (uid 65534), group nogroup (gid 65534): Permission denied");
   r = run_command(script.string(), root);
   CHECK_MESSAGE(r.ok, r.output);
   std::filesystem::remove_all(dir);
