@@ -5,6 +5,7 @@
 #include "rs/health/checks.hpp"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -67,10 +68,15 @@ class CommandProbe final : public Probe {
           },
           who ? &*who : nullptr);
     if (!err.empty()) {
+      // A program that cannot start (a user rsd cannot become, a missing file) is a
+      // configuration problem: logged as an error once, not at every run; the result carries it.
+      if (err != spawn_error_) spdlog::error("{}: {}", describe(), err);
+      spawn_error_ = err;
       child_.reset();
       finish(CheckResult{false, err, 0, false});
       return;
     }
+    spawn_error_.clear();
     read(child_->out());
     read(child_->err());
     timer_.expires_after(std::chrono::milliseconds(timeout_ms));
@@ -129,6 +135,7 @@ class CommandProbe final : public Probe {
   std::vector<std::string> argv_;
   std::string text_;
   conf::RunAs run_as_;
+  std::string spawn_error_;  // the last start failure, logged once
   boost::asio::steady_timer timer_;
   std::unique_ptr<Child> child_;
   Done done_;

@@ -261,6 +261,10 @@ class RunAs(unittest.TestCase):
         self.assertTrue(wait_for(lambda: r.check_state("hc_daemon")[0] == "down"), r.health())
         probe = [l for l in r.health()["hc_daemon"] if l.startswith("Probe: ")]
         self.assertIn("setgroups: Operation not permitted", probe[0])
+        # Logged as an error once, not at every run.
+        runs = lambda: int([l for l in r.health()["hc_daemon"] if l.startswith("Runs: ")][0].split()[1])
+        self.assertTrue(wait_for(lambda: runs() >= 3), r.health())
+        self.assertEqual(r.read_log().count("\": cannot start '/bin/sh' as user daemon"), 1, r.read_log())
 
 
 def main():
