@@ -322,6 +322,17 @@ struct HistoryConfig {
   Location loc;
 };
 
+// `user NAME; group NAME;` of a process or healthcheck block (or their default in `health { }`):
+// who the program runs as. Names are resolved when the configuration is loaded; the child takes
+// the identity after fork, before exec (rs/health/run_as.cpp has the rules, docs/health.md too).
+struct RunAs {
+  std::optional<uint32_t> uid;  // `user`
+  std::optional<uint32_t> gid;  // `group`
+  std::string user, group;      // as written, for messages
+  bool set() const { return uid || gid; }
+  bool operator==(const RunAs& o) const { return uid == o.uid && gid == o.gid; }
+};
+
 struct ProcessConfig {
   std::string name;
   std::string run;                   // argv, split on blanks (no shell)
@@ -331,6 +342,7 @@ struct ProcessConfig {
   std::optional<rib::IpAddress> next_hop;
   bool ack = true;
   std::optional<Duration> keep_routes;
+  RunAs run_as;
   Location loc;
 };
 
@@ -391,6 +403,7 @@ struct HealthCheckConfig {
   uint32_t flap_count = 0;
   Duration flap_window = Duration::seconds(60);
   Duration flap_hold = Duration::seconds(60);
+  RunAs run_as;
   Location loc;
 };
 
@@ -399,6 +412,7 @@ struct HealthCheckConfig {
 struct HealthSettings {
   Duration startup_hold = Duration::seconds(30);
   std::optional<std::string> state_file;
+  RunAs run_as;  // default for process and healthcheck blocks that name neither user nor group
   Location loc;
 };
 

@@ -58,6 +58,14 @@ const OptionStatus kStatuses[] = {
     honoured("global", "healthcheck", "healthchecks", "rs/daemon.cpp",
              "healthcheck h9 { command \"/bin/true\"; }"),
     honoured("global", "health", "health", "rs/daemon.cpp", "health { startup hold 5; }"),
+    // Who the programs run as (run_as.hpp has the rule); tests/unit/test_run_as.cpp and
+    // tests/cli/run_as_test.py prove them.
+    honoured("process", "user", "run_as", "rs/health/process.cpp", "user daemon;"),
+    honoured("process", "group", "run_as", "rs/health/process.cpp", "group daemon;"),
+    honoured("healthcheck", "user", "run_as", "rs/health/healthcheck.cpp", "user daemon;"),
+    honoured("healthcheck", "group", "run_as", "rs/health/healthcheck.cpp", "group daemon;"),
+    honoured("health", "user", "run_as", "conf/parser_run_as.cpp", "user nobody;"),
+    honoured("health", "group", "run_as", "conf/parser_run_as.cpp", "group nogroup;"),
     refused("global", "router id from", "router id from \"eth*\";"),
     refused("global", "roa4 table", "roa4 table r4;"),
     refused("global", "roa6 table", "roa6 table r6;"),

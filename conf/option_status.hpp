@@ -17,7 +17,8 @@ struct OptionStatus {
   // Invalid: not BIRD 2's language at this place (BIRD refuses it too), an error either way.
   enum class Kind : unsigned char { Honoured, Refused, Invalid };
   // Where the option is written: "global", "bgp" (protocol or template), "channel" (BGP ipv4 /
-  // ipv6 block), "static", "device", "table" (`ipv4 table NAME { ... }`), "healthcheck".
+  // ipv6 block), "static", "device", "table" (`ipv4 table NAME { ... }`), "process",
+  // "healthcheck" and "health" (the blocks of those names).
   std::string_view context;
   std::string_view option;  // as written: "strict bind"
   Kind kind = Kind::Honoured;

@@ -539,6 +539,7 @@ void Parser::parse_config() {
     }
     if (ts_.position() == before) next();  // always make progress
   }
+  apply_run_as_default();  // `health { }` may come after the blocks it gives a default to
 }
 
 }  // namespace detail

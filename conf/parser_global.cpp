@@ -538,8 +538,11 @@ void Parser::parse_process() {
       p.keep_routes = *t;
       return end_option();
     }
+    if (is_kw("user") || is_kw("group"))
+      return parse_run_as_option(p.run_as, "the programs of process '" + p.name + "'");
     return error_at(peek(), "unknown process option '" + peek().text +
-                                "' (expected run, shell, encoder, next hop, ack, keep routes)");
+                                "' (expected run, shell, encoder, next hop, ack, keep routes, "
+                                "user, group)");
   });
   if (!has_run)
     error_at(name_tok, "process '" + p.name + "' needs 'run \"COMMAND\";' or 'shell \"COMMAND\";'");
@@ -565,8 +568,11 @@ void Parser::parse_health() {
       hs.state_file = *s;
       return end_option();
     }
-    return error_at(
-        peek(), "unknown health option '" + peek().text + "' (expected startup hold, state file)");
+    if (is_kw("user") || is_kw("group"))
+      return parse_run_as_option(
+          hs.run_as, "the programs of process and healthcheck blocks without a user or group");
+    return error_at(peek(), "unknown health option '" + peek().text +
+                                "' (expected startup hold, state file, user, group)");
   });
 }
 
@@ -702,6 +708,8 @@ void Parser::parse_healthcheck() {
       }
       return end_option();
     }
+    if (is_kw("user") || is_kw("group"))
+      return parse_run_as_option(h.run_as, "the commands of healthcheck '" + h.name + "'");
     return error_at(peek(), "unknown healthcheck option '" + peek().text + "'");
   });
   if (h.checks.empty() && diags_.error_count() == errors_before)

@@ -128,6 +128,10 @@ class Parser {
   // A healthcheck's `http` or `tcp` probe (parser_health_probe.cpp); nullopt: neither comes next.
   std::optional<bool> parse_health_probe(HealthCheckConfig& h);
   bool parse_probe_source(HealthCheckConfig::Check& c, Location& at);
+  // `user X;` / `group X;` (parser_run_as.cpp); `owner` names the programs for messages.
+  bool parse_run_as_option(RunAs& r, const std::string& owner);
+  // The `health { user/group }` default into every block that names neither (after parsing).
+  void apply_run_as_default();
   void not_supported(const Token& at, std::string what);
 
   // ---- protocols (parser_bgp.cpp, parser_static.cpp)

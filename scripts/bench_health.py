@@ -522,6 +522,9 @@ def main():
             print("bench health: ExaBGP 4.2 or BIRD 2 missing (scripts/setup): only rsd-hc", file=sys.stderr)
             systems = [k for k in systems if k == "rsd-hc"]
     work = tempfile.mkdtemp(prefix="rsd-bench-health-")
+    # Run as root, rsd starts the probes and programs as nobody: they read their state files and
+    # write their logs here.
+    os.chmod(work, 0o777)
     results, failures = {}, []
     t0 = time.time()
     try:

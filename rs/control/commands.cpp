@@ -479,6 +479,8 @@ std::unique_ptr<Output> Commands::configure(const std::string& path,
     w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
     return reply(std::move(w));
   }
+  // Warnings (`user root;`, say) are reported once per load, as at startup.
+  for (const auto& item : r.diagnostics.items()) spdlog::warn("{}", item.to_string());
   auto next = std::make_shared<const conf::Config>(std::move(r.config));
   if (!undo_armed_) undo_config_ = ctx_.config;  // a pending timeout keeps its older state
   if (timeout) {

@@ -5,6 +5,7 @@
 #include "rs/health/checks.hpp"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
@@ -27,8 +28,13 @@ uint64_t ms_since(Clock::time_point t) {
 
 class CommandProbe final : public Probe {
  public:
-  CommandProbe(boost::asio::io_context& io, std::vector<std::string> argv, std::string text)
-      : io_(io), argv_(std::move(argv)), text_(std::move(text)), timer_(io) {}
+  CommandProbe(boost::asio::io_context& io, std::vector<std::string> argv, std::string text,
+               conf::RunAs run_as)
+      : io_(io),
+        argv_(std::move(argv)),
+        text_(std::move(text)),
+        run_as_(std::move(run_as)),
+        timer_(io) {}
   ~CommandProbe() override { *alive_ = false; }
 
   void run(uint64_t timeout_ms, Done done) override {
@@ -40,17 +46,29 @@ class CommandProbe final : public Probe {
     open_streams_ = 2;
     child_ = std::make_unique<Child>(io_);
     auto alive = alive_;
-    std::string err = child_->spawn(argv_, false, [this, alive](ExitStatus st) {
-      if (!*alive) return;
-      exited_ = true;
-      status_ = st;
-      maybe_finish();
-    });
+    // Resolved at each run: who runs it depends on the daemon's euid then (run_as.hpp).
+    std::optional<SpawnIdentity> who;
+    std::string err = resolve_run_as(run_as_, who);
+    if (err.empty())
+      err = child_->spawn(
+          argv_, false,
+          [this, alive](ExitStatus st) {
+            if (!*alive) return;
+            exited_ = true;
+            status_ = st;
+            maybe_finish();
+          },
+          who ? &*who : nullptr);
     if (!err.empty()) {
+      // A program that cannot start (a user rsd cannot become, a missing file) is a
+      // configuration problem: logged as an error once, not at every run; the result carries it.
+      if (err != spawn_error_) spdlog::error("{}: {}", describe(), err);
+      spawn_error_ = err;
       child_.reset();
       finish(CheckResult{false, err, 0, false});
       return;
     }
+    spawn_error_.clear();
     read(child_->out());
     read(child_->err());
     timer_.expires_after(std::chrono::milliseconds(timeout_ms));
@@ -108,6 +126,8 @@ class CommandProbe final : public Probe {
   boost::asio::io_context& io_;
   std::vector<std::string> argv_;
   std::string text_;
+  conf::RunAs run_as_;
+  std::string spawn_error_;  // the last start failure, logged once
   boost::asio::steady_timer timer_;
   std::unique_ptr<Child> child_;
   Done done_;
@@ -124,7 +144,8 @@ class CommandProbe final : public Probe {
 }  // namespace
 
 std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
-                                  const conf::HealthCheckConfig::Check& c, std::string& error) {
+                                  const conf::HealthCheckConfig::Check& c, std::string& error,
+                                  const conf::RunAs& run_as) {
   using Kind = conf::HealthCheckConfig::Check::Kind;
   switch (c.kind) {
     case Kind::Command: {
@@ -133,7 +154,7 @@ std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
         error = "command \"" + c.target + "\" is empty or has an unterminated quote";
         return nullptr;
       }
-      return std::make_unique<CommandProbe>(io, std::move(argv), c.target);
+      return std::make_unique<CommandProbe>(io, std::move(argv), c.target, run_as);
     }
     case Kind::Http:
     case Kind::Tcp:

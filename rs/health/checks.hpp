@@ -40,9 +40,10 @@ class Probe {
 
 // `error` is set when the check cannot be built (bad URL, empty argv: nullptr; a TLS file that
 // cannot be loaded any more: a probe that fails every run with that reason, so the service is
-// seen down with the cause in `show health` instead of being checked by fewer probes).
+// seen down with the cause in `show health` instead of being checked by fewer probes). A command
+// runs as `run_as` says (run_as.hpp: nobody when rsd is root and no user is named).
 [[nodiscard]] std::unique_ptr<Probe> make_probe(boost::asio::io_context& io,
                                                 const conf::HealthCheckConfig::Check& c,
-                                                std::string& error);
+                                                std::string& error, const conf::RunAs& run_as = {});
 
 }  // namespace rs::health

@@ -1,8 +1,8 @@
 // Child processes for health checks and `process` programs, without a shell and without leaks:
-// posix_spawn of an argv, the child leads its own process group (so a timeout kills everything it
-// started), stdin/stdout/stderr are pipes whose rsd ends are non-blocking and close-on-exec, and
-// the exit is observed through a pidfd (Linux 5.3) on the event loop, then reaped with waitpid:
-// no zombie, no SIGCHLD handler shared with other code.
+// a clone/exec of an argv (as another user when configured), the child leads its own process group
+// (so a timeout kills everything it started), stdin/stdout/stderr are pipes whose rsd ends are
+// non-blocking and close-on-exec, and the exit is observed through a pidfd (Linux 5.3) on the event
+// loop, then reaped with waitpid: no zombie, no SIGCHLD handler shared with other code.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rs/health/run_as.hpp"
+
 namespace rs::health {
 
 // "prog arg 'two words' \"x y\"" -> argv. Quotes group words; nothing is expanded ($, `, ;, \n are
@@ -24,8 +26,9 @@ namespace rs::health {
 [[nodiscard]] std::vector<std::string> split_argv(std::string_view command);
 
 struct ExitStatus {
-  int code = -1;   // exit code, or -1 when killed
-  int signal = 0;  // the signal that killed it
+  int code = -1;       // exit code, or -1 when killed
+  int signal = 0;      // the signal that killed it
+  std::string reason;  // it never ran: why (to_string() says this instead)
   bool ok() const { return code == 0; }
   std::string to_string() const;
 };
@@ -42,8 +45,9 @@ class Child {
   // Starts argv[0] (searched in PATH) with pipes on stdin (if want_stdin), stdout and stderr.
   // With a stdin pipe, SIGPIPE is ignored process-wide from then on (writes fail with EPIPE).
   // Returns an error text, empty on success. on_exit runs once, after the child was reaped.
+  // With `who`, the child takes that identity before exec (a failure is the error returned).
   [[nodiscard]] std::string spawn(const std::vector<std::string>& argv, bool want_stdin,
-                                  ExitHandler on_exit);
+                                  ExitHandler on_exit, const SpawnIdentity* who = nullptr);
   // SIGKILL (or `sig`) to the whole process group.
   void kill_group(int sig);
   // Synchronous stop: SIGTERM to the group, up to grace_ms for the leader to exit, then SIGKILL;

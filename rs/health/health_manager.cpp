@@ -18,7 +18,8 @@ namespace rs::health {
 namespace {
 bool same_process(const conf::ProcessConfig& a, const conf::ProcessConfig& b) {
   return a.run == b.run && a.shell == b.shell && a.encoder == b.encoder &&
-         a.next_hop == b.next_hop && a.ack == b.ack && a.keep_routes == b.keep_routes;
+         a.next_hop == b.next_hop && a.ack == b.ack && a.keep_routes == b.keep_routes &&
+         a.run_as == b.run_as;
 }
 bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig& b) {
   if (a.checks.size() != b.checks.size() || a.routes.size() != b.routes.size()) return false;
@@ -37,7 +38,7 @@ bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig&
          a.disabled_med == b.disabled_med && a.withdraw_on_down == b.withdraw_on_down &&
          a.disable_file == b.disable_file && a.increase == b.increase &&
          a.flap_count == b.flap_count && a.flap_window == b.flap_window &&
-         a.flap_hold == b.flap_hold;
+         a.flap_hold == b.flap_hold && a.run_as == b.run_as;
 }
 constexpr auto kPendingMax = std::chrono::seconds(30);
 constexpr std::size_t kSamplesPerCheck = 100;

@@ -52,7 +52,7 @@ HealthCheck::HealthCheck(boost::asio::io_context& io, const conf::HealthCheckCon
   med_.increase = cfg.increase;
   for (const auto& c : cfg.checks) {
     std::string e;
-    auto p = make_probe(io, c, e);
+    auto p = make_probe(io, c, e, cfg.run_as);
     if (!e.empty()) error += (error.empty() ? "" : "; ") + e;
     if (p) probes_.push_back(std::move(p));
   }
@@ -249,7 +249,7 @@ void HealthCheck::set_disabled(bool on) {
     std::string ignore;
     probes_.clear();
     for (const auto& c : cfg_.checks)
-      if (auto p = make_probe(io_, c, ignore)) probes_.push_back(std::move(p));
+      if (auto p = make_probe(io_, c, ignore, cfg_.run_as)) probes_.push_back(std::move(p));
     results_.assign(probes_.size(), CheckResult{});
   }
   update_routes(std::chrono::steady_clock::now());

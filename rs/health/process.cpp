@@ -86,22 +86,30 @@ void Process::launch() {
   const uint64_t gen = gen_;
   auto alive = alive_;
   exited_ = out_eof_ = false;
-  std::string err = child_->spawn(argv, true, [this, alive, gen](ExitStatus st) {
-    if (!*alive || gen != gen_) return;
-    // Lines still in the pipe belong to this run: handle the exit after stdout's EOF.
-    exited_ = true;
-    exit_status_ = st;
-    if (out_eof_) on_exit(st);
-  });
+  // Resolved at each start: who runs it depends on the daemon's euid then (run_as.hpp).
+  std::optional<SpawnIdentity> who;
+  std::string err = resolve_run_as(cfg_.run_as, who);
+  if (err.empty())
+    err = child_->spawn(
+        argv, true,
+        [this, alive, gen](ExitStatus st) {
+          if (!*alive || gen != gen_) return;
+          // Lines still in the pipe belong to this run: handle the exit after stdout's EOF.
+          exited_ = true;
+          exit_status_ = st;
+          if (out_eof_) on_exit(st);
+        },
+        who ? &*who : nullptr);
   started_ms_ = HealthCheck::steady_ms();
   if (!err.empty()) {
-    spdlog::error("process {}: {}", cfg_.name, err);
+    // Logged by on_exit and shown as the last exit in `show health`.
     child_.reset();
-    on_exit(ExitStatus{127, 0});
+    on_exit(ExitStatus{127, 0, err});
     return;
   }
   ++stats_.starts;
-  spdlog::info("process {}: started pid {}", cfg_.name, child_->pid());
+  spdlog::info("process {}: started pid {}{}", cfg_.name, child_->pid(),
+               who ? " as " + who->describe : std::string());
   read_stdout();
   read_stderr();
 }
@@ -254,7 +262,10 @@ void Process::on_exit(ExitStatus st) {
   stats_.last_exit = st.to_string();
   const uint64_t lived = HealthCheck::steady_ms() - started_ms_;
   if (stopping_) return;
-  spdlog::warn("process {}: {} after {} ms", cfg_.name, st.to_string(), lived);
+  if (!st.reason.empty())
+    spdlog::error("process {}: {}", cfg_.name, st.reason);
+  else
+    spdlog::warn("process {}: {} after {} ms", cfg_.name, st.to_string(), lived);
   // Its routes are stale now.
   for (const auto& [k, b] : routes_) stale_[k] = b;
   routes_.clear();

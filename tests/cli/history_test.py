@@ -94,6 +94,8 @@ class HistoryCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="rsd-hist-")
+        # The web check runs as nobody (rsd runs as root here): it must reach web.up.
+        os.chmod(cls.tmp, 0o755)
         cls.db = os.path.join(cls.tmp, "history.db")
         open(os.path.join(cls.tmp, "web.up"), "w").close()
         conf = base_conf() + HISTORY_CONF.replace("@DB@", cls.db).replace("@DIR@", cls.tmp)

@@ -127,6 +127,8 @@ def main():
         return 1
     rsd, src = sys.argv[1], sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="rsd_health_bird_")
+    # rsd runs as root here, so the script and the check run as nobody: they must reach the flags.
+    os.chmod(tmp, 0o755)
     procs = []
     ok = False
     try:

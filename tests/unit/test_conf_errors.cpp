@@ -327,7 +327,7 @@ X: y"; })",
     {R"(healthcheck h { command "/bin/true"; route 2001:db8::10/128 med 5; })",
      R"(1:44: an IPv6 route needs 'next hop ADDRESS' (the default is the router id))", 1},
     {R"(health { stat file "x"; })",
-     R"(1:10: unknown health option 'stat' (expected startup hold, state file))", 1},
+     R"(1:10: unknown health option 'stat' (expected startup hold, state file, user, group))", 1},
 };
 
 }  // namespace

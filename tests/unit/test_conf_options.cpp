@@ -59,8 +59,12 @@ std::string wrap(const OptionStatus& s) {
   if (s.context == "static") return head + "protocol static st { ipv4;\n  " + ex + "\n}\n";
   if (s.context == "table") return "ipv4 table t4 {\n  " + ex + "\n}\nprotocol device {}\n";
   if (s.context == "device") return "protocol device {\n  " + ex + "\n}\n";
+  if (s.context == "process")
+    return "process p { run \"/bin/true\";\n  " + ex + "\n}\nprotocol device {}\n";
   if (s.context == "healthcheck")
-    return head + "protocol device {}\nhealthcheck h {\n  " + ex + "\n  route 203.0.113.1/32;\n}\n";
+    return head + "protocol device {}\nhealthcheck h {\n  command \"/bin/true\";\n  " + ex +
+           "\n  route 203.0.113.1/32;\n}\n";
+  if (s.context == "health") return "health {\n  " + ex + "\n}\nprotocol device {}\n";
   FAIL("unknown context " << s.context);
   return "";
 }

@@ -98,9 +98,13 @@ bool run_until(boost::asio::io_context& io, P pred, std::chrono::milliseconds li
   return true;
 }
 
+// Scratch space shared with the programs under test: run by root, rsd starts them as nobody, which
+// must enter the directory and write its files there (pid files, markers), so it is 0777.
 fs::path temp_dir() {
   char tmpl[] = "/tmp/rsd_health_XXXXXX";
-  return ::mkdtemp(tmpl);
+  fs::path dir = ::mkdtemp(tmpl);
+  fs::permissions(dir, fs::perms::all);
+  return dir;
 }
 
 bool process_gone(pid_t pid) {
