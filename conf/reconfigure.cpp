@@ -275,4 +275,88 @@ ReconfigPlan diff(const Config& old_config, const Config& new_config) {
   return plan;
 }
 
+std::vector<std::string> healthcheck_changes(const HealthCheckConfig& a,
+                                             const HealthCheckConfig& b) {
+  std::vector<std::string> c;
+  auto note = [&c](bool changed, const char* what) {
+    if (changed) c.emplace_back(what);
+  };
+  bool checks = a.checks.size() != b.checks.size();
+  for (std::size_t i = 0; !checks && i < a.checks.size(); ++i) {
+    const auto &x = a.checks[i], &y = b.checks[i];
+    checks = x.kind != y.kind || x.target != y.target || x.expect != y.expect ||
+             x.address != y.address || x.port != y.port;
+  }
+  note(checks, "check");
+  bool routes = a.routes.size() != b.routes.size();
+  for (std::size_t i = 0; !routes && i < a.routes.size(); ++i)
+    routes = a.routes[i].prefix != b.routes[i].prefix ||
+             a.routes[i].next_hop != b.routes[i].next_hop || a.routes[i].med != b.routes[i].med;
+  note(routes, "route");
+  bool communities = false;
+  for (int i = 0; i < 3; ++i)
+    communities |= a.communities[i].communities != b.communities[i].communities ||
+                   a.communities[i].large != b.communities[i].large;
+  note(communities, "communities");
+  note(a.interval != b.interval, "interval");
+  note(a.fast_interval != b.fast_interval, "fast interval");
+  note(a.timeout != b.timeout, "timeout");
+  note(a.rise != b.rise, "rise");
+  note(a.fall != b.fall, "fall");
+  note(a.down_med != b.down_med, "down med");
+  note(a.disabled_med != b.disabled_med, "disabled med");
+  note(a.withdraw_on_down != b.withdraw_on_down, "withdraw on down");
+  note(a.disable_file != b.disable_file, "disable file");
+  note(a.increase != b.increase, "increase");
+  note(a.flap_count != b.flap_count || a.flap_window != b.flap_window || a.flap_hold != b.flap_hold,
+       "flap hold-down");
+  return c;
+}
+
+std::vector<std::string> process_changes(const ProcessConfig& a, const ProcessConfig& b) {
+  std::vector<std::string> c;
+  auto note = [&c](bool changed, const char* what) {
+    if (changed) c.emplace_back(what);
+  };
+  note(a.run != b.run, "run");
+  note(a.shell != b.shell, "shell");
+  note(a.encoder != b.encoder, "encoder");
+  note(a.next_hop != b.next_hop, "next hop");
+  note(a.ack != b.ack, "ack");
+  note(a.keep_routes != b.keep_routes, "keep routes");
+  return c;
+}
+
+std::vector<HealthChange> diff_health(const Config& old_config, const Config& new_config) {
+  std::vector<HealthChange> out;
+  const bool router_id = old_config.router_id != new_config.router_id;
+  auto one = [&](HealthChange::Kind kind, const auto& olds, const auto& news, auto changes) {
+    for (const auto& n : news) {
+      HealthChange h;
+      h.kind = kind;
+      h.name = n.name;
+      if (const auto* o = find_by_name(olds, n.name)) {
+        h.changed = changes(*o, n);
+        if (router_id) h.changed.emplace_back("router id");
+        h.action = h.changed.empty() ? ReconfigAction::Keep : ReconfigAction::Restart;
+      } else {
+        h.action = ReconfigAction::Add;
+      }
+      out.push_back(std::move(h));
+    }
+    for (const auto& o : olds)
+      if (!find_by_name(news, o.name)) {
+        HealthChange h;
+        h.kind = kind;
+        h.name = o.name;
+        h.action = ReconfigAction::Remove;
+        out.push_back(std::move(h));
+      }
+  };
+  one(HealthChange::Kind::Healthcheck, old_config.healthchecks, new_config.healthchecks,
+      healthcheck_changes);
+  one(HealthChange::Kind::Process, old_config.processes, new_config.processes, process_changes);
+  return out;
+}
+
 }  // namespace rs::conf
