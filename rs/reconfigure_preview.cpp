@@ -254,8 +254,8 @@ void ReconfigurePreview::edges(const Prefix& prefix, PrefixPreview& out) {
     ExportRules rules = export_rules(*fate.cfg, p.router_id, f, bc->settings);
     rules.add_path = add_path;
     ExportGroup& g = group(rules, export_policy(bc->settings.export_filter));
-    auto r = std::find_if(results.begin(), results.end(),
-                          [&g](const auto& x) { return x.first == &g; });
+    auto r =
+        std::find_if(results.begin(), results.end(), [&g](const auto& x) { return x.first == &g; });
     if (r == results.end()) {
       results.emplace_back(&g, g.compute(prefix, after, server_.table_, vm_));
       r = results.end() - 1;

@@ -305,11 +305,14 @@ class CheckOutput final : public Output {
 
   Json totals_json() const {
     Json totals = Json::array();
-    for (const auto& [name, t] : tally_)
+    for (const auto& name : reimport_) {
+      auto it = tally_.find(name);
+      const Tally t = it == tally_.end() ? Tally{} : it->second;
       totals.push_back({{"protocol", name},
                         {"accepted", t.accepted},
                         {"rejected", t.rejected},
                         {"changed", t.changed}});
+    }
     return totals;
   }
 
