@@ -204,10 +204,15 @@ class CheckOutput final : public Output {
         s += "; the session would restart";
       if (ch.action == conf::ReconfigAction::Remove && ch.kind == conf::ProtocolKind::Bgp)
         s += "; the session would close";
-      if (ch.kind == conf::ProtocolKind::Static && ch.action != conf::ReconfigAction::Add)
-        s += "; not applied: static routes are loaded when rsd starts (the running ones stay)";
-      if (ch.kind == conf::ProtocolKind::Static && ch.action == conf::ReconfigAction::Add)
-        s += "; not applied: static routes are loaded when rsd starts";
+      if (ch.kind == conf::ProtocolKind::Static) {
+        // rsd loads static routes when it starts: the reload leaves the running ones as they are.
+        s = ch.name + ": static protocol " +
+            (ch.action == conf::ReconfigAction::Add      ? std::string("added")
+             : ch.action == conf::ReconfigAction::Remove ? std::string("removed")
+                                                         : joined(ch.reasons)) +
+            "; not applied: static routes are loaded when rsd starts";
+        if (ch.action != conf::ReconfigAction::Add) s += " (the running ones stay)";
+      }
       w.line(code::kConfigChanges, s);
     }
     std::map<SessionFate, std::vector<std::string>> by_fate;

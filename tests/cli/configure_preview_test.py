@@ -6,8 +6,8 @@ address per peer, 127.0.0.11-13): `feed` (AS 65010, 127.0.0.2) announces IPv4 an
 `edge2` (AS 65030, 127.0.0.4) receive rsd's exports into tables of their own. rsd also runs three
 healthchecks whose routes go to the edges too (one competes with a route from `feed`). The new
 configuration changes edge1's IPv4 export filter, feed's IPv6 import filter (a different change),
-one healthcheck's interval, removes another, adds a third, and changes edge2's hold time (a
-session reset). The test asserts the report (text and JSON): the sessions, the health blocks, per
+one healthcheck's interval, removes another, adds a third, changes edge2's hold time (a session
+reset) and a static route (which rsd loads at start only: reported as not applied, and it stays). The test asserts the report (text and JSON): the sessions, the health blocks, per
 prefix the best path before and after, edge1's routes before and after; then applies the file and
 polls until edge1's table (read with birdc) is what the preview said, prefix by prefix, with the
 attributes that matter (next hop, MED, AS path, communities).
@@ -39,6 +39,7 @@ healthcheck hc_change {{ command "/bin/true"; route 10.30.2.1/32 next hop 192.0.
   interval {hc_interval}; rise 1; fall 1; }}
 {hc_gone}
 {hc_new}
+protocol static st {{ ipv4; route {static_route} via 192.0.2.40; }}
 protocol bgp feed {{
   local 127.0.0.11 port @PORT@ as 65000;
   neighbor 127.0.0.2 port {feed_port} as 65010;
@@ -75,10 +76,10 @@ HC_GONE = """healthcheck hc_gone { command "/bin/true"; route 10.30.3.1/32 next 
 HC_NEW = """healthcheck hc_new { command "/bin/true"; route 10.30.4.1/32 next hop 192.0.2.34 med 100;
   interval 1 s; rise 1; fall 1; }"""
 
-OLD = dict(hc_interval="1 s", hc_gone=HC_GONE, hc_new="", edge2_hold=30,
+OLD = dict(static_route="10.40.0.0/24", hc_interval="1 s", hc_gone=HC_GONE, hc_new="", edge2_hold=30,
            feed_import6="if net = 2001:db8:12::/48 then reject;",
            edge1_export4="if net = 10.10.2.0/24 then reject;")
-NEW = dict(hc_interval="2 s", hc_gone="", hc_new=HC_NEW, edge2_hold=40,
+NEW = dict(static_route="10.40.1.0/24", hc_interval="2 s", hc_gone="", hc_new=HC_NEW, edge2_hold=40,
            feed_import6="if net = 2001:db8:11::/48 then reject; "
                         "if net = 2001:db8:13::/48 then bgp_med = 77;",
            edge1_export4="if net = 10.10.1.0/24 then reject; "
@@ -231,7 +232,8 @@ class ConfigurePreview(unittest.TestCase):
 
     def test_preview_then_apply(self):
         # The initial state: every route at the edges (health routes once their checks are up).
-        v4 = {"10.10.1.0/24", "10.10.3.0/24", "10.30.1.1/32", "10.30.2.1/32", "10.30.3.1/32"}
+        v4 = {"10.10.1.0/24", "10.10.3.0/24", "10.30.1.1/32", "10.30.2.1/32", "10.30.3.1/32",
+              "10.40.0.0/24"}
         self.assertTrue(wait_for(lambda: set(self.edge("e1_4")) == v4, 60),
                         (self.edge("e1_4"), birdc(self.bird.sock, "show", "protocols")))
         self.assertTrue(wait_for(lambda: set(self.edge("e1_6")) == {"2001:db8:11::/48", "2001:db8:13::/48"}))
@@ -252,6 +254,8 @@ class ConfigurePreview(unittest.TestCase):
         self.assertIn("healthcheck hc_change: changed (interval): restarts from INIT; its routes stay", t)
         self.assertIn("healthcheck hc_gone: removed: stops; its routes are withdrawn at once", t)
         self.assertIn("healthcheck hc_new: added: starts; announces its routes once it has a verdict", t)
+        # rsd loads static routes at start: the reload leaves 10.40.0.0/24 (checked after it).
+        self.assertIn("st: static protocol routes changed; not applied", t)
         self.assertIn("feed: 2001:db8:11::/48 would be rejected", t)
         self.assertIn("feed: 2001:db8:12::/48 would be accepted", t)
         self.assertIn("feed: 2001:db8:13::/48 would be changed", t)
@@ -261,6 +265,11 @@ class ConfigurePreview(unittest.TestCase):
         self.assertIn("\tedge1 after: nothing", t)  # 10.10.1.0/24 rejected by the new filter
         self.assertRegex(t, r"edge1 ipv4: 1 announced, 1 withdrawn, 2 changed")
         self.assertRegex(t, r"edge1 ipv6: 1 announced, 1 withdrawn, 1 changed")
+        # Stock birdc shows the same report.
+        out = subprocess.run([ARGS.birdc, "-s", self.rsd.sock, 'configure check "%s"' % new_conf],
+                             capture_output=True, text=True, timeout=30).stdout
+        self.assertIn("\n10.30.3.1/32:\n\tbest now:   health hc_gone via 192.0.2.33", out)
+        self.assertIn("\nedge1 ipv6: 1 announced, 1 withdrawn, 1 changed\nConfiguration OK", out)
         # Nothing was applied.
         self.assertEqual(self.edge("e1_4"), before4)
         self.assertEqual(final_code(self.c.cmd("show health hc_gone")), 0)

@@ -12,8 +12,8 @@ using namespace lab;
 
 namespace {
 
-std::string config(const std::string& import4, const std::string& edge4,
-                   const std::string& edge6, bool node3 = true) {
+std::string config(const std::string& import4, const std::string& edge4, const std::string& edge6,
+                   bool node3 = true) {
   return R"(
 router id 192.0.2.254;
 filter services4 { )" +
