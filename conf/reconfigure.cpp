@@ -327,6 +327,38 @@ std::vector<std::string> process_changes(const ProcessConfig& a, const ProcessCo
   return c;
 }
 
+namespace {
+std::string next_hop_text(const std::optional<rib::IpAddress>& a) {
+  return a ? a->to_string() : std::string("self");
+}
+
+// Per prefix: added, removed, or which of its next hop and MED changed.
+std::vector<std::string> route_changes(const HealthCheckConfig& a, const HealthCheckConfig& b) {
+  std::vector<std::string> out;
+  auto find = [](const HealthCheckConfig& c, const rib::Prefix& p) {
+    for (const auto& r : c.routes)
+      if (r.prefix == p) return &r;
+    return static_cast<const HealthCheckConfig::Route*>(nullptr);
+  };
+  for (const auto& r : b.routes) {
+    const auto* o = find(a, r.prefix);
+    const std::string p = r.prefix.to_string();
+    if (!o) {
+      out.push_back(p + " added");
+      continue;
+    }
+    if (o->next_hop != r.next_hop)
+      out.push_back(p + " next hop " + next_hop_text(o->next_hop) + " -> " +
+                    next_hop_text(r.next_hop));
+    if (o->med != r.med)
+      out.push_back(p + " med " + std::to_string(o->med) + " -> " + std::to_string(r.med));
+  }
+  for (const auto& r : a.routes)
+    if (!find(b, r.prefix)) out.push_back(r.prefix.to_string() + " removed");
+  return out;
+}
+}  // namespace
+
 std::vector<HealthChange> diff_health(const Config& old_config, const Config& new_config) {
   std::vector<HealthChange> out;
   const bool router_id = old_config.router_id != new_config.router_id;
@@ -355,6 +387,10 @@ std::vector<HealthChange> diff_health(const Config& old_config, const Config& ne
   };
   one(HealthChange::Kind::Healthcheck, old_config.healthchecks, new_config.healthchecks,
       healthcheck_changes);
+  for (auto& h : out)
+    if (h.action == ReconfigAction::Restart)
+      h.routes = route_changes(*find_by_name(old_config.healthchecks, h.name),
+                               *find_by_name(new_config.healthchecks, h.name));
   one(HealthChange::Kind::Process, old_config.processes, new_config.processes, process_changes);
   return out;
 }

@@ -54,6 +54,9 @@ struct HealthChange {
   std::string name;
   ReconfigAction action = ReconfigAction::Keep;
   std::vector<std::string> changed;  // the settings that changed: "interval", "route", ...
+  // A healthcheck's routes that differ, as its new instance will announce them once it has a
+  // verdict: "10.0.0.1/32 added", "10.0.0.2/32 removed", "10.0.0.3/32 med 100 -> 200".
+  std::vector<std::string> routes;
 };
 // The settings of two blocks of one name that differ (empty: the block keeps running).
 [[nodiscard]] std::vector<std::string> healthcheck_changes(const HealthCheckConfig& a,

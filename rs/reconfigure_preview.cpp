@@ -109,6 +109,10 @@ std::vector<SessionPreview> ReconfigurePreview::sessions() const {
       s.export_reload = f.fate == SessionFate::SoftReload && c->reload_export;
     }
     if (p.dynamic_child && !f.cfg) s.reasons.push_back("range protocol " + p.parent + " removed");
+    // The reload restarts protocols by name: a range's dynamic neighbours keep their sessions and
+    // take its new session settings when they next connect.
+    if (p.dynamic_child && f.cfg && s.fate == SessionFate::Keep && !s.reasons.empty())
+      s.reasons.push_back("session settings apply when it reconnects");
     out.push_back(std::move(s));
   }
   return out;

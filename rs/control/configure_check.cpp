@@ -233,7 +233,9 @@ class CheckOutput final : public Output {
       std::string s = h.kind == conf::HealthChange::Kind::Healthcheck ? "healthcheck " : "process ";
       s += h.name + ": " + std::string(health_action(h.action));
       if (!h.changed.empty()) s += " (" + joined(h.changed) + ")";
-      w.line(code::kConfigChanges, s + ": " + health_effect(h));
+      s += ": " + health_effect(h);
+      if (!h.routes.empty()) s += "; then: " + joined(h.routes);
+      w.line(code::kConfigChanges, s);
     }
   }
 
@@ -277,6 +279,7 @@ class CheckOutput final : public Output {
            {"name", h.name},
            {"action", std::string(health_action(h.action))},
            {"changed", h.changed},
+           {"routes", h.routes},
            {"effect", health_effect(h)}});
     head["health"] = std::move(health);
     std::string s = dump(head);

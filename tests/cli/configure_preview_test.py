@@ -35,7 +35,7 @@ RSD_CONF = """
 router id 192.0.2.1;
 healthcheck hc_keep {{ command "/bin/true"; route 10.30.1.1/32 next hop 192.0.2.31 med 100;
   interval 1 s; rise 1; fall 1; }}
-healthcheck hc_change {{ command "/bin/true"; route 10.30.2.1/32 next hop 192.0.2.32 med 100;
+healthcheck hc_change {{ command "/bin/true"; route 10.30.2.1/32 next hop 192.0.2.32 med {hc_med};
   interval {hc_interval}; rise 1; fall 1; }}
 {hc_gone}
 {hc_new}
@@ -76,10 +76,10 @@ HC_GONE = """healthcheck hc_gone { command "/bin/true"; route 10.30.3.1/32 next 
 HC_NEW = """healthcheck hc_new { command "/bin/true"; route 10.30.4.1/32 next hop 192.0.2.34 med 100;
   interval 1 s; rise 1; fall 1; }"""
 
-OLD = dict(static_route="10.40.0.0/24", hc_interval="1 s", hc_gone=HC_GONE, hc_new="", edge2_hold=30,
+OLD = dict(static_route="10.40.0.0/24", hc_med=100, hc_interval="1 s", hc_gone=HC_GONE, hc_new="", edge2_hold=30,
            feed_import6="if net = 2001:db8:12::/48 then reject;",
            edge1_export4="if net = 10.10.2.0/24 then reject;")
-NEW = dict(static_route="10.40.1.0/24", hc_interval="2 s", hc_gone="", hc_new=HC_NEW, edge2_hold=40,
+NEW = dict(static_route="10.40.1.0/24", hc_med=150, hc_interval="2 s", hc_gone="", hc_new=HC_NEW, edge2_hold=40,
            feed_import6="if net = 2001:db8:11::/48 then reject; "
                         "if net = 2001:db8:13::/48 then bgp_med = 77;",
            edge1_export4="if net = 10.10.1.0/24 then reject; "
@@ -251,7 +251,9 @@ class ConfigurePreview(unittest.TestCase):
         self.assertIn("edge2: restart: hold time changed; the session would restart", t)
         self.assertRegex(t, r"Sessions: reset: edge2 \(\d+ prefixes withdrawn from it\); "
                             r"soft reload: edge1, feed")
-        self.assertIn("healthcheck hc_change: changed (interval): restarts from INIT; its routes stay", t)
+        self.assertIn("healthcheck hc_change: changed (route, interval): restarts from INIT; its routes "
+                      "stay announced as they are until the new check has a verdict; "
+                      "then: 10.30.2.1/32 med 100 -> 150", t)
         self.assertIn("healthcheck hc_gone: removed: stops; its routes are withdrawn at once", t)
         self.assertIn("healthcheck hc_new: added: starts; announces its routes once it has a verdict", t)
         # rsd loads static routes at start: the reload leaves 10.40.0.0/24 (checked after it).
@@ -285,7 +287,7 @@ class ConfigurePreview(unittest.TestCase):
         fates = {s["name"]: s["fate"] for s in doc["sessions"]}
         self.assertEqual(fates, {"edge1": "soft reload", "edge2": "reset", "feed": "soft reload"})
         health = {h["name"]: (h["action"], h["changed"]) for h in doc["health"]}
-        self.assertEqual(health, {"hc_keep": ("unchanged", []), "hc_change": ("changed", ["interval"]),
+        self.assertEqual(health, {"hc_keep": ("unchanged", []), "hc_change": ("changed", ["route", "interval"]),
                                   "hc_new": ("added", []), "hc_gone": ("removed", [])})
         self.assertEqual(sorted((r["prefix"], r["change"]) for r in doc["routes"]),
                          [("2001:db8:11::/48", "rejected"), ("2001:db8:12::/48", "accepted"),
@@ -319,8 +321,10 @@ class ConfigurePreview(unittest.TestCase):
                                   "2001:db8:11::/48", "2001:db8:12::/48", "2001:db8:13::/48"})
         self.assertEqual(expected["e1_4"]["10.10.3.0/24"]["communities"], "(65000,777)")
 
-        # ---- apply: edge1 ends up with exactly the preview (hc_new's route once it is up).
+        # ---- apply: edge1 ends up with exactly the preview, plus what the health lines said comes
+        # once a new instance has its verdict: hc_change's new MED and hc_new's route.
         self.assertEqual(final_code(self.c.cmd('configure "%s"' % new_conf)), 3)
+        expected["e1_4"]["10.30.2.1/32"] = dict(expected["e1_4"]["10.30.2.1/32"], med=150)
         expected["e1_4"]["10.30.4.1/32"] = {"next_hop": "192.0.2.34", "as_path": "", "med": 100,
                                             "communities": ""}
         for table in ("e1_4", "e1_6"):

@@ -206,6 +206,7 @@ TEST_CASE("health blocks: unchanged, changed (which settings), added, removed; r
   CHECK(find("same").changed.empty());
   CHECK(find("change").action == ReconfigAction::Restart);
   CHECK(find("change").changed == std::vector<std::string>{"route", "interval", "rise"});
+  CHECK(find("change").routes == std::vector<std::string>{"203.0.113.2/32 med 100 -> 200"});
   CHECK(find("web").action == ReconfigAction::Add);
   CHECK(find("old").action == ReconfigAction::Remove);
   CHECK(find("p").kind == HealthChange::Kind::Process);
