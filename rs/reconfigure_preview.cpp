@@ -237,13 +237,15 @@ void ReconfigurePreview::edges(const Prefix& prefix, PrefixPreview& out) {
     const Channel& ch = p.channels[f];
     if (!p.established || !ch.active()) continue;
     const Fate fate = fate_of(p);
-    // Sessions that reset or close lose everything: said once per session, not per prefix.
-    if (fate.fate == SessionFate::Reset || fate.fate == SessionFate::Close) continue;
+    // A session that closes loses everything; one that resets gets the new exports once it is
+    // back (counted apart: the reset withdraws everything in between).
+    if (fate.fate == SessionFate::Close) continue;
     const conf::BgpChannel* bc = fate.cfg->channel(f);
     if (!bc) continue;
     const ExportMember& m = ch.member;
     EdgeChange e;
     e.protocol = name;
+    e.reset = fate.fate == SessionFate::Reset;
     // Now: what its Adj-RIB-Out holds (or is about to be sent).
     const bool add_path = ch.group && ch.group->rules().add_path;
     if (add_path) {
@@ -281,6 +283,8 @@ void ReconfigurePreview::edges(const Prefix& prefix, PrefixPreview& out) {
     std::sort(e.after.begin(), e.after.end(), by_id);
     if (e.now != e.after) out.edges.push_back(std::move(e));
   }
+  std::stable_partition(out.edges.begin(), out.edges.end(),
+                        [](const EdgeChange& e) { return !e.reset; });
 }
 
 }  // namespace rs

@@ -75,6 +75,9 @@ struct EdgeRoute {
 struct EdgeChange {
   std::string protocol;
   std::vector<EdgeRoute> now, after;  // empty: nothing
+  // The session resets: `after` is what it gets once it is established again (the same ADD-PATH
+  // and local address assumed), everything being withdrawn in between.
+  bool reset = false;
 };
 
 struct ImportChange {
@@ -89,8 +92,14 @@ struct PrefixPreview {
   std::optional<PreviewPath> best_now, best_after;
   bool best_changed = false;
   std::vector<ImportChange> imports;
-  std::vector<EdgeChange> edges;  // the edges whose routes change
-  bool changes() const { return best_changed || !imports.empty() || !edges.empty(); }
+  std::vector<EdgeChange> edges;  // the edges whose routes change (resetting ones last)
+  bool changes() const { return best_changed || !imports.empty() || listed_edges() > 0; }
+  // The edges whose routes change without a session reset (the first ones of `edges`).
+  std::size_t listed_edges() const {
+    std::size_t n = 0;
+    while (n < edges.size() && !edges[n].reset) ++n;
+    return n;
+  }
 };
 
 class ReconfigurePreview {

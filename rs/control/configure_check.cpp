@@ -349,18 +349,21 @@ class CheckOutput final : public Output {
     ++changed_;
     if (pp.best_changed) ++best_changed_;
     for (const EdgeChange& e : pp.edges) {
-      EdgeTally& t = edges_[{e.protocol, std::string(rib::to_string(pp.prefix.family()))}];
+      EdgeTally& t = edges_[{e.protocol + (e.reset ? " (once re-established)" : ""),
+                             std::string(rib::to_string(pp.prefix.family()))}];
       ++(e.now.empty() ? t.announced : e.after.empty() ? t.withdrawn : t.changed);
     }
-    if (!pp.best_changed && pp.edges.empty()) return;  // import changes only: listed already
+    const std::size_t listed = pp.listed_edges();
+    if (!pp.best_changed && listed == 0) return;  // import changes only: listed already
     ++listable_;
     if (limit_ && shown_ >= limit_) return;
     ++shown_;
     if (json_) {
       Json edges = Json::array();
-      for (const EdgeChange& e : pp.edges)
-        edges.push_back(
-            {{"protocol", e.protocol}, {"now", edge_json(e.now)}, {"after", edge_json(e.after)}});
+      for (std::size_t i = 0; i < listed; ++i)
+        edges.push_back({{"protocol", pp.edges[i].protocol},
+                         {"now", edge_json(pp.edges[i].now)},
+                         {"after", edge_json(pp.edges[i].after)}});
       Json imports = Json::array();
       for (const ImportChange& c : pp.imports)
         imports.push_back({{"protocol", c.protocol}, {"change", std::string(to_string(c.what))}});
@@ -378,7 +381,8 @@ class CheckOutput final : public Output {
       w.line(code::kConfigChanges,
              "\tbest:       " + path_text(pp.best_now, false) + " (unchanged)");
     }
-    for (const EdgeChange& e : pp.edges) {
+    for (std::size_t i = 0; i < listed; ++i) {
+      const EdgeChange& e = pp.edges[i];
       w.line(code::kConfigChanges, "\t" + e.protocol + " now:   " + edge_text(e.now));
       w.line(code::kConfigChanges, "\t" + e.protocol + " after: " + edge_text(e.after));
     }
@@ -389,8 +393,9 @@ class CheckOutput final : public Output {
     if (json_) {
       Json edges = Json::array();
       for (const auto& [key, t] : edges_)
-        edges.push_back({{"protocol", key.first},
+        edges.push_back({{"protocol", key.first.substr(0, key.first.find(' '))},
                          {"family", key.second},
+                         {"reset", key.first.find(' ') != std::string::npos},
                          {"announced", t.announced},
                          {"withdrawn", t.withdrawn},
                          {"changed", t.changed}});

@@ -230,6 +230,14 @@ class ConfigurePreview(unittest.TestCase):
     def edge(self, table):
         return bird_routes(self.bird.sock, table)
 
+    def bird_since(self, name):
+        """(state, since) of a BIRD protocol: the time changes when its session goes down."""
+        for line in birdc(self.bird.sock, "show", "protocols").splitlines():
+            f = line.split()
+            if f and f[0] == name:
+                return (f[3], f[4])
+        return None
+
     def test_preview_then_apply(self):
         # The initial state: every route at the edges (health routes once their checks are up).
         v4 = {"10.10.1.0/24", "10.10.3.0/24", "10.30.1.1/32", "10.30.2.1/32", "10.30.3.1/32",
@@ -241,6 +249,8 @@ class ConfigurePreview(unittest.TestCase):
         # The health route of hc_gone beats feed's (shorter AS path).
         self.assertEqual(self.edge("e1_4")["10.30.3.1/32"]["next_hop"], "192.0.2.33")
         before4, before6 = self.edge("e1_4"), self.edge("e1_6")
+        before_e2 = self.edge("e2_4")
+        since = {n: self.bird_since(n) for n in ("feed", "edge1", "edge2")}
         new_conf = self.rsd.write_conf(RSD_CONF.format(**NEW, **self.ports),
                                        os.path.join(self.rsd.dir, "new.conf"))
 
@@ -267,11 +277,15 @@ class ConfigurePreview(unittest.TestCase):
         self.assertIn("\tedge1 after: nothing", t)  # 10.10.1.0/24 rejected by the new filter
         self.assertRegex(t, r"edge1 ipv4: 1 announced, 1 withdrawn, 2 changed")
         self.assertRegex(t, r"edge1 ipv6: 1 announced, 1 withdrawn, 1 changed")
+        # edge2 resets: what it gets once it is back, against what it holds now (counted only).
+        self.assertIn("edge2 (once re-established) ipv4: 0 announced, 0 withdrawn, 1 changed", t)
         # Stock birdc shows the same report.
         out = subprocess.run([ARGS.birdc, "-s", self.rsd.sock, 'configure check "%s"' % new_conf],
                              capture_output=True, text=True, timeout=30).stdout
         self.assertIn("\n10.30.3.1/32:\n\tbest now:   health hc_gone via 192.0.2.33", out)
-        self.assertIn("\nedge1 ipv6: 1 announced, 1 withdrawn, 1 changed\nConfiguration OK", out)
+        self.assertIn("\nedge1 ipv6: 1 announced, 1 withdrawn, 1 changed\n", out)
+        self.assertIn("\nedge2 (once re-established) ipv6: 1 announced, 1 withdrawn, 1 changed\n"
+                      "Configuration OK", out)
         # Nothing was applied.
         self.assertEqual(self.edge("e1_4"), before4)
         self.assertEqual(final_code(self.c.cmd("show health hc_gone")), 0)
@@ -284,6 +298,10 @@ class ConfigurePreview(unittest.TestCase):
         doc = json_doc(self.c.cmd('configure check "%s" all' % new_conf))
         self.assertTrue(doc["summary"]["complete"])
         self.assertEqual(final_code(self.c.cmd("json off")), 0)
+        tallies = {(e["protocol"], e["family"], e["reset"]): (e["announced"], e["withdrawn"], e["changed"])
+                   for e in doc["summary"]["edges"]}
+        self.assertEqual(tallies, {("edge1", "ipv4", False): (1, 1, 2), ("edge1", "ipv6", False): (1, 1, 1),
+                                   ("edge2", "ipv4", True): (0, 0, 1), ("edge2", "ipv6", True): (1, 1, 1)})
         fates = {s["name"]: s["fate"] for s in doc["sessions"]}
         self.assertEqual(fates, {"edge1": "soft reload", "edge2": "reset", "feed": "soft reload"})
         health = {h["name"]: (h["action"], h["changed"]) for h in doc["health"]}
@@ -330,9 +348,19 @@ class ConfigurePreview(unittest.TestCase):
         for table in ("e1_4", "e1_6"):
             ok = wait_for(lambda: self.edge(table) == expected[table], 30)
             self.assertTrue(ok, (table, self.edge(table), expected[table]))
-        # edge2 was reset and is back with everything.
-        self.assertTrue(wait_for(lambda: "10.10.1.0/24" in self.edge("e2_4") and
-                                 "2001:db8:12::/48" in self.edge("e2_6"), 30))
+        # edge2 was reset and is back: it exports everything, so it holds what edge1 holds for
+        # the prefixes whose change the preview counted for it, the rest as before.
+        expected_e2 = dict(before_e2)
+        for prefix in ("10.30.2.1/32", "10.30.3.1/32", "10.30.4.1/32"):
+            expected_e2[prefix] = expected["e1_4"][prefix]
+        self.assertTrue(wait_for(lambda: self.edge("e2_4") == expected_e2, 30),
+                        (self.edge("e2_4"), expected_e2))
+        self.assertTrue(wait_for(lambda: self.edge("e2_6") == expected["e1_6"], 30))
+        # As the preview said: edge2's session was reset, the others were not.
+        self.assertNotEqual(self.bird_since("edge2"), since["edge2"])
+        self.assertEqual(self.bird_since("edge2")[0], "up")
+        self.assertEqual({n: self.bird_since(n) for n in ("feed", "edge1")},
+                         {n: since[n] for n in ("feed", "edge1")})
 
 
 def main():
