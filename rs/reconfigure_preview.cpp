@@ -43,6 +43,10 @@ ReconfigurePreview::ReconfigurePreview(RouteServer& server,
     : server_(server), next_(std::move(next)) {
   plan_ = conf::diff(server_.config(), *next_);
   health_ = conf::diff_health(server_.config(), *next_);
+  for (const auto& h : health_)
+    if (h.action == conf::ReconfigAction::Remove)
+      removed_sources_.insert(
+          (h.kind == conf::HealthChange::Kind::Healthcheck ? "health " : "process ") + h.name);
   if (changes_anything()) {
     prefixes_ = server_.rib().snapshot();
     std::sort(prefixes_.begin(), prefixes_.end());
@@ -61,6 +65,13 @@ bool ReconfigurePreview::changes_anything() const {
 }
 
 ReconfigurePreview::Fate ReconfigurePreview::fate_of(const Protocol& p) const {
+  // A protocol's fate depends on its name (and range) only: worked out once per name.
+  auto it = fates_.find(p.name);
+  if (it == fates_.end()) it = fates_.emplace(p.name, decide_fate(p)).first;
+  return it->second;
+}
+
+ReconfigurePreview::Fate ReconfigurePreview::decide_fate(const Protocol& p) const {
   Fate f;
   if (!p.dynamic_child) {
     // Restart stops the protocol and builds it again from the new configuration; a name that now
@@ -147,10 +158,6 @@ PrefixPreview ReconfigurePreview::preview(const Prefix& prefix, bool imports_onl
       out.best_now = PreviewPath{best->source->name, best->source->id, best->path_id, best->attrs,
                                  rib.reason(*d)};
     // Each path as the reload leaves it.
-    std::map<std::string, const conf::HealthChange*> health;
-    for (const auto& h : health_)
-      health[(h.kind == conf::HealthChange::Kind::Healthcheck ? "health " : "process ") + h.name] =
-          &h;
     for (const rib::Path& path : d->paths) {
       rib::Route r = path.route;
       const rib::RouteSource* src = r.source;
@@ -158,8 +165,7 @@ PrefixPreview ReconfigurePreview::preview(const Prefix& prefix, bool imports_onl
         // Health blocks: a removed one withdraws at once; a changed one keeps its routes until
         // its new instance has a verdict; an added one has none yet. Static routes are loaded
         // at start only: they stay as they are.
-        auto h = health.find(src->name);
-        if (h != health.end() && h->second->action == conf::ReconfigAction::Remove) continue;
+        if (removed_sources_.count(src->name)) continue;
         if (!imports_only) after_.paths.insert(after_.paths.size(), {r, path.received}, pool_);
         continue;
       }
@@ -257,9 +263,13 @@ void ReconfigurePreview::edges(const Prefix& prefix, PrefixPreview& out) {
       e.now.push_back({a, {}, wire_next_hop(*a, m.self_next_hop, m.self), 0});
     }
     // After: the group the new configuration puts it in (Exporter::join), over the new paths.
-    ExportRules rules = export_rules(*fate.cfg, p.router_id, f, bc->settings);
-    rules.add_path = add_path;
-    ExportGroup& g = group(rules, export_policy(bc->settings.export_filter));
+    ExportGroup*& cached = groups_by_channel_[{name, f, add_path}];
+    if (!cached) {
+      ExportRules rules = export_rules(*fate.cfg, p.router_id, f, bc->settings);
+      rules.add_path = add_path;
+      cached = &group(rules, export_policy(bc->settings.export_filter));
+    }
+    ExportGroup& g = *cached;
     auto r =
         std::find_if(results.begin(), results.end(), [&g](const auto& x) { return x.first == &g; });
     if (r == results.end()) {
@@ -267,7 +277,7 @@ void ReconfigurePreview::edges(const Prefix& prefix, PrefixPreview& out) {
       r = results.end() - 1;
     }
     const ExportGroup::Result& res = r->second;
-    const bool self_nh = rules.next_hop_self();
+    const bool self_nh = g.rules().next_hop_self();
     auto own = [&m](const rib::RouteSource* s) { return s && m.source && s->id == m.source->id; };
     if (res.add_path) {
       for (const ExportGroup::Entry& x : res.paths)

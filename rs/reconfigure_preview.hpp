@@ -18,7 +18,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "conf/reconfigure.hpp"
@@ -129,6 +131,7 @@ class ReconfigurePreview {
     bool reimport = false;                   // its import filter is re-run (every channel)
   };
   Fate fate_of(const Protocol& p) const;
+  Fate decide_fate(const Protocol& p) const;
   // The route source a re-imported path carries after the reload (a copy when the channel's
   // preference changes, as set_channel_settings changes the source's).
   const rib::RouteSource* source_after(const rib::RouteSource* src, uint32_t preference);
@@ -143,6 +146,11 @@ class ReconfigurePreview {
   filters::Vm vm_;
   std::map<uint32_t, std::unique_ptr<rib::RouteSource>> clones_;  // by source id
   std::vector<std::unique_ptr<ExportGroup>> groups_;
+  // Per prefix and edge, looked up rather than worked out again: the fate of each protocol name,
+  // the sources of removed health blocks, the group of each (protocol, family, ADD-PATH).
+  mutable std::map<std::string, Fate> fates_;
+  std::set<std::string> removed_sources_;
+  std::map<std::tuple<std::string, rib::Family, bool>, ExportGroup*> groups_by_channel_;
   rib::PathPool pool_;  // before after_: its paths are released into it
   rib::Destination after_;
 };
