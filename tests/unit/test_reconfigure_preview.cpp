@@ -142,3 +142,50 @@ TEST_CASE("secondary edge and a removed node: the preview is the reload") {
   CHECK(lab.run_until([&] { return lab.edge.paths == expected && lab.server->idle(); }));
   CHECK(lab.edge.paths == expected);
 }
+
+namespace {
+std::string range_config(const std::string& import4) {
+  return R"(
+router id 192.0.2.254;
+protocol bgp nodes {
+  local 127.0.5.1 port 17393 as 65000;
+  neighbor range 127.0.5.8/29 as 65000;
+  rr client;
+  ipv4 { import filter { )" +
+         import4 + R"( accept; }; export none; };
+  ipv6 { import all; export none; };
+}
+protocol bgp edge1 {
+  local 127.0.5.1 port 17393 as 65000;
+  neighbor 127.0.5.21 as 65000;
+  rr client;
+  passive;
+  ipv4 { import none; export all; };
+  ipv6 { import none; export all; };
+}
+)";
+}
+}  // namespace
+
+TEST_CASE("dynamic neighbours re-run their range's new import filter, as the preview says") {
+  Lab lab(range_config(""), false, "127.0.5", 17393);
+  start(lab);
+  REQUIRE(lab.run_until([&] { return lab.edge.paths.size() == 6 && lab.server->idle(); }));
+  const std::string next = range_config("if net = 203.0.113.11/32 then reject;");
+  std::unique_ptr<rs::ReconfigurePreview> owned;
+  const Held expected = predicted(lab, next, owned);
+  CHECK(expected.size() == 5);
+  CHECK(expected.count({*Prefix::parse(kIps[1]), 0}) == 0);
+  int children = 0;
+  for (const auto& s : owned->sessions())
+    if (s.parent == "nodes") {
+      ++children;
+      CHECK(s.fate == rs::SessionFate::SoftReload);
+      CHECK(s.import_reload);
+    }
+  CHECK(children == 3);
+  apply(lab, next);
+  CHECK(lab.run_until([&] { return lab.edge.paths == expected && lab.server->idle(); }));
+  CHECK(lab.edge.paths == expected);
+  CHECK(lab.nodes[0].establishments == 1);
+}
