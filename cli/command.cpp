@@ -138,9 +138,9 @@ std::vector<CommandSpec> build() {
   add({"configure confirm", "configure confirm", "Confirm last configuration change"});
   add({"configure undo", "configure undo", "Undo last configuration change"});
   add({"configure check",
-       "configure check [\"<file>\"]",
+       "configure check [\"<file>\"] [limit <N> | all]",
        "Parse a configuration and report what it would change",
-       {},
+       {{"limit", A::Number}, {"all"}},
        A::String});
   add({"enable",
        "enable (<protocol> | \"<pattern>\" | all)",

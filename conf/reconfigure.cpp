@@ -275,4 +275,121 @@ ReconfigPlan diff(const Config& old_config, const Config& new_config) {
   return plan;
 }
 
+std::vector<std::string> healthcheck_changes(const HealthCheckConfig& a,
+                                             const HealthCheckConfig& b) {
+  std::vector<std::string> c;
+  auto note = [&c](bool changed, const char* what) {
+    if (changed) c.emplace_back(what);
+  };
+  // Every probe setting (URL, address, TLS files and names, body, source address) counts.
+  note(a.checks != b.checks, "check");
+  bool routes = a.routes.size() != b.routes.size();
+  for (std::size_t i = 0; !routes && i < a.routes.size(); ++i)
+    routes = a.routes[i].prefix != b.routes[i].prefix ||
+             a.routes[i].next_hop != b.routes[i].next_hop || a.routes[i].med != b.routes[i].med;
+  note(routes, "route");
+  bool communities = false;
+  for (int i = 0; i < 3; ++i)
+    communities |= a.communities[i].communities != b.communities[i].communities ||
+                   a.communities[i].large != b.communities[i].large;
+  note(communities, "communities");
+  note(a.interval != b.interval, "interval");
+  note(a.fast_interval != b.fast_interval, "fast interval");
+  note(a.timeout != b.timeout, "timeout");
+  note(a.rise != b.rise, "rise");
+  note(a.fall != b.fall, "fall");
+  note(a.down_med != b.down_med, "down med");
+  note(a.disabled_med != b.disabled_med, "disabled med");
+  note(a.withdraw_on_down != b.withdraw_on_down, "withdraw on down");
+  note(a.disable_file != b.disable_file, "disable file");
+  note(a.increase != b.increase, "increase");
+  note(a.flap_count != b.flap_count || a.flap_window != b.flap_window || a.flap_hold != b.flap_hold,
+       "flap hold-down");
+  note(a.run_as != b.run_as, "user/group");
+  return c;
+}
+
+std::vector<std::string> process_changes(const ProcessConfig& a, const ProcessConfig& b) {
+  std::vector<std::string> c;
+  auto note = [&c](bool changed, const char* what) {
+    if (changed) c.emplace_back(what);
+  };
+  note(a.run != b.run, "run");
+  note(a.shell != b.shell, "shell");
+  note(a.encoder != b.encoder, "encoder");
+  note(a.next_hop != b.next_hop, "next hop");
+  note(a.ack != b.ack, "ack");
+  note(a.keep_routes != b.keep_routes, "keep routes");
+  note(a.run_as != b.run_as, "user/group");
+  return c;
+}
+
+namespace {
+std::string next_hop_text(const std::optional<rib::IpAddress>& a) {
+  return a ? a->to_string() : std::string("self");
+}
+
+// Per prefix: added, removed, or which of its next hop and MED changed.
+std::vector<std::string> route_changes(const HealthCheckConfig& a, const HealthCheckConfig& b) {
+  std::vector<std::string> out;
+  auto find = [](const HealthCheckConfig& c, const rib::Prefix& p) {
+    for (const auto& r : c.routes)
+      if (r.prefix == p) return &r;
+    return static_cast<const HealthCheckConfig::Route*>(nullptr);
+  };
+  for (const auto& r : b.routes) {
+    const auto* o = find(a, r.prefix);
+    const std::string p = r.prefix.to_string();
+    if (!o) {
+      out.push_back(p + " added");
+      continue;
+    }
+    if (o->next_hop != r.next_hop)
+      out.push_back(p + " next hop " + next_hop_text(o->next_hop) + " -> " +
+                    next_hop_text(r.next_hop));
+    if (o->med != r.med)
+      out.push_back(p + " med " + std::to_string(o->med) + " -> " + std::to_string(r.med));
+  }
+  for (const auto& r : a.routes)
+    if (!find(b, r.prefix)) out.push_back(r.prefix.to_string() + " removed");
+  return out;
+}
+}  // namespace
+
+std::vector<HealthChange> diff_health(const Config& old_config, const Config& new_config) {
+  std::vector<HealthChange> out;
+  const bool router_id = old_config.router_id != new_config.router_id;
+  auto one = [&](HealthChange::Kind kind, const auto& olds, const auto& news, auto changes) {
+    for (const auto& n : news) {
+      HealthChange h;
+      h.kind = kind;
+      h.name = n.name;
+      if (const auto* o = find_by_name(olds, n.name)) {
+        h.changed = changes(*o, n);
+        if (router_id) h.changed.emplace_back("router id");
+        h.action = h.changed.empty() ? ReconfigAction::Keep : ReconfigAction::Restart;
+      } else {
+        h.action = ReconfigAction::Add;
+      }
+      out.push_back(std::move(h));
+    }
+    for (const auto& o : olds)
+      if (!find_by_name(news, o.name)) {
+        HealthChange h;
+        h.kind = kind;
+        h.name = o.name;
+        h.action = ReconfigAction::Remove;
+        out.push_back(std::move(h));
+      }
+  };
+  one(HealthChange::Kind::Healthcheck, old_config.healthchecks, new_config.healthchecks,
+      healthcheck_changes);
+  for (auto& h : out)
+    if (h.action == ReconfigAction::Restart)
+      h.routes = route_changes(*find_by_name(old_config.healthchecks, h.name),
+                               *find_by_name(new_config.healthchecks, h.name));
+  one(HealthChange::Kind::Process, old_config.processes, new_config.processes, process_changes);
+  return out;
+}
+
 }  // namespace rs::conf

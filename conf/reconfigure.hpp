@@ -44,4 +44,28 @@ struct ReconfigPlan {
 
 [[nodiscard]] ReconfigPlan diff(const Config& old_config, const Config& new_config);
 
+// A `healthcheck` or `process` block across a reload, as the health manager applies it
+// (HealthManager::reconfigure): Keep (unchanged: keeps its state and routes), Restart (changed:
+// the new instance starts over while the old one's routes stay as they are until it has a
+// verdict), Add (announces once it has a verdict), Remove (its routes are withdrawn at once).
+struct HealthChange {
+  enum class Kind : uint8_t { Healthcheck, Process };
+  Kind kind = Kind::Healthcheck;
+  std::string name;
+  ReconfigAction action = ReconfigAction::Keep;
+  std::vector<std::string> changed;  // the settings that changed: "interval", "route", ...
+  // A healthcheck's routes that differ, as its new instance will announce them once it has a
+  // verdict: "10.0.0.1/32 added", "10.0.0.2/32 removed", "10.0.0.3/32 med 100 -> 200".
+  std::vector<std::string> routes;
+};
+// The settings of two blocks of one name that differ (empty: the block keeps running).
+[[nodiscard]] std::vector<std::string> healthcheck_changes(const HealthCheckConfig& a,
+                                                           const HealthCheckConfig& b);
+[[nodiscard]] std::vector<std::string> process_changes(const ProcessConfig& a,
+                                                       const ProcessConfig& b);
+// Every block of either config: the new config's order, then the removed ones. A router id
+// change restarts every block (their routes carry it).
+[[nodiscard]] std::vector<HealthChange> diff_health(const Config& old_config,
+                                                    const Config& new_config);
+
 }  // namespace rs::conf

@@ -182,6 +182,11 @@ const PathAttributes* AdjRibOut::sent(const OutKey& k) const {
   return a ? a->get() : nullptr;
 }
 
+const PathAttributes* AdjRibOut::newest(const OutKey& k) const {
+  if (const AttrRef* p = pending_.find(key(k))) return p->get();
+  return sent(k);
+}
+
 AdjRibOut::Memory AdjRibOut::memory() const {
   static_assert(sizeof(decltype(sent_v4_)::Slot) == 24, "an IPv4 sent entry is 24 bytes");
   Memory m;

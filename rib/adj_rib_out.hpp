@@ -59,6 +59,10 @@ class AdjRibOut {
 
   // What the peer holds for `k`, null when nothing.
   const PathAttributes* sent(const OutKey& k) const;
+  // What the peer is to hold for `k` once the pending work is sent (the pending state, else what
+  // it holds), null when nothing: `configure check` compares this with what a new configuration
+  // would give it.
+  const PathAttributes* newest(const OutKey& k) const;
   // Heap bytes held, from the capacities: what was sent, what is pending, the export buckets
   // (their key queues and index) and the withdrawal queues.
   struct Memory {

@@ -23,20 +23,24 @@ constexpr std::chrono::milliseconds kTrimDelay{100};
 }  // namespace
 
 ExportRules export_rules(const Protocol& p, const Channel& ch) {
-  const conf::BgpProtocol& cfg = *p.cfg;
+  return export_rules(*p.cfg, p.router_id, ch.family, ch.settings);
+}
+
+ExportRules export_rules(const conf::BgpProtocol& cfg, uint32_t router_id, Family family,
+                         const conf::ChannelSettings& cs) {
   const auto& s = cfg.settings;
   ExportRules r;
-  r.family = ch.family;
+  r.family = family;
   r.ebgp = !cfg.is_internal();
   r.rs_client = s.rs_client;
   r.rr_client = s.rr_client;
   r.local_as = s.local_as.value_or(0);
-  r.router_id = p.router_id;
+  r.router_id = router_id;
   r.cluster_id = s.rr_cluster_id.value_or(0);
   r.default_local_pref = s.default_bgp_local_pref;
   // The channel's `next hop` wins; the protocol-level one is its default.
   const conf::NextHop& nh =
-      ch.settings.next_hop.mode != conf::NextHop::Mode::Default ? ch.settings.next_hop : s.next_hop;
+      cs.next_hop.mode != conf::NextHop::Mode::Default ? cs.next_hop : s.next_hop;
   switch (nh.mode) {
     case conf::NextHop::Mode::Self:
     case conf::NextHop::Mode::Address:
@@ -49,7 +53,7 @@ ExportRules export_rules(const Protocol& p, const Channel& ch) {
       r.next_hop = NextHopMode::Default;
       break;
   }
-  r.secondary = ch.settings.secondary;
+  r.secondary = cs.secondary;
   r.add_otc =
       s.local_role && (*s.local_role == conf::Role::RsServer ||
                        *s.local_role == conf::Role::Provider || *s.local_role == conf::Role::Peer);
@@ -66,7 +70,7 @@ Exporter::Exporter(boost::asio::io_context& io, rib::AttrTable& table, rib::LocR
       protocols_(protocols),
       cursor_(journal.open_cursor()) {}
 
-ExportGroup& Exporter::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
+ExportPolicy export_policy(const conf::FilterSpec& spec) {
   ExportPolicy policy;
   switch (spec.kind) {
     case conf::FilterSpec::Kind::All:
@@ -80,6 +84,11 @@ ExportGroup& Exporter::group_for(const ExportRules& rules, const conf::FilterSpe
       policy.filter = spec.compiled;
       break;
   }
+  return policy;
+}
+
+ExportGroup& Exporter::group_for(const ExportRules& rules, const conf::FilterSpec& spec) {
+  const ExportPolicy policy = export_policy(spec);
   for (auto& g : groups_)
     if (g->rules() == rules && g->policy() == policy) return *g;
   groups_.push_back(std::make_unique<ExportGroup>(rules, policy, &rib_.config()));

@@ -27,6 +27,12 @@ namespace rs {
 
 // The rewrite rules of a channel's exports, from its protocol's configuration.
 ExportRules export_rules(const Protocol& p, const Channel& ch);
+// The same from a protocol's configuration and a channel's settings (`configure check`: the rules
+// a new configuration gives a running channel). ADD-PATH is the session's, not set here.
+ExportRules export_rules(const conf::BgpProtocol& cfg, uint32_t router_id, rib::Family family,
+                         const conf::ChannelSettings& settings);
+// A channel's export filter as a group's policy.
+ExportPolicy export_policy(const conf::FilterSpec& spec);
 
 class Exporter {
  public:

@@ -35,7 +35,14 @@ bool Importer::loop_detected(const Protocol& p, const rib::AttrBuilder& b) const
 
 AttrRef Importer::run_filter(Protocol& p, Channel& ch, const Prefix& prefix,
                              const AttrRef& received) {
-  const auto& spec = ch.settings.import_filter;
+  return filter_import(vm_, p.name, ch.source->neighbor_address, ch.settings, prefix, received,
+                       p.debug);
+}
+
+AttrRef Importer::filter_import(filters::Vm& vm, const std::string& protocol, const IpAddress& from,
+                                const conf::ChannelSettings& settings, const Prefix& prefix,
+                                const AttrRef& received, uint32_t debug) {
+  const auto& spec = settings.import_filter;
   switch (spec.kind) {
     case conf::FilterSpec::Kind::All:
       return received;
@@ -47,16 +54,16 @@ AttrRef Importer::run_filter(Protocol& p, Channel& ch, const Prefix& prefix,
   if (!spec.compiled) return {};
   filters::RouteInfo info;
   info.net = prefix;
-  info.from = ch.source->neighbor_address;
+  info.from = from;
   info.gw = received->next_hop;
-  info.proto = p.name;
-  info.preference = ch.settings.preference;
+  info.proto = protocol;
+  info.preference = settings.preference;
   filters::RunOutput out;
-  const filters::Verdict v = vm_.run(*spec.compiled, info, *received, out);
-  if (v == filters::Verdict::Error) spdlog::warn("{}: import filter: {}", p.name, out.error);
-  if (p.debug &
-      conf::kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
-    log::trace("{} < {} {} by import filter {}", p.name, prefix.to_string(),
+  const filters::Verdict v = vm.run(*spec.compiled, info, *received, out);
+  if (v == filters::Verdict::Error && !(debug & kPreview))
+    spdlog::warn("{}: import filter: {}", protocol, out.error);
+  if (debug & conf::kDebugFilters)  // BIRD's `debug filters`: the verdict and which filter gave it
+    log::trace("{} < {} {} by import filter {}", protocol, prefix.to_string(),
                v == filters::Verdict::Accept  ? (out.modified ? "accepted (modified)" : "accepted")
                : v == filters::Verdict::Error ? "rejected (error)"
                                               : "rejected",
@@ -72,6 +79,13 @@ AttrRef Importer::run_filter(Protocol& p, Channel& ch, const Prefix& prefix,
     return table_.intern(b);
   }
   return out.modified ? table_.intern(out.attrs) : received;
+}
+
+AttrRef Importer::preview_import(filters::Vm& vm, const std::string& protocol,
+                                 const IpAddress& from, const conf::ChannelSettings& settings,
+                                 const Prefix& prefix, const AttrRef& received) {
+  return override(protocol, received,
+                  filter_import(vm, protocol, from, settings, prefix, received, kPreview));
 }
 
 bool limit_allows(Protocol& p, Channel& ch, const std::optional<conf::Limit>& limit, uint64_t count,

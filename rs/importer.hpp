@@ -55,6 +55,13 @@ class Importer {
   void import_static(const rib::RouteSource* src, const conf::FilterSpec& spec,
                      const filters::RouteInfo& info, const rib::AttrRef& attrs);
   filters::Vm& vm() { return vm_; }
+  // What reimport() would store for a path received as `received` under the channel settings
+  // `settings` (import filter, preference) of `protocol`, the node overrides applied; null when
+  // rejected. Changes nothing but the attribute table (the result is interned); `configure check`
+  // runs a new configuration's filters through it on its own Vm.
+  rib::AttrRef preview_import(filters::Vm& vm, const std::string& protocol,
+                              const rib::IpAddress& from, const conf::ChannelSettings& settings,
+                              const rib::Prefix& prefix, const rib::AttrRef& received);
 
  private:
   void import_reach(Protocol& p, rib::Family f, const std::vector<bgp::wire::Nlri>& nlri,
@@ -63,6 +70,12 @@ class Importer {
                    uint64_t now);
   rib::AttrRef run_filter(Protocol& p, Channel& ch, const rib::Prefix& prefix,
                           const rib::AttrRef& received);
+  // The import filter alone; `debug`: the protocol's debug flags (kPreview: a check, not logged).
+  static constexpr uint32_t kPreview = 1u << 31;
+  rib::AttrRef filter_import(filters::Vm& vm, const std::string& protocol,
+                             const rib::IpAddress& from, const conf::ChannelSettings& settings,
+                             const rib::Prefix& prefix, const rib::AttrRef& received,
+                             uint32_t debug);
   bool loop_detected(const Protocol& p, const rib::AttrBuilder& b) const;
   static void count_filtered(Channel& ch, const rib::LocRib::Slot& slot, bool was_accepted);
   rib::AttrRef override(std::string_view source, const rib::AttrRef& received,

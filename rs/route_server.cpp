@@ -482,9 +482,13 @@ conf::ReconfigPlan RouteServer::reconfigure(std::shared_ptr<const conf::Config> 
     PerFamily<uint32_t> preference;
     for (const Channel& ch : p.channels) preference[ch.family] = ch.settings.preference;
     set_channel_settings(p, *cfg);
-    // A new preference changes the decision for every route of the channel.
+    // A new preference changes the decision for every route of the channel. A dynamic neighbour
+    // re-runs its range protocol's changed import filter (the loop above saw only the range).
+    const conf::ProtocolChange* range = p.dynamic_child ? plan.find(cfg->name) : nullptr;
+    const bool reload_in =
+        range && range->action == conf::ReconfigAction::SoftReload && range->reload_import;
     for (const Channel& ch : p.channels)
-      if (ch.enabled && ch.settings.preference != preference[ch.family])
+      if (ch.enabled && (reload_in || ch.settings.preference != preference[ch.family]))
         importer_.reimport(p, ch.family);
     if (!p.established) continue;
     exporter_.leave(p);

@@ -38,7 +38,11 @@ namespace rs {
 // `graceful restart wait`); never more than 3/4 of the restart time the edges were promised.
 inline constexpr std::chrono::seconds kSelectionDeferralMax{240};
 
+class ReconfigurePreview;
+
 class RouteServer final : public bgp::PeerHandler {
+  friend class ReconfigurePreview;  // `configure check`: the reload worked out on copies
+
  public:
   RouteServer(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config);
   ~RouteServer() override;

@@ -529,7 +529,12 @@ std::unique_ptr<Output> Commands::configure_check(const cli::Command& c, bool js
     w.end(code::kConfigError, d ? d->to_string() : std::string("configuration error"));
     return reply(std::move(w));
   }
-  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file, json);
+  std::size_t limit = 100;
+  if (c.has("all")) limit = 0;
+  if (auto l = c.get("limit"); l && !l->empty())
+    limit = l->size() > 9 ? 0 : std::stoul(*l);  // more than the table holds: every one
+  return check_changes(ctx_, std::make_shared<const conf::Config>(std::move(r.config)), file, json,
+                       limit);
 }
 
 std::unique_ptr<Output> Commands::eval(const std::string& expr) {

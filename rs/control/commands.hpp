@@ -125,9 +125,10 @@ std::unique_ptr<Output> health_action(const ControlContext& ctx, const cli::Comm
 std::unique_ptr<Output> node_action(const ControlContext& ctx, const cli::Command& c);
 // A healthcheck's flags ("maintenance, draining", or "none"; show_health.cpp).
 std::string health_flags_text(const health::HealthView& v);
+// `configure check`: `limit` prefixes (and import changes) listed at most, 0 for all of them.
 std::unique_ptr<Output> check_changes(const ControlContext& ctx,
                                       std::shared_ptr<const conf::Config> next, std::string path,
-                                      bool json = false);
+                                      bool json = false, std::size_t limit = 100);
 
 // Shell-style pattern match (`*`, `?`) as BIRD's `patmatch`.
 bool pattern_match(std::string_view pattern, std::string_view text);

@@ -13,32 +13,18 @@
 #include <algorithm>
 #include <sstream>
 
+#include "conf/reconfigure.hpp"
+
 namespace rs::health {
 
 namespace {
+// One comparison for the reload and for `configure check` (conf::diff_health): a setting added to
+// a block must be added there.
 bool same_process(const conf::ProcessConfig& a, const conf::ProcessConfig& b) {
-  return a.run == b.run && a.shell == b.shell && a.encoder == b.encoder &&
-         a.next_hop == b.next_hop && a.ack == b.ack && a.keep_routes == b.keep_routes &&
-         a.run_as == b.run_as;
+  return conf::process_changes(a, b).empty();
 }
 bool same_check(const conf::HealthCheckConfig& a, const conf::HealthCheckConfig& b) {
-  if (a.checks.size() != b.checks.size() || a.routes.size() != b.routes.size()) return false;
-  // Every probe setting (URL, address, TLS files and names, body, source address) counts.
-  if (a.checks != b.checks) return false;
-  for (std::size_t i = 0; i < a.routes.size(); ++i)
-    if (a.routes[i].prefix != b.routes[i].prefix || a.routes[i].next_hop != b.routes[i].next_hop ||
-        a.routes[i].med != b.routes[i].med)
-      return false;
-  for (int i = 0; i < 3; ++i)
-    if (a.communities[i].communities != b.communities[i].communities ||
-        a.communities[i].large != b.communities[i].large)
-      return false;
-  return a.interval == b.interval && a.fast_interval == b.fast_interval && a.timeout == b.timeout &&
-         a.rise == b.rise && a.fall == b.fall && a.down_med == b.down_med &&
-         a.disabled_med == b.disabled_med && a.withdraw_on_down == b.withdraw_on_down &&
-         a.disable_file == b.disable_file && a.increase == b.increase &&
-         a.flap_count == b.flap_count && a.flap_window == b.flap_window &&
-         a.flap_hold == b.flap_hold && a.run_as == b.run_as;
+  return conf::healthcheck_changes(a, b).empty();
 }
 constexpr auto kPendingMax = std::chrono::seconds(30);
 constexpr std::size_t kSamplesPerCheck = 100;

@@ -616,8 +616,16 @@ class Json(unittest.TestCase):
         self.assertEqual(len(line), 1, report)
         for reason in p["reasons"]:
             self.assertIn(reason, line[0])
+        # The import changes' prefixes are listed once more, with the best path before and after.
+        pre = {p["prefix"]: p for p in doc["prefixes"]}
+        self.assertIsNone(pre["2001:db8:1::/48"]["best_after"])
+        self.assertEqual(pre["2001:db8:1::/48"]["imports"], [{"protocol": "peer1", "change": "rejected"}])
+        self.assertEqual(doc["summary"]["complete"], True)
+        self.assertEqual([s["fate"] for s in doc["sessions"] if s["name"] == "peer1"], ["soft reload"])
         doc = self.doc("configure check")
         self.assertEqual((doc["changes"], doc["protocols"], doc["routes"], doc["totals"]), (False, [], [], []))
+        self.assertEqual((doc["prefixes"], doc["summary"]["prefixes"], doc["summary"]["changed"]), ([], 0, 0))
+        self.assertTrue(all(s["fate"] == "untouched" for s in doc["sessions"]))
         doc = self.doc('configure check "/nonexistent.conf"', ok=False)
         self.assertEqual(doc["code"], 8002)
 

@@ -19,7 +19,7 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "c
 
 def free_port(addr="127.0.0.1"):
     """A port no socket holds, below the kernel's ephemeral range (32768 and up), the interop
-    slots (20000 and up) and the unit tests' fixed ports (17391, 17392): a port the kernel hands out for outgoing connections can be taken by
+    slots (20000 and up) and the unit tests' fixed ports (17391-17393): a port the kernel hands out for outgoing connections can be taken by
     another test's speakers between this choice and rsd's bind."""
     rng = random.SystemRandom()
     for _ in range(200):

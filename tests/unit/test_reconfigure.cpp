@@ -177,3 +177,43 @@ TEST_CASE("a protocol that changes type is restarted") {
   CHECK(p.protocols[0].action == ReconfigAction::Restart);
   CHECK(to_string(p.protocols[0].action) == "restart");
 }
+
+TEST_CASE("health blocks: unchanged, changed (which settings), added, removed; router id") {
+  const std::string base = R"(
+    router id 192.0.2.254;
+    healthcheck same { command "/bin/true"; route 203.0.113.1/32 med 100; }
+    healthcheck change { command "/bin/true"; route 203.0.113.2/32 med 100; interval 5 s; }
+    healthcheck old { command "/bin/true"; route 203.0.113.3/32; }
+    process p { run "/bin/cat"; }
+  )";
+  const std::string next = R"(
+    router id 192.0.2.254;
+    healthcheck same { command "/bin/true"; route 203.0.113.1/32 med 100; }
+    healthcheck change { command "/bin/true"; route 203.0.113.2/32 med 200; interval 2 s; rise 2; }
+    healthcheck web { command "/bin/true"; route 203.0.113.4/32; }
+    process p { run "/bin/cat -u"; next hop 192.0.2.9; }
+  )";
+  const Config a = load(base), b = load(next);
+  const auto changes = diff_health(a, b);
+  REQUIRE(changes.size() == 5);
+  auto find = [&](const std::string& name) -> const HealthChange& {
+    for (const auto& h : changes)
+      if (h.name == name) return h;
+    FAIL("no change for " << name);
+    return changes.front();
+  };
+  CHECK(find("same").action == ReconfigAction::Keep);
+  CHECK(find("same").changed.empty());
+  CHECK(find("change").action == ReconfigAction::Restart);
+  CHECK(find("change").changed == std::vector<std::string>{"route", "interval", "rise"});
+  CHECK(find("change").routes == std::vector<std::string>{"203.0.113.2/32 med 100 -> 200"});
+  CHECK(find("web").action == ReconfigAction::Add);
+  CHECK(find("old").action == ReconfigAction::Remove);
+  CHECK(find("p").kind == HealthChange::Kind::Process);
+  CHECK(find("p").changed == std::vector<std::string>{"run", "next hop"});
+  // A new router id restarts every block (their routes carry it).
+  const auto rid = diff_health(a, load(replace(base, "192.0.2.254", "192.0.2.253")));
+  for (const auto& h : rid)
+    if (h.action != ReconfigAction::Remove)
+      CHECK(h.changed == std::vector<std::string>{"router id"});
+}
