@@ -182,14 +182,14 @@ TEST_CASE("health blocks: unchanged, changed (which settings), added, removed; r
   const std::string base = R"(
     router id 192.0.2.254;
     healthcheck same { command "/bin/true"; route 203.0.113.1/32 med 100; }
-    healthcheck change { command "/bin/true"; route 203.0.113.2/32 med 100; interval 5 s; }
+    healthcheck edited { command "/bin/true"; route 203.0.113.2/32 med 100; interval 5 s; }
     healthcheck old { command "/bin/true"; route 203.0.113.3/32; }
     process p { run "/bin/cat"; }
   )";
   const std::string next = R"(
     router id 192.0.2.254;
     healthcheck same { command "/bin/true"; route 203.0.113.1/32 med 100; }
-    healthcheck change { command "/bin/true"; route 203.0.113.2/32 med 200; interval 2 s; rise 2; }
+    healthcheck edited { command "/bin/true"; route 203.0.113.2/32 med 200; interval 2 s; rise 2; }
     healthcheck web { command "/bin/true"; route 203.0.113.4/32; }
     process p { run "/bin/cat -u"; next hop 192.0.2.9; }
   )";
@@ -204,9 +204,9 @@ TEST_CASE("health blocks: unchanged, changed (which settings), added, removed; r
   };
   CHECK(find("same").action == ReconfigAction::Keep);
   CHECK(find("same").changed.empty());
-  CHECK(find("change").action == ReconfigAction::Restart);
-  CHECK(find("change").changed == std::vector<std::string>{"route", "interval", "rise"});
-  CHECK(find("change").routes == std::vector<std::string>{"203.0.113.2/32 med 100 -> 200"});
+  CHECK(find("edited").action == ReconfigAction::Restart);
+  CHECK(find("edited").changed == std::vector<std::string>{"route", "interval", "rise"});
+  CHECK(find("edited").routes == std::vector<std::string>{"203.0.113.2/32 med 100 -> 200"});
   CHECK(find("web").action == ReconfigAction::Add);
   CHECK(find("old").action == ReconfigAction::Remove);
   CHECK(find("p").kind == HealthChange::Kind::Process);
