@@ -27,7 +27,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rsdtest import Conn, Rsd, fail_on_skips, final_code, free_port  # noqa: E402
+from rsdtest import Conn, Rsd, fail_on_skips, final_code, free_port, terminate  # noqa: E402
 
 ARGS = None
 
@@ -198,13 +198,7 @@ class Bird:
             raise RuntimeError("bird did not start")
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc)
         self.out.close()
         if not os.environ.get("RSD_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)

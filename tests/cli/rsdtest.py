@@ -17,6 +17,17 @@ import time
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "cli")
 
 
+def terminate(proc, grace=10):
+    """SIGTERM to a process this test started (by its PID), SIGKILL after `grace` seconds."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def free_port(addr="127.0.0.1"):
     """A port no socket holds, below the kernel's ephemeral range (32768 and up), the interop
     slots (20000 and up) and the unit tests' fixed ports (17391-17393): a port the kernel hands out for outgoing connections can be taken by
@@ -69,13 +80,7 @@ class Rsd:
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc)
         if not self.log.closed:
             self.log.close()
         if not os.environ.get("RSD_KEEP_TMP"):

@@ -33,7 +33,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rsdtest import Conn, fail_on_skips  # noqa: E402
+from rsdtest import Conn, fail_on_skips, terminate  # noqa: E402
 
 ARGS = None
 NOBODY = pwd.getpwnam("nobody")
@@ -123,13 +123,7 @@ class Rsd:
     def stop(self):
         if getattr(self, "c", None):
             self.c.close()
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
         if not os.environ.get("RSD_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
